@@ -1,0 +1,34 @@
+# sfenv — the commands that matter: `make demo` and `make test` (both install first when needed).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test demo bench lint test-browser clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+demo: $(STAMP)
+	$(BIN)/python -m sfenv.demo --out demo-out
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest tests/bench -q -s --bench-out bench-results.json -p no:randomly
+
+lint: $(STAMP)
+	$(BIN)/ruff check sfenv tests
+
+test-browser: $(STAMP)
+	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+	$(BIN)/python -m pytest -q -m browser
+
+clean:
+	rm -rf $(VENV) demo-out bench-results.json

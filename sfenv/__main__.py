@@ -1,0 +1,3 @@
+from sfenv.cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""What a comparison produces: changes of components, with element-level detail.
+
+These dataclasses are the contract between compare, release, checklist and render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sfenv.metadata.ids import ComponentId
+
+ChangeKind = Literal["added", "removed", "modified"]
+ElementKind = Literal["changed", "added", "removed"]
+PathClass = Literal["pending", "drift", "conflict"]
+
+
+@dataclass(frozen=True)
+class ElementChange:
+    """One element-level difference, e.g. path "length", old "80", new "255"."""
+
+    path: str
+    kind: ElementKind
+    old: Any = None
+    new: Any = None
+
+    def __str__(self) -> str:
+        if self.kind == "added":
+            return f"{self.path}: + {self.new}"
+        if self.kind == "removed":
+            return f"{self.path}: - {self.old}"
+        return f"{self.path} {self.old} → {self.new}"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who last changed a component on one side, and when (from the snapshot's index)."""
+
+    last_modified_by: str | None = None
+    last_modified_date: str | None = None
+
+
+@dataclass
+class Change:
+    """A component added, removed or modified going from side A (old) to side B (new).
+
+    `old_xml` / `new_xml` are the component's canonical XML (a child component's own element,
+    or a whole file for a top-level component); `None` on the side where it does not exist.
+    For bundles and binary content they hold the file bytes concatenated in path order.
+    """
+
+    component: ComponentId
+    kind: ChangeKind
+    parent: ComponentId | None = None
+    path: str = ""  # file path in the snapshot (the parent's file for child components)
+    elements: list[ElementChange] = field(default_factory=list)
+    old_xml: bytes | None = None
+    new_xml: bytes | None = None
+    old_by: Attribution = field(default_factory=Attribution)
+    new_by: Attribution = field(default_factory=Attribution)
+
+
+@dataclass
+class Diff:
+    """The changes from snapshot `a` to snapshot `b`."""
+
+    a: str
+    b: str
+    a_commit: str
+    b_commit: str
+    changes: list[Change]
+    blobs_read: int = 0  # how many blobs were read to compute it (only differing ones)
+
+
+@dataclass
+class PathEntry:
+    """One component's status on a hop A→B of the promotion path."""
+
+    status: PathClass
+    change: Change  # the change A→B (what promoting would do)
+    source_change: Change | None = None  # base→A, when a base exists
+    target_change: Change | None = None  # base→B, when a base exists
+
+
+@dataclass
+class HopStatus:
+    source: str
+    target: str
+    base: tuple[str, str] | None  # (commit of A, commit of B) at the last sync/promotion
+    entries: list[PathEntry]
+    target_is_production: bool = False
+
+    def of(self, status: PathClass) -> list[PathEntry]:
+        return [e for e in self.entries if e.status == status]
