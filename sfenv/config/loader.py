@@ -1,0 +1,259 @@
+"""sfenv.yml -> Config, with every problem reported as `file:line: what is wrong`.
+
+PyYAML's node tree keeps the line of every key and value, so we walk nodes rather than the
+plain dicts `safe_load` gives: validation messages can then point at the exact line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sfenv.config.model import AUTH_METHODS, Config, EnvConfig, PullSettings
+from sfenv.errors import ConfigError
+
+ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+
+TOP_KEYS = {
+    "project", "api_version", "repository", "environments", "path", "manifest",
+    "include_types", "exclude", "manual_types", "include_managed", "pull",
+}
+ENV_KEYS = {
+    "kind", "auth", "login_url", "instance_url", "username", "password_env", "token_env",
+    "access_token_env", "sfdx_url_env", "client_id", "key_file", "sf_alias", "ca_file",
+    "production", "purpose", "owner", "refresh", "values", "test_level", "strict", "jwt",
+}
+BOOL_KEYS = {"production", "strict"}
+TEST_LEVELS = {"NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"}
+
+
+class _Reader:
+    """Turns YAML nodes into Python values while remembering where they came from."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def fail(self, node: yaml.Node | None, message: str) -> ConfigError:
+        line = node.start_mark.line + 1 if node is not None else 1
+        return ConfigError(f"{self.file}:{line}: {message}")
+
+    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping")
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise self.fail(key_node, f"{what}: keys must be names")
+            if key in out:
+                raise self.fail(key_node, f"{what}: '{key}' is given twice")
+            out[key] = (key_node, value_node)
+        return out
+
+    def value(self, node: yaml.Node) -> Any:
+        return yaml.SafeLoader(  # constructing from a composed node keeps YAML's typing rules
+            ""
+        ).construct_object(node, deep=True)
+
+    def string(self, node: yaml.Node, what: str) -> str:
+        value = self.value(node)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(node, f"{what} must be a string")
+        return str(value)
+
+    def boolean(self, node: yaml.Node, what: str) -> bool:
+        value = self.value(node)
+        if not isinstance(value, bool):
+            raise self.fail(node, f"{what} must be true or false")
+        return value
+
+    def string_list(self, node: yaml.Node, what: str) -> list[str]:
+        if isinstance(node, yaml.ScalarNode):
+            return [self.string(node, what)]
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, f"{what} must be a list")
+        return [self.string(item, f"{what} item") for item in node.value]
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The sfenv.yml in this folder or the nearest parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "sfenv.yml"
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"no sfenv.yml in {here} or its parents (run `sfenv init` to write one)")
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate sfenv.yml; ConfigError names file and line of the first problem."""
+    file = Path(path) if path else find_config()
+    if not file.is_file():
+        raise ConfigError(f"{file}: no such file")
+    text = file.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{file}:{line}: not valid YAML: {problem}") from None
+    if root is None:
+        raise ConfigError(f"{file}:1: the file is empty")
+    return _build(_Reader(file), root)
+
+
+def _build(r: _Reader, root: yaml.Node) -> Config:
+    top = r.mapping(root, "sfenv.yml")
+    for key, (key_node, _) in top.items():
+        if key not in TOP_KEYS:
+            raise r.fail(key_node, f"unknown key '{key}' (known: {', '.join(sorted(TOP_KEYS))})")
+    for required in ("project", "environments", "path"):
+        if required not in top:
+            raise r.fail(root, f"missing required key '{required}'")
+
+    project = r.string(top["project"][1], "project")
+    api_version = r.string(top["api_version"][1], "api_version") if "api_version" in top else "62.0"
+    if not re.fullmatch(r"\d{2}\.0", api_version):
+        raise r.fail(top["api_version"][1], f"api_version must look like \"62.0\", not {api_version!r}")
+
+    environments = _environments(r, top["environments"][1])
+    stages = _stages(r, top["path"][1], environments)
+
+    root_dir = r.file.parent
+    if "repository" in top:
+        root_dir = (r.file.parent / r.string(top["repository"][1], "repository")).resolve()
+
+    config = Config(
+        file=r.file,
+        root=root_dir,
+        project=project,
+        api_version=api_version,
+        environments=environments,
+        stages=stages,
+    )
+    if "manifest" in top:
+        config.manifest = r.string(top["manifest"][1], "manifest")
+    if "include_types" in top:
+        config.include_types = r.string_list(top["include_types"][1], "include_types")
+    if "exclude" in top:
+        config.exclude = r.string_list(top["exclude"][1], "exclude")
+    if "manual_types" in top:
+        config.manual_types = r.string_list(top["manual_types"][1], "manual_types")
+    if "include_managed" in top:
+        config.include_managed = r.boolean(top["include_managed"][1], "include_managed")
+    if "pull" in top:
+        config.pull = _pull_settings(r, top["pull"][1])
+    return config
+
+
+def _environments(r: _Reader, node: yaml.Node) -> dict[str, EnvConfig]:
+    envs: dict[str, EnvConfig] = {}
+    for name, (key_node, value_node) in r.mapping(node, "environments").items():
+        if not ENV_NAME.match(name):
+            raise r.fail(key_node, f"environment name '{name}' must be a letter then letters, digits, - or _")
+        envs[name] = _environment(r, name, key_node, value_node)
+    if not envs:
+        raise r.fail(node, "environments: declare at least one environment")
+    return envs
+
+
+def _environment(r: _Reader, name: str, key_node: yaml.Node, node: yaml.Node) -> EnvConfig:
+    fields = r.mapping(node, f"environment '{name}'")
+    env = EnvConfig(name=name, line=key_node.start_mark.line + 1)
+    for key, (k_node, v_node) in fields.items():
+        if key not in ENV_KEYS:
+            raise r.fail(k_node, f"environment '{name}': unknown key '{key}'")
+        if key in BOOL_KEYS:
+            setattr(env, key, r.boolean(v_node, f"{name}.{key}"))
+        elif key == "values":
+            env.values = {
+                k: r.string(v, f"{name}.values.{k}")
+                for k, (_, v) in r.mapping(v_node, f"{name}.values").items()
+            }
+        elif key == "jwt":
+            jwt = r.mapping(v_node, f"{name}.jwt")
+            for sub in ("client_id", "key_file", "username", "login_url"):
+                if sub in jwt:
+                    setattr(env, sub, r.string(jwt[sub][1], f"{name}.jwt.{sub}"))
+            env.auth = "jwt"
+        else:
+            setattr(env, key, r.string(v_node, f"{name}.{key}"))
+    if "auth" not in fields and env.auth != "jwt":
+        env.auth = _infer_auth(env)
+    if env.auth not in AUTH_METHODS:
+        raise r.fail(fields.get("auth", (key_node, node))[1],
+                     f"environment '{name}': auth must be one of {', '.join(AUTH_METHODS)}")
+    problem = _missing_auth(env)
+    if problem:
+        raise r.fail(key_node, f"environment '{name}': {problem}")
+    if env.test_level and env.test_level not in TEST_LEVELS:
+        raise r.fail(fields["test_level"][1], f"environment '{name}': test_level must be one of {', '.join(sorted(TEST_LEVELS))}")
+    for url_key in ("login_url", "instance_url"):
+        url = getattr(env, url_key)
+        if url and not re.match(r"^https?://", url):
+            raise r.fail(fields[url_key][1], f"environment '{name}': {url_key} must start with https://")
+    return env
+
+
+def _infer_auth(env: EnvConfig) -> str:
+    if env.sfdx_url_env:
+        return "sfdx_url"
+    if env.access_token_env:
+        return "access_token"
+    if env.client_id and env.key_file:
+        return "jwt"
+    if env.sf_alias:
+        return "sf_cli"
+    return "password"
+
+
+def _missing_auth(env: EnvConfig) -> str | None:
+    """What the chosen auth method lacks, or None."""
+    needs = {
+        "password": ("username", "password_env"),
+        "access_token": ("instance_url", "access_token_env"),
+        "sfdx_url": ("sfdx_url_env",),
+        "jwt": ("client_id", "key_file", "username"),
+        "sf_cli": ("sf_alias",),
+    }[env.auth]
+    missing = [key for key in needs if not getattr(env, key)]
+    if not missing:
+        return None
+    if env.auth == "password" and not env.username and not env.password_env:
+        return ("no auth given: use username + password_env, access_token_env + instance_url, "
+                "sfdx_url_env, jwt (client_id, key_file, username) or sf_alias")
+    return f"auth '{env.auth}' needs {', '.join(missing)}"
+
+
+def _stages(r: _Reader, node: yaml.Node, envs: dict[str, EnvConfig]) -> list[list[str]]:
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise r.fail(node, "path must be a list of environments, e.g. [dev, qa, prod]")
+    stages: list[list[str]] = []
+    seen: set[str] = set()
+    for item in node.value:
+        members = r.string_list(item, "path stage")
+        for member in members:
+            if member not in envs:
+                raise r.fail(item, f"path names unknown environment '{member}' (declared: {', '.join(envs)})")
+            if member in seen:
+                raise r.fail(item, f"path names environment '{member}' twice")
+            seen.add(member)
+        stages.append(members)
+    return stages
+
+
+def _pull_settings(r: _Reader, node: yaml.Node) -> PullSettings:
+    settings = PullSettings()
+    for key, (k_node, v_node) in r.mapping(node, "pull").items():
+        if not hasattr(settings, key):
+            raise r.fail(k_node, f"pull: unknown key '{key}'")
+        value = r.value(v_node)
+        expected = type(getattr(settings, key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise r.fail(v_node, f"pull.{key} must be a positive number")
+        setattr(settings, key, expected(value))
+    return settings

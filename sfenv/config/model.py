@@ -1,0 +1,103 @@
+"""The typed model of sfenv.yml: environments, the promotion path and the team's policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sfenv.errors import ConfigError
+
+AUTH_METHODS = ("password", "access_token", "sfdx_url", "jwt", "sf_cli")
+
+
+@dataclass
+class EnvConfig:
+    """One environment (an org). Secrets are never stored here: only the names of the
+    environment variables or files that hold them."""
+
+    name: str
+    kind: str = "org"
+    auth: str = "password"
+    login_url: str | None = None
+    instance_url: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    token_env: str | None = None
+    access_token_env: str | None = None
+    sfdx_url_env: str | None = None
+    client_id: str | None = None
+    key_file: str | None = None
+    sf_alias: str | None = None
+    ca_file: str | None = None
+    production: bool = False
+    purpose: str = ""
+    owner: str = ""
+    refresh: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    test_level: str | None = None
+    strict: bool = False
+    line: int = 0  # where it is declared in sfenv.yml, for messages
+
+    def effective_test_level(self) -> str:
+        """Salesforce requires tests in production; sandboxes default to none."""
+        if self.test_level:
+            return self.test_level
+        return "RunLocalTests" if self.production else "NoTestRun"
+
+
+@dataclass
+class PullSettings:
+    """How retrieves are chunked and parallelised."""
+
+    chunk_size: int = 2500
+    parallel: int = 3
+    list_parallel: int = 3
+    poll_interval: float = 0.5
+    poll_max_interval: float = 10.0
+    timeout_s: float = 3600.0
+    audit_days: int = 180
+
+
+@dataclass
+class Config:
+    file: Path
+    root: Path
+    project: str
+    api_version: str
+    environments: dict[str, EnvConfig]
+    stages: list[list[str]]
+    manifest: str = "default"
+    include_types: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    manual_types: list[str] = field(default_factory=list)
+    include_managed: bool = False
+    pull: PullSettings = field(default_factory=PullSettings)
+
+    def env(self, name: str) -> EnvConfig:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(self.environments) or "none"
+            raise ConfigError(
+                f"{self.file}: unknown environment '{name}' (known: {known})"
+            ) from None
+
+    def hops(self) -> list[tuple[str, str]]:
+        """Adjacent pairs along the path; a stage of several envs gives one hop per member."""
+        pairs: list[tuple[str, str]] = []
+        for here, there in zip(self.stages, self.stages[1:], strict=False):
+            for source in here:
+                for target in there:
+                    pairs.append((source, target))
+        return pairs
+
+    def stage_index(self, env: str) -> int:
+        for index, stage in enumerate(self.stages):
+            if env in stage:
+                return index
+        raise ConfigError(f"{self.file}: environment '{env}' is not on the promotion path")
+
+    def upstream_of(self, env: str) -> list[str]:
+        """Environments of the stage just before `env` on the path (empty for the first)."""
+        index = self.stage_index(env)
+        return list(self.stages[index - 1]) if index > 0 else []

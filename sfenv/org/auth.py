@@ -1,0 +1,202 @@
+"""Credentials -> a Salesforce session (instance URL + session id).
+
+simple-salesforce's own login helpers only build `https://<domain>.salesforce.com` URLs, so the
+login calls are made here against the configured URL (Salesforce's, a My Domain, or the local
+org), and the session is handed to simple-salesforce. Secrets are read from environment
+variables or files named in sfenv.yml, used once, and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+import requests
+from lxml import etree
+
+from sfenv.config.model import EnvConfig
+from sfenv.errors import AuthError, OrgError
+
+DEFAULT_LOGIN_URL = "https://login.salesforce.com"
+HTTP_TIMEOUT = (10, 120)
+
+
+@dataclass(frozen=True)
+class Session:
+    instance_url: str
+    session_id: str
+    username: str | None = None
+    org_id: str | None = None
+
+    def __repr__(self) -> str:  # keep the session id out of logs and tracebacks
+        return f"Session(instance_url={self.instance_url!r}, username={self.username!r})"
+
+
+def http_session(env: EnvConfig) -> requests.Session:
+    """A requests session trusting the env's CA file (or REQUESTS_CA_BUNDLE, or the system)."""
+    session = requests.Session()
+    ca_file = env.ca_file or os.environ.get("REQUESTS_CA_BUNDLE")
+    if ca_file:
+        path = Path(ca_file).expanduser()
+        if not path.is_file():
+            raise AuthError(f"environment '{env.name}': ca_file {path} does not exist")
+        session.verify = str(path)
+    return session
+
+
+def login(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
+    """Log in with the env's configured method."""
+    method = {
+        "password": _soap_login,
+        "access_token": _access_token,
+        "sfdx_url": _sfdx_url,
+        "jwt": _jwt_bearer,
+        "sf_cli": _sf_cli,
+    }[env.auth]
+    return method(env, api_version, http)
+
+
+def _secret(env: EnvConfig, var: str | None, what: str) -> str:
+    if not var:
+        raise AuthError(f"environment '{env.name}': no {what} configured")
+    value = os.environ.get(var)
+    if value is None or value == "":
+        raise AuthError(f"environment '{env.name}': environment variable {var} ({what}) is not set")
+    return value
+
+
+def _post(http: requests.Session, url: str, env: EnvConfig, **kwargs) -> requests.Response:
+    try:
+        return http.post(url, timeout=HTTP_TIMEOUT, **kwargs)
+    except requests.exceptions.SSLError as err:
+        raise AuthError(
+            f"environment '{env.name}': TLS verification failed for {_host(url)} "
+            f"(set ca_file or REQUESTS_CA_BUNDLE): {type(err).__name__}"
+        ) from None
+    except requests.RequestException as err:
+        raise OrgError(f"environment '{env.name}': cannot reach {_host(url)}: {type(err).__name__}") from None
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _soap_login(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
+    password = _secret(env, env.password_env, "password")
+    token = os.environ.get(env.token_env, "") if env.token_env else ""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:urn="urn:partner.soap.sforce.com"><soapenv:Body><urn:login>'
+        f"<urn:username>{escape(env.username or '')}</urn:username>"
+        f"<urn:password>{escape(password + token)}</urn:password>"
+        "</urn:login></soapenv:Body></soapenv:Envelope>"
+    )
+    url = f"{(env.login_url or DEFAULT_LOGIN_URL).rstrip('/')}/services/Soap/u/{api_version}"
+    response = _post(http, url, env, data=body.encode("utf-8"),
+                     headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login"})
+    root = _parse_soap(response, env)
+    ns = {"p": "urn:partner.soap.sforce.com"}
+    fault = root.find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")
+    if fault is not None or response.status_code != 200:
+        text = fault.findtext("faultstring") if fault is not None else f"HTTP {response.status_code}"
+        raise AuthError(f"environment '{env.name}': login failed for {env.username}: {text}")
+    session_id = root.findtext(".//p:result/p:sessionId", namespaces=ns)
+    server_url = root.findtext(".//p:result/p:serverUrl", namespaces=ns)
+    org_id = root.findtext(".//p:userInfo/p:organizationId", namespaces=ns)
+    if not session_id or not server_url:
+        raise AuthError(f"environment '{env.name}': login answer had no session")
+    return Session(_host(server_url), session_id, env.username, org_id)
+
+
+def _parse_soap(response: requests.Response, env: EnvConfig) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        return etree.fromstring(response.content, parser)
+    except etree.XMLSyntaxError:
+        raise AuthError(
+            f"environment '{env.name}': login answer was not SOAP (HTTP {response.status_code})"
+        ) from None
+
+
+def _access_token(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
+    token = _secret(env, env.access_token_env, "access token")
+    return Session((env.instance_url or "").rstrip("/"), token, env.username)
+
+
+def parse_sfdx_url(url: str) -> tuple[str, str, str, str]:
+    """`force://clientId:clientSecret:refreshToken@instance` -> its four parts."""
+    if not url.startswith("force://") or "@" not in url:
+        raise AuthError("sfdx auth URL must look like force://clientId:clientSecret:refreshToken@instance")
+    creds, _, instance = url[len("force://"):].rpartition("@")
+    parts = creds.split(":", 2)
+    if len(parts) == 2:  # clientId:refreshToken (no secret)
+        parts = [parts[0], "", parts[1]]
+    if len(parts) != 3 or not parts[0] or not parts[2] or not instance:
+        raise AuthError("sfdx auth URL must look like force://clientId:clientSecret:refreshToken@instance")
+    if not instance.startswith(("http://", "https://")):
+        instance = "https://" + instance
+    return parts[0], parts[1], parts[2], instance.rstrip("/")
+
+
+def _oauth_token(env: EnvConfig, http: requests.Session, url: str, form: dict[str, str]) -> Session:
+    response = _post(http, f"{url}/services/oauth2/token", env, data=form,
+                     headers={"Accept": "application/json"})
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    if response.status_code != 200 or "access_token" not in payload:
+        reason = payload.get("error_description") or payload.get("error") or f"HTTP {response.status_code}"
+        raise AuthError(f"environment '{env.name}': OAuth {form['grant_type']} failed: {reason}")
+    org_id = None
+    identity = payload.get("id", "")
+    if "/id/" in identity:
+        org_id = identity.split("/id/", 1)[1].split("/")[0]
+    return Session(payload["instance_url"].rstrip("/"), payload["access_token"], env.username, org_id)
+
+
+def _sfdx_url(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
+    client_id, secret, refresh, instance = parse_sfdx_url(_secret(env, env.sfdx_url_env, "sfdx auth URL"))
+    form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh}
+    if secret:
+        form["client_secret"] = secret
+    return _oauth_token(env, http, instance, form)
+
+
+def _jwt_bearer(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
+    import jwt  # pyjwt ships with simple-salesforce
+
+    key_path = Path(env.key_file or "").expanduser()
+    if not key_path.is_file():
+        raise AuthError(f"environment '{env.name}': JWT key file {key_path} does not exist")
+    login_url = (env.login_url or DEFAULT_LOGIN_URL).rstrip("/")
+    claims = {"iss": env.client_id, "sub": env.username, "aud": login_url,
+              "exp": int(time.time()) + 180}
+    assertion = jwt.encode(claims, key_path.read_bytes(), algorithm="RS256")
+    form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
+    return _oauth_token(env, http, login_url, form)
+
+
+def _sf_cli(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
+    sf = shutil.which("sf")
+    if not sf:
+        raise AuthError(f"environment '{env.name}': auth sf_cli needs the Salesforce CLI (`sf`) on PATH")
+    done = subprocess.run([sf, "org", "display", "--json", "-o", env.sf_alias or ""],
+                          capture_output=True, text=True, timeout=120, check=False)
+    try:
+        result = json.loads(done.stdout).get("result") or {}
+    except ValueError:
+        result = {}
+    if done.returncode != 0 or "accessToken" not in result:
+        raise AuthError(f"environment '{env.name}': `sf org display -o {env.sf_alias}` found no login")
+    return Session(result["instanceUrl"].rstrip("/"), result["accessToken"],
+                   result.get("username"), result.get("id"))

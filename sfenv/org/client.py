@@ -1,0 +1,358 @@
+"""One connected org: REST through simple-salesforce, the Metadata API through the zeep client
+built on the Metadata WSDL that simple-salesforce ships.
+
+simple-salesforce's string-template retrieve/deploy helpers neither escape member names (a
+layout called `Opp & Deals` breaks them) nor expose every option, so the Metadata calls go
+through the zeep service of that same WSDL, with the session's HTTP settings (CA file).
+Every call retries transient failures with backoff and logs in again once on an expired
+session.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import functools
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import simple_salesforce
+import zeep
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError
+from zeep.exceptions import Fault, TransportError
+from zeep.helpers import serialize_object
+from zeep.transports import Transport
+
+from sfenv.config.model import EnvConfig
+from sfenv.errors import AuthError, OrgError
+from sfenv.org.auth import Session, http_session, login
+
+MD_NS = "http://soap.sforce.com/2006/04/metadata"
+TRANSIENT_FAULTS = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION_TRANSIENT"}
+TRANSIENT_HTTP = {500, 502, 503, 504}
+
+
+@functools.cache
+def _wsdl_client() -> zeep.Client:
+    """Parse the Metadata WSDL once per process (it takes about a second); each org gets a
+    shallow copy with its own transport, so no HTTP state is shared between orgs."""
+    wsdl = Path(simple_salesforce.__file__).parent / "metadata.wsdl"
+    settings = zeep.Settings(strict=False, xsd_ignore_sequence_order=True)
+    return zeep.Client(wsdl.as_uri(), settings=settings)
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * (2**attempt)) * (0.5 + random.random() / 2)
+
+
+@dataclass
+class RetrieveResult:
+    id: str
+    status: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    zip_bytes: bytes = b""
+
+
+@dataclass
+class DeployResult:
+    id: str
+    status: str
+    success: bool
+    check_only: bool
+    component_successes: list[dict] = field(default_factory=list)
+    component_failures: list[dict] = field(default_factory=list)
+    test_failures: list[dict] = field(default_factory=list)
+    error_message: str | None = None
+    error_code: str | None = None
+    number_components_total: int = 0
+    number_components_deployed: int = 0
+    number_component_errors: int = 0
+
+
+def fault_code(fault: Fault) -> str:
+    code = str(fault.code or "")
+    return code.split(":", 1)[-1]
+
+
+class OrgClient:
+    """A logged-in org. Thread-safe for parallel list/retrieve calls."""
+
+    def __init__(self, env: EnvConfig, api_version: str, *, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.env = env
+        self.api_version = api_version
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = http_session(env)
+        self._lock = threading.Lock()
+        self._session: Session | None = None
+        self.calls = 0
+        self.relogins = 0
+        self._connect()
+
+    # --- session -----------------------------------------------------------------------
+    def _connect(self) -> None:
+        session = login(self.env, self.api_version, self._http)
+        if not session.instance_url:
+            raise AuthError(f"environment '{self.env.name}': no instance URL after login")
+        self._session = session
+        self.sf = Salesforce(instance_url=session.instance_url, session_id=session.session_id,
+                             session=self._http, version=self.api_version)
+        client = copy.copy(_wsdl_client())
+        client.transport = Transport(session=self._http, timeout=120, operation_timeout=300)
+        self._md = client.create_service(f"{{{MD_NS}}}MetadataBinding",
+                                         f"{session.instance_url}/services/Soap/m/{self.api_version}")
+        self._header = client.get_element("ns0:SessionHeader")(sessionId=session.session_id)
+        self.org_id = session.org_id or self._query_org_id()
+
+    def _query_org_id(self) -> str:
+        rows = self.query("SELECT Id FROM Organization")
+        return rows[0]["Id"] if rows else ""
+
+    @property
+    def instance_url(self) -> str:
+        assert self._session is not None
+        return self._session.instance_url
+
+    @property
+    def username(self) -> str | None:
+        return self._session.username if self._session else None
+
+    def _relogin(self, seen_header: Any) -> None:
+        with self._lock:
+            if self._header is seen_header:  # another thread may have done it already
+                self.relogins += 1
+                self._connect()
+
+    # --- one call with retries ------------------------------------------------------------
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        relogged = False
+        for attempt in range(self.retry.attempts):
+            header = self._header
+            self.calls += 1
+            try:
+                return fn()
+            except Fault as fault:
+                code = fault_code(fault)
+                if code == "INVALID_SESSION_ID" and not relogged:
+                    relogged = True
+                    self._relogin(header)
+                    continue
+                if code in TRANSIENT_FAULTS and attempt + 1 < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise OrgError(f"{self.env.name}: {what} failed: {code}: {fault.message}", code=code) from None
+            except TransportError as err:
+                if err.status_code in TRANSIENT_HTTP and attempt + 1 < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise OrgError(f"{self.env.name}: {what} failed: HTTP {err.status_code}") from None
+            except (requests.ConnectionError, requests.Timeout) as err:
+                if attempt + 1 < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise OrgError(f"{self.env.name}: {what} failed: {type(err).__name__}") from None
+            except SalesforceError as err:
+                if err.status == 401 and not relogged:
+                    relogged = True
+                    self._relogin(header)
+                    continue
+                if err.status in TRANSIENT_HTTP and attempt + 1 < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise OrgError(f"{self.env.name}: {what} failed: HTTP {err.status}: {_rest_message(err)}") from None
+        raise OrgError(f"{self.env.name}: {what} failed after {self.retry.attempts} attempts")
+
+    # --- REST -------------------------------------------------------------------------------
+    def query(self, soql: str, *, tooling: bool = False) -> list[dict]:
+        def run() -> list[dict]:
+            if tooling:
+                result = self.sf.toolingexecute("query/", params={"q": soql})
+                records = list(result.get("records", []))
+                while not result.get("done", True) and result.get("nextRecordsUrl"):
+                    result = self.sf.query_more(result["nextRecordsUrl"], identifier_is_url=True)
+                    records.extend(result.get("records", []))
+                return records
+            return list(self.sf.query_all(soql).get("records", []))
+
+        records = self._call("query", run)
+        for record in records:
+            record.pop("attributes", None)
+        return records
+
+    def audit_trail(self, since: str | None = None, limit: int = 2000) -> list[dict]:
+        """SetupAuditTrail rows, newest first, flattened (`CreatedBy.Name` -> `CreatedByName`)."""
+        where = f" WHERE CreatedDate >= {since}" if since else ""
+        soql = ("SELECT Id, CreatedDate, CreatedBy.Name, Action, Section, Display, DelegateUser "
+                f"FROM SetupAuditTrail{where} ORDER BY CreatedDate DESC LIMIT {limit}")
+        rows = []
+        for record in self.query(soql):
+            created_by = record.pop("CreatedBy", None) or {}
+            if isinstance(created_by, dict):
+                created_by.pop("attributes", None)
+                record["CreatedByName"] = created_by.get("Name")
+            rows.append(record)
+        return rows
+
+    # --- Metadata API -----------------------------------------------------------------------
+    def describe(self) -> list[dict]:
+        result = self._call("describeMetadata", lambda: self._md.describeMetadata(
+            float(self.api_version), _soapheaders=[self._header]))
+        return [dict(serialize_object(item)) for item in result.metadataObjects or []]
+
+    def list_metadata(self, queries: list[dict]) -> list[dict]:
+        """One listMetadata call (at most 3 queries, as Salesforce allows)."""
+        if len(queries) > 3:
+            raise ValueError("listMetadata takes at most 3 queries")
+        names = ", ".join(q["type"] + (f"/{q['folder']}" if q.get("folder") else "") for q in queries)
+        result = self._call(f"listMetadata({names})", lambda: self._md.listMetadata(
+            queries, float(self.api_version), _soapheaders=[self._header]))
+        return [_plain(serialize_object(item)) for item in result or []]
+
+    def read_metadata(self, type_name: str, full_names: list[str]) -> list[dict]:
+        result = self._call(f"readMetadata({type_name})", lambda: self._md.readMetadata(
+            type_name, full_names, _soapheaders=[self._header]))
+        return [_plain(serialize_object(r)) for r in (result or [])]
+
+    def start_retrieve(self, members: dict[str, list[str]]) -> str:
+        request = {
+            "apiVersion": float(self.api_version),
+            "singlePackage": True,
+            "unpackaged": {
+                "types": [{"members": sorted(m), "name": t} for t, m in sorted(members.items())],
+                "version": self.api_version,
+            },
+        }
+        result = self._call("retrieve", lambda: self._md.retrieve(request, _soapheaders=[self._header]))
+        return str(result.id)
+
+    def check_retrieve(self, process_id: str, include_zip: bool) -> Any:
+        return self._call("checkRetrieveStatus", lambda: self._md.checkRetrieveStatus(
+            process_id, include_zip, _soapheaders=[self._header]))
+
+    def retrieve(self, members: dict[str, list[str]], *, poll: float = 0.5,
+                 max_poll: float = 10.0, timeout: float = 3600.0) -> RetrieveResult:
+        """Start a retrieve and poll with backoff until done; a Failed retrieve raises
+        OrgError with Salesforce's status code (LIMIT_EXCEEDED, UNKNOWN_EXCEPTION...)."""
+        from sfenv.metadata.ziputil import read_zip
+
+        process_id = self.start_retrieve(members)
+        started = time.monotonic()
+        delay = poll
+        while True:
+            result = self.check_retrieve(process_id, include_zip=True)
+            if result.done:
+                break
+            if time.monotonic() - started > timeout:
+                raise OrgError(f"{self.env.name}: retrieve {process_id} not done after {timeout:.0f}s")
+            self._sleep(delay)
+            delay = min(max_poll, delay * 1.5)
+        status = str(result.status)
+        if status != "Succeeded":
+            code = str(result.errorStatusCode or "UNKNOWN_EXCEPTION")
+            raise OrgError(f"{self.env.name}: retrieve failed: {code}: {result.errorMessage}", code=code)
+        data = result.zipFile or b""
+        files = read_zip(data, f"retrieve {process_id} from {self.env.name}")
+        files.pop("package.xml", None)
+        messages = [(str(m.fileName), str(m.problem)) for m in (result.messages or [])]
+        return RetrieveResult(process_id, status, files, messages, data)
+
+    def deploy(self, zip_bytes: bytes, *, check_only: bool = False, test_level: str | None = None,
+               run_tests: tuple[str, ...] = (), purge_on_delete: bool = False,
+               rollback_on_error: bool = True, poll: float = 0.5, max_poll: float = 10.0,
+               timeout: float = 7200.0) -> DeployResult:
+        options = {
+            "allowMissingFiles": False, "autoUpdatePackage": False, "checkOnly": check_only,
+            "ignoreWarnings": False, "performRetrieve": False, "purgeOnDelete": purge_on_delete,
+            "rollbackOnError": rollback_on_error, "singlePackage": True,
+        }
+        if test_level:
+            options["testLevel"] = test_level
+        if run_tests:
+            options["runTests"] = list(run_tests)
+        result = self._call("deploy", lambda: self._md.deploy(zip_bytes, options, _soapheaders=[self._header]))
+        return self._wait_deploy(str(result.id), check_only, poll, max_poll, timeout)
+
+    def quick_deploy(self, validation_id: str, *, poll: float = 0.5, max_poll: float = 10.0,
+                     timeout: float = 7200.0) -> DeployResult:
+        deploy_id = self._call("deployRecentValidation", lambda: self._md.deployRecentValidation(
+            validation_id, _soapheaders=[self._header]))
+        return self._wait_deploy(str(deploy_id), False, poll, max_poll, timeout)
+
+    def _wait_deploy(self, deploy_id: str, check_only: bool, poll: float, max_poll: float,
+                     timeout: float) -> DeployResult:
+        started = time.monotonic()
+        delay = poll
+        while True:
+            result = self._call("checkDeployStatus", lambda: self._md.checkDeployStatus(
+                deploy_id, True, _soapheaders=[self._header]))
+            if result.done:
+                break
+            if time.monotonic() - started > timeout:
+                raise OrgError(f"{self.env.name}: deploy {deploy_id} not done after {timeout:.0f}s")
+            self._sleep(delay)
+            delay = min(max_poll, delay * 1.5)
+        return _deploy_result(_plain(serialize_object(result)), check_only)
+
+
+def _deploy_result(raw: dict, check_only: bool) -> DeployResult:
+    details = raw.get("details") or {}
+    tests = (details.get("runTestResult") or {}) if isinstance(details, dict) else {}
+    return DeployResult(
+        id=str(raw.get("id")),
+        status=str(raw.get("status")),
+        success=bool(raw.get("success")),
+        check_only=bool(raw.get("checkOnly", check_only)),
+        component_successes=list(details.get("componentSuccesses") or []),
+        component_failures=list(details.get("componentFailures") or []),
+        test_failures=list(tests.get("failures") or []) if isinstance(tests, dict) else [],
+        error_message=raw.get("errorMessage"),
+        error_code=raw.get("errorStatusCode"),
+        number_components_total=int(raw.get("numberComponentsTotal") or 0),
+        number_components_deployed=int(raw.get("numberComponentsDeployed") or 0),
+        number_component_errors=int(raw.get("numberComponentErrors") or 0),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """zeep's OrderedDicts and datetimes -> plain JSON-friendly values."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return sf_datetime(value)
+    return value
+
+
+def sf_datetime(value: datetime.datetime) -> str:
+    """Salesforce's own form: `2026-10-02T14:31:07.000Z` (UTC, milliseconds)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _rest_message(err: SalesforceError) -> str:
+    content = err.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return f"{content[0].get('errorCode')}: {content[0].get('message')}"
+    return str(content)[:200]
+
+
+def connect(env: EnvConfig, api_version: str, **kwargs: Any) -> OrgClient:
+    """Log in to `env` and return a client (AuthError / OrgError, exit code 3)."""
+    return OrgClient(env, api_version, **kwargs)
