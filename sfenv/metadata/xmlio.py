@@ -1,0 +1,218 @@
+"""Hardened XML parsing and Salesforce's exact XML byte format.
+
+Why: snapshots must be byte-stable (equal content, equal git blob), so we write XML exactly as
+Salesforce does and normalize only the lists the registry marks unordered. Metadata comes from
+orgs, zips and repositories we do not control, so parsing never resolves entities, loads DTDs
+or touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from sfenv.errors import MetadataError
+
+if TYPE_CHECKING:
+    from sfenv.metadata.registry import MetadataType, Registry
+
+NS = "http://soap.sforce.com/2006/04/metadata"
+DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+INDENT = "    "
+_FORBIDDEN = re.compile(rb"<!(DOCTYPE|ENTITY)")
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
+
+
+def _parser() -> etree.XMLParser:
+    # One per call: lxml parsers must not be shared between threads, and they are cheap.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           huge_tree=False, dtd_validation=False, remove_blank_text=False)
+
+
+def parse_xml(data: bytes, source: str) -> etree._Element:
+    """Parse metadata XML; MetadataError("source:line: why") for malformed or hostile input."""
+    if not data or not data.strip():
+        raise MetadataError(f"{source}:1: empty XML document")
+    bad = _FORBIDDEN.search(data)
+    if bad:
+        line = data.count(b"\n", 0, bad.start()) + 1
+        raise MetadataError(f"{source}:{line}: DOCTYPE and entity declarations are not allowed")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or (exc.position[0] if exc.position else 1)
+        msg = (exc.msg or str(exc)).split(", line ")[0]
+        raise MetadataError(f"{source}:{line}: {msg}") from None
+    except ValueError as exc:  # e.g. unicode strings with an encoding declaration
+        raise MetadataError(f"{source}:1: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        raise MetadataError(f"{source}:1: DOCTYPE declarations are not allowed")
+    for node in root.iter(etree.Entity):
+        raise MetadataError(f"{source}:{node.sourceline or 1}: entity references are not allowed")
+    return root
+
+
+def _escape(text: str) -> str:
+    return text.translate(_ESCAPE)
+
+
+def _name(qname: str, nsmap: dict) -> str:
+    """`{ns}local` -> `local` (default namespace) or `prefix:local`."""
+    if qname[0] != "{":
+        return qname
+    ns, local = qname[1:].split("}", 1)
+    for prefix, uri in nsmap.items():
+        if uri == ns:
+            return local if prefix is None else f"{prefix}:{local}"
+    return local
+
+
+def _start_tag(el: etree._Element, declared: dict) -> tuple[str, dict]:
+    nsmap = el.nsmap
+    parts = [_name(el.tag, nsmap)]
+    if nsmap != declared:
+        for prefix, uri in nsmap.items():
+            if declared.get(prefix) != uri:
+                attr = "xmlns" if prefix is None else f"xmlns:{prefix}"
+                parts.append(f'{attr}="{_escape(uri)}"')
+    for key, value in el.attrib.items():
+        parts.append(f'{_name(key, nsmap)}="{_escape(value)}"')
+    return " ".join(parts), nsmap
+
+
+def _write(el: etree._Element, depth: int, declared: dict, out: list[str]) -> None:
+    tag = el.tag
+    pad = INDENT * depth
+    if not isinstance(tag, str):  # comment or processing instruction
+        if isinstance(el, etree._Comment):
+            out.append(f"{pad}<!--{el.text or ''}-->")
+        elif isinstance(el, etree._ProcessingInstruction):
+            out.append(f"{pad}<?{el.target} {el.text or ''}?>")
+        return
+    default = declared.get(None)
+    # Fast path: an element of the declared default namespace, without attributes, declaring
+    # nothing new (every element of a Salesforce file but the root).
+    if default and tag.startswith("{") and not el.attrib and tag[1:len(default) + 1] == default \
+            and tag[len(default) + 1] == "}":
+        name = start = tag[len(default) + 2:]
+        nsmap = declared
+    elif not default and tag[0] != "{" and not el.attrib and not declared:
+        name = start = tag
+        nsmap = declared
+    else:
+        start, nsmap = _start_tag(el, declared)
+        name = start.split(" ", 1)[0]
+    if len(el):
+        text = el.text
+        lead = _escape(text) if text and text.strip() else ""
+        out.append(f"{pad}<{start}>{lead}")
+        for child in el:
+            _write(child, depth + 1, nsmap, out)
+        out.append(f"{pad}</{name}>")
+    elif el.text:
+        out.append(f"{pad}<{start}>{_escape(el.text)}</{name}>")
+    else:
+        out.append(f"{pad}<{start}/>")
+
+
+def write_xml(root: etree._Element) -> bytes:
+    """Serialize as Salesforce does: declaration, 4-space indent, `\\n`, `<tag/>`, full escaping.
+
+    Comments before a document's root (only when `root` has no parent) are kept, so that a
+    round trip of an unchanged file is byte-identical.
+    """
+    out = [DECLARATION]
+    if root.getparent() is None:
+        for sib in reversed(list(root.itersiblings(preceding=True))):
+            _write(sib, 0, {}, out)
+    _write(root, 0, {}, out)
+    if root.getparent() is None:
+        for sib in root.itersiblings():
+            _write(sib, 0, {}, out)
+    out.append("")
+    return "\n".join(out).encode("utf-8")
+
+
+# --- normalization -------------------------------------------------------------------------
+
+def local_name(el: etree._Element) -> str:
+    tag = el.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _qualify(root: etree._Element, name: str) -> str:
+    ns = etree.QName(root).namespace
+    return f"{{{ns}}}{name}" if ns else name
+
+
+def sort_list(parent: etree._Element, name: str, key: str) -> None:
+    """Sort the `name` children of `parent` in place, keeping the positions they occupy.
+
+    Order: by the text of their `key` child (or canonical text when no key), ties by
+    canonical text, so two orgs listing the same items in any order give the same bytes.
+    """
+    _sort_lists(parent, {_qualify(parent, name): key})
+
+
+def _sort_lists(parent: etree._Element, keys_by_tag: dict[str, str]) -> None:
+    slots: dict[str, list[int]] = {}
+    for i, c in enumerate(parent):
+        if c.tag in keys_by_tag:
+            slots.setdefault(c.tag, []).append(i)
+    for tag, positions in slots.items():
+        if len(positions) < 2:
+            continue
+        key = keys_by_tag[tag]
+        items = [parent[i] for i in positions]
+        if key:
+            key_tag = tag.rsplit("}", 1)[0] + "}" + key if tag[0] == "{" else key
+            keyed = [((el.findtext(key_tag) or ""), el) for el in items]
+            keys = [k for k, _ in keyed]
+            if len(set(keys)) != len(keys):
+                keyed.sort(key=lambda p: (p[0], etree.tostring(p[1])))
+            else:
+                keyed.sort(key=lambda p: p[0])
+            ordered = [el for _, el in keyed]
+        else:
+            ordered = sorted(items, key=etree.tostring)
+        if all(a is b for a, b in zip(ordered, items, strict=True)):
+            continue
+        for el in items:
+            parent.remove(el)
+        for pos, el in zip(positions, ordered, strict=True):
+            parent.insert(pos, el)
+
+
+def sort_unordered(root: etree._Element, mtype: MetadataType) -> None:
+    """Sort every list `mtype` marks unordered (nested "a/b" paths first)."""
+    by_parent: dict[tuple[str, ...], dict[str, str]] = {}
+    for path in mtype.unordered:
+        *parents, name = path.split("/")
+        by_parent.setdefault(tuple(parents), {})[_qualify(root, name)] = mtype.sort_key_of(path)
+    for parents in sorted(by_parent, key=lambda p: -len(p)):
+        holders = [root]
+        for step in parents:
+            holders = [c for h in holders for c in h if local_name(c) == step]
+        for holder in holders:
+            _sort_lists(holder, by_parent[parents])
+
+
+def is_xml_path(path: str, mtype: MetadataType | None) -> bool:
+    """True for files sfenv normalizes as XML: -meta.xml files and XML-strategy component files."""
+    if path.endswith("-meta.xml"):
+        return True
+    return mtype is not None and mtype.strategy == "xml"
+
+
+def canonicalize(path: str, data: bytes, registry: Registry) -> bytes:
+    """Canonical bytes of a metadata file: XML parsed, unordered lists sorted, written back."""
+    cid = registry.component_of(path)
+    mtype = registry.find(cid.type) if cid else None
+    if not is_xml_path(path, mtype):
+        return data
+    root = parse_xml(data, path)
+    if mtype is not None:
+        sort_unordered(root, mtype)
+    return write_xml(root)
