@@ -1,3 +1,130 @@
-"""CLI commands of this area (filled in by the area's owner)."""
+"""`sfenv init`, `sfenv pull`, `sfenv backup`, `sfenv log`."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sfenv.cli.common import config_option, emit_json, load, progress_for
+from sfenv.errors import ConfigError
+
+
+@click.command("init")
+@click.option("--project", default="acme", help="Project name written into sfenv.yml.")
+@click.option("--force", is_flag=True, help="Overwrite an existing sfenv.yml.")
+def init_cmd(project: str, force: bool) -> None:
+    """Write a commented sfenv.yml in this folder.
+
+    \b
+    Example:
+      sfenv init --project acme && $EDITOR sfenv.yml
+    """
+    from sfenv.config.template import TEMPLATE
+
+    path = Path("sfenv.yml")
+    if path.exists() and not force:
+        raise ConfigError(f"{path.resolve()} exists (use --force to overwrite)")
+    path.write_text(TEMPLATE.format(project=project), encoding="utf-8")
+    click.echo(f"wrote {path.resolve()}")
+
+
+@click.command("pull")
+@click.argument("env")
+@click.option("--full", is_flag=True, help="Retrieve everything, not only what changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@config_option
+def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, config_path: str | None) -> None:
+    """Retrieve ENV's metadata into a snapshot commit on refs/heads/sfenv/ENV.
+
+    After the first pull, only components whose lastModifiedDate moved are retrieved.
+
+    \b
+    Example:
+      sfenv pull prod            # incremental after the first time
+      sfenv pull prod --full     # everything again
+    """
+    from sfenv.pull import pull_env
+
+    config = load(config_path)
+    progress = progress_for(as_json, quiet)
+    try:
+        result = pull_env(config, env, full=full, progress=progress)
+    finally:
+        progress.close()
+    if as_json:
+        emit_json(result.to_json())
+        return
+    kind = "incremental" if result.incremental else "full"
+    state = "new snapshot" if result.changed else "unchanged"
+    click.echo(f"{env}: {state} {result.commit[:12]} ({kind}, {result.components} components, "
+               f"{result.retrieved} retrieved, {result.removed} removed, {result.duration_s:.1f}s)")
+    for skipped in result.skipped:
+        click.echo(f"  skipped {skipped['component']}: {skipped['reason']}")
+    for warning in result.warnings[:20]:
+        click.echo(f"  warning: {warning}")
+    if len(result.warnings) > 20:
+        click.echo(f"  … and {len(result.warnings) - 20} more warnings (see --json)")
+
+
+@click.command("backup")
+@click.argument("env")
+@click.option("--tag", default=None, help="Tag name (default backup/ENV/<UTC time>).")
+@click.option("--json", "as_json", is_flag=True, help="Print ref, commit, tag and counts as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@config_option
+def backup_cmd(env: str, tag: str | None, as_json: bool, quiet: bool, config_path: str | None) -> None:
+    """Pull ENV and tag the snapshot: the pre-deployment backup for CI.
+
+    \b
+    Example:
+      sfenv backup prod --json > backup.json
+    """
+    from sfenv.pull import backup_env
+
+    config = load(config_path)
+    progress = progress_for(as_json, quiet)
+    try:
+        result = backup_env(config, env, tag=tag, progress=progress)
+    finally:
+        progress.close()
+    if as_json:
+        emit_json(result.to_json())
+        return
+    click.echo(f"{env}: backup {result.tag} -> {result.pull.commit[:12]} "
+               f"({result.pull.components} components)")
+
+
+@click.command("log")
+@click.argument("env")
+@click.option("-n", "--limit", default=20, show_default=True, help="How many snapshots.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@config_option
+def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> None:
+    """The snapshot history of ENV with added/changed/removed component counts.
+
+    \b
+    Example:
+      sfenv log prod -n 5
+    """
+    from sfenv.pull.history import snapshot_log
+    from sfenv.store.snapshots import SnapshotStore
+
+    config = load(config_path)
+    config.env(env)
+    rows = snapshot_log(SnapshotStore(config.root), env, limit=limit)
+    if as_json:
+        emit_json([r.to_json() for r in rows])
+        return
+    if not rows:
+        click.echo(f"{env}: no snapshots yet (run `sfenv pull {env}`)")
+        return
+    for r in rows:
+        tags = f"  [{', '.join(r.tags)}]" if r.tags else ""
+        kind = "incr" if r.incremental else "full"
+        click.echo(f"{r.commit[:12]}  {r.when}  {kind}  {r.components:>6} components  "
+                   f"+{r.added} ~{r.changed} -{r.removed}{tags}")
+
+
+COMMANDS = [init_cmd, pull_cmd, backup_cmd, log_cmd]

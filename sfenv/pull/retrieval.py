@@ -1,0 +1,171 @@
+"""Chunked, parallel retrieves that adapt to the org's limits.
+
+- Chunks start near the configured size (or the size remembered for this org) and are halved
+  when Salesforce answers LIMIT_EXCEEDED (10,000 files or ~39 MB zipped per retrieve).
+- A chunk that fails otherwise is bisected until the failing member stands alone; that member
+  goes on the skip list with Salesforce's reason and every other member is still retrieved.
+- A Profile holds permissions only for components retrieved with it, so every chunk that
+  carries profile-related types carries the profiles too, and the pieces are merged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from sfenv.errors import MetadataError, OrgError
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, merge_profiles
+
+ABORT_CODES = {"INVALID_SESSION_ID", "INVALID_LOGIN", "REQUEST_LIMIT_EXCEEDED", "API_DISABLED_FOR_ORG"}
+LIMIT_CODES = {"LIMIT_EXCEEDED", "EXCEEDED_ID_LIMIT", "MAX_FILES_EXCEEDED"}
+PROFILE = "Profile"
+
+
+@dataclass
+class Chunk:
+    members: list[ComponentId]
+    profiles: list[str] = field(default_factory=list)
+
+    def request(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for cid in self.members:
+            out[cid.type].append(cid.full_name)
+        if self.profiles:
+            out[PROFILE].extend(self.profiles)
+        return dict(out)
+
+    def size(self) -> int:
+        return len(self.members) + len(self.profiles)
+
+
+@dataclass
+class Retrieved:
+    files: dict[str, bytes] = field(default_factory=dict)
+    skipped: list[dict] = field(default_factory=list)  # {"component", "reason"}
+    warnings: list[str] = field(default_factory=list)
+    retrieves: int = 0
+    chunk_size: int = 0  # the largest size that worked
+
+
+def plan_chunks(members: list[ComponentId], profiles: list[str], size: int) -> list[Chunk]:
+    """Members in stable order cut into chunks; profiles ride with profile-related types."""
+    size = max(1, size)
+    ordered = sorted(members)
+    chunks = [Chunk(ordered[i:i + size]) for i in range(0, len(ordered), size)]
+    rode = False
+    for chunk in chunks:
+        if profiles and any(cid.type in PROFILE_RELATED_TYPES for cid in chunk.members):
+            chunk.profiles = list(profiles)
+            rode = True
+    if profiles and not rode:
+        chunks.append(Chunk([], list(profiles)))
+    return chunks
+
+
+class ChunkRetriever:
+    """Runs chunks on a thread pool, splitting and isolating as the org answers."""
+
+    def __init__(self, client, *, size: int, parallel: int, poll: float, max_poll: float,
+                 timeout: float, progress=None) -> None:
+        self.client = client
+        self.size = size
+        self.parallel = max(1, parallel)
+        self.poll, self.max_poll, self.timeout = poll, max_poll, timeout
+        self.progress = progress
+        self._lock = threading.Lock()
+        self.result = Retrieved(chunk_size=0)
+        self._profile_parts: dict[str, list[bytes]] = defaultdict(list)
+
+    def run(self, chunks: list[Chunk]) -> Retrieved:
+        total = sum(c.size() for c in chunks)
+        if self.progress:
+            self.progress.stage("retrieving components", total)
+        pending: set[Future] = set()
+        queue = list(chunks)
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            while queue or pending:
+                while queue and len(pending) < self.parallel:
+                    chunk = queue.pop(0)
+                    future = pool.submit(self._one, chunk)
+                    future.chunk = chunk  # type: ignore[attr-defined]
+                    pending.add(future)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    queue.extend(future.result())
+        for path, parts in self._profile_parts.items():
+            self.result.files[path] = parts[0] if len(parts) == 1 else merge_profiles(parts)
+        return self.result
+
+    def _one(self, chunk: Chunk) -> list[Chunk]:
+        """Retrieve one chunk; return the chunks to try instead when it must be split."""
+        try:
+            got = self._retrieve(chunk)
+        except OrgError as err:
+            return self._after_failure(chunk, err)
+        with self._lock:
+            self.result.retrieves += 1
+            self.result.chunk_size = max(self.result.chunk_size, chunk.size())
+            for path, data in got.files.items():
+                if path.startswith("profiles/"):
+                    self._profile_parts[path].append(data)
+                else:
+                    self.result.files[path] = data
+            for file_name, problem in got.messages:
+                self.result.warnings.append(f"{file_name}: {problem}")
+        if self.progress:
+            self.progress.advance(chunk.size())
+        return []
+
+    def _retrieve(self, chunk: Chunk):
+        """A zip that arrives corrupt is fetched once more before the pull gives up."""
+        for attempt in (1, 2):
+            try:
+                return self.client.retrieve(chunk.request(), poll=self.poll,
+                                            max_poll=self.max_poll, timeout=self.timeout)
+            except MetadataError:
+                if attempt == 2:
+                    raise
+                if self.progress:
+                    self.progress.note("a retrieved zip was corrupt: retrieving that chunk again")
+        raise AssertionError("unreachable")
+
+    def _after_failure(self, chunk: Chunk, err: OrgError) -> list[Chunk]:
+        limited = err.code in LIMIT_CODES or "LIMIT_EXCEEDED" in str(err)
+        if limited:
+            with self._lock:
+                self.size = max(1, min(self.size, chunk.size()) // 2)
+            if self.progress:
+                self.progress.note(f"retrieve too large ({chunk.size()} members): halving to {self.size}")
+            if len(chunk.members) <= 1:
+                return self._isolate_single(chunk, err)
+            return _halves(chunk)
+        if not err.code or err.code in ABORT_CODES:
+            raise err  # not a member problem: network or auth, already retried by the client
+        if len(chunk.members) > 1:
+            return _halves(chunk)
+        return self._isolate_single(chunk, err)
+
+    def _isolate_single(self, chunk: Chunk, err: OrgError) -> list[Chunk]:
+        """One member (plus riding profiles) still fails: find out who is to blame."""
+        if chunk.profiles and chunk.members:
+            # try the member alone, then the profiles alone
+            return [Chunk(chunk.members, []), Chunk([], chunk.profiles)]
+        if len(chunk.profiles) > 1:
+            half = len(chunk.profiles) // 2
+            return [Chunk([], chunk.profiles[:half]), Chunk([], chunk.profiles[half:])]
+        culprit = chunk.members[0] if chunk.members else ComponentId(PROFILE, chunk.profiles[0])
+        with self._lock:
+            self.result.skipped.append({"component": str(culprit), "reason": str(err)})
+        if self.progress:
+            self.progress.note(f"skipped {culprit}: {err}")
+            self.progress.advance(chunk.size())
+        return []
+
+
+def _halves(chunk: Chunk) -> list[Chunk]:
+    half = max(1, len(chunk.members) // 2)
+    return [Chunk(chunk.members[:half], list(chunk.profiles)),
+            Chunk(chunk.members[half:], list(chunk.profiles))]

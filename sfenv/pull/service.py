@@ -1,0 +1,257 @@
+"""`sfenv pull` and `sfenv backup`: an org's metadata -> a snapshot commit on its env ref.
+
+The ref moves only when the snapshot is complete (compare-and-swap on the old value, under a
+per-environment lock), so a failed pull leaves the previous snapshot in place. Incremental
+pulls re-retrieve only components whose lastModifiedDate moved (or whose children did), drop
+what is no longer listed, and refresh profiles when their inputs may have changed; their tree
+equals what a full pull would give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from sfenv.config.model import Config
+from sfenv.errors import OrgError
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.profiles import PROFILE_RELATED_TYPES
+from sfenv.metadata.registry import Registry, default_registry
+from sfenv.metadata.xmlio import canonicalize
+from sfenv.pull.listing import Inventory, list_inventory, load_manifest
+from sfenv.pull.retrieval import PROFILE, ChunkRetriever, plan_chunks
+from sfenv.store.snapshots import SnapshotStore
+
+INDEX_PATH = ".sfenv/components.json"
+AUDIT_PATH = ".sfenv/audit-trail.json"
+ALWAYS_REFRESHED = {"PermissionSet"}  # cheap and whole since API 40: re-read on every pull
+
+
+@dataclass
+class PullResult:
+    env: str
+    commit: str
+    previous: str | None
+    changed: bool
+    incremental: bool
+    components: int
+    counts_by_type: dict[str, int]
+    retrieved: int
+    removed: int
+    skipped: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+    retrieves: int = 0
+    org_id: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class BackupResult:
+    pull: PullResult
+    tag: str
+    ref: str
+
+    def to_json(self) -> dict:
+        return {"env": self.pull.env, "ref": self.ref, "commit": self.pull.commit, "tag": self.tag,
+                "components": self.pull.components, "counts_by_type": self.pull.counts_by_type,
+                "skipped": self.pull.skipped, "warnings": self.pull.warnings,
+                "incremental": self.pull.incremental, "duration_s": self.pull.duration_s}
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _chunk_memory(store: SnapshotStore) -> dict:
+    path = store.git_dir / "sfenv" / "chunk-size.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember_chunk(store: SnapshotStore, org_id: str, size: int) -> None:
+    path = store.git_dir / "sfenv" / "chunk-size.json"
+    path.parent.mkdir(exist_ok=True)
+    memory = _chunk_memory(store)
+    memory[org_id] = size
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(memory, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
+             connect=None, store: SnapshotStore | None = None,
+             registry: Registry | None = None) -> PullResult:
+    """Retrieve `env` and record it as a snapshot; see the module docstring."""
+    from sfenv.org.client import connect as default_connect
+
+    env_config = config.env(env)
+    store = store or SnapshotStore(config.root)
+    registry = registry or default_registry()
+    started = time.monotonic()
+    started_at = _utc_now()
+    with store.lock(env):
+        previous = store.head(env)
+        client = (connect or default_connect)(env_config, config.api_version)
+        if progress:
+            progress.note(f"{env}: logged in to {client.instance_url} as {client.username}")
+        manifest = load_manifest(config.manifest, config.root)
+        inventory = list_inventory(client, registry, manifest, exclude=config.exclude,
+                                   include_managed=config.include_managed,
+                                   parallel=config.pull.list_parallel, progress=progress)
+        old_index, old_paths = ({}, {})
+        if previous and not full:
+            old_index = _read_json(store, previous, INDEX_PATH) or {}
+            old_paths = store.files(previous)
+        incremental = bool(previous and not full and old_index)
+        plan = _plan(inventory, old_index if incremental else None, registry)
+
+        size = min(config.pull.chunk_size, _chunk_memory(store).get(client.org_id, config.pull.chunk_size))
+        retriever = ChunkRetriever(client, size=size, parallel=config.pull.parallel,
+                                   poll=config.pull.poll_interval,
+                                   max_poll=config.pull.poll_max_interval,
+                                   timeout=config.pull.timeout_s, progress=progress)
+        chunks = plan_chunks(plan.members, plan.profiles, size)
+        got = retriever.run(chunks) if chunks else retriever.result
+        if got.retrieves:
+            _remember_chunk(store, client.org_id, max(retriever.size, 1))
+
+        files = {path: canonicalize(path, data, registry) for path, data in got.files.items()}
+        if progress:
+            progress.stage("normalizing and writing the snapshot", None)
+        skipped_ids = {s["component"] for s in got.skipped}
+        index = {k: v for k, v in inventory.index().items() if k not in skipped_ids}
+        files[INDEX_PATH] = _json_bytes(index)
+        audit_rows, audit_warning = _audit(client, config)
+        files[AUDIT_PATH] = _json_bytes(audit_rows)
+        warnings = inventory.warnings + got.warnings + ([audit_warning] if audit_warning else [])
+
+        removed: list[str] = []
+        if incremental:
+            owner_of = {p: registry.component_of(p) for p in old_paths if not p.startswith(".sfenv/")}
+            stale = plan.replaced | plan.removed
+            if plan.profiles:
+                stale |= {cid for cid in owner_of.values() if cid and cid.type == PROFILE}
+            removed = sorted(p for p, cid in owner_of.items() if cid in stale and p not in files)
+            # skipped members keep their previous content rather than vanishing
+            for skipped in got.skipped:
+                cid = ComponentId.parse(skipped["component"])
+                for path, owner in owner_of.items():
+                    if owner == cid and path in removed:
+                        removed.remove(path)
+                if str(cid) in old_index:
+                    index[str(cid)] = old_index[str(cid)]
+            files[INDEX_PATH] = _json_bytes(dict(sorted(index.items())))
+
+        counts = Counter(ComponentId.parse(k).type for k in index
+                         if registry.child(ComponentId.parse(k).type) is None)
+        finished = time.monotonic()
+        meta = {
+            "env": env, "org_id": client.org_id, "instance_url": client.instance_url,
+            "api_version": config.api_version, "started": started_at.isoformat(timespec="seconds"),
+            "finished": _utc_now().isoformat(timespec="seconds"),
+            "duration_s": round(finished - started, 3), "components": sum(counts.values()),
+            "counts_by_type": dict(sorted(counts.items())), "skipped": got.skipped,
+            "warnings": warnings, "incremental": incremental, "manifest": config.manifest,
+            "retrieved": len(plan.members), "removed": len(plan.removed),
+        }
+        if incremental:
+            tree = store.write_tree(files, base_commit=previous, removed=removed)
+        else:
+            tree = store.write_tree(files)
+        if previous and tree == store.tree_of(previous):
+            commit, changed = previous, False
+        else:
+            commit = store.write_snapshot(env, files, meta, expected_old=previous,
+                                          base_commit=previous if incremental else None,
+                                          removed=removed)
+            changed = True
+    return PullResult(env=env, commit=commit, previous=previous, changed=changed,
+                      incremental=incremental, components=meta["components"],
+                      counts_by_type=meta["counts_by_type"], retrieved=len(plan.members),
+                      removed=len(plan.removed), skipped=got.skipped, warnings=warnings,
+                      duration_s=meta["duration_s"], retrieves=got.retrieves, org_id=client.org_id)
+
+
+@dataclass
+class _Plan:
+    members: list[ComponentId]  # top-level, non-profile members to retrieve
+    profiles: list[str]  # profiles to retrieve (with related types riding along)
+    replaced: set[ComponentId]  # components whose old files are replaced
+    removed: set[ComponentId]  # components gone from the org
+
+
+def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _Plan:
+    all_profiles = sorted(c.full_name for c in inventory.top if c.type == PROFILE)
+    non_profile = [c for c in inventory.top if c.type != PROFILE]
+    if old_index is None:
+        return _Plan(non_profile, all_profiles, set(), set())
+
+    def moved(cid: ComponentId, props: dict) -> bool:
+        old = old_index.get(str(cid))
+        return old is None or old.get("lastModifiedDate") != props.get("lastModifiedDate")
+
+    old_ids = {ComponentId.parse(k) for k in old_index}
+    new_ids = set(inventory.top) | set(inventory.children)
+    changed_parents: set[ComponentId] = set()
+    for cid, props in inventory.children.items():
+        if moved(cid, props):
+            changed_parents.add(registry.parent_id(cid))
+    for cid in old_ids - new_ids:
+        if registry.child(cid.type) is not None:
+            changed_parents.add(registry.parent_id(cid))
+    members = sorted(c for c in non_profile
+                     if moved(c, inventory.top[c]) or c in changed_parents
+                     or c.type in ALWAYS_REFRESHED)
+    removed = {c for c in old_ids - new_ids if registry.child(c.type) is None}
+
+    added_or_gone = {c for c in (new_ids ^ old_ids)}
+    related_churn = any(registry.parent_id(c).type in PROFILE_RELATED_TYPES or c.type in PROFILE_RELATED_TYPES
+                        for c in added_or_gone)
+    profile_moved = any(moved(c, inventory.top[c]) for c in inventory.top if c.type == PROFILE)
+    profile_gone = any(c.type == PROFILE for c in removed)
+    profiles = all_profiles if (related_churn or profile_moved or profile_gone) else []
+    if profiles:
+        # profiles only come out complete with every related component in the same retrieves
+        related = [c for c in non_profile if c.type in PROFILE_RELATED_TYPES and c not in members]
+        members = sorted(set(members) | set(related))
+    return _Plan(members, profiles, set(members), removed)
+
+
+def _audit(client, config: Config) -> tuple[list[dict], str | None]:
+    since = (_utc_now() - dt.timedelta(days=config.pull.audit_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return client.audit_trail(since=since), None
+    except OrgError as err:
+        return [], f"SetupAuditTrail not read: {err}"
+
+
+def _read_json(store: SnapshotStore, commit: str, path: str):
+    data = store.read_file(commit, path)
+    return json.loads(data) if data else None
+
+
+def _json_bytes(value) -> bytes:
+    if isinstance(value, dict):
+        lines = [f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in value.items()]
+        return ("{\n" + ",\n".join(lines) + "\n}\n").encode() if lines else b"{}\n"
+    return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode()
+
+
+def backup_env(config: Config, env: str, *, tag: str | None = None, progress=None,
+               connect=None, store: SnapshotStore | None = None) -> BackupResult:
+    """A pull plus an annotated tag `backup/<env>/<UTC time>` on the snapshot it gives."""
+    store = store or SnapshotStore(config.root)
+    result = pull_env(config, env, progress=progress, connect=connect, store=store)
+    name = tag or f"backup/{env}/{_utc_now().strftime('%Y%m%dT%H%M%SZ')}"
+    if name in store.tags(name):
+        name = f"{name}-{result.commit[:7]}"
+    store.tag(name, result.commit, f"sfenv backup of {env} ({result.components} components)")
+    return BackupResult(result, name, store.env_ref(env))
