@@ -1,0 +1,90 @@
+"""Component XML as plain dicts, so that rule conditions and templates read `new.sharingModel`.
+
+Parsing goes through `sfenv.metadata.xmlio.parse_xml` (hardened) when it exists; until the
+metadata layer lands, a local parser with the same hardening (no entities, no DTD, no network)
+is used. Conversion: an element with children becomes a dict keyed by local name, a repeated
+child becomes a list, a leaf becomes its text ("" when empty).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from sfenv.errors import MetadataError
+
+
+def _parse(data: bytes, source: str) -> etree._Element:
+    try:  # the project's hardened parser, when the metadata engineer's module is there
+        from sfenv.metadata.xmlio import parse_xml
+    except ImportError:
+        parse_xml = None
+    if parse_xml is not None:
+        return parse_xml(data, source)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, remove_comments=True, remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as err:
+        line = err.lineno or 0
+        raise MetadataError(f"{source}:{line}: not well-formed XML ({err.msg})") from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise MetadataError(f"{source}:1: DTDs are not allowed")
+    return root
+
+
+def local(tag: Any) -> str:
+    """`{ns}name` -> `name` (comments and PIs have non-string tags)."""
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def element_to_dict(el: etree._Element) -> Any:
+    children = [c for c in el if isinstance(c.tag, str)]
+    if not children:
+        return (el.text or "").strip()
+    out: dict[str, Any] = {}
+    for child in children:
+        key = local(child.tag)
+        value = element_to_dict(child)
+        if key in out:
+            if not isinstance(out[key], list):
+                out[key] = [out[key]]
+            out[key].append(value)
+        else:
+            out[key] = value
+    return out
+
+
+def xml_dict(data: bytes | None, source: str) -> dict[str, Any]:
+    """The component's XML as a dict (`{}` for no XML or non-XML content such as Apex source)."""
+    if not data:
+        return {}
+    stripped = data.lstrip()
+    if not stripped.startswith(b"<"):
+        return {}
+    root = _parse(data, source)
+    value = element_to_dict(root)
+    return value if isinstance(value, dict) else {"_text": value}
+
+
+def aslist(value: Any) -> list[Any]:
+    """A repeated element is a list, a single one a dict/str, an absent one None: always a list."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def dig(data: Any, dotted: str) -> Any:
+    """`dig(d, "nameField.type")`; None when any step is missing."""
+    cur = data
+    for part in dotted.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            return None
+    return cur
