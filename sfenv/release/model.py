@@ -1,0 +1,235 @@
+"""What release services return: plans, built trains, promotions, log entries, summaries.
+
+Plain dataclasses (and `to_dict` for JSON); rendering lives in `sfenv.render.release_render`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sfenv.metadata.ids import ComponentId
+
+DEFAULT_MAX_FILES = 10_000
+DEFAULT_MAX_BYTES = 39 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-deploy limits of the Metadata API; above them a train is split into waves."""
+
+    max_files: int = DEFAULT_MAX_FILES
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass
+class Item:
+    """One component of a plan or train, with who last changed it on the source side."""
+
+    component: str  # "Type:FullName"
+    kind: str  # "added" | "modified" | "removed"
+    path: str = ""
+    last_modified_by: str | None = None
+    last_modified_date: str | None = None
+
+
+@dataclass
+class DependencyProblem:
+    """`component` needs `needs`, which is neither packaged nor in the target."""
+
+    component: str
+    needs: str
+    target: str
+    deleted_by_package: bool = False  # in the target, but the package deletes it
+
+    def __str__(self) -> str:
+        if self.deleted_by_package:
+            return f"{self.component} needs {self.needs}, which the package deletes from {self.target}"
+        return (f"{self.component} needs {self.needs}, which is neither in the package "
+                f"nor in {self.target}")
+
+
+@dataclass
+class Wave:
+    """One deployable part of a train (a single wave when under the limits)."""
+
+    number: int
+    files: int
+    bytes: int
+    members: list[str]
+    has_destructive: bool = False
+
+
+@dataclass
+class PackageFiles:
+    """The package as files: `package.xml`, destructive manifests, `src/<path>`."""
+
+    files: dict[str, bytes]
+    deployed: list[ComponentId]
+    deleted: list[ComponentId]
+    pre_deleted: list[ComponentId] = field(default_factory=list)
+
+    def src(self) -> dict[str, bytes]:
+        """The metadata files only (paths relative to the package root)."""
+        return {p[4:]: b for p, b in self.files.items() if p.startswith("src/")}
+
+    def zip_members(self) -> dict[str, bytes]:
+        """What goes in the deployable zip: manifests at the root, then the metadata files."""
+        out = {p: b for p, b in self.files.items() if not p.startswith("src/")}
+        out.update(self.src())
+        return out
+
+
+@dataclass
+class ReleasePlan:
+    train: str
+    source: str
+    source_commit: str
+    target: str
+    target_commit: str
+    adds: list[Item]
+    changes: list[Item]
+    deletes: list[Item]
+    manual: list[Item]
+    dependency_problems: list[DependencyProblem]
+    files: int
+    bytes: int
+    waves: int = 1
+    pre_deletes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["dependency_problems"] = [
+            {**asdict(p), "message": str(p)} for p in self.dependency_problems
+        ]
+        return data
+
+
+@dataclass
+class BuiltTrain:
+    """A train as written on the releases ref (`train.json` plus where it lives)."""
+
+    name: str
+    source: str
+    source_commit: str
+    target: str
+    target_commit: str
+    created: str
+    created_by: str
+    digest: str
+    components: list[str]  # packaged (deployed) components
+    deletes: list[str]
+    manual: list[str]
+    waves: list[Wave]
+    files: int
+    bytes: int
+    scope: dict[str, Any] = field(default_factory=dict)
+    commit: str = ""  # commit on the releases ref
+    tag: str = ""
+    folder: str = ""  # exported copy on disk
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def train_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("commit", "tag", "folder"):
+            data.pop(key)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuiltTrain:
+        waves = [Wave(**w) for w in data.get("waves", [])]
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "waves"}
+        return cls(waves=waves, **known)
+
+
+@dataclass
+class ComponentFailure:
+    component: str
+    problem: str
+    file_name: str
+    line: int | None = None
+
+
+@dataclass
+class LogEntry:
+    """One line of `releases/<TRAIN>/log.json`: a promotion or rollback attempt."""
+
+    action: str  # "promote" | "rollback"
+    env: str
+    result: str  # "deployed" | "validated" | "validation_failed" | "deploy_failed" | "cancelled" | "rolled_back"
+    user: str
+    started: str
+    finished: str = ""
+    hotfix: bool = False
+    backup_tag: str = ""
+    backup_commit: str = ""
+    validation_id: str = ""
+    deploy_ids: list[str] = field(default_factory=list)
+    test_level: str = ""
+    failures: list[ComponentFailure] = field(default_factory=list)
+    error: str = ""
+    verification: dict[str, Any] = field(default_factory=dict)
+    after_commit: str = ""
+    rollback_folder: str = ""
+    checklist_open: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LogEntry:
+        failures = [ComponentFailure(**f) for f in data.get("failures", [])]
+        known = {k: v for k, v in data.items()
+                 if k in cls.__dataclass_fields__ and k != "failures"}
+        return cls(failures=failures, **known)
+
+
+@dataclass
+class PromoteResult:
+    train: str
+    env: str
+    entry: LogEntry
+    steps: list[str]  # what happened, in order, for the human
+    checklist: list[Any] = field(default_factory=list)  # sfenv.checklist Step
+    validation_components: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.entry.result in ("deployed", "validated", "rolled_back")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "train": self.train, "env": self.env, "ok": self.ok, "steps": self.steps,
+            "entry": self.entry.to_dict(),
+            "checklist": [s.to_dict() if hasattr(s, "to_dict") else s for s in self.checklist],
+            "validation_components": self.validation_components,
+        }
+
+
+@dataclass
+class EnvState:
+    env: str
+    state: str  # "pending" | "validated" | "deployed" | "failed" | "rolled back"
+    date: str = ""
+    backup_tag: str = ""
+    deploy_ids: list[str] = field(default_factory=list)
+    hotfix: bool = False
+
+
+@dataclass
+class TrainSummary:
+    name: str
+    created: str
+    source: str
+    target: str
+    digest: str
+    components: int
+    envs: list[EnvState]
+    backups: list[str]
+    hotfix: bool
+    open_hotfixes: list[str]  # upstream envs still lacking a hotfixed train
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,212 @@
+"""Assemble a deployable Metadata API package from component changes (pure: bytes in, bytes out).
+
+Changes come from `sfenv.compare` (target = old side, source = new side). Added and modified
+components are deployed with their files taken from the source snapshot; child components are
+carried in partial parent files holding just them (`keep_children`); removed components go to
+`destructiveChangesPost.xml`, or to `destructiveChangesPre.xml` when the deletion must happen
+before the deploy (see `needs_pre`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sfenv.compare.model import Change
+from sfenv.errors import ReleaseError
+from sfenv.metadata.components import compose_file, keep_children, split_file
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.package_xml import Package, write_package
+from sfenv.metadata.registry import Registry
+from sfenv.release.model import PackageFiles
+
+PACKAGE = "package.xml"
+DESTRUCTIVE_POST = "destructiveChangesPost.xml"
+DESTRUCTIVE_PRE = "destructiveChangesPre.xml"
+
+
+@dataclass
+class Unit:
+    """The files of one top-level component and the members they deploy (the unit of a wave)."""
+
+    owner: ComponentId
+    members: list[ComponentId]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.files.values())
+
+
+# -- scope ------------------------------------------------------------------------------------
+
+def _matches(cid: ComponentId, globs: Sequence[str]) -> bool:
+    text = str(cid)
+    return any(fnmatch.fnmatchcase(text, g) for g in globs)
+
+
+def select(changes: Iterable[Change], *, include: Sequence[str] = (),
+           exclude: Sequence[str] = (), members: Mapping[str, list[str]] | None = None,
+           registry: Registry) -> list[Change]:
+    """The changes in scope: `Type:Name` globs and/or a package.xml's members.
+
+    A child component is in scope when it or its parent matches (including an object brings its
+    changed fields); excluding a parent excludes its children.
+    """
+    wanted: set[ComponentId] | None = None
+    wildcard: set[str] = set()
+    if members is not None:
+        wanted = set()
+        for type_name, names in members.items():
+            for name in names:
+                if name == "*":
+                    wildcard.add(type_name)
+                else:
+                    wanted.add(ComponentId(type_name, name))
+    out: list[Change] = []
+    for change in changes:
+        cid = change.component
+        ids = [cid] + ([change.parent] if change.parent else [])
+        if include and not any(_matches(i, include) for i in ids):
+            continue
+        if exclude and any(_matches(i, exclude) for i in ids):
+            continue
+        if wanted is not None and not any(
+                _manifest_id(i, registry) in wanted or _manifest_id(i, registry).type in wildcard
+                for i in ids):
+            continue
+        out.append(change)
+    return out
+
+
+def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
+                 ) -> tuple[list[Change], list[Change]]:
+    """(packaged, manual): types the team keeps manual never go in a package."""
+    manual_set = set(manual_types)
+    packaged, manual = [], []
+    for change in changes:
+        types = {change.component.type} | ({change.parent.type} if change.parent else set())
+        (manual if types & manual_set else packaged).append(change)
+    return packaged, manual
+
+
+# -- package.xml names ------------------------------------------------------------------------
+
+def _manifest_id(cid: ComponentId, registry: Registry) -> ComponentId:
+    """package.xml lists folders under their content type (ReportFolder:Sales -> Report:Sales)."""
+    t = registry.find(cid.type)
+    if t is not None and t.strategy == "folder":
+        content = registry.folder_content_type(t.name)
+        if content is not None:
+            return ComponentId(content.name, cid.full_name)
+    return cid
+
+
+def manifest(ids: Iterable[ComponentId], registry: Registry, api_version: str) -> bytes:
+    types: dict[str, list[str]] = {}
+    for cid in ids:
+        mid = _manifest_id(cid, registry)
+        types.setdefault(mid.type, []).append(mid.full_name)
+    return write_package(Package(types={k: sorted(set(v)) for k, v in types.items()},
+                                 version=api_version))
+
+
+# -- assembly ---------------------------------------------------------------------------------
+
+def deletions(changes: Iterable[Change]) -> list[ComponentId]:
+    """Removed components; children of a removed parent go with it and are not listed."""
+    removed = [c for c in changes if c.kind == "removed"]
+    gone = {c.component for c in removed}
+    return sorted({c.component for c in removed if not (c.parent and c.parent in gone)})
+
+
+def needs_pre(deleted: Iterable[ComponentId], deployed: Iterable[ComponentId]) -> set[ComponentId]:
+    """Deletions that must run before the deploy: a component re-created under a name that
+    differs only in case (Salesforce names are case-insensitive, so the new one would collide
+    with the old). A deletion that components of the package stop referencing must run after
+    the deploy (Salesforce refuses to delete what is still referenced), so it stays in Post."""
+    new = {(c.type, c.full_name.lower()) for c in deployed}
+    return {d for d in deleted if (d.type, d.full_name.lower()) in new}
+
+
+def _partial_file(path: str, data: bytes, owner: ComponentId, members: set[ComponentId],
+                  registry: Registry) -> bytes:
+    """The parent file carrying only `members`: the parent's own elements when the parent itself
+    changed, plus just the changed children (never unchanged or excluded siblings)."""
+    pieces = split_file(path, data, registry)
+    children = [p for p in pieces if p.parent is not None]
+    if owner in members and all(p.id in members for p in children):
+        return keep_children(path, data, members, registry)  # the whole file
+    parent_xml = pieces[0].xml if owner in members else None
+    return compose_file(owner.type, [p.xml for p in children if p.id in members],
+                        parent_xml, registry)
+
+
+def package_path(owner: ComponentId, path: str, registry: Registry) -> str:
+    """Where a snapshot file goes in a Metadata API package: folders are `reports/Sales-meta.xml`
+    there, whatever name the snapshot gives them."""
+    mtype = registry.find(owner.type)
+    if mtype is not None and mtype.strategy == "folder" and path.endswith("-meta.xml"):
+        return f"{mtype.directory}/{owner.full_name}-meta.xml"
+    return path
+
+
+def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Registry) -> list[Unit]:
+    """Group added/modified components by the file(s) that carry them, with those files' bytes."""
+    grouped: dict[ComponentId, list[Change]] = {}
+    for change in changes:
+        if change.kind == "removed":
+            continue
+        owner = change.parent or registry.parent_id(change.component)
+        grouped.setdefault(owner, []).append(change)
+    paths = list(source)
+    out: list[Unit] = []
+    for owner, group in sorted(grouped.items()):
+        members = sorted({c.component for c in group})
+        files = registry.file_paths(owner, paths)
+        if not files:
+            raise ReleaseError(f"{owner}: no file in the source snapshot "
+                               f"(expected {registry.expected_path(owner)})")
+        mtype = registry.find(owner.type)
+        unit = Unit(owner, members)
+        partial = mtype is not None and bool(mtype.children) and mtype.strategy == "xml"
+        for path in files:
+            data = source[path]
+            if partial and not path.endswith("-meta.xml"):
+                data = _partial_file(path, data, owner, set(members), registry)
+            unit.files[package_path(owner, path, registry)] = data
+        out.append(unit)
+    return out
+
+
+def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: Registry,
+             api_version: str, *, extra_units: Sequence[Unit] = ()) -> tuple[PackageFiles, list[Unit]]:
+    """The package files (`package.xml`, destructive manifests, `src/...`) and its units."""
+    parts = units(changes, source, registry) + list(extra_units)
+    deployed = sorted({m for u in parts for m in u.members})
+    deleted = deletions(changes)
+    pre = needs_pre(deleted, deployed)
+    files: dict[str, bytes] = {PACKAGE: manifest(deployed, registry, api_version)}
+    post_ids = [d for d in deleted if d not in pre]
+    if post_ids:
+        files[DESTRUCTIVE_POST] = manifest(post_ids, registry, api_version)
+    if pre:
+        files[DESTRUCTIVE_PRE] = manifest(sorted(pre), registry, api_version)
+    for unit in parts:
+        for path, data in unit.files.items():
+            files["src/" + path] = data
+    pkg = PackageFiles(files=dict(sorted(files.items())), deployed=deployed, deleted=deleted,
+                       pre_deleted=sorted(pre))
+    return pkg, parts
+
+
+def digest(files: Mapping[str, bytes]) -> str:
+    """sha256 over the package files (paths and bytes, in path order): the train's identity."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        data = files[path]
+        h.update(path.encode("utf-8") + b"\0" + str(len(data)).encode() + b"\0")
+        h.update(data)
+    return "sha256:" + h.hexdigest()

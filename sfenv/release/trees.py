@@ -1,0 +1,34 @@
+"""A snapshot commit seen as a read-only mapping path -> bytes, read lazily from the store.
+
+A release touches a handful of files of an org that may hold hundreds of MB: only the blobs
+actually packaged are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class StoreTree(Mapping[str, bytes]):
+    """`store.files(commit)` gives path -> blob id; bytes are read on first access."""
+
+    def __init__(self, store: Any, commit: str) -> None:
+        self.store = store
+        self.commit = commit
+        self.blobs: dict[str, str] = dict(store.files(commit))
+        self._cache: dict[str, bytes] = {}
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._cache:
+            self._cache[path] = self.store.read_blob(self.blobs[path])
+        return self._cache[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.blobs)
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.blobs

@@ -1,0 +1,53 @@
+"""After a deploy: does the target now hold the train's components exactly as built?
+
+Compared piece by piece (canonical XML of each component, canonical files of content and
+bundle components), so an org that reorders or reformats on save does not count as a mismatch,
+but a dropped field or a value Salesforce silently changed does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sfenv.metadata.components import Piece
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import Registry
+from sfenv.release.inventory import Inventory
+
+
+@dataclass
+class Verification:
+    ok: bool
+    checked: int
+    mismatches: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def same(a: Piece | None, b: Piece | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.xml == b.xml and a.files == b.files
+
+
+def verify(built: Mapping[str, bytes], deployed: Sequence[ComponentId],
+           deleted: Sequence[ComponentId], after: Mapping[str, bytes],
+           registry: Registry) -> Verification:
+    """`built`: the package's metadata files (paths relative to the package root)."""
+    package = Inventory(built, registry)
+    target = Inventory(after, registry)
+    mismatches: list[dict[str, str]] = []
+    for cid in deployed:
+        want, got = package.piece(cid), target.piece(cid)
+        if got is None:
+            mismatches.append({"component": str(cid), "problem": "missing after the deploy"})
+        elif not same(want, got):
+            mismatches.append({"component": str(cid), "problem": "differs from the package"})
+    for cid in deleted:
+        if target.has(cid):
+            mismatches.append({"component": str(cid), "problem": "still present after deletion"})
+    return Verification(ok=not mismatches, checked=len(deployed) + len(deleted),
+                        mismatches=mismatches)

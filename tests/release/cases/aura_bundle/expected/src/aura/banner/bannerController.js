@@ -1,0 +1,3 @@
+({
+    init: function (cmp) {}
+})
