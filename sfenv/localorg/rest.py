@@ -1,0 +1,229 @@
+"""The REST API subset sfenv uses: versions, resource map, query/tooling query (with
+nextRecordsUrl paging), sobject rows by id, and limits. Shapes and errors as Salesforce:
+`{"totalSize", "done", "records": [{"attributes": {"type", "url"}, ...}]}` and
+`[{"message", "errorCode"}]` with 401 INVALID_SESSION_ID, 400 MALFORMED_QUERY/INVALID_TYPE/
+INVALID_FIELD, 404 NOT_FOUND."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from urllib.parse import parse_qs
+
+from sfenv.localorg import soql
+from sfenv.localorg.auth import profile_id
+from sfenv.localorg.state import OrgState, User, parse_sf_datetime
+
+JSON = "application/json;charset=UTF-8"
+Reply = tuple[int, str, bytes]
+MIN_VERSION, MAX_VERSION = 31, 64
+BATCH_SIZE = 2000
+_CURSORS_KEPT = 50
+
+SCHEMAS = {
+    "Organization": soql.SObject("Organization", {
+        "Id": "id", "Name": "string", "IsSandbox": "boolean", "InstanceName": "string",
+        "OrganizationType": "string", "NamespacePrefix": "string", "CreatedDate": "datetime",
+        "TrialExpirationDate": "datetime", "LanguageLocaleKey": "string",
+        "DefaultLocaleSidKey": "string", "TimeZoneSidKey": "string", "Country": "string",
+    }),
+    "User": soql.SObject("User", {
+        "Id": "id", "Username": "string", "Name": "string", "FirstName": "string",
+        "LastName": "string", "Email": "string", "IsActive": "boolean", "ProfileId": "id",
+        "UserType": "string", "CreatedDate": "datetime", "LastModifiedDate": "datetime",
+        "TimeZoneSidKey": "string", "LanguageLocaleKey": "string",
+    }, {"Profile": ("Profile", "ProfileId")}),
+    "Profile": soql.SObject("Profile", {"Id": "id", "Name": "string", "UserType": "string"}),
+    "SetupAuditTrail": soql.SObject("SetupAuditTrail", {
+        "Id": "id", "Action": "string", "Section": "string", "CreatedDate": "datetime",
+        "CreatedById": "id", "Display": "string", "DelegateUser": "string",
+        "ResponsibleNamespacePrefix": "string",
+    }, {"CreatedBy": ("User", "CreatedById")}),
+}
+
+
+def version_label(version: int) -> str:
+    """62 -> "Winter '25" (three releases a year, Winter first)."""
+    season = ("Winter", "Spring", "Summer")[(version - 62) % 3]
+    return f"{season} '{25 + (version - 62) // 3:02d}"
+
+
+def error(status: int, code: str, message: str) -> Reply:
+    return status, JSON, json.dumps([{"message": message, "errorCode": code}]).encode()
+
+
+def _sf_rest_datetime(value: str | None) -> str | None:
+    """REST writes `2024-05-01T10:00:00.000+0000`."""
+    if not value:
+        return None
+    dt = parse_sf_datetime(value)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+
+
+class RestApi:
+    """REST for one org; `handle()` gets the authenticated user (None -> 401)."""
+
+    def __init__(self, org: OrgState) -> None:
+        self.org = org
+        self._cursors: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def handle(self, method: str, path: str, query: str, user: User | None,
+               limit_info: tuple[int, int] | None = None) -> Reply:
+        parts = [p for p in path.split("/") if p][2:]   # after services/data
+        if not parts:
+            return self._versions()
+        if user is None:
+            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        m = re.fullmatch(r"v(\d+)\.0", parts[0])
+        if not m or not MIN_VERSION <= int(m.group(1)) <= MAX_VERSION:
+            return error(404, "NOT_FOUND", "The requested resource does not exist")
+        version, rest = parts[0], parts[1:]
+        tooling = bool(rest) and rest[0] == "tooling"
+        if tooling:
+            rest = rest[1:]
+        if method != "GET":
+            return error(405, "METHOD_NOT_ALLOWED",
+                         f"HTTP Method '{method}' not allowed. Allowed are GET")
+        if not rest:
+            return 200, JSON, json.dumps(self._resources(version, tooling)).encode()
+        if rest[0] in ("query", "queryAll"):
+            if len(rest) == 2:
+                return self._more(rest[1])
+            q = parse_qs(query).get("q", [""])[0]
+            return self._query(version, q, tooling)
+        if rest[0] == "sobjects" and len(rest) == 3:
+            return self._record(version, rest[1], rest[2], tooling)
+        if rest[0] == "limits" and not tooling:
+            return self._limits(limit_info)
+        return error(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def _versions(self) -> Reply:
+        body = [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+                for v in range(MIN_VERSION, MAX_VERSION + 1)]
+        return 200, JSON, json.dumps(body).encode()
+
+    @staticmethod
+    def _resources(version: str, tooling: bool) -> dict:
+        base = f"/services/data/{version}" + ("/tooling" if tooling else "")
+        names = ["sobjects", "query", "queryAll", "search"] + ([] if tooling else [
+            "limits", "recent", "tooling", "composite", "analytics", "connect"])
+        return {n: f"{base}/{n}" for n in names}
+
+    # --- data ---------------------------------------------------------------------------
+    def database(self) -> soql.Database:
+        org = self.org
+        profiles = {u.profile for u in org.users}
+        profile_rows = [{"Id": profile_id(org, p), "Name": p, "UserType": "Standard"}
+                        for p in sorted(profiles)]
+        users = [{
+            "Id": u.id, "Username": u.username, "Name": u.name, "FirstName": u.first_name or None,
+            "LastName": u.last_name, "Email": u.email, "IsActive": u.is_active,
+            "ProfileId": profile_id(org, u.profile), "UserType": "Standard",
+            "CreatedDate": u.created_date, "LastModifiedDate": u.created_date,
+            "TimeZoneSidKey": "America/Los_Angeles", "LanguageLocaleKey": "en_US",
+        } for u in org.users]
+        organization = [{
+            "Id": org.org_id, "Name": org.org_name, "IsSandbox": org.is_sandbox,
+            "InstanceName": org.instance_name,
+            "OrganizationType": "Developer Edition" if org.is_sandbox else "Enterprise Edition",
+            "NamespacePrefix": None, "CreatedDate": org.created_date, "TrialExpirationDate": None,
+            "LanguageLocaleKey": "en_US", "DefaultLocaleSidKey": "en_US",
+            "TimeZoneSidKey": "America/Los_Angeles", "Country": None,
+        }]
+        audit = [{
+            "Id": r["Id"], "Action": r["Action"], "Section": r["Section"],
+            "CreatedDate": r["CreatedDate"], "CreatedById": r["CreatedById"],
+            "Display": r["Display"], "DelegateUser": r.get("DelegateUser"),
+            "ResponsibleNamespacePrefix": None,
+        } for r in org.audit_trail()]
+        return soql.Database(SCHEMAS, {"Organization": organization, "User": users,
+                                       "Profile": profile_rows, "SetupAuditTrail": audit})
+
+    def _record_json(self, db: soql.Database, sobject: soql.SObject, row: dict,
+                     paths: list[tuple[str, ...]], version: str, tooling: bool) -> dict:
+        out: dict = {"attributes": _attributes(sobject.name, row.get("Id"), version, tooling)}
+        for path in paths:
+            target, obj, current = out, row, sobject
+            for rel in path[:-1]:
+                related_schema, related = db.related(current, obj, rel)
+                if related is None:
+                    target[rel] = None
+                    break
+                if not isinstance(target.get(rel), dict):
+                    target[rel] = {"attributes": _attributes(related_schema.name, related["Id"],
+                                                             version, tooling)}
+                target, obj, current = target[rel], related, related_schema
+            else:
+                value = obj.get(path[-1])
+                if current.fields[path[-1]] == "datetime":
+                    value = _sf_rest_datetime(value)
+                target[path[-1]] = value
+        return out
+
+    def _query(self, version: str, text: str, tooling: bool) -> Reply:
+        if not text.strip():
+            return error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
+        try:
+            parsed = soql.parse(text)
+            db = self.database()
+            sobject, paths, rows, total = db.run(parsed)
+        except soql.SoqlError as err:
+            return error(400, err.code, err.message)
+        if parsed.count:
+            body = {"totalSize": total, "done": True, "records": []}
+            return 200, JSON, json.dumps(body).encode()
+        records = [self._record_json(db, sobject, r, paths, version, tooling) for r in rows]
+        return 200, JSON, json.dumps(self._page(version, tooling, records, len(records))).encode()
+
+    def _page(self, version: str, tooling: bool, records: list[dict], total: int) -> dict:
+        body = {"totalSize": total, "done": len(records) <= BATCH_SIZE,
+                "records": records[:BATCH_SIZE]}
+        if len(records) > BATCH_SIZE:
+            cursor = f"01g5g00000{secrets.token_hex(4)}"
+            with self._lock:
+                self._cursors[cursor] = (version, tooling, records[BATCH_SIZE:], total)
+                while len(self._cursors) > _CURSORS_KEPT:
+                    self._cursors.popitem(last=False)
+            base = f"/services/data/{version}" + ("/tooling" if tooling else "")
+            body["nextRecordsUrl"] = f"{base}/query/{cursor}-{BATCH_SIZE}"
+        return body
+
+    def _more(self, locator: str) -> Reply:
+        cursor = locator.rsplit("-", 1)[0]
+        with self._lock:
+            entry = self._cursors.pop(cursor, None)
+        if entry is None:
+            return error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        version, tooling, records, total = entry
+        return 200, JSON, json.dumps(self._page(version, tooling, records, total)).encode()
+
+    def _record(self, version: str, name: str, record_id: str, tooling: bool) -> Reply:
+        db = self.database()
+        try:
+            sobject = db.schema(name)
+        except soql.SoqlError:
+            return error(404, "NOT_FOUND", "The requested resource does not exist")
+        row = next((r for r in db.rows.get(sobject.name, []) if r["Id"][:15] == record_id[:15]),
+                   None)
+        if row is None or len(record_id) not in (15, 18):
+            return error(404, "NOT_FOUND", "The requested resource does not exist")
+        paths = [(f,) for f in sobject.fields]
+        return 200, JSON, json.dumps(
+            self._record_json(db, sobject, row, paths, version, tooling)).encode()
+
+    @staticmethod
+    def _limits(limit_info: tuple[int, int] | None) -> Reply:
+        maximum, remaining = limit_info or (5_000_000, 5_000_000)
+        body = {"DailyApiRequests": {"Max": maximum, "Remaining": remaining}}
+        return 200, JSON, json.dumps(body).encode()
+
+
+def _attributes(sobject: str, record_id: str | None, version: str, tooling: bool) -> dict:
+    base = f"/services/data/{version}" + ("/tooling" if tooling else "")
+    return {"type": sobject, "url": f"{base}/sobjects/{sobject}/{record_id}"}
+
+

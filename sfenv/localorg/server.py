@@ -1,0 +1,274 @@
+"""The local org's HTTP(S) server: routes Salesforce's URLs to the auth, REST and Metadata API
+handlers, after fault injection. `http.server.ThreadingHTTPServer` (one thread per connection,
+HTTP/1.1 keep-alive) with TLS from `ssl`; the TLS handshake runs in the connection's thread.
+
+Routes:
+    POST /services/Soap/u/{ver}[/...]     partner SOAP login            (fault kind "soap_login")
+    POST /services/oauth2/token           OAuth token grants            ("oauth")
+    GET  /services/oauth2/userinfo, /id/{org}/{user}                    ("oauth")
+    POST /services/Soap/m/{ver}[/...]     sfenv.localorg.metadata_api.handle(org, body, ver)  ("soap")
+    GET  /services/data[/...]             REST                          ("rest")
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import re
+import ssl
+import threading
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sfenv.localorg import auth, rest, soap
+from sfenv.localorg.certs import ensure_certs
+from sfenv.localorg.faults import Decision, FaultInjector
+from sfenv.localorg.state import STATE_DIR, OrgState
+
+log = logging.getLogger(__name__)
+MAX_BODY = soap.MAX_REQUEST_BYTES
+Reply = tuple[int, str, bytes]
+_SOAP_M = re.compile(r"/services/Soap/m/(\d+\.\d)(?:/.*)?")
+_SOAP_U = re.compile(r"/services/Soap/u/(\d+\.\d)(?:/.*)?")
+UNEXPECTED = "An unexpected error occurred. Please include this ErrorId if you contact support"
+
+
+class LocalOrgServer:
+    """One org served on 127.0.0.1. `start()` serves in a background thread, `stop()` ends it."""
+
+    def __init__(self, data_dir: Path, *, port: int = 0, https: bool = True,
+                 username: str | None = None, host: str = "127.0.0.1") -> None:
+        self.data_dir = Path(data_dir)
+        self.org = OrgState.open(self.data_dir, username=username)
+        self.faults = FaultInjector()
+        self.rest = rest.RestApi(self.org)
+        self.https = https
+        self.certs = ensure_certs(self.data_dir / STATE_DIR) if https else None
+        self._httpd = _HTTPServer((host, port), _Handler, self)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"{'https' if self.https else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        return str(self.certs.ca_file) if self.certs else None
+
+    def start(self) -> LocalOrgServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="localorg",
+                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until `stop()` is called from another one."""
+        self._httpd.serve_forever(poll_interval=0.1)
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self.org.lock:
+            self.org.save()
+
+    # --- dispatch ---------------------------------------------------------------------------
+    def dispatch(self, method: str, target: str, headers, body: bytes) -> Reply:
+        parts = urlsplit(target)
+        path = parts.path.rstrip("/") or "/"
+        self.org.reload_if_changed()
+        if (m := _SOAP_U.fullmatch(path)) and method == "POST":
+            return self._guarded("soap_login", lambda: auth.soap_login(
+                self.org, self.base_url, body, m.group(1)))
+        if path == "/services/oauth2/token" and method == "POST":
+            return self._guarded("oauth", lambda: auth.token(self.org, self.base_url, body,
+                                                             headers))
+        if path == "/services/oauth2/userinfo" or path.startswith("/id/"):
+            return self._guarded("oauth", lambda: auth.userinfo(
+                self.org, self.base_url, self.org.session_user(_bearer(headers))))
+        if (m := _SOAP_M.fullmatch(path)) and method == "POST":
+            return self._guarded("soap", lambda: self._metadata(body, m.group(1)))
+        if path == "/services/data" or path.startswith("/services/data/"):
+            return self._guarded("rest", lambda: self.rest.handle(
+                method, path, parts.query, self.org.session_user(_bearer(headers)),
+                self._limit_info()))
+        return rest.error(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def _guarded(self, kind: str, work) -> Reply:
+        decision = self.faults.decide(kind)
+        if decision is not None:
+            return self._fault_reply(kind, decision)
+        try:
+            return work()
+        except soap.SoapFault as err:
+            return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault_from(err)
+        except Exception:  # a bug in a handler: answer like Salesforce, keep serving
+            log.error("local org handler failed:\n%s", traceback.format_exc())
+            if kind in ("soap", "soap_login"):
+                return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
+                    "UNKNOWN_EXCEPTION", UNEXPECTED)
+            return rest.error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
+
+    def _fault_reply(self, kind: str, decision: Decision) -> Reply:
+        is_soap = kind in ("soap", "soap_login")
+        ns = soap.PARTNER_FAULT_NS if kind == "soap_login" else soap.METADATA_NS
+        if decision.action == "expire":
+            self.org.expire_sessions()
+            if is_soap:
+                return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
+                    "INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: "
+                    "Illegal Session. Session not found, missing session hash", ns=ns)
+            return rest.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if decision.action == "limit":
+            message = "TotalRequests Limit exceeded."
+            if is_soap:
+                return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
+                    "REQUEST_LIMIT_EXCEEDED", message, ns=ns)
+            return rest.error(403, "REQUEST_LIMIT_EXCEEDED", message)
+        if decision.status == 500:
+            if is_soap:
+                return 500, soap.CONTENT_TYPE, soap.fault("UNKNOWN_EXCEPTION", UNEXPECTED, ns=ns)
+            return rest.error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
+        html = (f"<html><head><title>{decision.status} Service Unavailable</title></head>"
+                "<body><h1>Service Unavailable</h1><p>The server is temporarily unable to "
+                "service your request. Please try again later.</p></body></html>")
+        return decision.status, "text/html;charset=UTF-8", html.encode()
+
+    def _metadata(self, body: bytes, version: str) -> Reply:
+        try:
+            module = importlib.import_module("sfenv.localorg.metadata_api")
+        except ModuleNotFoundError as err:
+            if err.name != "sfenv.localorg.metadata_api":
+                raise
+            raise soap.SoapFault("UNKNOWN_EXCEPTION",
+                                 "the Metadata API is not available in this build") from None
+        status, payload = module.handle(self.org, body, version)
+        return status, soap.CONTENT_TYPE, payload
+
+    def _limit_info(self) -> tuple[int, int] | None:
+        limit = self.faults.request_limit
+        if limit is None:
+            return None
+        used = self.faults.counters.get("requests.rest", 0) + self.faults.counters.get(
+            "requests.soap", 0)
+        return limit, max(0, limit - used)
+
+
+def _bearer(headers) -> str | None:
+    value = headers.get("Authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() in ("bearer", "oauth") else None
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, app: LocalOrgServer) -> None:
+        self.app = app
+        self.ssl_context = None
+        if app.https and app.certs:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(str(app.certs.cert_file), str(app.certs.key_file))
+            self.ssl_context = ctx
+        super().__init__(address, handler)
+
+    def finish_request(self, request, client_address) -> None:
+        # runs in the connection's own thread: a slow TLS client never blocks accept()
+        if self.ssl_context is not None:
+            request.settimeout(30)
+            try:
+                request = self.ssl_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as err:
+                log.debug("TLS handshake with %s failed: %s", client_address, err)
+                return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "sfenv-localorg"
+    sys_version = ""
+    timeout = 120
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        try:
+            body = self._read_body()
+        except ValueError as err:
+            self._send(*rest.error(400, "JSON_PARSER_ERROR", str(err)))
+            self.close_connection = True
+            return
+        app: LocalOrgServer = self.server.app  # type: ignore[attr-defined]
+        self._send(*app.dispatch(method, self.path, self.headers, body))
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks, total = [], 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise ValueError("request body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def describe(server: LocalOrgServer) -> dict:
+    """What `serve` prints: where the org is and how to log in (the org's own secrets)."""
+    org = server.org
+    admin = org.admin
+    return {
+        "instance_url": server.base_url, "username": admin.username, "password": admin.password,
+        "security_token": admin.security_token, "org_id": org.org_id, "ca_file": server.ca_file,
+    }
+
+
+def to_json_line(data: dict) -> str:
+    return json.dumps(data, sort_keys=True)
