@@ -172,7 +172,10 @@ class StageState:
     env: str
     validated: str | None = None
     deployed: str | None = None
-    status: str = ""  # e.g. "deployed", "validated", "failed", "rolled back", ""
+    status: str = ""  # "validated" | "deployed" | "failed" | "rolled back" | "" (not yet)
+    date: str | None = None  # when it reached `status`
+    backup_tag: str = ""  # the backup taken before promoting here
+    hotfix: bool = False
 
 
 @dataclass
@@ -183,6 +186,7 @@ class ChecklistItem:
     severity: str = ""
     owner: str = ""
     id: str = ""
+    env: str = ""  # the environment the step is for ("" when not per environment)
 
 
 @dataclass
@@ -191,6 +195,8 @@ class TrainSummary:
     built: str | None = None
     digest: str = ""
     components: int | None = None
+    hotfix: bool = False
+    open_hotfixes: list[str] = field(default_factory=list)  # upstream envs still lacking it
     stages: list[StageState] = field(default_factory=list)
     checklist: list[ChecklistItem] = field(default_factory=list)
 

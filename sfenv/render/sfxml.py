@@ -10,6 +10,7 @@ network, no DTD), keeping only top-level elements and discarding the rest as it 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ ROLE_DIR = "roles/"
 ROLE_SUFFIX = ".role"
 OBJECT_DIR = "objects/"
 OBJECT_SUFFIX = ".object"
+_FORBIDDEN = re.compile(rb"<!(DOCTYPE|ENTITY)")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ def _local(tag: object) -> str:
 
 
 def _fallback_parse(data: bytes, source: str) -> etree._Element:
-    """Hardened parse used until `sfenv.metadata.xmlio.parse_xml` exists (same settings)."""
+    """Hardened parse used only if `sfenv.metadata.xmlio` is absent (same settings)."""
+    bad = _FORBIDDEN.search(data)
+    if bad:
+        line = data.count(b"\n", 0, bad.start()) + 1
+        raise MetadataError(f"{source}:{line}: DOCTYPE and entity declarations are not allowed")
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
         remove_comments=True, remove_pis=True,
@@ -53,8 +59,8 @@ def _fallback_parse(data: bytes, source: str) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
-        line = err.lineno or getattr(err, "position", (0,))[0]
-        raise MetadataError(f"{source}:{line}: not well-formed XML ({err.msg})") from None
+        line = err.lineno or (err.position[0] if err.position else 1)
+        raise MetadataError(f"{source}:{line}: {(err.msg or str(err)).split(', line ')[0]}") from None
     if root is None:
         raise MetadataError(f"{source}:1: empty XML document")
     return root
@@ -75,6 +81,10 @@ def iter_top_level(data: bytes, source: str, wanted: Iterable[str]) -> Iterator[
     Each top-level element is freed once read, so memory stays flat for a 10 MB object file.
     Stops early once every wanted name has been seen. Malformed XML -> MetadataError.
     """
+    bad = _FORBIDDEN.search(data)
+    if bad:
+        line = data.count(b"\n", 0, bad.start()) + 1
+        raise MetadataError(f"{source}:{line}: DOCTYPE and entity declarations are not allowed")
     want = set(wanted)
     seen: set[str] = set()
     depth = 0
@@ -102,7 +112,8 @@ def iter_top_level(data: bytes, source: str, wanted: Iterable[str]) -> Iterator[
             if seen >= want:
                 return
     except etree.XMLSyntaxError as err:
-        raise MetadataError(f"{source}:{err.lineno or 0}: not well-formed XML ({err.msg})") from None
+        line = err.lineno or (err.position[0] if err.position else 1)
+        raise MetadataError(f"{source}:{line}: {(err.msg or str(err)).split(', line ')[0]}") from None
 
 
 def role_name_of(path: str) -> str | None:
