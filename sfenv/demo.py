@@ -1,0 +1,191 @@
+"""`make demo`: the whole release flow on three local orgs, through the real CLI over HTTPS.
+
+Starts seeded local orgs (dev, qa, prod) as separate server processes on free loopback ports,
+writes a demo sfenv.yml, then runs the commands a release manager would: pull, status, plan,
+build, checklist, promote to qa and prod, status again, report. Each step prints the command
+and its output; a failing step stops the demo and says which step it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ORGS = {  # env -> seed
+    "dev": "acme-dev",
+    "qa": "acme-qa",
+    "prod": "acme-prod",
+}
+OWNERS = {"dev": "Dev Team", "qa": "QA Lead", "prod": "Release Manager"}
+TRAIN = "R2026.12"
+
+
+class DemoFailed(Exception):
+    pass
+
+
+@dataclass
+class Demo:
+    out: Path
+    short: bool = False
+    echo: bool = True
+    servers: dict[str, subprocess.Popen] = field(default_factory=dict)
+    creds: dict[str, dict] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    step_no: int = 0
+    transcript: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> None:
+        self.transcript.append(text)
+        if self.echo:
+            print(text, flush=True)
+
+    # --- servers -----------------------------------------------------------------------
+    def start_orgs(self) -> None:
+        for env, seed in ORGS.items():
+            data = self.out / "orgs" / env
+            data.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-m", "sfenv", "localorg", "serve", "--data", str(data),
+                   "--seed", seed, "--json"]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env=self._base_env())
+            self.servers[env] = proc
+        for env, proc in self.servers.items():
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line:
+                err = proc.stderr.read() if proc.stderr else ""
+                raise DemoFailed(f"local org {env} did not start: {err.strip()[-400:]}")
+            self.creds[env] = json.loads(line)
+            self.say(f"  local org {env:<5} {self.creds[env]['instance_url']}  "
+                     f"(user {self.creds[env]['username']}, org {self.creds[env]['org_id']})")
+
+    def stop_orgs(self) -> None:
+        for proc in self.servers.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.servers.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    # --- config --------------------------------------------------------------------------
+    def write_config(self) -> Path:
+        from sfenv.localorg.seeds import ENV_VALUES
+
+        lines = ["# Demo configuration written by `make demo` (local orgs on loopback).",
+                 "project: acme", 'api_version: "62.0"', "environments:"]
+        for env in ORGS:
+            c = self.creds[env]
+            var = f"SFENV_DEMO_{env.upper()}_PASSWORD"
+            self.env[var] = c["password"] + c["security_token"]
+            lines += [f"  {env}:",
+                      f"    login_url: {c['instance_url']}",
+                      f"    username: {c['username']}",
+                      f"    password_env: {var}",
+                      f"    ca_file: {c['ca_file']}",
+                      f"    owner: {OWNERS[env]}"]
+            if env == "prod":
+                lines.append("    production: true")
+            values = ENV_VALUES.get(ORGS[env]) or ENV_VALUES.get(env) or {}
+            if values:
+                lines.append("    values:")
+                lines += [f"      {k}: {json.dumps(v)}" for k, v in sorted(values.items())]
+        lines += ["path: [dev, qa, prod]", "pull:", "  poll_interval: 0.05",
+                  "  poll_max_interval: 0.5"]
+        path = self.out / "sfenv.yml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def _base_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.env)
+        env.setdefault("GIT_AUTHOR_NAME", "Demo Release Manager")
+        env.setdefault("GIT_AUTHOR_EMAIL", "release.manager@acme.example")
+        env.setdefault("GIT_COMMITTER_NAME", "Demo Release Manager")
+        env.setdefault("GIT_COMMITTER_EMAIL", "release.manager@acme.example")
+        env["COLUMNS"] = "110"
+        return env
+
+    # --- steps -----------------------------------------------------------------------------
+    def run(self, title: str, *args: str, ok_codes: tuple[int, ...] = (0,)) -> str:
+        self.step_no += 1
+        self.say(f"\n== step {self.step_no}: {title}\n$ sfenv {' '.join(args)}")
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "sfenv", *args], cwd=self.out,
+                              capture_output=True, text=True, env=self._base_env(),
+                              stdin=subprocess.DEVNULL, timeout=600)
+        output = (done.stdout + done.stderr).rstrip()
+        if output:
+            self.say(output)
+        if done.returncode not in ok_codes:
+            raise DemoFailed(f"step {self.step_no} ({title}) failed with exit code "
+                             f"{done.returncode}: sfenv {' '.join(args)}")
+        self.say(f"   ({time.monotonic() - started:.1f}s)")
+        return done.stdout
+
+
+def run_demo(out: Path, *, short: bool = False, echo: bool = True) -> Demo:
+    """Run the demo into `out` (emptied first, so a second run works the same)."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    demo = Demo(out=out.resolve(), short=short, echo=echo)
+    demo.say("== starting three local orgs (HTTPS on 127.0.0.1)")
+    try:
+        demo.start_orgs()
+        demo.write_config()
+        demo.say(f"  wrote {demo.out / 'sfenv.yml'}")
+        for env in ORGS:
+            demo.run(f"pull {env}", "pull", env)
+        demo.run("path status: what is pending, what drifted", "status", ok_codes=(0, 1))
+        demo.run("release plan", "release", "plan", TRAIN, "--from", "dev", "--to", "qa")
+        demo.run("release build", "release", "build", TRAIN, "--from", "dev", "--to", "qa")
+        demo.run("checklist for qa", "checklist", TRAIN, "--env", "qa")
+        demo.run("promote to qa", "release", "promote", TRAIN, "--to", "qa", "--yes")
+        if not short:
+            steps = json.loads(demo.run("checklist for prod (JSON)", "checklist", TRAIN,
+                                        "--env", "prod", "--json"))
+            for step in _before_steps(steps):
+                demo.run(f"tick checklist step {step}", "checklist", "done", TRAIN, step,
+                         "--env", "prod", "--by", "Demo Release Manager")
+        demo.run("promote to prod (backup, validate, deploy, verify)", "release", "promote",
+                 TRAIN, "--to", "prod", "--yes")
+        demo.run("status after the train: drift left in prod", "status", ok_codes=(0, 1))
+        demo.run("release status", "release", "status", TRAIN)
+        demo.run("report", "report", "--out", str(demo.out / "report.html"))
+        demo.say(f"\nDemo done. Report: {demo.out / 'report.html'}")
+    finally:
+        demo.stop_orgs()
+    return demo
+
+
+def _before_steps(steps) -> list[str]:
+    items = steps.get("steps", steps) if isinstance(steps, dict) else steps
+    return [s["id"] for s in items if s.get("phase") == "before" and not s.get("done")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="demo-out", help="scratch folder (emptied first)")
+    parser.add_argument("--short", action="store_true", help="skip the optional steps")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        run_demo(Path(args.out), short=args.short)
+    except DemoFailed as err:
+        print(f"\ndemo failed: {err}", file=sys.stderr)
+        return 1
+    print(f"({time.monotonic() - started:.0f}s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
