@@ -1,0 +1,417 @@
+"""The deploy engine: a package zip over the org folder -> what would change, or why not.
+
+`plan_deploy` is pure: it reads the org folder and the zip and returns a `DeployPlan` (files
+to write and delete, successes, failures, tests). `apply_plan` writes a successful plan into
+the folder: every new file is written aside first, then moved into place, then deletions, all
+under the org lock. A plan with any failure, and every checkOnly plan, changes nothing.
+
+Merge rules (Salesforce's): a type with child components (objects, sharing rules, labels...)
+merges: the package's children add or replace children of the same name, the org's other
+children stay, the parent's own elements are replaced only when the parent itself is in
+package.xml. Other XML and content types replace their files; bundles replace the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sfenv.errors import MetadataError
+from sfenv.metadata.components import compose_file, split_file
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.package_xml import Package, parse_package
+from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.ziputil import read_zip
+
+from .md_inventory import Inventory
+from .md_validate import Failure, check_deletion, check_deployed
+
+DESTRUCTIVE = ("destructiveChangesPre.xml", "destructiveChanges.xml", "destructiveChangesPost.xml")
+TEST_LEVELS = ("NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg")
+_ISTEST = re.compile(rb"@istest", re.IGNORECASE)
+_LINE = re.compile(r":(\d+)(?::(\d+))?:")
+
+
+@dataclass(frozen=True)
+class Success:
+    component: ComponentId
+    file_name: str
+    created: bool = False
+    changed: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class DeployOptions:
+    check_only: bool = False
+    test_level: str | None = None
+    run_tests: list[str] = field(default_factory=list)
+    rollback_on_error: bool = True
+    purge_on_delete: bool = False
+    single_package: bool = False
+    allow_missing_files: bool = False
+    ignore_warnings: bool = False
+
+
+@dataclass
+class DeployPlan:
+    successes: list[Success] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    writes: dict[str, bytes] = field(default_factory=dict)
+    deletes: set[str] = field(default_factory=set)
+    tests_run: list[str] = field(default_factory=list)   # test classes "run"
+    error_message: str | None = None                     # whole-deploy error (no component)
+    before: dict[ComponentId, bytes] = field(default_factory=dict)  # old XML of changed comps
+
+    @property
+    def ok(self) -> bool:
+        errors = [f for f in self.failures if f.problem_type == "Error"]
+        return not errors and self.error_message is None
+
+    def blocked_by_warnings(self, ignore_warnings: bool) -> bool:
+        return not ignore_warnings and any(f.problem_type == "Warning" for f in self.failures)
+
+    def touched(self) -> list[ComponentId]:
+        return sorted({s.component for s in self.successes if not s.deleted})
+
+    def removed(self) -> list[ComponentId]:
+        return sorted({s.component for s in self.successes if s.deleted})
+
+
+def _package_root(files: Mapping[str, bytes], single_package: bool) -> dict[str, bytes]:
+    """Strip the package folder (`unpackaged/`) when package.xml is not at the zip root."""
+    if "package.xml" in files or single_package:
+        return dict(files)
+    roots = {p.split("/", 1)[0] for p in files if p.endswith("/package.xml") and p.count("/") == 1}
+    if len(roots) == 1:
+        root = roots.pop() + "/"
+        return {p[len(root):]: d for p, d in files.items() if p.startswith(root)}
+    return dict(files)
+
+
+def _parse_failure(cid: ComponentId, path: str, err: Exception) -> Failure:
+    text = str(err)
+    match = _LINE.search(text)
+    line = int(match.group(1)) if match else None
+    column = int(match.group(2)) if match and match.group(2) else None
+    why = text.split(": ", 1)[-1] if match else text
+    return Failure(cid, path, f"Error parsing file: {why}", line=line, column=column or 1 if line else None)
+
+
+def plan_deploy(org_inv: Inventory, zip_bytes: bytes, opts: DeployOptions, *,
+                is_sandbox: bool = True) -> DeployPlan:
+    """Everything a deploy would do, or every reason it cannot, without touching the org."""
+    plan = DeployPlan()
+    registry = org_inv.registry
+    try:
+        raw = read_zip(zip_bytes, "deploy zip")
+    except MetadataError as err:
+        plan.error_message = str(err)
+        return plan
+    files = _package_root(raw, opts.single_package)
+    if "package.xml" not in files:
+        plan.error_message = "No package.xml found"
+        return plan
+    pkg_cid = ComponentId("Package", "package.xml")
+    try:
+        package = parse_package(files["package.xml"], "package.xml")
+    except MetadataError as err:
+        plan.failures.append(_parse_failure(pkg_cid, "package.xml", err))
+        return plan
+    destructive: list[tuple[str, Package]] = []
+    for name in DESTRUCTIVE:
+        if name in files:
+            try:
+                destructive.append((name, parse_package(files[name], name)))
+            except MetadataError as err:
+                plan.failures.append(_parse_failure(ComponentId("Package", name), name, err))
+    content = {p: d for p, d in files.items() if p != "package.xml" and p not in DESTRUCTIVE}
+    pkg_inv = Inventory.of_files(content, registry)
+    wanted, children = _resolve_members(plan, pkg_inv, package)
+    if opts.allow_missing_files:
+        plan.failures = [f for f in plan.failures if "was not found in zipped directory" not in f.problem]
+    _check_xml(plan, pkg_inv, wanted | set(children))
+    _check_folders(plan, org_inv, pkg_inv, wanted)
+
+    # the org after the deploy, as a file map overlay
+    overlay: dict[str, bytes | None] = {}
+    pre = [p for n, p in destructive if n != "destructiveChangesPost.xml"]
+    post = [p for n, p in destructive if n == "destructiveChangesPost.xml"]
+    for pkg in pre:
+        _delete(plan, org_inv, pkg, overlay)
+    _merge(plan, org_inv, pkg_inv, wanted, children, overlay)
+    for pkg in post:
+        _delete(plan, org_inv, pkg, overlay)
+    after = _overlay_inventory(org_inv, overlay)
+    _check_orphans(plan, after, children)
+    plan.failures.extend(check_deployed(after, wanted | set(children)))
+    for s in [s for s in plan.successes if s.deleted]:
+        plan.failures.extend(check_deletion(after, s.component, s.file_name))
+    _tests(plan, after, opts, is_sandbox, wanted)
+    plan.writes = {p: d for p, d in overlay.items() if d is not None}
+    plan.deletes = {p for p, d in overlay.items() if d is None}
+    if not plan.ok:
+        failed = {f.component for f in plan.failures}
+        plan.successes = [s for s in plan.successes if s.component not in failed]
+    return plan
+
+
+def _resolve_members(plan: DeployPlan, pkg_inv: Inventory, package: Package
+                     ) -> tuple[set[ComponentId], dict[ComponentId, ComponentId]]:
+    """Top-level components to deploy whole, and child components -> their parent."""
+    registry = pkg_inv.registry
+    wanted: set[ComponentId] = set()
+    children: dict[ComponentId, ComponentId] = {}
+    pkg_cid = ComponentId("Package", "package.xml")
+    for type_name, members in sorted(package.types.items()):
+        mtype = registry.find(type_name)
+        if mtype is None:
+            plan.failures.append(Failure(
+                pkg_cid, "package.xml", f"Unknown type name '{type_name}' specified in package.xml"))
+            continue
+        if mtype.parent:
+            pairs = pkg_inv.children_of_type(type_name)
+            for member in members:
+                hits = [(c, p) for c, p in pairs if member == "*" or c.full_name == member]
+                if not hits and member != "*":
+                    plan.failures.append(Failure(
+                        ComponentId(type_name, member), "package.xml", _missing(type_name, member)))
+                children.update(dict(hits))
+            continue
+        for member in members:
+            if member == "*":
+                wanted |= set(pkg_inv.of_type(type_name))
+                continue
+            cid = ComponentId(type_name, member)
+            if mtype.in_folder and "/" not in member and mtype.folder_type:
+                cid = ComponentId(mtype.folder_type, member)
+            if cid in pkg_inv.by_component:
+                wanted.add(cid)
+            else:
+                plan.failures.append(Failure(cid, "package.xml", _missing(type_name, member)))
+    return wanted, children
+
+
+def _missing(type_name: str, member: str) -> str:
+    return (f"An object '{member}' of type {type_name} was named in package.xml, "
+            "but was not found in zipped directory")
+
+
+def _check_xml(plan: DeployPlan, pkg_inv: Inventory, ids: set[ComponentId]) -> None:
+    registry = pkg_inv.registry
+    parents = {registry.parent_id(c) for c in ids}
+    for cid in sorted(parents):
+        for path in pkg_inv.by_component.get(cid, []):
+            if not (path.endswith(".xml") or _is_xml_type(pkg_inv, cid, path)):
+                continue
+            try:
+                parse_xml(pkg_inv.read(path), path)
+            except MetadataError as err:
+                plan.failures.append(_parse_failure(cid, path, err))
+
+
+def _is_xml_type(inv: Inventory, cid: ComponentId, path: str) -> bool:
+    mtype = inv.mtype(cid)
+    return mtype is not None and mtype.strategy == "xml"
+
+
+def _check_folders(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory,
+                   wanted: set[ComponentId]) -> None:
+    for cid in sorted(wanted):
+        mtype = pkg_inv.mtype(cid)
+        if mtype is None or not mtype.in_folder or "/" not in cid.full_name:
+            continue
+        folder = ComponentId(mtype.folder_type or "", cid.full_name.rsplit("/", 1)[0])
+        if folder.full_name == "unfiled$public":
+            continue
+        if folder not in org_inv.by_component and folder not in pkg_inv.by_component:
+            plan.failures.append(Failure(cid, pkg_inv.main_file(cid),
+                                         f"Cannot find folder:{folder.full_name}"))
+
+
+def _merge(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory, wanted: set[ComponentId],
+           children: dict[ComponentId, ComponentId], overlay: dict[str, bytes | None]) -> None:
+    registry = org_inv.registry
+    failed = {f.component for f in plan.failures}
+    parents_with_kids: dict[ComponentId, set[ComponentId]] = {}
+    for kid, parent in children.items():
+        parents_with_kids.setdefault(parent, set()).add(kid)
+    for cid in sorted(wanted | set(parents_with_kids)):
+        if cid in failed or any(k in failed for k in parents_with_kids.get(cid, ())):
+            continue
+        mtype = registry.find(cid.type)
+        exists = cid in org_inv.by_component
+        if mtype is not None and mtype.children:
+            _merge_children(plan, org_inv, pkg_inv, cid, cid in wanted,
+                            parents_with_kids.get(cid, set()), overlay)
+            continue
+        new_paths = pkg_inv.by_component[cid]
+        old_paths = org_inv.by_component.get(cid, [])
+        changed = any(org_inv.read(p) != pkg_inv.read(p) for p in new_paths if p in old_paths) \
+            or set(new_paths) != set(old_paths)
+        for path in old_paths:
+            if path not in new_paths:
+                overlay[path] = None
+        for path in new_paths:
+            overlay[path] = pkg_inv.read(path)
+        if exists and changed:
+            plan.before[cid] = org_inv.read(org_inv.main_file(cid))
+        plan.successes.append(Success(cid, pkg_inv.main_file(cid), created=not exists,
+                                      changed=exists and changed))
+
+
+def _merge_children(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory, parent: ComponentId,
+                    whole: bool, kids: set[ComponentId], overlay: dict[str, bytes | None]) -> None:
+    registry = org_inv.registry
+    path = pkg_inv.main_file(parent)
+    new_pieces = split_file(path, pkg_inv.read(path), registry)
+    exists = parent in org_inv.by_component
+    old_pieces = split_file(path, org_inv.read(org_inv.main_file(parent)), registry) if exists else []
+    old_top = next((p for p in old_pieces if p.parent is None), None)
+    new_top = next((p for p in new_pieces if p.parent is None), None)
+    merged = {p.id: p.xml for p in old_pieces if p.parent is not None}
+    old_kids = dict(merged)
+    for piece in new_pieces:
+        if piece.parent is not None and (whole or piece.id in kids):
+            merged[piece.id] = piece.xml
+            plan.successes.append(Success(piece.id, path, created=piece.id not in old_kids,
+                                          changed=piece.id in old_kids and old_kids[piece.id] != piece.xml))
+            if piece.id in old_kids and old_kids[piece.id] != piece.xml:
+                plan.before[piece.id] = old_kids[piece.id]
+    top = new_top if (whole or old_top is None) and new_top is not None else old_top
+    ordered = [merged[k] for k in sorted(merged)]
+    overlay[path] = compose_file(parent.type, ordered, top.xml if top else None, registry)
+    if whole or not exists:
+        changed = exists and old_top is not None and new_top is not None and old_top.xml != new_top.xml
+        plan.successes.append(Success(parent, path, created=not exists, changed=changed))
+
+
+def _delete(plan: DeployPlan, org_inv: Inventory, pkg: Package,
+            overlay: dict[str, bytes | None]) -> None:
+    registry = org_inv.registry
+    for type_name, members in sorted(pkg.types.items()):
+        mtype = registry.find(type_name)
+        if mtype is None:
+            plan.failures.append(Failure(ComponentId("Package", "destructiveChanges.xml"),
+                                         "destructiveChanges.xml",
+                                         f"Unknown type name '{type_name}' specified in package.xml"))
+            continue
+        for member in members:
+            cid = ComponentId(type_name, member)
+            if mtype.in_folder and "/" not in member and mtype.folder_type:
+                cid = ComponentId(mtype.folder_type, member)
+            if mtype.parent:
+                parent = org_inv.find_child(cid)
+                if parent is None:
+                    plan.failures.append(_not_found_warning(cid, type_name, member))
+                    continue
+                path = org_inv.main_file(parent)
+                current = overlay.get(path) or org_inv.read(path)
+                pieces = split_file(path, current, registry)
+                top = next((p for p in pieces if p.parent is None), None)
+                kids = [p.xml for p in pieces if p.parent is not None and p.id != cid]
+                overlay[path] = compose_file(parent.type, kids, top.xml if top else None, registry)
+                plan.successes.append(Success(cid, path, deleted=True))
+                continue
+            if cid not in org_inv.by_component:
+                plan.failures.append(_not_found_warning(cid, type_name, member))
+                continue
+            for path in org_inv.by_component[cid]:
+                overlay[path] = None
+            plan.successes.append(Success(cid, org_inv.main_file(cid), deleted=True))
+
+
+def _not_found_warning(cid: ComponentId, type_name: str, member: str) -> Failure:
+    return Failure(cid, "destructiveChanges.xml", f"No {type_name} named: {member} found",
+                   problem_type="Warning")
+
+
+def _overlay_inventory(org_inv: Inventory, overlay: Mapping[str, bytes | None]) -> Inventory:
+    """The org as it would be after the deploy, without copying unchanged files."""
+
+    class _View(dict):
+        def __missing__(self, path: str) -> bytes:
+            return org_inv.read(path)
+
+    paths = (set(org_inv.paths()) | {p for p, d in overlay.items() if d is not None}) - {
+        p for p, d in overlay.items() if d is None}
+    view = _View({p: d for p, d in overlay.items() if d is not None})
+    inv = Inventory(registry=org_inv.registry, files=view)
+    inv._index(sorted(paths))
+    return inv
+
+
+def _check_orphans(plan: DeployPlan, after: Inventory, children: dict[ComponentId, ComponentId]) -> None:
+    """A child whose parent exists neither in the org nor in the package (a field on a missing
+    object): the parent file would be nothing but that child."""
+    for kid, parent in sorted(children.items()):
+        if parent in after.by_component:
+            root_ok = any(p.parent is None for p in after.pieces(parent))
+            if root_ok and _has_parent_content(after, parent):
+                continue
+        plan.failures.append(Failure(
+            kid, after.main_file(parent) if parent in after.by_component else "package.xml",
+            f"Entity of type '{parent.type}' named '{parent.full_name}' cannot be found"))
+
+
+def _has_parent_content(after: Inventory, parent: ComponentId) -> bool:
+    """Whether the parent has elements of its own (a real component, not a shell)."""
+    top = next((p for p in after.pieces(parent) if p.parent is None), None)
+    if top is None:
+        return False
+    try:
+        root = parse_xml(top.xml, str(parent))
+    except MetadataError:
+        return False
+    return any(isinstance(c.tag, str) for c in root)
+
+
+def _tests(plan: DeployPlan, after: Inventory, opts: DeployOptions, is_sandbox: bool,
+           wanted: set[ComponentId]) -> None:
+    level = opts.test_level or ("RunLocalTests" if not is_sandbox else "NoTestRun")
+    if level not in TEST_LEVELS:
+        plan.error_message = f"Invalid testLevel: {level}"
+        return
+    has_code = any(c.type in ("ApexClass", "ApexTrigger") for c in wanted)
+    if not is_sandbox and level == "NoTestRun" and has_code:
+        plan.error_message = (
+            "INVALID_OPERATION: testLevel of NoTestRun cannot be used in production organizations")
+        return
+    if level == "RunSpecifiedTests":
+        if not opts.run_tests:
+            plan.error_message = "No tests specified with RunSpecifiedTests"
+            return
+        plan.tests_run = sorted(opts.run_tests)
+    elif level in ("RunLocalTests", "RunAllTestsInOrg"):
+        plan.tests_run = [c.full_name for c in after.of_type("ApexClass")
+                          if any(_ISTEST.search(after.read(p)) for p in after.by_component[c]
+                                 if p.endswith(".cls"))]
+
+
+def apply_plan(root: Path, plan: DeployPlan, staging: Path) -> None:
+    """Write a validated plan into the org folder: stage every new file, then move them into
+    place, then delete. Call with the org lock held."""
+    staging.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for i, (path, data) in enumerate(sorted(plan.writes.items())):
+            tmp = staging / f"{i}.tmp"
+            tmp.write_bytes(data)
+            staged.append((tmp, root / path))
+    except OSError:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, dest in staged:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+    for path in sorted(plan.deletes):
+        target = root / path
+        target.unlink(missing_ok=True)
+        parent = target.parent
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent

@@ -1,0 +1,136 @@
+"""What the org folder holds, as components: the shared view for list, read, retrieve, deploy.
+
+The folder is in Metadata API format. Top-level components come from the registry
+(`component_of` a path); child components (fields in an object file...) from `split_file`
+of their parent file, computed only when a caller asks for them. Folders of in-folder types
+(`reports/Sales.reportFolder-meta.xml`) are components of the folder type (`ReportFolder`),
+reported with fileName `reports/Sales` as Salesforce does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sfenv.metadata.components import Piece, split_file
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import MetadataType, Registry
+
+
+def classify(path: str, registry: Registry) -> ComponentId | None:
+    """The top-level component owning `path` (folders are components of their folder type)."""
+    return registry.component_of(path)
+
+
+def read_tree(root: Path) -> list[str]:
+    """Relative posix paths of every file under `root`, hidden entries (`.localorg`) skipped."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel = os.path.relpath(dirpath, root)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            found.append(name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}")
+    return found
+
+
+@dataclass
+class Inventory:
+    """Components of a file set (the org folder, or a deploy package) and their files."""
+
+    registry: Registry
+    files: Mapping[str, bytes] | None = None   # in-memory set (packages); None: read from root
+    root: Path | None = None
+    by_component: dict[ComponentId, list[str]] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)   # files no type claims
+    _pieces: dict[str, list[Piece]] = field(default_factory=dict)
+
+    @classmethod
+    def of_folder(cls, root: Path, registry: Registry) -> Inventory:
+        inv = cls(registry=registry, root=root)
+        inv._index(read_tree(root))
+        return inv
+
+    @classmethod
+    def of_files(cls, files: Mapping[str, bytes], registry: Registry) -> Inventory:
+        inv = cls(registry=registry, files=files)
+        inv._index(sorted(files))
+        return inv
+
+    def _index(self, paths: list[str]) -> None:
+        for path in paths:
+            cid = classify(path, self.registry)
+            if cid is None:
+                self.unknown.append(path)
+            else:
+                self.by_component.setdefault(cid, []).append(path)
+
+    def read(self, path: str) -> bytes:
+        if self.files is not None:
+            return self.files[path]
+        assert self.root is not None
+        return (self.root / path).read_bytes()
+
+    def paths(self) -> list[str]:
+        return sorted(p for ps in self.by_component.values() for p in ps)
+
+    def mtype(self, cid: ComponentId) -> MetadataType | None:
+        return self.registry.find(cid.type)
+
+    def of_type(self, type_name: str) -> list[ComponentId]:
+        return sorted(c for c in self.by_component if c.type == type_name)
+
+    def main_file(self, cid: ComponentId) -> str:
+        """The path Salesforce reports as fileName: the XML/content file, or the bundle folder."""
+        paths = self.by_component.get(cid, [])
+        mtype = self.mtype(cid)
+        if mtype is not None and mtype.strategy == "bundle":
+            return f"{mtype.directory}/{cid.full_name}"
+        if mtype is not None and mtype.strategy == "folder":
+            return f"{mtype.directory}/{cid.full_name}"
+        non_meta = [p for p in paths if not p.endswith("-meta.xml")]
+        return (non_meta or paths or [self.registry.expected_path(cid)])[0]
+
+    def pieces(self, parent: ComponentId) -> list[Piece]:
+        """The parent's split pieces (first: the parent itself, then its children)."""
+        path = self.main_file(parent)
+        if path not in self._pieces:
+            try:
+                self._pieces[path] = split_file(path, self.read(path), self.registry)
+            except Exception:  # a malformed file has no readable children
+                self._pieces[path] = []
+        return self._pieces[path]
+
+    def children_of_type(self, child_type: str) -> list[tuple[ComponentId, ComponentId]]:
+        """(child, parent) for every child component of `child_type` in the set."""
+        found = self.registry.child(child_type)
+        if found is None:
+            return []
+        parent_type = found[0]
+        out: list[tuple[ComponentId, ComponentId]] = []
+        for parent in self.of_type(parent_type.name):
+            for piece in self.pieces(parent):
+                if piece.parent is not None and piece.id.type == child_type:
+                    out.append((piece.id, parent))
+        return sorted(out)
+
+    def find_child(self, cid: ComponentId) -> ComponentId | None:
+        """The parent component holding child `cid`, or None when absent."""
+        found = self.registry.child(cid.type)
+        if found is None:
+            return None
+        parent_type = found[0]
+        for parent in self._candidate_parents(parent_type, cid.full_name):
+            if any(p.id == cid for p in self.pieces(parent)):
+                return parent
+        return None
+
+    def _candidate_parents(self, parent_type: MetadataType, child_name: str) -> list[ComponentId]:
+        """Parents whose name prefixes the child's (`Account` for `Account.Region__c`), else all
+        (CustomLabel children of `CustomLabels`, which are not prefixed)."""
+        parents = self.of_type(parent_type.name)
+        prefixed = [p for p in parents if child_name.startswith(p.full_name + ".")]
+        return prefixed or parents

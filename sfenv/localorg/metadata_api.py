@@ -1,0 +1,430 @@
+"""The local org's Metadata API: every POST to /services/Soap/m/{version}[/...] lands here.
+
+`handle(org, body, version) -> (status, bytes)` parses the SOAP request, checks the session,
+dispatches on the operation and answers with the WSDL's response shapes (or a SOAP fault,
+HTTP 500). Calls: describeMetadata, listMetadata, readMetadata, retrieve/checkRetrieveStatus,
+deploy/checkDeployStatus/cancelDeploy, deployRecentValidation. The work lives in the md_*
+modules; this one reads requests and writes responses.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from collections.abc import Callable
+
+from lxml import etree
+
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import default_registry
+
+from . import md_soap as s
+from .md_audit import audit_deploy
+from .md_deploy import DeployOptions, DeployPlan, apply_plan, plan_deploy
+from .md_describe import describe_metadata, file_properties, list_metadata, read_metadata
+from .md_inventory import Inventory
+from .md_jobs import HistoryEntry, Job, jobs_of
+from .md_retrieve import RetrieveOutcome, run_retrieve
+from .soap import CONTENT_TYPE, FAULT_STATUS, SoapFault, envelope, fault_from, parse_envelope
+from .state import sf_now
+
+INVALID_SESSION = "Invalid Session ID found in SessionHeader: Illegal Session"
+_BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+
+__all__ = ["handle", "CONTENT_TYPE"]
+
+
+def handle(org, body: bytes, version: str) -> tuple[int, bytes]:
+    """Answer one Metadata API SOAP request: (HTTP status, response envelope bytes)."""
+    try:
+        op, session_id, request = _parse(body)
+        user = org.session_user(session_id)
+        if user is None:
+            raise SoapFault("INVALID_SESSION_ID", INVALID_SESSION)
+        handler = OPERATIONS.get(op)
+        if handler is None:
+            raise SoapFault("INVALID_OPERATION", f"Operation {op} is not supported by this org")
+        element = handler(Call(org, user, request, version))
+        return 200, envelope(etree.tostring(element, encoding="unicode"))
+    except SoapFault as err:
+        return FAULT_STATUS, fault_from(err)
+
+
+def _parse(body: bytes) -> tuple[str, str | None, etree._Element]:
+    """Parse the envelope; requests built by string formatting (simple-salesforce's retrieve
+    helper does not escape member names) get their bare `&` escaped and a second chance."""
+    try:
+        return parse_envelope(body)
+    except SoapFault:
+        repaired = _BARE_AMP.sub(b"&amp;", body)
+        if repaired == body:
+            raise
+        return parse_envelope(repaired)
+
+
+class Call:
+    """One request: the org, the calling user, the operation element, the API version."""
+
+    def __init__(self, org, user, request: etree._Element, version: str) -> None:
+        self.org = org
+        self.user = user
+        self.request = request
+        self.version = version
+        self.registry = default_registry()
+
+    def inventory(self) -> Inventory:
+        return Inventory.of_folder(self.org.metadata_dir, self.registry)
+
+
+# --- describe, list, read -----------------------------------------------------------------
+
+
+def op_describe(call: Call) -> etree._Element:
+    return describe_metadata(call.registry, is_sandbox=call.org.is_sandbox)
+
+
+def op_list(call: Call) -> etree._Element:
+    queries = [
+        (s.child_text(q, "type") or "", s.child_text(q, "folder") or None)
+        for q in s.children(call.request, "queries")
+    ]
+    with call.org.lock:
+        return list_metadata(call.org, call.inventory(), queries)
+
+
+def op_read(call: Call) -> etree._Element:
+    type_name = s.child_text(call.request, "type") or ""
+    names = s.child_texts(call.request, "fullNames")
+    with call.org.lock:
+        return read_metadata(call.inventory(), type_name, names)
+
+
+# --- retrieve -------------------------------------------------------------------------------
+
+
+def async_result(op: str, job_id: str, state: str = "Queued", done: bool = False) -> etree._Element:
+    result = s.result_el()
+    s.add_fields(result, [("done", done), ("id", job_id), ("state", state)])
+    return s.response(op, result)
+
+
+def op_retrieve(call: Call) -> etree._Element:
+    req = s.child(call.request, "retrieveRequest")
+    if req is None:
+        raise SoapFault("INVALID_CROSS_REFERENCE_KEY", "retrieveRequest is required")
+    if s.children(req, "packageNames"):
+        raise SoapFault("INVALID_CROSS_REFERENCE_KEY",
+                        "No package named '{}' found".format(s.child_texts(req, "packageNames")[0]))
+    types: dict[str, list[str]] = {}
+    unpackaged = s.child(req, "unpackaged")
+    if unpackaged is not None:
+        for t in s.children(unpackaged, "types"):
+            name = s.child_text(t, "name") or ""
+            members = [m for m in (c.text or "" for c in s.children(t, "members")) if m]
+            types.setdefault(name, []).extend(m for m in members if m not in types.get(name, []))
+    params = {
+        "types": types,
+        "api_version": s.child_text(req, "apiVersion") or call.version,
+        "single_package": s.child_bool(req, "singlePackage", False),
+    }
+    jobs = jobs_of(call.org)
+    job = jobs.add(Job(jobs.new_id("09S"), "retrieve", params, call.user.id, call.user.name,
+                       sf_now()))
+    return async_result("retrieve", job.id)
+
+
+def _advance(call: Call, job: Job, run: Callable[[Job], None]) -> None:
+    """One poll: count it, and run the job on the poll that finishes it."""
+    jobs = jobs_of(call.org)
+    with call.org.lock:
+        if job.completed_date is not None:
+            return
+        job.polls += 1
+        if job.polls < jobs.polls_to_finish:
+            job.status = "InProgress"
+            job.start_date = job.start_date or sf_now()
+            return
+        job.start_date = job.start_date or sf_now()
+        run(job)
+        job.completed_date = sf_now()
+
+
+def _run_retrieve(call: Call) -> Callable[[Job], None]:
+    def run(job: Job) -> None:
+        faults = getattr(call.org, "faults", None)
+        poisoned = set(getattr(faults, "unknown_exception_members", ()) or ())
+        outcome = run_retrieve(
+            call.inventory(), job.request["types"], api_version=job.request["api_version"],
+            single_package=job.request["single_package"], unknown_exception_members=poisoned,
+            error_id=f"{secrets.randbelow(10**9)}-{secrets.randbelow(10**5)} "
+                     f"({-secrets.randbelow(10**9)})",
+        )
+        if outcome.error_code == "UNKNOWN_EXCEPTION" and faults is not None:
+            faults.count("unknown_exception")
+        if outcome.success and faults is not None and getattr(faults, "truncate_zip", False):
+            outcome.zip_bytes = outcome.zip_bytes[: max(1, len(outcome.zip_bytes) // 2)]
+            faults.count("truncated_zip")
+        job.result = outcome
+        job.status = "Succeeded" if outcome.success else "Failed"
+    return run
+
+
+def op_check_retrieve(call: Call) -> etree._Element:
+    job_id = s.child_text(call.request, "asyncProcessId") or ""
+    include_zip = s.child_bool(call.request, "includeZip", True)
+    job = jobs_of(call.org).get(job_id)
+    if job is None or job.kind != "retrieve":
+        raise SoapFault("INVALID_ID_FIELD", f"Invalid retrieve request id: {job_id}")
+    _advance(call, job, _run_retrieve(call))
+    result = s.result_el()
+    outcome: RetrieveOutcome | None = job.result
+    done = job.completed_date is not None
+    s.add(result, "done", done)
+    if outcome is not None and not outcome.success:
+        s.add(result, "errorMessage", outcome.error_message)
+        s.add(result, "errorStatusCode", outcome.error_code)
+    if outcome is not None and outcome.success:
+        prefix = "" if job.request["single_package"] else "unpackaged/"
+        for cid, file_name in outcome.components:
+            file_properties(call.org, result, cid, file_name, tag="fileProperties")
+        file_properties(call.org, result, ComponentId("Package", "unpackaged"),
+                        f"{prefix}package.xml", tag="fileProperties")
+    s.add(result, "id", job.id)
+    if outcome is not None:
+        for file_name, problem in outcome.messages:
+            message = s.add(result, "messages")
+            s.add_fields(message, [("fileName", file_name), ("problem", problem)])
+    s.add(result, "status", job.status)
+    s.add(result, "success", bool(done and outcome is not None and outcome.success))
+    zip_text = ""
+    if done and include_zip and outcome is not None and outcome.success:
+        zip_text = base64.b64encode(outcome.zip_bytes).decode("ascii")
+    s.add(result, "zipFile", zip_text)
+    return s.response("checkRetrieveStatus", result)
+
+
+# --- deploy -------------------------------------------------------------------------------
+
+
+def _deploy_options(node: etree._Element | None) -> DeployOptions:
+    if node is None:
+        return DeployOptions()
+    level = (s.child_text(node, "testLevel") or "").strip() or None
+    return DeployOptions(
+        check_only=s.child_bool(node, "checkOnly"),
+        test_level=level if level and level != "None" else None,
+        run_tests=[t for t in s.child_texts(node, "runTests") if t],
+        rollback_on_error=s.child_bool(node, "rollbackOnError", True),
+        purge_on_delete=s.child_bool(node, "purgeOnDelete"),
+        single_package=s.child_bool(node, "singlePackage"),
+        allow_missing_files=s.child_bool(node, "allowMissingFiles"),
+        ignore_warnings=s.child_bool(node, "ignoreWarnings"),
+    )
+
+
+def op_deploy(call: Call) -> etree._Element:
+    zip_text = s.child_text(call.request, "ZipFile") or ""
+    try:
+        zip_bytes = base64.b64decode(zip_text, validate=False)
+    except ValueError:
+        raise SoapFault("INVALID_ZIP", "ZipFile is not valid base64") from None
+    opts = _deploy_options(s.child(call.request, "DeployOptions"))
+    jobs = jobs_of(call.org)
+    job = jobs.add(Job(jobs.new_id("0Af"), "deploy", (zip_bytes, opts), call.user.id,
+                       call.user.name, sf_now()))
+    return async_result("deploy", job.id)
+
+
+def _run_deploy(call: Call) -> Callable[[Job], None]:
+    def run(job: Job) -> None:
+        zip_bytes, opts = job.request
+        org = call.org
+        plan = plan_deploy(call.inventory(), zip_bytes, opts, is_sandbox=org.is_sandbox)
+        job.result = plan
+        ok = plan.ok and not plan.blocked_by_warnings(opts.ignore_warnings)
+        job.status = "Succeeded" if ok else "Failed"
+        if ok and not opts.check_only:
+            apply_plan(org.metadata_dir, plan, org.metadata_dir / ".localorg" / "staging")
+            user = org.user_by_id(job.user_id) or org.admin
+            org.touch_components(plan.touched(), user)
+            org.forget_components(plan.removed())
+            audit_deploy(org, plan, user)
+            org.save()
+        _record(call, job, plan, opts)
+    return run
+
+
+def _record(call: Call, job: Job, plan: DeployPlan, opts: DeployOptions) -> None:
+    jobs_of(call.org).record(HistoryEntry(
+        id=job.id, check_only=opts.check_only, status=job.status,
+        created_by_name=job.user_name, created_date=job.created_date,
+        completed_date=sf_now(), test_level=opts.test_level,
+        components=[str(s_.component) for s_ in plan.successes],
+        failures=[f"{f.component}: {f.problem}" for f in plan.failures],
+        validation_id=job.validation_of,
+    ))
+
+
+def op_check_deploy(call: Call) -> etree._Element:
+    job_id = s.child_text(call.request, "asyncProcessId") or ""
+    include_details = s.child_bool(call.request, "includeDetails", False)
+    job = jobs_of(call.org).get(job_id)
+    if job is None or job.kind != "deploy":
+        raise SoapFault("INVALID_ID_FIELD", f"Invalid deploy request id: {job_id}")
+    if job.status != "Canceled":
+        _advance(call, job, _run_deploy(call))
+    return s.response("checkDeployStatus", deploy_result(job, include_details))
+
+
+def deploy_result(job: Job, include_details: bool) -> etree._Element:
+    """A DeployResult in WSDL order."""
+    _zip, opts = job.request
+    plan: DeployPlan | None = job.result
+    done = job.completed_date is not None
+    successes = plan.successes if plan else []
+    failures = plan.failures if plan else []
+    errors = [f for f in failures if f.problem_type == "Error"]
+    total = len({x.component for x in successes} | {f.component for f in failures})
+    tests = plan.tests_run if plan else []
+    ok = job.status == "Succeeded"
+    result = s.result_el()
+    s.add_fields(result, [
+        ("canceledBy", job.canceled_by[0] if job.canceled_by else None),
+        ("canceledByName", job.canceled_by[1] if job.canceled_by else None),
+        ("checkOnly", opts.check_only),
+        ("completedDate", job.completed_date),
+        ("createdBy", job.user_id),
+        ("createdByName", job.user_name),
+        ("createdDate", job.created_date),
+    ])
+    details = s.add(result, "details")
+    if include_details or job.status == "Failed":
+        for f in failures:
+            _message(details, "componentFailures", job, f.component, f.file_name, False,
+                     problem=f.problem, problem_type=f.problem_type, line=f.line, column=f.column)
+        if include_details:
+            for x in successes:
+                _message(details, "componentSuccesses", job, x.component, x.file_name, True,
+                         created=x.created, changed=x.changed, deleted=x.deleted)
+        if done:
+            _run_test_result(details, tests)
+    s.add(result, "done", done)
+    if plan is not None and plan.error_message and done:
+        s.add(result, "errorMessage", plan.error_message)
+        s.add(result, "errorStatusCode", "INVALID_OPERATION"
+              if plan.error_message.startswith("INVALID_OPERATION") else "UNKNOWN_EXCEPTION")
+    s.add_fields(result, [
+        ("id", job.id),
+        ("ignoreWarnings", opts.ignore_warnings),
+        ("lastModifiedDate", job.completed_date or job.start_date or job.created_date),
+        ("numberComponentErrors", len({f.component for f in errors}) if done else 0),
+        ("numberComponentsDeployed", len({x.component for x in successes}) if done and ok else 0),
+        ("numberComponentsTotal", total if done else 0),
+        ("numberTestErrors", 0),
+        ("numberTestsCompleted", len(tests) if done and ok else 0),
+        ("numberTestsTotal", len(tests) if done else 0),
+        ("rollbackOnError", opts.rollback_on_error),
+        ("runTestsEnabled", bool(tests)),
+        ("startDate", job.start_date),
+        ("stateDetail", None if done else "Processing Type: Apex Class"),
+        ("status", job.status),
+        ("success", ok),
+    ])
+    return result
+
+
+def _message(parent, tag, job: Job, cid: ComponentId, file_name: str, success: bool, *,
+             problem=None, problem_type=None, line=None, column=None,
+             created=False, changed=False, deleted=False) -> None:
+    node = s.add(parent, tag)
+    s.add_fields(node, [
+        ("changed", changed),
+        ("columnNumber", column),
+        ("componentType", cid.type if cid.type != "Package" else ""),
+        ("created", created),
+        ("createdDate", job.completed_date or job.created_date),
+        ("deleted", deleted),
+        ("fileName", file_name),
+        ("fullName", cid.full_name),
+        ("lineNumber", line),
+        ("problem", problem),
+        ("problemType", problem_type),
+        ("success", success),
+    ])
+
+
+def _run_test_result(details, tests: list[str]) -> None:
+    node = s.add(details, "runTestResult")
+    s.add(node, "numFailures", 0)
+    s.add(node, "numTestsRun", len(tests))
+    for name in tests:
+        ok = s.add(node, "successes")
+        s.add_fields(ok, [("id", ""), ("methodName", "test"), ("name", name),
+                          ("namespace", ""), ("time", 1.0)])
+    s.add(node, "totalTime", float(len(tests)))
+
+
+def op_cancel_deploy(call: Call) -> etree._Element:
+    job_id = s.child_text(call.request, "String") or s.child_text(call.request, "asyncProcessId") or ""
+    job = jobs_of(call.org).get(job_id)
+    if job is None or job.kind != "deploy":
+        raise SoapFault("INVALID_ID_FIELD", f"Invalid deploy request id: {job_id}")
+    with call.org.lock:
+        if job.completed_date is None:
+            job.status = "Canceled"
+            job.completed_date = sf_now()
+            job.canceled_by = (call.user.id, call.user.name)
+            job.result = DeployPlan()
+    result = s.result_el()
+    s.add_fields(result, [("done", True), ("id", job.id)])
+    return s.response("cancelDeploy", result)
+
+
+def op_deploy_recent_validation(call: Call) -> etree._Element:
+    validation_id = s.child_text(call.request, "validationId") or ""
+    jobs = jobs_of(call.org)
+    validation = jobs.get(validation_id)
+    if validation is None or validation.kind != "deploy":
+        raise SoapFault("INVALID_ID_FIELD", f"invalid validation id: {validation_id}")
+    _zip, opts = validation.request
+    with call.org.lock:
+        if not opts.check_only or validation.status != "Succeeded":
+            raise SoapFault("INVALID_ID_FIELD", "This deployment can't be quick deployed: "
+                            "it is not a successful validation (checkOnly) deployment.")
+        if validation.quick_deployed:
+            raise SoapFault("INVALID_ID_FIELD", "This validation has already been deployed.")
+        if not validation.result.tests_run and not call.org.is_sandbox:
+            raise SoapFault("INVALID_ID_FIELD", "This deployment can't be quick deployed: "
+                            "the validation didn't run Apex tests.")
+        if _deployed_since(jobs.history(), validation):
+            raise SoapFault("INVALID_ID_FIELD", "This deployment can't be quick deployed: "
+                            "a deployment has completed since the validation.")
+        validation.quick_deployed = True
+    deploy_opts = DeployOptions(**{**vars(opts), "check_only": False})
+    job = jobs.add(Job(jobs.new_id("0Af"), "deploy", (_zip, deploy_opts), call.user.id,
+                       call.user.name, sf_now(), validation_of=validation.id))
+    result = etree.Element(s.q("result"))
+    result.text = job.id
+    return s.response("deployRecentValidation", result)
+
+
+def _deployed_since(history: list[dict], validation: Job) -> bool:
+    return any(
+        not row["check_only"] and row["status"] == "Succeeded"
+        and (row.get("completed_date") or "") > (validation.completed_date or "")
+        for row in history
+    )
+
+
+OPERATIONS: dict[str, Callable[[Call], etree._Element]] = {
+    "describeMetadata": op_describe,
+    "listMetadata": op_list,
+    "readMetadata": op_read,
+    "retrieve": op_retrieve,
+    "checkRetrieveStatus": op_check_retrieve,
+    "deploy": op_deploy,
+    "checkDeployStatus": op_check_deploy,
+    "cancelDeploy": op_cancel_deploy,
+    "deployRecentValidation": op_deploy_recent_validation,
+}
