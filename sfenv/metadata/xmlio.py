@@ -147,6 +147,13 @@ def _qualify(root: etree._Element, name: str) -> str:
     return f"{{{ns}}}{name}" if ns else name
 
 
+def canonical_text(el: etree._Element) -> str:
+    """An element's text as sfenv writes it: independent of the input's whitespace."""
+    out: list[str] = []
+    _write(el, 0, el.nsmap, out)
+    return "\n".join(out)
+
+
 def sort_list(parent: etree._Element, name: str, key: str) -> None:
     """Sort the `name` children of `parent` in place, keeping the positions they occupy.
 
@@ -171,12 +178,12 @@ def _sort_lists(parent: etree._Element, keys_by_tag: dict[str, str]) -> None:
             keyed = [((el.findtext(key_tag) or ""), el) for el in items]
             keys = [k for k, _ in keyed]
             if len(set(keys)) != len(keys):
-                keyed.sort(key=lambda p: (p[0], etree.tostring(p[1])))
+                keyed.sort(key=lambda p: (p[0], canonical_text(p[1])))
             else:
                 keyed.sort(key=lambda p: p[0])
             ordered = [el for _, el in keyed]
         else:
-            ordered = sorted(items, key=etree.tostring)
+            ordered = sorted(items, key=canonical_text)
         if all(a is b for a, b in zip(ordered, items, strict=True)):
             continue
         for el in items:

@@ -1,0 +1,131 @@
+import json
+
+import pytest
+
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import Registry, default_registry
+
+C = ComponentId
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("objects/Account.object", C("CustomObject", "Account")),
+    ("classes/Foo.cls", C("ApexClass", "Foo")),
+    ("classes/Foo.cls-meta.xml", C("ApexClass", "Foo")),
+    ("triggers/AccountTrigger.trigger-meta.xml", C("ApexTrigger", "AccountTrigger")),
+    ("pages/RegionMap.page", C("ApexPage", "RegionMap")),
+    ("components/Header.component", C("ApexComponent", "Header")),
+    ("staticresources/jquery.resource", C("StaticResource", "jquery")),
+    ("staticresources/jquery.resource-meta.xml", C("StaticResource", "jquery")),
+    ("contentassets/logo.asset-meta.xml", C("ContentAsset", "logo")),
+    ("lwc/myCmp/myCmp.js", C("LightningComponentBundle", "myCmp")),
+    ("lwc/myCmp/__tests__/myCmp.test.js", C("LightningComponentBundle", "myCmp")),
+    ("aura/Banner/Banner.cmp-meta.xml", C("AuraDefinitionBundle", "Banner")),
+    ("reports/Sales/Pipeline.report", C("Report", "Sales/Pipeline")),
+    ("reports/A/B/R.report", C("Report", "A/B/R")),
+    ("reports/Sales.reportFolder-meta.xml", C("ReportFolder", "Sales")),
+    ("reports/Sales-meta.xml", C("ReportFolder", "Sales")),
+    ("reports/A/B-meta.xml", C("ReportFolder", "A/B")),
+    ("dashboards/Exec/Board.dashboard", C("Dashboard", "Exec/Board")),
+    ("documents/Shared/logo.png", C("Document", "Shared/logo.png")),
+    ("documents/Shared/logo.png-meta.xml", C("Document", "Shared/logo.png")),
+    ("documents/Shared-meta.xml", C("DocumentFolder", "Shared")),
+    ("email/Sales/Welcome.email", C("EmailTemplate", "Sales/Welcome")),
+    ("email/Sales/Welcome.email-meta.xml", C("EmailTemplate", "Sales/Welcome")),
+    ("email/Sales-meta.xml", C("EmailFolder", "Sales")),
+    ("settings/Sharing.settings", C("Settings", "Sharing")),
+    ("labels/CustomLabels.labels", C("CustomLabels", "CustomLabels")),
+    ("layouts/Account-Account Layout.layout", C("Layout", "Account-Account Layout")),
+    ("customMetadata/Region.West.md", C("CustomMetadata", "Region.West")),
+    ("workflows/Account.workflow", C("Workflow", "Account")),
+    ("sharingRules/Case.sharingRules", C("SharingRules", "Case")),
+    ("matchingRules/Account.matchingRule", C("MatchingRules", "Account")),
+    ("assignmentRules/Case.assignmentRules", C("AssignmentRules", "Case")),
+    ("wave/Sales.wdash", C("WaveDashboard", "Sales")),
+    ("experiences/site1/config/site1.json", C("ExperienceBundle", "site1")),
+])
+def test_component_of_maps_mdapi_paths_for_every_strategy(registry, path, expected):
+    assert registry.component_of(path) == expected
+
+
+@pytest.mark.parametrize("path", ["package.xml", "destructiveChangesPost.xml", "unknowndir/x.y",
+                                  "objects", "objects/"])
+def test_component_of_ignores_files_that_are_not_components(registry, path):
+    assert registry.component_of(path) is None
+
+
+@pytest.mark.parametrize("cid, path", [
+    (C("CustomObject", "Account"), "objects/Account.object"),
+    (C("CustomField", "Account.Region__c"), "objects/Account.object"),
+    (C("ValidationRule", "Account.Region_Required"), "objects/Account.object"),
+    (C("CustomLabel", "Greeting"), "labels/CustomLabels.labels"),
+    (C("WorkflowRule", "Account.West_Accounts"), "workflows/Account.workflow"),
+    (C("SharingOwnerRule", "Case.Managers"), "sharingRules/Case.sharingRules"),
+    (C("ApexClass", "Foo"), "classes/Foo.cls"),
+    (C("Document", "Shared/logo.png"), "documents/Shared/logo.png"),
+    (C("Report", "A/B/R"), "reports/A/B/R.report"),
+    (C("ReportFolder", "Sales"), "reports/Sales.reportFolder-meta.xml"),
+    (C("LightningComponentBundle", "myCmp"), "lwc/myCmp/myCmp.js-meta.xml"),
+    (C("Settings", "Sharing"), "settings/Sharing.settings"),
+])
+def test_expected_path_of_new_components(registry, cid, path):
+    assert registry.expected_path(cid) == path
+    assert registry.component_of(path) == registry.parent_id(cid)
+
+
+def test_file_paths_finds_content_meta_and_bundle_files(registry):
+    existing = ["classes/Foo.cls", "classes/Foo.cls-meta.xml", "classes/FooTest.cls",
+                "lwc/a/a.js", "lwc/a/a.html", "lwc/ab/ab.js", "objects/Account.object"]
+    assert registry.file_paths(C("ApexClass", "Foo"), existing) == [
+        "classes/Foo.cls", "classes/Foo.cls-meta.xml"]
+    assert registry.file_paths(C("LightningComponentBundle", "a"), existing) == [
+        "lwc/a/a.html", "lwc/a/a.js"]
+    assert registry.file_paths(C("CustomField", "Account.X__c"), existing) == [
+        "objects/Account.object"]
+
+
+def test_child_types_know_their_parent_and_key(registry):
+    parent, spec = registry.child("CustomField")
+    assert (parent.name, spec.xml_element, spec.key_element) == ("CustomObject", "fields", "fullName")
+    parent, spec = registry.child("CustomLabel")
+    assert parent.name == "CustomLabels" and spec.qualified is False
+    parent, spec = registry.child("WorkflowFieldUpdate")
+    assert (parent.name, spec.xml_element) == ("Workflow", "fieldUpdates")
+    assert registry.child("ApexClass") is None
+
+
+def test_registry_types_carry_strategy_and_folder_facts(registry):
+    assert registry.get("ApexClass").strategy == "content" and registry.get("ApexClass").meta_file
+    assert registry.get("LightningComponentBundle").strategy == "bundle"
+    assert registry.get("Report").folder_type == "ReportFolder" and registry.get("Report").in_folder
+    assert registry.get("EmailTemplate").folder_type == "EmailFolder"
+    assert registry.get("ReportFolder").strategy == "folder"
+    assert registry.by_directory("reports").name == "Report"
+    assert "fieldPermissions" in registry.get("Profile").unordered
+    assert registry.get("Profile").sort_key_of("fieldPermissions") == "field"
+    assert registry.find("NoSuchType") is None
+    with pytest.raises(KeyError, match="NoSuchType"):
+        registry.get("NoSuchType")
+    assert all(t.parent is None for t in registry.all())
+
+
+def test_default_registry_is_loaded_once():
+    assert default_registry() is default_registry()
+
+
+def test_registry_covers_every_type_of_salesforce_cli_registry(registry, shared_reference):
+    sdr = json.loads((shared_reference / "sdr-metadataRegistry.json").read_text())
+    for t in sdr["types"].values():
+        if t.get("aliasFor"):
+            continue
+        ours = registry.get(t["name"])
+        assert ours.directory == t["directoryName"], t["name"]
+        assert ours.suffix == t.get("suffix"), t["name"]
+        for child in (t.get("children") or {}).get("types", {}).values():
+            if child.get("isAddressable") is not False and ours.strategy == "xml":
+                assert registry.child(child["name"])[0].name == t["name"]
+
+
+def test_registry_from_json_builds_a_custom_table():
+    reg = Registry.from_json({"types": [{"name": "Thing", "directory": "things", "suffix": "thing"}]})
+    assert reg.component_of("things/A.thing") == C("Thing", "A")
