@@ -26,10 +26,23 @@ class ElementChange:
 
     def __str__(self) -> str:
         if self.kind == "added":
-            return f"{self.path}: + {self.new}"
+            return f"{self.path}: added" if _structured(self.new) else f"{self.path}: + {self.new}"
         if self.kind == "removed":
-            return f"{self.path}: - {self.old}"
-        return f"{self.path} {self.old} → {self.new}"
+            return f"{self.path}: removed" if _structured(self.old) else f"{self.path}: - {self.old}"
+        if self.old is None and self.new is None:
+            return f"{self.path}: changed"
+        return f"{self.path} {_short(self.old)} → {_short(self.new)}"
+
+
+def _structured(value: Any) -> bool:
+    return value is None or value is True or isinstance(value, dict | list)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return "{…}" if isinstance(value, dict) else "[…]"
+    text = "''" if value == "" else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Diff:
     b_commit: str
     changes: list[Change]
     blobs_read: int = 0  # how many blobs were read to compute it (only differing ones)
+    files_changed: int = 0  # files that differ between the two trees (git tree diff)
 
 
 @dataclass
@@ -80,6 +94,9 @@ class PathEntry:
     change: Change  # the change A→B (what promoting would do)
     source_change: Change | None = None  # base→A, when a base exists
     target_change: Change | None = None  # base→B, when a base exists
+    reason: str = ""  # why this status (three-way: which side changed; two-way: dates)
+    outside_release: bool = False  # a production target changed outside the release process
+    audit: list[dict] = field(default_factory=list)  # SetupAuditTrail rows naming the component
 
 
 @dataclass
@@ -89,6 +106,11 @@ class HopStatus:
     base: tuple[str, str] | None  # (commit of A, commit of B) at the last sync/promotion
     entries: list[PathEntry]
     target_is_production: bool = False
+    source_commit: str | None = None  # latest snapshots compared
+    target_commit: str | None = None
+    mode: str = "two-way"  # "three-way" (a base exists) | "two-way" | "no-snapshot"
+    known_differences: int = 0  # differences already present at the base (accepted)
+    note: str = ""  # e.g. "no snapshot of qa yet: run `sfenv pull qa`"
 
     def of(self, status: PathClass) -> list[PathEntry]:
         return [e for e in self.entries if e.status == status]

@@ -91,6 +91,8 @@ class SnapshotStore:
         self.git = Git(self.git_dir, self._identity_env())
         self._tree_of: dict[str, str] = {}
         self._files: dict[str, dict[str, str]] = {}
+        # Derived immutable data keyed by tree ids (compare's diffs); lives as long as the store.
+        self.cache: dict[object, object] = {}
 
     def _identity_env(self) -> dict[str, str]:
         """sfenv's identity unless the repository's own config names one (snapshots are

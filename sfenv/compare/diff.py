@@ -1,0 +1,254 @@
+"""Component-level diff of two snapshots: git's tree diff first, then only differing blobs.
+
+Equal files have equal blob ids (snapshots are canonical), so only the files git reports as
+different are read (one `cat-file --batch`) and split into components; content and bundle
+components (classes, lwc, aura...) group their files into one component. Results are cached
+per store object by (tree a, tree b, neutralizer) and are immutable data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sfenv.compare.elements import element_changes
+from sfenv.compare.inventory import (
+    AUDIT_PATH,
+    INDEX_PATH,
+    Part,
+    Splitter,
+    default_splitter,
+    load_json_blob,
+    parts_of_file,
+    sort_keys_for,
+)
+from sfenv.compare.model import Attribution, Change, Diff, ElementChange
+from sfenv.compare.neutralize import Neutralizer
+from sfenv.errors import MetadataError
+from sfenv.metadata.ids import ComponentId
+
+GROUPED = ("content", "bundle")  # strategies whose files together make one component
+INTERNAL = ".sfenv/"
+
+
+def diff_commits(store: Any, a_commit: str, b_commit: str, *, registry: Any,
+                 neutralize: Neutralizer | None = None, a_name: str = "", b_name: str = "",
+                 split: Splitter | None = None) -> Diff:
+    """The component changes going from snapshot `a_commit` (old) to `b_commit` (new)."""
+    tree_a, tree_b = store.tree_of(a_commit), store.tree_of(b_commit)
+    cache = getattr(store, "cache", None)
+    key = ("diff", tree_a, tree_b, neutralize.fingerprint() if neutralize else "",
+           id(registry), id(split))
+    if cache is not None and key in cache:
+        hit: Diff = cache[key]
+        return Diff(a_name, b_name, a_commit, b_commit, list(hit.changes), 0, hit.files_changed)
+    result = _compute(store, a_commit, b_commit, registry, neutralize, split or default_splitter())
+    result.a, result.b = a_name, b_name
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
+def _compute(store: Any, a_commit: str, b_commit: str, registry: Any,
+             neutralize: Neutralizer | None, split: Splitter) -> Diff:
+    tree_changes = [c for c in store.changed(a_commit, b_commit)
+                    if not c.path.startswith(INTERNAL)]
+    owners: dict[ComponentId, set[str]] = defaultdict(set)
+    for change in tree_changes:
+        owners[_owner(registry, change.path)].add(change.path)
+
+    # Files to read: the differing ones, plus the unchanged siblings of grouped components
+    # (a bundle's component bytes are all its files).
+    files_a: dict[str, str] = {c.path: c.old_blob for c in tree_changes if c.old_blob}
+    files_b: dict[str, str] = {c.path: c.new_blob for c in tree_changes if c.new_blob}
+    grouped = {o for o in owners if _strategy(registry, o) in GROUPED}
+    if grouped:
+        for side_files, commit in ((files_a, a_commit), (files_b, b_commit)):
+            for path, sha in _component_files(registry, store.files(commit), grouped).items():
+                side_files.setdefault(path, sha)
+    index_a = store.files(a_commit).get(INDEX_PATH)
+    index_b = store.files(b_commit).get(INDEX_PATH)
+    wanted = set(files_a.values()) | set(files_b.values())
+    if tree_changes:
+        wanted |= {s for s in (index_a, index_b) if s}
+    blobs = store.read_blobs(sorted(wanted)) if wanted else {}
+    by_a = _index(blobs.get(index_a) if index_a else None)
+    by_b = _index(blobs.get(index_b) if index_b else None)
+
+    changes: list[Change] = []
+    for owner, paths in owners.items():
+        strategy = _strategy(registry, owner)
+        if strategy in GROUPED:
+            change = _grouped_change(registry, owner, files_a, files_b, blobs, neutralize)
+            if change:
+                changes.append(change)
+        elif strategy is None:
+            for path in sorted(paths):
+                changes.append(_file_change(owner, path, files_a, files_b, blobs))
+        else:
+            for path in sorted(paths):
+                changes.extend(_xml_changes(registry, split, path, files_a.get(path),
+                                            files_b.get(path), blobs, neutralize))
+    for change in changes:
+        top = change.parent or change.component
+        while True:  # permission entries' parent is the profile itself, a top-level component
+            parent = registry.parent_id(top) if registry.find(top.type) else top
+            if parent == top:
+                break
+            top = parent
+        change.old_by = _attribution(by_a.get(str(top)))
+        change.new_by = _attribution(by_b.get(str(top)))
+    changes.sort(key=lambda c: (c.component.type, c.component.full_name))
+    return Diff("", "", a_commit, b_commit, changes, len(blobs), len(tree_changes))
+
+
+def _owner(registry: Any, path: str) -> ComponentId:
+    return registry.component_of(path) or ComponentId("File", path)
+
+
+def _strategy(registry: Any, cid: ComponentId) -> str | None:
+    mtype = registry.find(cid.type)
+    return mtype.strategy if mtype is not None else None
+
+
+def _component_files(registry: Any, files: Mapping[str, str],
+                     owners: Iterable[ComponentId]) -> dict[str, str]:
+    """All files of the given grouped components (one pass per directory involved)."""
+    owners = set(owners)
+    dirs = {registry.expected_path(o).split("/", 1)[0] + "/" for o in owners}
+    found: dict[str, str] = {}
+    for path, sha in files.items():
+        if path[: path.find("/") + 1] in dirs and registry.component_of(path) in owners:
+            found[path] = sha
+    return found
+
+
+def _index(data: bytes | None) -> dict[str, dict]:
+    value = load_json_blob(data, {})
+    return value if isinstance(value, dict) else {}
+
+
+def _attribution(entry: dict | None) -> Attribution:
+    if not entry:
+        return Attribution()
+    return Attribution(entry.get("lastModifiedByName"), entry.get("lastModifiedDate"))
+
+
+def _kind(old: Any, new: Any) -> str:
+    return "added" if old is None else "removed" if new is None else "modified"
+
+
+def _read(blobs: Mapping[str, bytes], sha: str | None, neutralize: Neutralizer | None,
+          side: str) -> bytes | None:
+    if sha is None:
+        return None
+    data = blobs[sha]
+    return neutralize.side(side, data) if neutralize else data
+
+
+def _xml_changes(registry: Any, split: Splitter, path: str, sha_a: str | None,
+                 sha_b: str | None, blobs: Mapping[str, bytes],
+                 neutralize: Neutralizer | None) -> list[Change]:
+    data_a = _read(blobs, sha_a, neutralize, "a")
+    data_b = _read(blobs, sha_b, neutralize, "b")
+    if data_a == data_b:  # equal once neutralized
+        return []
+    parts_a = _parts(path, data_a, registry, split)
+    parts_b = _parts(path, data_b, registry, split)
+    changes = []
+    for cid in sorted(parts_a.keys() | parts_b.keys()):
+        pa, pb = parts_a.get(cid), parts_b.get(cid)
+        old = pa.xml if pa else None
+        new = pb.xml if pb else None
+        if old == new:
+            continue
+        kind = _kind(old, new)
+        elements: list[ElementChange] = []
+        if kind == "modified":
+            elements = element_changes(old, new, source=f"{path} ({cid})",  # type: ignore[arg-type]
+                                       keys=sort_keys_for(registry, cid.type))
+        parent = (pa or pb).parent  # type: ignore[union-attr]
+        changes.append(Change(cid, kind, parent, path, elements, old, new))  # type: ignore[arg-type]
+    return changes
+
+
+def _parts(path: str, data: bytes | None, registry: Any, split: Splitter) -> dict[ComponentId, Part]:
+    if data is None:
+        return {}
+    try:
+        return {p.id: p for p in parts_of_file(path, data, registry, split)}
+    except MetadataError:
+        cid = registry.component_of(path) or ComponentId("File", path)
+        return {cid: Part(cid, None, data)}  # unreadable XML: compare it as a whole file
+
+
+def _grouped_change(registry: Any, owner: ComponentId, files_a: Mapping[str, str],
+                    files_b: Mapping[str, str], blobs: Mapping[str, bytes],
+                    neutralize: Neutralizer | None) -> Change | None:
+    paths_a = sorted(p for p in files_a if registry.component_of(p) == owner)
+    paths_b = sorted(p for p in files_b if registry.component_of(p) == owner)
+    data_a = {p: _read(blobs, files_a[p], neutralize, "a") for p in paths_a}
+    data_b = {p: _read(blobs, files_b[p], neutralize, "b") for p in paths_b}
+    if data_a == data_b:
+        return None
+    old = b"".join(data_a.values()) if paths_a else None  # type: ignore[arg-type]
+    new = b"".join(data_b.values()) if paths_b else None  # type: ignore[arg-type]
+    kind = _kind(old, new)
+    elements: list[ElementChange] = []
+    if kind == "modified":
+        for path in sorted(data_a.keys() | data_b.keys()):
+            elements.extend(_file_elements(registry, owner, path, data_a.get(path),
+                                           data_b.get(path)))
+    main = paths_b[0] if paths_b else paths_a[0]
+    path = registry.expected_path(owner) if registry.find(owner.type) else main
+    return Change(owner, kind, None, path, elements, old, new)  # type: ignore[arg-type]
+
+
+def _file_elements(registry: Any, owner: ComponentId, path: str, old: bytes | None,
+                   new: bytes | None) -> list[ElementChange]:
+    """Per-file detail of a grouped component: XML files element by element, others by size."""
+    name = path.rsplit("/", 1)[-1]
+    if old == new:
+        return []
+    if old is None:
+        return [ElementChange(name, "added", None, True)]
+    if new is None:
+        return [ElementChange(name, "removed", True, None)]
+    if path.endswith(".xml"):
+        found = element_changes(old, new, source=path, keys=sort_keys_for(registry, owner.type))
+        if found and found[0].path != "content":
+            return [ElementChange(f"{name}: {e.path}", e.kind, e.old, e.new) for e in found]
+    return [ElementChange(name, "changed", _size(old), _size(new))]
+
+
+def _size(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{len(data)} bytes"
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    return f"{lines} lines"
+
+
+def _file_change(owner: ComponentId, path: str, files_a: Mapping[str, str],
+                 files_b: Mapping[str, str], blobs: Mapping[str, bytes]) -> Change:
+    old = blobs.get(files_a[path]) if path in files_a else None
+    new = blobs.get(files_b[path]) if path in files_b else None
+    elements = []
+    if old is not None and new is not None:
+        elements = [ElementChange(path.rsplit("/", 1)[-1], "changed", _size(old), _size(new))]
+    return Change(owner, _kind(old, new), None, path, elements, old, new)  # type: ignore[arg-type]
+
+
+def audit_rows(store: Any, commit: str) -> list[dict]:
+    """The SetupAuditTrail rows stored with a snapshot (newest first)."""
+    sha = store.files(commit).get(AUDIT_PATH)
+    rows = load_json_blob(store.read_blob(sha) if sha else None, [])
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def component_index(store: Any, commit: str) -> dict[str, dict]:
+    """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties})."""
+    sha = store.files(commit).get(INDEX_PATH)
+    return _index(store.read_blob(sha) if sha else None)

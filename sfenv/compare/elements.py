@@ -1,0 +1,92 @@
+"""Element-level changes of one component: DeepDiff over its parsed XML.
+
+The XML becomes nested dicts; repeated elements carrying a key (`fullName`, `name`, or the key
+the registry gives that list) become `tag[key]` entries, and repeated plain values become a set
+of `tag[value]` entries, so reordering is never a change. Paths read like
+`valueSet.valueSetDefinition.value[Gold]` or `length`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from deepdiff import DeepDiff
+from lxml import etree
+
+from sfenv.compare.model import ElementChange
+from sfenv.errors import MetadataError
+from sfenv.metadata.xmlio import local_name, parse_xml
+
+GENERIC_KEYS = ("fullName", "name")
+
+
+def to_tree(el: etree._Element, keys: Mapping[str, str]) -> Any:
+    """An element as a dict (leaf: its text). `keys` maps element names to their key element."""
+    children = [c for c in el if isinstance(c.tag, str)]
+    if not children:
+        return (el.text or "").strip()
+    groups: dict[str, list[etree._Element]] = {}
+    for child in children:
+        groups.setdefault(local_name(child), []).append(child)
+    out: dict[str, Any] = {}
+    for name, items in groups.items():
+        key = keys.get(name)
+        for item in items:
+            key_el = _key_of(item, key)
+            if key_el is not None:
+                label = f"{name}[{key_el}]"
+            elif len(items) == 1:
+                label = name
+            elif not len(item):
+                label = f"{name}[{(item.text or '').strip()}]"
+            else:
+                label = f"{name}[#{items.index(item) + 1}]"
+            while label in out:  # duplicate keys: keep both, numbered
+                label += "'"
+            out[label] = True if label.endswith("]") and not len(item) and key_el is None \
+                and len(items) > 1 else to_tree(item, keys)
+    return out
+
+
+def _key_of(item: etree._Element, key: str | None) -> str | None:
+    if not len(item):
+        return None
+    for candidate in ((key,) if key else ()) + GENERIC_KEYS:
+        for child in item:
+            if local_name(child) == candidate and not len(child) and child.text:
+                return child.text.strip()
+    return None
+
+
+def element_changes(old: bytes, new: bytes, *, source: str = "",
+                    keys: Mapping[str, str] | None = None) -> list[ElementChange]:
+    """What differs inside a component, as readable element paths (XML pieces only)."""
+    keys = keys or {}
+    try:
+        a = to_tree(parse_xml(old, source or "old"), keys)
+        b = to_tree(parse_xml(new, source or "new"), keys)
+    except MetadataError:
+        return [ElementChange("content", "changed", None, None)]
+    return tree_changes(a, b)
+
+
+def tree_changes(a: Any, b: Any, prefix: str = "") -> list[ElementChange]:
+    if a == b:
+        return []
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return [ElementChange(prefix or "value", "changed", a, b)]
+    result: list[ElementChange] = []
+    diff = DeepDiff(a, b, view="tree", verbose_level=2)
+    for report, kind in (("values_changed", "changed"), ("type_changes", "changed"),
+                         ("dictionary_item_added", "added"),
+                         ("dictionary_item_removed", "removed")):
+        for level in diff.get(report, ()):
+            path = ".".join(str(k) for k in level.path(output_format="list"))
+            if prefix:
+                path = f"{prefix}.{path}"
+            old = None if kind == "added" else level.t1
+            new = None if kind == "removed" else level.t2
+            result.append(ElementChange(path, kind, old, new))  # type: ignore[arg-type]
+    result.sort(key=lambda e: e.path)
+    return result

@@ -1,0 +1,201 @@
+"""Path status: for each hop A→B of the promotion path, what is pending, drift or conflict.
+
+With a base (the pair of snapshots recorded at the last promotion A→B or by `sfenv sync-point`,
+kept at `refs/sfenv/sync/<A>/<B>`), the comparison is three-way, like git's merge base: a
+component that differs between A and B now is *pending* if only A changed it since the base,
+*drift* if only B did (a change outside the path, or a hotfix), *conflict* if both did.
+Without a base it is two-way: the side with the newer lastModifiedDate is taken to have
+changed it. Every entry's `change` is what promoting A to B would do to B (old = B, new = A).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sfenv.compare.diff import audit_rows, diff_commits
+from sfenv.compare.filters import ComponentFilter
+from sfenv.compare.inventory import Splitter
+from sfenv.compare.model import Change, HopStatus, PathEntry
+from sfenv.compare.neutralize import Neutralizer
+from sfenv.errors import StoreError
+from sfenv.metadata.ids import ComponentId
+
+SYNC_PREFIX = "refs/sfenv/sync/"
+SYNC_FILE = "sync.json"
+MAX_AUDIT_ROWS = 5
+
+
+def sync_ref(a: str, b: str) -> str:
+    return f"{SYNC_PREFIX}{a}/{b}"
+
+
+def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
+                      reason: str = "", *, by: str | None = None) -> str:
+    """Record that A at `a_commit` and B at `b_commit` are the base for hop A→B.
+
+    Called by `sfenv sync-point` and by the release engine after each promotion. Each record
+    is a commit on the hop's ref, so the history of sync points is kept.
+    """
+    ref = sync_ref(a, b)
+    if by is None:
+        try:
+            by = getpass.getuser()
+        except (KeyError, OSError):
+            by = "unknown"
+    doc = {"source": a, "target": b, "a_commit": a_commit, "b_commit": b_commit,
+           "when": datetime.now(UTC).isoformat(timespec="seconds"), "by": by,
+           "reason": reason}
+    data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+    message = f"sfenv sync-point {a} {b}: {reason or 'in sync'}\n\n" + data.decode()
+    for _ in range(3):  # a concurrent recorder moved the ref: retry on the new value
+        old = store.ref_commit(ref)
+        try:
+            return store.write_ref_commit(ref, {SYNC_FILE: data}, message, expected_old=old)
+        except StoreError:
+            if store.ref_commit(ref) == old:
+                raise
+    raise StoreError(f"could not record the sync point {a} → {b}: {ref} keeps moving")
+
+
+def sync_point(store: Any, a: str, b: str) -> dict | None:
+    """The last recorded base of hop A→B ({a_commit, b_commit, when, by, reason}) or None."""
+    commit = store.ref_commit(sync_ref(a, b))
+    if commit is None:
+        return None
+    data = store.read_file(commit, SYNC_FILE)
+    try:
+        doc = json.loads(data) if data else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not doc.get("a_commit") or not doc.get("b_commit"):
+        raise StoreError(f"{sync_ref(a, b)} holds no readable {SYNC_FILE}")
+    return doc
+
+
+def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any = None,
+                split: Splitter | None = None,
+                filters: ComponentFilter | None = None) -> HopStatus:
+    """Status of one hop (source, target) of the promotion path."""
+    registry = registry or _default_registry()
+    a, b = hop
+    env_a, env_b = config.environments.get(a), config.environments.get(b)
+    prod = bool(getattr(env_b, "production", False))
+    head_a, head_b = store.head(a), store.head(b)
+    status = HopStatus(a, b, None, [], prod, head_a, head_b)
+    missing = [env for env, head in ((a, head_a), (b, head_b)) if head is None]
+    if missing:
+        status.mode = "no-snapshot"
+        status.note = "no snapshot of " + " and ".join(missing) + " yet: run " + \
+            ", ".join(f"`sfenv pull {m}`" for m in missing)
+        return status
+    filters = filters or ComponentFilter()
+    now = diff_commits(store, head_b, head_a, registry=registry,
+                       neutralize=Neutralizer.for_envs(env_b, env_a), a_name=b, b_name=a,
+                       split=split)
+    changes = filters.apply(now.changes)
+    base = sync_point(store, a, b)
+    if base:
+        status.base = (base["a_commit"], base["b_commit"])
+        status.mode = "three-way"
+        _three_way(store, status, changes, registry, split, base)
+    else:
+        _two_way(store, status, changes)
+    if prod:
+        for entry in status.entries:
+            if entry.status in ("drift", "conflict"):
+                entry.outside_release = True
+                who = _who(entry.target_change or entry.change, target=True)
+                entry.reason = f"change outside the release process in {b}{who}; " + entry.reason
+    return status
+
+
+def all_status(store: Any, config: Any, **kwargs: Any) -> list[HopStatus]:
+    """Status of every hop of the promotion path, in path order."""
+    return [path_status(store, config, hop, **kwargs) for hop in config.hops()]
+
+
+def _default_registry() -> Any:
+    from sfenv.metadata.registry import default_registry
+
+    return default_registry()
+
+
+def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: Any,
+               split: Splitter | None, base: dict) -> None:
+    a0, b0 = base["a_commit"], base["b_commit"]
+    src = {c.component: c for c in diff_commits(store, a0, status.source_commit,
+                                                registry=registry, split=split).changes}
+    tgt = {c.component: c for c in diff_commits(store, b0, status.target_commit,
+                                                registry=registry, split=split).changes}
+    since = f"since the sync point of {base.get('when', '?')}"
+    for change in changes:
+        cid = change.component
+        in_src, in_tgt = cid in src, cid in tgt
+        if in_src and in_tgt:
+            kind, reason = "conflict", f"changed in both {status.source} and {status.target} {since}"
+        elif in_src:
+            kind, reason = "pending", f"changed in {status.source} {since}"
+        elif in_tgt:
+            kind, reason = "drift", f"changed in {status.target} {since}"
+        else:
+            status.known_differences += 1
+            continue
+        status.entries.append(PathEntry(kind, change, src.get(cid), tgt.get(cid), reason))  # type: ignore[arg-type]
+
+
+def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
+    """No base: attribute each difference to the side that changed it last."""
+    audit_a = audit_rows(store, status.source_commit) if changes else []
+    audit_b = audit_rows(store, status.target_commit) if changes else []
+    for change in changes:
+        a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
+        if change.kind == "added":
+            kind, reason = "pending", f"exists only in {status.source}"
+        elif change.kind == "removed":
+            kind, reason = "drift", f"exists only in {status.target}"
+        elif a_date and b_date and a_date != b_date:
+            newer_a = a_date > b_date  # ISO 8601 UTC strings order by time
+            kind = "pending" if newer_a else "drift"
+            reason = (f"last changed in {status.source if newer_a else status.target}"
+                      f"{_who(change, target=not newer_a)}")
+        else:
+            kind, reason = "pending", "differs; no dates to tell which side changed it"
+        entry = PathEntry(kind, change, reason=reason)  # type: ignore[arg-type]
+        rows = audit_b if kind == "drift" else audit_a
+        entry.audit = _mentioning(rows, change.parent or change.component, change.component)
+        status.entries.append(entry)
+
+
+def _who(change: Change, *, target: bool) -> str:
+    """" by NAME on DATE" for the target side (old_by) or the source side (new_by)."""
+    by = change.old_by if target else change.new_by
+    text = ""
+    if by.last_modified_by:
+        text += f" by {by.last_modified_by}"
+    if by.last_modified_date:
+        text += f" on {by.last_modified_date}"
+    return text
+
+
+def _mentioning(rows: list[dict], *ids: ComponentId) -> list[dict]:
+    """Audit rows whose Display names the component (API name or its label-like form)."""
+    needles: set[str] = set()
+    for cid in ids:
+        last = re.split(r"[./]", cid.full_name)[-1]
+        for word in (cid.full_name, last, re.sub(r"__c$", "", last),
+                     re.sub(r"__c$", "", last).replace("_", " ")):
+            if len(word) >= 3:
+                needles.add(word.lower())
+    found = []
+    for row in rows:
+        text = str(row.get("Display") or "").lower()
+        if any(re.search(r"(?<![a-z0-9_])" + re.escape(n) + r"(?![a-z0-9_])", text)
+               for n in needles):
+            found.append(row)
+            if len(found) >= MAX_AUDIT_ROWS:
+                break
+    return found
