@@ -81,6 +81,7 @@ class ChangeRow:
     changed_in: list[Side] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
     outside_release: bool = False  # changed directly in production
+    reason: str = ""  # why this status, in the comparison's words
 
 
 @dataclass
@@ -97,6 +98,9 @@ class HopSection:
     target: str
     target_is_production: bool = False
     three_way: bool = False  # a base (last sync/promotion) was known
+    mode: str = ""  # "three-way" | "two-way" | "no-snapshot"
+    note: str = ""  # e.g. "no snapshot of qa yet: run `sfenv pull qa`"
+    known_differences: int = 0  # differences already present at the base (accepted)
     counts: dict[str, int] = field(
         default_factory=lambda: {"pending": 0, "drift": 0, "conflict": 0})
     groups: list[TypeGroup] = field(default_factory=list)

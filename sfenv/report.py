@@ -1,0 +1,440 @@
+"""Collect everything the HTML report shows from the config and the snapshot store.
+
+Services return data: this builds a `ReportData` and never prints or renders. The layers it
+leans on are built in parallel (compare status, release trains, checklists); each is imported
+when needed, and if it is missing or refuses, the report says so in `notices` and shows the
+rest instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sfenv.errors import SfenvError
+from sfenv.render.report import (
+    DEFAULT_MAX_AUDIT_ROWS,
+    DEFAULT_MAX_ELEMENTS_PER_ROW,
+    DEFAULT_MAX_ROWS_PER_HOP,
+    AuditRow,
+    BackupTag,
+    ChangeRow,
+    ChecklistItem,
+    EnvSummary,
+    HopSection,
+    ReportData,
+    Side,
+    StageState,
+    TrainSummary,
+    TypeGroup,
+    build_owd_table,
+    build_role_trees,
+)
+from sfenv.render.sfxml import (
+    Owd,
+    RoleInfo,
+    object_name_of,
+    owd_from_xml,
+    role_from_xml,
+    role_name_of,
+)
+
+AUDIT_TRAIL_PATH = ".sfenv/audit-trail.json"
+BACKUP_PREFIX = "backup/"
+STATUS_ORDER = {"conflict": 0, "drift": 1, "pending": 2}
+MAX_NOTICES_PER_KIND = 5
+# Failures of a layer still being built: shown as a notice, never a crash of the whole report.
+_UNAVAILABLE = (SfenvError, ImportError, AttributeError, NotImplementedError, TypeError)
+
+
+def collect_report(config: Any, store: Any, *, out: str = "report.html",
+                   now: datetime | None = None,
+                   max_rows_per_hop: int = DEFAULT_MAX_ROWS_PER_HOP) -> ReportData:
+    """The report of `config`'s promotion path as the store holds it now."""
+    notices: list[str] = []
+    order = [env for stage in config.stages for env in stage]
+    heads = {env: _head(store, env, notices) for env in order}
+    data = ReportData(
+        project=config.project,
+        generated=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        path=[_env_summary(config, store, env, heads[env], notices) for env in order],
+        notices=notices,
+        reproduce=_reproduce(config, out),
+    )
+    data.hops = _hops(config, store, heads, notices, max_rows_per_hop)
+    roles, owds = _roles_and_owd(store, order, heads, notices)
+    data.role_trees = build_role_trees([(env, roles[env]) for env in order])
+    data.owd = build_owd_table([(env, owds[env]) for env in order])
+    data.trains = _trains(config, store, notices)
+    data.backups = _backups(store, notices)
+    return data
+
+
+# ---------------------------------------------------------------- environments
+
+
+def _head(store: Any, env: str, notices: list[str]) -> str | None:
+    try:
+        return store.head(env)
+    except SfenvError as err:
+        notices.append(f"{env}: snapshot unavailable ({err})")
+        return None
+
+
+def _env_summary(config: Any, store: Any, env: str, head: str | None,
+                 notices: list[str]) -> EnvSummary:
+    cfg = config.environments.get(env)
+    summary = EnvSummary(
+        name=env, stage=config.stage_index(env),
+        production=bool(getattr(cfg, "production", False)),
+        owner=getattr(cfg, "owner", "") or "", purpose=getattr(cfg, "purpose", "") or "",
+        commit=head,
+    )
+    if head is None:
+        notices.append(f"{env}: no snapshot yet (run `sfenv pull {env}`)")
+        return summary
+    try:
+        meta = store.meta(head)
+    except SfenvError as err:
+        notices.append(f"{env}: snapshot details unreadable ({err})")
+        return summary
+    summary.snapshot_time = meta.get("finished") or meta.get("started")
+    counts = meta.get("counts_by_type")
+    if isinstance(meta.get("components"), int):
+        summary.component_count = meta["components"]
+    elif isinstance(counts, Mapping):
+        summary.component_count = sum(v for v in counts.values() if isinstance(v, int))
+    return summary
+
+
+def _reproduce(config: Any, out: str) -> str:
+    return f"sfenv report --config {config.file} --out {out}"
+
+
+# ---------------------------------------------------------------- hops
+
+
+def _hops(config: Any, store: Any, heads: Mapping[str, str | None], notices: list[str],
+          max_rows: int) -> list[HopSection]:
+    try:
+        status_module = importlib.import_module("sfenv.compare.status")
+        statuses = status_module.all_status(store, config)
+    except _UNAVAILABLE as err:
+        notices.append(f"Promotion path status unavailable ({_why(err)}).")
+        return []
+    audits: dict[str, list[dict]] = {}
+    sections = []
+    for hop in statuses:
+        target = hop.target
+        if target not in audits:
+            audits[target] = _audit_trail(store, heads.get(target))
+        since = _base_time(store, hop.base)
+        sections.append(hop_section(hop, audits[target], since=since, max_rows=max_rows))
+    return sections
+
+
+def hop_section(hop: Any, audit_rows: list[dict], *, since: str | None = None,
+                max_rows: int = DEFAULT_MAX_ROWS_PER_HOP,
+                max_elements: int = DEFAULT_MAX_ELEMENTS_PER_ROW) -> HopSection:
+    """One HopStatus as a report section: counts, then the worst entries first up to the cap."""
+    section = HopSection(source=hop.source, target=hop.target,
+                         target_is_production=bool(hop.target_is_production),
+                         three_way=hop.base is not None,
+                         mode=str(getattr(hop, "mode", "") or
+                                  ("three-way" if hop.base is not None else "two-way")),
+                         note=str(getattr(hop, "note", "") or ""),
+                         known_differences=int(getattr(hop, "known_differences", 0) or 0))
+    for entry in hop.entries:
+        section.counts[entry.status] = section.counts.get(entry.status, 0) + 1
+    ranked = sorted(hop.entries, key=lambda e: (STATUS_ORDER.get(e.status, 9),
+                                                e.change.component.type,
+                                                e.change.component.full_name))
+    shown, section.more = ranked[:max_rows], max(0, len(ranked) - max_rows)
+    groups: dict[str, list[ChangeRow]] = {}
+    for entry in shown:
+        row = _change_row(hop, entry, audit_rows, since, max_elements)
+        groups.setdefault(row.type, []).append(row)
+    section.groups = [TypeGroup(type=t, rows=rows) for t, rows in sorted(groups.items())]
+    return section
+
+
+def _change_row(hop: Any, entry: Any, audit_rows: list[dict], since: str | None,
+                max_elements: int) -> ChangeRow:
+    change = entry.change
+    cid = change.component
+    elements = [str(e) for e in change.elements]
+    outside = getattr(entry, "outside_release", False) or (
+        bool(hop.target_is_production) and entry.status in ("drift", "conflict"))
+    row = ChangeRow(
+        component=str(cid), type=cid.type, name=cid.full_name, status=entry.status,
+        kind=change.kind, elements=elements[:max_elements],
+        elements_more=max(0, len(elements) - max_elements),
+        outside_release=bool(outside), reason=str(getattr(entry, "reason", "") or ""),
+    )
+    # `change` is what promoting would do to B: old = target (B), new = source (A).
+    # base→A (`source_change`) and base→B (`target_change`) are exact when a base exists.
+    if entry.status in ("pending", "conflict"):
+        by = entry.source_change.new_by if entry.source_change else change.new_by
+        row.changed_in.append(Side(hop.source, by.last_modified_by, by.last_modified_date))
+    if entry.status in ("drift", "conflict"):
+        by = entry.target_change.new_by if entry.target_change else change.old_by
+        row.changed_in.append(Side(hop.target, by.last_modified_by, by.last_modified_date))
+        given = getattr(entry, "audit", None) or []
+        row.audit = ([_audit_row(r) for r in given][:DEFAULT_MAX_AUDIT_ROWS] if given
+                     else matching_audit_rows(cid.full_name, audit_rows, since=since))
+    return row
+
+
+def _audit_row(raw: Mapping[str, Any]) -> AuditRow:
+    by = raw.get("CreatedByName") or (raw.get("CreatedBy") or {}).get("Name") or ""
+    return AuditRow(date=str(raw.get("CreatedDate") or ""), by=str(by),
+                    action=str(raw.get("Action") or ""), section=str(raw.get("Section") or ""),
+                    display=str(raw.get("Display") or ""))
+
+
+def matching_audit_rows(full_name: str, rows: Iterable[Mapping[str, Any]], *,
+                        since: str | None = None,
+                        limit: int = DEFAULT_MAX_AUDIT_ROWS) -> list[AuditRow]:
+    """Audit trail rows that name the component (its last name segment, as a whole word),
+    newer than `since` when given, newest first, at most `limit`."""
+    last = full_name.rsplit(".", 1)[-1]
+    words = {last}
+    if last.endswith("__c") and len(last) > 7:
+        words.add(last[:-3])
+    pattern = re.compile(r"(?<![\w])(" + "|".join(re.escape(w) for w in words) + r")(?![\w])",
+                         re.IGNORECASE)
+    found: list[AuditRow] = []
+    for raw in rows:
+        date = str(raw.get("CreatedDate") or "")
+        if since and date and date < since:
+            continue
+        if pattern.search(str(raw.get("Display") or "")):
+            found.append(_audit_row(raw))
+    found.sort(key=lambda a: a.date, reverse=True)
+    return found[:limit]
+
+
+def _audit_trail(store: Any, head: str | None) -> list[dict]:
+    if head is None:
+        return []
+    try:
+        sha = store.files(head).get(AUDIT_TRAIL_PATH)
+        if sha is None:
+            return []
+        rows = json.loads(store.read_blob(sha))
+    except (SfenvError, ValueError):
+        return []
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _base_time(store: Any, base: tuple[str, str] | None) -> str | None:
+    """When the target side of the hop's base was taken (audit rows older than it are old news)."""
+    if not base:
+        return None
+    try:
+        meta = store.meta(base[1])
+    except SfenvError:
+        return None
+    return meta.get("finished") or meta.get("started")
+
+
+# ---------------------------------------------------------------- roles and OWD
+
+
+def _roles_and_owd(store: Any, order: list[str], heads: Mapping[str, str | None],
+                   notices: list[str]) -> tuple[dict[str, dict[str, RoleInfo] | None],
+                                                dict[str, dict[str, Owd] | None]]:
+    """Read only Role files and object files, each distinct blob once across environments."""
+    roles: dict[str, dict[str, RoleInfo] | None] = {}
+    owds: dict[str, dict[str, Owd] | None] = {}
+    role_cache: dict[tuple[str, str], RoleInfo | None] = {}
+    owd_cache: dict[str, Owd | None] = {}
+    problems: list[str] = []
+    for env in order:
+        head = heads.get(env)
+        if head is None:
+            roles[env] = owds[env] = None
+            continue
+        try:
+            files = store.files(head)
+        except SfenvError as err:
+            notices.append(f"{env}: snapshot files unreadable ({err})")
+            roles[env] = owds[env] = None
+            continue
+        role_paths = {p: n for p in files if (n := role_name_of(p))}
+        object_paths = {p: n for p in files if (n := object_name_of(p))}
+        wanted = {files[p] for p in role_paths if (role_paths[p], files[p]) not in role_cache}
+        wanted |= {files[p] for p in object_paths if files[p] not in owd_cache}
+        blobs = _read_blobs(store, wanted)
+        env_roles: dict[str, RoleInfo] = {}
+        for path, name in sorted(role_paths.items()):
+            key = (name, files[path])
+            if key not in role_cache:
+                role_cache[key] = _safely(role_from_xml, (name, blobs[key[1]], path),
+                                          f"{env}: {path}", problems)
+            if role_cache[key] is not None:
+                env_roles[name] = role_cache[key]
+        env_owds: dict[str, Owd] = {}
+        for path, name in sorted(object_paths.items()):
+            sha = files[path]
+            if sha not in owd_cache:
+                owd_cache[sha] = _safely(owd_from_xml, (blobs[sha], path),
+                                         f"{env}: {path}", problems)
+            owd = owd_cache[sha]
+            if owd is not None and (owd.internal or owd.external):
+                env_owds[name] = owd
+        roles[env], owds[env] = env_roles, env_owds
+    notices.extend(problems[:MAX_NOTICES_PER_KIND])
+    if len(problems) > MAX_NOTICES_PER_KIND:
+        notices.append(f"… and {len(problems) - MAX_NOTICES_PER_KIND} more unreadable files.")
+    return roles, owds
+
+
+def _read_blobs(store: Any, shas: set[str]) -> dict[str, bytes]:
+    if not shas:
+        return {}
+    batch = getattr(store, "read_blobs", None)
+    if batch is not None:
+        return batch(sorted(shas))
+    return {sha: store.read_blob(sha) for sha in shas}
+
+
+def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[str]) -> Any:
+    try:
+        return read(*args)
+    except SfenvError as err:
+        problems.append(f"{where} skipped: {err}")
+        return None
+
+
+# ---------------------------------------------------------------- trains and backups
+
+
+def _trains(config: Any, store: Any, notices: list[str]) -> list[TrainSummary]:
+    try:
+        release = importlib.import_module("sfenv.release")
+        summaries = getattr(release, "train_summaries", None)
+        if summaries is None:
+            notices.append("Release trains unavailable (this sfenv has no "
+                           "sfenv.release.train_summaries yet).")
+            return []
+        raw = list(summaries(config, store))
+    except _UNAVAILABLE as err:
+        notices.append(f"Release trains unavailable ({_why(err)}).")
+        return []
+    order = [env for stage in config.stages for env in stage]
+    trains = [train_summary(t, order) for t in raw]
+    _attach_checklists(config, raw, trains, notices)
+    return trains
+
+
+def train_summary(raw: Any, order: list[str]) -> TrainSummary:
+    """Adapt `sfenv.release.model.TrainSummary` (or an equivalent dict) to the report's view:
+    one row per environment on the path after the train's source."""
+    get = _getter(raw)
+    states = {}
+    for state in get("envs") or []:
+        sget = _getter(state)
+        states[str(sget("env"))] = sget
+    train = TrainSummary(name=str(get("name")), built=get("created") or None,
+                         digest=str(get("digest") or ""),
+                         components=get("components") if isinstance(get("components"), int) else None,
+                         hotfix=bool(get("hotfix")),
+                         open_hotfixes=[str(e) for e in get("open_hotfixes") or []])
+    source = get("source")
+    envs = order[order.index(source) + 1:] if source in order else order
+    envs += [e for e in states if e not in envs]
+    for env in envs:
+        sget = states.get(env)
+        stage = StageState(env=env)
+        if sget is not None:
+            state, date = str(sget("state") or ""), sget("date") or None
+            stage.status = "" if state == "pending" else state
+            stage.date = date
+            stage.validated = sget("validated") or (date if state == "validated" else None)
+            stage.deployed = sget("deployed") or (date if state == "deployed" else None)
+            stage.backup_tag = str(sget("backup_tag") or "")
+            stage.hotfix = bool(sget("hotfix"))
+        train.stages.append(stage)
+    return train
+
+
+def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
+                       notices: list[str]) -> None:
+    """Steps come with the train summary (`checklist`: Step-like items per env or a list);
+    which are done is read with `sfenv.checklist.done_steps` from `<root>/releases`."""
+    try:
+        done_steps = importlib.import_module("sfenv.checklist").done_steps
+    except _UNAVAILABLE:
+        done_steps = None
+    releases_dir = Path(config.root) / "releases"
+    missing = []
+    for source, train in zip(raw, trains, strict=True):
+        steps = _getter(source)("checklist")
+        if steps is None:
+            missing.append(train.name)
+            continue
+        per_env = steps.items() if isinstance(steps, Mapping) else [("", steps)]
+        for env, items in per_env:
+            done: Mapping[str, Any] = {}
+            if done_steps is not None and env:
+                try:
+                    done = done_steps(releases_dir, train.name, env)
+                except _UNAVAILABLE as err:
+                    notices.append(f"{train.name}: checklist state for {env} unreadable ({_why(err)})")
+            for item in items:
+                sget = _getter(item)
+                sid = str(sget("id") or "")
+                train.checklist.append(ChecklistItem(
+                    title=str(sget("title") or sid), phase=str(sget("phase") or ""),
+                    done=bool(sget("done")) or sid in done, severity=str(sget("severity") or ""),
+                    owner=str(sget("owner") or ""), id=sid, env=str(env)))
+    if missing:
+        notices.append("Checklists not recorded with the release trains: " + ", ".join(missing)
+                       + " (sfenv.release.train_summaries gives no `checklist`).")
+
+
+def _backups(store: Any, notices: list[str]) -> list[BackupTag]:
+    tags = getattr(store, "tags", None)
+    if tags is None:
+        notices.append("Backups unavailable (the snapshot store cannot list tags).")
+        return []
+    try:
+        found = tags(BACKUP_PREFIX)
+    except SfenvError as err:
+        notices.append(f"Backups unavailable ({err}).")
+        return []
+    out = [backup_tag(name, commit) for name, commit in found.items()]
+    out.sort(key=lambda b: (b.date or "", b.tag), reverse=True)
+    return out
+
+
+def backup_tag(name: str, commit: str | None) -> BackupTag:
+    """`backup/prod/20240501T175900Z` -> env prod, taken 2024-05-01T17:59:00Z."""
+    parts = name.split("/")
+    env = parts[1] if len(parts) > 2 else ""
+    date = None
+    with contextlib.suppress(ValueError):
+        date = datetime.strptime(parts[-1], "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%dT%H:%M:%SZ")
+    return BackupTag(env=env, tag=name, commit=commit, date=date)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _getter(obj: Any) -> Callable[[str], Any]:
+    if isinstance(obj, Mapping):
+        return obj.get
+    return lambda key: getattr(obj, key, None)
+
+
+def _why(err: BaseException) -> str:
+    if isinstance(err, ImportError):
+        return f"{err.name or 'module'} is not available in this version"
+    return str(err) or type(err).__name__
