@@ -1,3 +1,119 @@
-"""CLI commands of this area (filled in by the area's owner)."""
+"""`sfenv localorg serve|change`: run a local org that speaks Salesforce's protocols, and make
+hand changes in it as a named user (drift that did not come through a release)."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from sfenv.errors import ConfigError, MetadataError
+
+
+@click.group("localorg")
+def localorg_group() -> None:
+    """A local Salesforce-like org over HTTPS, for demos and tests.
+
+    \b
+    Example:
+      sfenv localorg serve --data ./orgs/dev --seed acme-dev --json
+    """
+
+
+@localorg_group.command("serve")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The org's folder of Metadata API files (state kept in DIR/.localorg/).")
+@click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option("--seed", help="Fill an empty DIR with a seeded org (acme-dev, acme-qa, acme-prod, large:N).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line with URL and credentials.")
+@click.option("--http", "plain_http", is_flag=True, help="Plain HTTP instead of HTTPS.")
+@click.option("--username", help="Admin username to log in with (created if new).")
+@click.option("--fault", "faults", multiple=True, metavar="KEY=VALUE",
+              help="Fault injection, e.g. latency_ms=200, error_rate=0.1, seed=7, "
+                   "request_limit=100, session_expiry_after=50, truncate_zip=true.")
+def serve_cmd(data_dir: Path, port: int, seed: str | None, as_json: bool, plain_http: bool,
+              username: str | None, faults: tuple[str, ...]) -> None:
+    """Serve the org until SIGINT/SIGTERM, printing its URL and login credentials."""
+    from sfenv.localorg.faults import parse_fault_option
+    from sfenv.localorg.server import LocalOrgServer, describe, to_json_line
+    from sfenv.localorg.testing import materialize_if_empty, sfdx_auth_url
+
+    settings: dict = {}
+    for item in faults:
+        try:
+            settings.update(parse_fault_option(item))
+        except ValueError as err:
+            raise ConfigError(f"--fault {item}: {err}") from None
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"--data {data_dir}: not a folder")
+    materialize_if_empty(data_dir, seed)
+    try:
+        server = LocalOrgServer(data_dir, port=port, https=not plain_http, username=username)
+    except OSError as err:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {err.strerror or err}") from None
+    if settings:
+        server.faults.configure(**settings)
+    info = describe(server)
+    info["access_token"] = server.org.create_session(server.org.admin)
+    info["sfdx_auth_url"] = sfdx_auth_url(server)
+    if as_json:
+        click.echo(to_json_line(info))
+    else:
+        click.echo(f"local org {server.org.org_name} ({info['org_id']}) at {info['instance_url']}")
+        click.echo(f"  username:       {info['username']}")
+        click.echo(f"  password:       {info['password']}")
+        click.echo(f"  security token: {info['security_token']}")
+        if info["ca_file"]:
+            click.echo(f"  CA file:        {info['ca_file']}")
+        click.echo("Press Ctrl+C to stop.")
+    stopping = threading.Event()
+
+    def _stop(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.stop, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.serve_forever()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if not stopping.is_set():
+            server.stop()
+    if not as_json:
+        click.echo("stopped")
+
+
+@localorg_group.command("change")
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--as", "as_user", help='Who makes the change: a user\'s name ("Jane Doe") or username.')
+@click.option("--set-field", nargs=2, metavar="TYPE:NAME ELEMENT=VALUE",
+              help="Replace the text of an element of a component, e.g. "
+                   "CustomField:Account.Region__c length=255.")
+@click.option("--deactivate", metavar="TYPE:NAME", help="Deactivate e.g. ValidationRule:Account.Check.")
+@click.option("--audit", nargs=2, metavar='SECTION "DISPLAY"',
+              help='Only add an audit-trail row, e.g. "Manage Currencies" "Changed currency".')
+@click.option("--when", help="Timestamp of the change (ISO 8601; default now).")
+def change_cmd(data_dir: Path, as_user: str | None, set_field: tuple[str, str] | None,
+               deactivate: str | None, audit: tuple[str, str] | None, when: str | None) -> None:
+    """Make a hand change in Setup in a running or stopped org folder."""
+    from sfenv.localorg.changes import apply_change
+    from sfenv.localorg.state import STATE_DIR, STATE_FILE, OrgState
+
+    if not (data_dir / STATE_DIR / STATE_FILE).exists():
+        raise ConfigError(f"{data_dir}: not a local org folder (start it once with "
+                          "`sfenv localorg serve`)")
+    org = OrgState.open(data_dir)
+    try:
+        shown = apply_change(org, as_user=as_user, set_field=set_field or None,
+                             deactivate=deactivate, audit=audit or None, when=when)
+    except ValueError as err:
+        raise MetadataError(str(err)) from None
+    for line in shown:
+        click.echo(line)
+
+
+COMMANDS = [localorg_group]

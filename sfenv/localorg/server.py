@@ -77,8 +77,6 @@ class LocalOrgServer:
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        with self.org.lock:
-            self.org.save()
 
     # --- dispatch ---------------------------------------------------------------------------
     def dispatch(self, method: str, target: str, headers, body: bytes) -> Reply:
