@@ -141,7 +141,7 @@ ContextFilter = Callable[[str, bytes, set[ComponentId]], bytes]
 
 def context_filters(registry) -> dict[str, ContextFilter]:
     """Profiles keep only permissions for components retrieved alongside them."""
-    from sfenv.metadata.profiles import filter_profile
+    from .md_profiles import filter_profile
 
     def profile(path: str, data: bytes, ids: set[ComponentId]) -> bytes:
         return filter_profile(data, ids, registry=registry, source=path)
