@@ -1,0 +1,299 @@
+"""What a component needs to exist in an org: the components its XML (or code) names.
+
+Why: a release must carry, or find in the target, everything its components reference
+(a field needs its object, a layout its fields, a sharing rule its groups and roles).
+Standard objects and fields are returned too: the caller decides (with `is_standard`)
+what the standard schema already provides. One small handler per type, in a table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from lxml import etree
+
+from sfenv.metadata.components import Piece
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.profiles import section_entries
+from sfenv.metadata.xmlio import NS, local_name, parse_xml
+
+C = ComponentId
+_CUSTOM_SUFFIX = re.compile(r"__(c|r|mdt|e|x|b|kav|share|history|feed|chn|xo|hd|dlm|dll)$", re.I)
+_TOKEN = re.compile(r"\$?[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|/\*.*?\*/', re.S)
+_TRIGGER = re.compile(rb"\btrigger\s+\w+\s+on\s+(\w+)", re.I)
+
+# Parents whose file name is the object their children belong to.
+_OBJECT_FILES = {"CustomObject", "Workflow", "SharingRules", "AssignmentRules", "EscalationRules",
+                 "AutoResponseRules", "MatchingRules"}
+_WORKFLOW_ACTIONS = {"FieldUpdate": "WorkflowFieldUpdate", "Alert": "WorkflowAlert",
+                     "Task": "WorkflowTask", "OutboundMessage": "WorkflowOutboundMessage",
+                     "FlowAction": "WorkflowFlowAction", "Send": "WorkflowSend",
+                     "KnowledgePublish": "WorkflowKnowledgePublish"}
+_SHARED_TO = {"role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
+              "group": "Group", "queue": "Queue", "roles": "Role", "groups": "Group",
+              "queues": "Queue", "roleAndSubordinate": "Role"}
+_PARENT_OF_CHILD = {
+    "CustomField": "CustomObject", "RecordType": "CustomObject", "ValidationRule": "CustomObject",
+    "ListView": "CustomObject", "WebLink": "CustomObject", "CompactLayout": "CustomObject",
+    "FieldSet": "CustomObject", "BusinessProcess": "CustomObject", "Index": "CustomObject",
+    "SharingReason": "CustomObject",
+}
+
+
+def is_standard(cid: ComponentId) -> bool:
+    """True for what every org has: standard objects, their standard fields, standard tabs."""
+    name = cid.full_name
+    if cid.type == "CustomObject":
+        return not _CUSTOM_SUFFIX.search(name)
+    if cid.type == "CustomField":
+        return not _CUSTOM_SUFFIX.search(name.rsplit(".", 1)[-1])
+    if cid.type == "CustomTab":
+        return name.startswith("standard-")
+    return cid.type == "StandardValueSet"
+
+
+def _text(el: etree._Element, name: str) -> str:
+    return (el.findtext(f"{{{NS}}}{name}") or el.findtext(name) or "").strip()
+
+
+def _all(el: etree._Element, name: str) -> Iterator[etree._Element]:
+    yield from el.iter(f"{{{NS}}}{name}", name)
+
+
+def _object_of(piece: Piece) -> str:
+    """The object a child piece or an object-named file belongs to."""
+    return piece.id.full_name.split(".", 1)[0]
+
+
+def _field(obj: str, name: str) -> ComponentId:
+    return C("CustomField", name if "." in name else f"{obj}.{name}")
+
+
+def formula_fields(formula: str, obj: str) -> set[ComponentId]:
+    """Fields a formula names: `Field__c`, `Obj.Field` of the same object, and the lookup field
+    behind a `Rel__r.` traversal. A token scan, not a parser: string literals are skipped."""
+    found: set[ComponentId] = set()
+    for token in _TOKEN.findall(_STRINGS.sub(" ", formula)):
+        if token.startswith("$"):
+            continue
+        parts = token.split(".")
+        if len(parts) == 1:
+            if parts[0].lower().endswith("__c"):
+                found.add(_field(obj, parts[0]))
+            continue
+        head, second = parts[0], parts[1]
+        if head == obj:
+            found.add(_field(obj, second))
+        elif head.lower().endswith("__r"):
+            found.add(_field(obj, head[:-3] + "__c"))
+    return found
+
+
+# --- handlers: (piece, parsed root) -> references ----------------------------------------
+
+def _custom_field(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = _object_of(piece)
+    refs = {C("CustomObject", obj)}
+    refs |= {C("CustomObject", r.text.strip()) for r in _all(root, "referenceTo") if r.text}
+    for name in ("formula", "summaryFilterItems", "defaultValue"):
+        for el in _all(root, name):
+            refs |= formula_fields("".join(el.itertext()), obj)
+    for name in ("summarizedField", "summaryForeignKey"):
+        value = _text(root, name)
+        if value:
+            refs.add(_field(obj, value))
+    for value_set in _all(root, "valueSetName"):
+        if value_set.text and value_set.text.strip():
+            refs.add(C("GlobalValueSet", value_set.text.strip()))
+    refs.discard(_field(obj, piece.id.full_name))
+    refs.discard(piece.id)
+    return refs
+
+
+def _validation_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = _object_of(piece)
+    refs = {C("CustomObject", obj)} | formula_fields(_text(root, "errorConditionFormula"), obj)
+    display = _text(root, "errorDisplayField")
+    if display:
+        refs.add(_field(obj, display))
+    return refs
+
+
+def _record_type(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = _object_of(piece)
+    refs = {C("CustomObject", obj)}
+    process = _text(root, "businessProcess")
+    if process:
+        refs.add(C("BusinessProcess", f"{obj}.{process}"))
+    refs |= {_field(obj, p.text.strip()) for p in _all(root, "picklist") if p.text}
+    return refs
+
+
+def _layout(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = piece.id.full_name.split("-", 1)[0]
+    refs = {C("CustomObject", obj)}
+    for item in _all(root, "layoutItems"):
+        field = _text(item, "field")
+        if field:
+            refs.add(_field(obj, field))
+    refs |= {C("WebLink", f"{obj}.{b.text.strip()}") for b in _all(root, "customButtons") if b.text}
+    return refs
+
+
+def _permissions(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    refs = set()
+    for _el, cid in section_entries(root):
+        refs.add(cid)
+        if cid.type in ("CustomField", "RecordType") and "." in cid.full_name:
+            refs.add(C("CustomObject", cid.full_name.split(".", 1)[0]))
+    return refs
+
+
+def _sharing_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = _object_of(piece)
+    refs = {C("CustomObject", obj)}
+    for holder in ("sharedTo", "sharedFrom"):
+        for block in _all(root, holder):
+            for el in block:
+                kind = _SHARED_TO.get(local_name(el))
+                if kind and el.text and el.text.strip():
+                    refs.add(C(kind, el.text.strip()))
+    for item in _all(root, "criteriaItems"):
+        field = _text(item, "field")
+        if field:
+            refs.add(_field(obj, field))
+    return refs
+
+
+def _queue(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    refs = set()
+    for members in _all(root, "queueMembers"):
+        for el in members.iter():
+            kind = _SHARED_TO.get(local_name(el))
+            if kind and len(el) == 0 and el.text and el.text.strip():
+                refs.add(C(kind, el.text.strip()))
+    refs |= {C("CustomObject", s.text.strip()) for s in _all(root, "sobjectType") if s.text}
+    return refs
+
+
+def _role(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    parent = _text(root, "parentRole")
+    return {C("Role", parent)} if parent else set()
+
+
+def _trigger(piece: Piece, root: etree._Element | None) -> set[ComponentId]:
+    for path, data in piece.files:
+        if path.endswith(".trigger"):
+            match = _TRIGGER.search(data)
+            if match:
+                return {C("CustomObject", match.group(1).decode())}
+    return set()
+
+
+def _flow(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    refs: set[ComponentId] = set()
+    for holder in root.iter():
+        if not isinstance(holder.tag, str):
+            continue
+        obj_el = holder.find(f"{{{NS}}}object")
+        if obj_el is None or not (obj_el.text or "").strip() or len(obj_el):
+            continue
+        obj = obj_el.text.strip()
+        refs.add(C("CustomObject", obj))
+        for name in ("field", "queriedFields"):
+            for f in _all(holder, name):
+                if f.text and f.text.strip() and len(f) == 0:
+                    refs.add(_field(obj, f.text.strip()))
+    return refs
+
+
+def _workflow_field_update(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = _object_of(piece)
+    refs = {C("CustomObject", obj)}
+    field = _text(root, "field")
+    if field:
+        refs.add(_field(obj, field))
+    refs |= formula_fields(_text(root, "formula"), obj)
+    return refs
+
+
+def _workflow_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = _object_of(piece)
+    refs = {C("CustomObject", obj)} | formula_fields(_text(root, "formula"), obj)
+    for item in _all(root, "criteriaItems"):
+        field = _text(item, "field")
+        if field:
+            refs.add(_field(obj, field))
+    for action in _all(root, "actions"):
+        kind = _WORKFLOW_ACTIONS.get(_text(action, "type"))
+        name = _text(action, "name")
+        if kind and name:
+            refs.add(C(kind, f"{obj}.{name}"))
+    return refs
+
+
+def _workflow_alert(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    refs = {C("CustomObject", _object_of(piece))}
+    template = _text(root, "template")
+    if template:
+        refs.add(C("EmailTemplate", template))
+    return refs
+
+
+def _field_list(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    obj = _object_of(piece)
+    refs = {C("CustomObject", obj)}
+    for name in ("fields", "field", "columns"):
+        for el in _all(root, name):
+            if len(el) == 0 and el.text and el.text.strip():
+                refs.add(_field(obj, el.text.strip()))
+    return refs
+
+
+Handler = Callable[[Piece, "etree._Element | None"], set[ComponentId]]
+HANDLERS: dict[str, Handler] = {
+    "CustomField": _custom_field,
+    "ValidationRule": _validation_rule,
+    "RecordType": _record_type,
+    "Layout": _layout,
+    "Profile": _permissions,
+    "PermissionSet": _permissions,
+    "MutingPermissionSet": _permissions,
+    "SharingCriteriaRule": _sharing_rule,
+    "SharingOwnerRule": _sharing_rule,
+    "SharingGuestRule": _sharing_rule,
+    "SharingTerritoryRule": _sharing_rule,
+    "Queue": _queue,
+    "Role": _role,
+    "ApexTrigger": _trigger,
+    "Flow": _flow,
+    "WorkflowFieldUpdate": _workflow_field_update,
+    "WorkflowRule": _workflow_rule,
+    "WorkflowAlert": _workflow_alert,
+    "CompactLayout": _field_list,
+    "FieldSet": _field_list,
+    "ListView": _field_list,
+}
+_NEEDS_NO_XML = {"ApexTrigger"}
+
+
+def references(piece: Piece) -> set[ComponentId]:
+    """The components `piece` names and needs to exist (never itself)."""
+    handler = HANDLERS.get(piece.id.type)
+    if handler is None:
+        # children of object-named files need at least their object
+        if piece.parent is not None and piece.parent.type in _OBJECT_FILES:
+            return {C("CustomObject", _object_of(piece))}
+        if piece.id.type in _PARENT_OF_CHILD:
+            return {C("CustomObject", _object_of(piece))}
+        return set()
+    root = None
+    if piece.id.type not in _NEEDS_NO_XML:
+        if not piece.xml:
+            return set()
+        root = parse_xml(piece.xml, str(piece.id))
+    refs = handler(piece, root)
+    refs.discard(piece.id)
+    return refs
