@@ -1,9 +1,8 @@
 """Component XML as plain dicts, so that rule conditions and templates read `new.sharingModel`.
 
-Parsing goes through `sfenv.metadata.xmlio.parse_xml` (hardened) when it exists; until the
-metadata layer lands, a local parser with the same hardening (no entities, no DTD, no network)
-is used. Conversion: an element with children becomes a dict keyed by local name, a repeated
-child becomes a list, a leaf becomes its text ("" when empty).
+Parsing goes through the hardened `sfenv.metadata.xmlio.parse_xml` (no entities, no DTD, no
+network; MetadataError naming the source and line). Conversion: an element with children
+becomes a dict keyed by local name, a repeated child a list, a leaf its text ("" when empty).
 """
 
 from __future__ import annotations
@@ -12,28 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from sfenv.errors import MetadataError
-
-
-def _parse(data: bytes, source: str) -> etree._Element:
-    try:  # the project's hardened parser, when the metadata engineer's module is there
-        from sfenv.metadata.xmlio import parse_xml
-    except ImportError:
-        parse_xml = None
-    if parse_xml is not None:
-        return parse_xml(data, source)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=True, remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as err:
-        line = err.lineno or 0
-        raise MetadataError(f"{source}:{line}: not well-formed XML ({err.msg})") from None
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise MetadataError(f"{source}:1: DTDs are not allowed")
-    return root
+from sfenv.metadata.xmlio import parse_xml
 
 
 def local(tag: Any) -> str:
@@ -65,7 +43,7 @@ def xml_dict(data: bytes | None, source: str) -> dict[str, Any]:
     stripped = data.lstrip()
     if not stripped.startswith(b"<"):
         return {}
-    root = _parse(data, source)
+    root = parse_xml(data, source)
     value = element_to_dict(root)
     return value if isinstance(value, dict) else {"_text": value}
 
