@@ -1,3 +1,152 @@
-"""CLI commands of this area (filled in by the area's owner)."""
+"""`sfenv diff`, `sfenv status`, `sfenv sync-point`: compare snapshots along the path."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import sys
+
+import click
+
+from sfenv.cli.common import config_option, emit_json, load
+from sfenv.errors import EXIT_DIFF, StoreError
+
+
+def _env_of(spec: str, config) -> str | None:
+    """The environment a spec names (`qa`, `qa@{yesterday}`), or None for tags and commits."""
+    name = spec.split("@{", 1)[0]
+    return name if name in config.environments else None
+
+
+def _output(as_json: bool, markdown: bool, json_doc, md_text, plain_text, rich_print) -> None:
+    if as_json:
+        emit_json(json_doc())
+    elif markdown:
+        click.echo(md_text(), nl=False)
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        rich_print(Console())
+    else:
+        click.echo(plain_text(), nl=False)
+
+
+@click.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--type", "types", multiple=True, help="Only this metadata type (repeatable); "
+              "a parent type also selects its children.")
+@click.option("--name", "names", multiple=True, help="Only full names matching this glob.")
+@click.option("--json", "as_json", is_flag=True, help="JSON (schema sfenv.diff/1).")
+@click.option("--markdown", is_flag=True, help="Markdown (for pull requests and notes).")
+@click.option("--fail-on-diff", is_flag=True, help="Exit 1 when there are differences.")
+@click.option("--fresh", is_flag=True, help="Pull environments named as A or B first.")
+@config_option
+def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_json: bool,
+             markdown: bool, fail_on_diff: bool, fresh: bool, config_path: str | None) -> None:
+    """Component and element differences going from A to B.
+
+    A and B are environments (their latest snapshot), ENV@{date} or ENV@{n}, tags
+    (backup/..., release/...) or commits. Values declared per environment in sfenv.yml are
+    neutralized; .sfenvignore (Type:Name globs) hides noise.
+
+    \b
+    Example:
+      sfenv diff qa prod --type CustomField --fail-on-diff
+      sfenv diff prod@{2026-11-01} prod --json
+    """
+    from sfenv.compare.diff import diff_commits
+    from sfenv.compare.filters import ComponentFilter
+    from sfenv.compare.neutralize import Neutralizer
+    from sfenv.metadata.registry import default_registry
+    from sfenv.render import diff_render
+    from sfenv.store.snapshots import SnapshotStore
+
+    config = load(config_path)
+    env_a, env_b = _env_of(a, config), _env_of(b, config)
+    if fresh:
+        from sfenv.pull import pull_env
+
+        for spec, env in ((a, env_a), (b, env_b)):
+            if env and spec == env:
+                pull_env(config, env)
+    store = SnapshotStore(config.root)
+    commit_a, commit_b = store.resolve(a), store.resolve(b)
+    neutralizer = Neutralizer.for_envs(config.environments.get(env_a) if env_a else None,
+                                       config.environments.get(env_b) if env_b else None)
+    diff = diff_commits(store, commit_a, commit_b, registry=default_registry(),
+                        neutralize=neutralizer, a_name=a, b_name=b)
+    diff.changes = ComponentFilter.build(types, names, root=config.root).apply(diff.changes)
+    _output(as_json, markdown, lambda: diff_render.diff_json(diff),
+            lambda: diff_render.diff_markdown(diff), lambda: diff_render.diff_text(diff),
+            lambda console: diff_render.print_diff_rich(diff, console))
+    if fail_on_diff and diff.changes:
+        sys.exit(EXIT_DIFF)
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="JSON (schema sfenv.status/1).")
+@click.option("--markdown", is_flag=True, help="Markdown.")
+@click.option("--fail-on-drift", is_flag=True,
+              help="Exit 1 when a target changed outside the path (drift or conflict).")
+@config_option
+def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool,
+               config_path: str | None) -> None:
+    """Pending, drift and conflict for every hop of the promotion path.
+
+    Three-way against the last promotion or `sfenv sync-point` when there is one, else
+    two-way by lastModifiedDate. Drift into production is flagged as a change outside the
+    release process, with who and when.
+
+    \b
+    Example:
+      sfenv status --fail-on-drift
+    """
+    from sfenv.compare.filters import ComponentFilter
+    from sfenv.compare.status import all_status
+    from sfenv.render import status_render
+    from sfenv.store.snapshots import SnapshotStore
+
+    config = load(config_path)
+    store = SnapshotStore(config.root)
+    hops = all_status(store, config, filters=ComponentFilter.build(root=config.root))
+    _output(as_json, markdown, lambda: status_render.status_json(hops),
+            lambda: status_render.status_markdown(hops), lambda: status_render.status_text(hops),
+            lambda console: status_render.print_status_rich(hops, console))
+    if fail_on_drift and any(h.of("drift") or h.of("conflict") for h in hops):
+        sys.exit(EXIT_DIFF)
+
+
+@click.command("sync-point")
+@click.argument("a")
+@click.argument("b")
+@click.option("--reason", default="", help="Why A and B are considered in sync.")
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded sync point as JSON.")
+@config_option
+def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str | None) -> None:
+    """Record A's and B's latest snapshots as the base of hop A→B for `sfenv status`.
+
+    \b
+    Example:
+      sfenv sync-point qa prod --reason "after the March refresh"
+    """
+    from sfenv.compare.status import record_sync_point, sync_point, sync_ref
+    from sfenv.store.snapshots import SnapshotStore
+
+    config = load(config_path)
+    config.env(a)
+    config.env(b)
+    store = SnapshotStore(config.root)
+    heads = {env: store.head(env) for env in (a, b)}
+    missing = [env for env, head in heads.items() if head is None]
+    if missing:
+        raise StoreError(f"no snapshot of {', '.join(missing)} yet: run "
+                         + " and ".join(f"`sfenv pull {m}`" for m in missing))
+    commit = record_sync_point(store, a, b, heads[a], heads[b], reason)  # type: ignore[arg-type]
+    doc = sync_point(store, a, b) or {}
+    if as_json:
+        emit_json({"ref": sync_ref(a, b), "commit": commit, **doc})
+    else:
+        click.echo(f"sync point {a} → {b}: {heads[a][:12]} / {heads[b][:12]} "  # type: ignore[index]
+                   f"recorded at {sync_ref(a, b)}")
+
+
+COMMANDS = [diff_cmd, status_cmd, sync_point_cmd]
