@@ -345,9 +345,10 @@ class OrgState:
             "createdById": admin.id, "lastModifiedDate": self._data.created_date,
             "lastModifiedByName": admin.name, "lastModifiedById": admin.id,
         }
-        base.update(self._data.components.get(cid_str, {}))
+        stored = self._data.components.get(cid_str, {})
+        base.update(stored)
         for key in ("createdBy", "lastModifiedBy"):
-            if not base.get(f"{key}Id"):
+            if stored.get(f"{key}Name") and not stored.get(f"{key}Id"):  # seeds give names only
                 user = self.user_by_name(base[f"{key}Name"])
                 base[f"{key}Id"] = user.id if user else admin.id
         return base
