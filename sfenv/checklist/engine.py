@@ -249,8 +249,11 @@ def _step_id(rule: Rule, cid: ComponentId) -> str:
 def _changes_feed(hop: _Hop) -> Iterable[tuple[Rule, Step]]:
     rules = hop.catalogue.feed("changes")
     helpers = hop.helpers()
+    held_back = {cid for cid, _ in hop.ctx.manual}  # those get a manual step instead
     per_train: dict[str, list[dict[str, Any]]] = {r.id: [] for r in rules if r.per == "train"}
     for change in hop.changes:
+        if change.component in held_back:
+            continue
         if not any(_type_matches(r, change.component.type) for r in rules):
             continue
         variables = {**helpers, **hop.change_vars(change)}

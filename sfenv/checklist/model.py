@@ -75,3 +75,16 @@ class ChecklistContext:
         src, dst = self.suffix(self.source_env), self.suffix(self.target_env)
         base = username[: -len(src)] if src and username.endswith(src) else username
         return base + dst
+
+
+def username_suffixes(config: Any) -> dict[str, str]:
+    """env -> sandbox username suffix, from sfenv.yml: `values: {username_suffix: ".qa2"}` on an
+    environment overrides the convention (production "", a sandbox "." + its name)."""
+    out: dict[str, str] = {}
+    for name, env in config.environments.items():
+        values = getattr(env, "values", None) or {}
+        if "username_suffix" in values:
+            out[name] = str(values["username_suffix"])
+        else:
+            out[name] = default_suffix(name, bool(getattr(env, "production", False)))
+    return out
