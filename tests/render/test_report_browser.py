@@ -1,0 +1,136 @@
+"""The report as a person sees it: rendered by headless Chromium, asserting on visible text
+(`innerText`, which follows CSS) and layout, plus a screenshot.
+
+Run with `make test-browser`. Set SFENV_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from sfenv.render.report import render_report
+
+from .sample import sample_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs /usr/bin/chromium (apt-get install chromium; make test-browser)"),
+]
+
+# Appended to a copy of the report: writes what the reader sees, and where things sit, into the
+# DOM so that --dump-dom carries it out.
+PROBE = """<script>
+(function () {
+  var box = function (el) { var r = el.getBoundingClientRect(); return {top: r.top, left: r.left, width: r.width, height: r.height}; };
+  var trees = Array.prototype.map.call(document.querySelectorAll(".tree"), box);
+  var toc = document.querySelector(".toc");
+  var diff = document.querySelector(".owd td.diff");
+  var out = {
+    text: document.body.innerText,
+    trees: trees,
+    toc_position: getComputedStyle(toc).position,
+    diff_background: diff ? getComputedStyle(diff).backgroundColor : null,
+    plain_background: getComputedStyle(document.querySelector(".owd td:not(.diff)")).backgroundColor,
+    page_width: document.documentElement.scrollWidth
+  };
+  var pre = document.createElement("pre");
+  pre.id = "sfenv-probe";
+  pre.textContent = JSON.stringify(out);
+  document.documentElement.appendChild(pre);
+})();
+</script>"""
+
+
+def _chromium(*args: str) -> subprocess.CompletedProcess:
+    profile = tempfile.mkdtemp(prefix="sfenv-chromium-")
+    try:
+        return subprocess.run(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--no-first-run",
+             "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}", *args],
+            capture_output=True, timeout=90, check=False)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("report")
+    page = folder / "report.html"
+    page.write_text(render_report(sample_report()).replace("</body>", PROBE + "</body>"))
+    done = _chromium("--window-size=1400,2400", "--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    match = re.search(r'<pre id="sfenv-probe">(.*?)</pre>', done.stdout.decode(), re.S)
+    assert match, "the probe did not run: JavaScript or rendering failed"
+    data = json.loads(htmllib.unescape(match.group(1)))
+    data["lines"] = [" ".join(line.split()) for line in data["text"].splitlines() if line.strip()]
+    data["flat"] = " ".join(data["text"].split())
+    return data
+
+
+def test_hop_counts_are_visible(seen):
+    assert "dev → qa" in seen["lines"]
+    assert "3 pending 1 drift 0 conflict" in seen["flat"]
+    assert "2 pending 1 drift 1 conflict" in seen["flat"]
+    assert seen["flat"].count("change outside the release process") == 2
+
+
+def test_role_trees_are_visible_side_by_side_with_marks(seen):
+    flat = seen["flat"]
+    assert "Partner <Channel> Manager" in flat  # escaped in HTML, shown literally
+    assert "Support Lead ↷ moved from SVP, Customer Service" in flat
+    assert "Support Lead ↷ moved from VP, EMEA Sales" in flat
+    assert "VP, EMEA Sales − removed" in flat
+    trees = seen["trees"]
+    assert len(trees) == 3
+    assert len({round(t["top"]) for t in trees}) == 1, "role trees should sit in one row"
+    assert trees[0]["left"] < trees[1]["left"] < trees[2]["left"]
+
+
+def test_owd_table_is_visible_with_highlighted_differences(seen):
+    lines = seen["lines"]
+    account = next(line for line in lines if line.startswith("Account"))
+    assert account == "Account Read / Private Read / Private ◆ Private / Private"
+    assert any(line.startswith("Property__c ReadWrite / Private ReadWrite / Private ◆ absent")
+               for line in lines)
+    assert seen["diff_background"] != seen["plain_background"]
+
+
+def test_layout_has_sticky_contents_and_no_horizontal_scroll(seen):
+    assert seen["toc_position"] == "sticky"
+    assert seen["page_width"] <= 1400
+
+
+def test_screenshot_is_taken(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(render_report(sample_report()))
+    shot = tmp_path / "report.png"
+    done = _chromium("--window-size=1400,2400", f"--screenshot={shot}", page.as_uri())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("SFENV_UPDATE_SCREENSHOTS"):
+        _update_screenshots(page)
+
+
+def _update_screenshots(page: Path) -> None:
+    """docs/screenshots/report-*.png: the top of the report, and the roles/OWD/trains part."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    _chromium("--window-size=1400,1900", f"--screenshot={SCREENSHOTS / 'report-overview.png'}",
+              page.as_uri())
+    lower = page.with_name("lower.html")
+    lower.write_text(page.read_text().replace("</style>", "header, #path { display: none; }</style>"))
+    _chromium("--window-size=1400,1900", f"--screenshot={SCREENSHOTS / 'report-roles-owd.png'}",
+              lower.as_uri())
