@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import time
 from pathlib import Path
 
@@ -170,7 +171,8 @@ def test_client_credentials_grant_runs_as_the_configured_user(local_org):
     assert err.value.code == "invalid_client"
 
 
-def _key_and_cert():
+@functools.cache
+def _key_and_cert(which: int = 0):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jwt-test")])
     now = dt.datetime.now(dt.UTC)
@@ -208,7 +210,7 @@ def test_jwt_bearer_rejects_bad_assertions(local_org, case, code):
     org = local_org.start()
     key, cert = _key_and_cert()
     org.register_jwt_cert("jwt-app", cert)
-    other_key, _ = _key_and_cert()
+    other_key, _ = _key_and_cert(1)
     args = {"key": key, "client_id": "jwt-app", "sub": org.username}
     if case == "other_key":
         args["key"] = other_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -24,8 +25,14 @@ def _sf(local_org, org) -> Salesforce:
                       session=local_org.session(org))
 
 
+@functools.cache
+def _wsdl_client() -> zeep.Client:
+    return zeep.Client(str(WSDL))  # parsing the WSDL takes seconds: once per test process
+
+
 def _metadata_service(local_org, org):
-    client = zeep.Client(str(WSDL), transport=zeep.Transport(session=local_org.session(org)))
+    client = _wsdl_client()
+    client.transport = zeep.Transport(session=local_org.session(org))
     header = client.get_element("{http://soap.sforce.com/2006/04/metadata}SessionHeader")(
         sessionId=org.access_token)
     client.set_default_soapheaders([header])
