@@ -19,16 +19,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from sfenv.errors import MetadataError
 from sfenv.metadata.components import compose_file, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
+from sfenv.metadata.xmlio import _parser as xmlio_parser
 from sfenv.metadata.xmlio import parse_xml
 from sfenv.metadata.ziputil import read_zip
 
 from .md_inventory import Inventory
 from .md_validate import Failure, check_deletion, check_deployed
 
+PARENT_MUST_EXIST = {"CustomObject"}  # parent types that are entities, not container files
 DESTRUCTIVE = ("destructiveChangesPre.xml", "destructiveChanges.xml", "destructiveChangesPost.xml")
 TEST_LEVELS = ("NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg")
 _ISTEST = re.compile(rb"@istest", re.IGNORECASE)
@@ -92,13 +96,29 @@ def _package_root(files: Mapping[str, bytes], single_package: bool) -> dict[str,
     return dict(files)
 
 
-def _parse_failure(cid: ComponentId, path: str, err: Exception) -> Failure:
+def _parse_failure(cid: ComponentId, path: str, err: Exception, data: bytes | None = None) -> Failure:
+    """componentFailure for malformed XML: the parser's line and column, Salesforce's wording."""
     text = str(err)
     match = _LINE.search(text)
     line = int(match.group(1)) if match else None
-    column = int(match.group(2)) if match and match.group(2) else None
     why = text.split(": ", 1)[-1] if match else text
-    return Failure(cid, path, f"Error parsing file: {why}", line=line, column=column or 1 if line else None)
+    column = None
+    if data is not None:
+        line, column = _xml_position(data, line)
+    return Failure(cid, path, f"Error parsing file: {why}", line=line,
+                   column=column or (1 if line else None))
+
+
+def _xml_position(data: bytes, line: int | None) -> tuple[int | None, int | None]:
+    """(line, column) of a syntax error, from the same hardened parser settings xmlio uses."""
+    try:
+        etree.fromstring(data, xmlio_parser())
+    except etree.XMLSyntaxError as exc:
+        if exc.position:
+            return exc.position[0], exc.position[1]
+    except ValueError:
+        pass
+    return line, None
 
 
 def plan_deploy(org_inv: Inventory, zip_bytes: bytes, opts: DeployOptions, *,
@@ -119,7 +139,7 @@ def plan_deploy(org_inv: Inventory, zip_bytes: bytes, opts: DeployOptions, *,
     try:
         package = parse_package(files["package.xml"], "package.xml")
     except MetadataError as err:
-        plan.failures.append(_parse_failure(pkg_cid, "package.xml", err))
+        plan.failures.append(_parse_failure(pkg_cid, "package.xml", err, files["package.xml"]))
         return plan
     destructive: list[tuple[str, Package]] = []
     for name in DESTRUCTIVE:
@@ -127,7 +147,8 @@ def plan_deploy(org_inv: Inventory, zip_bytes: bytes, opts: DeployOptions, *,
             try:
                 destructive.append((name, parse_package(files[name], name)))
             except MetadataError as err:
-                plan.failures.append(_parse_failure(ComponentId("Package", name), name, err))
+                plan.failures.append(_parse_failure(ComponentId("Package", name), name, err,
+                                                    files[name]))
     content = {p: d for p, d in files.items() if p != "package.xml" and p not in DESTRUCTIVE}
     pkg_inv = Inventory.of_files(content, registry)
     wanted, children = _resolve_members(plan, pkg_inv, package)
@@ -146,8 +167,8 @@ def plan_deploy(org_inv: Inventory, zip_bytes: bytes, opts: DeployOptions, *,
     for pkg in post:
         _delete(plan, org_inv, pkg, overlay)
     after = _overlay_inventory(org_inv, overlay)
-    _check_orphans(plan, after, children)
-    plan.failures.extend(check_deployed(after, wanted | set(children)))
+    _check_orphans(plan, org_inv, wanted, children)
+    plan.failures.extend(check_deployed(after, wanted | set(children.values())))
     for s in [s for s in plan.successes if s.deleted]:
         plan.failures.extend(check_deletion(after, s.component, s.file_name))
     _tests(plan, after, opts, is_sandbox, wanted)
@@ -210,7 +231,7 @@ def _check_xml(plan: DeployPlan, pkg_inv: Inventory, ids: set[ComponentId]) -> N
             try:
                 parse_xml(pkg_inv.read(path), path)
             except MetadataError as err:
-                plan.failures.append(_parse_failure(cid, path, err))
+                plan.failures.append(_parse_failure(cid, path, err, pkg_inv.read(path)))
 
 
 def _is_xml_type(inv: Inventory, cid: ComponentId, path: str) -> bool:
@@ -257,8 +278,9 @@ def _merge(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory, wanted: set
                 overlay[path] = None
         for path in new_paths:
             overlay[path] = pkg_inv.read(path)
-        if exists and changed:
-            plan.before[cid] = org_inv.read(org_inv.main_file(cid))
+        main = org_inv.main_file(cid) if exists else None
+        if exists and changed and main in old_paths:
+            plan.before[cid] = org_inv.read(main)
         plan.successes.append(Success(cid, pkg_inv.main_file(cid), created=not exists,
                                       changed=exists and changed))
 
@@ -344,29 +366,20 @@ def _overlay_inventory(org_inv: Inventory, overlay: Mapping[str, bytes | None]) 
     return inv
 
 
-def _check_orphans(plan: DeployPlan, after: Inventory, children: dict[ComponentId, ComponentId]) -> None:
-    """A child whose parent exists neither in the org nor in the package (a field on a missing
-    object): the parent file would be nothing but that child."""
+def _check_orphans(plan: DeployPlan, org_inv: Inventory, wanted: set[ComponentId],
+                   children: dict[ComponentId, ComponentId]) -> None:
+    """A child whose parent entity exists neither in the org nor in the package (a field on a
+    missing object): the parent file would be nothing but that child. Only for parent types
+    that are entities of their own (PARENT_MUST_EXIST); container files such as sharing rules
+    or labels are created by their first child."""
     for kid, parent in sorted(children.items()):
-        if parent in after.by_component:
-            root_ok = any(p.parent is None for p in after.pieces(parent))
-            if root_ok and _has_parent_content(after, parent):
-                continue
+        if parent.type not in PARENT_MUST_EXIST or parent in org_inv.by_component:
+            continue
+        if parent in wanted:
+            continue
         plan.failures.append(Failure(
-            kid, after.main_file(parent) if parent in after.by_component else "package.xml",
+            kid, org_inv.registry.expected_path(parent),
             f"Entity of type '{parent.type}' named '{parent.full_name}' cannot be found"))
-
-
-def _has_parent_content(after: Inventory, parent: ComponentId) -> bool:
-    """Whether the parent has elements of its own (a real component, not a shell)."""
-    top = next((p for p in after.pieces(parent) if p.parent is None), None)
-    if top is None:
-        return False
-    try:
-        root = parse_xml(top.xml, str(parent))
-    except MetadataError:
-        return False
-    return any(isinstance(c.tag, str) for c in root)
 
 
 def _tests(plan: DeployPlan, after: Inventory, opts: DeployOptions, is_sandbox: bool,

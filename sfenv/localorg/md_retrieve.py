@@ -141,10 +141,10 @@ ContextFilter = Callable[[str, bytes, set[ComponentId]], bytes]
 
 def context_filters(registry) -> dict[str, ContextFilter]:
     """Profiles keep only permissions for components retrieved alongside them."""
-    from .md_profiles import filter_profile
+    from sfenv.metadata.profiles import filter_profile
 
     def profile(path: str, data: bytes, ids: set[ComponentId]) -> bytes:
-        return filter_profile(data, ids, registry=registry, source=path)
+        return filter_profile(data, ids, source=path)
 
     return {"Profile": profile}
 
