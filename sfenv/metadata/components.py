@@ -46,6 +46,7 @@ def _child_key(el: etree._Element, spec: ChildSpec, source: str) -> str:
     tag = el.tag
     key = el.findtext(tag[: tag.index("}") + 1] + spec.key_element if tag[0] == "{"
                       else spec.key_element)
+    key = key.strip() if key else key
     if not key:
         line = el.sourceline or 1
         raise MetadataError(f"{source}:{line}: <{spec.xml_element}> without <{spec.key_element}>")
@@ -81,7 +82,8 @@ def split_file(path: str, data: bytes, registry: Registry) -> list[Piece]:
                 continue
             key = _child_key(el, spec, path)
             child_type = registry.get(spec.type_name)
-            sort_unordered(el, child_type)
+            if child_type.unordered:
+                sort_unordered(el, child_type)
             child_id = ComponentId(spec.type_name, child_full_name(cid, spec, key))
             pieces.append(Piece(child_id, cid, write_xml(el)))
             root.remove(el)

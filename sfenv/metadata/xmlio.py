@@ -22,7 +22,6 @@ NS = "http://soap.sforce.com/2006/04/metadata"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 INDENT = "    "
 _FORBIDDEN = re.compile(rb"<!(DOCTYPE|ENTITY)")
-_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
 
 
 def _parser() -> etree.XMLParser:
@@ -55,7 +54,18 @@ def parse_xml(data: bytes, source: str) -> etree._Element:
 
 
 def _escape(text: str) -> str:
-    return text.translate(_ESCAPE)
+    # `in` checks are much cheaper than translate() for the common text with nothing to escape
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "'" in text:
+        text = text.replace("'", "&apos;")
+    return text
 
 
 def _name(qname: str, nsmap: dict) -> str:
@@ -117,6 +127,54 @@ def _write(el: etree._Element, depth: int, declared: dict, out: list[str]) -> No
         out.append(f"{pad}<{start}/>")
 
 
+class _NotPlain(Exception):
+    """An element below the root has attributes or another namespace: use the full writer."""
+
+
+def _write_plain(el: etree._Element, pad: str, prefix: str, out: list[str]) -> None:
+    """Children of `el` when all are in the default namespace `prefix` ("{ns}") and have no
+    attributes: the common case, written without per-element namespace bookkeeping."""
+    cut = len(prefix)
+    for child in el:
+        tag = child.tag
+        if tag.__class__ is not str:
+            _write(child, len(pad) // 4, {}, out)
+            continue
+        if not tag.startswith(prefix) or child.keys():
+            raise _NotPlain
+        name = tag[cut:]
+        text = child.text
+        if len(child):
+            lead = _escape(text) if text and text.strip() else ""
+            out.append(f"{pad}<{name}>{lead}")
+            _write_plain(child, pad + INDENT, prefix, out)
+            out.append(f"{pad}</{name}>")
+        elif text:
+            out.append(f"{pad}<{name}>{_escape(text)}</{name}>")
+        else:
+            out.append(f"{pad}<{name}/>")
+
+
+def _write_root(root: etree._Element, out: list[str]) -> None:
+    tag = root.tag
+    if tag.__class__ is str and tag[0] == "{" and len(root) and not root.keys():
+        default = tag[1:tag.index("}")]
+        nsmap = root.nsmap
+        if len(nsmap) == 1 and nsmap.get(None) == default:
+            mark = len(out)
+            name = tag[len(default) + 2:]
+            text = root.text
+            out.append(f'<{name} xmlns="{_escape(default)}">'
+                       f"{_escape(text) if text and text.strip() else ''}")
+            try:
+                _write_plain(root, INDENT, f"{{{default}}}", out)
+                out.append(f"</{name}>")
+                return
+            except _NotPlain:
+                del out[mark:]
+    _write(root, 0, {}, out)
+
+
 def write_xml(root: etree._Element) -> bytes:
     """Serialize as Salesforce does: declaration, 4-space indent, `\\n`, `<tag/>`, full escaping.
 
@@ -124,11 +182,12 @@ def write_xml(root: etree._Element) -> bytes:
     round trip of an unchanged file is byte-identical.
     """
     out = [DECLARATION]
-    if root.getparent() is None:
+    top = root.getparent() is None
+    if top and root.getprevious() is not None:
         for sib in reversed(list(root.itersiblings(preceding=True))):
             _write(sib, 0, {}, out)
-    _write(root, 0, {}, out)
-    if root.getparent() is None:
+    _write_root(root, out)
+    if top and root.getnext() is not None:
         for sib in root.itersiblings():
             _write(sib, 0, {}, out)
     out.append("")
