@@ -336,7 +336,7 @@ def _trains(config: Any, store: Any, notices: list[str]) -> list[TrainSummary]:
 
 def train_summary(raw: Any, order: list[str]) -> TrainSummary:
     """Adapt `sfenv.release.model.TrainSummary` (or an equivalent dict) to the report's view:
-    one row per environment on the path after the train's source."""
+    one row per environment on the path from the train's source on."""
     get = _getter(raw)
     states = {}
     for state in get("envs") or []:
@@ -348,7 +348,7 @@ def train_summary(raw: Any, order: list[str]) -> TrainSummary:
                          hotfix=bool(get("hotfix")),
                          open_hotfixes=[str(e) for e in get("open_hotfixes") or []])
     source = get("source")
-    envs = order[order.index(source) + 1:] if source in order else order
+    envs = order[order.index(source):] if source in order else list(order)
     envs += [e for e in states if e not in envs]
     for env in envs:
         sget = states.get(env)

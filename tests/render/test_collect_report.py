@@ -183,10 +183,35 @@ def test_trains_adapted_from_release_summaries(setup, monkeypatch):
     state.write_text(json.dumps({"done": {"roles.Rep": {"by": "ada", "at": "x"}}}))
     data = collect_report(config, store)
     train = data.trains[0]
-    assert [(s.env, s.status) for s in train.stages] == [("qa", "deployed"), ("prod", "validated")]
-    assert train.stages[0].deployed == "2024-04-29T13:20:00Z"
-    assert train.stages[1].validated == "2024-05-01T18:00:00Z" and train.stages[1].deployed is None
+    assert [(s.env, s.status) for s in train.stages] == [
+        ("dev", ""), ("qa", "deployed"), ("prod", "validated")]
+    assert train.stages[1].deployed == "2024-04-29T13:20:00Z"
+    assert train.stages[2].validated == "2024-05-01T18:00:00Z" and train.stages[2].deployed is None
     assert train.checklist[0].done and train.checklist[0].env == "prod"
+
+
+def test_trains_from_the_release_layers_own_summary_objects(setup, monkeypatch):
+    model = pytest.importorskip("sfenv.release.model")
+    checklist = pytest.importorskip("sfenv.checklist")
+    config, store = setup
+    envs = [model.EnvState("dev", "source", "2024-04-29T12:00:00Z"),
+            model.EnvState("qa", "deployed", "2024-04-29T13:20:00Z", "backup/qa/20240429T125900Z",
+                           validated="2024-04-29T13:00:00Z", deployed="2024-04-29T13:20:00Z"),
+            model.EnvState("prod", "built", "2024-04-29T12:00:00Z")]
+    step = checklist.Step(id="owd.Account", phase="before", severity="critical",
+                          title="Change Account OWD to Private")
+    summary = model.TrainSummary("R2", "2024-04-29T12:00:00Z", "dev", "qa", "d1g", 5, envs, [],
+                                 True, ["qa"], checklist={"prod": [step]})
+    monkeypatch.setattr(sfenv.release, "train_summaries", lambda c, s: [summary])
+    train = collect_report(config, store).trains[0]
+    assert [(s.env, s.status) for s in train.stages] == [
+        ("dev", "source"), ("qa", "deployed"), ("prod", "built")]
+    assert train.stages[1].validated == "2024-04-29T13:00:00Z"
+    assert train.stages[1].backup_tag == "backup/qa/20240429T125900Z"
+    assert train.hotfix and train.open_hotfixes == ["qa"]
+    assert [(c.id, c.phase, c.done) for c in train.checklist] == [("owd.Account", "before", False)]
+    text = render_report(collect_report(config, store))
+    assert "built from here" in text and "Hotfix not yet back in: qa" in text
 
 
 def test_audit_rows_match_component_name_as_a_whole_word():
