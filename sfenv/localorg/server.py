@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from sfenv.localorg import auth, rest, soap
 from sfenv.localorg.certs import ensure_certs
-from sfenv.localorg.faults import Decision, FaultInjector
+from sfenv.localorg.faults import Decision
 from sfenv.localorg.state import STATE_DIR, OrgState
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class LocalOrgServer:
                  username: str | None = None, host: str = "127.0.0.1") -> None:
         self.data_dir = Path(data_dir)
         self.org = OrgState.open(self.data_dir, username=username)
-        self.faults = FaultInjector()
+        self.faults = self.org.faults
         self.rest = rest.RestApi(self.org)
         self.https = https
         self.certs = ensure_certs(self.data_dir / STATE_DIR) if https else None

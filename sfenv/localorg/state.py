@@ -16,7 +16,8 @@ Contract with `metadata_api.py` (keep exact):
   `component_props(cid_str) -> dict` (lastModifiedDate/ById/ByName, createdDate/ById/ByName,
   always complete: unknown components default to the org's creation by the admin),
   `touch_components(cids, user, when=None)`, `add_audit(action, section, display, user)`,
-  `audit_trail()` (newest first), `lock` (RLock: hold it while writing metadata files) and
+  `audit_trail()` (newest first), `faults` (the server's FaultInjector: read
+  `unknown_exception_members` and `truncate_zip`, call `faults.count(...)`), `lock` (RLock: hold it while writing metadata files) and
   `save()`. Sessions live in memory only; everything else is saved.
 
 Dates are stored as Salesforce writes them in the Metadata API: `2024-05-01T10:00:00.000Z`.
@@ -33,6 +34,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sfenv.localorg.faults import FaultInjector
 
 STATE_DIR = ".localorg"
 STATE_FILE = "state.json"
@@ -145,6 +148,8 @@ class OrgState:
         self._sessions: dict[str, Session] = {}
         self._mtime_ns = 0
         self.session_seconds = SESSION_SECONDS
+        # the server's fault settings; metadata_api reads unknown_exception_members/truncate_zip
+        self.faults = FaultInjector()
 
     # --- loading and saving -------------------------------------------------------------
     @property

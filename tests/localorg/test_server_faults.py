@@ -122,6 +122,15 @@ def test_session_expiry_on_metadata_api_is_invalid_session_fault(local_org):
     assert err.value.code == "sf:INVALID_SESSION_ID"
 
 
+def test_metadata_api_sees_the_servers_fault_hooks(local_org):
+    org = local_org.start()
+    org.faults.configure(unknown_exception_members={"ApexClass:Broken"}, truncate_zip=True)
+    state = org.server.org  # what metadata_api.handle(org, body, version) receives
+    assert state.faults is org.faults
+    assert state.faults.unknown_exception_members == {"ApexClass:Broken"}
+    assert state.faults.truncate_zip is True
+
+
 def test_metadata_hooks_and_reset():
     faults = FaultInjector().configure(unknown_exception_members={"ApexClass:Broken"},
                                        truncate_zip=True)
