@@ -1,3 +1,235 @@
-"""CLI commands of this area (filled in by the area's owner)."""
+"""`sfenv release plan|build|promote|rollback|status|list`: thin wrappers over sfenv.release."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sfenv.cli.common import config_option, emit_json, load, progress_for
+from sfenv.errors import EXIT_ORG, ReleaseError
+
+
+def _store(config):
+    from sfenv.store.snapshots import SnapshotStore
+
+    return SnapshotStore(config.root)
+
+
+def _scope(include, exclude, manifest, with_dependencies):
+    from sfenv.release.train import Scope
+
+    return Scope(tuple(include), tuple(exclude), Path(manifest) if manifest else None,
+                 with_dependencies)
+
+
+def _scope_options(fn):
+    fn = click.option("--with-dependencies", is_flag=True,
+                      help="Add what packaged components need from the source (transitively).")(fn)
+    fn = click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
+                      help="A package.xml listing the work items to release.")(fn)
+    fn = click.option("--exclude", multiple=True, metavar="GLOB",
+                      help="Leave out Type:Name globs (repeatable).")(fn)
+    fn = click.option("--include", multiple=True, metavar="GLOB",
+                      help="Only Type:Name globs (repeatable), e.g. 'CustomField:Account.*'.")(fn)
+    fn = click.option("--to", "target", metavar="ENV", help="Target environment (default: next stage).")(fn)
+    fn = click.option("--from", "source", metavar="ENV|REF",
+                      help="Source environment or snapshot ref (default: first stage).")(fn)
+    return fn
+
+
+@click.group("release")
+def release_group() -> None:
+    """Release trains: build once, promote hop by hop with backup, validation, verification
+    and rollback.
+
+    \b
+    Example:
+      sfenv release plan R1 && sfenv release build R1
+      sfenv release promote R1 --to qa && sfenv release promote R1 --to prod
+    """
+
+
+@release_group.command("plan")
+@click.argument("train")
+@_scope_options
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@config_option
+def plan_cmd(train, source, target, include, exclude, manifest, with_dependencies, as_json,
+             config_path):
+    """Show what TRAIN would carry: adds, changes, deletes, manual items, dependency problems
+    and size. Writes nothing.
+
+    \b
+    Example:
+      sfenv release plan R1 --from dev --to qa --include 'CustomField:Account.*'
+    """
+    from sfenv.release.train import plan
+    from sfenv.render.release_render import plan_text
+
+    config = load(config_path)
+    result = plan(config, _store(config), train, source=source, target=target,
+                  scope=_scope(include, exclude, manifest, with_dependencies))
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        click.echo(plan_text(result))
+
+
+@release_group.command("build")
+@click.argument("train")
+@_scope_options
+@click.option("--force", is_flag=True, help="Rebuild a train that already exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the built train as JSON.")
+@config_option
+def build_cmd(train, source, target, include, exclude, manifest, with_dependencies, force,
+              as_json, config_path):
+    """Build TRAIN into releases/TRAIN/ on refs/heads/sfenv/releases (tag release/TRAIN),
+    without touching your working tree; a copy is written to ./releases/TRAIN/.
+
+    \b
+    Example:
+      sfenv release build R1 --from dev --to qa
+    """
+    from sfenv.release.train import build
+    from sfenv.render.release_render import built_text
+
+    config = load(config_path)
+    built = build(config, _store(config), train, source=source, target=target, force=force,
+                  scope=_scope(include, exclude, manifest, with_dependencies))
+    if as_json:
+        emit_json(built.to_dict())
+    else:
+        click.echo(built_text(built))
+
+
+def _confirm(yes: bool, what: str):
+    """A prompt callback: always yes with --yes, click.confirm on a terminal, else None."""
+    if yes:
+        return lambda _message: True
+    if not sys.stdin.isatty():
+        return None
+    return lambda message: click.confirm(message, default=False)
+
+
+def _outcome(result, as_json: bool) -> None:
+    from sfenv.render.release_render import promote_text
+
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        click.echo(promote_text(result))
+    if not result.ok and result.entry.result != "cancelled":
+        sys.exit(EXIT_ORG)
+
+
+@release_group.command("promote")
+@click.argument("train")
+@click.option("--to", "env", required=True, metavar="ENV", help="The environment to deploy to.")
+@click.option("--hotfix", is_flag=True, help="Allow skipping stages; tracked until upstream has it.")
+@click.option("--yes", is_flag=True, help="Do not ask before deploying to production.")
+@click.option("--strict", is_flag=True, help="Refuse while 'before' checklist steps are open.")
+@click.option("--check-only", is_flag=True, help="Back up and validate only; deploy nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@config_option
+def promote_cmd(train, env, hotfix, yes, strict, check_only, as_json, config_path):
+    """Promote TRAIN to ENV: back up ENV, validate, deploy (quick deploy where possible), pull
+    again and verify, then record the log and a rollback package. Exit 3 when Salesforce
+    rejects the validation or deploy (failures are printed and logged).
+
+    \b
+    Example:
+      sfenv release promote R1 --to qa
+      sfenv release promote R1 --to prod --yes
+    """
+    from sfenv.release.promote import promote
+
+    config = load(config_path)
+    env_cfg = config.env(env)
+    confirm = _confirm(yes, env)
+    if env_cfg.production and not check_only and confirm is None:
+        raise ReleaseError(f"{env} is production and there is no terminal to confirm on: "
+                           f"pass --yes to deploy")
+    result = promote(config, _store(config), train, env, hotfix=hotfix, strict=strict,
+                     check_only=check_only, confirm=confirm,
+                     progress=progress_for(as_json, quiet=True))
+    _outcome(result, as_json)
+
+
+@release_group.command("rollback")
+@click.argument("train")
+@click.option("--env", "env", required=True, metavar="ENV", help="Where to roll back.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@config_option
+def rollback_cmd(train, env, yes, as_json, config_path):
+    """Deploy the rollback package built when TRAIN was promoted to ENV (back to the backup
+    taken before), pull again and verify.
+
+    \b
+    Example:
+      sfenv release rollback R1 --env prod --yes
+    """
+    from sfenv.release.promote import rollback
+
+    config = load(config_path)
+    confirm = _confirm(yes, env)
+    if confirm is None:
+        raise ReleaseError(f"rolling back {env} needs confirmation and there is no terminal: "
+                           f"pass --yes")
+    result = rollback(config, _store(config), train, env, confirm=confirm,
+                      progress=progress_for(as_json, quiet=True))
+    _outcome(result, as_json)
+
+
+def _summaries(config, train):
+    from sfenv.release.status import summary
+    from sfenv.release.train import list_trains
+
+    store = _store(config)
+    names = [train] if train else list_trains(store)
+    out = [summary(config, store, n, with_checklist=False) for n in names]
+    return sorted(out, key=lambda s: (s.created, s.name))
+
+
+@release_group.command("status")
+@click.argument("train", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@config_option
+def status_cmd(train, as_json, config_path):
+    """Where each train stands on the path, and hotfixes not yet back upstream.
+
+    \b
+    Example:
+      sfenv release status R1 --json
+    """
+    from sfenv.render.release_render import status_json, status_text
+
+    summaries = _summaries(load(config_path), train)
+    if as_json:
+        emit_json(status_json(summaries))
+    else:
+        click.echo(status_text(summaries))
+
+
+@release_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the trains as JSON.")
+@config_option
+def list_cmd(as_json, config_path):
+    """The release trains built in this repository.
+
+    \b
+    Example:
+      sfenv release list
+    """
+    from sfenv.render.release_render import list_text, status_json
+
+    summaries = _summaries(load(config_path), None)
+    if as_json:
+        emit_json(status_json(summaries))
+    else:
+        click.echo(list_text(summaries))
+
+
+COMMANDS = [release_group]

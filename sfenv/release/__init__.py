@@ -1,0 +1,35 @@
+"""Release trains: plan, build once, promote hop by hop with backup, validation, verification
+and rollback. Other areas call `checklist_for` (the checklist CLI) and `train_summaries`
+(the report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sfenv.checklist import Step
+from sfenv.release.model import TrainSummary
+
+
+def _store(config: Any) -> Any:
+    from sfenv.store.snapshots import SnapshotStore
+
+    return SnapshotStore(config.root)
+
+
+def checklist_for(config: Any, train: str, env: str, store: Any = None) -> list[Step]:
+    """The manual steps of promoting `train` to `env` as `env` is now (its latest snapshot)."""
+    from sfenv.release.promote import compute_checklist
+    from sfenv.release.train import load_train
+
+    store = store or _store(config)
+    return compute_checklist(config, store, load_train(store, train), env)
+
+
+def train_summaries(config: Any, store: Any = None) -> list[TrainSummary]:
+    """Every train: name, created, source, per-env state with dates, backups, hotfix flags."""
+    from sfenv.release.status import train_summaries as summaries
+
+    return summaries(config, store or _store(config))
+
+
+__all__ = ["checklist_for", "train_summaries"]

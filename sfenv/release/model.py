@@ -96,6 +96,7 @@ class ReleasePlan:
     bytes: int
     waves: int = 1
     pre_deletes: list[str] = field(default_factory=list)
+    pulled_in: list[str] = field(default_factory=list)  # added by --with-dependencies
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,6 +125,7 @@ class BuiltTrain:
     files: int
     bytes: int
     scope: dict[str, Any] = field(default_factory=dict)
+    pulled_in: list[str] = field(default_factory=list)
     commit: str = ""  # commit on the releases ref
     tag: str = ""
     folder: str = ""  # exported copy on disk
@@ -216,6 +218,8 @@ class EnvState:
     backup_tag: str = ""
     deploy_ids: list[str] = field(default_factory=list)
     hotfix: bool = False
+    validated: str | None = None  # when last validated there
+    deployed: str | None = None  # when last deployed there
 
 
 @dataclass
@@ -230,6 +234,10 @@ class TrainSummary:
     backups: list[str]
     hotfix: bool
     open_hotfixes: list[str]  # upstream envs still lacking a hotfixed train
+    checklist: dict[str, list[Any]] = field(default_factory=dict)  # next env -> Steps
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["checklist"] = {env: [s.to_dict() if hasattr(s, "to_dict") else s for s in steps]
+                             for env, steps in self.checklist.items()}
+        return data

@@ -1,0 +1,382 @@
+"""Promote a built train to one environment: stage check, backup, checklist, validate, deploy,
+pull again and verify, build the rollback package, record everything.
+
+Nothing here prints or prompts: `confirm` is the caller's callback for production deploys, and
+every outcome (also a failed validation or deploy) is a `PromoteResult` with its log entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sfenv.checklist import ChecklistContext, Step, build_checklist, done_steps, load_catalogue
+from sfenv.compare import diff as compare_diff
+from sfenv.compare.model import Change
+from sfenv.compare.status import record_sync_point
+from sfenv.errors import OrgError, ReleaseError, SfenvError
+from sfenv.metadata.components import component_pieces
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import Registry, default_registry
+from sfenv.metadata.ziputil import write_zip
+from sfenv.release import log as release_log
+from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
+from sfenv.release.rollback import rollback_package
+from sfenv.release.train import (
+    current_user,
+    export,
+    load_train,
+    now_iso,
+    releases_head,
+    train_folder,
+)
+from sfenv.release.trees import StoreTree
+from sfenv.release.verify import verify
+
+CONTEXT_TYPES = ("Role", "Group", "Queue")
+
+
+# -- stages -----------------------------------------------------------------------------------
+
+def env_states(entries: list[LogEntry]) -> dict[str, LogEntry]:
+    """The last entry that changed each environment (deployed or rolled back)."""
+    out: dict[str, LogEntry] = {}
+    for e in entries:
+        if e.result in ("deployed", "rolled_back"):
+            out[e.env] = e
+    return out
+
+
+def deployed_envs(entries: list[LogEntry]) -> set[str]:
+    return {env for env, e in env_states(entries).items() if e.result == "deployed"}
+
+
+def stage_problem(config: Any, built: BuiltTrain, entries: list[LogEntry], env: str) -> str | None:
+    """Why promoting to `env` would skip a stage, or None when the path allows it."""
+    if env == built.target:
+        return None
+    upstream = config.upstream_of(env)
+    if not upstream:
+        return f"{env} is the first stage of the path: trains are built from it, not promoted to it"
+    if built.source in upstream or deployed_envs(entries) & set(upstream):
+        return None
+    return (f"release {built.name} has not been deployed to {' or '.join(upstream)} yet, "
+            f"the stage before {env}")
+
+
+def skipped_envs(config: Any, built: BuiltTrain, env: str) -> list[str]:
+    """The path environments between the train's source stage and `env` (for hotfix tracking)."""
+    try:
+        start = config.stage_index(built.source)
+    except SfenvError:
+        start = config.stage_index(built.target) - 1
+    end = config.stage_index(env)
+    return [e for stage in config.stages[start + 1:end] for e in stage]
+
+
+# -- checklist --------------------------------------------------------------------------------
+
+def _typed_components(tree: Any, registry: Registry) -> dict[ComponentId, bytes]:
+    dirs = {registry.get(t).directory for t in CONTEXT_TYPES if registry.find(t)}
+    files = {p: tree[p] for p in tree if p.split("/", 1)[0] in dirs}
+    return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
+            if cid.type in CONTEXT_TYPES}
+
+
+def train_changes(store: Any, built: BuiltTrain, target_commit: str, env: str,
+                  registry: Registry) -> list[Change]:
+    """What the train changes in `env` as it is at `target_commit` (its components only)."""
+    diff = compare_diff.diff_commits(store, target_commit, built.source_commit,
+                                     registry=registry, a_name=env, b_name=built.source)
+    ids = set(built.components) | set(built.deletes) | set(built.manual)
+    return [c for c in diff.changes
+            if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)]
+
+
+def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
+                      target_commit: str | None = None,
+                      registry: Registry | None = None) -> list[Step]:
+    registry = registry or default_registry()
+    env_cfg = config.env(env)
+    target_commit = target_commit or store.head(env) or built.target_commit
+    changes = train_changes(store, built, target_commit, env, registry)
+    manual_ids = set(built.manual)
+    manual = [(c.component, c.new_xml or c.old_xml or b"") for c in changes
+              if str(c.component) in manual_ids]
+    base_meta = store.meta(built.target_commit) or {}
+    since = str(base_meta.get("started") or base_meta.get("finished") or "")[:19] or None
+    source_env = config.environments.get(built.source)
+    ctx = ChecklistContext(
+        source_env=built.source, target_env=env, target_owner=env_cfg.owner,
+        target_is_production=env_cfg.production,
+        source_is_production=bool(source_env and source_env.production),
+        manual=manual, audit_rows=compare_diff.audit_rows(store, built.source_commit),
+        audit_since=since,
+        source_components=_typed_components(StoreTree(store, built.source_commit), registry),
+        target_components=_typed_components(StoreTree(store, target_commit), registry))
+    return build_checklist(changes, ctx, load_catalogue())
+
+
+def open_before_steps(config: Any, train: str, env: str, steps: list[Step]) -> list[Step]:
+    done = done_steps(Path(config.root) / "releases", train, env)
+    return [s for s in steps if s.phase == "before" and s.id not in done]
+
+
+# -- the org ----------------------------------------------------------------------------------
+
+def _failures(result: Any) -> list[ComponentFailure]:
+    out = []
+    for f in list(result.component_failures) + list(getattr(result, "test_failures", []) or []):
+        name = f.get("fullName") or f.get("name") or ""
+        kind = f.get("componentType") or ""
+        line = f.get("lineNumber")
+        out.append(ComponentFailure(component=f"{kind}:{name}" if kind else str(name),
+                                    problem=str(f.get("problem") or f.get("message") or ""),
+                                    file_name=str(f.get("fileName") or ""),
+                                    line=int(line) if line not in (None, "") else None))
+    if not out and getattr(result, "error_message", None):
+        out.append(ComponentFailure("", str(result.error_message), ""))
+    return out
+
+
+def _components_report(result: Any) -> list[dict[str, Any]]:
+    rows = []
+    for ok in result.component_successes:
+        if ok.get("fullName") in ("package.xml", "destructiveChangesPost.xml",
+                                  "destructiveChangesPre.xml"):
+            continue
+        rows.append({"component": f"{ok.get('componentType') or ''}:{ok.get('fullName')}",
+                     "status": "deleted" if str(ok.get("deleted")).lower() == "true"
+                     else "created" if str(ok.get("created")).lower() == "true" else "changed",
+                     "problem": ""})
+    for f in result.component_failures:
+        rows.append({"component": f"{f.get('componentType') or ''}:{f.get('fullName')}",
+                     "status": "failed", "problem": str(f.get("problem") or "")})
+    return rows
+
+
+def wave_zips(store: Any, built: BuiltTrain) -> list[bytes]:
+    head = releases_head(store)
+    folder = train_folder(built.name)
+    if len(built.waves) <= 1:
+        names = [folder + "package.zip"]
+    else:
+        names = [f"{folder}waves/{w.number}/package.zip" for w in built.waves]
+    out = []
+    for name in names:
+        data = store.read_file(head, name)
+        if data is None:
+            raise ReleaseError(f"{name} is missing on the releases ref: rebuild the train")
+        out.append(data)
+    return out
+
+
+def built_src(store: Any, built: BuiltTrain) -> dict[str, bytes]:
+    head = releases_head(store)
+    prefix = train_folder(built.name) + "src/"
+    files = {p: sha for p, sha in store.files(head).items() if p.startswith(prefix)}
+    blobs = store.read_blobs(files.values())
+    return {p[len(prefix):]: blobs[sha] for p, sha in files.items()}
+
+
+# -- promote ----------------------------------------------------------------------------------
+
+def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
+            strict: bool = False, check_only: bool = False,
+            confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
+            progress: Any = None, registry: Registry | None = None) -> PromoteResult:
+    """See the module docstring. Raises before anything is touched (stage, strict checklist,
+    failed backup); afterwards every outcome is logged and returned."""
+    from sfenv import pull as pull_mod
+    from sfenv.org import client as org_client
+
+    registry = registry or default_registry()
+    connect = connect or org_client.connect
+    built = load_train(store, train)
+    env_cfg = config.env(env)
+    entries = release_log.read_log(store, train)
+    problem = stage_problem(config, built, entries, env)
+    if problem and not hotfix:
+        raise ReleaseError(problem + " (promote there first, or use --hotfix)")
+    if env_cfg.production and not check_only and confirm is None:
+        raise ReleaseError(f"{env} is production: confirm interactively or pass --yes")
+    steps: list[str] = []
+    if problem:
+        steps.append(f"hotfix: {problem}")
+
+    backup = pull_mod.backup_env(config, env, connect=connect, store=store, progress=progress)
+    before = backup.pull.commit
+    steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
+
+    checklist = compute_checklist(config, store, built, env, before, registry)
+    still_open = open_before_steps(config, train, env, checklist)
+    if still_open:
+        steps.append(f"{len(still_open)} 'before' checklist steps still open: "
+                     + ", ".join(s.id for s in still_open[:5]))
+        if strict or env_cfg.strict:
+            raise ReleaseError(f"{len(still_open)} 'before' checklist steps are open for {train} "
+                               f"→ {env} (first: {still_open[0].title}); mark them done with "
+                               f"`sfenv checklist done` or drop --strict")
+
+    entry = LogEntry(action="promote", env=env, result="", user=current_user(config.root),
+                     started=now_iso(), hotfix=bool(problem) or hotfix, backup_tag=backup.tag,
+                     backup_commit=before, test_level=env_cfg.effective_test_level(),
+                     checklist_open=[s.id for s in still_open])
+    result = PromoteResult(train, env, entry, steps, checklist)
+    zips = wave_zips(store, built)
+    client = connect(env_cfg, config.api_version)
+
+    for number, data in enumerate(zips, 1):
+        label = f"wave {number}/{len(zips)}" if len(zips) > 1 else "package"
+        validation = client.deploy(data, check_only=True, test_level=entry.test_level)
+        result.validation_components += _components_report(validation)
+        if not validation.success:
+            entry.validation_id = validation.id
+            return _finish(config, store, result, "validation_failed", _failures(validation),
+                           f"validation of the {label} failed ({validation.status})")
+        entry.validation_id = validation.id
+        steps.append(f"validated the {label} on {env}: {validation.id}")
+        if check_only:
+            if len(zips) > 1:
+                steps.append("--check-only validates the first wave only: later waves need the "
+                             "earlier ones deployed")
+            return _finish(config, store, result, "validated")
+        if number == 1 and env_cfg.production and not confirm(
+                f"Deploy release {train} ({len(built.components)} components, "
+                f"{len(built.deletes)} deletions) to production {env}?"):
+            return _finish(config, store, result, "cancelled", error="declined at the prompt")
+        deployed = _deploy(client, data, validation.id, entry.test_level)
+        entry.deploy_ids.append(deployed.id)
+        if not deployed.success:
+            return _finish(config, store, result, "deploy_failed", _failures(deployed),
+                           f"deploy of the {label} failed ({deployed.status})")
+        steps.append(f"deployed the {label} to {env}: {deployed.id}")
+
+    after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress).commit
+    entry.after_commit = after
+    check = verify(built_src(store, built), [ComponentId.parse(c) for c in built.components],
+                   [ComponentId.parse(c) for c in built.deletes], StoreTree(store, after),
+                   registry)
+    entry.verification = check.to_dict()
+    steps.append(f"verified {env} after the deploy: "
+                 + ("holds the train as built" if check.ok else
+                    f"{len(check.mismatches)} mismatches"))
+
+    rollback_files = _rollback_files(config, store, built, env, before, after, backup.tag, registry)
+    entry.rollback_folder = f"{train_folder(train)}rollback/{env}/"
+    steps.append(f"rollback package: {entry.rollback_folder}")
+    finished = _finish(config, store, result, "deployed", extra=rollback_files)
+    if problem is None:  # a hotfix leaves upstream behind: its change must show as drift
+        _record_sync(config, store, built, env, after, train)
+    return finished
+
+
+def _deploy(client: Any, data: bytes, validation_id: str, test_level: str) -> Any:
+    """Quick deploy of the validation where the org allows it, else a full deploy."""
+    try:
+        result = client.quick_deploy(validation_id)
+        if result.success:
+            return result
+    except OrgError:
+        pass
+    return client.deploy(data, check_only=False, test_level=test_level)
+
+
+def _rollback_files(config: Any, store: Any, built: BuiltTrain, env: str, before: str, after: str,
+                    backup_tag: str, registry: Registry) -> dict[str, bytes]:
+    ids = [ComponentId.parse(c) for c in built.components + built.deletes]
+    pkg, changes = rollback_package(ids, StoreTree(store, before), StoreTree(store, after),
+                                    registry, config.api_version)
+    prefix = f"rollback/{env}/"
+    files = {prefix + p: b for p, b in pkg.files.items()}
+    files[prefix + "package.zip"] = write_zip(pkg.zip_members())
+    info = {"env": env, "backup_tag": backup_tag, "before_commit": before, "after_commit": after,
+            "restore": sorted(str(c.component) for c in changes if c.kind != "removed"),
+            "destroy": [str(c) for c in pkg.deleted]}
+    files[prefix + "rollback.json"] = (json.dumps(info, indent=2, sort_keys=True) + "\n").encode()
+    return files
+
+
+def _record_sync(config: Any, store: Any, built: BuiltTrain, env: str, after: str,
+                 train: str) -> None:
+    """The hop into `env` now has a base: later status is three-way."""
+    upstream = config.upstream_of(env)
+    if built.source in upstream and env == built.target:
+        source, source_commit = built.source, built.source_commit
+    elif upstream and store.head(upstream[0]):
+        source, source_commit = upstream[0], store.head(upstream[0])
+    else:
+        return
+    record_sync_point(store, source, env, source_commit, after, f"release {train}",
+                      by=current_user(config.root))
+
+
+def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
+            failures: list[ComponentFailure] | None = None, error: str = "",
+            extra: dict[str, bytes] | None = None) -> PromoteResult:
+    entry = result.entry
+    entry.result = outcome
+    entry.failures = failures or []
+    entry.error = error
+    entry.finished = now_iso()
+    if error:
+        result.steps.append(error)
+    _commit, log_bytes = release_log.append(store, result.train, entry, extra)
+    export(config, result.train, {"log.json": log_bytes, **(extra or {})})
+    return result
+
+
+# -- rollback ---------------------------------------------------------------------------------
+
+def rollback(config: Any, store: Any, train: str, env: str, *,
+             confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
+             progress: Any = None, registry: Registry | None = None) -> PromoteResult:
+    """Deploy the rollback package recorded for `env`, pull again and check it is the backup."""
+    from sfenv import pull as pull_mod
+    from sfenv.org import client as org_client
+
+    registry = registry or default_registry()
+    connect = connect or org_client.connect
+    load_train(store, train)  # a clear error for an unknown train
+    env_cfg = config.env(env)
+    states = env_states(release_log.read_log(store, train))
+    last = states.get(env)
+    if last is None or last.result != "deployed":
+        raise ReleaseError(f"release {train} is not deployed to {env}: nothing to roll back")
+    head = releases_head(store)
+    prefix = f"{train_folder(train)}rollback/{env}/"
+    data = store.read_file(head, prefix + "package.zip")
+    info_bytes = store.read_file(head, prefix + "rollback.json")
+    if data is None or info_bytes is None:
+        raise ReleaseError(f"no rollback package for {train} on {env} ({prefix})")
+    info = json.loads(info_bytes)
+    if confirm is None:
+        raise ReleaseError(f"rolling back {env} needs confirmation: confirm interactively or "
+                           f"pass --yes")
+    entry = LogEntry(action="rollback", env=env, result="", user=current_user(config.root),
+                     started=now_iso(), backup_tag=info.get("backup_tag", ""),
+                     backup_commit=info.get("before_commit", ""),
+                     test_level=env_cfg.effective_test_level())
+    result = PromoteResult(train, env, entry, [])
+    if not confirm(f"Roll back release {train} on {env} to backup {entry.backup_tag}?"):
+        return _finish(config, store, result, "cancelled", error="declined at the prompt")
+    client = connect(env_cfg, config.api_version)
+    deployed = client.deploy(data, check_only=False, test_level=entry.test_level)
+    entry.deploy_ids.append(deployed.id)
+    result.validation_components = _components_report(deployed)
+    if not deployed.success:
+        return _finish(config, store, result, "rollback_failed", _failures(deployed),
+                       f"rollback deploy failed ({deployed.status})")
+    result.steps.append(f"deployed the rollback package to {env}: {deployed.id}")
+    after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress).commit
+    entry.after_commit = after
+    restored = StoreTree(store, entry.backup_commit)
+    ids = [ComponentId.parse(c) for c in info.get("restore", [])]
+    gone = [ComponentId.parse(c) for c in info.get("destroy", [])]
+    check = verify(restored, ids, gone, StoreTree(store, after), registry)
+    entry.verification = check.to_dict()
+    result.steps.append(f"verified {env}: " + ("back to the backup" if check.ok else
+                                               f"{len(check.mismatches)} mismatches"))
+    return _finish(config, store, result, "rolled_back")

@@ -1,0 +1,126 @@
+"""Text (and JSON-ready dicts) for release plans, builds, promotions, rollbacks and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sfenv.release.model import BuiltTrain, Item, PromoteResult, ReleasePlan, TrainSummary
+
+SIGN = {"added": "+", "modified": "~", "removed": "-"}
+
+
+def _who(item: Item) -> str:
+    if not item.last_modified_by and not item.last_modified_date:
+        return ""
+    return f"  ({item.last_modified_by or '?'}, {item.last_modified_date or '?'})"
+
+
+def plan_text(plan: ReleasePlan) -> str:
+    lines = [f"Release {plan.train}: {plan.source} ({plan.source_commit[:10]}) → "
+             f"{plan.target} ({plan.target_commit[:10]})", ""]
+    for items in (plan.adds, plan.changes, plan.deletes):
+        for item in items:
+            lines.append(f"  {SIGN[item.kind]} {item.component}{_who(item)}")
+        if items:
+            lines.append("")
+    if plan.pulled_in:
+        lines.append("Pulled in as dependencies (--with-dependencies):")
+        lines += [f"  + {c}" for c in plan.pulled_in] + [""]
+    if plan.manual:
+        lines.append("Held back as manual (config manual_types; see `sfenv checklist`):")
+        lines += [f"  ! {i.kind} {i.component}{_who(i)}" for i in plan.manual] + [""]
+    if plan.pre_deletes:
+        lines.append("Deleted before the deploy (destructiveChangesPre.xml): "
+                     + ", ".join(plan.pre_deletes))
+    if plan.dependency_problems:
+        lines.append("Dependency problems:")
+        lines += [f"  ✗ {p}" for p in plan.dependency_problems] + [""]
+    lines.append(f"Plan: {len(plan.adds)} to add, {len(plan.changes)} to change, "
+                 f"{len(plan.deletes)} to delete, {len(plan.manual)} manual; "
+                 f"{plan.files} files, {plan.bytes} bytes"
+                 + (f", {plan.waves} waves" if plan.waves > 1 else "") + ".")
+    return "\n".join(lines)
+
+
+def built_text(train: BuiltTrain) -> str:
+    lines = [f"Built release {train.name} from {train.source} ({train.source_commit[:10]}) "
+             f"for {train.target} ({train.target_commit[:10]})",
+             f"  {len(train.components)} components, {len(train.deletes)} deletions, "
+             f"{len(train.manual)} manual; {train.files} files, {train.bytes} bytes"
+             + (f" in {len(train.waves)} waves" if len(train.waves) > 1 else ""),
+             f"  digest  {train.digest}",
+             f"  commit  {train.commit[:10]} on refs/heads/sfenv/releases, tag {train.tag}",
+             f"  folder  {train.folder}"]
+    if train.pulled_in:
+        lines.append(f"  pulled in as dependencies: {', '.join(train.pulled_in)}")
+    return "\n".join(lines)
+
+
+def failures_text(result: PromoteResult) -> list[str]:
+    out = []
+    for f in result.entry.failures:
+        where = f.file_name + (f":{f.line}" if f.line else "")
+        out.append(f"  ✗ {f.component or '-'}  {where}  {f.problem}")
+    return out
+
+
+def promote_text(result: PromoteResult) -> str:
+    entry = result.entry
+    action = "Rollback of" if entry.action == "rollback" else "Promotion of"
+    lines = [f"{action} {result.train} → {result.env}" + (" (hotfix)" if entry.hotfix else "")]
+    lines += [f"  • {s}" for s in result.steps]
+    if result.validation_components:
+        lines.append("Components:")
+        lines += [f"  {r['status']:<8} {r['component']}" + (f"  {r['problem']}" if r["problem"] else "")
+                  for r in result.validation_components]
+    open_before = [s for s in result.checklist
+                   if getattr(s, "phase", "") == "before" and s.id in entry.checklist_open]
+    if open_before:
+        lines.append("Checklist steps still open before deploying:")
+        lines += [f"  [ ] {s.title} ({s.id})" for s in open_before]
+    after = [s for s in result.checklist if getattr(s, "phase", "") == "after"]
+    if after and entry.result == "deployed":
+        lines.append("After the deploy:")
+        lines += [f"  [ ] {s.title} ({s.id})" for s in after]
+    if entry.failures:
+        lines.append("Failures:")
+        lines += failures_text(result)
+    if entry.verification and not entry.verification.get("ok", True):
+        lines.append("Verification mismatches:")
+        lines += [f"  ≠ {m['component']}: {m['problem']}" for m in entry.verification["mismatches"]]
+    lines.append(f"Result: {entry.result}")
+    return "\n".join(lines)
+
+
+def status_text(summaries: list[TrainSummary]) -> str:
+    if not summaries:
+        return "No release trains yet (sfenv release build TRAIN)."
+    lines = []
+    for s in summaries:
+        lines.append(f"{s.name}  built {s.created} from {s.source}, {s.components} components"
+                     + ("  [hotfix]" if s.hotfix else ""))
+        for env in s.envs:
+            extra = f"  {env.date}" if env.state not in ("source", "built") else ""
+            extra += f"  backup {env.backup_tag}" if env.backup_tag else ""
+            extra += "  (hotfix)" if env.hotfix else ""
+            lines.append(f"  {env.env:<12} {env.state}{extra}")
+        if s.open_hotfixes:
+            lines.append(f"  open hotfix: not yet in {', '.join(s.open_hotfixes)}")
+    return "\n".join(lines)
+
+
+def list_text(summaries: list[TrainSummary]) -> str:
+    if not summaries:
+        return "No release trains yet (sfenv release build TRAIN)."
+    lines = []
+    for s in summaries:
+        where = [e.env for e in s.envs if e.state == "deployed"]
+        lines.append(f"{s.name:<20} {s.created}  {s.source:<10} {s.components:>5} components  "
+                     f"deployed: {', '.join(where) or '-'}")
+    return "\n".join(lines)
+
+
+def status_json(summaries: list[TrainSummary]) -> dict[str, Any]:
+    return {"trains": [s.to_dict() for s in summaries],
+            "open_hotfixes": [{"train": s.name, "envs": s.open_hotfixes}
+                              for s in summaries if s.open_hotfixes]}
