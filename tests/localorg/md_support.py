@@ -127,18 +127,6 @@ ORG_FILES: dict[str, bytes] = {
 }
 
 
-class Faults:
-    """The two fault-injection hooks handle() reads from `org.faults`."""
-
-    def __init__(self) -> None:
-        self.unknown_exception_members: set[str] = set()
-        self.truncate_zip = False
-        self.counted: list[str] = []
-
-    def count(self, name: str, n: int = 1) -> None:
-        self.counted.append(name)
-
-
 def write_files(root: Path, files: dict[str, bytes]) -> None:
     for path, data in files.items():
         target = root / path
@@ -151,9 +139,7 @@ def make_org(root: Path, files: dict[str, bytes] | None = None, *, sandbox: bool
     seed = root / ".localorg" / "seed.json"
     seed.parent.mkdir(parents=True, exist_ok=True)
     seed.write_text('{"org_name": "Test", "is_sandbox": %s}' % ("true" if sandbox else "false"))
-    org = OrgState.open(root)
-    org.faults = Faults()
-    return org
+    return OrgState.open(root)
 
 
 def folder_files(root: Path) -> dict[str, bytes]:

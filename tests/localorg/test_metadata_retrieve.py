@@ -110,17 +110,18 @@ def test_unknown_type_is_a_message_on_package_xml(client):
 
 
 def test_injected_unknown_exception_fails_the_whole_retrieve(client):
-    client.org.faults.unknown_exception_members = {"ApexClass:Foo"}
+    client.org.faults.configure(unknown_exception_members={"ApexClass:Foo"})
     result = client.retrieve_done({"ApexClass": ["Foo"], "Role": ["*"]})
     assert (result.status, result.success, result.errorStatusCode) == ("Failed", False,
                                                                         "UNKNOWN_EXCEPTION")
     assert result.errorMessage.startswith("An unexpected error occurred")
-    assert client.org.faults.counted == ["unknown_exception"]
+    assert client.org.faults.counters.get("unknown_exception") == 1
 
 
 def test_injected_truncated_zip_is_not_a_readable_zip(client):
-    client.org.faults.truncate_zip = True
+    client.org.faults.configure(truncate_zip=True)
     result = client.retrieve_done({"Role": ["*"]})
+    assert client.org.faults.counters.get("truncated_zip") == 1
     assert result.status == "Succeeded"
     with pytest.raises(zipfile.BadZipFile):
         read_zip(result.zipFile)
@@ -162,3 +163,17 @@ def test_unescaped_member_names_from_simple_salesforce_helper_are_accepted(clien
     result = client.check_retrieve(job.id)
     assert [m.problem for m in result.messages] == [
         "Entity of type 'Role' named 'R&D' cannot be found"]
+
+
+def test_retrieve_over_the_zip_size_limit_fails_with_limit_exceeded(tmp_path):
+    from sfenv.localorg.md_inventory import Inventory
+    from sfenv.localorg.md_retrieve import run_retrieve
+
+    make_org(tmp_path)
+    inv = Inventory.of_folder(tmp_path, default_registry())
+    outcome = run_retrieve(inv, {"ApexClass": ["*"]}, api_version="60.0", single_package=False,
+                           max_zip_bytes=200)
+    assert outcome.error_code == "LIMIT_EXCEEDED"
+    assert "exceeded the limit of 200 bytes" in outcome.error_message
+    assert run_retrieve(inv, {"ApexClass": ["*"]}, api_version="60.0",
+                        single_package=False).success

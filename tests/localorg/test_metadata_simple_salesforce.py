@@ -116,3 +116,14 @@ def test_failed_deploy_reports_component_errors_to_the_helper(org_sf, tmp_path):
     assert deployed["errors"] == [{"type": "Role", "file": "roles/Ops.role", "status": "Error",
                                    "message": "In field: parentRole - no Role named Nobody found"}]
     assert not (org.data_dir / "roles/Ops.role").exists()
+
+
+def test_injected_unknown_exception_reaches_the_helper_as_a_failed_retrieve(org_sf):
+    org, sf = org_sf
+    org.faults.configure(unknown_exception_members={"ApexClass:Foo"})
+    job_id, _ = sf.mdapi.retrieve("x", unpackaged={"ApexClass": ["Foo"]})
+    for _ in range(5):
+        status, error, _messages = sf.mdapi.check_retrieve_status(job_id)
+        if status in ("Succeeded", "Failed"):
+            break
+    assert status == "Failed" and error.startswith("An unexpected error occurred")
