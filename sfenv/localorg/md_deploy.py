@@ -291,7 +291,8 @@ def _merge_children(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory, pa
     path = pkg_inv.main_file(parent)
     new_pieces = split_file(path, pkg_inv.read(path), registry)
     exists = parent in org_inv.by_component
-    old_pieces = split_file(path, org_inv.read(org_inv.main_file(parent)), registry) if exists else []
+    current = overlay.get(path) or (org_inv.read(org_inv.main_file(parent)) if exists else None)
+    old_pieces = split_file(path, current, registry) if current else []
     old_top = next((p for p in old_pieces if p.parent is None), None)
     new_top = next((p for p in new_pieces if p.parent is None), None)
     merged = {p.id: p.xml for p in old_pieces if p.parent is not None}

@@ -265,3 +265,13 @@ def test_deploy_history_is_kept(client):
                         "classes/Bar.cls": NEW_CLASS, "classes/Bar.cls-meta.xml": CLASS_META})
     history = (client.org.data_dir / ".localorg" / "deploys.json").read_text()
     assert "ApexClass:Bar" in history and "Succeeded" in history
+
+
+def test_pre_destructive_delete_and_add_in_the_same_object_file(client):
+    result = client.deploy_done({
+        "package.xml": package({"CustomField": ["Account.Region__c"]}),
+        "objects/Account.object": field_file(REGION_255),
+        "destructiveChanges.xml": package({"CustomField": ["Account.Tier__c"]})})
+    assert result.success, result.details.componentFailures
+    data = (client.org.metadata_dir / "objects/Account.object").read_bytes()
+    assert b"Tier__c" not in data and b"<length>255</length>" in data
