@@ -10,6 +10,7 @@ modules; this one reads requests and writes responses.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from .md_retrieve import RetrieveOutcome, run_retrieve
 from .soap import CONTENT_TYPE, FAULT_STATUS, SoapFault, envelope, fault_from, parse_envelope
 from .state import sf_now
 
+log = logging.getLogger(__name__)
 INVALID_SESSION = "Invalid Session ID found in SessionHeader: Illegal Session"
 _BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 
@@ -146,7 +148,13 @@ def _advance(call: Call, job: Job, run: Callable[[Job], None]) -> None:
             job.start_date = job.start_date or sf_now()
             return
         job.start_date = job.start_date or sf_now()
-        run(job)
+        try:
+            run(job)
+        except Exception as err:  # a bug or an unreadable org file: fail the job, not the poll
+            log.exception("metadata job %s failed", job.id)
+            job.status = "Failed"
+            job.result = (RetrieveOutcome(error_code="UNKNOWN_EXCEPTION", error_message=str(err))
+                          if job.kind == "retrieve" else DeployPlan(error_message=str(err)))
         job.completed_date = sf_now()
 
 
