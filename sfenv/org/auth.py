@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import requests
+from requests.adapters import HTTPAdapter
 from lxml import etree
 
 from sfenv.config.model import EnvConfig
@@ -39,15 +40,31 @@ class Session:
         return f"Session(instance_url={self.instance_url!r}, username={self.username!r})"
 
 
+class _PinnedCAAdapter(HTTPAdapter):
+    """Verifies TLS against one CA file whatever the environment says.
+
+    requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override `Session.verify` for every call,
+    so a configured ca_file must be applied where the connection is made.
+    """
+
+    def __init__(self, ca_file: str) -> None:
+        self._ca_file = ca_file
+        super().__init__()
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        kwargs["verify"] = self._ca_file
+        return super().send(request, **kwargs)
+
+
 def http_session(env: EnvConfig) -> requests.Session:
-    """A requests session trusting the env's CA file (or REQUESTS_CA_BUNDLE, or the system)."""
+    """A requests session trusting the env's ca_file, else REQUESTS_CA_BUNDLE or the system."""
     session = requests.Session()
-    ca_file = env.ca_file or os.environ.get("REQUESTS_CA_BUNDLE")
-    if ca_file:
-        path = Path(ca_file).expanduser()
+    if env.ca_file:
+        path = Path(env.ca_file).expanduser()
         if not path.is_file():
             raise AuthError(f"environment '{env.name}': ca_file {path} does not exist")
         session.verify = str(path)
+        session.mount("https://", _PinnedCAAdapter(str(path)))
     return session
 
 

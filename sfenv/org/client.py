@@ -35,7 +35,9 @@ from sfenv.errors import AuthError, OrgError
 from sfenv.org.auth import Session, http_session, login
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
-TRANSIENT_FAULTS = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION_TRANSIENT"}
+# UNKNOWN_EXCEPTION as a SOAP fault of a call is usually passing; a member that breaks a
+# retrieve reports it in the retrieve result instead (handled by the pull's bisection).
+TRANSIENT_FAULTS = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"}
 TRANSIENT_HTTP = {500, 502, 503, 504}
 
 
@@ -152,10 +154,13 @@ class OrgClient:
                     relogged = True
                     self._relogin(header)
                     continue
-                if code in TRANSIENT_FAULTS and attempt + 1 < self.retry.attempts:
+                # no code: zeep read an HTML error page (a 502/503 from a proxy or the pod)
+                transient = code in TRANSIENT_FAULTS or not code
+                if transient and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))
                     continue
-                raise OrgError(f"{self.env.name}: {what} failed: {code}: {fault.message}", code=code) from None
+                raise OrgError(f"{self.env.name}: {what} failed: {code or 'HTTP error page'}: "
+                              f"{fault.message}", code=code or None) from None
             except TransportError as err:
                 if err.status_code in TRANSIENT_HTTP and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))

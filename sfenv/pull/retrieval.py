@@ -125,9 +125,9 @@ class ChunkRetriever:
             try:
                 return self.client.retrieve(chunk.request(), poll=self.poll,
                                             max_poll=self.max_poll, timeout=self.timeout)
-            except MetadataError:
+            except MetadataError as err:
                 if attempt == 2:
-                    raise
+                    raise OrgError(f"the org sent a corrupt zip twice: {err}") from None
                 if self.progress:
                     self.progress.note("a retrieved zip was corrupt: retrieving that chunk again")
         raise AssertionError("unreachable")
