@@ -147,7 +147,7 @@ class OrgClient:
             header = self._header
             self.calls += 1
             try:
-                return fn()
+                return _unwrap(fn())
             except Fault as fault:
                 code = fault_code(fault)
                 if code == "INVALID_SESSION_ID" and not relogged:
@@ -276,7 +276,7 @@ class OrgClient:
         messages = [(str(m.fileName), str(m.problem)) for m in (result.messages or [])]
         return RetrieveResult(process_id, status, files, messages, data)
 
-    def deploy(self, zip_bytes: bytes, *, check_only: bool = False, test_level: str | None = None,
+    def deploy(self, zip_bytes: bytes, *, check_only: bool = False, test_level: str = "NoTestRun",
                run_tests: tuple[str, ...] = (), purge_on_delete: bool = False,
                rollback_on_error: bool = True, poll: float = 0.5, max_poll: float = 10.0,
                timeout: float = 7200.0) -> DeployResult:
@@ -284,9 +284,8 @@ class OrgClient:
             "allowMissingFiles": False, "autoUpdatePackage": False, "checkOnly": check_only,
             "ignoreWarnings": False, "performRetrieve": False, "purgeOnDelete": purge_on_delete,
             "rollbackOnError": rollback_on_error, "singlePackage": True,
+            "testLevel": test_level or "NoTestRun",  # required by the WSDL
         }
-        if test_level:
-            options["testLevel"] = test_level
         if run_tests:
             options["runTests"] = list(run_tests)
         result = self._call("deploy", lambda: self._md.deploy(zip_bytes, options, _soapheaders=[self._header]))
@@ -312,6 +311,21 @@ class OrgClient:
             self._sleep(delay)
             delay = min(max_poll, delay * 1.5)
         return _deploy_result(_plain(serialize_object(result)), check_only)
+
+
+def _unwrap(result: Any) -> Any:
+    """zeep answers `{header, body: {result}}` for operations whose WSDL output declares a
+    SOAP header (deploy, checkDeployStatus...); other operations come back unwrapped."""
+    try:
+        body = result["body"]
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return result
+    if body is None:
+        return result
+    try:
+        return body["result"]
+    except (KeyError, TypeError):
+        return body
 
 
 def _deploy_result(raw: dict, check_only: bool) -> DeployResult:
