@@ -20,6 +20,7 @@ from sfenv.metadata.components import compose_file, keep_children, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
 from sfenv.metadata.registry import Registry
+from sfenv.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
 from sfenv.release.model import PackageFiles
 
 PACKAGE = "package.xml"
@@ -79,6 +80,24 @@ def select(changes: Iterable[Change], *, include: Sequence[str] = (),
             continue
         out.append(change)
     return out
+
+
+def is_entry(change: Change, registry: Registry) -> bool:
+    """A permission entry row of a profile or permission set (`ProfileFieldPermission:Admin/
+    Account.Region__c`): compare reviews it on its own, the Metadata API only knows its parent."""
+    return (registry.find(change.component.type) is None and change.parent is not None
+            and registry.find(change.parent.type) is not None)
+
+
+def hold_unpackageable(changes: Iterable[Change], registry: Registry
+                       ) -> tuple[list[Change], list[Change]]:
+    """(packaged, held): a removed permission entry cannot be listed in a destructive manifest
+    (it is revoked by deploying the parent with the permission off), so it is held back for a
+    manual step rather than dropped."""
+    packaged, held = [], []
+    for change in changes:
+        (held if change.kind == "removed" and is_entry(change, registry) else packaged).append(change)
+    return packaged, held
 
 
 def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
@@ -144,6 +163,25 @@ def _partial_file(path: str, data: bytes, owner: ComponentId, members: set[Compo
                         parent_xml, registry)
 
 
+def _with_entries(path: str, data: bytes, entries: set[ComponentId], registry: Registry) -> bytes:
+    """A profile or permission set file with its own settings and only the changed entries
+    (a whole profile would drag in permissions for components the target may not have)."""
+    from sfenv.compare.inventory import parts_of_file
+
+    parts = parts_of_file(path, data, registry, split_file)
+    owner = parts[0]
+    root = parse_xml(owner.xml, path)
+    for part in parts[1:]:
+        if part.id in entries:
+            root.append(parse_xml(part.xml, f"{path}: {part.id}"))
+    ordered = sorted(root, key=local_name)  # profiles list their elements alphabetically
+    for el in ordered:
+        root.append(el)
+    mtype = registry.get(owner.id.type)
+    sort_unordered(root, mtype)
+    return write_xml(root)
+
+
 def package_path(owner: ComponentId, path: str, registry: Registry) -> str:
     """Where a snapshot file goes in a Metadata API package: folders are `reports/Sales-meta.xml`
     there, whatever name the snapshot gives them."""
@@ -164,7 +202,8 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
     paths = list(source)
     out: list[Unit] = []
     for owner, group in sorted(grouped.items()):
-        members = sorted({c.component for c in group})
+        entries = {c.component for c in group if is_entry(c, registry)}
+        members = sorted({owner if c.component in entries else c.component for c in group})
         files = registry.file_paths(owner, paths)
         if not files:
             raise ReleaseError(f"{owner}: no file in the source snapshot "
@@ -174,7 +213,9 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
         partial = mtype is not None and bool(mtype.children) and mtype.strategy == "xml"
         for path in files:
             data = source[path]
-            if partial and not path.endswith("-meta.xml"):
+            if entries and not path.endswith("-meta.xml"):
+                data = _with_entries(path, data, entries, registry)
+            elif partial and not path.endswith("-meta.xml"):
                 data = _partial_file(path, data, owner, set(members), registry)
             unit.files[package_path(owner, path, registry)] = data
         out.append(unit)

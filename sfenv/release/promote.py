@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from sfenv.checklist import ChecklistContext, Step, build_checklist, done_steps, load_catalogue
+from sfenv.checklist.model import username_suffixes
 from sfenv.compare import diff as compare_diff
+from sfenv.compare.inventory import load_json_blob
 from sfenv.compare.model import Change
 from sfenv.compare.status import record_sync_point
 from sfenv.errors import OrgError, ReleaseError, SfenvError
@@ -21,6 +23,7 @@ from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.ziputil import write_zip
+from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.release import log as release_log
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.rollback import rollback_package
@@ -85,6 +88,14 @@ def _typed_components(tree: Any, registry: Registry) -> dict[ComponentId, bytes]
             if cid.type in CONTEXT_TYPES}
 
 
+def _group_members(store: Any, commit: str) -> dict[str, list[str]]:
+    """The snapshot's `.sfenv/group-members.json` (public group -> members); {} when absent."""
+    sha = store.files(commit).get(GROUP_MEMBERS_PATH)
+    data = load_json_blob(store.read_blob(sha) if sha else None, {})
+    return {str(g): [str(m) for m in v] for g, v in data.items()
+            if isinstance(v, list)} if isinstance(data, dict) else {}
+
+
 def train_changes(store: Any, built: BuiltTrain, target_commit: str, env: str,
                   registry: Registry) -> list[Change]:
     """What the train changes in `env` as it is at `target_commit` (its components only)."""
@@ -103,8 +114,10 @@ def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
     target_commit = target_commit or store.head(env) or built.target_commit
     changes = train_changes(store, built, target_commit, env, registry)
     manual_ids = set(built.manual)
-    manual = [(c.component, c.new_xml or c.old_xml or b"") for c in changes
-              if str(c.component) in manual_ids]
+    # a removed manual component has no source XML: it goes to the changes feed (deletion
+    # rules), not to the manual feed, which would read its old XML as something to create
+    manual = [(c.component, c.new_xml) for c in changes
+              if str(c.component) in manual_ids and c.new_xml is not None]
     base_meta = store.meta(built.target_commit) or {}
     since = str(base_meta.get("started") or base_meta.get("finished") or "")[:19] or None
     source_env = config.environments.get(built.source)
@@ -115,7 +128,9 @@ def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
         manual=manual, audit_rows=compare_diff.audit_rows(store, built.source_commit),
         audit_since=since,
         source_components=_typed_components(StoreTree(store, built.source_commit), registry),
-        target_components=_typed_components(StoreTree(store, target_commit), registry))
+        target_components=_typed_components(StoreTree(store, target_commit), registry),
+        group_members=_group_members(store, built.source_commit),
+        username_suffixes=username_suffixes(config))
     return build_checklist(changes, ctx, load_catalogue())
 
 

@@ -34,7 +34,14 @@ from sfenv.release.model import (
     Wave,
 )
 from sfenv.release.notes import release_notes
-from sfenv.release.package import Unit, assemble, digest, select, split_manual
+from sfenv.release.package import (
+    Unit,
+    assemble,
+    digest,
+    hold_unpackageable,
+    select,
+    split_manual,
+)
 from sfenv.release.trees import StoreTree
 from sfenv.release.waves import split
 
@@ -166,6 +173,8 @@ def prepare(config: Any, store: Any, *, source: str | None, target: str | None,
     changes = select(diff.changes, include=scope.include, exclude=scope.exclude,
                      members=scope.members(), registry=registry)
     packaged, manual = split_manual(changes, _manual_types(config, registry))
+    packaged, held = hold_unpackageable(packaged, registry)
+    manual += held
     source_tree = StoreTree(store, source_commit)
     target_inv = Inventory(StoreTree(store, target_commit), registry)
     pulled: list[str] = []

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sfenv.metadata.components import Piece
+from sfenv.compare.inventory import PERMISSION_TYPES, parts_of_file
+from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry
 from sfenv.release.inventory import Inventory
@@ -33,6 +34,25 @@ def same(a: Piece | None, b: Piece | None) -> bool:
     return a.xml == b.xml and a.files == b.files
 
 
+def _entries_differ(cid: ComponentId, package: Inventory, target: Inventory,
+                    registry: Registry) -> list[dict[str, str]]:
+    """A profile or permission set travels with only some entries: each must be in the target
+    as packaged (the target keeps its other entries)."""
+    def parts(inv: Inventory) -> dict[ComponentId, bytes]:
+        out: dict[ComponentId, bytes] = {}
+        for path in inv.files_of(cid):
+            if not path.endswith("-meta.xml"):
+                out.update({p.id: p.xml for p in
+                            parts_of_file(path, inv.tree[path], registry, split_file)})
+        return out
+
+    have = parts(target)
+    return [{"component": str(pid), "problem": "missing after the deploy" if pid not in have
+             else "differs from the package"}
+            for pid, xml in sorted(parts(package).items())
+            if pid != cid and have.get(pid) != xml]
+
+
 def verify(built: Mapping[str, bytes], deployed: Sequence[ComponentId],
            deleted: Sequence[ComponentId], after: Mapping[str, bytes],
            registry: Registry) -> Verification:
@@ -44,6 +64,8 @@ def verify(built: Mapping[str, bytes], deployed: Sequence[ComponentId],
         want, got = package.piece(cid), target.piece(cid)
         if got is None:
             mismatches.append({"component": str(cid), "problem": "missing after the deploy"})
+        elif cid.type in PERMISSION_TYPES:
+            mismatches += _entries_differ(cid, package, target, registry)
         elif not same(want, got):
             mismatches.append({"component": str(cid), "problem": "differs from the package"})
     for cid in deleted:

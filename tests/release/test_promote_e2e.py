@@ -1,0 +1,114 @@
+"""Release trains end to end against three local orgs over HTTPS: build from dev, promote to qa
+then prod, roll prod back; stage skipping refused unless --hotfix (and then tracked)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sfenv.release.train import RELEASES_REF
+from sfenv.store.snapshots import SnapshotStore
+from tests.projects import local_project
+
+
+@pytest.fixture
+def orgs(tmp_path, monkeypatch):
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)  # requests would let them override ca_file
+    envs = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
+    with local_project(tmp_path, envs, monkeypatch) as project:
+        for env in envs:
+            result = project.cli("pull", env)
+            assert result.exit_code == 0, result.output
+        result = project.cli("release", "build", "R1")
+        assert result.exit_code == 0, result.output
+        yield project
+
+
+def log_of(project) -> list[dict]:
+    store = SnapshotStore(project.root)
+    return json.loads(store.read_file(store.ref_commit(RELEASES_REF), "releases/R1/log.json"))
+
+
+def test_promoting_to_prod_before_qa_is_refused(orgs):
+    result = orgs.cli("release", "promote", "R1", "--to", "prod", "--yes")
+    assert result.exit_code == 2
+    assert "has not been deployed to qa" in result.output
+    assert SnapshotStore(orgs.root).tags("backup/") == {}  # refused before anything ran
+
+
+def test_production_needs_yes_without_a_terminal(orgs):
+    result = orgs.cli("release", "promote", "R1", "--to", "prod", "--hotfix")
+    assert result.exit_code == 2 and "--yes" in result.output
+
+
+def test_train_goes_dev_qa_prod_and_rollback_restores_the_backup(orgs):
+    store = SnapshotStore(orgs.root)
+    result = orgs.cli("release", "promote", "R1", "--to", "qa")
+    assert result.exit_code == 0, result.output
+    result = orgs.cli("release", "promote", "R1", "--to", "prod", "--yes")
+    assert result.exit_code == 0, result.output
+    log = log_of(orgs)
+    assert [(e["env"], e["result"]) for e in log] == [("qa", "deployed"), ("prod", "deployed")]
+    assert all(e["verification"]["ok"] for e in log), log
+    prod_entry = log[-1]
+    assert prod_entry["backup_tag"] in store.tags("backup/prod/")
+    assert "release/R1" in store.tags("release/")
+    files = store.files(store.ref_commit(RELEASES_REF))
+    assert "releases/R1/rollback/prod/package.zip" in files
+
+    result = orgs.cli("release", "rollback", "R1", "--env", "prod", "--yes")
+    assert result.exit_code == 0, result.output
+    assert log_of(orgs)[-1]["result"] == "rolled_back"
+    backup = store.files(prod_entry["backup_commit"])
+    deployed = store.files(prod_entry["after_commit"])
+    now = store.files(store.head("prod"))
+    touched = [p for p in set(backup) | set(deployed)
+               if backup.get(p) != deployed.get(p) and not p.startswith(".sfenv/")]
+    assert touched, "the train changed nothing in prod"
+    assert {p: now.get(p) for p in touched} == {p: backup.get(p) for p in touched}
+
+
+def test_hotfix_to_prod_is_recorded_and_open_until_qa_has_it(orgs):
+    result = orgs.cli("release", "promote", "R1", "--to", "prod", "--hotfix", "--yes")
+    assert result.exit_code == 0, result.output
+    assert log_of(orgs)[-1]["hotfix"] is True
+    status = orgs.cli_json("release", "status", "R1")
+    assert status["open_hotfixes"] == [{"train": "R1", "envs": ["qa"]}]
+    assert orgs.cli("release", "promote", "R1", "--to", "qa").exit_code == 0
+    assert orgs.cli_json("release", "status", "R1")["open_hotfixes"] == []
+
+
+def test_failed_validation_is_logged_and_leaves_the_target_untouched(orgs):
+    """The org rejects the validation (a layout naming a field qa lacks): nothing is deployed,
+    the log says why, the CLI-facing result carries problem, file and line."""
+    from sfenv.org.client import DeployResult, connect
+    from sfenv.release.promote import promote
+    from sfenv.render.release_render import promote_text
+
+    calls = []
+
+    def rejecting(env, api_version):
+        client = connect(env, api_version)
+
+        def deploy(data, *, check_only=False, test_level=None, **_kw):
+            calls.append(check_only)
+            return DeployResult("0Af000000000001", "Failed", False, check_only, [], [{
+                "problem": "Field Invoice__c.Discount__c does not exist",
+                "fileName": "layouts/Invoice__c-Invoice Layout.layout", "lineNumber": "14",
+                "fullName": "Invoice__c-Invoice Layout", "componentType": "Layout"}])
+        client.deploy = deploy
+        return client
+
+    config, store = orgs.config(), SnapshotStore(orgs.root)
+    result = promote(config, store, "R1", "qa", connect=rejecting)
+    assert not result.ok and calls == [True]  # validated only, never deployed
+    entry = log_of(orgs)[-1]
+    assert entry["result"] == "validation_failed"
+    assert entry["failures"][0]["problem"] == "Field Invoice__c.Discount__c does not exist"
+    text = promote_text(result)
+    assert "layouts/Invoice__c-Invoice Layout.layout:14" in text
+    backup = store.files(entry["backup_commit"])
+    assert orgs.cli("pull", "qa").exit_code == 0
+    assert store.files(store.head("qa")) == backup
