@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
-from sfenv.localorg import soql
+from sfenv.localorg import rest_groups, soql
 from sfenv.localorg.auth import profile_id
 from sfenv.localorg.state import OrgState, User, parse_sf_datetime
 
@@ -42,6 +42,7 @@ SCHEMAS = {
         "CreatedById": "id", "Display": "string", "DelegateUser": "string",
         "ResponsibleNamespacePrefix": "string",
     }, {"CreatedBy": ("User", "CreatedById")}),
+    **rest_groups.SCHEMAS,
 }
 
 
@@ -141,7 +142,8 @@ class RestApi:
             "ResponsibleNamespacePrefix": None,
         } for r in org.audit_trail()]
         return soql.Database(SCHEMAS, {"Organization": organization, "User": users,
-                                       "Profile": profile_rows, "SetupAuditTrail": audit})
+                                       "Profile": profile_rows, "SetupAuditTrail": audit,
+                                       **rest_groups.rows(org)})
 
     def _record_json(self, db: soql.Database, sobject: soql.SObject, row: dict,
                      paths: list[tuple[str, ...]], version: str, tooling: bool) -> dict:

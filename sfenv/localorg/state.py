@@ -7,7 +7,9 @@ audit trail come from it. Shape of seed.json:
 `{"org_name", "is_sandbox", "instance_name", "users": [{"username","name","email","profile",
 "is_active"}], "components": {"Type:FullName": {"lastModifiedDate","lastModifiedByName",
 "createdDate","createdByName"}}, "audit_trail": [{"CreatedDate","CreatedByName","Action",
-"Section","Display"}]}`.
+"Section","Display"}], "group_members": {"Group_Dev_Name": [{"type": "User"|"Role"|
+"RoleAndSubordinates"|"Group", "member": username or developer name}]}}` (GroupMember is data,
+not metadata: public group membership lives here, see `rest_groups.py`).
 
 Contract with `metadata_api.py` (keep exact):
 - `data_dir` / `metadata_dir` (the same folder: Metadata API format files), `org_id`,
@@ -136,6 +138,7 @@ class _Data:
     audit_trail: list[dict] = field(default_factory=list)
     refresh_tokens: dict[str, dict] = field(default_factory=dict)   # token -> {user_id, client_id}
     connected_apps: dict[str, dict] = field(default_factory=dict)   # client_id -> {secret, cert_pem, run_as}
+    group_members: dict[str, list[dict]] = field(default_factory=dict)  # group -> [{type, member}]
 
 
 class OrgState:
@@ -150,6 +153,10 @@ class OrgState:
         self.session_seconds = SESSION_SECONDS
         # the server's fault settings; metadata_api reads unknown_exception_members/truncate_zip
         self.faults = FaultInjector()
+        # the metadata folder as components, rebuilt when its files change (md_inventory)
+        from sfenv.localorg.md_inventory import InventoryCache
+
+        self.inventory_cache = InventoryCache()
 
     # --- loading and saving -------------------------------------------------------------
     @property
@@ -378,6 +385,20 @@ class OrgState:
             for cid in cids:
                 self._data.components.pop(str(cid), None)
 
+    # --- public group membership (GroupMember data) -------------------------------------------
+    def group_members(self) -> dict[str, list[dict]]:
+        """Public group developer name -> members `{"type", "member"}` (a copy)."""
+        with self.lock:
+            return {g: [dict(m) for m in rows] for g, rows in self._data.group_members.items()}
+
+    def set_group_members(self, group: str, members: list[dict]) -> None:
+        """Replace the members of one public group (an empty list removes them all)."""
+        with self.lock:
+            if members:
+                self._data.group_members[group] = [dict(m) for m in members]
+            else:
+                self._data.group_members.pop(group, None)
+
     # --- audit trail -----------------------------------------------------------------------
     def add_audit(self, action: str, section: str, display: str, user: User,
                   when: str | None = None) -> dict:
@@ -441,6 +462,8 @@ def _new_data(seed: dict, username: str | None) -> _Data:
         org_id=new_id("00D"), org_name=org_name, is_sandbox=bool(seed.get("is_sandbox", False)),
         instance_name=seed.get("instance_name") or "LOCAL1", created_date=created,
         admin_username=username or admin.username, users=users, components=components,
+        group_members={g: [dict(m) for m in rows]
+                       for g, rows in (seed.get("group_members") or {}).items()},
     )
     by_name = {u.name: u for u in users}
     for raw in seed.get("audit_trail", []):
