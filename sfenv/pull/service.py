@@ -21,6 +21,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import PROFILE_RELATED_TYPES
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.xmlio import canonicalize
+from sfenv.pull.groups import GROUP_MEMBERS_PATH, group_members
 from sfenv.pull.listing import Inventory, list_inventory, load_manifest
 from sfenv.pull.retrieval import PROFILE, ChunkRetriever, plan_chunks
 from sfenv.store.snapshots import SnapshotStore
@@ -131,7 +132,10 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
         files[INDEX_PATH] = _json_bytes(index)
         audit_rows, audit_warning = _audit(client, config)
         files[AUDIT_PATH] = _json_bytes(audit_rows)
-        warnings = inventory.warnings + got.warnings + ([audit_warning] if audit_warning else [])
+        members, members_warning = group_members(client)
+        files[GROUP_MEMBERS_PATH] = _json_bytes(members)
+        warnings = inventory.warnings + got.warnings + [
+            w for w in (audit_warning, members_warning) if w]
 
         removed: list[str] = []
         if incremental:
