@@ -97,8 +97,11 @@ def _compute(store: Any, a_commit: str, b_commit: str, registry: Any,
             if parent == top:
                 break
             top = parent
-        change.old_by = _attribution(by_a.get(str(top)))
-        change.new_by = _attribution(by_b.get(str(top)))
+        # a child the org lists itself (a field, a validation rule) has its own dates: editing
+        # it does not touch its object's; entries listMetadata does not list use their parent's
+        own = str(change.component)
+        change.old_by = _attribution(by_a.get(own) or by_a.get(str(top)))
+        change.new_by = _attribution(by_b.get(own) or by_b.get(str(top)))
     changes.sort(key=lambda c: (c.component.type, c.component.full_name))
     return Diff("", "", a_commit, b_commit, changes, len(blobs), len(tree_changes))
 
