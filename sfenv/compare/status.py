@@ -5,7 +5,8 @@ kept at `refs/sfenv/sync/<A>/<B>`), the comparison is three-way, like git's merg
 component that differs between A and B now is *pending* if only A changed it since the base,
 *drift* if only B did (a change outside the path, or a hotfix), *conflict* if both did.
 Without a base it is two-way: the side with the newer lastModifiedDate is taken to have
-changed it. Every entry's `change` is what promoting A to B would do to B (old = B, new = A).
+changed it; a component only B has is drift, unless A's audit trail records deleting it after
+B last changed it. Every entry's `change` is what promoting A to B would do to B (old = B, new = A).
 """
 
 from __future__ import annotations
@@ -156,7 +157,13 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
         if change.kind == "added":
             kind, reason = "pending", f"exists only in {status.source}"
         elif change.kind == "removed":
-            kind, reason = "drift", f"exists only in {status.target}"
+            deleted = _deleted_in(audit_a, change)
+            if deleted:  # the source's audit trail says it deleted it, after B last touched it
+                kind = "pending"
+                reason = (f"deleted in {status.source} by {deleted.get('CreatedByName') or '?'} "
+                          f"on {deleted.get('CreatedDate')}")
+            else:
+                kind, reason = "drift", f"exists only in {status.target}"
         elif a_date and b_date and a_date != b_date:
             newer_a = a_date > b_date  # ISO 8601 UTC strings order by time
             kind = "pending" if newer_a else "drift"
@@ -168,6 +175,17 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
         rows = audit_b if kind == "drift" else audit_a
         entry.audit = _mentioning(rows, change.parent or change.component, change.component)
         status.entries.append(entry)
+
+
+def _deleted_in(rows: list[dict], change: Change) -> dict | None:
+    """The newest deletion row of the source's audit trail naming this component, when it is
+    later than the target's own lastModifiedDate (else the target may have added it since)."""
+    since = (change.old_by.last_modified_date or "")[:19]
+    for row in _mentioning(rows, change.component):
+        action = f"{row.get('Action') or ''} {row.get('Display') or ''}".lower()
+        if "delet" in action and str(row.get("CreatedDate") or "")[:19] > since:
+            return row
+    return None
 
 
 def _who(change: Change, *, target: bool) -> str:
