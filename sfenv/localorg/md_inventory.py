@@ -10,6 +10,7 @@ reported with fileName `reports/Sales` as Salesforce does.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,15 +27,59 @@ def classify(path: str, registry: Registry) -> ComponentId | None:
 
 def read_tree(root: Path) -> list[str]:
     """Relative posix paths of every file under `root`, hidden entries (`.localorg`) skipped."""
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        rel = os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            found.append(name if rel == "." else f"{rel.replace(os.sep, '/')}/{name}")
+    return [path for path, _ in stat_tree(root)]
+
+
+def stat_tree(root: Path) -> list[tuple[str, tuple[int, int]]]:
+    """(relative posix path, (size, mtime_ns)) of every visible file, in sorted order."""
+    found: list[tuple[str, tuple[int, int]]] = []
+
+    def walk(folder: str, rel: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith("."):
+                    continue
+                path = entry.name if not rel else f"{rel}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, path)
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    found.append((path, (st.st_size, st.st_mtime_ns)))
+
+    if root.is_dir():
+        walk(str(root), "")
     return found
+
+
+class InventoryCache:
+    """One org folder's inventory, rebuilt only when a file's size or mtime changed.
+
+    Listing and retrieving a 60,000-component org call for the inventory hundreds of times;
+    classifying every path and splitting every object file each time made listMetadata take
+    seconds per call. The stat signature still sees files changed behind the server's back
+    (hand edits, generators), and split pieces of unchanged files are carried over.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._signature: list[tuple[str, tuple[int, int]]] | None = None
+        self._inventory: Inventory | None = None
+
+    def get(self, root: Path, registry: Registry) -> Inventory:
+        signature = stat_tree(root)
+        with self._lock:
+            if self._inventory is not None and signature == self._signature:
+                return self._inventory
+            old = self._inventory
+            old_stats = dict(self._signature or [])
+            inventory = Inventory(registry=registry, root=root)
+            inventory._index([path for path, _ in signature])
+            if old is not None:
+                stats = dict(signature)
+                inventory._pieces = {p: pieces for p, pieces in old._pieces.items()
+                                     if p in stats and old_stats.get(p) == stats[p]}
+            self._signature, self._inventory = signature, inventory
+            return inventory
 
 
 @dataclass

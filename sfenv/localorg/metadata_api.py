@@ -76,7 +76,7 @@ class Call:
         self.registry = default_registry()
 
     def inventory(self) -> Inventory:
-        return Inventory.of_folder(self.org.metadata_dir, self.registry)
+        return self.org.inventory_cache.get(self.org.metadata_dir, self.registry)
 
 
 # --- describe, list, read -----------------------------------------------------------------

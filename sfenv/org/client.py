@@ -24,6 +24,7 @@ from typing import Any
 import requests
 import simple_salesforce
 import zeep
+from lxml import etree
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 from zeep.exceptions import Fault, TransportError
@@ -116,6 +117,7 @@ class OrgClient:
                              session=self._http, version=self.api_version)
         client = copy.copy(_wsdl_client())
         client.transport = Transport(session=self._http, timeout=120, operation_timeout=300)
+        self._zeep = client
         self._md = client.create_service(f"{{{MD_NS}}}MetadataBinding",
                                          f"{session.instance_url}/services/Soap/m/{self.api_version}")
         self._header = client.get_element("ns0:SessionHeader")(sessionId=session.session_id)
@@ -220,13 +222,39 @@ class OrgClient:
         return [dict(serialize_object(item)) for item in result.metadataObjects or []]
 
     def list_metadata(self, queries: list[dict]) -> list[dict]:
-        """One listMetadata call (at most 3 queries, as Salesforce allows)."""
+        """One listMetadata call (at most 3 queries, as Salesforce allows).
+
+        zeep builds the request from the WSDL; the answer (12 MB for the CustomField list of
+        a large org) is read with lxml, which is two orders of magnitude faster than zeep's
+        object mapping. Values stay Salesforce's text (dates as `2026-10-02T14:31:07.000Z`).
+        """
         if len(queries) > 3:
             raise ValueError("listMetadata takes at most 3 queries")
         names = ", ".join(q["type"] + (f"/{q['folder']}" if q.get("folder") else "") for q in queries)
-        result = self._call(f"listMetadata({names})", lambda: self._md.listMetadata(
-            queries, float(self.api_version), _soapheaders=[self._header]))
-        return [_plain(serialize_object(item)) for item in result or []]
+        root = self._call(f"listMetadata({names})", lambda: self._raw(
+            "listMetadata", queries, float(self.api_version)))
+        rows = []
+        for result in root.iterfind(f".//{{{MD_NS}}}listMetadataResponse/{{{MD_NS}}}result"):
+            rows.append({etree.QName(child).localname: child.text or "" for child in result})
+        return rows
+
+    def _raw(self, operation: str, *args: Any) -> etree._Element:
+        """Call `operation` through zeep, but parse its answer with a hardened lxml parser;
+        faults are raised as zeep's Fault / TransportError so retries treat them alike."""
+        with self._zeep.settings(raw_response=True):
+            response = getattr(self._md, operation)(*args, _soapheaders=[self._header])
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                 huge_tree=True)
+        try:
+            root = etree.fromstring(response.content, parser)
+        except etree.XMLSyntaxError:
+            raise TransportError(status_code=response.status_code, content=response.content) from None
+        fault = root.find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")
+        if fault is not None:
+            raise Fault(message=fault.findtext("faultstring") or "", code=fault.findtext("faultcode"))
+        if response.status_code != 200:
+            raise TransportError(status_code=response.status_code, content=response.content)
+        return root
 
     def read_metadata(self, type_name: str, full_names: list[str]) -> list[dict]:
         result = self._call(f"readMetadata({type_name})", lambda: self._md.readMetadata(

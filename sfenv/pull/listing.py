@@ -110,6 +110,15 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
             content_queries.append({"type": content_type.name, "folder": folder["fullName"]})
     rows = first + (run(content_queries) if content_queries else [])
 
+    per_type: dict[str, tuple[bool, set[str] | None]] = {}  # type -> (is child, explicit members)
+
+    def rules(type_name: str) -> tuple[bool, set[str] | None]:
+        if type_name not in per_type:
+            members = wanted.get(type_name) or wanted.get(_folder_owner(registry, type_name) or "", [])
+            explicit = None if (not members or "*" in members) else set(members)
+            per_type[type_name] = (registry.child(type_name) is not None, explicit)
+        return per_type[type_name]
+
     for row in rows:
         type_name, full_name = row.get("type"), row.get("fullName")
         if not type_name or not full_name:
@@ -117,11 +126,10 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
         cid = ComponentId(type_name, full_name)
         if not include_managed and _is_managed(row):
             continue
-        if _excluded(cid, exclude):
+        if exclude and _excluded(cid, exclude):
             continue
-        is_child = registry.child(type_name) is not None
-        members = wanted.get(type_name) or wanted.get(_folder_owner(registry, type_name) or "", [])
-        if not is_child and members and "*" not in members and full_name not in members:
+        is_child, explicit = rules(type_name)
+        if not is_child and explicit is not None and full_name not in explicit:
             continue
         (inventory.children if is_child else inventory.top)[cid] = row
 
