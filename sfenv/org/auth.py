@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import requests
-from requests.adapters import HTTPAdapter
 from lxml import etree
+from requests.adapters import HTTPAdapter
 
 from sfenv.config.model import EnvConfig
 from sfenv.errors import AuthError, OrgError
