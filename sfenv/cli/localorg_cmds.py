@@ -35,7 +35,13 @@ def localorg_group() -> None:
                    "request_limit=100, session_expiry_after=50, truncate_zip=true.")
 def serve_cmd(data_dir: Path, port: int, seed: str | None, as_json: bool, plain_http: bool,
               username: str | None, faults: tuple[str, ...]) -> None:
-    """Serve the org until SIGINT/SIGTERM, printing its URL and login credentials."""
+    """Serve the org until SIGINT/SIGTERM, printing its URL and login credentials.
+
+    \b
+    Example:
+      sfenv localorg serve --data orgs/dev --seed acme-dev --port 8441
+      sfenv localorg serve --data ./my-mdapi-folder --json   # any Metadata API folder
+    """
     from sfenv.localorg.faults import parse_fault_option
     from sfenv.localorg.server import LocalOrgServer, describe, to_json_line
     from sfenv.localorg.testing import materialize_if_empty, sfdx_auth_url
@@ -99,7 +105,14 @@ def serve_cmd(data_dir: Path, port: int, seed: str | None, as_json: bool, plain_
 @click.option("--when", help="Timestamp of the change (ISO 8601; default now).")
 def change_cmd(data_dir: Path, as_user: str | None, set_field: tuple[str, str] | None,
                deactivate: str | None, audit: tuple[str, str] | None, when: str | None) -> None:
-    """Make a hand change in Setup in a running or stopped org folder."""
+    """Make a hand change in Setup in a running or stopped org folder.
+
+    \b
+    Example:
+      sfenv localorg change orgs/prod --as "Priya Patel" \\
+          --set-field CustomField:Account.Region__c length=120
+      sfenv localorg change orgs/dev --as "Jamal Wright" --audit "Manage Currencies" "Activated EUR"
+    """
     from sfenv.localorg.changes import apply_change
     from sfenv.localorg.state import STATE_DIR, STATE_FILE, OrgState
 
