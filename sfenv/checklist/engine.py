@@ -249,7 +249,8 @@ def _step_id(rule: Rule, cid: ComponentId) -> str:
 def _changes_feed(hop: _Hop) -> Iterable[tuple[Rule, Step]]:
     rules = hop.catalogue.feed("changes")
     helpers = hop.helpers()
-    held_back = {cid for cid, _ in hop.ctx.manual}  # those get a manual step instead
+    # those get a manual step instead
+    held_back = {cid for cid, _ in [*hop.ctx.manual, *hop.ctx.manual_removed]}
     per_train: dict[str, list[dict[str, Any]]] = {r.id: [] for r in rules if r.per == "train"}
     for change in hop.changes:
         if change.component in held_back:
@@ -279,10 +280,15 @@ def _manual_feed(hop: _Hop) -> Iterable[tuple[Rule, Step]]:
     # the most specific rule wins: exact type names before globs, then catalogue order
     rules = sorted(rules, key=lambda r: r.multi_type)
     helpers = hop.helpers()
-    for cid, xml in sorted(hop.ctx.manual, key=lambda item: item[0]):
-        old = hop.ctx.target_components.get(cid)
-        change = Change(component=cid, kind="modified" if old is not None else "added",
-                        path=str(cid), old_xml=old, new_xml=xml)
+    items = [(cid, xml, False) for cid, xml in hop.ctx.manual]
+    items += [(cid, xml, True) for cid, xml in hop.ctx.manual_removed]
+    for cid, xml, removed in sorted(items, key=lambda item: item[0]):
+        if removed:  # held back, so a deploy will not remove it either: a person must
+            change = Change(component=cid, kind="removed", path=str(cid), old_xml=xml)
+        else:
+            old = hop.ctx.target_components.get(cid)
+            change = Change(component=cid, kind="modified" if old is not None else "added",
+                            path=str(cid), old_xml=old, new_xml=xml)
         variables = {**helpers, **hop.change_vars(change)}
         rule = next((r for r in rules if _matches(r, change, variables)), None)
         if rule is None:

@@ -54,6 +54,8 @@ class ChecklistContext:
     target_is_production: bool = False
     source_is_production: bool = False
     manual: list[tuple[ComponentId, bytes]] = field(default_factory=list)
+    # manual components the source no longer has, with their XML in the target: to remove by hand
+    manual_removed: list[tuple[ComponentId, bytes | None]] = field(default_factory=list)
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
     audit_since: str | None = None
     source_components: Mapping[ComponentId, bytes] = field(default_factory=dict)

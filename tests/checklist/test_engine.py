@@ -125,3 +125,18 @@ def test_audit_rows_match_sections_case_insensitively_and_since_base(catalogue):
 def test_changes_of_types_no_rule_knows_give_no_steps(catalogue):
     change = Change(ComponentId("ApexClass", "Foo"), "modified", old_xml=b"class Foo {}", new_xml=b"class Foo { }")
     assert build_checklist([change], ChecklistContext("qa", "prod"), catalogue) == []
+
+
+def test_manual_component_removed_in_the_source_becomes_a_removal_step(catalogue):
+    entry = ComponentId("ProfileClassAccess", "Admin/InvoicePdfLegacy")
+    old = (f"<classAccesses {NS}><apexClass>InvoicePdfLegacy</apexClass>"
+           f"<enabled>true</enabled></classAccesses>").encode()
+    gone_role = ComponentId("Role", "Old_Team")
+    ctx = ChecklistContext("qa", "prod", manual_removed=[(entry, old), (gone_role, role("Old Team"))])
+    changes = [Change(entry, "removed", old_xml=old), Change(gone_role, "removed", old_xml=role("Old Team"))]
+    steps = build_checklist(changes, ctx, catalogue)
+    by_rule = {s.rule: s for s in steps}
+    assert set(by_rule) == {"manual", "manual-role"}, [s.rule for s in steps]
+    assert by_rule["manual"].title == "Remove ProfileClassAccess Admin/InvoicePdfLegacy by hand in prod"
+    assert any("apexClass: InvoicePdfLegacy" in line for line in by_rule["manual"].details)
+    assert by_rule["manual-role"].title == "Delete role Old Team (Old_Team): reassign its users first"
