@@ -56,6 +56,7 @@ class PullSettings:
     poll_max_interval: float = 10.0
     timeout_s: float = 3600.0
     audit_days: int = 180
+    http_timeout_s: float = 120.0
 
 
 @dataclass

@@ -47,6 +47,7 @@ class FaultInjector:
         self.session_expiry_after: int | None = None
         self.unknown_exception_members: set[str] = set()
         self.truncate_zip = False
+        self.deploy_failures: dict[str, str] = {}  # "Type:Name" -> problem of that component
         self._rng = random.Random(0)
         self._api_calls = 0
         self._since_expiry = 0
@@ -54,7 +55,7 @@ class FaultInjector:
     def configure(self, *, latency_ms=_UNSET, error_rate=_UNSET, error_statuses=_UNSET,
                   error_kinds=_UNSET, seed=_UNSET, request_limit=_UNSET,
                   session_expiry_after=_UNSET, unknown_exception_members=_UNSET,
-                  truncate_zip=_UNSET) -> FaultInjector:
+                  truncate_zip=_UNSET, deploy_failures=_UNSET) -> FaultInjector:
         """Change only the settings given.
 
         latency_ms: delay added to every request. error_rate: share (0..1) of requests answered
@@ -91,6 +92,8 @@ class FaultInjector:
                 self.unknown_exception_members = set(unknown_exception_members or ())
             if truncate_zip is not _UNSET:
                 self.truncate_zip = bool(truncate_zip)
+            if deploy_failures is not _UNSET:
+                self.deploy_failures = dict(deploy_failures or {})
         return self
 
     def reset(self) -> None:
@@ -100,7 +103,8 @@ class FaultInjector:
         self.configure(latency_ms=0, error_rate=0.0, error_statuses=(500, 503),
                        error_kinds=("soap_login", "oauth", "soap", "rest"), seed=0,
                        request_limit=None, session_expiry_after=None,
-                       unknown_exception_members=set(), truncate_zip=False)
+                       unknown_exception_members=set(), truncate_zip=False,
+                       deploy_failures={})
 
     def decide(self, kind: str) -> Decision | None:
         """Called by the server before dispatch: sleeps for latency, then maybe a fault."""

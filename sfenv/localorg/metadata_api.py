@@ -25,6 +25,7 @@ from .md_audit import audit_deploy
 from .md_deploy import DeployOptions, DeployPlan, apply_plan, plan_deploy
 from .md_describe import describe_metadata, file_properties, list_metadata, read_metadata
 from .md_inventory import Inventory
+from .md_validate import Failure
 from .md_jobs import HistoryEntry, Job, jobs_of
 from .md_retrieve import RetrieveOutcome, run_retrieve
 from .soap import CONTENT_TYPE, FAULT_STATUS, SoapFault, envelope, fault_from, parse_envelope
@@ -244,11 +245,27 @@ def op_deploy(call: Call) -> etree._Element:
     return async_result("deploy", job.id)
 
 
+def _inject_failures(org, plan) -> None:
+    """Fault injection: components named in `faults.deploy_failures` fail with that problem,
+    as a real org rejects a component (the deploy then changes nothing)."""
+    injected = org.faults.deploy_failures
+    if not injected:
+        return
+    for success in list(plan.successes):
+        problem = injected.get(str(success.component))
+        if problem:
+            plan.failures.append(Failure(success.component, success.file_name, problem))
+            org.faults.count("deploy_failure")
+    failed = {f.component for f in plan.failures}
+    plan.successes = [x for x in plan.successes if x.component not in failed]
+
+
 def _run_deploy(call: Call) -> Callable[[Job], None]:
     def run(job: Job) -> None:
         zip_bytes, opts = job.request
         org = call.org
         plan = plan_deploy(call.inventory(), zip_bytes, opts, is_sandbox=org.is_sandbox)
+        _inject_failures(org, plan)
         job.result = plan
         ok = plan.ok and not plan.blocked_by_warnings(opts.ignore_warnings)
         job.status = "Succeeded" if ok else "Failed"

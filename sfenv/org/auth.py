@@ -68,8 +68,11 @@ def http_session(env: EnvConfig) -> requests.Session:
     return session
 
 
-def login(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
-    """Log in with the env's configured method."""
+def login(env: EnvConfig, api_version: str, http: requests.Session,
+          timeout: float | None = None) -> Session:
+    """Log in with the env's configured method (`timeout`: seconds per HTTP call)."""
+    if timeout:
+        http.sfenv_timeout = (min(10.0, timeout), timeout)  # type: ignore[attr-defined]
     method = {
         "password": _soap_login,
         "access_token": _access_token,
@@ -91,7 +94,7 @@ def _secret(env: EnvConfig, var: str | None, what: str) -> str:
 
 def _post(http: requests.Session, url: str, env: EnvConfig, **kwargs) -> requests.Response:
     try:
-        return http.post(url, timeout=HTTP_TIMEOUT, **kwargs)
+        return http.post(url, timeout=getattr(http, "sfenv_timeout", HTTP_TIMEOUT), **kwargs)
     except requests.exceptions.SSLError as err:
         raise AuthError(
             f"environment '{env.name}': TLS verification failed for {_host(url)} "

@@ -95,10 +95,11 @@ class OrgClient:
     """A logged-in org. Thread-safe for parallel list/retrieve calls."""
 
     def __init__(self, env: EnvConfig, api_version: str, *, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, timeout: float = 120.0) -> None:
         self.env = env
         self.api_version = api_version
         self.retry = retry or RetryPolicy()
+        self.timeout = timeout
         self._sleep = sleep
         self._http = http_session(env)
         self._lock = threading.Lock()
@@ -109,14 +110,15 @@ class OrgClient:
 
     # --- session -----------------------------------------------------------------------
     def _connect(self) -> None:
-        session = login(self.env, self.api_version, self._http)
+        session = login(self.env, self.api_version, self._http, timeout=self.timeout)
         if not session.instance_url:
             raise AuthError(f"environment '{self.env.name}': no instance URL after login")
         self._session = session
         self.sf = Salesforce(instance_url=session.instance_url, session_id=session.session_id,
                              session=self._http, version=self.api_version)
         client = copy.copy(_wsdl_client())
-        client.transport = Transport(session=self._http, timeout=120, operation_timeout=300)
+        client.transport = Transport(session=self._http, timeout=self.timeout,
+                                     operation_timeout=self.timeout)
         self._zeep = client
         self._md = client.create_service(f"{{{MD_NS}}}MetadataBinding",
                                          f"{session.instance_url}/services/Soap/m/{self.api_version}")

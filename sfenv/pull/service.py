@@ -10,6 +10,7 @@ equals what a full pull would give.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from collections import Counter
@@ -100,7 +101,8 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
     started_at = _utc_now()
     with store.lock(env):
         previous = store.head(env)
-        client = (connect or default_connect)(env_config, config.api_version)
+        connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s)
+        client = connect(env_config, config.api_version)
         if progress:
             progress.note(f"{env}: logged in to {client.instance_url} as {client.username}")
         manifest = load_manifest(config.manifest, config.root)
