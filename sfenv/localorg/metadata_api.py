@@ -25,9 +25,9 @@ from .md_audit import audit_deploy
 from .md_deploy import DeployOptions, DeployPlan, apply_plan, plan_deploy
 from .md_describe import describe_metadata, file_properties, list_metadata, read_metadata
 from .md_inventory import Inventory
-from .md_validate import Failure
 from .md_jobs import HistoryEntry, Job, jobs_of
 from .md_retrieve import RetrieveOutcome, run_retrieve
+from .md_validate import Failure
 from .soap import CONTENT_TYPE, FAULT_STATUS, SoapFault, envelope, fault_from, parse_envelope
 from .state import sf_now
 
