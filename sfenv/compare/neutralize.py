@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SUFFIX_KEY = "username_suffix"
+SUFFIX_PLACEHOLDER = b"{{" + SUFFIX_KEY.encode() + b"}}"
 _XML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&apos;"))
 
 
@@ -47,13 +48,17 @@ class SideValues:
         ordered = tuple(sorted(pairs.items(), key=lambda p: (-len(p[0]), p[0])))
         return cls(ordered, str(suffix).encode())
 
-    def apply(self, data: bytes) -> bytes:
+    def apply(self, data: bytes, *, mark_suffix: bool = False) -> bytes:
+        """Values become `{{name}}`; the username suffix is dropped, or, with `mark_suffix`
+        (release packages), becomes `{{username_suffix}}` so the target's suffix can be put back.
+        """
         for value, placeholder in self.pairs:
             if value in data:
                 data = data.replace(value, placeholder)
         if self.suffix and self.suffix in data:
             data = re.sub(rb"(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*?)" + re.escape(self.suffix)
-                          + rb"(?![A-Za-z0-9.-])", rb"\1", data)
+                          + rb"(?![A-Za-z0-9.-])",
+                          rb"\1" + (SUFFIX_PLACEHOLDER if mark_suffix else b""), data)
         return data
 
 

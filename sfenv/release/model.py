@@ -97,6 +97,7 @@ class ReleasePlan:
     waves: int = 1
     pre_deletes: list[str] = field(default_factory=list)
     pulled_in: list[str] = field(default_factory=list)  # added by --with-dependencies
+    placeholders: dict[str, list[str]] = field(default_factory=dict)  # env value -> components
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -126,6 +127,9 @@ class BuiltTrain:
     bytes: int
     scope: dict[str, Any] = field(default_factory=dict)
     pulled_in: list[str] = field(default_factory=list)
+    # `{{name}}` placeholders the stored files hold -> components using them; each promotion
+    # substitutes the target environment's declared value
+    placeholders: dict[str, list[str]] = field(default_factory=dict)
     commit: str = ""  # commit on the releases ref
     tag: str = ""
     folder: str = ""  # exported copy on disk
@@ -176,6 +180,8 @@ class LogEntry:
     after_commit: str = ""
     rollback_folder: str = ""
     checklist_open: list[str] = field(default_factory=list)
+    # sha256 of each zip deployed here (the train with this env's values substituted)
+    package_digests: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

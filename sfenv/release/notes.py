@@ -41,4 +41,11 @@ def release_notes(train: BuiltTrain, plan: ReleasePlan) -> str:
     if plan.pulled_in:
         lines += [f"## Pulled in as dependencies ({len(plan.pulled_in)})", ""]
         lines += [f"- `{c}`" for c in plan.pulled_in] + [""]
+    if train.placeholders:
+        lines += [f"## Environment values ({len(train.placeholders)})", "",
+                  "The package holds these placeholders; each promotion substitutes the target "
+                  "environment's `values:` from sfenv.yml.", "",
+                  "| Placeholder | Components |", "| --- | --- |"]
+        lines += [f"| `{{{{{name}}}}}` | " + ", ".join(f"`{_cell(c)}`" for c in comps) + " |"
+                  for name, comps in train.placeholders.items()] + [""]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -7,8 +7,9 @@ every outcome (also a failed validation or deploy) is a `PromoteResult` with its
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sfenv.checklist.model import username_suffixes
 from sfenv.compare import diff as compare_diff
 from sfenv.compare.inventory import load_json_blob
 from sfenv.compare.model import Change
+from sfenv.compare.neutralize import Neutralizer
 from sfenv.compare.status import record_sync_point
 from sfenv.errors import OrgError, ReleaseError, SfenvError
 from sfenv.metadata.components import component_pieces
@@ -25,6 +27,7 @@ from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.ziputil import write_zip
 from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.release import log as release_log
+from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.rollback import rollback_package
 from sfenv.release.train import (
@@ -97,10 +100,11 @@ def _group_members(store: Any, commit: str) -> dict[str, list[str]]:
 
 
 def train_changes(store: Any, built: BuiltTrain, target_commit: str, env: str,
-                  registry: Registry) -> list[Change]:
+                  registry: Registry, neutralize: Neutralizer | None = None) -> list[Change]:
     """What the train changes in `env` as it is at `target_commit` (its components only)."""
     diff = compare_diff.diff_commits(store, target_commit, built.source_commit,
-                                     registry=registry, a_name=env, b_name=built.source)
+                                     registry=registry, neutralize=neutralize, a_name=env,
+                                     b_name=built.source)
     ids = set(built.components) | set(built.deletes) | set(built.manual)
     return [c for c in diff.changes
             if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)]
@@ -112,7 +116,8 @@ def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
     registry = registry or default_registry()
     env_cfg = config.env(env)
     target_commit = target_commit or store.head(env) or built.target_commit
-    changes = train_changes(store, built, target_commit, env, registry)
+    changes = train_changes(store, built, target_commit, env, registry,
+                            Neutralizer.for_envs(env_cfg, config.environments.get(built.source)))
     manual_ids = set(built.manual)
     # a removed manual component has no source XML: it goes to the changes feed (deletion
     # rules), not to the manual feed, which would read its old XML as something to create
@@ -188,12 +193,31 @@ def wave_zips(store: Any, built: BuiltTrain) -> list[bytes]:
     return out
 
 
-def built_src(store: Any, built: BuiltTrain) -> dict[str, bytes]:
+def built_src(store: Any, built: BuiltTrain,
+              values: Mapping[str, str] | None = None) -> dict[str, bytes]:
+    """The train's metadata files; with `values`, as deployed to an environment (its values in
+    place of the placeholders)."""
     head = releases_head(store)
     prefix = train_folder(built.name) + "src/"
     files = {p: sha for p, sha in store.files(head).items() if p.startswith(prefix)}
     blobs = store.read_blobs(files.values())
-    return {p[len(prefix):]: blobs[sha] for p, sha in files.items()}
+    return substitute_files({p[len(prefix):]: blobs[sha] for p, sha in files.items()},
+                            values or {})
+
+
+def env_values(config: Any, built: BuiltTrain, env: str) -> dict[str, str]:
+    """`env`'s value for each placeholder of the train; ReleaseError when one is undeclared."""
+    return target_values(env, config.env(env), built.placeholders, built.name)
+
+
+def target_zips(store: Any, built: BuiltTrain, values: Mapping[str, str]) -> list[bytes]:
+    """The deployable zips for one environment: the stored ones with its values substituted."""
+    return [substitute_zip(data, values, f"{built.name} package.zip")
+            for data in wave_zips(store, built)]
+
+
+def zip_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 # -- promote ----------------------------------------------------------------------------------
@@ -217,9 +241,14 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
         raise ReleaseError(problem + " (promote there first, or use --hotfix)")
     if env_cfg.production and not check_only and confirm is None:
         raise ReleaseError(f"{env} is production: confirm interactively or pass --yes")
+    values = env_values(config, built, env)  # refused here, before the backup, if undeclared
+    zips = target_zips(store, built, values)
     steps: list[str] = []
     if problem:
         steps.append(f"hotfix: {problem}")
+    if values:
+        steps.append(f"substituted {env}'s values for {len(values)} placeholders: "
+                     + ", ".join(sorted(values)))
 
     backup = pull_mod.backup_env(config, env, connect=connect, store=store, progress=progress)
     before = backup.pull.commit
@@ -238,9 +267,9 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     entry = LogEntry(action="promote", env=env, result="", user=current_user(config.root),
                      started=now_iso(), hotfix=bool(problem) or hotfix, backup_tag=backup.tag,
                      backup_commit=before, test_level=env_cfg.effective_test_level(),
-                     checklist_open=[s.id for s in still_open])
+                     checklist_open=[s.id for s in still_open],
+                     package_digests=[zip_digest(z) for z in zips])
     result = PromoteResult(train, env, entry, steps, checklist)
-    zips = wave_zips(store, built)
     client = connect(env_cfg, config.api_version)
 
     for number, data in enumerate(zips, 1):
@@ -271,7 +300,8 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
 
     after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress).commit
     entry.after_commit = after
-    check = verify(built_src(store, built), [ComponentId.parse(c) for c in built.components],
+    check = verify(built_src(store, built, values),
+                   [ComponentId.parse(c) for c in built.components],
                    [ComponentId.parse(c) for c in built.deletes], StoreTree(store, after),
                    registry)
     entry.verification = check.to_dict()

@@ -10,7 +10,13 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.release import log as release_log
 from sfenv.release.model import BuiltTrain, EnvState, LogEntry, TrainSummary
-from sfenv.release.promote import built_src, compute_checklist, deployed_envs, skipped_envs
+from sfenv.release.promote import (
+    built_src,
+    compute_checklist,
+    deployed_envs,
+    env_values,
+    skipped_envs,
+)
 from sfenv.release.train import list_trains, load_train
 from sfenv.release.trees import StoreTree
 from sfenv.release.verify import verify
@@ -23,12 +29,17 @@ def _path_envs(config: Any) -> list[str]:
     return [env for stage in config.stages for env in stage]
 
 
-def _holds(store: Any, built: BuiltTrain, env: str, registry: Registry) -> bool:
-    """Does `env`'s latest snapshot hold the train's components as built?"""
+def _holds(config: Any, store: Any, built: BuiltTrain, env: str, registry: Registry) -> bool:
+    """Does `env`'s latest snapshot hold the train's components as built (with its values)?"""
     head = store.head(env)
     if head is None:
         return False
-    result = verify(built_src(store, built), [ComponentId.parse(c) for c in built.components],
+    try:
+        values = env_values(config, built, env)
+    except SfenvError:  # a value it does not declare: it cannot hold the train
+        return False
+    result = verify(built_src(store, built, values),
+                    [ComponentId.parse(c) for c in built.components],
                     [ComponentId.parse(c) for c in built.deletes], StoreTree(store, head), registry)
     return result.ok
 
@@ -46,7 +57,8 @@ def open_hotfixes(config: Any, store: Any, built: BuiltTrain, entries: list[LogE
         except SfenvError:
             continue
         for env in skipped:
-            if env not in done and env not in missing and not _holds(store, built, env, registry):
+            if env not in done and env not in missing and not _holds(config, store, built, env,
+                                                                     registry):
                 missing.append(env)
     return missing
 

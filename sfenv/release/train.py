@@ -17,12 +17,14 @@ from typing import Any
 
 from sfenv.compare import diff as compare_diff
 from sfenv.compare.model import Change
+from sfenv.compare.neutralize import Neutralizer
 from sfenv.errors import ReleaseError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import parse_package
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.ziputil import write_zip
 from sfenv.release import dependencies as deps
+from sfenv.release.envvalues import NeutralTree, declared_names, placeholders_in, side_values
 from sfenv.release.inventory import Inventory
 from sfenv.release.model import (
     BuiltTrain,
@@ -150,6 +152,7 @@ class Prepared:
     needs: dict[ComponentId, set[ComponentId]]
     waves: list[tuple[Wave, dict[str, bytes]]]
     index: dict[str, dict] = field(default_factory=dict)
+    placeholders: dict[str, list[str]] = field(default_factory=dict)  # name -> components
 
 
 def _manual_types(config: Any, registry: Registry) -> list[str]:
@@ -168,7 +171,11 @@ def prepare(config: Any, store: Any, *, source: str | None, target: str | None,
     config.env(target)
     source_commit = resolve_source(config, store, source)
     target_commit = _env_head(store, target)
+    # declared env values are neutralised on both sides, as `sfenv status` does: a component
+    # that differs only there is not a change, and the package carries placeholders
+    source_env, target_env = config.environments.get(source), config.environments.get(target)
     diff = compare_diff.diff_commits(store, target_commit, source_commit, registry=registry,
+                                     neutralize=Neutralizer.for_envs(target_env, source_env),
                                      a_name=target, b_name=source)
     changes = select(diff.changes, include=scope.include, exclude=scope.exclude,
                      members=scope.members(), registry=registry)
@@ -183,11 +190,14 @@ def prepare(config: Any, store: Any, *, source: str | None, target: str | None,
                                                   target_inv, target, registry)
     problems = deps.check(packaged, target_inv, target, registry)
     needs = {c.component: deps.needs(c, registry) for c in packaged if c.kind != "removed"}
-    pkg, units = assemble(packaged, source_tree, registry, config.api_version)
+    source_side = side_values(source_env)
+    pkg, units = assemble(packaged, NeutralTree(source_tree, source_side), registry,
+                          config.api_version)
     waves = split(pkg, units, needs, limits or Limits(), registry, config.api_version)
+    placeholders = placeholders_in(pkg.src(), declared_names(source_side, source_env), registry)
     return Prepared(source, source_commit, target, target_commit, packaged, manual, problems,
                     pulled, pkg, units, needs, waves,
-                    compare_diff.component_index(store, source_commit))
+                    compare_diff.component_index(store, source_commit), placeholders)
 
 
 def _item(change: Change, index: dict[str, dict], registry: Registry) -> Item:
@@ -222,7 +232,8 @@ def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
         manual=[_item(c, prep.index, registry) for c in sorted(prep.manual, key=lambda c: c.component)],
         dependency_problems=prep.problems, files=len(members),
         bytes=sum(map(len, members.values())), waves=len(prep.waves),
-        pre_deletes=[str(c) for c in prep.pkg.pre_deleted], pulled_in=prep.pulled)
+        pre_deletes=[str(c) for c in prep.pkg.pre_deleted], pulled_in=prep.pulled,
+        placeholders=prep.placeholders)
 
 
 # -- the releases ref -------------------------------------------------------------------------
@@ -341,7 +352,7 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
         deletes=[str(c) for c in prep.pkg.deleted], manual=[i.component for i in plan_.manual],
         waves=[w for w, _ in prep.waves], files=len(members),
         bytes=sum(map(len, members.values())), scope=scope.to_dict(),
-        pulled_in=prep.pulled)
+        pulled_in=prep.pulled, placeholders=prep.placeholders)
     files["changes.json"] = _changes_json(prep.changes, registry)
     files["RELEASE_NOTES.md"] = release_notes(built, plan_).encode()
     files["train.json"] = (json.dumps(built.train_json(), indent=2, sort_keys=True) + "\n").encode()

@@ -26,6 +26,10 @@ def plan_text(plan: ReleasePlan) -> str:
     if plan.pulled_in:
         lines.append("Pulled in as dependencies (--with-dependencies):")
         lines += [f"  + {c}" for c in plan.pulled_in] + [""]
+    if plan.placeholders:
+        lines.append("Environment values (placeholders, substituted per target on promotion):")
+        lines += [f"  {{{{{name}}}}}  {', '.join(comps)}"
+                  for name, comps in plan.placeholders.items()] + [""]
     if plan.manual:
         lines.append("Held back as manual (config manual_types; see `sfenv checklist`):")
         lines += [f"  ! {i.kind} {i.component}{_who(i)}" for i in plan.manual] + [""]
@@ -53,6 +57,9 @@ def built_text(train: BuiltTrain) -> str:
              f"  folder  {train.folder}"]
     if train.pulled_in:
         lines.append(f"  pulled in as dependencies: {', '.join(train.pulled_in)}")
+    if train.placeholders:
+        lines.append("  env values substituted per target: "
+                     + ", ".join("{{" + n + "}}" for n in train.placeholders))
     return "\n".join(lines)
 
 

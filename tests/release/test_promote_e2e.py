@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from sfenv.localorg.seeds import ENV_VALUES
+from sfenv.metadata.ziputil import write_zip
 from sfenv.release.train import RELEASES_REF
 from sfenv.store.snapshots import SnapshotStore
 from tests.projects import local_project
@@ -17,7 +19,8 @@ def orgs(tmp_path, monkeypatch):
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)  # requests would let them override ca_file
     envs = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
-    with local_project(tmp_path, envs, monkeypatch) as project:
+    values = {env: ENV_VALUES[seed] for env, seed in envs.items()}  # as the demo declares them
+    with local_project(tmp_path, envs, monkeypatch, values=values) as project:
         for env in envs:
             result = project.cli("pull", env)
             assert result.exit_code == 0, result.output
@@ -26,9 +29,9 @@ def orgs(tmp_path, monkeypatch):
         yield project
 
 
-def log_of(project) -> list[dict]:
+def log_of(project, train: str = "R1") -> list[dict]:
     store = SnapshotStore(project.root)
-    return json.loads(store.read_file(store.ref_commit(RELEASES_REF), "releases/R1/log.json"))
+    return json.loads(store.read_file(store.ref_commit(RELEASES_REF), f"releases/{train}/log.json"))
 
 
 def test_promoting_to_prod_before_qa_is_refused(orgs):
@@ -112,3 +115,69 @@ def test_failed_validation_is_logged_and_leaves_the_target_untouched(orgs):
     backup = store.files(entry["backup_commit"])
     assert orgs.cli("pull", "qa").exit_code == 0
     assert store.files(store.head("qa")) == backup
+
+
+def endpoint_of(store, env: str) -> str:
+    xml = store.read_file(store.head(env), "namedCredentials/Acme_Billing.namedCredential")
+    return xml.decode().split("<endpoint>")[1].split("</endpoint>")[0]
+
+
+def test_env_values_are_not_released_and_are_substituted_per_target(orgs):
+    """dev, qa and prod differ in endpoints, emails and usernames declared as `values:`: the
+    train leaves them alone; a real change to the named credential carries a placeholder and
+    reaches qa with qa's endpoint."""
+    from sfenv.org.client import connect
+
+    store = SnapshotStore(orgs.root)
+    train = json.loads(store.read_file(store.ref_commit(RELEASES_REF), "releases/R1/train.json"))
+    env_typed = [c for c in train["components"] + train["deletes"]
+                 if c.split(":")[0] in ("NamedCredential", "RemoteSiteSetting", "Queue",
+                                        "WorkflowAlert", "Dashboard", "AssignmentRule")]
+    assert env_typed == []
+    assert train["placeholders"] == {}
+    assert orgs.cli("release", "promote", "R1", "--to", "qa").exit_code == 0
+    assert endpoint_of(store, "qa") == ENV_VALUES["acme-qa"]["billing_endpoint"]
+
+    # a real change in dev: the named credential's label (its endpoint stays dev's)
+    config = orgs.config()
+    dev_xml = store.read_file(store.head("dev"), "namedCredentials/Acme_Billing.namedCredential")
+    changed = dev_xml.replace(b"<label>Acme Billing</label>", b"<label>Acme Billing v2</label>")
+    assert changed != dev_xml
+    package = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.sforce.com/'
+               b'2006/04/metadata"><types><members>Acme_Billing</members><name>NamedCredential'
+               b'</name></types><version>62.0</version></Package>\n')
+    client = connect(config.env("dev"), config.api_version)
+    deployed = client.deploy(write_zip({"package.xml": package,
+                                        "namedCredentials/Acme_Billing.namedCredential": changed}),
+                             check_only=False, test_level="NoTestRun")
+    assert deployed.success, deployed
+    assert orgs.cli("pull", "dev").exit_code == 0
+    result = orgs.cli("release", "build", "R2")
+    assert result.exit_code == 0, result.output
+    r2 = json.loads(store.read_file(store.ref_commit(RELEASES_REF), "releases/R2/train.json"))
+    # (PermissionSet:Billing_Manager comes back too: R1's partial permission set replaced qa's)
+    assert "NamedCredential:Acme_Billing" in r2["components"]
+    assert r2["placeholders"] == {"billing_endpoint": ["NamedCredential:Acme_Billing"]}
+
+    # qa does not declare the value: refused before the backup, naming placeholder and env
+    yml = orgs.root / "sfenv.yml"
+    original = yml.read_text()
+    qa_endpoint = ENV_VALUES["acme-qa"]["billing_endpoint"]
+    line = f'      billing_endpoint: "{qa_endpoint}"\n'
+    assert line in original
+    yml.write_text(original.replace(line, "", 1))
+    backups = store.tags("backup/")
+    result = orgs.cli("release", "promote", "R2", "--to", "qa")
+    assert result.exit_code == 2
+    assert "{{billing_endpoint}}" in result.output and "NamedCredential:Acme_Billing" in result.output
+    assert "qa declares no value" in result.output
+    assert store.tags("backup/") == backups
+    yml.write_text(original)
+
+    result = orgs.cli("release", "promote", "R2", "--to", "qa")
+    assert result.exit_code == 0, result.output
+    qa_xml = store.read_file(store.head("qa"), "namedCredentials/Acme_Billing.namedCredential")
+    assert b"<label>Acme Billing v2</label>" in qa_xml
+    assert endpoint_of(store, "qa") == qa_endpoint
+    entry = log_of(orgs, "R2")[-1]
+    assert entry["verification"]["ok"] and entry["package_digests"][0].startswith("sha256:")
