@@ -87,14 +87,18 @@ def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_
 @click.option("--markdown", is_flag=True, help="Markdown.")
 @click.option("--fail-on-drift", is_flag=True,
               help="Exit 1 when a target changed outside the path (drift or conflict).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Also list the differences accepted by `sfenv sync-point` (JSON always does).")
 @config_option
-def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool,
+def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool, show_all: bool,
                config_path: str | None) -> None:
     """Pending, drift and conflict for every hop of the promotion path.
 
     Three-way against the last promotion or `sfenv sync-point` when there is one, else
     two-way by lastModifiedDate. Drift into production is flagged as a change outside the
-    release process, with who and when.
+    release process, with who and when. A difference that existed before the last promotion
+    keeps its class ("since before <date>"); one accepted by `sfenv sync-point` is only
+    counted (listed with --all).
 
     \b
     Example:
@@ -109,8 +113,10 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool,
     store = SnapshotStore(config.root)
     hops = all_status(store, config, filters=ComponentFilter.build(root=config.root))
     _output(as_json, markdown, lambda: status_render.status_json(hops),
-            lambda: status_render.status_markdown(hops), lambda: status_render.status_text(hops),
-            lambda console: status_render.print_status_rich(hops, console))
+            lambda: status_render.status_markdown(hops, show_accepted=show_all),
+            lambda: status_render.status_text(hops, show_accepted=show_all),
+            lambda console: status_render.print_status_rich(hops, console,
+                                                            show_accepted=show_all))
     if fail_on_drift and any(h.of("drift") or h.of("conflict") for h in hops):
         sys.exit(EXIT_DIFF)
 
@@ -123,6 +129,10 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool,
 @config_option
 def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str | None) -> None:
     """Record A's and B's latest snapshots as the base of hop A→B for `sfenv status`.
+
+    Every difference between them now is accepted: `sfenv status` no longer reports it as
+    pending, drift or conflict, but counts it as accepted (listed by `--all` and in JSON)
+    until either side changes it again.
 
     \b
     Example:
@@ -140,13 +150,15 @@ def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str 
     if missing:
         raise StoreError(f"no snapshot of {', '.join(missing)} yet: run "
                          + " and ".join(f"`sfenv pull {m}`" for m in missing))
-    commit = record_sync_point(store, a, b, heads[a], heads[b], reason)  # type: ignore[arg-type]
+    commit = record_sync_point(store, a, b, heads[a], heads[b], reason,  # type: ignore[arg-type]
+                               accept=True, config=config)
     doc = sync_point(store, a, b) or {}
     if as_json:
         emit_json({"ref": sync_ref(a, b), "commit": commit, **doc})
     else:
         click.echo(f"sync point {a} → {b}: {heads[a][:12]} / {heads[b][:12]} "  # type: ignore[index]
-                   f"recorded at {sync_ref(a, b)}")
+                   f"recorded at {sync_ref(a, b)}; "
+                   f"{len(doc.get('differences') or {})} current differences accepted")
 
 
 COMMANDS = [diff_cmd, status_cmd, sync_point_cmd]

@@ -97,6 +97,16 @@ class PathEntry:
     reason: str = ""  # why this status (three-way: which side changed; two-way: dates)
     outside_release: bool = False  # a production target changed outside the release process
     audit: list[dict] = field(default_factory=list)  # SetupAuditTrail rows naming the component
+    # A difference that already existed at the base and is unchanged on both sides since: the
+    # `when` of the first sync point it was recorded at (shown "since before <date>").
+    since_before: str | None = None
+    # Who last changed it on each side, as recorded at the base (carried entries); else the
+    # current change's new_by (source) / old_by (target) apply.
+    source_by: Attribution | None = None
+    target_by: Attribution | None = None
+    # Accepted by a human's `sfenv sync-point`: {"when", "by", "reason"}; such entries are kept
+    # in HopStatus.accepted, never in entries. `status` is then the class it had when accepted.
+    accepted: dict | None = None
 
 
 @dataclass
@@ -109,8 +119,12 @@ class HopStatus:
     source_commit: str | None = None  # latest snapshots compared
     target_commit: str | None = None
     mode: str = "two-way"  # "three-way" (a base exists) | "two-way" | "no-snapshot"
-    known_differences: int = 0  # differences already present at the base (accepted)
+    # differences already present at the base and unchanged since: listed in `entries` with
+    # `since_before` (their recorded class), or in `accepted`
+    known_differences: int = 0
     note: str = ""  # e.g. "no snapshot of qa yet: run `sfenv pull qa`"
+    accepted: list[PathEntry] = field(default_factory=list)  # accepted by a manual sync point
+    base_info: dict | None = None  # the sync point record: {when, by, reason, ...}
 
     def of(self, status: PathClass) -> list[PathEntry]:
         return [e for e in self.entries if e.status == status]

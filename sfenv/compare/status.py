@@ -4,6 +4,9 @@ With a base (the pair of snapshots recorded at the last promotion A→B or by `s
 kept at `refs/sfenv/sync/<A>/<B>`), the comparison is three-way, like git's merge base: a
 component that differs between A and B now is *pending* if only A changed it since the base,
 *drift* if only B did (a change outside the path, or a hotfix), *conflict* if both did.
+A difference that already existed at the base keeps the class recorded with the sync point
+(a promotion syncs the train's components, not a hotfix it did not carry), shown "since
+before" that sync point; one accepted by a human's `sfenv sync-point` is listed as accepted.
 Without a base it is two-way: the side with the newer lastModifiedDate is taken to have
 changed it; a component only B has is drift, unless A's audit trail records deleting it after
 B last changed it. Every entry's `change` is what promoting A to B would do to B (old = B, new = A).
@@ -20,7 +23,7 @@ from typing import Any
 from sfenv.compare.diff import audit_rows, diff_commits
 from sfenv.compare.filters import ComponentFilter
 from sfenv.compare.inventory import Splitter
-from sfenv.compare.model import Change, HopStatus, PathEntry
+from sfenv.compare.model import Attribution, Change, HopStatus, PathEntry
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.errors import StoreError
 from sfenv.metadata.ids import ComponentId
@@ -28,6 +31,7 @@ from sfenv.metadata.ids import ComponentId
 SYNC_PREFIX = "refs/sfenv/sync/"
 SYNC_FILE = "sync.json"
 MAX_AUDIT_ROWS = 5
+CLASSES = ("pending", "drift", "conflict")
 
 
 def sync_ref(a: str, b: str) -> str:
@@ -35,11 +39,18 @@ def sync_ref(a: str, b: str) -> str:
 
 
 def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
-                      reason: str = "", *, by: str | None = None) -> str:
+                      reason: str = "", *, by: str | None = None, accept: bool = False,
+                      config: Any = None, registry: Any = None,
+                      split: Splitter | None = None) -> str:
     """Record that A at `a_commit` and B at `b_commit` are the base for hop A→B.
 
-    Called by `sfenv sync-point` and by the release engine after each promotion. Each record
-    is a commit on the hop's ref, so the history of sync points is kept.
+    Called by `sfenv sync-point` (with `accept=True`) and by the release engine after each
+    promotion. A promotion only asserts that the train's components are in sync: the
+    differences that remain between the two snapshots are stored with the class they have now
+    (computed against the previous base, or two-way without one), so a hotfix stays drift.
+    With `accept=True` (a human's sync point) they are stored as accepted instead. `config`,
+    when given, neutralizes declared environment values. Each record is a commit on the hop's
+    ref, so the history of sync points is kept.
     """
     ref = sync_ref(a, b)
     if by is None:
@@ -47,9 +58,19 @@ def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
             by = getpass.getuser()
         except (KeyError, OSError):
             by = "unknown"
-    doc = {"source": a, "target": b, "a_commit": a_commit, "b_commit": b_commit,
-           "when": datetime.now(UTC).isoformat(timespec="seconds"), "by": by,
-           "reason": reason}
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    doc: dict[str, Any] = {"source": a, "target": b, "a_commit": a_commit, "b_commit": b_commit,
+                           "when": when, "by": by, "reason": reason,
+                           "kind": "accepted" if accept else "promotion"}
+    try:
+        previous = sync_point(store, a, b)
+    except StoreError:
+        previous = None  # an unreadable record: classify two-way
+    entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, previous,
+                                             registry or _default_registry(), split)
+    acceptance = {"when": when, "by": by, "reason": reason} if accept else None
+    doc["differences"] = {str(e.change.component): _record_of(e, when, acceptance)
+                          for e in entries + accepted}
     data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     message = f"sfenv sync-point {a} {b}: {reason or 'in sync'}\n\n" + data.decode()
     for _ in range(3):  # a concurrent recorder moved the ref: retry on the new value
@@ -63,7 +84,8 @@ def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
 
 
 def sync_point(store: Any, a: str, b: str) -> dict | None:
-    """The last recorded base of hop A→B ({a_commit, b_commit, when, by, reason}) or None."""
+    """The last recorded base of hop A→B ({a_commit, b_commit, when, by, reason, differences})
+    or None. `differences` is absent from records made before classes were kept."""
     commit = store.ref_commit(sync_ref(a, b))
     if commit is None:
         return None
@@ -83,7 +105,7 @@ def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any 
     """Status of one hop (source, target) of the promotion path."""
     registry = registry or _default_registry()
     a, b = hop
-    env_a, env_b = config.environments.get(a), config.environments.get(b)
+    env_b = config.environments.get(b)
     prod = bool(getattr(env_b, "production", False))
     head_a, head_b = store.head(a), store.head(b)
     status = HopStatus(a, b, None, [], prod, head_a, head_b)
@@ -93,23 +115,19 @@ def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any 
         status.note = "no snapshot of " + " and ".join(missing) + " yet: run " + \
             ", ".join(f"`sfenv pull {m}`" for m in missing)
         return status
-    filters = filters or ComponentFilter()
-    now = diff_commits(store, head_b, head_a, registry=registry,
-                       neutralize=Neutralizer.for_envs(env_b, env_a), a_name=b, b_name=a,
-                       split=split)
-    changes = filters.apply(now.changes)
     base = sync_point(store, a, b)
+    entries, accepted, known = _classify_commits(store, config, a, b, head_a, head_b, base,
+                                                 registry, split, filters or ComponentFilter())
+    status.entries, status.accepted, status.known_differences = entries, accepted, known
     if base:
         status.base = (base["a_commit"], base["b_commit"])
+        status.base_info = {k: base.get(k) for k in ("when", "by", "reason", "kind")}
         status.mode = "three-way"
-        _three_way(store, status, changes, registry, split, base)
-    else:
-        _two_way(store, status, changes)
     if prod:
         for entry in status.entries:
             if entry.status in ("drift", "conflict"):
                 entry.outside_release = True
-                who = _who(entry.target_change or entry.change, target=True)
+                who = _who_by(_sides(entry)[1])
                 entry.reason = f"change outside the release process in {b}{who}; " + entry.reason
     return status
 
@@ -125,6 +143,26 @@ def _default_registry() -> Any:
     return default_registry()
 
 
+def _classify_commits(store: Any, config: Any, a: str, b: str, a_commit: str, b_commit: str,
+                      base: dict | None, registry: Any, split: Splitter | None,
+                      filters: ComponentFilter | None = None,
+                      ) -> tuple[list[PathEntry], list[PathEntry], int]:
+    """(entries, accepted, known_differences) of the differences between A and B at these
+    commits, against `base` (three-way) or by dates (two-way). Shared by status and by the
+    recording of a sync point, so a recorded class is the class status showed."""
+    envs = getattr(config, "environments", None) or {}
+    now = diff_commits(store, b_commit, a_commit, registry=registry,
+                       neutralize=Neutralizer.for_envs(envs.get(b), envs.get(a)), a_name=b,
+                       b_name=a, split=split)
+    changes = filters.apply(now.changes) if filters else now.changes
+    work = HopStatus(a, b, None, [], False, a_commit, b_commit)
+    if base:
+        _three_way(store, work, changes, registry, split, base)
+    else:
+        _two_way(store, work, changes)
+    return work.entries, work.accepted, work.known_differences
+
+
 def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: Any,
                split: Splitter | None, base: dict) -> None:
     a0, b0 = base["a_commit"], base["b_commit"]
@@ -132,20 +170,94 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
                                                 registry=registry, split=split).changes}
     tgt = {c.component: c for c in diff_commits(store, b0, status.target_commit,
                                                 registry=registry, split=split).changes}
-    since = f"since the sync point of {base.get('when', '?')}"
+    when = str(base.get("when") or "?")
+    since = f"since the sync point of {when}"
+    recorded = base.get("differences")
+    recorded = recorded if isinstance(recorded, dict) else {}
+    unclassified: list[Change] = []
+    audits: dict[str, list[dict]] = {}
     for change in changes:
         cid = change.component
         in_src, in_tgt = cid in src, cid in tgt
+        rec = recorded.get(str(cid))
+        if not isinstance(rec, dict) or rec.get("status") not in CLASSES:
+            rec = None
+        if not in_src and not in_tgt:  # differed already at the base: keep its class there
+            status.known_differences += 1
+            if rec is None:
+                unclassified.append(change)
+                continue
+            entry = _carried(status, change, rec, when)
+            side = status.target_commit if entry.status == "drift" else status.source_commit
+            if side not in audits:
+                audits[side] = audit_rows(store, side)
+            entry.audit = _mentioning(audits[side], change.parent or cid, cid)
+            (status.accepted if entry.accepted else status.entries).append(entry)
+            continue
         if in_src and in_tgt:
             kind, reason = "conflict", f"changed in both {status.source} and {status.target} {since}"
         elif in_src:
             kind, reason = "pending", f"changed in {status.source} {since}"
-        elif in_tgt:
-            kind, reason = "drift", f"changed in {status.target} {since}"
         else:
-            status.known_differences += 1
-            continue
+            kind, reason = "drift", f"changed in {status.target} {since}"
+        if rec and not rec.get("accepted") and rec["status"] not in (kind, "conflict"):
+            # one side changed it since the base while the other side's older change was never
+            # reconciled (a hotfix not upstream): promoting would overwrite one of them
+            earlier = _carried(status, change, rec, when)
+            kind, reason = "conflict", f"{reason}; and {rec['status']} before: {earlier.reason}"
         status.entries.append(PathEntry(kind, change, src.get(cid), tgt.get(cid), reason))  # type: ignore[arg-type]
+    if unclassified:  # a record without classes (older sfenv): attribute by dates, never drop
+        carried = HopStatus(status.source, status.target, None, [], False,
+                            status.source_commit, status.target_commit)
+        _two_way(store, carried, unclassified)
+        for entry in carried.entries:
+            entry.since_before = when
+            entry.reason = "no class recorded at the sync point; " + entry.reason
+        status.entries += carried.entries
+
+
+def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEntry:
+    """A difference unchanged on both sides since the base, with the class recorded there."""
+    src_by, tgt_by = _attribution(rec.get("source")), _attribution(rec.get("target"))
+    kind = str(rec["status"])
+    since = str(rec.get("since") or when)
+    a, b = status.source, status.target
+    text = {"pending": f"changed in {a}{_who_by(src_by)}",
+            "drift": f"changed in {b}{_who_by(tgt_by)}",
+            "conflict": f"changed in both {a}{_who_by(src_by)} and {b}{_who_by(tgt_by)}"}[kind]
+    entry = PathEntry(kind, change, reason=text,  # type: ignore[arg-type]
+                      since_before=since, source_by=src_by, target_by=tgt_by)
+    accepted = rec.get("accepted")
+    if isinstance(accepted, dict):
+        entry.accepted = {k: accepted.get(k) for k in ("when", "by", "reason")}
+        entry.reason += (f"; accepted by {accepted.get('by') or '?'} on {accepted.get('when')}"
+                         + (f" ({accepted['reason']})" if accepted.get("reason") else ""))
+    return entry
+
+
+def _record_of(entry: PathEntry, when: str, acceptance: dict | None) -> dict:
+    """How a remaining difference is stored in a sync point record."""
+    src, tgt = _sides(entry)
+    rec: dict[str, Any] = {
+        "status": entry.status, "reason": entry.reason,
+        "source": {"by": src.last_modified_by, "date": src.last_modified_date},
+        "target": {"by": tgt.last_modified_by, "date": tgt.last_modified_date},
+        "since": entry.since_before or when,
+    }
+    accepted = entry.accepted or acceptance
+    if accepted:
+        rec["accepted"] = accepted
+    return rec
+
+
+def _sides(entry: PathEntry) -> tuple[Attribution, Attribution]:
+    """Who last changed the component in the source and in the target."""
+    return (entry.source_by or entry.change.new_by, entry.target_by or entry.change.old_by)
+
+
+def _attribution(side: Any) -> Attribution:
+    side = side if isinstance(side, dict) else {}
+    return Attribution(side.get("by") or None, side.get("date") or None)
 
 
 def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
@@ -190,7 +302,10 @@ def _deleted_in(rows: list[dict], change: Change) -> dict | None:
 
 def _who(change: Change, *, target: bool) -> str:
     """" by NAME on DATE" for the target side (old_by) or the source side (new_by)."""
-    by = change.old_by if target else change.new_by
+    return _who_by(change.old_by if target else change.new_by)
+
+
+def _who_by(by: Attribution) -> str:
     text = ""
     if by.last_modified_by:
         text += f" by {by.last_modified_by}"

@@ -122,3 +122,18 @@ def test_sync_point_needs_snapshots_of_both(project):
                                                       "path: [dev, qa, prod]"))
     result = run(project, "sync-point", "dev", "qa")
     assert result.exit_code == 2 and "sfenv pull dev" in result.output
+
+
+def test_manual_sync_point_accepts_differences_status_lists_them_with_all(project):
+    result = run(project, "sync-point", "qa", "prod", "--reason", "prod region is intended")
+    assert result.exit_code == 0 and "1 current differences accepted" in result.output
+    doc = json.loads(run(project, "status", "--json").output)
+    (hop,) = doc["hops"]
+    assert hop["entries"] == [] and hop["counts"]["accepted"] == 1
+    (accepted,) = hop["accepted"]
+    assert accepted["accepted"]["reason"] == "prod region is intended"
+    assert run(project, "status", "--fail-on-drift").exit_code == 0  # accepted is not drift
+    text = run(project, "status").output
+    assert "1 accepted" in text and "1 accepted difference not shown" in text
+    assert f"accepted {accepted['component']}" not in text
+    assert f"accepted {accepted['component']}  (was " in run(project, "status", "--all").output

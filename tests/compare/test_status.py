@@ -39,15 +39,6 @@ def test_three_way_status_from_the_recorded_sync_point(store, registry, tmp_path
     assert "changed in dev since the sync point" in pending.reason
 
 
-def test_differences_present_at_the_sync_point_are_not_reported(store, registry, tmp_path):
-    cfg = Cfg(tmp_path, {"dev": Env("dev"), "qa": Env("qa")}, [["dev"], ["qa"]])
-    a0 = snap(store, "dev", obj(("A__c", 10)))
-    b0 = snap(store, "qa", obj(("A__c", 99)))
-    record_sync_point(store, "dev", "qa", a0, b0, "accepted difference")
-    hop = path_status(store, cfg, ("dev", "qa"), registry=registry)
-    assert hop.entries == [] and hop.known_differences == 1
-
-
 def test_two_way_status_attributes_by_dates_and_flags_production_drift(store, registry, tmp_path):
     cfg = Cfg(tmp_path, {"qa": Env("qa"), "prod": Env("prod", production=True)},
               [["qa"], ["prod"]])

@@ -185,3 +185,34 @@ def test_hand_change_to_a_field_in_prod_is_drift_by_who_made_it(tmp_path, monkey
     assert entry["status"] == "drift" and entry["outside_release"] is True
     assert entry["change"]["a_modified"]["by"] == "Lena Novak"
     assert "by Lena Novak" in entry["reason"]
+
+
+def test_prod_hotfix_stays_drift_after_a_train_is_promoted_dev_qa_prod(tmp_path, monkeypatch):
+    """Each promotion records a sync point; that base must not hide prod's hotfix, which is
+    still there and still differs from qa: it stays drift, by who made it, since before it."""
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)
+    with local_project(tmp_path, SEEDS, monkeypatch, values=VALUES) as project:
+        for env in SEEDS:
+            assert project.cli("pull", env).exit_code == 0
+        for args in (("build", "R1", "--from", "dev", "--to", "qa"),
+                     ("promote", "R1", "--to", "qa", "--yes"),
+                     ("promote", "R1", "--to", "prod", "--yes")):
+            result = project.cli("release", *args)
+            assert result.exit_code == 0, result.output
+        status = project.cli_json("status")
+        text = project.cli("status").output
+    [qa_prod] = [h for h in status["hops"] if (h["source"], h["target"]) == ("qa", "prod")]
+    assert qa_prod["mode"] == "three-way" and qa_prod["base"]["reason"] == "release R1"
+    drift = {e["component"]: e for e in qa_prod["entries"] if e["status"] == "drift"}
+    assert set(drift) == PROD_HOTFIX
+    for entry in drift.values():
+        assert entry["outside_release"] is True
+        assert "outside the release process in prod by Priya Patel" in entry["reason"]
+        assert entry["since_before"] == qa_prod["base"]["when"]
+    assert qa_prod["accepted"] == [] and status["totals"]["drift"] == 2
+    pending = {e["component"]: e for e in qa_prod["entries"] if e["status"] == "pending"}
+    assert set(QA_WORK) <= set(pending)  # qa's release was not in the dev -> qa train
+    assert all(pending[c]["since_before"] == qa_prod["base"]["when"] for c in QA_WORK)
+    assert "qa → prod (production): 5 pending, 2 drift, 0 conflict [since sync point of" in text
+    assert "CustomField:Account.Region__c  (since before " in text
