@@ -44,6 +44,11 @@ PROFILE_SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 # Types whose presence in a retrieve decides what a Profile holds: send profiles with these.
+# Deploying one of these replaces the org's whole component (API 40+: "when you deploy a
+# permission set, you must include all of its metadata to avoid accidentally overwriting the
+# permission set's contents"), so packages carry them whole. Profile deploys are additive.
+DEPLOYED_WHOLE: frozenset[str] = frozenset({"PermissionSet", "MutingPermissionSet"})
+
 PROFILE_RELATED_TYPES: tuple[str, ...] = tuple(sorted({t for _, t in PROFILE_SECTIONS.values()}))
 
 _OBJECT_CHILD_TYPES = {"CustomField", "RecordType"}

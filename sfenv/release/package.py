@@ -19,6 +19,7 @@ from sfenv.errors import ReleaseError
 from sfenv.metadata.components import compose_file, keep_children, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
+from sfenv.metadata.profiles import DEPLOYED_WHOLE
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
 from sfenv.release.model import PackageFiles
@@ -96,7 +97,10 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
     manual step rather than dropped."""
     packaged, held = [], []
     for change in changes:
-        (held if change.kind == "removed" and is_entry(change, registry) else packaged).append(change)
+        revoked = change.kind == "removed" and is_entry(change, registry)
+        # a permission set travels whole, so leaving the entry out of it revokes it
+        whole = revoked and change.parent is not None and change.parent.type in DEPLOYED_WHOLE
+        (held if revoked and not whole else packaged).append(change)
     return packaged, held
 
 
@@ -135,8 +139,11 @@ def manifest(ids: Iterable[ComponentId], registry: Registry, api_version: str) -
 # -- assembly ---------------------------------------------------------------------------------
 
 def deletions(changes: Iterable[Change]) -> list[ComponentId]:
-    """Removed components; children of a removed parent go with it and are not listed."""
-    removed = [c for c in changes if c.kind == "removed"]
+    """Removed components; children of a removed parent go with it and are not listed, and
+    entries of a permission set are revoked by deploying the set whole without them."""
+    removed = [c for c in changes if c.kind == "removed"
+               and not (c.parent is not None and c.parent.type in DEPLOYED_WHOLE
+                        and c.parent != c.component)]
     gone = {c.component for c in removed}
     return sorted({c.component for c in removed if not (c.parent and c.parent in gone)})
 
@@ -195,9 +202,9 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
     """Group added/modified components by the file(s) that carry them, with those files' bytes."""
     grouped: dict[ComponentId, list[Change]] = {}
     for change in changes:
-        if change.kind == "removed":
-            continue
         owner = change.parent or registry.parent_id(change.component)
+        if change.kind == "removed" and not (owner.type in DEPLOYED_WHOLE and is_entry(change, registry)):
+            continue
         grouped.setdefault(owner, []).append(change)
     paths = list(source)
     out: list[Unit] = []
@@ -213,7 +220,9 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
         partial = mtype is not None and bool(mtype.children) and mtype.strategy == "xml"
         for path in files:
             data = source[path]
-            if entries and not path.endswith("-meta.xml"):
+            if owner.type in DEPLOYED_WHOLE:
+                pass  # the source's whole file: a deploy replaces the target's
+            elif entries and not path.endswith("-meta.xml"):
                 data = _with_entries(path, data, entries, registry)
             elif partial and not path.endswith("-meta.xml"):
                 data = _partial_file(path, data, owner, set(members), registry)
