@@ -110,6 +110,19 @@ def train_changes(store: Any, built: BuiltTrain, target_commit: str, env: str,
             if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)]
 
 
+def _audit_since(config: Any, store: Any, env: str) -> str | None:
+    """Setup changes made by hand upstream count from the last sync into `env` (a promotion
+    or `sfenv sync-point`); with none, every row the source's snapshot recorded counts."""
+    from sfenv.compare.status import sync_point
+
+    whens = []
+    for upstream in (config.upstream_of(env) if env in sum(config.stages, []) else []):
+        record = sync_point(store, upstream, env)
+        if record and record.get("when"):
+            whens.append(str(record["when"])[:19])
+    return max(whens) if whens else None
+
+
 def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
                       target_commit: str | None = None,
                       registry: Registry | None = None) -> list[Step]:
@@ -123,8 +136,7 @@ def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
     # rules), not to the manual feed, which would read its old XML as something to create
     manual = [(c.component, c.new_xml) for c in changes
               if str(c.component) in manual_ids and c.new_xml is not None]
-    base_meta = store.meta(built.target_commit) or {}
-    since = str(base_meta.get("started") or base_meta.get("finished") or "")[:19] or None
+    since = _audit_since(config, store, env)
     source_env = config.environments.get(built.source)
     ctx = ChecklistContext(
         source_env=built.source, target_env=env, target_owner=env_cfg.owner,
