@@ -146,6 +146,7 @@ def run_demo(out: Path, *, short: bool = False, echo: bool = True) -> Demo:
         for env in ORGS:
             demo.run(f"pull {env}", "pull", env)
         demo.run("path status: what is pending, what drifted", "status", ok_codes=(0, 1))
+        demo.run("report before the train", "report", "--out", str(demo.out / "report-before.html"))
         demo.run("release plan", "release", "plan", TRAIN, "--from", "dev", "--to", "qa")
         demo.run("release build", "release", "build", TRAIN, "--from", "dev", "--to", "qa")
         demo.run("checklist for qa", "checklist", TRAIN, "--env", "qa")
