@@ -136,13 +136,15 @@ def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
     # rules), not to the manual feed, which would read its old XML as something to create
     manual = [(c.component, c.new_xml) for c in changes
               if str(c.component) in manual_ids and c.new_xml is not None]
+    manual_removed = [(c.component, c.old_xml) for c in changes
+                      if str(c.component) in manual_ids and c.new_xml is None]
     since = _audit_since(config, store, env)
     source_env = config.environments.get(built.source)
     ctx = ChecklistContext(
         source_env=built.source, target_env=env, target_owner=env_cfg.owner,
         target_is_production=env_cfg.production,
         source_is_production=bool(source_env and source_env.production),
-        manual=manual, audit_rows=compare_diff.audit_rows(store, built.source_commit),
+        manual=manual, manual_removed=manual_removed, audit_rows=compare_diff.audit_rows(store, built.source_commit),
         audit_since=since,
         source_components=_typed_components(StoreTree(store, built.source_commit), registry),
         target_components=_typed_components(StoreTree(store, target_commit), registry),

@@ -31,7 +31,8 @@ def plan_text(plan: ReleasePlan) -> str:
         lines += [f"  {{{{{name}}}}}  {', '.join(comps)}"
                   for name, comps in plan.placeholders.items()] + [""]
     if plan.manual:
-        lines.append("Held back as manual (config manual_types; see `sfenv checklist`):")
+        lines.append("Held back for a manual step (sfenv.yml manual_types, or a permission a "
+                     "deploy cannot revoke; see `sfenv checklist`):")
         lines += [f"  ! {i.kind} {i.component}{_who(i)}" for i in plan.manual] + [""]
     if plan.pre_deletes:
         lines.append("Deleted before the deploy (destructiveChangesPre.xml): "

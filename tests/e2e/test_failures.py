@@ -70,6 +70,10 @@ def test_prod_checklist_names_owd_role_group_members_and_the_hand_made_setup_cha
     audit = [s for s in steps.values() if s["rule"] == "audit"]
     assert any("Activated currency EUR" in (s["title"] + " ".join(s["details"])) for s in audit)
     assert all(s["owner"] == "Prod Owner" for s in steps.values())
+    # profile permissions removed in dev are not revoked by a deploy: each is a step, not dropped
+    removals = sorted(s["title"] for s in steps.values() if s["rule"] == "manual")
+    assert removals == [f"Remove ProfileClassAccess {p}/InvoicePdfLegacy by hand in prod"
+                        for p in ("Admin", "Sales User", "Support User")]
 
 
 def test_a_validation_rejected_by_the_org_changes_nothing_and_is_logged(acme):
