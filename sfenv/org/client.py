@@ -286,16 +286,9 @@ class OrgClient:
         from sfenv.metadata.ziputil import read_zip
 
         process_id = self.start_retrieve(members)
-        started = time.monotonic()
-        delay = poll
-        while True:
-            result = self.check_retrieve(process_id, include_zip=True)
-            if result.done:
-                break
-            if time.monotonic() - started > timeout:
-                raise OrgError(f"{self.env.name}: retrieve {process_id} not done after {timeout:.0f}s")
-            self._sleep(delay)
-            delay = min(max_poll, delay * 1.5)
+        result = self._poll(f"retrieve {process_id}",
+                            lambda: self.check_retrieve(process_id, include_zip=True),
+                            poll, max_poll, timeout)
         status = str(result.status)
         if status != "Succeeded":
             code = str(result.errorStatusCode or "UNKNOWN_EXCEPTION")
@@ -329,18 +322,25 @@ class OrgClient:
 
     def _wait_deploy(self, deploy_id: str, check_only: bool, poll: float, max_poll: float,
                      timeout: float) -> DeployResult:
+        result = self._poll(f"deploy {deploy_id}", lambda: self._call(
+            "checkDeployStatus", lambda: self._md.checkDeployStatus(
+                deploy_id, True, _soapheaders=[self._header])), poll, max_poll, timeout)
+        return _deploy_result(_plain(serialize_object(result)), check_only)
+
+    def _poll(self, what: str, check: Callable[[], Any], poll: float, max_poll: float,
+              timeout: float) -> Any:
+        """Ask `check()` until the async job says done, backing off from `poll` to `max_poll`
+        seconds between asks (Salesforce's guidance for retrieve and deploy status)."""
         started = time.monotonic()
         delay = poll
         while True:
-            result = self._call("checkDeployStatus", lambda: self._md.checkDeployStatus(
-                deploy_id, True, _soapheaders=[self._header]))
+            result = check()
             if result.done:
-                break
+                return result
             if time.monotonic() - started > timeout:
-                raise OrgError(f"{self.env.name}: deploy {deploy_id} not done after {timeout:.0f}s")
+                raise OrgError(f"{self.env.name}: {what} not done after {timeout:.0f}s")
             self._sleep(delay)
             delay = min(max_poll, delay * 1.5)
-        return _deploy_result(_plain(serialize_object(result)), check_only)
 
 
 def _unwrap(result: Any) -> Any:
