@@ -330,7 +330,7 @@ def _trains(config: Any, store: Any, notices: list[str]) -> list[TrainSummary]:
         return []
     order = [env for stage in config.stages for env in stage]
     trains = [train_summary(t, order) for t in raw]
-    _attach_checklists(config, raw, trains, notices)
+    _attach_checklists(config, raw, trains, notices, store)
     return trains
 
 
@@ -366,11 +366,14 @@ def train_summary(raw: Any, order: list[str]) -> TrainSummary:
 
 
 def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
-                       notices: list[str]) -> None:
+                       notices: list[str], store: Any = None) -> None:
     """Steps come with the train summary (`checklist`: Step-like items per env or a list);
-    which are done is read with `sfenv.checklist.done_steps` from `<root>/releases`."""
+    which are done is read from the releases ref and `<root>/releases`."""
     try:
-        done_steps = importlib.import_module("sfenv.checklist").done_steps
+        current_done = importlib.import_module("sfenv.release.checklist_state").current_done
+
+        def done_steps(_dir: Any, train: str, env: str) -> Any:
+            return current_done(config, store, train, env)
     except _UNAVAILABLE:
         done_steps = None
     releases_dir = Path(config.root) / "releases"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import click
@@ -33,10 +32,6 @@ def _provider():
     from sfenv.release import checklist_for
 
     return checklist_for
-
-
-def _releases_dir(config: Any) -> Path:
-    return Path(config.root) / "releases"
 
 
 def _steps(config: Any, train: str, env: str) -> list:
@@ -68,12 +63,13 @@ def checklist_group(ctx: click.Context, train: str | None, env: str | None, as_j
         return
     if not train or not env:
         raise click.UsageError("give TRAIN and --env ENV (e.g. sfenv checklist R1 --env prod)")
-    from sfenv.checklist import done_steps
+    from sfenv.release.checklist_state import current_done
     from sfenv.render.checklist_render import to_json, to_markdown
+    from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)
     steps = _steps(config, train, env)
-    done = done_steps(_releases_dir(config), train, env)
+    done = current_done(config, SnapshotStore(config.root), train, env)
     if as_json:
         emit_json(to_json(steps, done, train=train, env=env))
         return
@@ -95,7 +91,8 @@ def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     Example:
       sfenv checklist done R1 role-new.EMEA_Sales_Manager --env prod --by "Ana Lima"
     """
-    from sfenv.checklist import record_done
+    from sfenv.release.checklist_state import record_step_done
+    from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)
     ids = [s.id for s in _steps(config, train, env)]
@@ -104,7 +101,7 @@ def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
         raise ChecklistError(f"{train} → {env}: no checklist step {step!r}{hint}")
     who = who or _default_who()
     when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    path = record_done(_releases_dir(config), train, env, step, who, when)
+    path = record_step_done(config, SnapshotStore(config.root), train, env, step, who, when)
     if as_json:
         emit_json({"train": train, "env": env, "step": step, "by": who, "at": when,
                    "file": str(path)})

@@ -10,10 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-from sfenv.checklist import ChecklistContext, Step, build_checklist, done_steps, load_catalogue
+from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
 from sfenv.checklist.model import username_suffixes
 from sfenv.compare import diff as compare_diff
 from sfenv.compare.inventory import load_json_blob
@@ -153,8 +152,12 @@ def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
     return build_checklist(changes, ctx, load_catalogue())
 
 
-def open_before_steps(config: Any, train: str, env: str, steps: list[Step]) -> list[Step]:
-    done = done_steps(Path(config.root) / "releases", train, env)
+def open_before_steps(config: Any, train: str, env: str, steps: list[Step],
+                      store: Any = None) -> list[Step]:
+    from sfenv.release.checklist_state import current_done
+    from sfenv.store.snapshots import SnapshotStore
+
+    done = current_done(config, store or SnapshotStore(config.root), train, env)
     return [s for s in steps if s.phase == "before" and s.id not in done]
 
 
@@ -269,7 +272,7 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
 
     checklist = compute_checklist(config, store, built, env, before, registry)
-    still_open = open_before_steps(config, train, env, checklist)
+    still_open = open_before_steps(config, train, env, checklist, store)
     if still_open:
         steps.append(f"{len(still_open)} 'before' checklist steps still open: "
                      + ", ".join(s.id for s in still_open[:5]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 
 import pytest
 
@@ -100,3 +101,16 @@ def test_a_validation_rejected_by_the_org_changes_nothing_and_is_logged(acme):
     dev = store.read_file(store.head("dev"), path).decode().replace("@acme.dev", "@acme")
     qa_now = store.read_file(store.head("qa"), path).decode().replace("@acme.qa", "@acme")
     assert qa_now == dev
+
+
+def test_ticked_steps_are_committed_and_survive_losing_the_working_tree_file(acme):
+    done = acme.cli("checklist", "done", "R1", "owd.Project__c", "--env", "prod", "--by", "Ana Lima")
+    assert done.exit_code == 0, done.output
+    local = acme.root / "releases" / "R1" / "checklist-prod.json"
+    local.unlink()  # as on a fresh clone: only the releases ref has it
+    steps = {s["id"]: s for s in acme.cli_json("checklist", "R1", "--env", "prod")["steps"]}
+    assert steps["owd.Project__c"]["done"] is True
+    assert steps["owd.Project__c"]["done_by"] == "Ana Lima"
+    log = subprocess.run(["git", "log", "--format=%s", "refs/heads/sfenv/releases"], cwd=acme.root,
+                         capture_output=True, text=True, check=True).stdout
+    assert "sfenv checklist done R1 → prod: owd.Project__c by Ana Lima" in log
