@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --timeout=600
 
 demo: $(STAMP)
 	$(BIN)/python -m sfenv.demo --out demo-out
