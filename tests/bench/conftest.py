@@ -81,6 +81,7 @@ class Bench:
         return {
             "date": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "git_commit": _git_commit(),
+            "git_dirty": _git_dirty(),   # others' uncommitted work was in the tree measured
             "machine": {
                 "platform": platform.platform(), "python": sys.version.split()[0],
                 "cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
@@ -119,6 +120,15 @@ def _git_commit() -> str | None:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                              cwd=Path(__file__).parent, check=True)
         return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _git_dirty() -> bool | None:
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True, cwd=Path(__file__).parent, check=True)
+        return bool(out.stdout.strip())
     except (OSError, subprocess.CalledProcessError):
         return None
 
