@@ -68,6 +68,8 @@ class Bench:
         self.started = datetime.now(UTC)
         self.load_start = _loadavg()
         self.figures: dict[str, Figure] = {}
+        # the tree measured is the one at start (others may commit while the benches run)
+        self.git_commit, self.git_dirty = _git_commit(), _git_dirty()
 
     def figure(self, name: str) -> Figure:
         return self.figures.setdefault(name, Figure(name))
@@ -80,8 +82,8 @@ class Bench:
     def to_json(self) -> dict:
         return {
             "date": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "git_commit": _git_commit(),
-            "git_dirty": _git_dirty(),   # others' uncommitted work was in the tree measured
+            "git_commit": self.git_commit,
+            "git_dirty": self.git_dirty,   # uncommitted changes were in the tree measured
             "machine": {
                 "platform": platform.platform(), "python": sys.version.split()[0],
                 "cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
