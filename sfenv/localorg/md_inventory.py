@@ -52,33 +52,56 @@ def stat_tree(root: Path) -> list[tuple[str, tuple[int, int]]]:
 
 
 class InventoryCache:
-    """One org folder's inventory, rebuilt only when a file's size or mtime changed.
+    """One org folder's inventory, rebuilt only when the folder changed.
 
-    Listing and retrieving a 60,000-component org call for the inventory hundreds of times;
-    classifying every path and splitting every object file each time made listMetadata take
-    seconds per call. The stat signature still sees files changed behind the server's back
-    (hand edits, generators), and split pieces of unchanged files are carried over.
+    Listing and retrieving a 60,000-component org asks for the inventory hundreds of times,
+    so validating it must not stat every file (that alone was 74% of the server's time at
+    60k). Its key: the org's content generation (bumped by deploys and hand changes), the
+    state file's mtime (another process's `localorg change`), and the mtimes of every known
+    directory (files added or removed behind the server's back). A file rewritten in place by
+    an outside tool, with nothing else touched, is seen at the next deploy or hand change.
+    Split pieces of files whose size and mtime did not change are carried over on rebuilds.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._signature: list[tuple[str, tuple[int, int]]] | None = None
+        self._key: tuple | None = None
+        self._dirs: list[str] = []
+        self._stats: dict[str, tuple[int, int]] = {}
         self._inventory: Inventory | None = None
 
-    def get(self, root: Path, registry: Registry) -> Inventory:
-        signature = stat_tree(root)
+    @staticmethod
+    def _dir_key(root: Path, dirs: list[str]) -> tuple:
+        out = []
+        for rel in dirs:
+            try:
+                out.append((rel, os.stat(root / rel if rel else root).st_mtime_ns))
+            except OSError:
+                out.append((rel, -1))
+        return tuple(out)
+
+    def get(self, root: Path, registry: Registry, *, generation: int = 0,
+            state_mtime: int = 0) -> Inventory:
         with self._lock:
-            if self._inventory is not None and signature == self._signature:
-                return self._inventory
-            old = self._inventory
-            old_stats = dict(self._signature or [])
+            if self._inventory is not None:
+                key = (generation, state_mtime, self._dir_key(root, self._dirs))
+                if key == self._key:
+                    return self._inventory
+            signature = stat_tree(root)
+            stats = dict(signature)
             inventory = Inventory(registry=registry, root=root)
             inventory._index([path for path, _ in signature])
-            if old is not None:
-                stats = dict(signature)
-                inventory._pieces = {p: pieces for p, pieces in old._pieces.items()
-                                     if p in stats and old_stats.get(p) == stats[p]}
-            self._signature, self._inventory = signature, inventory
+            if self._inventory is not None:
+                inventory._pieces = {p: pieces for p, pieces in self._inventory._pieces.items()
+                                     if p in stats and self._stats.get(p) == stats[p]}
+            dirs = {""} | {path.rsplit("/", 1)[0] for path in stats if "/" in path}
+            for d in list(dirs):  # parents of nested folders too (reports/A/B)
+                while "/" in d:
+                    d = d.rsplit("/", 1)[0]
+                    dirs.add(d)
+            self._dirs = sorted(dirs)
+            self._stats, self._inventory = stats, inventory
+            self._key = (generation, state_mtime, self._dir_key(root, self._dirs))
             return inventory
 
 

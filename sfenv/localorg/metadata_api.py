@@ -77,7 +77,13 @@ class Call:
         self.registry = default_registry()
 
     def inventory(self) -> Inventory:
-        return self.org.inventory_cache.get(self.org.metadata_dir, self.registry)
+        org = self.org
+        try:
+            state_mtime = org.state_path.stat().st_mtime_ns
+        except OSError:
+            state_mtime = 0
+        return org.inventory_cache.get(org.metadata_dir, self.registry,
+                                       generation=org.content_generation, state_mtime=state_mtime)
 
 
 # --- describe, list, read -----------------------------------------------------------------

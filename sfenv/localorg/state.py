@@ -157,6 +157,8 @@ class OrgState:
         from sfenv.localorg.md_inventory import InventoryCache
 
         self.inventory_cache = InventoryCache()
+        # bumped whenever the server itself changes components (deploys, hand changes)
+        self.content_generation = 0
 
     # --- loading and saving -------------------------------------------------------------
     @property
@@ -366,6 +368,7 @@ class OrgState:
         return base
 
     def touch_components(self, cids, user: User, when: str | None = None) -> None:
+        self.content_generation += 1
         """Record that `user` changed these components (ComponentId or "Type:Name") now."""
         stamp = normalize_datetime(when) if when else sf_now()
         with self.lock:
@@ -380,6 +383,7 @@ class OrgState:
                              lastModifiedById=user.id)
 
     def forget_components(self, cids) -> None:
+        self.content_generation += 1
         """Drop the dates of deleted components."""
         with self.lock:
             for cid in cids:
