@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from sfenv.config.model import Config
 from sfenv.errors import OrgError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.profiles import PROFILE_RELATED_TYPES
+from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, filter_profile, merge_profiles
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.xmlio import canonicalize
 from sfenv.pull.groups import GROUP_MEMBERS_PATH, group_members
@@ -126,6 +126,12 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
         if got.retrieves:
             _remember_chunk(store, client.org_id, max(retriever.size, 1))
 
+        if incremental and plan.profile_mode == "patch":
+            previous_profiles = {p: store.read_blob(b) for p, b in old_paths.items()
+                                 if registry.component_of(p) is not None
+                                 and registry.component_of(p).type == PROFILE}
+            current = set(inventory.top) | set(inventory.children)
+            _patch_profiles(got.files, previous_profiles, current)
         files = {path: canonicalize(path, data, registry) for path, data in got.files.items()}
         if progress:
             progress.stage("normalizing and writing the snapshot", None)
@@ -192,6 +198,10 @@ class _Plan:
     profiles: list[str]  # profiles to retrieve (with related types riding along)
     replaced: set[ComponentId]  # components whose old files are replaced
     removed: set[ComponentId]  # components gone from the org
+    # "full": profiles come back complete (retrieved with every related component);
+    # "patch": no profile changed, only related components came or went: the retrieved pieces
+    # (entries for the retrieved members) are merged over the previous files
+    profile_mode: str = "full"
 
 
 def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _Plan:
@@ -213,22 +223,31 @@ def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _
     for cid in old_ids - new_ids:
         if registry.child(cid.type) is not None:
             changed_parents.add(registry.parent_id(cid))
-    members = sorted(c for c in non_profile
-                     if moved(c, inventory.top[c]) or c in changed_parents
-                     or c.type in ALWAYS_REFRESHED)
+    members = {c for c in non_profile
+               if moved(c, inventory.top[c]) or c in changed_parents or c.type in ALWAYS_REFRESHED}
     removed = {c for c in old_ids - new_ids if registry.child(c.type) is None}
 
-    added_or_gone = {c for c in (new_ids ^ old_ids)}
-    related_churn = any(registry.parent_id(c).type in PROFILE_RELATED_TYPES or c.type in PROFILE_RELATED_TYPES
-                        for c in added_or_gone)
-    profile_moved = any(moved(c, inventory.top[c]) for c in inventory.top if c.type == PROFILE)
-    profile_gone = any(c.type == PROFILE for c in removed)
-    profiles = all_profiles if (related_churn or profile_moved or profile_gone) else []
-    if profiles:
-        # profiles only come out complete with every related component in the same retrieves
-        related = [c for c in non_profile if c.type in PROFILE_RELATED_TYPES and c not in members]
-        members = sorted(set(members) | set(related))
-    return _Plan(members, profiles, set(members), removed)
+    related_churn = any(registry.parent_id(c).type in PROFILE_RELATED_TYPES
+                        or c.type in PROFILE_RELATED_TYPES for c in new_ids ^ old_ids)
+    profile_changed = (any(moved(c, inventory.top[c]) for c in inventory.top if c.type == PROFILE)
+                       or any(c.type == PROFILE for c in removed))
+    if profile_changed:
+        # an edited profile only comes out complete with every related component beside it
+        related = {c for c in non_profile if c.type in PROFILE_RELATED_TYPES}
+        members |= related
+        return _Plan(sorted(members), all_profiles, members, removed, "full")
+    if related_churn:
+        return _Plan(sorted(members), all_profiles, members, removed, "patch")
+    return _Plan(sorted(members), [], members, removed, "full")
+
+
+def _patch_profiles(files: dict[str, bytes], previous: dict[str, bytes],
+                    current: set[ComponentId]) -> None:
+    """Unchanged profiles, after components came or went: keep their previous permissions for
+    components still there, and take the retrieved entries (the new components') over them."""
+    for path, old in previous.items():
+        kept = filter_profile(old, current, source=path)
+        files[path] = merge_profiles([files[path], kept], source=path) if path in files else kept
 
 
 def _audit(client, config: Config) -> tuple[list[dict], str | None]:
