@@ -198,6 +198,21 @@ def package_path(owner: ComponentId, path: str, registry: Registry) -> str:
     return path
 
 
+def _files_by_owner(source: Mapping[str, bytes], owners: set[ComponentId],
+                    registry: Registry) -> dict[ComponentId, list[str]]:
+    """The source's files of each owner, classifying each path of the owners' folders once
+    (asking the registry per unit was units x tree size: 68 s for a 500-unit train at 60k)."""
+    folders = {registry.expected_path(o).split("/", 1)[0] + "/" for o in owners}
+    out: dict[ComponentId, list[str]] = {}
+    for path in source:
+        if not path.startswith(tuple(folders)):
+            continue
+        owner = registry.component_of(path)
+        if owner in owners:
+            out.setdefault(owner, []).append(path)
+    return {o: sorted(ps) for o, ps in out.items()}
+
+
 def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Registry) -> list[Unit]:
     """Group added/modified components by the file(s) that carry them, with those files' bytes."""
     grouped: dict[ComponentId, list[Change]] = {}
@@ -206,12 +221,12 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
         if change.kind == "removed" and not (owner.type in DEPLOYED_WHOLE and is_entry(change, registry)):
             continue
         grouped.setdefault(owner, []).append(change)
-    paths = list(source)
+    by_owner = _files_by_owner(source, {owner for owner in grouped}, registry)
     out: list[Unit] = []
     for owner, group in sorted(grouped.items()):
         entries = {c.component for c in group if is_entry(c, registry)}
         members = sorted({owner if c.component in entries else c.component for c in group})
-        files = registry.file_paths(owner, paths)
+        files = by_owner.get(owner, [])
         if not files:
             raise ReleaseError(f"{owner}: no file in the source snapshot "
                                f"(expected {registry.expected_path(owner)})")

@@ -85,7 +85,10 @@ def skipped_envs(config: Any, built: BuiltTrain, env: str) -> list[str]:
 
 def _typed_components(tree: Any, registry: Registry) -> dict[ComponentId, bytes]:
     dirs = {registry.get(t).directory for t in CONTEXT_TYPES if registry.find(t)}
-    files = {p: tree[p] for p in tree if p.split("/", 1)[0] in dirs}
+    paths = [p for p in tree if p.split("/", 1)[0] in dirs]
+    if hasattr(tree, "prefetch"):
+        tree.prefetch(paths)
+    files = {p: tree[p] for p in paths}
     return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
             if cid.type in CONTEXT_TYPES}
 
