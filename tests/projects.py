@@ -37,6 +37,16 @@ class Project:
         with contextlib.chdir(self.root):  # commands find ./sfenv.yml as a user's shell would
             return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
+    def ok(self, *args: str) -> Result:
+        """Run a command that must succeed (its output in the failure message)."""
+        result = self.cli(*args)
+        assert result.exit_code == 0, f"sfenv {' '.join(args)}: {result.output}"
+        return result
+
+    def pull_all(self) -> None:
+        for env in self.envs:
+            self.ok("pull", env)
+
     def cli_json(self, *args: str):
         result = self.cli(*args, "--json")
         assert result.exit_code in (0, 1), result.output

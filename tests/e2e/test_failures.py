@@ -54,9 +54,8 @@ def acme(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, local_project(
             tmp_path_factory.mktemp("acme"),
             {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}, mp) as project:
-        for env in ("dev", "qa", "prod"):
-            assert project.cli("pull", env).exit_code == 0
-        assert project.cli("release", "build", "R1", "--from", "dev", "--to", "qa").exit_code == 0
+        project.pull_all()
+        project.ok("release", "build", "R1", "--from", "dev", "--to", "qa")
         yield project
 
 

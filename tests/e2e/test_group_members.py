@@ -41,11 +41,8 @@ def project(tmp_path_factory):
             mp.delenv(var, raising=False)
         envs = {"dev": "acme-dev", "qa": "acme-qa"}
         with local_project(tmp, envs, mp, extra="manual_types: [ApexClass]") as p:
-            for env in envs:
-                result = p.cli("pull", env)
-                assert result.exit_code == 0, result.output
-            result = p.cli("release", "build", "R1")
-            assert result.exit_code == 0, result.output
+            p.pull_all()
+            p.ok("release", "build", "R1")
             yield p
 
 

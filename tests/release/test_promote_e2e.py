@@ -21,11 +21,8 @@ def orgs(tmp_path, monkeypatch):
     envs = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
     values = {env: ENV_VALUES[seed] for env, seed in envs.items()}  # as the demo declares them
     with local_project(tmp_path, envs, monkeypatch, values=values) as project:
-        for env in envs:
-            result = project.cli("pull", env)
-            assert result.exit_code == 0, result.output
-        result = project.cli("release", "build", "R1")
-        assert result.exit_code == 0, result.output
+        project.pull_all()
+        project.ok("release", "build", "R1")
         yield project
 
 
