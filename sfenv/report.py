@@ -149,7 +149,7 @@ def hop_section(hop: Any, audit_rows: list[dict], *, since: str | None = None,
                          mode=str(getattr(hop, "mode", "") or
                                   ("three-way" if hop.base is not None else "two-way")),
                          note=str(getattr(hop, "note", "") or ""),
-                         known_differences=int(getattr(hop, "known_differences", 0) or 0))
+                         accepted_differences=len(getattr(hop, "accepted", None) or []))
     for entry in hop.entries:
         section.counts[entry.status] = section.counts.get(entry.status, 0) + 1
     ranked = sorted(hop.entries, key=lambda e: (STATUS_ORDER.get(e.status, 9),

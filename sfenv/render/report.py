@@ -100,7 +100,7 @@ class HopSection:
     three_way: bool = False  # a base (last sync/promotion) was known
     mode: str = ""  # "three-way" | "two-way" | "no-snapshot"
     note: str = ""  # e.g. "no snapshot of qa yet: run `sfenv pull qa`"
-    known_differences: int = 0  # differences already present at the base (accepted)
+    accepted_differences: int = 0  # accepted with `sfenv sync-point`: not listed as pending/drift
     counts: dict[str, int] = field(
         default_factory=lambda: {"pending": 0, "drift": 0, "conflict": 0})
     groups: list[TypeGroup] = field(default_factory=list)

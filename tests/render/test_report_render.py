@@ -205,3 +205,10 @@ def test_json_form_has_stable_keys_and_derived_values(report_data):
     assert data["path"][0]["short"] == "4f9c2a1b7e"
     assert data["hops"][1]["total"] == 4
     json.dumps(data)  # serialisable as is
+
+
+def test_accepted_differences_are_counted_and_said_to_be_hidden(report_data):
+    assert "accepted with" not in _text(render_report(report_data))
+    report_data.hops[0].accepted_differences = 2
+    text = _text(render_report(report_data))
+    assert "2 differences accepted with sfenv sync-point , not listed" in text
