@@ -113,3 +113,13 @@ def test_ticked_steps_are_committed_and_survive_losing_the_working_tree_file(acm
     log = subprocess.run(["git", "log", "--format=%s", "refs/heads/sfenv/releases"], cwd=acme.root,
                          capture_output=True, text=True, check=True).stdout
     assert "sfenv checklist done R1 → prod: owd.Project__c by Ana Lima" in log
+
+
+def test_strict_promotion_is_refused_while_before_steps_are_open(acme):
+    prod = acme.orgs["prod"]
+    before = org_digest(prod.data_dir)
+    result = acme.cli("release", "promote", "R1", "--to", "prod", "--hotfix", "--strict", "--yes")
+    assert result.exit_code == 2, result.output
+    assert "'before' checklist steps are open" in result.output
+    assert "sfenv checklist done" in result.output
+    assert org_digest(prod.data_dir) == before
