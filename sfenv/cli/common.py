@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -25,6 +26,16 @@ def load(config_path: str | None):
 def emit_json(value: Any) -> None:
     """One JSON document on stdout (stable key order, no secrets: callers pass results only)."""
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+@contextmanager
+def progress_shown(as_json: bool, quiet: bool = False) -> Iterator[Progress]:
+    """Progress for the duration of a command, closed (bars stopped) whatever happens."""
+    progress = progress_for(as_json, quiet)
+    try:
+        yield progress
+    finally:
+        progress.close()
 
 
 def progress_for(as_json: bool, quiet: bool = False) -> Progress:

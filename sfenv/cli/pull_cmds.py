@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sfenv.cli.common import config_option, emit_json, load, progress_for
+from sfenv.cli.common import config_option, emit_json, load, progress_shown
 from sfenv.errors import ConfigError
 
 
@@ -48,11 +48,8 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, config_path: str 
     from sfenv.pull import pull_env
 
     config = load(config_path)
-    progress = progress_for(as_json, quiet)
-    try:
+    with progress_shown(as_json, quiet) as progress:
         result = pull_env(config, env, full=full, progress=progress)
-    finally:
-        progress.close()
     if as_json:
         emit_json(result.to_json())
         return
@@ -84,11 +81,8 @@ def backup_cmd(env: str, tag: str | None, as_json: bool, quiet: bool, config_pat
     from sfenv.pull import backup_env
 
     config = load(config_path)
-    progress = progress_for(as_json, quiet)
-    try:
+    with progress_shown(as_json, quiet) as progress:
         result = backup_env(config, env, tag=tag, progress=progress)
-    finally:
-        progress.close()
     if as_json:
         emit_json(result.to_json())
         return
