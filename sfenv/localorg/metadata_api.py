@@ -185,12 +185,18 @@ def _run_retrieve(call: Call) -> Callable[[Job], None]:
     return run
 
 
+def _job(call: Call, job_id: str, kind: str) -> Job:
+    """The org's async job `job_id` of `kind`, or Salesforce's INVALID_ID_FIELD fault."""
+    job = jobs_of(call.org).get(job_id)
+    if job is None or job.kind != kind:
+        raise SoapFault("INVALID_ID_FIELD", f"Invalid {kind} request id: {job_id}")
+    return job
+
+
 def op_check_retrieve(call: Call) -> etree._Element:
     job_id = s.child_text(call.request, "asyncProcessId") or ""
     include_zip = s.child_bool(call.request, "includeZip", True)
-    job = jobs_of(call.org).get(job_id)
-    if job is None or job.kind != "retrieve":
-        raise SoapFault("INVALID_ID_FIELD", f"Invalid retrieve request id: {job_id}")
+    job = _job(call, job_id, "retrieve")
     _advance(call, job, _run_retrieve(call))
     result = s.result_el()
     outcome: RetrieveOutcome | None = job.result
@@ -300,9 +306,7 @@ def _record(call: Call, job: Job, plan: DeployPlan, opts: DeployOptions) -> None
 def op_check_deploy(call: Call) -> etree._Element:
     job_id = s.child_text(call.request, "asyncProcessId") or ""
     include_details = s.child_bool(call.request, "includeDetails", False)
-    job = jobs_of(call.org).get(job_id)
-    if job is None or job.kind != "deploy":
-        raise SoapFault("INVALID_ID_FIELD", f"Invalid deploy request id: {job_id}")
+    job = _job(call, job_id, "deploy")
     if job.status != "Canceled":
         _advance(call, job, _run_deploy(call))
     return s.response("checkDeployStatus", deploy_result(job, include_details))
@@ -398,9 +402,7 @@ def _run_test_result(details, tests: list[str]) -> None:
 
 def op_cancel_deploy(call: Call) -> etree._Element:
     job_id = s.child_text(call.request, "String") or s.child_text(call.request, "asyncProcessId") or ""
-    job = jobs_of(call.org).get(job_id)
-    if job is None or job.kind != "deploy":
-        raise SoapFault("INVALID_ID_FIELD", f"Invalid deploy request id: {job_id}")
+    job = _job(call, job_id, "deploy")
     with call.org.lock:
         if job.completed_date is None:
             job.status = "Canceled"
