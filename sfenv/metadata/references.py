@@ -16,6 +16,7 @@ from lxml import etree
 from sfenv.metadata.components import Piece
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import section_entries
+from sfenv.metadata.registry import default_registry
 from sfenv.metadata.xmlio import NS, local_name, parse_xml
 
 C = ComponentId
@@ -24,9 +25,6 @@ _TOKEN = re.compile(r"\$?[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|/\*.*?\*/', re.S)
 _TRIGGER = re.compile(rb"\btrigger\s+\w+\s+on\s+(\w+)", re.I)
 
-# Parents whose file name is the object their children belong to.
-_OBJECT_FILES = {"CustomObject", "Workflow", "SharingRules", "AssignmentRules", "EscalationRules",
-                 "AutoResponseRules", "MatchingRules"}
 _WORKFLOW_ACTIONS = {"FieldUpdate": "WorkflowFieldUpdate", "Alert": "WorkflowAlert",
                      "Task": "WorkflowTask", "OutboundMessage": "WorkflowOutboundMessage",
                      "FlowAction": "WorkflowFlowAction", "Send": "WorkflowSend",
@@ -34,14 +32,6 @@ _WORKFLOW_ACTIONS = {"FieldUpdate": "WorkflowFieldUpdate", "Alert": "WorkflowAle
 _SHARED_TO = {"role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
               "group": "Group", "queue": "Queue", "roles": "Role", "groups": "Group",
               "queues": "Queue", "roleAndSubordinate": "Role"}
-_PARENT_OF_CHILD = {
-    "CustomField": "CustomObject", "RecordType": "CustomObject", "ValidationRule": "CustomObject",
-    "ListView": "CustomObject", "WebLink": "CustomObject", "CompactLayout": "CustomObject",
-    "FieldSet": "CustomObject", "BusinessProcess": "CustomObject", "Index": "CustomObject",
-    "SharingReason": "CustomObject",
-}
-
-
 def is_standard(cid: ComponentId) -> bool:
     """True for what every org has: standard objects, their standard fields, standard tabs."""
     name = cid.full_name
@@ -143,11 +133,12 @@ def _layout(piece: Piece, root: etree._Element) -> set[ComponentId]:
 
 
 def _permissions(piece: Piece, root: etree._Element) -> set[ComponentId]:
+    registry = default_registry()
     refs = set()
-    for _el, cid in section_entries(root):
+    for _el, cid in section_entries(root, registry.get(piece.id.type)):
         refs.add(cid)
-        if cid.type in ("CustomField", "RecordType") and "." in cid.full_name:
-            refs.add(C("CustomObject", cid.full_name.split(".", 1)[0]))
+        if "." in cid.full_name:  # a field or record type needs its object
+            refs.add(registry.parent_id(cid))
     return refs
 
 
@@ -283,12 +274,9 @@ def references(piece: Piece) -> set[ComponentId]:
     """The components `piece` names and needs to exist (never itself)."""
     handler = HANDLERS.get(piece.id.type)
     if handler is None:
-        # children of object-named files need at least their object
-        if piece.parent is not None and piece.parent.type in _OBJECT_FILES:
-            return {C("CustomObject", _object_of(piece))}
-        if piece.id.type in _PARENT_OF_CHILD:
-            return {C("CustomObject", _object_of(piece))}
-        return set()
+        # children of object-named files (fields, workflow rules...) need at least their object
+        obj = default_registry().object_of_child(piece.id)
+        return {C("CustomObject", obj)} if obj else set()
     root = None
     if piece.id.type not in _NEEDS_NO_XML:
         if not piece.xml:
