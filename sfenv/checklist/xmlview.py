@@ -11,12 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from sfenv.metadata.xmlio import parse_xml
-
-
-def local(tag: Any) -> str:
-    """`{ns}name` -> `name` (comments and PIs have non-string tags)."""
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+from sfenv.metadata.xmlio import local_name, parse_xml
 
 
 def element_to_dict(el: etree._Element) -> Any:
@@ -25,7 +20,7 @@ def element_to_dict(el: etree._Element) -> Any:
         return (el.text or "").strip()
     out: dict[str, Any] = {}
     for child in children:
-        key = local(child.tag)
+        key = local_name(child)
         value = element_to_dict(child)
         if key in out:
             if not isinstance(out[key], list):

@@ -24,12 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
-
 from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import MetadataType, Registry, default_registry
-from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
+from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 
 INDEX_PATH = ".sfenv/components.json"
 AUDIT_PATH = ".sfenv/audit-trail.json"
@@ -71,7 +69,7 @@ def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
         section = mtype.section(name)
         if section is None:
             continue
-        values = tuple(_text(el, key) or "" for key in section.keys)
+        values = tuple(child_text(el, key) or "" for key in section.keys)
         if not values[0]:
             continue
         key = section.entry_name(values)
@@ -79,13 +77,6 @@ def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
         parts.append(Part(cid, part.id, write_xml(el)))
         root.remove(el)
     return [Part(part.id, part.parent, write_xml(root)), *parts] if parts else [part]
-
-
-def _text(el: etree._Element, name: str) -> str | None:
-    for child in el:
-        if local_name(child) == name and child.text:
-            return child.text.strip()
-    return None
 
 
 def parts_of_file(path: str, data: bytes, registry: Registry, split: Splitter) -> list[Part]:

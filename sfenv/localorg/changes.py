@@ -16,7 +16,7 @@ from sfenv.localorg.state import OrgState, User
 from sfenv.metadata.components import child_full_name
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
+from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 
 
 def apply_change(org: OrgState, *, as_user: str | None = None,
@@ -116,8 +116,7 @@ def _component_element(root: etree._Element, registry: Registry, cid: ComponentI
     owner = registry.parent_id(cid)
     for el in root:
         if isinstance(el.tag, str) and local_name(el) == spec.xml_element:
-            key = next((c.text for c in el if isinstance(c.tag, str)
-                        and local_name(c) == spec.key_element), None)
+            key = child_text(el, spec.key_element)
             if key and child_full_name(owner, spec, key) == cid.full_name:
                 return el
     raise MetadataError(f"{source}: no {cid.type} {cid.full_name} in this file")

@@ -6,10 +6,9 @@ sharing rules, profiles and permission sets get Setup's sections; other types a 
 
 from __future__ import annotations
 
-from lxml import etree
-
+from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.xmlio import child_text, parse_xml
 
 from .md_deploy import DeployPlan
 
@@ -48,12 +47,9 @@ def _text(xml: bytes | None, tag: str) -> str | None:
         return None
     try:
         root = parse_xml(xml, "audit")
-    except Exception:
+    except MetadataError:
         return None
-    for node in root:
-        if isinstance(node.tag, str) and etree.QName(node).localname == tag:
-            return (node.text or "").strip()
-    return None
+    return child_text(root, tag)
 
 
 def rows_for(plan: DeployPlan, new_xml: dict[ComponentId, bytes] | None = None

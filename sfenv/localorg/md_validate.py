@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.references import SHARED_TO
+from sfenv.metadata.xmlio import local_name, parse_xml
 
 from .md_inventory import Inventory
 
@@ -30,15 +31,11 @@ class Failure:
     column: int | None = None
 
 
-def _local(node: etree._Element) -> str:
-    return etree.QName(node).localname if isinstance(node.tag, str) else ""
-
-
 def _values(root: etree._Element, path: Iterable[str]) -> list[str]:
     """Texts at a local-name path below root (namespace-blind)."""
     nodes = [root]
     for step in path:
-        nodes = [c for n in nodes for c in n if _local(c) == step]
+        nodes = [c for n in nodes for c in n if local_name(c) == step]
     return [(n.text or "").strip() for n in nodes if (n.text or "").strip()]
 
 
@@ -90,24 +87,18 @@ def check_layout(after: Inventory, cid: ComponentId) -> list[Failure]:
     ]
 
 
-SHARED_TO = {
-    "role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
-    "group": "Group", "queue": "Queue",
-}
-
-
 def check_sharing_rules(after: Inventory, cid: ComponentId) -> list[Failure]:
     root = _root(after, cid)
     if root is None:
         return []
     failures = []
     for rule in root:
-        if not _local(rule).startswith("sharing"):
+        if not local_name(rule).startswith("sharing"):
             continue
         for target in ("sharedTo", "sharedFrom"):
-            for holder in (c for c in rule if _local(c) == target):
+            for holder in (c for c in rule if local_name(c) == target):
                 for ref in holder:
-                    kind = SHARED_TO.get(_local(ref))
+                    kind = SHARED_TO.get(local_name(ref))
                     name = (ref.text or "").strip()
                     if kind and name and name not in _names(after, kind):
                         failures.append(Failure(
@@ -176,8 +167,8 @@ def _referrers(after: Inventory, cid: ComponentId) -> Iterable[tuple[str, str]]:
             if root is None:
                 continue
             for rule in root:
-                refs = [(SHARED_TO.get(_local(r)), (r.text or "").strip())
-                        for holder in rule if _local(holder) in ("sharedTo", "sharedFrom")
+                refs = [(SHARED_TO.get(local_name(r)), (r.text or "").strip())
+                        for holder in rule if local_name(holder) in ("sharedTo", "sharedFrom")
                         for r in holder]
                 if (cid.type, cid.full_name) in refs:
                     name = next((v for v in _values(rule, ["fullName"])), rules.full_name)

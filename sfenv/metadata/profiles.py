@@ -15,8 +15,8 @@ from lxml import etree
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import MetadataType, Registry, SectionSpec, default_registry
 from sfenv.metadata.xmlio import (
-    NS,
     canonical_text,
+    child_text,
     local_name,
     parse_xml,
     sort_unordered,
@@ -33,13 +33,7 @@ DEPLOYED_WHOLE: frozenset[str] = default_registry().deployed_whole()
 
 def entry_identity(el: etree._Element, section: SectionSpec) -> tuple[str, ...]:
     """The values of a section entry's identity elements ("" for an absent one)."""
-    values = []
-    for key in section.keys:
-        text = el.findtext(f"{{{NS}}}{key}")
-        if text is None:
-            text = el.findtext(key)
-        values.append((text or "").strip())
-    return tuple(values)
+    return tuple(child_text(el, key) or "" for key in section.keys)
 
 
 def _owners(cid: ComponentId, registry: Registry) -> list[ComponentId]:

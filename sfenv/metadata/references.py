@@ -17,7 +17,7 @@ from sfenv.metadata.components import Piece
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import section_entries
 from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import NS, local_name, parse_xml
+from sfenv.metadata.xmlio import NS, child_text, local_name, parse_xml
 
 C = ComponentId
 _CUSTOM_SUFFIX = re.compile(r"__(c|r|mdt|e|x|b|kav|share|history|feed|chn|xo|hd|dlm|dll)$", re.I)
@@ -29,7 +29,8 @@ _WORKFLOW_ACTIONS = {"FieldUpdate": "WorkflowFieldUpdate", "Alert": "WorkflowAle
                      "Task": "WorkflowTask", "OutboundMessage": "WorkflowOutboundMessage",
                      "FlowAction": "WorkflowFlowAction", "Send": "WorkflowSend",
                      "KnowledgePublish": "WorkflowKnowledgePublish"}
-_SHARED_TO = {"role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
+# Elements naming a role, group or queue (sharing rules' sharedTo/sharedFrom, queue members).
+SHARED_TO = {"role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
               "group": "Group", "queue": "Queue", "roles": "Role", "groups": "Group",
               "queues": "Queue", "roleAndSubordinate": "Role"}
 def is_standard(cid: ComponentId) -> bool:
@@ -45,7 +46,7 @@ def is_standard(cid: ComponentId) -> bool:
 
 
 def _text(el: etree._Element, name: str) -> str:
-    return (el.findtext(f"{{{NS}}}{name}") or el.findtext(name) or "").strip()
+    return child_text(el, name) or ""
 
 
 def _all(el: etree._Element, name: str) -> Iterator[etree._Element]:
@@ -148,7 +149,7 @@ def _sharing_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
     for holder in ("sharedTo", "sharedFrom"):
         for block in _all(root, holder):
             for el in block:
-                kind = _SHARED_TO.get(local_name(el))
+                kind = SHARED_TO.get(local_name(el))
                 if kind and el.text and el.text.strip():
                     refs.add(C(kind, el.text.strip()))
     for item in _all(root, "criteriaItems"):
@@ -162,7 +163,7 @@ def _queue(piece: Piece, root: etree._Element) -> set[ComponentId]:
     refs = set()
     for members in _all(root, "queueMembers"):
         for el in members.iter():
-            kind = _SHARED_TO.get(local_name(el))
+            kind = SHARED_TO.get(local_name(el))
             if kind and len(el) == 0 and el.text and el.text.strip():
                 refs.add(C(kind, el.text.strip()))
     refs |= {C("CustomObject", s.text.strip()) for s in _all(root, "sobjectType") if s.text}

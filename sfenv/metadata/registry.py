@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from sfenv.metadata import overrides
@@ -207,28 +207,36 @@ class Registry:
                 return parent, spec
         return None
 
-    def _names(self, test: Callable[[MetadataType], object]) -> tuple[str, ...]:
-        return tuple(t.name for t in self.types if test(t))
+    @cached_property
+    def _flagged(self) -> Mapping[str, tuple[str, ...]]:
+        """Names of the types carrying each per-type fact of `overrides.py` (computed once)."""
+        tests: dict[str, Callable[[MetadataType], object]] = {
+            "sections": lambda t: t.sections, "deploy_whole": lambda t: t.deploy_whole,
+            "always_refreshed": lambda t: t.always_refreshed,
+            "checklist_context": lambda t: t.checklist_context,
+            "hierarchy": lambda t: t.hierarchy_parent,
+        }
+        return {fact: tuple(t.name for t in self.types if test(t)) for fact, test in tests.items()}
 
     def section_types(self) -> tuple[str, ...]:
         """Types whose keyed lists are components of their own (profiles, permission sets)."""
-        return self._names(lambda t: t.sections)
+        return self._flagged["sections"]
 
     def deployed_whole(self) -> frozenset[str]:
         """Types a deploy replaces whole (packages carry them whole)."""
-        return frozenset(self._names(lambda t: t.deploy_whole))
+        return frozenset(self._flagged["deploy_whole"])
 
     def always_refreshed(self) -> frozenset[str]:
         """Types an incremental pull re-reads every time."""
-        return frozenset(self._names(lambda t: t.always_refreshed))
+        return frozenset(self._flagged["always_refreshed"])
 
     def checklist_context_types(self) -> tuple[str, ...]:
         """Types the checklist reads from the target whether changed or not."""
-        return self._names(lambda t: t.checklist_context)
+        return self._flagged["checklist_context"]
 
-    def hierarchy_types(self) -> tuple[str, ...]:
-        """Types forming a tree by a parent element (Role)."""
-        return self._names(lambda t: t.hierarchy_parent)
+    def hierarchy_type(self) -> MetadataType:
+        """The type forming the role tree by its parent element (Role)."""
+        return self._by_name[self._flagged["hierarchy"][0]]
 
     def retrieved_with_related(self) -> tuple[MetadataType, ...]:
         """Types retrieved together with related types (Profile, with `retrieved_with`)."""
