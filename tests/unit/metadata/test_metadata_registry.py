@@ -168,3 +168,24 @@ def test_diff_rows_and_profile_merge_agree_on_what_one_entry_is():
     merged = merge_profiles([data, data])
     assert len(rows) == 4
     assert merged.count(b"<loginIpRanges>") + merged.count(b"<profileActionOverrides>") == 4
+
+
+def test_registry_answers_what_pull_release_and_checklist_hard_code_today():
+    """The queries that replace PROFILE, ALWAYS_REFRESHED, CONTEXT_TYPES, DEPLOYED_WHOLE and
+    the checklist's role literal give the values those constants hold."""
+    reg = default_registry()
+    assert [t.name for t in reg.retrieved_with_related()] == ["Profile"]
+    assert {"CustomField", "ApexClass", "Layout", "RecordType"} <= set(reg.get("Profile").retrieved_with)
+    assert reg.always_refreshed() == {"PermissionSet"}
+    assert set(reg.checklist_context_types()) == {"Role", "Group", "Queue"}
+    assert reg.deployed_whole() == {"PermissionSet", "MutingPermissionSet"}
+    assert (reg.hierarchy_type().name, reg.hierarchy_type().hierarchy_parent) == ("Role", "parentRole")
+    assert reg.get("CustomField").id_prefix == "00N" and reg.get("Profile").id_prefix == "00e"
+
+
+def test_children_of_object_named_files_know_their_object():
+    reg = default_registry()
+    assert reg.object_of_child(ComponentId("CustomField", "Account.Region__c")) == "Account"
+    assert reg.object_of_child(ComponentId("WorkflowRule", "Case.Notify")) == "Case"
+    assert reg.object_of_child(ComponentId("CustomLabel", "Greeting")) is None
+    assert reg.object_of_child(ComponentId("ApexClass", "Foo")) is None
