@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.references import SHARED_TO
 from sfenv.metadata.xmlio import local_name, parse_xml
@@ -46,7 +47,7 @@ def _root(after: Inventory, cid: ComponentId) -> etree._Element | None:
     try:
         path = after.main_file(cid)
         return parse_xml(after.read(path), path)
-    except Exception:
+    except (MetadataError, OSError, KeyError):  # unreadable: other checks report it
         return None
 
 

@@ -182,16 +182,6 @@ class Registry:
     def find(self, name: str) -> MetadataType | None:
         return self._by_name.get(name)
 
-    def by_directory(self, directory: str) -> MetadataType | None:
-        """The content type living in `directory` (not its folder type, e.g. Report for reports/)."""
-        found = self._by_dir.get(directory)
-        if not found:
-            return None
-        for t in found:
-            if t.strategy != "folder":
-                return t
-        return found[0]
-
     def all(self) -> list[MetadataType]:
         """Top-level (non-child) types."""
         return [t for t in self.types if t.parent is None]

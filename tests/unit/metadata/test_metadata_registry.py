@@ -101,7 +101,7 @@ def test_registry_types_carry_strategy_and_folder_facts(registry):
     assert registry.get("Report").folder_type == "ReportFolder" and registry.get("Report").in_folder
     assert registry.get("EmailTemplate").folder_type == "EmailFolder"
     assert registry.get("ReportFolder").strategy == "folder"
-    assert registry.by_directory("reports").name == "Report"
+    assert registry.component_of("reports/Sales/Pipeline.report") == ComponentId("Report", "Sales/Pipeline")
     assert "fieldPermissions" in registry.get("Profile").unordered
     assert registry.get("Profile").sort_key_of("fieldPermissions") == "field"
     assert registry.find("NoSuchType") is None
