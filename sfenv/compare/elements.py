@@ -9,7 +9,6 @@ of `tag[value]` entries, so reordering is never a change. Paths read like
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from deepdiff import DeepDiff
 from lxml import etree
@@ -20,8 +19,11 @@ from sfenv.metadata.xmlio import local_name, parse_xml
 
 GENERIC_KEYS = ("fullName", "name")
 
+# A parsed component: a leaf's text, True for a member of a plain repeated list, or a dict.
+Tree = str | bool | dict[str, "Tree"]
 
-def to_tree(el: etree._Element, keys: Mapping[str, tuple[str, ...]]) -> Any:
+
+def to_tree(el: etree._Element, keys: Mapping[str, tuple[str, ...]]) -> Tree:
     """An element as a dict (leaf: its text). `keys` maps element names to the elements
     identifying one item of that list (several joined by "@", as entry rows are named)."""
     children = [c for c in el if isinstance(c.tag, str)]
@@ -30,7 +32,7 @@ def to_tree(el: etree._Element, keys: Mapping[str, tuple[str, ...]]) -> Any:
     groups: dict[str, list[etree._Element]] = {}
     for child in children:
         groups.setdefault(local_name(child), []).append(child)
-    out: dict[str, Any] = {}
+    out: dict[str, Tree] = {}
     for name, items in groups.items():
         key = keys.get(name)
         for item in items:
@@ -75,7 +77,7 @@ def element_changes(old: bytes, new: bytes, *, source: str = "",
     return tree_changes(a, b)
 
 
-def tree_changes(a: Any, b: Any, prefix: str = "") -> list[ElementChange]:
+def tree_changes(a: Tree, b: Tree, prefix: str = "") -> list[ElementChange]:
     if a == b:
         return []
     if not isinstance(a, dict) or not isinstance(b, dict):

@@ -103,13 +103,21 @@ def _custom_field(piece: Piece, root: etree._Element) -> set[ComponentId]:
     return refs
 
 
-def _validation_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    obj = _object_of(piece)
-    refs = {C("CustomObject", obj)} | formula_fields(_text(root, "errorConditionFormula"), obj)
-    display = _text(root, "errorDisplayField")
-    if display:
-        refs.add(_field(obj, display))
-    return refs
+def _formula_and_field(formula: str, field: str) -> Callable[[Piece, etree._Element], set[ComponentId]]:
+    """A handler for a child of an object that holds a formula and names one field
+    (validation rule: errorConditionFormula + errorDisplayField; field update: formula + field)."""
+    def handler(piece: Piece, root: etree._Element) -> set[ComponentId]:
+        obj = _object_of(piece)
+        refs = {C("CustomObject", obj)} | formula_fields(_text(root, formula), obj)
+        named = _text(root, field)
+        if named:
+            refs.add(_field(obj, named))
+        return refs
+    return handler
+
+
+_validation_rule = _formula_and_field("errorConditionFormula", "errorDisplayField")
+_workflow_field_update = _formula_and_field("formula", "field")
 
 
 def _record_type(piece: Piece, root: etree._Element) -> set[ComponentId]:
@@ -198,16 +206,6 @@ def _flow(piece: Piece, root: etree._Element) -> set[ComponentId]:
             for f in _all(holder, name):
                 if f.text and f.text.strip() and len(f) == 0:
                     refs.add(_field(obj, f.text.strip()))
-    return refs
-
-
-def _workflow_field_update(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    obj = _object_of(piece)
-    refs = {C("CustomObject", obj)}
-    field = _text(root, "field")
-    if field:
-        refs.add(_field(obj, field))
-    refs |= formula_fields(_text(root, "formula"), obj)
     return refs
 
 
