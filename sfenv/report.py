@@ -1,23 +1,23 @@
 """Collect everything the HTML report shows from the config and the snapshot store.
 
-Services return data: this builds a `ReportData` and never prints or renders. The layers it
-leans on are built in parallel (compare status, release trains, checklists); each is imported
-when needed, and if it is missing or refuses, the report says so in `notices` and shows the
-rest instead of failing.
+Services return data: this builds a `ReportData` and never prints or renders. When a part
+cannot be read (an SfenvError: a snapshot, a train or a checklist state), the report says so in
+`notices` and shows the rest instead of failing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from sfenv import release
+from sfenv.compare import status as compare_status
 from sfenv.errors import SfenvError
+from sfenv.release.checklist_state import current_done
 from sfenv.render.report import (
     DEFAULT_MAX_AUDIT_ROWS,
     DEFAULT_MAX_ELEMENTS_PER_ROW,
@@ -49,8 +49,6 @@ AUDIT_TRAIL_PATH = ".sfenv/audit-trail.json"
 BACKUP_PREFIX = "backup/"
 STATUS_ORDER = {"conflict": 0, "drift": 1, "pending": 2}
 MAX_NOTICES_PER_KIND = 5
-# Failures of a layer still being built: shown as a notice, never a crash of the whole report.
-_UNAVAILABLE = (SfenvError, ImportError, AttributeError, NotImplementedError, TypeError)
 
 
 def collect_report(config: Any, store: Any, *, out: str = "report.html",
@@ -89,11 +87,10 @@ def _head(store: Any, env: str, notices: list[str]) -> str | None:
 
 def _env_summary(config: Any, store: Any, env: str, head: str | None,
                  notices: list[str]) -> EnvSummary:
-    cfg = config.environments.get(env)
+    cfg = config.environments[env]
     summary = EnvSummary(
-        name=env, stage=config.stage_index(env),
-        production=bool(getattr(cfg, "production", False)),
-        owner=getattr(cfg, "owner", "") or "", purpose=getattr(cfg, "purpose", "") or "",
+        name=env, stage=config.stage_index(env), production=cfg.production,
+        owner=cfg.owner, purpose=cfg.purpose,
         commit=head,
     )
     if head is None:
@@ -123,9 +120,8 @@ def _reproduce(config: Any, out: str) -> str:
 def _hops(config: Any, store: Any, heads: Mapping[str, str | None], notices: list[str],
           max_rows: int) -> list[HopSection]:
     try:
-        status_module = importlib.import_module("sfenv.compare.status")
-        statuses = status_module.all_status(store, config)
-    except _UNAVAILABLE as err:
+        statuses = compare_status.all_status(store, config)
+    except SfenvError as err:
         notices.append(f"Promotion path status unavailable ({_why(err)}).")
         return []
     audits: dict[str, list[dict]] = {}
@@ -146,10 +142,8 @@ def hop_section(hop: Any, audit_rows: list[dict], *, since: str | None = None,
     section = HopSection(source=hop.source, target=hop.target,
                          target_is_production=bool(hop.target_is_production),
                          three_way=hop.base is not None,
-                         mode=str(getattr(hop, "mode", "") or
-                                  ("three-way" if hop.base is not None else "two-way")),
-                         note=str(getattr(hop, "note", "") or ""),
-                         accepted_differences=len(getattr(hop, "accepted", None) or []))
+                         mode=hop.mode or ("three-way" if hop.base is not None else "two-way"),
+                         note=hop.note, accepted_differences=len(hop.accepted))
     for entry in hop.entries:
         section.counts[entry.status] = section.counts.get(entry.status, 0) + 1
     ranked = sorted(hop.entries, key=lambda e: (STATUS_ORDER.get(e.status, 9),
@@ -169,13 +163,13 @@ def _change_row(hop: Any, entry: Any, audit_rows: list[dict], since: str | None,
     change = entry.change
     cid = change.component
     elements = [str(e) for e in change.elements]
-    outside = getattr(entry, "outside_release", False) or (
+    outside = entry.outside_release or (
         bool(hop.target_is_production) and entry.status in ("drift", "conflict"))
     row = ChangeRow(
         component=str(cid), type=cid.type, name=cid.full_name, status=entry.status,
         kind=change.kind, elements=elements[:max_elements],
         elements_more=max(0, len(elements) - max_elements),
-        outside_release=bool(outside), reason=str(getattr(entry, "reason", "") or ""),
+        outside_release=bool(outside), reason=entry.reason,
     )
     # `change` is what promoting would do to B: old = target (B), new = source (A).
     # base→A (`source_change`) and base→B (`target_change`) are exact when a base exists.
@@ -185,7 +179,7 @@ def _change_row(hop: Any, entry: Any, audit_rows: list[dict], since: str | None,
     if entry.status in ("drift", "conflict"):
         by = entry.target_change.new_by if entry.target_change else change.old_by
         row.changed_in.append(Side(hop.target, by.last_modified_by, by.last_modified_date))
-        given = getattr(entry, "audit", None) or []
+        given = entry.audit
         row.audit = ([_audit_row(r) for r in given][:DEFAULT_MAX_AUDIT_ROWS] if given
                      else matching_audit_rows(cid.full_name, audit_rows, since=since))
     return row
@@ -299,10 +293,7 @@ def _roles_and_owd(store: Any, order: list[str], heads: Mapping[str, str | None]
 def _read_blobs(store: Any, shas: set[str]) -> dict[str, bytes]:
     if not shas:
         return {}
-    batch = getattr(store, "read_blobs", None)
-    if batch is not None:
-        return batch(sorted(shas))
-    return {sha: store.read_blob(sha) for sha in shas}
+    return store.read_blobs(sorted(shas))
 
 
 def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[str]) -> Any:
@@ -318,14 +309,8 @@ def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[st
 
 def _trains(config: Any, store: Any, notices: list[str]) -> list[TrainSummary]:
     try:
-        release = importlib.import_module("sfenv.release")
-        summaries = getattr(release, "train_summaries", None)
-        if summaries is None:
-            notices.append("Release trains unavailable (this sfenv has no "
-                           "sfenv.release.train_summaries yet).")
-            return []
-        raw = list(summaries(config, store))
-    except _UNAVAILABLE as err:
+        raw = list(release.train_summaries(config, store))
+    except SfenvError as err:
         notices.append(f"Release trains unavailable ({_why(err)}).")
         return []
     order = [env for stage in config.stages for env in stage]
@@ -369,14 +354,6 @@ def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
                        notices: list[str], store: Any = None) -> None:
     """Steps come with the train summary (`checklist`: Step-like items per env or a list);
     which are done is read from the releases ref and `<root>/releases`."""
-    try:
-        current_done = importlib.import_module("sfenv.release.checklist_state").current_done
-
-        def done_steps(_dir: Any, train: str, env: str) -> Any:
-            return current_done(config, store, train, env)
-    except _UNAVAILABLE:
-        done_steps = None
-    releases_dir = Path(config.root) / "releases"
     missing = []
     for source, train in zip(raw, trains, strict=True):
         steps = _getter(source)("checklist")
@@ -386,10 +363,10 @@ def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
         per_env = steps.items() if isinstance(steps, Mapping) else [("", steps)]
         for env, items in per_env:
             done: Mapping[str, Any] = {}
-            if done_steps is not None and env:
+            if env:
                 try:
-                    done = done_steps(releases_dir, train.name, env)
-                except _UNAVAILABLE as err:
+                    done = current_done(config, store, train.name, env)
+                except SfenvError as err:
                     notices.append(f"{train.name}: checklist state for {env} unreadable ({_why(err)})")
             for item in items:
                 sget = _getter(item)
@@ -404,12 +381,8 @@ def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
 
 
 def _backups(store: Any, notices: list[str]) -> list[BackupTag]:
-    tags = getattr(store, "tags", None)
-    if tags is None:
-        notices.append("Backups unavailable (the snapshot store cannot list tags).")
-        return []
     try:
-        found = tags(BACKUP_PREFIX)
+        found = store.tags(BACKUP_PREFIX)
     except SfenvError as err:
         notices.append(f"Backups unavailable ({err}).")
         return []
@@ -438,6 +411,4 @@ def _getter(obj: Any) -> Callable[[str], Any]:
 
 
 def _why(err: BaseException) -> str:
-    if isinstance(err, ImportError):
-        return f"{err.name or 'module'} is not available in this version"
     return str(err) or type(err).__name__

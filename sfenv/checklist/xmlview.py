@@ -7,25 +7,21 @@ becomes a dict keyed by local name, a repeated child a list, a leaf its text (""
 
 from __future__ import annotations
 
-from typing import Any
-
 from lxml import etree
 
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.xmlio import local_name, parse_xml
+
+# Component XML as data: a leaf's text, a repeated element's list, an element's dict.
+XmlValue = str | list["XmlValue"] | dict[str, "XmlValue"]
 
 
-def local(tag: Any) -> str:
-    """`{ns}name` -> `name` (comments and PIs have non-string tags)."""
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def element_to_dict(el: etree._Element) -> Any:
+def element_to_dict(el: etree._Element) -> XmlValue:
     children = [c for c in el if isinstance(c.tag, str)]
     if not children:
         return (el.text or "").strip()
-    out: dict[str, Any] = {}
+    out: dict[str, XmlValue] = {}
     for child in children:
-        key = local(child.tag)
+        key = local_name(child)
         value = element_to_dict(child)
         if key in out:
             if not isinstance(out[key], list):
@@ -36,7 +32,7 @@ def element_to_dict(el: etree._Element) -> Any:
     return out
 
 
-def xml_dict(data: bytes | None, source: str) -> dict[str, Any]:
+def xml_dict(data: bytes | None, source: str) -> dict[str, XmlValue]:
     """The component's XML as a dict (`{}` for no XML or non-XML content such as Apex source)."""
     if not data:
         return {}
@@ -48,7 +44,7 @@ def xml_dict(data: bytes | None, source: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_text": value}
 
 
-def aslist(value: Any) -> list[Any]:
+def aslist(value: XmlValue | None) -> list[XmlValue]:
     """A repeated element is a list, a single one a dict/str, an absent one None: always a list."""
     if value is None or value == "":
         return []
@@ -57,7 +53,7 @@ def aslist(value: Any) -> list[Any]:
     return [value]
 
 
-def dig(data: Any, dotted: str) -> Any:
+def dig(data: XmlValue | None, dotted: str) -> XmlValue | None:
     """`dig(d, "nameField.type")`; None when any step is missing."""
     cur = data
     for part in dotted.split("."):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Protocol
 
 from sfenv.compare.elements import element_changes
 from sfenv.compare.inventory import (
@@ -27,30 +27,42 @@ from sfenv.compare.model import Attribution, Change, Diff, ElementChange
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import Registry
+from sfenv.store.snapshots import TreeChange
 
 GROUPED = ("content", "bundle")  # strategies whose files together make one component
 INTERNAL = ".sfenv/"
 
 
-def diff_commits(store: Any, a_commit: str, b_commit: str, *, registry: Any,
+class SnapshotReader(Protocol):
+    """What comparing needs of a snapshot store (`sfenv.store.snapshots.SnapshotStore`)."""
+
+    cache: dict[object, object]
+
+    def tree_of(self, commit: str) -> str: ...
+    def files(self, commit: str) -> dict[str, str]: ...
+    def read_blob(self, sha: str) -> bytes: ...
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]: ...
+    def changed(self, a: str, b: str) -> list[TreeChange]: ...
+
+
+def diff_commits(store: SnapshotReader, a_commit: str, b_commit: str, *, registry: Registry,
                  neutralize: Neutralizer | None = None, a_name: str = "", b_name: str = "",
                  split: Splitter | None = None) -> Diff:
     """The component changes going from snapshot `a_commit` (old) to `b_commit` (new)."""
     tree_a, tree_b = store.tree_of(a_commit), store.tree_of(b_commit)
-    cache = getattr(store, "cache", None)
     key = ("diff", tree_a, tree_b, neutralize.fingerprint() if neutralize else "",
            id(registry), id(split))
-    if cache is not None and key in cache:
-        hit: Diff = cache[key]
+    hit = store.cache.get(key)
+    if isinstance(hit, Diff):
         return Diff(a_name, b_name, a_commit, b_commit, list(hit.changes), 0, hit.files_changed)
     result = _compute(store, a_commit, b_commit, registry, neutralize, split or default_splitter())
     result.a, result.b = a_name, b_name
-    if cache is not None:
-        cache[key] = result
+    store.cache[key] = result
     return result
 
 
-def _compute(store: Any, a_commit: str, b_commit: str, registry: Any,
+def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Registry,
              neutralize: Neutralizer | None, split: Splitter) -> Diff:
     tree_changes = [c for c in store.changed(a_commit, b_commit)
                     if not c.path.startswith(INTERNAL)]
@@ -106,16 +118,16 @@ def _compute(store: Any, a_commit: str, b_commit: str, registry: Any,
     return Diff("", "", a_commit, b_commit, changes, len(blobs), len(tree_changes))
 
 
-def _owner(registry: Any, path: str) -> ComponentId:
+def _owner(registry: Registry, path: str) -> ComponentId:
     return registry.component_of(path) or ComponentId("File", path)
 
 
-def _strategy(registry: Any, cid: ComponentId) -> str | None:
+def _strategy(registry: Registry, cid: ComponentId) -> str | None:
     mtype = registry.find(cid.type)
     return mtype.strategy if mtype is not None else None
 
 
-def _component_files(registry: Any, files: Mapping[str, str],
+def _component_files(registry: Registry, files: Mapping[str, str],
                      owners: Iterable[ComponentId]) -> dict[str, str]:
     """All files of the given grouped components (one pass per directory involved)."""
     owners = set(owners)
@@ -138,7 +150,7 @@ def _attribution(entry: dict | None) -> Attribution:
     return Attribution(entry.get("lastModifiedByName"), entry.get("lastModifiedDate"))
 
 
-def _kind(old: Any, new: Any) -> str:
+def _kind(old: object, new: object) -> str:
     return "added" if old is None else "removed" if new is None else "modified"
 
 
@@ -150,7 +162,7 @@ def _read(blobs: Mapping[str, bytes], sha: str | None, neutralize: Neutralizer |
     return neutralize.side(side, data) if neutralize else data
 
 
-def _xml_changes(registry: Any, split: Splitter, path: str, sha_a: str | None,
+def _xml_changes(registry: Registry, split: Splitter, path: str, sha_a: str | None,
                  sha_b: str | None, blobs: Mapping[str, bytes],
                  neutralize: Neutralizer | None) -> list[Change]:
     data_a = _read(blobs, sha_a, neutralize, "a")
@@ -176,7 +188,7 @@ def _xml_changes(registry: Any, split: Splitter, path: str, sha_a: str | None,
     return changes
 
 
-def _parts(path: str, data: bytes | None, registry: Any, split: Splitter) -> dict[ComponentId, Part]:
+def _parts(path: str, data: bytes | None, registry: Registry, split: Splitter) -> dict[ComponentId, Part]:
     if data is None:
         return {}
     try:
@@ -186,7 +198,7 @@ def _parts(path: str, data: bytes | None, registry: Any, split: Splitter) -> dic
         return {cid: Part(cid, None, data)}  # unreadable XML: compare it as a whole file
 
 
-def _grouped_change(registry: Any, owner: ComponentId, files_a: Mapping[str, str],
+def _grouped_change(registry: Registry, owner: ComponentId, files_a: Mapping[str, str],
                     files_b: Mapping[str, str], blobs: Mapping[str, bytes],
                     neutralize: Neutralizer | None) -> Change | None:
     paths_a = sorted(p for p in files_a if registry.component_of(p) == owner)
@@ -208,7 +220,7 @@ def _grouped_change(registry: Any, owner: ComponentId, files_a: Mapping[str, str
     return Change(owner, kind, None, path, elements, old, new)  # type: ignore[arg-type]
 
 
-def _file_elements(registry: Any, owner: ComponentId, path: str, old: bytes | None,
+def _file_elements(registry: Registry, owner: ComponentId, path: str, old: bytes | None,
                    new: bytes | None) -> list[ElementChange]:
     """Per-file detail of a grouped component: XML files element by element, others by size."""
     name = path.rsplit("/", 1)[-1]
@@ -244,14 +256,14 @@ def _file_change(owner: ComponentId, path: str, files_a: Mapping[str, str],
     return Change(owner, _kind(old, new), None, path, elements, old, new)  # type: ignore[arg-type]
 
 
-def audit_rows(store: Any, commit: str) -> list[dict]:
+def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
     """The SetupAuditTrail rows stored with a snapshot (newest first)."""
     sha = store.files(commit).get(AUDIT_PATH)
     rows = load_json_blob(store.read_blob(sha) if sha else None, [])
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def component_index(store: Any, commit: str) -> dict[str, dict]:
+def component_index(store: SnapshotReader, commit: str) -> dict[str, dict]:
     """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties})."""
     sha = store.files(commit).get(INDEX_PATH)
     return _index(store.read_blob(sha) if sha else None)

@@ -9,7 +9,6 @@ of `tag[value]` entries, so reordering is never a change. Paths read like
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from deepdiff import DeepDiff
 from lxml import etree
@@ -20,16 +19,20 @@ from sfenv.metadata.xmlio import local_name, parse_xml
 
 GENERIC_KEYS = ("fullName", "name")
 
+# A parsed component: a leaf's text, True for a member of a plain repeated list, or a dict.
+Tree = str | bool | dict[str, "Tree"]
 
-def to_tree(el: etree._Element, keys: Mapping[str, str]) -> Any:
-    """An element as a dict (leaf: its text). `keys` maps element names to their key element."""
+
+def to_tree(el: etree._Element, keys: Mapping[str, tuple[str, ...]]) -> Tree:
+    """An element as a dict (leaf: its text). `keys` maps element names to the elements
+    identifying one item of that list (several joined by "@", as entry rows are named)."""
     children = [c for c in el if isinstance(c.tag, str)]
     if not children:
         return (el.text or "").strip()
     groups: dict[str, list[etree._Element]] = {}
     for child in children:
         groups.setdefault(local_name(child), []).append(child)
-    out: dict[str, Any] = {}
+    out: dict[str, Tree] = {}
     for name, items in groups.items():
         key = keys.get(name)
         for item in items:
@@ -49,18 +52,21 @@ def to_tree(el: etree._Element, keys: Mapping[str, str]) -> Any:
     return out
 
 
-def _key_of(item: etree._Element, key: str | None) -> str | None:
+def _key_of(item: etree._Element, key: tuple[str, ...] | None) -> str | None:
     if not len(item):
         return None
-    for candidate in ((key,) if key else ()) + GENERIC_KEYS:
-        for child in item:
-            if local_name(child) == candidate and not len(child) and child.text:
-                return child.text.strip()
-    return None
+    texts = {local_name(child): child.text.strip() for child in item
+             if not len(child) and child.text and child.text.strip()}
+    if key and texts.get(key[0]):
+        parts = [texts.get(k, "") for k in key]
+        while len(parts) > 1 and not parts[-1]:
+            parts.pop()
+        return "@".join(parts)
+    return next((texts[k] for k in GENERIC_KEYS if k in texts), None)
 
 
 def element_changes(old: bytes, new: bytes, *, source: str = "",
-                    keys: Mapping[str, str] | None = None) -> list[ElementChange]:
+                    keys: Mapping[str, tuple[str, ...]] | None = None) -> list[ElementChange]:
     """What differs inside a component, as readable element paths (XML pieces only)."""
     keys = keys or {}
     try:
@@ -71,7 +77,7 @@ def element_changes(old: bytes, new: bytes, *, source: str = "",
     return tree_changes(a, b)
 
 
-def tree_changes(a: Any, b: Any, prefix: str = "") -> list[ElementChange]:
+def tree_changes(a: Tree, b: Tree, prefix: str = "") -> list[ElementChange]:
     if a == b:
         return []
     if not isinstance(a, dict) or not isinstance(b, dict):

@@ -12,26 +12,30 @@ entry of their unordered (keyed) lists becomes a row of its own:
 
 `<Entry>` is the list's element in singular (fieldPermissions -> FieldPermission,
 classAccesses -> ClassAccess, recordTypeVisibilities -> RecordTypeVisibility) and `<key>` the
-element the registry sorts that list by (`field`, `apexClass`, `name`...); layout assignments
-add `@<recordType>` when they name one.
+values of the elements the registry says identify an entry (`SectionSpec.keys`), joined by
+"@": layout assignments add `@<recordType>` when they name one, login IP ranges
+`@<endAddress>`, profile action overrides `@<page or object>@<form factor>@<record type>`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
+from sfenv.metadata.registry import MetadataType, Registry, default_registry
+from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 
 INDEX_PATH = ".sfenv/components.json"
 AUDIT_PATH = ".sfenv/audit-trail.json"
-PERMISSION_TYPES = ("Profile", "PermissionSet", "MutingPermissionSet")
-EXTRA_KEYS = {"layoutAssignments": "recordType"}
+# Types with entry rows (the registry's section types). Kept for release/verify.py until it
+# asks `Registry.section_types()` itself.
+PERMISSION_TYPES = default_registry().section_types()
 
-Splitter = Callable[[str, bytes, Any], list]
+Splitter = Callable[[str, bytes, Registry], list[Piece]]
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,6 @@ class Part:
 
 
 def default_splitter() -> Splitter:
-    from sfenv.metadata.components import split_file
-
     return split_file
 
 
@@ -58,60 +60,52 @@ def singular(element: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
-def expand_permissions(part: Part, sort_keys: Mapping[str, str]) -> list[Part]:
+def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
     """A profile/permission set as its own part (minus the entries) + one part per entry."""
     root = parse_xml(part.xml, str(part.id))
     parts: list[Part] = []
     for el in list(root):
         name = local_name(el)
-        key_name = sort_keys.get(name)
-        if not key_name:
+        section = mtype.section(name)
+        if section is None:
             continue
-        key = _text(el, key_name)
-        if key is None:
+        values = tuple(child_text(el, key) or "" for key in section.keys)
+        if not values[0]:
             continue
-        extra = EXTRA_KEYS.get(name)
-        if extra and _text(el, extra):
-            key = f"{key}@{_text(el, extra)}"
+        key = section.entry_name(values)
         cid = ComponentId(f"{part.id.type}{singular(name)}", f"{part.id.full_name}/{key}")
         parts.append(Part(cid, part.id, write_xml(el)))
         root.remove(el)
     return [Part(part.id, part.parent, write_xml(root)), *parts] if parts else [part]
 
 
-def _text(el: Any, name: str) -> str | None:
-    for child in el:
-        if local_name(child) == name and child.text:
-            return child.text.strip()
-    return None
-
-
-def parts_of_file(path: str, data: bytes, registry: Any, split: Splitter) -> list[Part]:
+def parts_of_file(path: str, data: bytes, registry: Registry, split: Splitter) -> list[Part]:
     """Comparable parts of one XML-strategy file (permission entries expanded)."""
     parts: list[Part] = []
     for piece in split(path, data, registry):
         part = Part(piece.id, piece.parent, piece.xml)
-        if piece.id.type in PERMISSION_TYPES and piece.parent is None:
-            mtype = registry.find(piece.id.type)
-            parts.extend(expand_permissions(part, dict(getattr(mtype, "sort_keys", ()) or ())))
+        mtype = registry.find(piece.id.type) if piece.parent is None else None
+        if mtype is not None and mtype.sections:
+            parts.extend(expand_permissions(part, mtype))
         else:
             parts.append(part)
     return parts
 
 
-def sort_keys_for(registry: Any, type_name: str) -> dict[str, str]:
-    """Element -> key element for keyed lists inside a component of `type_name` (for element
-    diffs); permission entry rows use their parent type's table."""
+def sort_keys_for(registry: Registry, type_name: str) -> dict[str, tuple[str, ...]]:
+    """Element -> the elements identifying one item, for keyed lists inside a component of
+    `type_name` (for element diffs); permission entry rows use their parent type's table."""
     mtype = registry.find(type_name)
     if mtype is None:
-        for parent in PERMISSION_TYPES:
-            if type_name.startswith(parent):
-                mtype = registry.find(parent)
-                break
-    keys: dict[str, str] = {}
-    for path, key in getattr(mtype, "sort_keys", ()) or ():
+        mtype = next((registry.get(t) for t in registry.section_types()
+                      if type_name.startswith(t)), None)
+    if mtype is None:
+        return {}
+    keys: dict[str, tuple[str, ...]] = {}
+    for path, key in mtype.sort_keys:
         if key:
-            keys[path.rsplit("/", 1)[-1]] = key
+            name = path.rsplit("/", 1)[-1]
+            keys[name] = mtype.identity_of(name) or (key,)
     return keys
 
 

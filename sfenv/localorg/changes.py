@@ -12,11 +12,12 @@ from __future__ import annotations
 from lxml import etree
 
 from sfenv.errors import MetadataError
+from sfenv.localorg.md_audit import audit_section
 from sfenv.localorg.state import OrgState, User
 from sfenv.metadata.components import child_full_name
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
+from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 
 
 def apply_change(org: OrgState, *, as_user: str | None = None,
@@ -57,7 +58,7 @@ def apply_change(org: OrgState, *, as_user: str | None = None,
         display = (f"{verb} {cid.type} {cid.full_name}" if deactivate else
                    f"{verb} {cid.type} {cid.full_name}: {element.strip()} from {old} to {value}")
         org.touch_components([cid], user, when)
-        org.add_audit(f"changed{cid.type}", _section(cid, registry), display, user, when)
+        org.add_audit(f"changed{cid.type}", audit_section(cid, registry), display, user, when)
         org.save()
         return [display]
 
@@ -70,17 +71,6 @@ def _user(org: OrgState, name: str | None) -> User:
         known = ", ".join(sorted(u.name for u in org.users))
         raise MetadataError(f"no user named {name!r} in the local org (known: {known})")
     return user
-
-
-def _section(cid: ComponentId, registry: Registry) -> str:
-    owner = registry.parent_id(cid)
-    if owner.type == "CustomObject":
-        if owner.full_name.endswith("__c"):
-            return "Custom Objects"
-        return f"Customize {owner.full_name}s"
-    return {"ApexClass": "Apex Class", "ApexTrigger": "Apex Trigger", "Flow": "Flows",
-            "Profile": "Manage Users", "PermissionSet": "Manage Users"}.get(owner.type,
-                                                                           "Customize")
 
 
 def _edit(org: OrgState, registry: Registry, cid: ComponentId, element: str, value: str) -> str:
@@ -116,8 +106,7 @@ def _component_element(root: etree._Element, registry: Registry, cid: ComponentI
     owner = registry.parent_id(cid)
     for el in root:
         if isinstance(el.tag, str) and local_name(el) == spec.xml_element:
-            key = next((c.text for c in el if isinstance(c.tag, str)
-                        and local_name(c) == spec.key_element), None)
+            key = child_text(el, spec.key_element)
             if key and child_full_name(owner, spec, key) == cid.full_name:
                 return el
     raise MetadataError(f"{source}: no {cid.type} {cid.full_name} in this file")

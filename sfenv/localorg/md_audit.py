@@ -1,43 +1,30 @@
-"""SetupAuditTrail rows for what a deploy changed, worded the way Setup writes them.
+"""SetupAuditTrail rows for what a deploy or a hand change did, worded the way Setup does.
 
-Plausible, not exhaustive: fields (with their length changes), objects, Apex, roles, groups,
-sharing rules, profiles and permission sets get Setup's sections; other types a generic row.
+Plausible, not exhaustive: fields (with their length changes) and objects get Setup's object
+sections; types with wording in the registry (`MetadataType.audit`, from `overrides.py`: Apex,
+flows, roles, groups, sharing rules, profiles, permission sets, layouts) their own; other
+types a generic row. Deploys (`rows_for`) and hand changes (`localorg.changes`) share it.
 """
 
 from __future__ import annotations
 
-from lxml import etree
+from typing import TYPE_CHECKING
 
+from sfenv.errors import MetadataError
+from sfenv.metadata.components import split_file
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.registry import Registry, default_registry
+from sfenv.metadata.xmlio import child_text, parse_xml
 
 from .md_deploy import DeployPlan
 
+if TYPE_CHECKING:
+    from .state import OrgState, User
+
 STANDARD_PLURALS = {"Opportunity": "Opportunities", "Case": "Cases", "Account": "Accounts",
                     "Contact": "Contacts", "Lead": "Leads", "Campaign": "Campaigns"}
-SECTIONS = {
-    "ApexClass": ("Apex Class", "changedApexClass", "Changed {name} Apex Class code",
-                  "Created Apex Class {name}"),
-    "ApexTrigger": ("Apex Trigger", "changedApexTrigger", "Changed {name} Apex Trigger code",
-                    "Created Apex Trigger {name}"),
-    "Role": ("Manage Users", "changedRole", "Changed role {name}", "Created role {name}"),
-    "Group": ("Manage Users", "changedGroup", "Changed public group {name}",
-              "Created public group {name}"),
-    "Queue": ("Manage Users", "changedQueue", "Changed queue {name}", "Created queue {name}"),
-    "Profile": ("Manage Users", "profileChanged", "Changed profile {name}",
-                "Created profile {name}"),
-    "PermissionSet": ("Manage Users", "permSetChanged", "Changed permission set {name}",
-                      "Created permission set {name}"),
-    "SharingCriteriaRule": ("Sharing Rules", "changedSharingRule", "Changed sharing rule {name}",
-                            "Created sharing rule {name}"),
-    "SharingOwnerRule": ("Sharing Rules", "changedSharingRule", "Changed sharing rule {name}",
-                         "Created sharing rule {name}"),
-    "Layout": ("Customize {plural}", "changedLayout", "Changed {name} page layout",
-               "Created {name} page layout"),
-}
-
-
-def _plural(obj: str) -> str:
+def plural(obj: str) -> str:
+    """An object's plural label as Setup's section names use it ("Customize Opportunities")."""
     if obj in STANDARD_PLURALS:
         return STANDARD_PLURALS[obj]
     return obj.removesuffix("__c").replace("_", " ") + (" (custom object)" if obj.endswith("__c") else "s")
@@ -48,17 +35,28 @@ def _text(xml: bytes | None, tag: str) -> str | None:
         return None
     try:
         root = parse_xml(xml, "audit")
-    except Exception:
+    except MetadataError:
         return None
-    for node in root:
-        if isinstance(node.tag, str) and etree.QName(node).localname == tag:
-            return (node.text or "").strip()
-    return None
+    return child_text(root, tag)
+
+
+def audit_section(cid: ComponentId, registry: Registry) -> str:
+    """The Setup section a hand change of `cid` is logged under (a child: its parent's)."""
+    owner = registry.parent_id(cid)
+    if owner.type == "CustomObject":
+        if owner.full_name.endswith("__c"):
+            return "Custom Objects"
+        return f"Customize {plural(owner.full_name)}"
+    mtype = registry.find(owner.type)
+    if mtype is None or mtype.audit is None:
+        return "Customize"
+    return mtype.audit.section.format(plural=plural(owner.full_name.split("-", 1)[0]))
 
 
 def rows_for(plan: DeployPlan, new_xml: dict[ComponentId, bytes] | None = None
              ) -> list[tuple[str, str, str]]:
     """(Action, Section, Display) per changed component of a deploy."""
+    registry = default_registry()
     rows: list[tuple[str, str, str]] = []
     for success in plan.successes:
         cid = success.component
@@ -67,7 +65,7 @@ def rows_for(plan: DeployPlan, new_xml: dict[ComponentId, bytes] | None = None
         obj = cid.full_name.split(".", 1)[0].split("-", 1)[0]
         short = cid.full_name.split(".", 1)[-1].removesuffix("__c").replace("_", " ")
         if cid.type == "CustomField":
-            section = f"Customize {_plural(obj)}"
+            section = f"Customize {plural(obj)}"
             if success.deleted:
                 rows.append(("deletedCF", section, f"Deleted {short} custom field"))
             elif success.created:
@@ -86,14 +84,15 @@ def rows_for(plan: DeployPlan, new_xml: dict[ComponentId, bytes] | None = None
             rows.append((f"{verb.lower()}CustomObject", "Custom Objects",
                          f"{verb} custom object: {cid.full_name}"))
             continue
-        spec = SECTIONS.get(cid.type)
-        if spec is None:
+        mtype = registry.find(cid.type)
+        wording = mtype.audit if mtype else None
+        if wording is None:
             verb = "Deleted" if success.deleted else "Created" if success.created else "Changed"
             rows.append(("deployment", "Deployment",
                          f"{verb} {cid.type} {cid.full_name} by deployment"))
             continue
-        section, action, changed, created = spec
-        section = section.format(plural=_plural(obj))
+        section, action = wording.section.format(plural=plural(obj)), wording.action
+        changed, created = wording.changed, wording.created
         if success.deleted:
             rows.append((action.replace("changed", "deleted"), section,
                          changed.replace("Changed", "Deleted").format(name=cid.full_name)))
@@ -103,7 +102,7 @@ def rows_for(plan: DeployPlan, new_xml: dict[ComponentId, bytes] | None = None
     return rows
 
 
-def audit_deploy(org, plan: DeployPlan, user) -> None:
+def audit_deploy(org: OrgState, plan: DeployPlan, user: User) -> None:
     """Write the audit rows of an applied deploy plan."""
     new_xml = _new_children(plan)
     for action, section, display in rows_for(plan, new_xml):
@@ -112,16 +111,13 @@ def audit_deploy(org, plan: DeployPlan, user) -> None:
 
 def _new_children(plan: DeployPlan) -> dict[ComponentId, bytes]:
     """New XML of changed child components (for before/after details such as field length)."""
-    from sfenv.metadata.components import split_file
-    from sfenv.metadata.registry import default_registry
-
     registry = default_registry()
     wanted = {s.component for s in plan.successes if s.changed and s.component in plan.before}
     found: dict[ComponentId, bytes] = {}
     for path, data in plan.writes.items():
         try:
             pieces = split_file(path, data, registry)
-        except Exception:
+        except MetadataError:
             continue
         for piece in pieces:
             if piece.id in wanted:

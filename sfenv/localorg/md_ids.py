@@ -8,56 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-# Key prefixes of the setup entities behind common metadata types (Salesforce's own).
-KEY_PREFIXES: dict[str, str] = {
-    "CustomObject": "01I",
-    "CustomField": "00N",
-    "ApexClass": "01p",
-    "ApexTrigger": "01q",
-    "ApexPage": "066",
-    "ApexComponent": "099",
-    "UserRole": "00E",
-    "Role": "00E",
-    "Group": "00G",
-    "Queue": "00G",
-    "RecordType": "012",
-    "Profile": "00e",
-    "PermissionSet": "0PS",
-    "PermissionSetGroup": "0PG",
-    "ReportFolder": "00l",
-    "DashboardFolder": "00l",
-    "DocumentFolder": "00l",
-    "EmailFolder": "00l",
-    "Folder": "00l",
-    "Report": "00O",
-    "Dashboard": "01Z",
-    "Document": "015",
-    "EmailTemplate": "00X",
-    "Layout": "00h",
-    "ValidationRule": "03d",
-    "WorkflowRule": "01Q",
-    "Flow": "301",
-    "FlowDefinition": "300",
-    "StaticResource": "081",
-    "LightningComponentBundle": "0Rb",
-    "AuraDefinitionBundle": "0Ab",
-    "CustomTab": "01r",
-    "CustomApplication": "02u",
-    "CustomLabel": "101",
-    "CustomMetadata": "m00",
-    "CustomPermission": "0CP",
-    "SharingCriteriaRule": "02c",
-    "SharingOwnerRule": "02c",
-    "NamedCredential": "0XA",
-    "RemoteSiteSetting": "0rp",
-    "FlexiPage": "0M0",
-    "QuickAction": "09D",
-    "ListView": "00B",
-    "WebLink": "00b",
-    "CompactLayout": "0AH",
-    "FieldSet": "0Is",
-    "BusinessProcess": "019",
-}
+from sfenv.metadata.registry import default_registry
+
 DEFAULT_PREFIX = "000"
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -78,7 +30,8 @@ def to18(id15: str) -> str:
 
 def component_id(org_id: str, type_name: str, full_name: str) -> str:
     """A stable 18-char id with the type's key prefix (`00N...` for a CustomField)."""
-    prefix = KEY_PREFIXES.get(type_name, DEFAULT_PREFIX)
+    mtype = default_registry().find(type_name)  # key prefixes live in the registry
+    prefix = (mtype.id_prefix if mtype else None) or DEFAULT_PREFIX
     digest = hashlib.sha256(f"{org_id}|{type_name}|{full_name}".encode()).digest()
     number = int.from_bytes(digest[:12], "big")
     body = ""

@@ -12,6 +12,8 @@ from typing import Any
 
 from lxml import etree
 
+from sfenv.metadata.xmlio import local_name as local
+
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {None: MD_NS, "xsi": XSI_NS}
@@ -69,10 +71,6 @@ def result_el() -> etree._Element:
 
 
 # ---- reading requests -------------------------------------------------------------------
-
-
-def local(node: etree._Element) -> str:
-    return etree.QName(node).localname
 
 
 def children(node: etree._Element, name: str) -> list[etree._Element]:

@@ -1,19 +1,20 @@
 """Cross-component checks a deploy must pass, as Salesforce makes them (all-or-nothing).
 
 Each check reads the org as it would be after the deploy (`after`: an Inventory over the
-merged file set) and reports `Failure`s with Salesforce's wording. The checks are small named
-functions in one table, keyed by the type they inspect, so adding one touches no other code.
+merged file set) and reports `Failure`s with Salesforce's wording. What a component names is
+read by `sfenv.metadata.references` (one reading for release dependencies and for the local
+org); the table `CHECKED` says which of those names a deploy or a deletion is checked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from lxml import etree
-
+from sfenv.errors import MetadataError
+from sfenv.metadata.components import Piece
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.references import Reference, named_references
 
 from .md_inventory import Inventory
 
@@ -30,106 +31,56 @@ class Failure:
     column: int | None = None
 
 
-def _local(node: etree._Element) -> str:
-    return etree.QName(node).localname if isinstance(node.tag, str) else ""
-
-
-def _values(root: etree._Element, path: Iterable[str]) -> list[str]:
-    """Texts at a local-name path below root (namespace-blind)."""
-    nodes = [root]
-    for step in path:
-        nodes = [c for n in nodes for c in n if _local(c) == step]
-    return [(n.text or "").strip() for n in nodes if (n.text or "").strip()]
-
-
-def _root(after: Inventory, cid: ComponentId) -> etree._Element | None:
-    paths = after.by_component.get(cid)
-    if not paths:
-        return None
-    try:
-        path = after.main_file(cid)
-        return parse_xml(after.read(path), path)
-    except Exception:
-        return None
+# What a deploy is checked for, as Salesforce checks it: per deployed type, the elements whose
+# named components must exist once the deploy is applied, and the types they may name
+# (Salesforce: "In field: <element> - no <Type> named <name> found"). What an element names
+# comes from `sfenv.metadata.references`, the same reading release dependencies use.
+CHECKED: dict[str, dict[str, tuple[str, ...]]] = {
+    "Role": {"parentRole": ("Role",)},
+    "Layout": {"field": ("CustomField",)},
+    "SharingRules": {"sharedTo": ("Role", "Group", "Queue"),
+                     "sharedFrom": ("Role", "Group", "Queue")},
+}
 
 
 def _names(after: Inventory, type_name: str) -> set[str]:
     return {c.full_name for c in after.of_type(type_name)}
 
 
-def _field_exists(after: Inventory, obj: str, field: str) -> bool:
-    if not field.endswith("__c"):
+def _exists(after: Inventory, cid: ComponentId) -> bool:
+    if cid.type != "CustomField":
+        return cid.full_name in _names(after, cid.type)
+    if not cid.full_name.endswith("__c"):
         return True  # standard fields always exist
-    return after.find_child(ComponentId("CustomField", f"{obj}.{field}")) is not None
+    return after.find_child(cid) is not None
 
 
-# --- checks on components being deployed -------------------------------------------------
-
-
-def check_role(after: Inventory, cid: ComponentId) -> list[Failure]:
-    root = _root(after, cid)
-    if root is None:
-        return []
-    roles = _names(after, "Role")
-    return [
-        Failure(cid, after.main_file(cid), f"In field: parentRole - no Role named {parent} found")
-        for parent in _values(root, ["parentRole"]) if parent not in roles
-    ]
-
-
-def check_layout(after: Inventory, cid: ComponentId) -> list[Failure]:
-    root = _root(after, cid)
-    if root is None:
-        return []
-    obj = cid.full_name.split("-", 1)[0]
-    path = ["layoutSections", "layoutColumns", "layoutItems", "field"]
-    return [
-        Failure(cid, after.main_file(cid),
-                f"In field: field - no CustomField named {obj}.{field} found")
-        for field in _values(root, path) if not _field_exists(after, obj, field)
-    ]
-
-
-SHARED_TO = {
-    "role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
-    "group": "Group", "queue": "Queue",
-}
-
-
-def check_sharing_rules(after: Inventory, cid: ComponentId) -> list[Failure]:
-    root = _root(after, cid)
-    if root is None:
-        return []
-    failures = []
-    for rule in root:
-        if not _local(rule).startswith("sharing"):
+def _checked(after: Inventory, cid: ComponentId) -> Iterator[tuple[Piece, Reference]]:
+    """(piece, reference) for every reference of `cid` (or of its children) that a deploy
+    check looks at."""
+    elements = CHECKED.get(cid.type, {})
+    if not elements:
+        return
+    for piece in after.pieces(cid):
+        try:
+            found = named_references(piece)
+        except MetadataError:  # unreadable XML: the deploy reports it elsewhere
             continue
-        for target in ("sharedTo", "sharedFrom"):
-            for holder in (c for c in rule if _local(c) == target):
-                for ref in holder:
-                    kind = SHARED_TO.get(_local(ref))
-                    name = (ref.text or "").strip()
-                    if kind and name and name not in _names(after, kind):
-                        failures.append(Failure(
-                            cid, after.main_file(cid),
-                            f"In field: {target} - no {kind} named {name} found"))
-    return failures
-
-
-CHECKS: dict[str, Callable[[Inventory, ComponentId], list[Failure]]] = {
-    "Role": check_role,
-    "Layout": check_layout,
-    "SharingRules": check_sharing_rules,
-}
+        for ref in found:
+            if ref.component.type in elements.get(ref.element, ()):
+                yield piece, ref
 
 
 def check_deployed(after: Inventory, deployed: Iterable[ComponentId]) -> list[Failure]:
-    """Run the table's checks over the top-level components a deploy writes."""
+    """Every reference the checked types make to a component missing after the deploy."""
     failures: list[Failure] = []
     for cid in sorted(set(deployed)):
-        check = CHECKS.get(cid.type)
-        if check is not None:
-            failures.extend(check(after, cid))
+        for _piece, ref in _checked(after, cid):
+            if not _exists(after, ref.component):
+                failures.append(Failure(
+                    cid, after.main_file(cid),
+                    f"In field: {ref.element} - no {ref.component.type} named "
+                    f"{ref.component.full_name} found"))
     return failures
 
 
@@ -155,30 +106,22 @@ def _label(type_name: str) -> str:
     return {"CustomField": "custom field", "Role": "role", "Group": "group"}.get(type_name, type_name)
 
 
+_REFERRER_LABEL = {"Role": "Role", "Layout": "Layout", "SharingRules": "Sharing Rule"}
+
+
 def _referrers(after: Inventory, cid: ComponentId) -> Iterable[tuple[str, str]]:
-    if cid.type == "Role":
-        for other in after.of_type("Role"):
-            root = _root(after, other)
-            if root is not None and cid.full_name in _values(root, ["parentRole"]):
-                yield "Role", other.full_name
-    if cid.type == "CustomField":
-        obj, _, field = cid.full_name.partition(".")
-        for layout in after.of_type("Layout"):
-            if layout.full_name.split("-", 1)[0] != obj:
-                continue
-            root = _root(after, layout)
-            path = ["layoutSections", "layoutColumns", "layoutItems", "field"]
-            if root is not None and field in _values(root, path):
-                yield "Layout", layout.full_name
-    if cid.type in ("Role", "Group", "Queue"):
-        for rules in after.of_type("SharingRules"):
-            root = _root(after, rules)
-            if root is None:
-                continue
-            for rule in root:
-                refs = [(SHARED_TO.get(_local(r)), (r.text or "").strip())
-                        for holder in rule if _local(holder) in ("sharedTo", "sharedFrom")
-                        for r in holder]
-                if (cid.type, cid.full_name) in refs:
-                    name = next((v for v in _values(rule, ["fullName"])), rules.full_name)
-                    yield "Sharing Rule", f"{rules.full_name}.{name}"
+    """(label, name) of the checked components that still name `cid` (Salesforce refuses to
+    delete it): child roles, layouts of its object, sharing rules."""
+    obj = cid.full_name.partition(".")[0]
+    for kind, elements in CHECKED.items():
+        if not any(cid.type in types for types in elements.values()):
+            continue
+        for other in after.of_type(kind):
+            if kind == "Layout" and other.full_name.split("-", 1)[0] != obj:
+                continue  # a layout names only its own object's fields
+            named: dict[str, None] = {}
+            for piece, ref in _checked(after, other):
+                if ref.component == cid:
+                    named.setdefault(piece.id.full_name, None)
+            for name in named:
+                yield _REFERRER_LABEL.get(kind, kind), name

@@ -26,6 +26,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from sfenv.metadata.xmlio import hardened_parser, local_name
+
 SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
 PARTNER_NS = "urn:partner.soap.sforce.com"
@@ -46,13 +48,6 @@ class SoapFault(Exception):
         self.fault_type = fault_type
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=True, remove_blank_text=False,
-    )
-
-
 def xml_text(value: object) -> str:
     """Escape a value for element text (`&`, `<`, `>`, quotes)."""
     return escape(str(value), {'"': "&quot;", "'": "&apos;"})
@@ -63,7 +58,7 @@ def parse_envelope(body: bytes) -> tuple[str, str | None, etree._Element]:
     if len(body) > MAX_REQUEST_BYTES:
         raise SoapFault("soapenv:Client", "request too large")
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, hardened_parser(huge_tree=True))
     except etree.XMLSyntaxError as err:
         raise SoapFault("soapenv:Client", f"could not parse request: {err}") from None
     if root.tag != f"{{{SOAPENV_NS}}}Envelope":
@@ -72,7 +67,7 @@ def parse_envelope(body: bytes) -> tuple[str, str | None, etree._Element]:
     header = root.find(f"{{{SOAPENV_NS}}}Header")
     if header is not None:
         for el in header.iter():
-            if isinstance(el.tag, str) and etree.QName(el).localname == "sessionId":
+            if isinstance(el.tag, str) and local_name(el) == "sessionId":
                 session_id = (el.text or "").strip() or None
                 break
     body_el = root.find(f"{{{SOAPENV_NS}}}Body")
@@ -81,20 +76,20 @@ def parse_envelope(body: bytes) -> tuple[str, str | None, etree._Element]:
     ops = [el for el in body_el if isinstance(el.tag, str)]
     if not ops:
         raise SoapFault("soapenv:Client", "Body holds no operation")
-    return etree.QName(ops[0]).localname, session_id, ops[0]
+    return local_name(ops[0]), session_id, ops[0]
 
 
 def child_text(el: etree._Element, name: str, default: str | None = None) -> str | None:
     """Text of the first direct child with local name `name` (any namespace)."""
     for child in el:
-        if isinstance(child.tag, str) and etree.QName(child).localname == name:
+        if isinstance(child.tag, str) and local_name(child) == name:
             return child.text or ""
     return default
 
 
 def children(el: etree._Element, name: str) -> list[etree._Element]:
     """Direct children with local name `name` (any namespace), in order."""
-    return [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname == name]
+    return [c for c in el if isinstance(c.tag, str) and local_name(c) == name]
 
 
 def envelope(body_xml: str, ns: str = METADATA_NS) -> bytes:

@@ -37,9 +37,6 @@ class Package:
         """Every named member as a ComponentId (wildcards `*` excluded), sorted."""
         return sorted(ComponentId(t, m) for t, ms in self.types.items() for m in ms if m != "*")
 
-    def is_empty(self) -> bool:
-        return not any(self.types.values())
-
 
 def _member_order(name: str) -> tuple[int, str]:
     return (0 if name == "*" else 1, name)
@@ -87,9 +84,3 @@ def write_package(pkg: Package) -> bytes:
         etree.SubElement(root, f"{{{NS}}}version").text = pkg.version
     return write_xml(root)
 
-
-def destructive_files(pkg: Package, *, pre: bool = False) -> dict[str, bytes]:
-    """A deletion package: an empty package.xml plus destructiveChangesPost.xml (or
-    destructiveChanges.xml with `pre=True`, deleting before the deploy's additions)."""
-    name = "destructiveChanges.xml" if pre else "destructiveChangesPost.xml"
-    return {"package.xml": write_package(Package({}, pkg.version)), name: write_package(pkg)}

@@ -13,94 +13,65 @@ from collections.abc import Iterable
 from lxml import etree
 
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import default_registry
+from sfenv.metadata.registry import MetadataType, Registry, SectionSpec, default_registry
 from sfenv.metadata.xmlio import (
-    NS,
     canonical_text,
+    child_text,
     local_name,
     parse_xml,
     sort_unordered,
     write_xml,
 )
 
-# element -> (key element naming the component, the component's type)
-PROFILE_SECTIONS: dict[str, tuple[str, str]] = {
-    "applicationVisibilities": ("application", "CustomApplication"),
-    "categoryGroupVisibilities": ("dataCategoryGroup", "DataCategoryGroup"),
-    "classAccesses": ("apexClass", "ApexClass"),
-    "customMetadataTypeAccesses": ("name", "CustomObject"),
-    "customPermissions": ("name", "CustomPermission"),
-    "customSettingAccesses": ("name", "CustomObject"),
-    "externalDataSourceAccesses": ("externalDataSource", "ExternalDataSource"),
-    "fieldPermissions": ("field", "CustomField"),
-    "flowAccesses": ("flow", "Flow"),
-    "layoutAssignments": ("layout", "Layout"),
-    "objectPermissions": ("object", "CustomObject"),
-    "pageAccesses": ("apexPage", "ApexPage"),
-    "recordTypeVisibilities": ("recordType", "RecordType"),
-    "servicePresenceStatusAccesses": ("servicePresenceStatus", "ServicePresenceStatus"),
-    "tabSettings": ("tab", "CustomTab"),  # PermissionSet's name for tab visibilities
-    "tabVisibilities": ("tab", "CustomTab"),
-}
-
-# Types whose presence in a retrieve decides what a Profile holds: send profiles with these.
-# Deploying one of these replaces the org's whole component (API 40+: "when you deploy a
-# permission set, you must include all of its metadata to avoid accidentally overwriting the
-# permission set's contents"), so packages carry them whole. Profile deploys are additive.
-DEPLOYED_WHOLE: frozenset[str] = frozenset({"PermissionSet", "MutingPermissionSet"})
-
-PROFILE_RELATED_TYPES: tuple[str, ...] = tuple(sorted({t for _, t in PROFILE_SECTIONS.values()}))
-
-_OBJECT_CHILD_TYPES = {"CustomField", "RecordType"}
-# Sections where one key may appear several times: these elements complete the identity.
-_IDENTITY_EXTRA = {"layoutAssignments": ("recordType",), "loginIpRanges": ("endAddress",)}
+# Types whose presence in a retrieve decides what a Profile holds (the registry's
+# `retrieved_with` of Profile). Kept for pull/ until it asks the registry itself.
+PROFILE_RELATED_TYPES: tuple[str, ...] = default_registry().get("Profile").retrieved_with
+# Types a deploy replaces whole (the registry's `deploy_whole`). Kept for release/ until it
+# asks `Registry.deployed_whole()` itself.
+DEPLOYED_WHOLE: frozenset[str] = default_registry().deployed_whole()
 
 
-def section_component(element: str, key: str) -> ComponentId | None:
-    """The component a profile section entry grants access to, e.g.
-    ("fieldPermissions", "Account.Region__c") -> CustomField:Account.Region__c."""
-    spec = PROFILE_SECTIONS.get(element)
-    if spec is None or not key:
-        return None
-    return ComponentId(spec[1], key)
+def entry_identity(el: etree._Element, section: SectionSpec) -> tuple[str, ...]:
+    """The values of a section entry's identity elements ("" for an absent one)."""
+    return tuple(child_text(el, key) or "" for key in section.keys)
 
 
-def _owners(cid: ComponentId) -> list[ComponentId]:
-    """The retrieved components that make Salesforce include an entry for `cid`."""
+def _owners(cid: ComponentId, registry: Registry) -> list[ComponentId]:
+    """The retrieved components that make Salesforce include an entry for `cid`: itself, its
+    parent (a field's object), a standard tab's object; `Type:*` wildcards count."""
     owners = [cid, ComponentId(cid.type, "*")]
-    if cid.type in _OBJECT_CHILD_TYPES and "." in cid.full_name:
-        obj = cid.full_name.split(".", 1)[0]
-        owners += [ComponentId("CustomObject", obj), ComponentId("CustomObject", "*")]
+    parent = registry.parent_id(cid) if "." in cid.full_name else cid
+    if parent != cid:
+        owners += [parent, ComponentId(parent.type, "*")]
     if cid.type == "CustomTab" and cid.full_name.startswith("standard-"):
         owners.append(ComponentId("CustomObject", cid.full_name.removeprefix("standard-")))
     return owners
 
 
-def _entry(el: etree._Element) -> ComponentId | None:
-    name = local_name(el)
-    spec = PROFILE_SECTIONS.get(name)
-    if spec is None:
-        return None
-    return section_component(name, el.findtext(f"{{{NS}}}{spec[0]}") or el.findtext(spec[0]) or "")
-
-
-def section_entries(root: etree._Element) -> Iterable[tuple[etree._Element, ComponentId]]:
-    """(element, component it names) for every section entry of a parsed profile/permission set."""
+def section_entries(root: etree._Element, mtype: MetadataType
+                    ) -> Iterable[tuple[etree._Element, ComponentId]]:
+    """(element, component it grants access to) for every entry of a parsed profile or
+    permission set whose section names a component (field, class, layout...)."""
     for el in root:
-        cid = _entry(el)
-        if cid is not None:
-            yield el, cid
+        section = mtype.section(local_name(el))
+        if section is None or section.grants is None:
+            continue
+        key = entry_identity(el, section)[0]
+        if key:
+            yield el, ComponentId(section.grants, key)
 
 
 def filter_profile(data: bytes, retrieved: set[ComponentId], source: str = "profile") -> bytes:
     """The profile as Salesforce returns it when retrieved with `retrieved`: section entries only
     for retrieved components (a field also when its whole object was retrieved; `Type:*`
     wildcards count), plus all of the profile's own settings. Canonical bytes."""
+    registry = default_registry()
+    ptype = registry.get("Profile")
     root = parse_xml(data, source)
-    for el, cid in list(section_entries(root)):
-        if not any(owner in retrieved for owner in _owners(cid)):
+    for el, cid in list(section_entries(root, ptype)):
+        if not any(owner in retrieved for owner in _owners(cid, registry)):
             root.remove(el)
-    sort_unordered(root, default_registry().get("Profile"))
+    sort_unordered(root, ptype)
     return write_xml(root)
 
 
@@ -119,10 +90,9 @@ def merge_profiles(parts: list[bytes], source: str = "profile") -> bytes:
             if not isinstance(el.tag, str):
                 continue
             name = local_name(el)
-            key_el = ptype.sort_key_of(name)
-            if key_el:
-                parts = [el.findtext(f"{{{NS}}}{e}") or "" for e in (key_el, *_IDENTITY_EXTRA.get(name, ()))]
-                identity = (name, "\n".join(parts))
+            section = ptype.section(name)
+            if section is not None:
+                identity = (name, "\n".join(entry_identity(el, section)))
             elif name in ptype.unordered:
                 identity = (name, canonical_text(el))
             else:

@@ -9,14 +9,16 @@ what the standard schema already provides. One small handler per type, in a tabl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from lxml import etree
 
 from sfenv.metadata.components import Piece
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import section_entries
-from sfenv.metadata.xmlio import NS, local_name, parse_xml
+from sfenv.metadata.registry import default_registry
+from sfenv.metadata.xmlio import NS, child_text, local_name, parse_xml
 
 C = ComponentId
 _CUSTOM_SUFFIX = re.compile(r"__(c|r|mdt|e|x|b|kav|share|history|feed|chn|xo|hd|dlm|dll)$", re.I)
@@ -24,22 +26,14 @@ _TOKEN = re.compile(r"\$?[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|/\*.*?\*/', re.S)
 _TRIGGER = re.compile(rb"\btrigger\s+\w+\s+on\s+(\w+)", re.I)
 
-# Parents whose file name is the object their children belong to.
-_OBJECT_FILES = {"CustomObject", "Workflow", "SharingRules", "AssignmentRules", "EscalationRules",
-                 "AutoResponseRules", "MatchingRules"}
 _WORKFLOW_ACTIONS = {"FieldUpdate": "WorkflowFieldUpdate", "Alert": "WorkflowAlert",
                      "Task": "WorkflowTask", "OutboundMessage": "WorkflowOutboundMessage",
                      "FlowAction": "WorkflowFlowAction", "Send": "WorkflowSend",
                      "KnowledgePublish": "WorkflowKnowledgePublish"}
-_SHARED_TO = {"role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
+# Elements naming a role, group or queue (sharing rules' sharedTo/sharedFrom, queue members).
+SHARED_TO = {"role": "Role", "roleAndSubordinates": "Role", "roleAndSubordinatesInternal": "Role",
               "group": "Group", "queue": "Queue", "roles": "Role", "groups": "Group",
               "queues": "Queue", "roleAndSubordinate": "Role"}
-_PARENT_OF_CHILD = {
-    "CustomField": "CustomObject", "RecordType": "CustomObject", "ValidationRule": "CustomObject",
-    "ListView": "CustomObject", "WebLink": "CustomObject", "CompactLayout": "CustomObject",
-    "FieldSet": "CustomObject", "BusinessProcess": "CustomObject", "Index": "CustomObject",
-    "SharingReason": "CustomObject",
-}
 
 
 def is_standard(cid: ComponentId) -> bool:
@@ -55,7 +49,7 @@ def is_standard(cid: ComponentId) -> bool:
 
 
 def _text(el: etree._Element, name: str) -> str:
-    return (el.findtext(f"{{{NS}}}{name}") or el.findtext(name) or "").strip()
+    return child_text(el, name) or ""
 
 
 def _all(el: etree._Element, name: str) -> Iterator[etree._Element]:
@@ -93,107 +87,146 @@ def formula_fields(formula: str, obj: str) -> set[ComponentId]:
 
 # --- handlers: (piece, parsed root) -> references ----------------------------------------
 
-def _custom_field(piece: Piece, root: etree._Element) -> set[ComponentId]:
+@dataclass(frozen=True)
+class Reference:
+    """A component a piece names, and the element naming it ("" when implied: a child's object)."""
+
+    element: str
+    component: ComponentId
+
+
+class _Found:
+    """References in the order the XML names them, each (element, component) once."""
+
+    def __init__(self, *implied: ComponentId) -> None:
+        self.items: dict[Reference, None] = {Reference("", c): None for c in implied}
+
+    def add(self, element: str, cid: ComponentId) -> None:
+        self.items.setdefault(Reference(element, cid), None)
+
+    def extend(self, element: str, cids: Iterable[ComponentId]) -> None:
+        for cid in sorted(cids):
+            self.add(element, cid)
+
+    def texts(self, root: etree._Element, element: str, make: Callable[[str], ComponentId]) -> None:
+        """Every leaf `element` below root (any depth) naming a component."""
+        for el in _all(root, element):
+            if len(el) == 0 and el.text and el.text.strip():
+                self.add(element, make(el.text.strip()))
+
+
+def _custom_field(piece: Piece, root: etree._Element) -> _Found:
     obj = _object_of(piece)
-    refs = {C("CustomObject", obj)}
-    refs |= {C("CustomObject", r.text.strip()) for r in _all(root, "referenceTo") if r.text}
+    refs = _Found(C("CustomObject", obj))
+    refs.texts(root, "referenceTo", lambda t: C("CustomObject", t))
     for name in ("formula", "summaryFilterItems", "defaultValue"):
         for el in _all(root, name):
-            refs |= formula_fields("".join(el.itertext()), obj)
+            refs.extend(name, formula_fields("".join(el.itertext()), obj))
     for name in ("summarizedField", "summaryForeignKey"):
         value = _text(root, name)
         if value:
-            refs.add(_field(obj, value))
-    for value_set in _all(root, "valueSetName"):
-        if value_set.text and value_set.text.strip():
-            refs.add(C("GlobalValueSet", value_set.text.strip()))
-    refs.discard(_field(obj, piece.id.full_name))
-    refs.discard(piece.id)
+            refs.add(name, _field(obj, value))
+    refs.texts(root, "valueSetName", lambda t: C("GlobalValueSet", t))
     return refs
 
 
-def _validation_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    obj = _object_of(piece)
-    refs = {C("CustomObject", obj)} | formula_fields(_text(root, "errorConditionFormula"), obj)
-    display = _text(root, "errorDisplayField")
-    if display:
-        refs.add(_field(obj, display))
-    return refs
+def _formula_and_field(formula: str, field: str) -> Callable[[Piece, etree._Element], _Found]:
+    """A handler for a child of an object that holds a formula and names one field
+    (validation rule: errorConditionFormula + errorDisplayField; field update: formula + field)."""
+    def handler(piece: Piece, root: etree._Element) -> _Found:
+        obj = _object_of(piece)
+        refs = _Found(C("CustomObject", obj))
+        refs.extend(formula, formula_fields(_text(root, formula), obj))
+        named = _text(root, field)
+        if named:
+            refs.add(field, _field(obj, named))
+        return refs
+    return handler
 
 
-def _record_type(piece: Piece, root: etree._Element) -> set[ComponentId]:
+_validation_rule = _formula_and_field("errorConditionFormula", "errorDisplayField")
+_workflow_field_update = _formula_and_field("formula", "field")
+
+
+def _record_type(piece: Piece, root: etree._Element) -> _Found:
     obj = _object_of(piece)
-    refs = {C("CustomObject", obj)}
+    refs = _Found(C("CustomObject", obj))
     process = _text(root, "businessProcess")
     if process:
-        refs.add(C("BusinessProcess", f"{obj}.{process}"))
-    refs |= {_field(obj, p.text.strip()) for p in _all(root, "picklist") if p.text}
+        refs.add("businessProcess", C("BusinessProcess", f"{obj}.{process}"))
+    refs.texts(root, "picklist", lambda t: _field(obj, t))
     return refs
 
 
-def _layout(piece: Piece, root: etree._Element) -> set[ComponentId]:
+def _layout(piece: Piece, root: etree._Element) -> _Found:
     obj = piece.id.full_name.split("-", 1)[0]
-    refs = {C("CustomObject", obj)}
+    refs = _Found(C("CustomObject", obj))
     for item in _all(root, "layoutItems"):
         field = _text(item, "field")
         if field:
-            refs.add(_field(obj, field))
-    refs |= {C("WebLink", f"{obj}.{b.text.strip()}") for b in _all(root, "customButtons") if b.text}
+            refs.add("field", _field(obj, field))
+    refs.texts(root, "customButtons", lambda t: C("WebLink", f"{obj}.{t}"))
     return refs
 
 
-def _permissions(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    refs = set()
-    for _el, cid in section_entries(root):
-        refs.add(cid)
-        if cid.type in ("CustomField", "RecordType") and "." in cid.full_name:
-            refs.add(C("CustomObject", cid.full_name.split(".", 1)[0]))
+def _permissions(piece: Piece, root: etree._Element) -> _Found:
+    registry = default_registry()
+    refs = _Found()
+    for el, cid in section_entries(root, registry.get(piece.id.type)):
+        refs.add(local_name(el), cid)
+        if "." in cid.full_name:  # a field or record type needs its object
+            refs.add("", registry.parent_id(cid))
     return refs
 
 
-def _sharing_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
+def _sharing_rule(piece: Piece, root: etree._Element) -> _Found:
     obj = _object_of(piece)
-    refs = {C("CustomObject", obj)}
+    refs = _Found(C("CustomObject", obj))
     for holder in ("sharedTo", "sharedFrom"):
         for block in _all(root, holder):
             for el in block:
-                kind = _SHARED_TO.get(local_name(el))
+                kind = SHARED_TO.get(local_name(el))
                 if kind and el.text and el.text.strip():
-                    refs.add(C(kind, el.text.strip()))
+                    refs.add(holder, C(kind, el.text.strip()))
     for item in _all(root, "criteriaItems"):
         field = _text(item, "field")
         if field:
-            refs.add(_field(obj, field))
+            refs.add("field", _field(obj, field))
     return refs
 
 
-def _queue(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    refs = set()
+def _queue(piece: Piece, root: etree._Element) -> _Found:
+    refs = _Found()
     for members in _all(root, "queueMembers"):
         for el in members.iter():
-            kind = _SHARED_TO.get(local_name(el))
+            kind = SHARED_TO.get(local_name(el))
             if kind and len(el) == 0 and el.text and el.text.strip():
-                refs.add(C(kind, el.text.strip()))
-    refs |= {C("CustomObject", s.text.strip()) for s in _all(root, "sobjectType") if s.text}
+                refs.add(local_name(el), C(kind, el.text.strip()))
+    refs.texts(root, "sobjectType", lambda t: C("CustomObject", t))
     return refs
 
 
-def _role(piece: Piece, root: etree._Element) -> set[ComponentId]:
+def _role(piece: Piece, root: etree._Element) -> _Found:
+    refs = _Found()
     parent = _text(root, "parentRole")
-    return {C("Role", parent)} if parent else set()
+    if parent:
+        refs.add("parentRole", C("Role", parent))
+    return refs
 
 
-def _trigger(piece: Piece, root: etree._Element | None) -> set[ComponentId]:
+def _trigger(piece: Piece, root: etree._Element | None) -> _Found:
+    refs = _Found()
     for path, data in piece.files:
         if path.endswith(".trigger"):
             match = _TRIGGER.search(data)
             if match:
-                return {C("CustomObject", match.group(1).decode())}
-    return set()
+                refs.add("", C("CustomObject", match.group(1).decode()))
+                break
+    return refs
 
 
-def _flow(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    refs: set[ComponentId] = set()
+def _flow(piece: Piece, root: etree._Element) -> _Found:
+    refs = _Found()
     for holder in root.iter():
         if not isinstance(holder.tag, str):
             continue
@@ -201,58 +234,45 @@ def _flow(piece: Piece, root: etree._Element) -> set[ComponentId]:
         if obj_el is None or not (obj_el.text or "").strip() or len(obj_el):
             continue
         obj = obj_el.text.strip()
-        refs.add(C("CustomObject", obj))
+        refs.add("object", C("CustomObject", obj))
         for name in ("field", "queriedFields"):
-            for f in _all(holder, name):
-                if f.text and f.text.strip() and len(f) == 0:
-                    refs.add(_field(obj, f.text.strip()))
+            refs.texts(holder, name, lambda t, obj=obj: _field(obj, t))
     return refs
 
 
-def _workflow_field_update(piece: Piece, root: etree._Element) -> set[ComponentId]:
+def _workflow_rule(piece: Piece, root: etree._Element) -> _Found:
     obj = _object_of(piece)
-    refs = {C("CustomObject", obj)}
-    field = _text(root, "field")
-    if field:
-        refs.add(_field(obj, field))
-    refs |= formula_fields(_text(root, "formula"), obj)
-    return refs
-
-
-def _workflow_rule(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    obj = _object_of(piece)
-    refs = {C("CustomObject", obj)} | formula_fields(_text(root, "formula"), obj)
+    refs = _Found(C("CustomObject", obj))
+    refs.extend("formula", formula_fields(_text(root, "formula"), obj))
     for item in _all(root, "criteriaItems"):
         field = _text(item, "field")
         if field:
-            refs.add(_field(obj, field))
+            refs.add("field", _field(obj, field))
     for action in _all(root, "actions"):
         kind = _WORKFLOW_ACTIONS.get(_text(action, "type"))
         name = _text(action, "name")
         if kind and name:
-            refs.add(C(kind, f"{obj}.{name}"))
+            refs.add("actions", C(kind, f"{obj}.{name}"))
     return refs
 
 
-def _workflow_alert(piece: Piece, root: etree._Element) -> set[ComponentId]:
-    refs = {C("CustomObject", _object_of(piece))}
+def _workflow_alert(piece: Piece, root: etree._Element) -> _Found:
+    refs = _Found(C("CustomObject", _object_of(piece)))
     template = _text(root, "template")
     if template:
-        refs.add(C("EmailTemplate", template))
+        refs.add("template", C("EmailTemplate", template))
     return refs
 
 
-def _field_list(piece: Piece, root: etree._Element) -> set[ComponentId]:
+def _field_list(piece: Piece, root: etree._Element) -> _Found:
     obj = _object_of(piece)
-    refs = {C("CustomObject", obj)}
+    refs = _Found(C("CustomObject", obj))
     for name in ("fields", "field", "columns"):
-        for el in _all(root, name):
-            if len(el) == 0 and el.text and el.text.strip():
-                refs.add(_field(obj, el.text.strip()))
+        refs.texts(root, name, lambda t: _field(obj, t))
     return refs
 
 
-Handler = Callable[[Piece, "etree._Element | None"], set[ComponentId]]
+Handler = Callable[[Piece, "etree._Element | None"], _Found]
 HANDLERS: dict[str, Handler] = {
     "CustomField": _custom_field,
     "ValidationRule": _validation_rule,
@@ -279,21 +299,25 @@ HANDLERS: dict[str, Handler] = {
 _NEEDS_NO_XML = {"ApexTrigger"}
 
 
-def references(piece: Piece) -> set[ComponentId]:
-    """The components `piece` names and needs to exist (never itself)."""
+def named_references(piece: Piece) -> list[Reference]:
+    """What `piece` names and needs to exist (never itself), with the element naming each, in
+    document order. The local org's deploy checks and release dependencies both read this."""
     handler = HANDLERS.get(piece.id.type)
     if handler is None:
-        # children of object-named files need at least their object
-        if piece.parent is not None and piece.parent.type in _OBJECT_FILES:
-            return {C("CustomObject", _object_of(piece))}
-        if piece.id.type in _PARENT_OF_CHILD:
-            return {C("CustomObject", _object_of(piece))}
-        return set()
+        # children of object-named files (fields, workflow rules...) need at least their object
+        obj = default_registry().object_of_child(piece.id)
+        return [Reference("", C("CustomObject", obj))] if obj else []
     root = None
     if piece.id.type not in _NEEDS_NO_XML:
         if not piece.xml:
-            return set()
+            return []
         root = parse_xml(piece.xml, str(piece.id))
-    refs = handler(piece, root)
-    refs.discard(piece.id)
-    return refs
+    own = {piece.id}
+    if piece.id.type == "CustomField":  # a formula naming its own field is no dependency
+        own.add(_field(_object_of(piece), piece.id.full_name))
+    return [r for r in handler(piece, root).items if r.component not in own]
+
+
+def references(piece: Piece) -> set[ComponentId]:
+    """The components `piece` names and needs to exist (never itself)."""
+    return {r.component for r in named_references(piece)}

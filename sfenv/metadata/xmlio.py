@@ -1,14 +1,18 @@
-"""Hardened XML parsing and Salesforce's exact XML byte format.
+"""sfenv's one XML toolkit: hardened parsing, Salesforce's exact byte format, small readers.
 
 Why: snapshots must be byte-stable (equal content, equal git blob), so we write XML exactly as
 Salesforce does and normalize only the lists the registry marks unordered. Metadata comes from
 orgs, zips and repositories we do not control, so parsing never resolves entities, loads DTDs
-or touches the network.
+or touches the network. Every layer (the local org and the SOAP readers included) parses with
+`hardened_parser`/`parse_xml`/`iter_top_level`, names elements with `local_name`, reads leaf
+text with `child_text` and writes with `write_xml`.
 """
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -24,26 +28,39 @@ INDENT = "    "
 _FORBIDDEN = re.compile(rb"<!(DOCTYPE|ENTITY)")
 
 
-def _parser() -> etree.XMLParser:
-    # One per call: lxml parsers must not be shared between threads, and they are cheap.
+def hardened_parser(*, huge_tree: bool = False) -> etree.XMLParser:
+    """The parser settings every sfenv parse uses: no entities, no network, no DTD.
+    `huge_tree` only for SOAP answers (a large org's listMetadata is over 10 MB).
+    One per call: lxml parsers must not be shared between threads, and they are cheap."""
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           huge_tree=False, dtd_validation=False, remove_blank_text=False)
+                           huge_tree=huge_tree, dtd_validation=False, remove_blank_text=False)
+
+
+_parser = hardened_parser  # kept for localorg/md_deploy.py until it imports hardened_parser
+
+
+def _refuse_declarations(data: bytes, source: str) -> None:
+    bad = _FORBIDDEN.search(data)
+    if bad:
+        line = data.count(b"\n", 0, bad.start()) + 1
+        raise MetadataError(f"{source}:{line}: DOCTYPE and entity declarations are not allowed")
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, source: str) -> MetadataError:
+    line = exc.lineno or (exc.position[0] if exc.position else 1)
+    msg = (exc.msg or str(exc)).split(", line ")[0]
+    return MetadataError(f"{source}:{line}: {msg}")
 
 
 def parse_xml(data: bytes, source: str) -> etree._Element:
     """Parse metadata XML; MetadataError("source:line: why") for malformed or hostile input."""
     if not data or not data.strip():
         raise MetadataError(f"{source}:1: empty XML document")
-    bad = _FORBIDDEN.search(data)
-    if bad:
-        line = data.count(b"\n", 0, bad.start()) + 1
-        raise MetadataError(f"{source}:{line}: DOCTYPE and entity declarations are not allowed")
+    _refuse_declarations(data, source)
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or (exc.position[0] if exc.position else 1)
-        msg = (exc.msg or str(exc)).split(", line ")[0]
-        raise MetadataError(f"{source}:{line}: {msg}") from None
+        raise _syntax_error(exc, source) from None
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration
         raise MetadataError(f"{source}:1: {exc}") from None
     if root.getroottree().docinfo.doctype:
@@ -194,11 +211,62 @@ def write_xml(root: etree._Element) -> bytes:
     return "\n".join(out).encode("utf-8")
 
 
-# --- normalization -------------------------------------------------------------------------
+def iter_top_level(data: bytes, source: str, wanted: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Yield `(local name, text)` of the root's direct children named in `wanted`, streaming
+    with the same hardening as `parse_xml`.
+
+    Each top-level element is freed once read, so memory stays flat for a 10 MB object file.
+    Stops early once every wanted name has been seen. Malformed XML -> MetadataError.
+    """
+    _refuse_declarations(data, source)
+    want = set(wanted)
+    seen: set[str] = set()
+    depth = 0
+    context = etree.iterparse(
+        io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
+        load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
+    )
+    try:
+        for event, elem in context:
+            if event == "start":
+                depth += 1
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            name = local_name(elem)
+            if name in want:
+                seen.add(name)
+                yield name, (elem.text or "").strip()
+            elem.clear()
+            parent = elem.getparent()
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+            if seen >= want:
+                return
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, source) from None
+
+
+# --- reading -------------------------------------------------------------------------------
 
 def local_name(el: etree._Element) -> str:
+    """`{ns}name` -> `name`; "" for comments and processing instructions."""
     tag = el.tag
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def child_text(el: etree._Element, name: str) -> str | None:
+    """Stripped text of the first direct child with local name `name` (any namespace), None
+    when there is no such child (an empty one gives "")."""
+    for child in el:
+        if local_name(child) == name:
+            return (child.text or "").strip()
+    return None
+
+
+# --- normalization -------------------------------------------------------------------------
 
 
 def _qualify(root: etree._Element, name: str) -> str:

@@ -34,6 +34,7 @@ from zeep.transports import Transport
 
 from sfenv.config.model import EnvConfig
 from sfenv.errors import AuthError, OrgError
+from sfenv.metadata.xmlio import hardened_parser, local_name
 from sfenv.org.auth import Session, http_session, login
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
@@ -250,7 +251,7 @@ class OrgClient:
             "listMetadata", queries, float(self.api_version)))
         rows = []
         for result in root.iterfind(f".//{{{MD_NS}}}listMetadataResponse/{{{MD_NS}}}result"):
-            rows.append({etree.QName(child).localname: child.text or "" for child in result})
+            rows.append({local_name(child): child.text or "" for child in result})
         return rows
 
     def _raw(self, operation: str, *args: Any) -> etree._Element:
@@ -258,10 +259,8 @@ class OrgClient:
         faults are raised as zeep's Fault / TransportError so retries treat them alike."""
         with self._zeep.settings(raw_response=True):
             response = getattr(self._md, operation)(*args, _soapheaders=[self._header])
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                                 huge_tree=True)
         try:
-            root = etree.fromstring(response.content, parser)
+            root = etree.fromstring(response.content, hardened_parser(huge_tree=True))
         except etree.XMLSyntaxError:
             raise TransportError(status_code=response.status_code, content=response.content) from None
         fault = root.find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")

@@ -204,3 +204,44 @@ def test_reordering_keyed_or_plain_lists_is_not_an_element_change():
     assert [str(e) for e in element_changes(vs("Gold", members=("a", "b")),
                                             vs("Gold", members=("a", "c")))] == [
         "members[b]: removed", "members[c]: added"]
+
+
+def _override(obj: str, content: str) -> str:
+    return f"""    <profileActionOverrides>
+        <actionName>View</actionName>
+        <content>{content}</content>
+        <formFactor>Large</formFactor>
+        <pageOrSobjectType>{obj}</pageOrSobjectType>
+        <type>Flexipage</type>
+    </profileActionOverrides>
+"""
+
+
+def _ip_range(start: str, end: str, description: str) -> str:
+    return f"""    <loginIpRanges>
+        <description>{description}</description>
+        <endAddress>{end}</endAddress>
+        <startAddress>{start}</startAddress>
+    </loginIpRanges>
+"""
+
+
+def test_a_changed_action_override_is_reported_when_another_object_overrides_the_same_action(
+        store, registry):
+    a = snap(store, "dev", {"profiles/Admin.profile": profile(
+        extra=_override("Account", "Account_Page") + _override("Contact", "Contact_Page"))})
+    b = snap(store, "qa", {"profiles/Admin.profile": profile(
+        extra=_override("Account", "Account_Page_V2") + _override("Contact", "Contact_Page"))})
+    diff = diff_commits(store, a, b, registry=registry)
+    assert rows(diff) == {("ProfileProfileActionOverride:Admin/View@Account@Large", "modified")}
+    assert [str(e) for e in diff.changes[0].elements] == ["content Account_Page → Account_Page_V2"]
+
+
+def test_two_login_ip_ranges_starting_at_one_address_are_two_rows(store, registry):
+    a = snap(store, "dev", {"profiles/Admin.profile": profile(
+        extra=_ip_range("10.0.0.0", "10.0.0.127", "office") + _ip_range("10.0.0.0", "10.0.0.255", "vpn"))})
+    b = snap(store, "qa", {"profiles/Admin.profile": profile(
+        extra=_ip_range("10.0.0.0", "10.0.0.127", "office, moved"))})
+    diff = diff_commits(store, a, b, registry=registry)
+    assert rows(diff) == {("ProfileLoginIpRange:Admin/10.0.0.0@10.0.0.127", "modified"),
+                          ("ProfileLoginIpRange:Admin/10.0.0.0@10.0.0.255", "removed")}

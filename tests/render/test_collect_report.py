@@ -1,19 +1,20 @@
-"""collect_report over a real snapshot store: what it reads, and what it says when a layer
-it relies on is missing."""
+"""collect_report over a real snapshot store: what it reads, and what it says when a part
+cannot be read."""
 
 from __future__ import annotations
 
 import json
-import sys
-import types
 from pathlib import Path
 
 import pytest
 
 import sfenv.release
+from sfenv import checklist
 from sfenv.compare.model import Attribution, Change, ElementChange, HopStatus, PathEntry
 from sfenv.config.model import Config, EnvConfig
+from sfenv.errors import SfenvError
 from sfenv.metadata.ids import ComponentId
+from sfenv.release import model
 from sfenv.render.report import render_report, report_to_dict
 from sfenv.report import backup_tag, collect_report, matching_audit_rows
 from sfenv.store.snapshots import SnapshotStore
@@ -82,7 +83,7 @@ def test_collects_path_roles_owd_and_backups_from_snapshots(setup):
 
 def test_reads_each_distinct_blob_once_across_environments(setup, monkeypatch):
     config, store = setup
-    monkeypatch.setattr("importlib.import_module", _refusing("sfenv.compare.status"))
+    monkeypatch.setattr("sfenv.compare.status.all_status", lambda store, config: [])
     asked: list[str] = []
     original = store.read_blobs
 
@@ -98,11 +99,10 @@ def test_reads_each_distinct_blob_once_across_environments(setup, monkeypatch):
     assert len(asked) == 6
 
 
-def test_missing_layers_are_named_in_the_report_not_a_crash(setup, monkeypatch):
+def test_unreadable_parts_are_named_in_the_report_not_a_crash(setup, monkeypatch):
     config, store = setup
-    monkeypatch.delitem(sys.modules, "sfenv.compare.status", raising=False)
-    monkeypatch.setattr("importlib.import_module", _refusing("sfenv.compare.status"))
-    monkeypatch.delattr(sfenv.release, "train_summaries", raising=False)
+    monkeypatch.setattr("sfenv.compare.status.all_status", _refusing("status"))
+    monkeypatch.setattr(sfenv.release, "train_summaries", _refusing("trains"))
     data = collect_report(config, store)
     text = " ".join(data.notices)
     assert "Promotion path status unavailable" in text
@@ -149,9 +149,7 @@ def test_hops_from_path_status_capped_with_worst_first(setup, monkeypatch):
     entries = [entry("pending", f"Case.P{i}") for i in range(5)]
     entries.append(entry("drift", "Opportunity.Close_Date_Required", by="Linus"))
     hops = [HopStatus("qa", "prod", (qa, prod), entries, target_is_production=True)]
-    fake = types.ModuleType("sfenv.compare.status")
-    fake.all_status = lambda store_, config_: hops
-    monkeypatch.setitem(sys.modules, "sfenv.compare.status", fake)
+    monkeypatch.setattr("sfenv.compare.status.all_status", lambda store_, config_: hops)
     monkeypatch.setattr(sfenv.release, "train_summaries", lambda c, s: [], raising=False)
     data = collect_report(config, store, max_rows_per_hop=3)
     hop = data.hops[0]
@@ -191,8 +189,6 @@ def test_trains_adapted_from_release_summaries(setup, monkeypatch):
 
 
 def test_trains_from_the_release_layers_own_summary_objects(setup, monkeypatch):
-    model = pytest.importorskip("sfenv.release.model")
-    checklist = pytest.importorskip("sfenv.checklist")
     config, store = setup
     envs = [model.EnvState("dev", "source", "2024-04-29T12:00:00Z"),
             model.EnvState("qa", "deployed", "2024-04-29T13:20:00Z", "backup/qa/20240429T125900Z",
@@ -228,14 +224,8 @@ def test_backup_tag_names_parse_env_and_time():
     assert backup_tag("backup/qa/manual", None).date is None
 
 
-def _refusing(name: str):
-    import importlib
-
-    real = importlib.import_module
-
-    def fake(module: str, *a, **kw):
-        if module == name:
-            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
-        return real(module, *a, **kw)
+def _refusing(what: str):
+    def fake(*args: object) -> list:
+        raise SfenvError(f"{what}: the releases ref is unreadable")
 
     return fake

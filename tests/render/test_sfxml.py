@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sfenv.errors import MetadataError
+from sfenv.metadata.xmlio import iter_top_level
 from sfenv.render.sfxml import (
-    iter_top_level,
     object_name_of,
     owd_from_xml,
     role_from_xml,

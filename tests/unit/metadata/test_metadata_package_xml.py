@@ -2,7 +2,7 @@ import pytest
 
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.package_xml import Package, destructive_files, parse_package, write_package
+from sfenv.metadata.package_xml import Package, parse_package, write_package
 
 C = ComponentId
 NAMES = ["Opportunity-Opp & Deals", "Account-Account Layout", "Case-Case Layout v1.2", "Überblick-Ä Layout"]
@@ -35,11 +35,3 @@ def test_parse_package_rejects_other_documents():
         parse_package(b"<Role/>", "p.xml")
     with pytest.raises(MetadataError, match="without <name>"):
         parse_package(b"<Package><types><members>a</members></types></Package>", "p.xml")
-
-
-def test_destructive_package_is_an_empty_package_plus_post_deletions():
-    files = destructive_files(Package.of([C("CustomField", "Account.Old__c")], "60.0"))
-    assert set(files) == {"package.xml", "destructiveChangesPost.xml"}
-    assert parse_package(files["package.xml"], "package.xml").is_empty()
-    assert b"<members>Account.Old__c</members>" in files["destructiveChangesPost.xml"]
-    assert b"<version>60.0</version>" in files["package.xml"]

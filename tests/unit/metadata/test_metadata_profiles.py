@@ -1,13 +1,9 @@
 import pytest
 
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.profiles import (
-    PROFILE_RELATED_TYPES,
-    PROFILE_SECTIONS,
-    filter_profile,
-    merge_profiles,
-)
-from sfenv.metadata.xmlio import canonicalize, parse_xml
+from sfenv.metadata.profiles import filter_profile, merge_profiles, section_entries
+from sfenv.metadata.registry import default_registry
+from sfenv.metadata.xmlio import canonicalize, local_name, parse_xml
 
 C = ComponentId
 
@@ -19,12 +15,8 @@ def profile(fixtures):
 
 def _entries(data):
     root = parse_xml(data, "p")
-    out = set()
-    for el in root:
-        name = el.tag.rsplit("}", 1)[-1]
-        if name in PROFILE_SECTIONS:
-            out.add((name, el.findtext(f"{{{root.nsmap[None]}}}{PROFILE_SECTIONS[name][0]}")))
-    return out
+    return {(local_name(el), cid.full_name)
+            for el, cid in section_entries(root, default_registry().get("Profile"))}
 
 
 def test_filter_keeps_only_sections_naming_retrieved_components(profile):
@@ -74,4 +66,5 @@ def test_merge_does_not_duplicate_entries_present_in_several_parts(profile):
 
 def test_related_types_cover_every_section():
     assert {"CustomObject", "CustomField", "ApexClass", "ApexPage", "CustomTab", "CustomApplication",
-            "RecordType", "Layout", "CustomPermission", "Flow", "ExternalDataSource"} <= set(PROFILE_RELATED_TYPES)
+            "RecordType", "Layout", "CustomPermission", "Flow", "ExternalDataSource"} <= set(
+        default_registry().get("Profile").retrieved_with)

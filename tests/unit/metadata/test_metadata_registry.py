@@ -4,6 +4,7 @@ import pytest
 
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
+from sfenv.metadata.xmlio import NS
 
 C = ComponentId
 
@@ -100,7 +101,7 @@ def test_registry_types_carry_strategy_and_folder_facts(registry):
     assert registry.get("Report").folder_type == "ReportFolder" and registry.get("Report").in_folder
     assert registry.get("EmailTemplate").folder_type == "EmailFolder"
     assert registry.get("ReportFolder").strategy == "folder"
-    assert registry.by_directory("reports").name == "Report"
+    assert registry.component_of("reports/Sales/Pipeline.report") == ComponentId("Report", "Sales/Pipeline")
     assert "fieldPermissions" in registry.get("Profile").unordered
     assert registry.get("Profile").sort_key_of("fieldPermissions") == "field"
     assert registry.find("NoSuchType") is None
@@ -129,3 +130,62 @@ def test_registry_covers_every_type_of_salesforce_cli_registry(registry, shared_
 def test_registry_from_json_builds_a_custom_table():
     reg = Registry.from_json({"types": [{"name": "Thing", "directory": "things", "suffix": "thing"}]})
     assert reg.component_of("things/A.thing") == C("Thing", "A")
+
+
+def test_every_profile_and_permission_set_list_and_child_type_has_identity_keys():
+    reg = default_registry()
+    for name in ("Profile", "PermissionSet", "MutingPermissionSet"):
+        t = reg.get(name)
+        keyed = {path for path, key in t.sort_keys if key and "/" not in path}
+        assert {s.xml_element for s in t.sections} == keyed, name
+        assert all(t.identity_of(e) for e in keyed), name
+    for t in reg.types:
+        for spec in t.children:
+            assert t.identity_of(spec.xml_element) == (spec.key_element,)
+    profile = reg.get("Profile")
+    assert profile.identity_of("layoutAssignments") == ("layout", "recordType")
+    assert profile.identity_of("loginIpRanges") == ("startAddress", "endAddress")
+    assert profile.identity_of("profileActionOverrides")[:2] == ("actionName", "pageOrSobjectType")
+
+
+def test_diff_rows_and_profile_merge_agree_on_what_one_entry_is():
+    """Merging a profile keeps exactly the entries the diff shows as rows (one identity)."""
+    from sfenv.compare.inventory import parts_of_file
+    from sfenv.metadata.components import split_file
+    from sfenv.metadata.profiles import merge_profiles
+
+    body = "".join(
+        f"    <loginIpRanges>\n        <endAddress>{end}</endAddress>\n"
+        f"        <startAddress>10.0.0.0</startAddress>\n    </loginIpRanges>\n"
+        for end in ("10.0.0.127", "10.0.0.255")) + "".join(
+        f"    <profileActionOverrides>\n        <actionName>View</actionName>\n"
+        f"        <content>P_{obj}</content>\n        <formFactor>Large</formFactor>\n"
+        f"        <pageOrSobjectType>{obj}</pageOrSobjectType>\n        <type>Flexipage</type>\n"
+        f"    </profileActionOverrides>\n" for obj in ("Account", "Contact"))
+    data = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Profile xmlns="{NS}">\n{body}'
+            f"    <custom>false</custom>\n</Profile>\n").encode()
+    rows = parts_of_file("profiles/Admin.profile", data, default_registry(), split_file)[1:]
+    merged = merge_profiles([data, data])
+    assert len(rows) == 4
+    assert merged.count(b"<loginIpRanges>") + merged.count(b"<profileActionOverrides>") == 4
+
+
+def test_registry_answers_what_pull_release_and_checklist_hard_code_today():
+    """The queries that replace PROFILE, ALWAYS_REFRESHED, CONTEXT_TYPES, DEPLOYED_WHOLE and
+    the checklist's role literal give the values those constants hold."""
+    reg = default_registry()
+    assert [t.name for t in reg.retrieved_with_related()] == ["Profile"]
+    assert {"CustomField", "ApexClass", "Layout", "RecordType"} <= set(reg.get("Profile").retrieved_with)
+    assert reg.always_refreshed() == {"PermissionSet"}
+    assert set(reg.checklist_context_types()) == {"Role", "Group", "Queue"}
+    assert reg.deployed_whole() == {"PermissionSet", "MutingPermissionSet"}
+    assert (reg.hierarchy_type().name, reg.hierarchy_type().hierarchy_parent) == ("Role", "parentRole")
+    assert reg.get("CustomField").id_prefix == "00N" and reg.get("Profile").id_prefix == "00e"
+
+
+def test_children_of_object_named_files_know_their_object():
+    reg = default_registry()
+    assert reg.object_of_child(ComponentId("CustomField", "Account.Region__c")) == "Account"
+    assert reg.object_of_child(ComponentId("WorkflowRule", "Case.Notify")) == "Case"
+    assert reg.object_of_child(ComponentId("CustomLabel", "Greeting")) is None
+    assert reg.object_of_child(ComponentId("ApexClass", "Foo")) is None

@@ -1,0 +1,13 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<Profile xmlns="http://soap.sforce.com/2006/04/metadata">
+    <categoryGroupVisibilities>
+        <dataCategoryGroup>Products</dataCategoryGroup>
+        <visibility>NONE</visibility>
+    </categoryGroupVisibilities>
+    <categoryGroupVisibilities>
+        <dataCategoryGroup>Regions</dataCategoryGroup>
+        <visibility>NONE</visibility>
+    </categoryGroupVisibilities>
+    <custom>false</custom>
+    <userLicense>Salesforce</userLicense>
+</Profile>

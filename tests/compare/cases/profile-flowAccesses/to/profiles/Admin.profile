@@ -1,0 +1,13 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<Profile xmlns="http://soap.sforce.com/2006/04/metadata">
+    <custom>false</custom>
+    <flowAccesses>
+        <enabled>false</enabled>
+        <flow>Case_Escalation</flow>
+    </flowAccesses>
+    <flowAccesses>
+        <enabled>true</enabled>
+        <flow>Lead_Intake</flow>
+    </flowAccesses>
+    <userLicense>Salesforce</userLicense>
+</Profile>
