@@ -107,7 +107,9 @@ def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @config_option
 def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> None:
-    """The snapshot history of ENV with added/changed/removed component counts.
+    """The snapshot history of ENV: added/changed/removed components as `sfenv diff` counts
+    them (fields, validation rules and other children included), and what made each snapshot
+    (pull, backup, promotion or rollback of a train).
 
     \b
     Example:
@@ -129,7 +131,9 @@ def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> Non
         tags = f"  [{', '.join(r.tags)}]" if r.tags else ""
         kind = "incr" if r.incremental else "full"
         click.echo(f"{r.commit[:12]}  {r.when}  {kind}  {r.components:>6} components  "
-                   f"+{r.added} ~{r.changed} -{r.removed}{tags}")
+                   f"+{r.added} ~{r.changed} -{r.removed}  {r.made_by}{tags}")
+        if r.completeness and r.completeness.get("incomplete"):
+            click.echo(f"    {r.completeness['incomplete']}")
 
 
 for _sub in BACKUP_SUBCOMMANDS:  # `sfenv backup list|prune` (sfenv/cli/backup_cmds.py)
