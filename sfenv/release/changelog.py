@@ -20,7 +20,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sfenv.compare.diff import component_index, diff_commits
+from sfenv.compare.inventory import PERMISSION_TYPES
 from sfenv.errors import SfenvError
+from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.release.checklist_state import current_done, frozen_checklist
 from sfenv.release.model import BuiltTrain
@@ -89,9 +91,31 @@ class Changelog:
 
 # -- trains -----------------------------------------------------------------------------------
 
-def train_components(store: Any, built: BuiltTrain) -> list[ComponentLine]:
+def _props(index: dict[str, dict], component: str, registry: Registry) -> dict:
+    """The index entry of a component, else of the component whose file holds it (a
+    permission set's field permission is changed by whoever last changed the set)."""
+    if component in index:
+        return index[component]
+    try:
+        cid = ComponentId.parse(component)
+    except ValueError:
+        return {}
+    found = registry.child(cid.type)
+    if found is not None:
+        parent = str(registry.parent_id(cid))
+        return index.get(parent) or {}
+    # permission entry rows (`PermissionSetFieldPermission:Set/Field`, see compare.inventory)
+    owners = [t for t in PERMISSION_TYPES if cid.type.startswith(t) and "/" in cid.full_name]
+    if owners:
+        return index.get(f"{max(owners, key=len)}:{cid.full_name.split('/', 1)[0]}") or {}
+    return {}
+
+
+def train_components(store: Any, built: BuiltTrain,
+                     registry: Registry | None = None) -> list[ComponentLine]:
     """What the train carries (changes.json: children included), with who last changed each
     in the source snapshot it was built from."""
+    registry = registry or default_registry()
     head = releases_head(store)
     raw = store.read_file(head, train_folder(built.name) + "changes.json") if head else None
     try:
@@ -112,7 +136,7 @@ def train_components(store: Any, built: BuiltTrain) -> list[ComponentLine]:
         index = {}
     out = []
     for component, kind in lines:
-        props = index.get(component) or {}
+        props = _props(index, component, registry)
         out.append(ComponentLine(component, kind, props.get("lastModifiedByName"),
                                  props.get("lastModifiedDate")))
     return out
@@ -214,7 +238,8 @@ def train_events(config: Any, store: Any, env: str, train: str,
 def _train_ids(built: BuiltTrain | None) -> set[str]:
     if built is None:
         return set()
-    return set(built.components) | set(built.deletes)
+    # manual components too: a deleted class takes its profile entries with it
+    return set(built.components) | set(built.deletes) | set(built.manual)
 
 
 def history_events(store: Any, env: str, explained: dict[str, set[str]],

@@ -125,3 +125,21 @@ def test_the_report_shows_the_train_components_and_each_envs_frozen_steps(acme):
     record = next(r for r in data["records"] if r["env"] == "prod")
     assert any(e["kind"] == "promotion" and TRAIN in e["title"] for e in record["entries"])
     assert any(b["env"] == "prod" for b in data["backups"])
+
+
+def test_a_hand_change_in_prod_is_in_the_changelog_as_drift_with_who_and_when(acme):
+    acme.orgs["prod"].change(as_user="Priya Patel",
+                             set_field=("CustomField:Account.Region__c", "length=99"))
+    acme.ok("pull", "prod")
+    events = acme.cli_json("changelog", "prod")["events"]
+    drift = [e for e in events if e["kind"] == "drift"]
+    seen = [c for e in drift for c in e["components"]
+            if c["component"] == "CustomField:Account.Region__c"]
+    assert seen and seen[0]["by"] == "Priya Patel" and seen[0]["date"]
+    # what a promotion or rollback deployed is never listed as drift
+    deployed = {e["commit"] for e in events if e["kind"] in ("promotion", "hotfix", "rollback")}
+    train = {c["component"] for e in events if e["kind"] == "promotion" for c in e["components"]}
+    for e in drift:
+        if e["commit"] in deployed:
+            assert not {c["component"] for c in e["components"]} & train, e
+    assert "Priya Patel" in acme.ok("changelog", "prod").output
