@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sfenv.compare.diff import component_index, diff_commits
@@ -87,6 +88,16 @@ class Changelog:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def utc(value: Any) -> str:
+    """ISO times as `YYYY-MM-DDTHH:MM:SSZ` (snapshots write +00:00, the release log Z), so the
+    record reads and sorts as one timeline; anything unparsable unchanged."""
+    text = str(value or "")
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return text
 
 
 # -- trains -----------------------------------------------------------------------------------
@@ -212,7 +223,7 @@ def train_events(config: Any, store: Any, env: str, train: str,
         verification, ok = _verification(raw.get("verification"))
         noun = "rollback of release" if action == "rollback" else "release"
         event = Event(
-            kind=kind, when=str(raw.get("finished") or raw.get("started") or ""),
+            kind=kind, when=utc(raw.get("finished") or raw.get("started")),
             who=str(raw.get("user") or ""), train=train, result=result,
             title=f"{noun} {train} {RESULT_TITLE.get(result, result)}"
                   + (" (hotfix)" if kind == "hotfix" else ""),
@@ -249,10 +260,10 @@ def history_events(store: Any, env: str, explained: dict[str, set[str]],
     events = []
     for entry in reversed(store.log(env, limit=MAX_SNAPSHOTS)):
         meta = entry.meta
-        when = str(meta.get("finished") or entry.date)
+        when = utc(meta.get("finished") or entry.date)
         refresh = meta.get("refresh")
         if isinstance(refresh, dict):
-            events.append(Event(kind="refresh", when=str(refresh.get("at") or when), who="",
+            events.append(Event(kind="refresh", when=utc(refresh.get("at") or when), who="",
                                 title=f"refreshed: org {refresh.get('from_org_id', '?')} → "
                                       f"{refresh.get('to_org_id', '?')}", commit=entry.commit))
             continue  # a refresh replaces the org: its differences are not drift
@@ -295,5 +306,5 @@ def changelog(config: Any, store: Any, env: str, registry: Registry | None = Non
             if event.commit and event.kind in ("promotion", "hotfix", "rollback"):
                 explained.setdefault(event.commit, set()).update(_train_ids(built))
     events += history_events(store, env, explained, registry)
-    events.sort(key=lambda e: (e.when[:19], e.kind != "first snapshot"))
+    events.sort(key=lambda e: (e.when, e.kind != "first snapshot"))
     return Changelog(env=env, production=bool(env_cfg.production), events=events)

@@ -36,6 +36,8 @@ def _event_lines(event: Event) -> list[str]:
     if event.kind in ("promotion", "hotfix"):
         out.append("- Overwrote changes made in the target: "
                    + ("; ".join(event.overwrites) if event.overwrites else "none"))
+    if event.kind in ("first snapshot", "drift", "refresh") and event.commit:
+        out.append(f"- Snapshot: `{event.commit[:12]}`")
     for detail in event.details:
         out.append(f"- {detail}")
     if event.components:
