@@ -20,14 +20,15 @@ person changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sfenv.checklist import Step
 from sfenv.checklist.state import done_steps, state_file
-from sfenv.errors import ChecklistError
-from sfenv.release.train import commit_files, export, releases_head, train_folder
+from sfenv.errors import ChecklistError, StoreError
+from sfenv.release.train import RELEASES_REF, export, releases_head, train_folder
 
 Mark = dict[str, str]  # {"by", "at"}
 
@@ -66,8 +67,9 @@ def _path(train: str, env: str) -> str:
     return f"{train_folder(train)}checklist-{env}.json"
 
 
-def _document(store: Any, train: str, env: str) -> dict[str, Any] | None:
-    head = releases_head(store)
+def _document(store: Any, train: str, env: str,
+              head: str | None = None) -> dict[str, Any] | None:
+    head = head or releases_head(store)
     data = store.read_file(head, _path(train, env)) if head else None
     if not data:
         return None
@@ -91,14 +93,6 @@ def _step(raw: dict[str, Any]) -> Step:
     known = {k: v for k, v in raw.items() if k in Step.__dataclass_fields__}
     known["details"] = [str(d) for d in known.get("details") or []]
     return Step(**known)
-
-
-def _write(config: Any, store: Any, doc: dict[str, Any], message: str) -> None:
-    data = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-    name = f"checklist-{doc['env']}.json"
-    commit_files(store, {f"{train_folder(doc['train'])}{name}": data}, message)
-    if config is not None:
-        export(config, doc["train"], {name: data})
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -136,8 +130,8 @@ def step_history(store: Any, train: str, env: str) -> list[dict[str, str]]:
 
 # -- writing ----------------------------------------------------------------------------------
 
-def _base_doc(config: Any, store: Any, train: str, env: str) -> dict[str, Any]:
-    doc = _document(store, train, env)
+def _base_doc(config: Any, store: Any, train: str, env: str, head: str | None) -> dict[str, Any]:
+    doc = _document(store, train, env, head)
     if doc is None:
         doc = {"train": train, "env": env, "done": {}, "history": []}
         # marks made before the record moved to the ref: carried over, and into the history
@@ -151,6 +145,32 @@ def _base_doc(config: Any, store: Any, train: str, env: str) -> dict[str, Any]:
     return doc
 
 
+def _update(config: Any, store: Any, train: str, env: str,
+            change: Callable[[dict[str, Any]], str | None]) -> None:
+    """Read the record at the ref's head, let `change` edit it (returning the commit message,
+    or None for no change), and commit it only if the ref did not move meanwhile; else read
+    again. So two people ticking at once never lose a tick, and state and history agree."""
+    path = _path(train, env)
+    for _ in range(5):
+        head = releases_head(store)
+        doc = _base_doc(config, store, train, env, head)
+        message = change(doc)
+        if message is None:
+            return
+        data = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        try:
+            store.write_ref_commit(RELEASES_REF, {path: data}, message, expected_old=head,
+                                   base_commit=head)
+        except StoreError:
+            if releases_head(store) == head:
+                raise
+            continue
+        if config is not None:
+            export(config, train, {f"checklist-{env}.json": data})
+        return
+    raise ChecklistError(f"{RELEASES_REF} keeps moving: try again")
+
+
 def freeze_checklist(store: Any, train: str, env: str, steps: list[Step], backup_commit: str,
                      *, backup_tag: str = "", by: str = "", when: str = "",
                      reason: str = "promotion", config: Any = None) -> FrozenChecklist:
@@ -160,20 +180,23 @@ def freeze_checklist(store: Any, train: str, env: str, steps: list[Step], backup
     every step already frozen, ticked or open, and appends the new ones; the backup recorded is
     the latest. Ticks made before the freeze (on the live checklist) are kept. Commits on the
     releases ref; with `config`, exports the file under `<root>/releases/`."""
-    doc = _base_doc(config, store, train, env)
-    old = doc.get("frozen") if isinstance(doc.get("frozen"), dict) else None
-    kept = [_step(s) for s in (old or {}).get("steps") or [] if isinstance(s, dict)]
-    known = {s.id for s in kept}
-    added = [s for s in steps if s.id not in known]
-    merged = kept + added
-    first = str((old or {}).get("first_at") or (old or {}).get("at") or when)
-    doc["frozen"] = {"at": when, "first_at": first, "by": by,
-                     "backup_commit": backup_commit, "backup_tag": backup_tag, "reason": reason,
-                     "steps": [s.to_dict() for s in merged]}
-    doc["history"].append({"action": "freeze", "by": by, "at": when, "reason": reason,
-                           "backup_tag": backup_tag, "added": ",".join(s.id for s in added)})
-    _write(config, store, doc, f"sfenv checklist freeze {train} → {env}: {len(merged)} steps "
-                               f"({len(added)} new, {reason})\n")
+
+    def change(doc: dict[str, Any]) -> str:
+        old = doc.get("frozen") if isinstance(doc.get("frozen"), dict) else {}
+        kept = [_step(s) for s in old.get("steps") or [] if isinstance(s, dict)]
+        known = {s.id for s in kept}
+        added = [s for s in steps if s.id not in known]
+        merged = kept + added
+        doc["frozen"] = {"at": when, "first_at": str(old.get("first_at") or old.get("at") or when),
+                         "by": by, "backup_commit": backup_commit, "backup_tag": backup_tag,
+                         "reason": reason, "steps": [s.to_dict() for s in merged]}
+        doc["history"].append({"action": "freeze", "by": by, "at": when, "reason": reason,
+                               "backup_tag": backup_tag,
+                               "added": ",".join(s.id for s in added)})
+        return (f"sfenv checklist freeze {train} → {env}: {len(merged)} steps "
+                f"({len(added)} new, {reason})\n")
+
+    _update(config, store, train, env, change)
     frozen = frozen_checklist(store, train, env)
     assert frozen is not None
     return frozen
@@ -185,31 +208,39 @@ def record_step_done(config: Any, store: Any, train: str, env: str, step: str, w
     again changes nothing. Returns the exported file."""
     if not step or not step.strip():
         raise ChecklistError("a step id is required")
-    doc = _base_doc(config, store, train, env)
-    mark = doc["done"].get(step)
-    if mark is not None:
-        if mark.get("by") != who:
-            raise ChecklistError(
-                f"{train} → {env}: {step} was done by {mark.get('by')} at {mark.get('at')}; "
-                f"`sfenv checklist undo {train} {step} --env {env}` first to record it again")
-        return state_file(releases_dir(config), train, env)
-    doc["done"][step] = {"by": who, "at": when}
-    doc["history"].append({"action": "done", "step": step, "by": who, "at": when})
-    _write(config, store, doc, f"sfenv checklist done {train} → {env}: {step} by {who}\n")
+
+    def change(doc: dict[str, Any]) -> str | None:
+        mark = doc["done"].get(step)
+        if mark is not None:
+            if mark.get("by") != who:
+                raise ChecklistError(
+                    f"{train} → {env}: {step} was done by {mark.get('by')} at {mark.get('at')}; "
+                    f"`sfenv checklist undo {train} {step} --env {env}` first to record it again")
+            return None
+        doc["done"][step] = {"by": who, "at": when}
+        doc["history"].append({"action": "done", "step": step, "by": who, "at": when})
+        return f"sfenv checklist done {train} → {env}: {step} by {who}\n"
+
+    _update(config, store, train, env, change)
     return state_file(releases_dir(config), train, env)
 
 
 def record_step_undone(config: Any, store: Any, train: str, env: str, step: str, who: str,
                        when: str) -> Mark:
     """Un-tick `step` (logged with who and when); returns the mark it removed."""
-    doc = _base_doc(config, store, train, env)
-    mark = doc["done"].pop(step, None)
-    if mark is None:
-        raise ChecklistError(f"{train} → {env}: {step} is not done, nothing to undo")
-    doc["history"].append({"action": "undo", "step": step, "by": who, "at": when,
-                           "was_by": mark.get("by", ""), "was_at": mark.get("at", "")})
-    _write(config, store, doc, f"sfenv checklist undo {train} → {env}: {step} by {who}\n")
-    return mark
+    removed: list[Mark] = []
+
+    def change(doc: dict[str, Any]) -> str:
+        mark = doc["done"].pop(step, None)
+        if mark is None:
+            raise ChecklistError(f"{train} → {env}: {step} is not done, nothing to undo")
+        removed[:] = [mark]
+        doc["history"].append({"action": "undo", "step": step, "by": who, "at": when,
+                               "was_by": mark.get("by", ""), "was_at": mark.get("at", "")})
+        return f"sfenv checklist undo {train} → {env}: {step} by {who}\n"
+
+    _update(config, store, train, env, change)
+    return removed[0]
 
 
 def replay(history: list[dict[str, str]]) -> dict[str, Mark]:

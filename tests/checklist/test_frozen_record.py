@@ -184,3 +184,22 @@ def test_the_source_environment_checklist_is_refused_naming_the_path(project):
     assert result.exit_code == 2
     assert "dev is the source of R1" in result.output and "dev → qa → prod" in result.output
     assert "Traceback" not in result.output
+
+
+def test_two_people_ticking_at_once_both_ticks_are_kept(store, tmp_path, monkeypatch):
+    config = _Config(tmp_path)
+    freeze_checklist(store, "R1", "prod", [BEFORE, AFTER], "a" * 40, config=config)
+    real = store.write_ref_commit
+    raced: list[bool] = []
+
+    def racing(*args, **kwargs):
+        if not raced:  # Bob's tick lands between Ana's read and Ana's write
+            raced.append(True)
+            record_step_done(config, store, "R1", "prod", AFTER.id, "Bob", "t1")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "write_ref_commit", racing)
+    record_step_done(config, store, "R1", "prod", BEFORE.id, "Ana", "t2")
+    frozen = frozen_checklist(store, "R1", "prod")
+    assert frozen is not None
+    assert set(frozen.done) == {BEFORE.id, AFTER.id} and frozen.done == replay(frozen.history)
