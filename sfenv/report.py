@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -17,20 +18,24 @@ from typing import Any
 from sfenv import release
 from sfenv.compare import status as compare_status
 from sfenv.errors import SfenvError
-from sfenv.release.checklist_state import current_done
+from sfenv.pull.backups import list_backups
+from sfenv.release.checklist_state import current_done, frozen_checklist
 from sfenv.render.report import (
     DEFAULT_MAX_AUDIT_ROWS,
     DEFAULT_MAX_ELEMENTS_PER_ROW,
     DEFAULT_MAX_ROWS_PER_HOP,
     AuditRow,
     BackupTag,
+    ChangeRecord,
     ChangeRow,
     ChecklistItem,
     EnvSummary,
     HopSection,
+    RecordEntry,
     ReportData,
     Side,
     StageState,
+    TrainComponent,
     TrainSummary,
     TypeGroup,
     build_owd_table,
@@ -70,7 +75,9 @@ def collect_report(config: Any, store: Any, *, out: str = "report.html",
     data.role_trees = build_role_trees([(env, roles[env]) for env in order])
     data.owd = build_owd_table([(env, owds[env]) for env in order])
     data.trains = _trains(config, store, notices)
+    mark_train_rows(data.hops, data.trains)
     data.backups = _backups(store, notices)
+    data.records = _records(config, store, order, notices)
     return data
 
 
@@ -316,7 +323,42 @@ def _trains(config: Any, store: Any, notices: list[str]) -> list[TrainSummary]:
     order = [env for stage in config.stages for env in stage]
     trains = [train_summary(t, order) for t in raw]
     _attach_checklists(config, raw, trains, notices, store)
+    _attach_components(store, trains, notices)
     return trains
+
+
+def _attach_components(store: Any, trains: list[TrainSummary], notices: list[str]) -> None:
+    """What each train carries (added / changed / deleted / manual), with the upstream authors."""
+    try:
+        from sfenv.release.changelog import train_components
+        from sfenv.release.train import load_train
+    except ImportError as err:
+        notices.append(f"Train components unavailable ({_why(err)}).")
+        return
+    for train in trains:
+        try:
+            built = load_train(store, train.name)
+            lines = train_components(store, built)
+        except SfenvError as err:
+            notices.append(f"{train.name}: components unreadable ({_why(err)})")
+            continue
+        train.component_list = [TrainComponent(c.component, c.kind, c.by, c.date) for c in lines]
+
+
+def mark_train_rows(hops: list[HopSection], trains: list[TrainSummary]) -> None:
+    """A pending (or conflict) row belongs to a built train that carries the component and is
+    not yet deployed to the hop's target."""
+    for hop in hops:
+        carriers = []
+        for train in trains:
+            stage = next((s for s in train.stages if s.env == hop.target), None)
+            if stage is not None and stage.status in ("deployed", "source"):
+                continue
+            carriers.append((train.name, {c.component for c in train.component_list}))
+        for group in hop.groups:
+            for row in group.rows:
+                if row.status in ("pending", "conflict"):
+                    row.trains = [name for name, ids in carriers if row.component in ids]
 
 
 def train_summary(raw: Any, order: list[str]) -> TrainSummary:
@@ -356,12 +398,16 @@ def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
     which are done is read from the releases ref and `<root>/releases`."""
     missing = []
     for source, train in zip(raw, trains, strict=True):
+        frozen_envs = _attach_frozen(store, train, notices)
         steps = _getter(source)("checklist")
         if steps is None:
-            missing.append(train.name)
+            if not frozen_envs:
+                missing.append(train.name)
             continue
         per_env = steps.items() if isinstance(steps, Mapping) else [("", steps)]
         for env, items in per_env:
+            if env in frozen_envs:
+                continue
             done: Mapping[str, Any] = {}
             if env:
                 try:
@@ -371,16 +417,47 @@ def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
             for item in items:
                 sget = _getter(item)
                 sid = str(sget("id") or "")
+                mark = done.get(sid) if isinstance(done.get(sid), Mapping) else {}
                 train.checklist.append(ChecklistItem(
                     title=str(sget("title") or sid), phase=str(sget("phase") or ""),
                     done=bool(sget("done")) or sid in done, severity=str(sget("severity") or ""),
-                    owner=str(sget("owner") or ""), id=sid, env=str(env)))
+                    owner=str(sget("owner") or ""), id=sid, env=str(env),
+                    done_by=str(mark.get("by", "")), done_at=str(mark.get("at", ""))))
     if missing:
         notices.append("Checklists not recorded with the release trains: " + ", ".join(missing)
                        + " (sfenv.release.train_summaries gives no `checklist`).")
 
 
+def _attach_frozen(store: Any, train: TrainSummary, notices: list[str]) -> set[str]:
+    """The checklists frozen at each promotion of the train, with their ticks; returns the
+    environments that have one (their live steps are not shown again)."""
+    if store is None:
+        return set()
+    found = set()
+    for stage in train.stages:
+        try:
+            frozen = frozen_checklist(store, train.name, stage.env)
+        except SfenvError as err:
+            notices.append(f"{train.name}: checklist of {stage.env} unreadable ({_why(err)})")
+            continue
+        if frozen is None:
+            continue
+        found.add(stage.env)
+        for step in frozen.steps:
+            mark = frozen.done.get(step.id) or {}
+            train.checklist.append(ChecklistItem(
+                title=step.title, phase=step.phase, done=step.id in frozen.done,
+                severity=step.severity, owner=step.owner, id=step.id, env=stage.env,
+                done_by=mark.get("by", ""), done_at=mark.get("at", ""), frozen=True))
+    return found
+
+
 def _backups(store: Any, notices: list[str]) -> list[BackupTag]:
+    try:
+        return [BackupTag(env=b.env, tag=b.tag, commit=b.commit, date=b.date, named=b.named)
+                for b in list_backups(store)]
+    except SfenvError as err:
+        notices.append(f"Named backups unavailable ({_why(err)}).")
     try:
         found = store.tags(BACKUP_PREFIX)
     except SfenvError as err:
@@ -399,6 +476,66 @@ def backup_tag(name: str, commit: str | None) -> BackupTag:
     with contextlib.suppress(ValueError):
         date = datetime.strptime(parts[-1], "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%dT%H:%M:%SZ")
     return BackupTag(env=env, tag=name, commit=commit, date=date)
+
+
+# ---------------------------------------------------------------- change records
+
+MAX_RECORD_ENTRIES = 30
+MAX_RECORD_COMPONENTS = 5
+
+
+def _records(config: Any, store: Any, order: list[str], notices: list[str]) -> list[ChangeRecord]:
+    """The change record (`sfenv changelog`) of each production environment, latest entries."""
+    prod = [env for env in order
+            if getattr(config.environments.get(env), "production", False)]
+    if not prod:
+        return []
+    try:
+        from sfenv.release.changelog import changelog
+    except ImportError as err:
+        notices.append(f"Change record unavailable ({_why(err)}).")
+        return []
+    out = []
+    for env in prod:
+        try:
+            log = changelog(config, store, env)
+        except SfenvError as err:
+            notices.append(f"{env}: change record unavailable ({_why(err)})")
+            continue
+        shown = log.events[-MAX_RECORD_ENTRIES:]
+        out.append(ChangeRecord(env=env, entries=[record_entry(e) for e in shown],
+                                more=len(log.events) - len(shown)))
+    return out
+
+
+def record_entry(event: Any) -> RecordEntry:
+    """One changelog event as a few lines for the report."""
+    details: list[str] = []
+    kinds = Counter(c.kind for c in event.components)
+    if event.kind in ("promotion", "hotfix") and event.components:
+        details.append(f"{len(event.components)} components: "
+                       + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    if event.deploy_ids:
+        details.append("deploy " + ", ".join(event.deploy_ids))
+    if event.backup_tag:
+        details.append(f"backup before: {event.backup_tag}")
+    if event.verification:
+        details.append(f"verification: {event.verification}")
+    if event.overwrites:
+        details.append("overwrote: " + "; ".join(event.overwrites))
+    if event.checklist:
+        done = [s for s in event.checklist if s.done]
+        details.append(f"checklist: {len(done)} of {len(event.checklist)} done")
+        details += [f"☐ open: {s.title}" for s in event.checklist if not s.done]
+    if event.kind == "drift":
+        details += [f"{c.kind} {c.component}" + (f" by {c.by}" if c.by else "")
+                    + (f" ({c.date})" if c.date else "")
+                    for c in event.components[:MAX_RECORD_COMPONENTS]]
+        if len(event.components) > MAX_RECORD_COMPONENTS:
+            details.append(f"… and {len(event.components) - MAX_RECORD_COMPONENTS} more")
+    details += list(event.details)
+    return RecordEntry(when=event.when, kind=event.kind, title=event.title, who=event.who,
+                       details=details)
 
 
 # ---------------------------------------------------------------- helpers

@@ -5,12 +5,15 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sfenv.cli.common import config_option, emit_json, load
 from sfenv.errors import ChecklistError
+
+if TYPE_CHECKING:
+    from sfenv.release.checklist_state import ChecklistView
 
 
 class _ChecklistGroup(click.Group):
@@ -32,11 +35,6 @@ def _provider():
     from sfenv.release import checklist_for
 
     return checklist_for
-
-
-def _steps(config: Any, train: str, env: str) -> list:
-    config.env(env)  # ConfigError naming the file for an unknown env
-    return list(_provider()(config, train, env))
 
 
 @click.group("checklist", cls=_ChecklistGroup, invoke_without_command=True)
@@ -63,17 +61,44 @@ def checklist_group(ctx: click.Context, train: str | None, env: str | None, as_j
         return
     if not train or not env:
         raise click.UsageError("give TRAIN and --env ENV (e.g. sfenv checklist R1 --env prod)")
-    from sfenv.release.checklist_state import current_done
     from sfenv.render.checklist_render import to_json, to_markdown
+
+    config, store = _open(config_path)
+    view = _view(config, store, train, env)
+    if as_json:
+        doc = to_json(view.steps, view.done, train=train, env=env)
+        doc["basis"] = view.basis
+        doc["backup_tag"] = view.backup_tag
+        doc["frozen_at"] = view.frozen.at if view.frozen else None
+        doc["history"] = view.frozen.history if view.frozen else []
+        emit_json(doc)
+        return
+    click.echo(to_markdown(view.steps, view.done, heading=f"Checklist: {train} → {env}"), nl=False)
+    click.echo(_basis_line(view))
+
+
+def _open(config_path: str | None) -> tuple[Any, Any]:
     from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)
-    steps = _steps(config, train, env)
-    done = current_done(config, SnapshotStore(config.root), train, env)
-    if as_json:
-        emit_json(to_json(steps, done, train=train, env=env))
-        return
-    click.echo(to_markdown(steps, done, heading=f"Checklist: {train} → {env}"), nl=False)
+    return config, SnapshotStore(config.root)
+
+
+def _view(config: Any, store: Any, train: str, env: str) -> ChecklistView:
+    from sfenv.release.checklist_state import checklist_view
+
+    config.env(env)  # ConfigError naming the file for an unknown env
+    return checklist_view(config, store, train, env, _provider())
+
+
+def _basis_line(view: ChecklistView) -> str:
+    if view.frozen is not None:
+        return (f"_Frozen at the promotion to {view.env} ({view.frozen.at}), against backup "
+                f"{view.backup_tag or view.backup_commit[:12]}._")
+    if view.basis == "backup":
+        return (f"_Computed against the pre-deploy backup {view.backup_tag or view.backup_commit[:12]}"
+                f" (frozen at the first tick)._")
+    return f"_Computed against {view.env} as it is now: frozen when {view.train} is promoted._"
 
 
 @checklist_group.command("done")
@@ -91,22 +116,62 @@ def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     Example:
       sfenv checklist done R1 role-new.EMEA_Sales_Manager --env prod --by "Ana Lima"
     """
-    from sfenv.release.checklist_state import record_step_done
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.release.checklist_state import freeze_view, record_step_done
 
-    config = load(config_path)
-    ids = [s.id for s in _steps(config, train, env)]
-    if step not in ids:
-        hint = f"; steps: {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}" if ids else ""
-        raise ChecklistError(f"{train} → {env}: no checklist step {step!r}{hint}")
+    config, store = _open(config_path)
+    view = _view(config, store, train, env)
+    _known_step(view, step)
     who = who or _default_who()
-    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    path = record_step_done(config, SnapshotStore(config.root), train, env, step, who, when)
+    when = _now()
+    freeze_view(config, store, view, who, when)
+    path = record_step_done(config, store, train, env, step, who, when)
     if as_json:
         emit_json({"train": train, "env": env, "step": step, "by": who, "at": when,
                    "file": str(path)})
         return
     click.echo(f"done: {step} ({train} → {env}) by {who} at {when}; recorded in {path}")
+
+
+@checklist_group.command("undo")
+@click.argument("train")
+@click.argument("step")
+@click.option("--env", "env", required=True, help="The environment of the checklist.")
+@click.option("--by", "who", default=None, help="Who un-ticks it (default: git user or login name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@config_option
+def undo_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
+             config_path: str | None) -> None:
+    """Un-tick STEP of TRAIN's checklist for ENV (logged with who and when).
+
+    \b
+    Example:
+      sfenv checklist undo R1 group-members.Finance_Approvers --env prod
+    """
+    from sfenv.release.checklist_state import record_step_undone
+
+    config, store = _open(config_path)
+    view = _view(config, store, train, env)
+    _known_step(view, step)
+    who = who or _default_who()
+    when = _now()
+    was = record_step_undone(config, store, train, env, step, who, when)
+    if as_json:
+        emit_json({"train": train, "env": env, "step": step, "by": who, "at": when,
+                   "was_done_by": was.get("by"), "was_done_at": was.get("at")})
+        return
+    click.echo(f"undone: {step} ({train} → {env}) by {who} at {when} "
+               f"(was done by {was.get('by')} at {was.get('at')})")
+
+
+def _known_step(view: ChecklistView, step: str) -> None:
+    ids = [s.id for s in view.steps]
+    if step not in ids:
+        hint = f"; steps: {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}" if ids else ""
+        raise ChecklistError(f"{view.train} → {view.env}: no checklist step {step!r}{hint}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _default_who() -> str:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sfenv.cli.backup_cmds import SUBCOMMANDS as BACKUP_SUBCOMMANDS
+from sfenv.cli.backup_cmds import BackupGroup
 from sfenv.cli.common import config_option, emit_json, load, progress_shown
 from sfenv.errors import ConfigError
 
@@ -65,19 +67,28 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, config_path: str 
         click.echo(f"  … and {len(result.warnings) - 20} more warnings (see --json)")
 
 
-@click.command("backup")
-@click.argument("env")
-@click.option("--tag", default=None, help="Tag name (default backup/ENV/<UTC time>).")
+@click.group("backup", cls=BackupGroup, invoke_without_command=True)
+@click.argument("env", required=False)
+@click.option("--tag", default=None, help="Tag name (default backup/ENV/<UTC time>); "
+              "checked before the pull, never reused.")
 @click.option("--json", "as_json", is_flag=True, help="Print ref, commit, tag and counts as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @config_option
-def backup_cmd(env: str, tag: str | None, as_json: bool, quiet: bool, config_path: str | None) -> None:
+@click.pass_context
+def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bool, quiet: bool,
+               config_path: str | None) -> None:
     """Pull ENV and tag the snapshot: the pre-deployment backup for CI.
+    `sfenv backup list` shows every backup; `sfenv backup prune` removes old tags.
 
     \b
     Example:
       sfenv backup prod --json > backup.json
+      sfenv backup prod --tag pre-R2
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not env:
+        raise click.UsageError("give ENV (e.g. sfenv backup prod), or a subcommand: list, prune")
     from sfenv.pull import backup_env
 
     config = load(config_path)
@@ -96,7 +107,9 @@ def backup_cmd(env: str, tag: str | None, as_json: bool, quiet: bool, config_pat
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @config_option
 def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> None:
-    """The snapshot history of ENV with added/changed/removed component counts.
+    """The snapshot history of ENV: added/changed/removed components as `sfenv diff` counts
+    them (fields, validation rules and other children included), and what made each snapshot
+    (pull, backup, promotion or rollback of a train).
 
     \b
     Example:
@@ -118,7 +131,12 @@ def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> Non
         tags = f"  [{', '.join(r.tags)}]" if r.tags else ""
         kind = "incr" if r.incremental else "full"
         click.echo(f"{r.commit[:12]}  {r.when}  {kind}  {r.components:>6} components  "
-                   f"+{r.added} ~{r.changed} -{r.removed}{tags}")
+                   f"+{r.added} ~{r.changed} -{r.removed}  {r.made_by}{tags}")
+        if r.completeness and r.completeness.get("incomplete"):
+            click.echo(f"    {r.completeness['incomplete']}")
 
+
+for _sub in BACKUP_SUBCOMMANDS:  # `sfenv backup list|prune` (sfenv/cli/backup_cmds.py)
+    backup_cmd.add_command(_sub)
 
 COMMANDS = [init_cmd, pull_cmd, backup_cmd, log_cmd]

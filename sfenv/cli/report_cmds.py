@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from sfenv.cli.changelog_cmds import COMMANDS as CHANGELOG_COMMANDS
 from sfenv.cli.common import config_option, emit_json, load
 from sfenv.errors import ConfigError
 
@@ -57,4 +58,5 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-COMMANDS = [report_cmd]
+# `sfenv changelog` lives in its own file; offered here so the CLI needs no new area module
+COMMANDS = [report_cmd, *CHANGELOG_COMMANDS]

@@ -272,11 +272,17 @@ def _json_bytes(value) -> bytes:
 
 def backup_env(config: Config, env: str, *, tag: str | None = None, progress=None,
                connect=None, store: SnapshotStore | None = None) -> BackupResult:
-    """A pull plus an annotated tag `backup/<env>/<UTC time>` on the snapshot it gives."""
+    """A pull plus an annotated tag `backup/<env>/<UTC time>` (or `tag`) on the snapshot it
+    gives. A given name is checked before the pull: invalid or taken is refused (exit 2)."""
+    from sfenv.pull.backups import MESSAGE, check_tag_name, default_tag
+
     store = store or SnapshotStore(config.root)
+    config.env(env)
+    if tag is not None:
+        check_tag_name(store, tag)
     result = pull_env(config, env, progress=progress, connect=connect, store=store)
-    name = tag or f"backup/{env}/{_utc_now().strftime('%Y%m%dT%H%M%SZ')}"
-    if name in store.tags(name):
+    name = tag or default_tag(env, _utc_now())
+    if tag is None and name in store.tags(name):  # two backups within one second
         name = f"{name}-{result.commit[:7]}"
-    store.tag(name, result.commit, f"sfenv backup of {env} ({result.components} components)")
+    store.tag(name, result.commit, f"{MESSAGE}{env} ({result.components} components)")
     return BackupResult(result, name, store.env_ref(env))

@@ -332,6 +332,10 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     rollback_files = _rollback_files(config, store, built, env, before, after, backup.tag, registry)
     entry.rollback_folder = f"{train_folder(train)}rollback/{env}/"
     steps.append(f"rollback package: {entry.rollback_folder}")
+    # the checklist as computed against the pre-deploy backup is the record from now on
+    from sfenv.release.checklist_state import freeze_checklist
+    freeze_checklist(store, train, env, checklist, before, backup_tag=backup.tag, by=entry.user,
+                     when=now_iso(), reason="promotion", config=config)
     finished = _finish(config, store, result, "deployed", extra=rollback_files)
     if problem is None:  # a hotfix leaves upstream behind: its change must show as drift
         _record_sync(config, store, built, env, after, train)

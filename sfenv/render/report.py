@@ -82,6 +82,7 @@ class ChangeRow:
     audit: list[AuditRow] = field(default_factory=list)
     outside_release: bool = False  # changed directly in production
     reason: str = ""  # why this status, in the comparison's words
+    trains: list[str] = field(default_factory=list)  # built trains that carry this pending row
 
 
 @dataclass
@@ -191,6 +192,19 @@ class ChecklistItem:
     owner: str = ""
     id: str = ""
     env: str = ""  # the environment the step is for ("" when not per environment)
+    done_by: str = ""
+    done_at: str = ""
+    frozen: bool = False  # from the checklist frozen at the promotion (else computed live)
+
+
+@dataclass
+class TrainComponent:
+    """One component a train carries, and who last changed it where the train was built."""
+
+    component: str
+    kind: str  # added | changed | deleted | manual
+    by: str | None = None
+    date: str | None = None
 
 
 @dataclass
@@ -203,10 +217,14 @@ class TrainSummary:
     open_hotfixes: list[str] = field(default_factory=list)  # upstream envs still lacking it
     stages: list[StageState] = field(default_factory=list)
     checklist: list[ChecklistItem] = field(default_factory=list)
+    component_list: list[TrainComponent] = field(default_factory=list)
 
     @property
     def open_steps(self) -> int:
         return sum(1 for s in self.checklist if not s.done)
+
+    def kind_count(self, kind: str) -> int:
+        return sum(1 for c in self.component_list if c.kind == kind)
 
 
 @dataclass
@@ -215,6 +233,26 @@ class BackupTag:
     tag: str
     commit: str | None = None
     date: str | None = None
+    named: bool = False  # given with `backup --tag NAME`
+
+
+@dataclass
+class RecordEntry:
+    """One entry of an environment's change record (`sfenv changelog ENV`), as the report
+    shows it: what, when, who, and a few detail lines."""
+
+    when: str
+    kind: str  # promotion | hotfix | rollback | attempt | drift | refresh | first snapshot
+    title: str
+    who: str = ""
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChangeRecord:
+    env: str
+    entries: list[RecordEntry] = field(default_factory=list)
+    more: int = 0  # older entries not shown
 
 
 @dataclass
@@ -227,6 +265,7 @@ class ReportData:
     owd: OwdTable = field(default_factory=lambda: OwdTable(envs=[], rows=[]))
     trains: list[TrainSummary] = field(default_factory=list)
     backups: list[BackupTag] = field(default_factory=list)
+    records: list[ChangeRecord] = field(default_factory=list)  # production change records
     notices: list[str] = field(default_factory=list)  # what could not be shown, and why
     reproduce: str = "sfenv report --out report.html"
 

@@ -56,7 +56,7 @@ def test_report_json_has_the_documented_top_level_keys(project: Path, monkeypatc
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert sorted(data) == ["backups", "generated", "hops", "notices", "owd", "path", "project",
-                            "reproduce", "role_trees", "trains"]
+                            "records", "reproduce", "role_trees", "trains"]
     assert data["path"][0]["name"] == "dev" and data["path"][1]["commit"] is None
     assert data["role_trees"][0]["roots"][0]["label"] == "Chief & Boss"
     assert not (project / "report.html").exists()

@@ -201,7 +201,7 @@ def test_footer_tells_how_to_reproduce(report_data):
 def test_json_form_has_stable_keys_and_derived_values(report_data):
     data = report_to_dict(report_data)
     assert sorted(data) == ["backups", "generated", "hops", "notices", "owd", "path", "project",
-                            "reproduce", "role_trees", "trains"]
+                            "records", "reproduce", "role_trees", "trains"]
     assert data["path"][0]["short"] == "4f9c2a1b7e"
     assert data["hops"][1]["total"] == 4
     json.dumps(data)  # serialisable as is
