@@ -39,8 +39,9 @@ def soap_login(org: OrgState, base_url: str, body: bytes, version: str) -> Reply
         return _partner_fault(err.code, err.message)
     if operation != "login":
         return _partner_fault("INVALID_OPERATION", f"operation {operation} is not supported here")
-    username = soap.child_text(op_el, "username") or ""
-    password = soap.child_text(op_el, "password") or ""
+    args = soap.bind_arguments(op_el, (("username", False), ("password", False)))
+    username = next((el.text or "" for el in args["username"]), "")
+    password = next((el.text or "" for el in args["password"]), "")
     user = org.check_password(username, password)
     if user is None:
         return _partner_fault("INVALID_LOGIN", LOGIN_FAILED, fault_type="LoginFault")
