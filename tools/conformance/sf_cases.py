@@ -247,7 +247,8 @@ def retrieve_child_only(ctx: Ctx) -> None:
     if parent.exists():
         body = parent.read_text().split("<CustomObject", 1)[1].split(">", 1)[1]
         assert "<" not in body.replace("</CustomObject>", ""), "the object's own settings came back"
-    assert {f["type"] for f in result["files"]} == {"CustomField"}
+    fields = {f["fullName"] for f in result["files"] if f["type"] == "CustomField"}
+    assert fields == {"Account.Region__c"}, fields
 
 
 def retrieve_source_dir(ctx: Ctx) -> None:
