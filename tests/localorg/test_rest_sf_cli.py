@@ -124,3 +124,20 @@ def test_rest_deploy_errors_are_salesforce_shaped(rest):
     assert reply.status_code == 400 and reply.json()[0]["errorCode"] == "INVALID_INPUT"
     reply = session.get(f"{base}/metadata/deployRequest/0Af000000000000AAA")
     assert reply.status_code == 404 and reply.json()[0]["errorCode"] == "INVALID_ID_FIELD"
+
+
+def test_rest_deploy_of_apex_with_no_test_run_in_production_is_refused(local_org, tmp_path):
+    make_org(tmp_path / "prod", sandbox=False)
+    org = local_org.start(data=tmp_path / "prod")
+    session = local_org.session(org)
+    session.headers["Authorization"] = f"Bearer {org.access_token}"
+    entity = json.dumps({"deployOptions": {"singlePackage": True, "testLevel": "NoTestRun"}})
+    files = {"package.xml": package({"ApexClass": ["Bar"]}),
+             "classes/Bar.cls": b"public class Bar {}\n",
+             "classes/Bar.cls-meta.xml": xml("ApexClass", "    <apiVersion>62.0</apiVersion>")}
+    reply = session.post(f"{org.instance_url}/services/data/{V}/metadata/deployRequest", files={
+        "file": ("package.xml", _zip(files), "application/zip"),
+        "entity_content": (None, entity, "application/json")})
+    assert reply.status_code == 400
+    assert reply.json()[0]["errorCode"] == "INVALID_OPERATION"
+    assert not (org.data_dir / "classes" / "Bar.cls").exists()
