@@ -1,5 +1,7 @@
-"""The REST API subset sfenv uses: versions, resource map, query/tooling query (with
-nextRecordsUrl paging), sobject rows by id, and limits. Shapes and errors as Salesforce:
+"""The REST API subset sfenv and the sf CLI use: versions, resource map (with `identity`),
+query/tooling query (with nextRecordsUrl paging; `columns=true` answers column metadata),
+sobject rows by id, limits and limits/recordCount, and deploys (`metadata/deployRequest`,
+in rest_deploy). Shapes and errors as Salesforce:
 `{"totalSize", "done", "records": [{"attributes": {"type", "url"}, ...}]}` and
 `[{"message", "errorCode"}]` with 401 INVALID_SESSION_ID, 400 MALFORMED_QUERY/INVALID_TYPE/
 INVALID_FIELD, 404 NOT_FOUND."""

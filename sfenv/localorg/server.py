@@ -8,6 +8,7 @@ Routes:
     GET  /services/oauth2/userinfo, /id/{org}/{user}                    ("oauth")
     POST /services/Soap/m/{ver}[/...]     sfenv.localorg.metadata_api.handle(org, body, ver)  ("soap")
     GET  /services/data[/...]             REST                          ("rest")
+    POST/GET/PATCH /services/data/vNN.0/metadata/deployRequest[/id]     REST deploys ("rest")
 """
 
 from __future__ import annotations
