@@ -64,7 +64,8 @@ def _env(chain: toolchain.Toolchain, home: Path, ca_file: str | None) -> dict[st
            if not k.startswith(("SF_", "SFDX_")) and k not in ("HOME", "NODE_EXTRA_CA_CERTS")}
     env.update({
         "HOME": str(home), "PATH": chain.path_env(), "SF_DISABLE_TELEMETRY": "true",
-        "SF_AUTOUPDATE_DISABLE": "true", "SF_SKIP_NEW_VERSION_CHECK": "true",
+        "SF_DISABLE_AUTOUPDATE": "true", "SFDX_DISABLE_AUTOUPDATE": "true",
+        "SF_SKIP_NEW_VERSION_CHECK": "true",
         "SF_USE_GENERIC_UNIX_KEYCHAIN": "true", "SF_DISABLE_DNS_CHECK": "true",
         "SF_CONTAINER_MODE": "false", "SF_LOG_LEVEL": "warn", "NO_COLOR": "1",
     })
