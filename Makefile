@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench lint test-browser clean
+.PHONY: install test demo bench lint test-browser clean conformance
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench -q -s --bench-out bench-results.json -p no:randomly
+
+# The real sf CLI and jsforce (from npm, cached in ~/.cache/sfenv-conformance) against a local org
+conformance: $(STAMP)
+	$(BIN)/python tools/conformance/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check sfenv tests

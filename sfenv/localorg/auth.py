@@ -39,8 +39,9 @@ def soap_login(org: OrgState, base_url: str, body: bytes, version: str) -> Reply
         return _partner_fault(err.code, err.message)
     if operation != "login":
         return _partner_fault("INVALID_OPERATION", f"operation {operation} is not supported here")
-    username = soap.child_text(op_el, "username") or ""
-    password = soap.child_text(op_el, "password") or ""
+    args = soap.bind_arguments(op_el, (("username", False), ("password", False)))
+    username = next((el.text or "" for el in args["username"]), "")
+    password = next((el.text or "" for el in args["password"]), "")
     user = org.check_password(username, password)
     if user is None:
         return _partner_fault("INVALID_LOGIN", LOGIN_FAILED, fault_type="LoginFault")
@@ -225,5 +226,35 @@ def userinfo(org: OrgState, base_url: str, user: User | None) -> Reply:
                  "metadata": f"{base_url}/services/Soap/m/{{version}}/{org.org_id[:15]}",
                  "partner": f"{base_url}/services/Soap/u/{{version}}/{org.org_id[:15]}"},
         "updated_at": user.created_date.replace(".000Z", "Z"),
+    }
+    return 200, JSON, json.dumps(body).encode()
+
+
+def identity(org: OrgState, base_url: str, user: User | None) -> Reply:
+    """`GET /id/<org>/<user>`: the identity URL's own shape (jsforce's `conn.identity()` reads
+    `username`, `user_id`, `organization_id`, `display_name`, `urls`)."""
+    if user is None:
+        return 403, "text/plain;charset=UTF-8", b"Bad_OAuth_Token"
+    org15 = org.org_id[:15]
+    rest = f"{base_url}/services/data/v{{version}}/"
+    body = {
+        "id": f"{base_url}/id/{org.org_id}/{user.id}", "asserted_user": True,
+        "user_id": user.id, "organization_id": org.org_id, "username": user.username,
+        "nick_name": user.username.split("@")[0], "display_name": user.name,
+        "email": user.email, "email_verified": True, "first_name": user.first_name or None,
+        "last_name": user.last_name, "timezone": "America/Los_Angeles", "status": {},
+        "urls": {
+            "enterprise": f"{base_url}/services/Soap/c/{{version}}/{org15}",
+            "metadata": f"{base_url}/services/Soap/m/{{version}}/{org15}",
+            "partner": f"{base_url}/services/Soap/u/{{version}}/{org15}",
+            "rest": rest, "sobjects": f"{rest}sobjects/", "search": f"{rest}search/",
+            "query": f"{rest}query/", "recent": f"{rest}recent/",
+            "tooling_rest": f"{rest}tooling/", "profile": f"{base_url}/{user.id}",
+            "custom_domain": base_url,
+        },
+        "active": user.is_active, "user_type": "STANDARD", "language": "en_US",
+        "locale": "en_US", "utcOffset": -28800000,
+        "last_modified_date": user.created_date.replace(".000Z", "+0000"),
+        "is_app_installed": True,
     }
     return 200, JSON, json.dumps(body).encode()

@@ -35,6 +35,19 @@ from .md_validate import Failure, check_deletion, check_deployed
 PARENT_MUST_EXIST = {"CustomObject"}  # parent types that are entities, not container files
 DESTRUCTIVE = ("destructiveChangesPre.xml", "destructiveChanges.xml", "destructiveChangesPost.xml")
 TEST_LEVELS = ("NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg")
+APEX_TYPES = ("ApexClass", "ApexTrigger")
+NO_TEST_RUN_IN_PRODUCTION = "testLevel of NoTestRun cannot be used in production organizations"
+
+
+def deploys_apex(zip_bytes: bytes, single_package: bool) -> bool:
+    """Whether a deploy zip's package.xml names Apex (classes or triggers); False when the zip
+    or its manifest cannot be read (the deploy job then reports why)."""
+    try:
+        files = _package_root(read_zip(zip_bytes, "deploy zip"), single_package)
+        package = parse_package(files["package.xml"], "package.xml")
+    except (MetadataError, KeyError):
+        return False
+    return any(package.types.get(t) for t in APEX_TYPES)
 _ISTEST = re.compile(rb"@istest", re.IGNORECASE)
 _LINE = re.compile(r":(\d+)(?::(\d+))?:")
 
@@ -385,14 +398,15 @@ def _check_orphans(plan: DeployPlan, org_inv: Inventory, wanted: set[ComponentId
 
 def _tests(plan: DeployPlan, after: Inventory, opts: DeployOptions, is_sandbox: bool,
            wanted: set[ComponentId]) -> None:
-    level = opts.test_level or ("RunLocalTests" if not is_sandbox else "NoTestRun")
+    # production's default: RunLocalTests when the deploy holds Apex, else no tests at all
+    has_code = any(c.type in APEX_TYPES for c in wanted)
+    level = opts.test_level or ("RunLocalTests" if not is_sandbox and has_code else "NoTestRun")
     if level not in TEST_LEVELS:
         plan.error_message = f"Invalid testLevel: {level}"
         return
-    has_code = any(c.type in ("ApexClass", "ApexTrigger") for c in wanted)
     if not is_sandbox and level == "NoTestRun" and has_code:
         plan.error_message = (
-            "INVALID_OPERATION: testLevel of NoTestRun cannot be used in production organizations")
+            f"INVALID_OPERATION: {NO_TEST_RUN_IN_PRODUCTION}")
         return
     if level == "RunSpecifiedTests":
         if not opts.run_tests:

@@ -4,7 +4,8 @@ Behaves as Salesforce does for an unpackaged retrieve:
 - `*` takes every component of a type (for in-folder types only those in `unfiled$public`,
   as Salesforce does; name folders or `Folder/Report` members explicitly);
 - a child member (`CustomField Account.Region__c`) returns the parent file holding only the
-  requested children, unless the parent itself is retrieved too;
+  requested children (none of the parent's own settings: no label, no sharingModel), unless
+  the parent itself is retrieved too;
 - a Profile holds only the permissions for components in the same retrieve (plus its own
   settings); permission sets come back whole;
 - a member that does not exist is a message (`Entity of type 'ApexClass' named 'Nope' cannot
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from sfenv.metadata.components import keep_children
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
+from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 from sfenv.metadata.ziputil import write_zip
 
 from .md_inventory import Inventory
@@ -167,9 +169,24 @@ def collect_files(inv: Inventory, sel: Selection) -> tuple[dict[str, bytes], lis
     for parent, kids in sorted(sel.children.items()):
         path = inv.main_file(parent)
         if parent not in sel.whole:
-            files[path] = keep_children(path, inv.read(path), set(kids), registry)
+            files[path] = children_only(path, inv.read(path), set(kids), registry)
         components.extend((kid, path) for kid in sorted(kids))
     return files, components
+
+
+def children_only(path: str, data: bytes, kids: set[ComponentId], registry) -> bytes:
+    """The parent file as Salesforce returns it for child members alone: the root element
+    holding just the requested children, none of the parent's own elements."""
+    cid = registry.component_of(path)
+    mtype = registry.get(cid.type) if cid is not None else None
+    kept = keep_children(path, data, kids, registry)
+    if mtype is None:
+        return kept
+    root = parse_xml(kept, path)
+    for el in list(root):
+        if isinstance(el.tag, str) and mtype.child_spec(local_name(el)) is None:
+            root.remove(el)
+    return write_xml(root)
 
 
 def run_retrieve(

@@ -22,13 +22,29 @@ from sfenv.metadata.registry import default_registry
 
 from . import md_soap as s
 from .md_audit import audit_deploy
-from .md_deploy import DeployOptions, DeployPlan, apply_plan, plan_deploy
+from .md_deploy import (
+    NO_TEST_RUN_IN_PRODUCTION,
+    DeployOptions,
+    DeployPlan,
+    apply_plan,
+    deploys_apex,
+    plan_deploy,
+)
 from .md_describe import describe_metadata, file_properties, list_metadata, read_metadata
 from .md_inventory import Inventory
 from .md_jobs import HistoryEntry, Job, jobs_of
 from .md_retrieve import RetrieveOutcome, run_retrieve
 from .md_validate import Failure
-from .soap import CONTENT_TYPE, FAULT_STATUS, SoapFault, envelope, fault_from, parse_envelope
+from .soap import (
+    CONTENT_TYPE,
+    FAULT_STATUS,
+    Param,
+    SoapFault,
+    bind_arguments,
+    envelope,
+    fault_from,
+    parse_envelope,
+)
 from .state import sf_now
 
 log = logging.getLogger(__name__)
@@ -48,7 +64,7 @@ def handle(org, body: bytes, version: str) -> tuple[int, bytes]:
         handler = OPERATIONS.get(op)
         if handler is None:
             raise SoapFault("INVALID_OPERATION", f"Operation {op} is not supported by this org")
-        element = handler(Call(org, user, request, version))
+        element = handler(Call(org, user, request, version, SIGNATURES[op]))
         return 200, envelope(etree.tostring(element, encoding="unicode"))
     except SoapFault as err:
         return FAULT_STATUS, fault_from(err)
@@ -69,12 +85,29 @@ def _parse(body: bytes) -> tuple[str, str | None, etree._Element]:
 class Call:
     """One request: the org, the calling user, the operation element, the API version."""
 
-    def __init__(self, org, user, request: etree._Element, version: str) -> None:
+    def __init__(self, org, user, request: etree._Element, version: str,
+                 params: tuple[Param, ...] = ()) -> None:
         self.org = org
         self.user = user
         self.request = request
         self.version = version
         self.registry = default_registry()
+        self.args = bind_arguments(request, params)
+
+    def arg(self, name: str) -> etree._Element | None:
+        """The argument `name` (bound by position, see `soap.bind_arguments`), or None."""
+        found = self.args.get(name) or []
+        return found[0] if found else None
+
+    def arg_text(self, name: str, default: str | None = None) -> str | None:
+        node = self.arg(name)
+        return default if node is None else (node.text or "").strip()
+
+    def arg_texts(self, name: str) -> list[str]:
+        return [(n.text or "").strip() for n in self.args.get(name) or []]
+
+    def arg_bool(self, name: str, default: bool) -> bool:
+        return s.parse_bool(self.arg_text(name), default)
 
     def inventory(self) -> Inventory:
         org = self.org
@@ -96,15 +129,15 @@ def op_describe(call: Call) -> etree._Element:
 def op_list(call: Call) -> etree._Element:
     queries = [
         (s.child_text(q, "type") or "", s.child_text(q, "folder") or None)
-        for q in s.children(call.request, "queries")
+        for q in call.args["queries"]
     ]
     with call.org.lock:
         return list_metadata(call.org, call.inventory(), queries)
 
 
 def op_read(call: Call) -> etree._Element:
-    type_name = s.child_text(call.request, "type") or ""
-    names = s.child_texts(call.request, "fullNames")
+    type_name = call.arg_text("type") or ""
+    names = call.arg_texts("fullNames")
     with call.org.lock:
         return read_metadata(call.inventory(), type_name, names)
 
@@ -119,7 +152,7 @@ def async_result(op: str, job_id: str, state: str = "Queued", done: bool = False
 
 
 def op_retrieve(call: Call) -> etree._Element:
-    req = s.child(call.request, "retrieveRequest")
+    req = call.arg("retrieveRequest")
     if req is None:
         raise SoapFault("INVALID_CROSS_REFERENCE_KEY", "retrieveRequest is required")
     if s.children(req, "packageNames"):
@@ -194,8 +227,8 @@ def _job(call: Call, job_id: str, kind: str) -> Job:
 
 
 def op_check_retrieve(call: Call) -> etree._Element:
-    job_id = s.child_text(call.request, "asyncProcessId") or ""
-    include_zip = s.child_bool(call.request, "includeZip", True)
+    job_id = call.arg_text("asyncProcessId") or ""
+    include_zip = call.arg_bool("includeZip", True)
     job = _job(call, job_id, "retrieve")
     _advance(call, job, _run_retrieve(call))
     result = s.result_el()
@@ -245,16 +278,24 @@ def _deploy_options(node: etree._Element | None) -> DeployOptions:
 
 
 def op_deploy(call: Call) -> etree._Element:
-    zip_text = s.child_text(call.request, "ZipFile") or ""
+    zip_text = call.arg_text("ZipFile") or ""
     try:
         zip_bytes = base64.b64decode(zip_text, validate=False)
     except ValueError:
         raise SoapFault("INVALID_ZIP", "ZipFile is not valid base64") from None
-    opts = _deploy_options(s.child(call.request, "DeployOptions"))
-    jobs = jobs_of(call.org)
-    job = jobs.add(Job(jobs.new_id("0Af"), "deploy", (zip_bytes, opts), call.user.id,
-                       call.user.name, sf_now()))
+    job = start_deploy(call, zip_bytes, _deploy_options(call.arg("DeployOptions")))
     return async_result("deploy", job.id)
+
+
+def start_deploy(call: Call, zip_bytes: bytes, opts: DeployOptions) -> Job:
+    """Queue a deploy (SOAP `deploy` and REST `deployRequest`); refuses NoTestRun of Apex in
+    production synchronously, as Salesforce does."""
+    if (not call.org.is_sandbox and opts.test_level == "NoTestRun"
+            and deploys_apex(zip_bytes, opts.single_package)):
+        raise SoapFault("INVALID_OPERATION", NO_TEST_RUN_IN_PRODUCTION)
+    jobs = jobs_of(call.org)
+    return jobs.add(Job(jobs.new_id("0Af"), "deploy", (zip_bytes, opts), call.user.id,
+                        call.user.name, sf_now()))
 
 
 def _inject_failures(org, plan) -> None:
@@ -304,12 +345,17 @@ def _record(call: Call, job: Job, plan: DeployPlan, opts: DeployOptions) -> None
 
 
 def op_check_deploy(call: Call) -> etree._Element:
-    job_id = s.child_text(call.request, "asyncProcessId") or ""
-    include_details = s.child_bool(call.request, "includeDetails", False)
+    job_id = call.arg_text("asyncProcessId") or ""
+    include_details = call.arg_bool("includeDetails", False)
+    return s.response("checkDeployStatus", check_deploy(call, job_id, include_details))
+
+
+def check_deploy(call: Call, job_id: str, include_details: bool) -> etree._Element:
+    """One status poll of deploy `job_id`: its DeployResult (INVALID_ID_FIELD if unknown)."""
     job = _job(call, job_id, "deploy")
     if job.status != "Canceled":
         _advance(call, job, _run_deploy(call))
-    return s.response("checkDeployStatus", deploy_result(job, include_details))
+    return deploy_result(job, include_details)
 
 
 def deploy_result(job: Job, include_details: bool) -> etree._Element:
@@ -401,7 +447,14 @@ def _run_test_result(details, tests: list[str]) -> None:
 
 
 def op_cancel_deploy(call: Call) -> etree._Element:
-    job_id = s.child_text(call.request, "String") or s.child_text(call.request, "asyncProcessId") or ""
+    job = cancel_deploy(call, call.arg_text("String") or "")
+    result = s.result_el()
+    s.add_fields(result, [("done", True), ("id", job.id)])
+    return s.response("cancelDeploy", result)
+
+
+def cancel_deploy(call: Call, job_id: str) -> Job:
+    """Cancel deploy `job_id` unless it has completed already."""
     job = _job(call, job_id, "deploy")
     with call.org.lock:
         if job.completed_date is None:
@@ -409,13 +462,18 @@ def op_cancel_deploy(call: Call) -> etree._Element:
             job.completed_date = sf_now()
             job.canceled_by = (call.user.id, call.user.name)
             job.result = DeployPlan()
-    result = s.result_el()
-    s.add_fields(result, [("done", True), ("id", job.id)])
-    return s.response("cancelDeploy", result)
+    return job
 
 
 def op_deploy_recent_validation(call: Call) -> etree._Element:
-    validation_id = s.child_text(call.request, "validationId") or ""
+    job = quick_deploy(call, call.arg_text("validationId") or "")
+    result = etree.Element(s.q("result"))
+    result.text = job.id
+    return s.response("deployRecentValidation", result)
+
+
+def quick_deploy(call: Call, validation_id: str) -> Job:
+    """Queue the quick deploy of a successful validation (INVALID_ID_FIELD when it can't be)."""
     jobs = jobs_of(call.org)
     validation = jobs.get(validation_id)
     if validation is None or validation.kind != "deploy":
@@ -435,11 +493,8 @@ def op_deploy_recent_validation(call: Call) -> etree._Element:
                             "a deployment has completed since the validation.")
         validation.quick_deployed = True
     deploy_opts = DeployOptions(**{**vars(opts), "check_only": False})
-    job = jobs.add(Job(jobs.new_id("0Af"), "deploy", (_zip, deploy_opts), call.user.id,
-                       call.user.name, sf_now(), validation_of=validation.id))
-    result = etree.Element(s.q("result"))
-    result.text = job.id
-    return s.response("deployRecentValidation", result)
+    return jobs.add(Job(jobs.new_id("0Af"), "deploy", (_zip, deploy_opts), call.user.id,
+                        call.user.name, sf_now(), validation_of=validation.id))
 
 
 def _deployed_since(history: list[dict], validation: Job) -> bool:
@@ -460,4 +515,17 @@ OPERATIONS: dict[str, Callable[[Call], etree._Element]] = {
     "checkDeployStatus": op_check_deploy,
     "cancelDeploy": op_cancel_deploy,
     "deployRecentValidation": op_deploy_recent_validation,
+}
+
+# Each operation's WSDL arguments in order: (name, repeated). Bound by position.
+SIGNATURES: dict[str, tuple[Param, ...]] = {
+    "describeMetadata": (("asOfVersion", False),),
+    "listMetadata": (("queries", True), ("asOfVersion", False)),
+    "readMetadata": (("type", False), ("fullNames", True)),
+    "retrieve": (("retrieveRequest", False),),
+    "checkRetrieveStatus": (("asyncProcessId", False), ("includeZip", False)),
+    "deploy": (("ZipFile", False), ("DeployOptions", False)),
+    "checkDeployStatus": (("asyncProcessId", False), ("includeDetails", False)),
+    "cancelDeploy": (("String", False),),
+    "deployRecentValidation": (("validationId", False),),
 }

@@ -1,5 +1,7 @@
-"""The REST API subset sfenv uses: versions, resource map, query/tooling query (with
-nextRecordsUrl paging), sobject rows by id, and limits. Shapes and errors as Salesforce:
+"""The REST API subset sfenv and the sf CLI use: versions, resource map (with `identity`),
+query/tooling query (with nextRecordsUrl paging; `columns=true` answers column metadata),
+sobject rows by id, limits and limits/recordCount, and deploys (`metadata/deployRequest`,
+in rest_deploy). Shapes and errors as Salesforce:
 `{"totalSize", "done", "records": [{"attributes": {"type", "url"}, ...}]}` and
 `[{"message", "errorCode"}]` with 401 INVALID_SESSION_ID, 400 MALFORMED_QUERY/INVALID_TYPE/
 INVALID_FIELD, 404 NOT_FOUND."""
@@ -13,7 +15,7 @@ import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
-from sfenv.localorg import rest_groups, soql
+from sfenv.localorg import rest_deploy, rest_groups, soql, soql_columns
 from sfenv.localorg.auth import profile_id
 from sfenv.localorg.state import OrgState, User, parse_sf_datetime
 
@@ -73,7 +75,8 @@ class RestApi:
         self._lock = threading.Lock()
 
     def handle(self, method: str, path: str, query: str, user: User | None,
-               limit_info: tuple[int, int] | None = None) -> Reply:
+               limit_info: tuple[int, int] | None = None, *, body: bytes = b"",
+               content_type: str = "", base_url: str = "") -> Reply:
         parts = [p for p in path.split("/") if p][2:]   # after services/data
         if not parts:
             return self._versions()
@@ -86,19 +89,30 @@ class RestApi:
         tooling = bool(rest) and rest[0] == "tooling"
         if tooling:
             rest = rest[1:]
+        if rest[:2] == ["metadata", "deployRequest"] and not tooling:
+            return rest_deploy.handle(self.org, user, method, version, rest[2:], query, body,
+                                      content_type)
         if method != "GET":
             return error(405, "METHOD_NOT_ALLOWED",
                          f"HTTP Method '{method}' not allowed. Allowed are GET")
         if not rest:
-            return 200, JSON, json.dumps(self._resources(version, tooling)).encode()
+            resources = self._resources(version, tooling)
+            if not tooling:   # what jsforce's conn.identity() reads
+                resources["identity"] = f"{base_url}/id/{self.org.org_id}/{user.id}"
+            return 200, JSON, json.dumps(resources).encode()
         if rest[0] in ("query", "queryAll"):
             if len(rest) == 2:
                 return self._more(rest[1])
-            q = parse_qs(query).get("q", [""])[0]
+            params = parse_qs(query)
+            q = params.get("q", [""])[0]
+            if params.get("columns", ["false"])[0].lower() == "true":
+                return self._columns(q)
             return self._query(version, q, tooling)
         if rest[0] == "sobjects" and len(rest) == 3:
             return self._record(version, rest[1], rest[2], tooling)
-        if rest[0] == "limits" and not tooling:
+        if rest == ["limits", "recordCount"] and not tooling:
+            return self._record_count(parse_qs(query).get("sObjects", [""])[0])
+        if rest == ["limits"] and not tooling:
             return self._limits(limit_info)
         return error(404, "NOT_FOUND", "The requested resource does not exist")
 
@@ -216,6 +230,30 @@ class RestApi:
         paths = [(f,) for f in sobject.fields]
         return 200, JSON, json.dumps(
             self._record_json(db, sobject, row, paths, version, tooling)).encode()
+
+    def _columns(self, text: str) -> Reply:
+        """`query?q=...&columns=true`: the query's column metadata, not its rows."""
+        try:
+            parsed = soql.parse(text)
+            db = self.database()
+            body = soql_columns.column_metadata(db, parsed)
+        except soql.SoqlError as err:
+            return error(400, err.code, err.message)
+        return 200, JSON, json.dumps(body).encode()
+
+    def _record_count(self, names: str) -> Reply:
+        """`/limits/recordCount?sObjects=A,B`: `{"sObjects": [{"count", "name"}]}` for the
+        objects asked (all when none), objects the org does not know left out."""
+        db = self.database()
+        wanted = [n.strip() for n in names.split(",") if n.strip()] or sorted(db.rows)
+        counts = []
+        for name in wanted:
+            try:
+                sobject = db.schema(name)
+            except soql.SoqlError:
+                continue
+            counts.append({"count": len(db.rows.get(sobject.name, [])), "name": sobject.name})
+        return 200, JSON, json.dumps({"sObjects": counts}).encode()
 
     @staticmethod
     def _limits(limit_info: tuple[int, int] | None) -> Reply:

@@ -40,6 +40,8 @@ STATE_DIR = ".localorg"
 SEED_FILE = "seed.json"
 API_VERSION = "62.0"
 ACME_SEEDS = ("acme-dev", "acme-qa", "acme-prod")
+PROD_DOMAIN = "@acme.example"
+PROD_ADMIN = "admin@acme.example"
 
 # Environment-specific values per seed. Keys are what sfenv.yml declares under `values:`.
 ENV_VALUES: dict[str, dict[str, str]] = {
@@ -48,39 +50,39 @@ ENV_VALUES: dict[str, dict[str, str]] = {
         "billing_email": "billing@acme.example",
         "support_email": "support@acme.example",
         "support_escalations_email": "support-escalations@acme.example",
-        "username_admin": "admin@acme",
-        "username_elena": "elena.garcia@acme",
-        "username_lena": "lena.novak@acme",
-        "username_marcus": "marcus.chen@acme",
-        "username_priya": "priya.patel@acme",
-        "username_sofia": "sofia.rossi@acme",
-        "username_tom": "tom.becker@acme",
+        "username_admin": "admin@acme.example",
+        "username_elena": "elena.garcia@acme.example",
+        "username_lena": "lena.novak@acme.example",
+        "username_marcus": "marcus.chen@acme.example",
+        "username_priya": "priya.patel@acme.example",
+        "username_sofia": "sofia.rossi@acme.example",
+        "username_tom": "tom.becker@acme.example",
     },
     "acme-qa": {
         "billing_endpoint": "https://api.qa.acme-billing.example",
         "billing_email": "billing-qa@acme.example",
         "support_email": "support-qa@acme.example",
         "support_escalations_email": "support-escalations-qa@acme.example",
-        "username_admin": "admin@qa.acme",
-        "username_elena": "elena.garcia@acme.qa",
-        "username_lena": "lena.novak@acme.qa",
-        "username_marcus": "marcus.chen@acme.qa",
-        "username_priya": "priya.patel@acme.qa",
-        "username_sofia": "sofia.rossi@acme.qa",
-        "username_tom": "tom.becker@acme.qa",
+        "username_admin": "admin@acme.qa.example",
+        "username_elena": "elena.garcia@acme.example.qa",
+        "username_lena": "lena.novak@acme.example.qa",
+        "username_marcus": "marcus.chen@acme.example.qa",
+        "username_priya": "priya.patel@acme.example.qa",
+        "username_sofia": "sofia.rossi@acme.example.qa",
+        "username_tom": "tom.becker@acme.example.qa",
     },
     "acme-dev": {
         "billing_endpoint": "https://api.dev.acme-billing.example",
         "billing_email": "billing-dev@acme.example",
         "support_email": "support-dev@acme.example",
         "support_escalations_email": "support-escalations-dev@acme.example",
-        "username_admin": "admin@dev.acme",
-        "username_elena": "elena.garcia@acme.dev",
-        "username_lena": "lena.novak@acme.dev",
-        "username_marcus": "marcus.chen@acme.dev",
-        "username_priya": "priya.patel@acme.dev",
-        "username_sofia": "sofia.rossi@acme.dev",
-        "username_tom": "tom.becker@acme.dev",
+        "username_admin": "admin@acme.dev.example",
+        "username_elena": "elena.garcia@acme.example.dev",
+        "username_lena": "lena.novak@acme.example.dev",
+        "username_marcus": "marcus.chen@acme.example.dev",
+        "username_priya": "priya.patel@acme.example.dev",
+        "username_sofia": "sofia.rossi@acme.example.dev",
+        "username_tom": "tom.becker@acme.example.dev",
     },
 }
 
@@ -141,13 +143,15 @@ def _layers_config() -> dict:
 
 
 def sandbox_username(username: str, seed: str) -> str:
-    """A production username as it reads in the seed's org: `admin@acme` -> `admin@qa.acme`
-    (the admin who created the sandbox), others get Salesforce's suffix `user@acme.qa`."""
-    if seed == "acme-prod" or not username.endswith("@acme"):
+    """A production username as it reads in the seed's org: `admin@acme.example` ->
+    `admin@acme.qa.example` (the admin who created the sandbox), others get Salesforce's
+    sandbox suffix `user@acme.example.qa`. Every username has a dotted domain, as Salesforce's
+    (and the `sf` CLI's) email-shaped usernames do."""
+    if seed == "acme-prod" or not username.endswith(PROD_DOMAIN):
         return username
     sandbox = seed.removeprefix("acme-")
-    if username == "admin@acme":
-        return f"admin@{sandbox}.acme"
+    if username == PROD_ADMIN:
+        return f"admin@acme.{sandbox}.example"
     return f"{username}.{sandbox}"
 
 
@@ -310,7 +314,7 @@ def _users(rows: list[dict], seed: str) -> list[dict]:
             continue
         username = sandbox_username(row["username"], seed)
         email = row["email"]
-        if sandbox and username != sandbox_username("admin@acme", seed) and "only" not in row:
+        if sandbox and username != sandbox_username(PROD_ADMIN, seed) and "only" not in row:
             email += ".invalid"  # a sandbox refresh masks every email but its creator's
         users.append({"username": username, "name": row["name"], "email": email,
                       "profile": row["profile"], "is_active": bool(row.get("is_active", True))})

@@ -8,6 +8,7 @@ Routes:
     GET  /services/oauth2/userinfo, /id/{org}/{user}                    ("oauth")
     POST /services/Soap/m/{ver}[/...]     sfenv.localorg.metadata_api.handle(org, body, ver)  ("soap")
     GET  /services/data[/...]             REST                          ("rest")
+    POST/GET/PATCH /services/data/vNN.0/metadata/deployRequest[/id]     REST deploys ("rest")
 """
 
 from __future__ import annotations
@@ -89,15 +90,19 @@ class LocalOrgServer:
         if path == "/services/oauth2/token" and method == "POST":
             return self._guarded("oauth", lambda: auth.token(self.org, self.base_url, body,
                                                              headers))
-        if path == "/services/oauth2/userinfo" or path.startswith("/id/"):
+        if path == "/services/oauth2/userinfo":
             return self._guarded("oauth", lambda: auth.userinfo(
+                self.org, self.base_url, self.org.session_user(_bearer(headers))))
+        if path.startswith("/id/"):
+            return self._guarded("oauth", lambda: auth.identity(
                 self.org, self.base_url, self.org.session_user(_bearer(headers))))
         if (m := _SOAP_M.fullmatch(path)) and method == "POST":
             return self._guarded("soap", lambda: self._metadata(body, m.group(1)))
         if path == "/services/data" or path.startswith("/services/data/"):
             return self._guarded("rest", lambda: self.rest.handle(
                 method, path, parts.query, self.org.session_user(_bearer(headers)),
-                self._limit_info()))
+                self._limit_info(), body=body, content_type=headers.get("Content-Type") or "",
+                base_url=self.base_url))
         return rest.error(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _guarded(self, kind: str, work) -> Reply:
@@ -170,6 +175,9 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # `sf project generate manifest --from-org` opens hundreds of listMetadata connections at
+    # once (and ignores the ones that fail): the stdlib's backlog of 5 would drop most of them
+    request_queue_size = 1024
 
     def __init__(self, address, handler, app: LocalOrgServer) -> None:
         self.app = app

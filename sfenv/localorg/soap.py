@@ -92,6 +92,41 @@ def children(el: etree._Element, name: str) -> list[etree._Element]:
     return [c for c in el if isinstance(c.tag, str) and local_name(c) == name]
 
 
+Param = tuple[str, bool]   # (WSDL argument name, repeated: an array argument)
+
+
+def bind_arguments(op_el: etree._Element, params: tuple[Param, ...]) -> dict[str, list[etree._Element]]:
+    """An operation's arguments as Salesforce binds them: by position, element names unchecked.
+
+    jsforce names a call's arguments after its own parameters (`<retrieve><request>`,
+    `<cancelDeploy><id>`), Salesforce reads them in WSDL order. A repeated (array) argument
+    takes the run of consecutive elements sharing the first one's name; any other argument
+    takes one element. When every element is named after one of the WSDL arguments, the
+    names decide instead, so a client that leaves out an optional argument before a later
+    one (an empty `queries` list before `asOfVersion`) binds as it meant to.
+    """
+    elements = [c for c in op_el if isinstance(c.tag, str)]
+    names = {name for name, _ in params}
+    bound: dict[str, list[etree._Element]] = {name: [] for name, _ in params}
+    if all(etree.QName(c).localname in names for c in elements):
+        for c in elements:
+            bound[etree.QName(c).localname].append(c)
+        return bound
+    i = 0
+    for name, repeated in params:
+        if i >= len(elements):
+            break
+        if not repeated:
+            bound[name] = [elements[i]]
+            i += 1
+            continue
+        first = etree.QName(elements[i]).localname
+        while i < len(elements) and etree.QName(elements[i]).localname == first:
+            bound[name].append(elements[i])
+            i += 1
+    return bound
+
+
 def envelope(body_xml: str, ns: str = METADATA_NS) -> bytes:
     """A response envelope whose Body content (default namespace `ns`) is `body_xml`."""
     text = (

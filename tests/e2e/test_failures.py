@@ -66,7 +66,7 @@ def test_prod_checklist_names_owd_role_group_members_and_the_hand_made_setup_cha
     role = steps["role-new.EMEA_Sales_Manager"]
     assert "VP, Sales" in role["title"] or any("VP_Sales" in d for d in role["details"])
     members = " ".join(steps["group-members.Finance_Approvers"]["details"])
-    assert "elena.garcia@acme" in members and "elena.garcia@acme.dev" in members
+    assert "elena.garcia@acme.example" in members and "elena.garcia@acme.example.dev" in members
     audit = [s for s in steps.values() if s["rule"] == "audit"]
     assert any("Activated currency EUR" in (s["title"] + " ".join(s["details"])) for s in audit)
     assert all(s["owner"] == "Prod Owner" for s in steps.values())
@@ -97,8 +97,8 @@ def test_a_validation_rejected_by_the_org_changes_nothing_and_is_logged(acme):
     # a permission set deploys whole (API 40+): qa must hold dev's set, not just the changed entries
     store = SnapshotStore(acme.root)
     path = "permissionsets/Billing_Manager.permissionset"
-    dev = store.read_file(store.head("dev"), path).decode().replace("@acme.dev", "@acme")
-    qa_now = store.read_file(store.head("qa"), path).decode().replace("@acme.qa", "@acme")
+    dev = store.read_file(store.head("dev"), path).decode().replace("@acme.example.dev", "@acme.example")
+    qa_now = store.read_file(store.head("qa"), path).decode().replace("@acme.example.qa", "@acme.example")
     assert qa_now == dev
 
 

@@ -16,7 +16,7 @@ from sfenv.store.snapshots import SnapshotStore
 from tests.projects import local_project
 
 FINANCE_IN_DEV = ["Role:VP_Sales", "RoleAndSubordinates:EMEA_Sales_Manager",
-                  "elena.garcia@acme.dev"]
+                  "elena.garcia@acme.example.dev"]
 
 
 def salesforce(org) -> Salesforce:
@@ -83,7 +83,7 @@ def test_rest_query_of_group_members_resolves_users_and_role_groups(project):
     assert {m["Group"]["DeveloperName"] for m in members} == {"Finance_Approvers"}
     assert all(m["Id"].startswith("011") for m in members)
     ids = {m["UserOrGroupId"] for m in members}
-    [elena] = records(sf, "SELECT Id FROM User WHERE Username = 'elena.garcia@acme.dev'")
+    [elena] = records(sf, "SELECT Id FROM User WHERE Username = 'elena.garcia@acme.example.dev'")
     roles = records(sf, "SELECT Id, DeveloperName, Type FROM Group WHERE Type IN "
                         "('Role', 'RoleAndSubordinates')")
     expected = {elena["Id"]} | {g["Id"] for g in roles if (g["DeveloperName"], g["Type"]) in
@@ -101,11 +101,11 @@ def test_qa_has_no_members_for_a_group_it_does_not_have(project):
 def test_pull_records_group_members_by_username_and_developer_name(project):
     dev = snapshot_json(project, "dev", ".sfenv/group-members.json")
     assert dev["Finance_Approvers"] == FINANCE_IN_DEV
-    assert dev["Billing_Team"] == ["Role:VP_Sales", "elena.garcia@acme.dev"]
+    assert dev["Billing_Team"] == ["Role:VP_Sales", "elena.garcia@acme.example.dev"]
     assert "Support_Tier1" not in dev  # queues are not public groups
     qa = snapshot_json(project, "qa", ".sfenv/group-members.json")
     assert "Finance_Approvers" not in qa
-    assert qa["Support_Leads"] == ["Role:Support_Manager", "tom.becker@acme.qa"]
+    assert qa["Support_Leads"] == ["Role:Support_Manager", "tom.becker@acme.example.qa"]
 
 
 def test_checklist_lists_the_new_groups_members_with_qa_usernames(project):
@@ -115,7 +115,7 @@ def test_checklist_lists_the_new_groups_members_with_qa_usernames(project):
     step = steps["group-members.Finance_Approvers"]
     assert step["phase"] == "after" and step["component"] == "Group:Finance_Approvers"
     details = "\n".join(step["details"])
-    assert "elena.garcia@acme.qa (in dev: elena.garcia@acme.dev)" in details
+    assert "elena.garcia@acme.example.qa (in dev: elena.garcia@acme.example.dev)" in details
     assert "Role:VP_Sales" in details and "RoleAndSubordinates:EMEA_Sales_Manager" in details
     assert "copy the members" not in details  # the members are known, not left to the reader
 
@@ -132,12 +132,12 @@ def test_membership_survives_a_restart_of_the_org(tmp_path):
     data = tmp_path / "org"
     with running_org(data, seed="acme-qa") as org:
         org.server.org.set_group_members("Billing_Team", [{"type": "User",
-                                                           "member": "sofia.rossi@acme.qa"}])
+                                                           "member": "sofia.rossi@acme.example.qa"}])
         org.server.org.save()
     with running_org(data) as org:
         rows = records(salesforce(org), "SELECT UserOrGroupId FROM GroupMember "
                                         "WHERE Group.DeveloperName = 'Billing_Team'")
-        [sofia] = records(salesforce(org), "SELECT Id FROM User WHERE Username = 'sofia.rossi@acme.qa'")
+        [sofia] = records(salesforce(org), "SELECT Id FROM User WHERE Username = 'sofia.rossi@acme.example.qa'")
     assert [r["UserOrGroupId"] for r in rows] == [sofia["Id"]]
 
 

@@ -209,13 +209,38 @@ def test_run_local_tests_counts_test_classes(client):
     assert [s.name for s in result.details.runTestResult.successes] == ["FooTest"]
 
 
-def test_production_refuses_no_test_run_for_apex(tmp_path):
+def test_production_refuses_no_test_run_for_apex_synchronously(tmp_path):
+    client = Client_(make_org(tmp_path, sandbox=False))
+    with pytest.raises(Fault, match="INVALID_OPERATION: testLevel of NoTestRun cannot be used "
+                                    "in production organizations"):
+        client.deploy({"package.xml": package({"ApexClass": ["Bar"]}),
+                       "classes/Bar.cls": NEW_CLASS, "classes/Bar.cls-meta.xml": CLASS_META},
+                      testLevel="NoTestRun")
+
+
+def test_production_accepts_no_test_run_without_apex(tmp_path):
+    client = Client_(make_org(tmp_path, sandbox=False))
+    result = client.deploy_done({"package.xml": package({"Role": ["CEO"]}),
+                                 "roles/CEO.role": xml("Role", "    <name>Chief</name>")},
+                                testLevel="NoTestRun")
+    assert (result.status, result.numberTestsTotal) == ("Succeeded", 0)
+
+
+def test_production_default_runs_no_tests_without_apex(tmp_path):
+    client = Client_(make_org(tmp_path, sandbox=False))
+    files = {"package.xml": package({"CustomField": ["Account.Region__c"]}),
+             "objects/Account.object": field_file(REGION_255)}
+    result = client.deploy_done(files)
+    assert (result.status, result.numberTestsTotal, result.runTestsEnabled) == ("Succeeded", 0,
+                                                                               False)
+
+
+def test_production_default_runs_local_tests_with_apex(tmp_path):
     client = Client_(make_org(tmp_path, sandbox=False))
     result = client.deploy_done({"package.xml": package({"ApexClass": ["Bar"]}),
-                                 "classes/Bar.cls": NEW_CLASS, "classes/Bar.cls-meta.xml": CLASS_META},
-                                testLevel="NoTestRun")
-    assert result.status == "Failed"
-    assert "NoTestRun cannot be used in production" in result.errorMessage
+                                 "classes/Bar.cls": NEW_CLASS, "classes/Bar.cls-meta.xml": CLASS_META})
+    assert (result.status, result.numberTestsTotal) == ("Succeeded", 1)
+    assert [s.name for s in result.details.runTestResult.successes] == ["FooTest"]
 
 
 def test_cancel_deploy_before_it_runs(client):

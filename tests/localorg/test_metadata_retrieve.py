@@ -75,6 +75,8 @@ def test_child_member_retrieve_returns_parent_file_with_only_that_child(client):
     assert "CustomField:Account.Region__c" in ids
     assert "CustomField:Account.Tier__c" not in ids
     assert "RecordType:Account.Partner" not in ids
+    assert b"sharingModel" not in data   # only the children asked for, not the object's settings
+    assert ids == {"CustomObject:Account", "CustomField:Account.Region__c"}
     assert ("CustomField", "Account.Region__c") in {(p.type, p.fullName) for p in result.fileProperties}
 
 

@@ -208,9 +208,9 @@ def test_env_values_have_the_same_keys_and_usernames_match_users():
 
 def test_sandbox_usernames_carry_the_sandbox_suffix(orgs):
     qa = [u["username"] for u in state(orgs["acme-qa"])["users"]]
-    assert qa[0] == "admin@qa.acme" and "priya.patel@acme.qa" in qa
+    assert qa[0] == "admin@acme.qa.example" and "priya.patel@acme.example.qa" in qa
     dev = [u["username"] for u in state(orgs["acme-dev"])["users"]]
-    assert dev[0] == "admin@dev.acme" and "jamal.wright@acme.dev" in dev
+    assert dev[0] == "admin@acme.dev.example" and "jamal.wright@acme.example.dev" in dev
 
 
 def test_unknown_seed_is_a_config_error_naming_it(tmp_path):
@@ -228,3 +228,10 @@ def test_list_seeds_names_the_acme_orgs_and_the_generator():
     names = list_seeds()
     assert {"acme-prod", "acme-qa", "acme-dev"} <= set(names)
     assert any(n.startswith("large:") for n in names)
+
+
+def test_every_seed_username_has_a_dotted_domain_as_the_sf_cli_expects(orgs):
+    for seed, folder in orgs.items():
+        for user in state(folder)["users"]:
+            domain = user["username"].partition("@")[2]
+            assert "." in domain.strip("."), (seed, user["username"])
