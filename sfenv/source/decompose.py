@@ -3,7 +3,9 @@
 Source: `objects/Account/Account.object-meta.xml` (the object without its children) and
 `objects/Account/fields/Region__c.field-meta.xml` (root `<CustomField>`). Metadata API:
 `objects/Account.object` with `<fields>` elements. Child groups are placed among the parent's
-own elements in element-name order, which is how Salesforce writes these files.
+own elements' end, grouped by element name, each group ordered by the child's name the way a
+locale-aware comparison orders it (`Picture__c` before `Picture_IMG__c`): what the Salesforce
+CLI's `project convert source` writes (checked against its output).
 """
 
 from __future__ import annotations
@@ -41,20 +43,19 @@ def compose(parent: Decomposed, name: str, suffix: str, parent_xml: bytes | None
             element.append(copy.deepcopy(node))
         groups.setdefault(child.element, []).append(element)
     for element_name in sorted(groups):
-        position = _position(root, element_name)
-        for offset, element in enumerate(groups[element_name]):
-            root.insert(position + offset, element)
+        key = parent.by_element(element_name).key
+        for element in sorted(groups[element_name],
+                              key=lambda el, key=key: locale_key(el.findtext(Q + key) or "")):
+            root.append(element)
     _reindent(root)
     return write_xml(root)
 
 
-def _position(root: etree._Element, element_name: str) -> int:
-    """Index after the last element named <= element_name (Salesforce's alphabetical order)."""
-    position = 0
-    for i, node in enumerate(root):
-        if isinstance(node.tag, str) and local_name(node) <= element_name:
-            position = i + 1
-    return position
+def locale_key(text: str) -> tuple:
+    """An approximation of ICU's root collation (JavaScript's localeCompare): punctuation
+    before digits before letters, case-insensitive first, lower case before upper on ties."""
+    primary = tuple((2 if c.isalpha() else 1 if c.isdigit() else 0, c.casefold()) for c in text)
+    return primary, tuple(0 if c.islower() else 1 for c in text)
 
 
 def _reindent(root: etree._Element) -> None:

@@ -36,13 +36,13 @@ class Replacement:
     def applies_to(self, path: str) -> bool:
         if self.filename is not None:
             return path == self.filename
-        return bool(self.glob) and pathspec.PathSpec.from_lines("gitwildmatch", [self.glob]).match_file(path)
+        return bool(self.glob) and pathspec.GitIgnoreSpec.from_lines([self.glob]).match_file(path)
 
 
 @dataclass(frozen=True)
 class SfdxProject:
     package_dirs: tuple[str, ...]
-    ignore: pathspec.PathSpec
+    ignore: pathspec.GitIgnoreSpec
     replacements: tuple[Replacement, ...] = ()
     api_version: str | None = None
     warnings: tuple[str, ...] = field(default=())
@@ -81,7 +81,7 @@ def read_project(files: Mapping[str, bytes], where: str) -> SfdxProject:
         lines += files[FORCEIGNORE].decode("utf-8", "replace").splitlines()
     replacements = tuple(_replacement(r, where) for r in data.get("replacements") or ())
     version = data.get("sourceApiVersion")
-    return SfdxProject(tuple(package_dirs), pathspec.PathSpec.from_lines("gitwildmatch", lines),
+    return SfdxProject(tuple(package_dirs), pathspec.GitIgnoreSpec.from_lines(lines),
                        replacements, version if isinstance(version, str) else None)
 
 
