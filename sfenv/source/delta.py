@@ -1,0 +1,121 @@
+"""`sfenv delta FROM TO`: the deployable package of the change between two commits of an sfdx
+(or Metadata API) repository, the job sfdx-git-delta does.
+
+Both commits are converted to canonical Metadata API trees and compared with sfenv's compare
+layer, component by component (not file by file): a renamed or moved file, a field moved
+between package directories or a migration from Metadata API to source format is no change
+when the components are equal; a profile or permission-set edit gives only the changed
+entries; a removed standard object or field, or a removed profile entry, is never put in a
+destructive manifest (they are listed as held, to be handled by hand).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sfenv.compare.diff import diff_commits
+from sfenv.compare.model import Change
+from sfenv.metadata.package_xml import parse_package
+from sfenv.metadata.references import is_standard
+from sfenv.metadata.registry import Registry, default_registry
+from sfenv.metadata.xmlio import canonicalize
+from sfenv.release.package import assemble, hold_unpackageable
+from sfenv.source.load import Loaded, load_tree
+from sfenv.source.trees import read_git, resolve_ref
+from sfenv.store.snapshots import SnapshotStore
+
+DEFAULT_API_VERSION = "62.0"
+
+
+@dataclass
+class Held:
+    component: str
+    reason: str
+
+
+@dataclass
+class DeltaResult:
+    from_commit: str
+    to_commit: str
+    api_version: str
+    changes: list[Change]
+    package: dict[str, list[str]]
+    destructive: dict[str, list[str]]
+    held: list[Held]
+    files: dict[str, bytes]  # package.xml, destructiveChanges*.xml, src/<Metadata API files>
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "from": self.from_commit, "to": self.to_commit, "api_version": self.api_version,
+            "package": self.package, "destructive": self.destructive,
+            "held": [{"component": h.component, "reason": h.reason} for h in self.held],
+            "changes": [{"component": str(c.component), "kind": c.kind} for c in self.changes],
+            "files": sorted(self.files), "warnings": self.warnings,
+        }
+
+
+def _load(repo: Path, commit: str, sub: str, registry: Registry) -> tuple[Loaded, dict[str, bytes]]:
+    prefix = sub.strip("/") + "/" if sub.strip("/") else ""
+    files = read_git(repo, commit, wanted=lambda p: p.startswith(prefix))
+    loaded = load_tree({p[len(prefix):]: d for p, d in files.items()}, f"{repo}@{commit[:12]}",
+                       registry)
+    return loaded, {p: canonicalize(p, d, registry) for p, d in loaded.files.items()}
+
+
+def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
+                  registry: Registry | None = None) -> DeltaResult:
+    registry = registry or default_registry()
+    a, b = resolve_ref(repo, from_ref), resolve_ref(repo, to_ref)
+    loaded_a, tree_a = _load(repo, a, path, registry)
+    loaded_b, tree_b = _load(repo, b, path, registry)
+    api_version = loaded_b.api_version or DEFAULT_API_VERSION
+    with tempfile.TemporaryDirectory(prefix="sfenv-delta-") as tmp:
+        store = SnapshotStore(Path(tmp))
+        commit_a = store.write_snapshot("from", tree_a, {"components": 0}, expected_old=None)
+        commit_b = store.write_snapshot("to", tree_b, {"components": 0}, expected_old=None)
+        changes = diff_commits(store, commit_a, commit_b, registry=registry).changes
+    kept, held = _hold(changes, registry)
+    pkg, _units = assemble(kept, tree_b, registry, api_version)
+    package = _members(pkg.files.get("package.xml"))
+    destructive: dict[str, list[str]] = {}
+    for name in ("destructiveChangesPre.xml", "destructiveChangesPost.xml"):
+        for type_name, members in _members(pkg.files.get(name)).items():
+            destructive.setdefault(type_name, []).extend(members)
+    return DeltaResult(a, b, api_version, changes, package,
+                       {k: sorted(v) for k, v in sorted(destructive.items())}, held, pkg.files,
+                       sorted(set(loaded_a.warnings) | set(loaded_b.warnings)))
+
+
+def _hold(changes: list[Change], registry: Registry) -> tuple[list[Change], list[Held]]:
+    """Drop what must never be deleted by a deploy; say why."""
+    packaged, revoked = hold_unpackageable(changes, registry)
+    held = [Held(str(c.component), "a removed permission entry: revoke it by hand")
+            for c in revoked]
+    kept: list[Change] = []
+    for change in packaged:
+        if change.kind == "removed" and is_standard(change.component):
+            held.append(Held(str(change.component), "standard: never deleted"))
+            continue
+        kept.append(change)
+    return kept, sorted(held, key=lambda h: h.component)
+
+
+def _members(data: bytes | None) -> dict[str, list[str]]:
+    if not data:
+        return {}
+    return {k: sorted(v) for k, v in sorted(parse_package(data, "package.xml").types.items()) if v}
+
+
+def write_delta(result: DeltaResult, out: Path) -> list[Path]:
+    """Write the package files under `out` (package.xml, destructive manifests, src/...)."""
+    written: list[Path] = []
+    for rel, data in sorted(result.files.items()):
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written.append(target)
+    return written
+
