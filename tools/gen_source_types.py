@@ -6,7 +6,11 @@ decomposed parents (child suffixes and folders), mixed-content types, merged (no
 types, and the strict directory names. Paths and suffixes of every other type come from
 sfenv's own registry. A later session may fold this table into sfenv/metadata/registry.json.
 
-    python tools/gen_source_types.py /path/to/sdr-metadataRegistry.json
+    python tools/gen_source_types.py /path/to/sdr-metadataRegistry.json [SDR_PRESETS_DIR]
+
+SDR_PRESETS_DIR (lib/src/registry/presets of @salesforce/source-deploy-retrieve) adds the
+`sourceBehaviorOptions` presets: decomposed layouts of SharingRules, Workflow and CustomLabels,
+labels one file each, permission sets as a folder of files.
 """
 
 from __future__ import annotations
@@ -18,7 +22,41 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "sfenv" / "source" / "source_types.json"
 
 
-def build(sdr: dict) -> dict:
+def _decomposed(t: dict) -> dict:
+    children = []
+    for child in sorted(t["children"]["types"].values(), key=lambda c: c["name"]):
+        entry = {"type": child["name"], "suffix": child["suffix"],
+                 "directory": child["directoryName"],
+                 "element": child.get("xmlElementName") or child["directoryName"],
+                 "key": child.get("uniqueIdElement") or "fullName"}
+        if child.get("legacySuffix"):
+            entry["legacy_suffix"] = child["legacySuffix"]
+        children.append(entry)
+    return {"decomposition": t["strategies"]["decomposition"], "children": children}
+
+
+def presets(folder: Path) -> dict:
+    """sourceBehaviorOptions -> what changes: decomposed types, label files, folder-merged types."""
+    out: dict[str, dict] = {}
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entry: dict[str, dict] = {}
+        for t in data["types"].values():
+            strategies = t.get("strategies") or {}
+            if strategies.get("transformer") == "decomposedPermissionSet":
+                suffixes = sorted(t["children"]["suffixes"])
+                entry["merged_folders"] = {t["name"]: {"suffixes": suffixes}}
+            elif strategies.get("transformer") == "decomposedLabels" and t.get("suffix") == "label":
+                entry["label_files"] = {"type": "CustomLabels", "suffix": t["suffix"],
+                                        "element": "labels"}
+            elif strategies.get("adapter") == "decomposed" and t.get("children", {}).get("types"):
+                entry.setdefault("decomposed", {})[t["name"]] = _decomposed(t)
+        if entry:
+            out[path.stem] = entry
+    return out
+
+
+def build(sdr: dict, preset_dir: Path | None = None) -> dict:
     decomposed: dict[str, dict] = {}
     mixed: list[str] = []
     merged: list[str] = []
@@ -26,17 +64,7 @@ def build(sdr: dict) -> dict:
         strategies = t.get("strategies") or {}
         adapter = strategies.get("adapter")
         if adapter == "decomposed":
-            children = []
-            for child in sorted(t["children"]["types"].values(), key=lambda c: c["name"]):
-                entry = {"type": child["name"], "suffix": child["suffix"],
-                         "directory": child["directoryName"],
-                         "element": child.get("xmlElementName") or child["directoryName"],
-                         "key": child.get("uniqueIdElement") or "fullName"}
-                if child.get("legacySuffix"):
-                    entry["legacy_suffix"] = child["legacySuffix"]
-                children.append(entry)
-            decomposed[t["name"]] = {"decomposition": strategies["decomposition"],
-                                     "children": children}
+            decomposed[t["name"]] = _decomposed(t)
         elif adapter == "mixedContent":
             mixed.append(t["name"])
         if strategies.get("transformer") == "nonDecomposed":
@@ -46,12 +74,14 @@ def build(sdr: dict) -> dict:
         "decomposed": dict(sorted(decomposed.items())),
         "mixed_content": sorted(mixed),
         "merged": sorted(merged),
+        "presets": presets(preset_dir) if preset_dir else {},
     }
 
 
 def main(argv: list[str]) -> int:
     sdr = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
-    OUT.write_text(json.dumps(build(sdr), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    preset_dir = Path(argv[2]) if len(argv) > 2 else None
+    OUT.write_text(json.dumps(build(sdr, preset_dir), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {OUT}")
     return 0
 

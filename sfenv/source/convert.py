@@ -11,16 +11,19 @@ Type behaviour comes from the registry (strategy, suffix, folders) and the sourc
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import META, Registry
-from sfenv.metadata.xmlio import parse_xml, write_xml
+from sfenv.metadata.xmlio import NS, local_name, parse_xml, write_xml
 from sfenv.source import staticres
-from sfenv.source.decompose import compose, decompose
+from sfenv.source.decompose import Q, compose, decompose, locale_key, qualified
 from sfenv.source.paths import locate
 from sfenv.source.typetable import SourceTable, source_table
 
@@ -63,10 +66,14 @@ def to_mdapi(files: Mapping[str, bytes], registry: Registry,
     for type_name, rels in sorted(by_type.items()):
         if type_name in table.decomposed:
             _compose_decomposed(type_name, rels, registry, table, out)
+        elif type_name in table.label_files:
+            _label_files_to_mdapi(type_name, rels, registry, table, out)
+        elif type_name in table.merged_folders:
+            _folders_to_mdapi(type_name, rels, registry, table, out)
         elif type_name == STATIC_RESOURCE:
             _static_resources_to_mdapi(rels, out)
         elif type_name == DOCUMENT:
-            _documents_to_mdapi(rels, registry, out)
+            _documents_to_mdapi(rels, registry, table, out)
         else:
             _plain_to_mdapi(type_name, rels, registry, table, out)
     return out
@@ -117,7 +124,7 @@ def _static_resources_to_mdapi(rels: Mapping[str, tuple[str, bytes]], out: Conve
 
 
 def _documents_to_mdapi(rels: Mapping[str, tuple[str, bytes]], registry: Registry,
-                        out: Conversion) -> None:
+                        table: SourceTable, out: Conversion) -> None:
     """documents/F/logo.png + logo.document-meta.xml -> documents/F/logo.png + logo.png-meta.xml."""
     metas = {rel[: -len(".document" + META)]: item for rel, item in rels.items()
              if rel.endswith(".document" + META)}
@@ -125,7 +132,7 @@ def _documents_to_mdapi(rels: Mapping[str, tuple[str, bytes]], registry: Registr
         if rel.endswith(".document" + META):
             continue
         if rel.endswith(META):  # folder files: documents/F.documentFolder-meta.xml
-            _plain_to_mdapi(DOCUMENT, {rel: (src, data)}, registry, source_table(), out)
+            _plain_to_mdapi(DOCUMENT, {rel: (src, data)}, registry, table, out)
             continue
         stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
         meta = metas.pop(stem, None)
@@ -159,6 +166,62 @@ def _plain_to_mdapi(type_name: str, rels: Mapping[str, tuple[str, bytes]], regis
                 if isinstance(node.tag, str):
                     root.append(node)
         out.put(target, write_xml(root), *(s for s, _ in items))
+
+
+def _label_files_to_mdapi(type_name: str, rels: Mapping[str, tuple[str, bytes]],
+                          registry: Registry, table: SourceTable, out: Conversion) -> None:
+    """decomposeCustomLabelsBeta2: every `labels/<Name>.label-meta.xml` into one CustomLabels."""
+    spec = table.label_files[type_name]
+    mtype = registry.get(type_name)
+    singles = {rel: item for rel, item in rels.items()
+               if rel.endswith(f".{spec.suffix}{META}") and rel.count("/") == 1}
+    rest = {rel: item for rel, item in rels.items() if rel not in singles}
+    if rest:
+        _plain_to_mdapi(type_name, rest, registry, table, out)
+    if not singles:
+        return
+    target = f"{mtype.directory}/{type_name}.{mtype.suffix}"
+    root = (parse_xml(out.files[target], target) if target in out.files
+            else etree.Element(Q + type_name, nsmap={None: NS}))
+    items = []
+    for _rel, (src, data) in sorted(singles.items()):
+        doc = parse_xml(data, src)
+        element = etree.Element(Q + spec.element)
+        for node in doc:
+            element.append(qualified(copy.deepcopy(node)))
+        items.append(element)
+    for element in sorted(items, key=lambda el: locale_key(el.findtext(Q + "fullName") or "")):
+        root.append(element)
+    out.put(target, write_xml(root), *(src for src, _ in singles.values()))
+
+
+def _folders_to_mdapi(type_name: str, rels: Mapping[str, tuple[str, bytes]], registry: Registry,
+                      table: SourceTable, out: Conversion) -> None:
+    """decomposePermissionSetBeta2: the files of `permissionsets/<Name>/` make one set, its
+    elements in element-name order (as Salesforce writes a permission set)."""
+    mtype = registry.get(type_name)
+    groups: dict[str, dict[str, tuple[str, bytes]]] = defaultdict(dict)
+    plain: dict[str, tuple[str, bytes]] = {}
+    for rel, item in rels.items():
+        parts = rel.split("/")
+        (groups[parts[1]] if len(parts) > 2 else plain)[rel] = item
+    if plain:
+        _plain_to_mdapi(type_name, plain, registry, table, out)
+    for name, members in sorted(groups.items()):
+        parent_rel = f"{mtype.directory}/{name}/{name}.{mtype.suffix}{META}"
+        root = (parse_xml(members[parent_rel][1], members[parent_rel][0]) if parent_rel in members
+                else etree.Element(Q + type_name, nsmap={None: NS}))
+        for rel, (src, data) in sorted(members.items()):
+            if rel != parent_rel:
+                for node in parse_xml(data, src):
+                    if isinstance(node.tag, str):
+                        root.append(qualified(copy.deepcopy(node)))
+        ordered = sorted((n for n in root if isinstance(n.tag, str)), key=local_name)
+        for node in ordered:
+            node.tail = None
+            root.append(node)
+        out.put(f"{mtype.directory}/{name}.{mtype.suffix}", write_xml(root),
+                *(src for src, _ in members.values()))
 
 
 def _mdapi_path(rel: str, registry: Registry) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from lxml import etree
 
 from sfenv.metadata.registry import META
-from sfenv.metadata.xmlio import NS, local_name, parse_xml, write_xml
+from sfenv.metadata.xmlio import DECLARATION, NS, local_name, parse_xml, write_xml
 from sfenv.source.typetable import Decomposed
 
 Q = f"{{{NS}}}"
@@ -40,7 +40,7 @@ def compose(parent: Decomposed, name: str, suffix: str, parent_xml: bytes | None
         element = etree.Element(Q + child.element)
         element.text = doc.text
         for node in doc:
-            element.append(copy.deepcopy(node))
+            element.append(qualified(copy.deepcopy(node)))
         groups.setdefault(child.element, []).append(element)
     for element_name in sorted(groups):
         key = parent.by_element(element_name).key
@@ -49,6 +49,14 @@ def compose(parent: Decomposed, name: str, suffix: str, parent_xml: bytes | None
             root.append(element)
     _reindent(root)
     return write_xml(root)
+
+
+def qualified(element: etree._Element) -> etree._Element:
+    """Elements of a file written without the metadata namespace (some presets), put in it."""
+    for node in element.iter():
+        if isinstance(node.tag, str) and not node.tag.startswith("{"):
+            node.tag = Q + node.tag
+    return element
 
 
 def locale_key(text: str) -> tuple:
@@ -86,6 +94,9 @@ def decompose(parent: Decomposed, name: str, suffix: str, data: bytes, source: s
         folder = f"{base}/{child.directory}" if parent.decomposition == "folderPerType" else base
         out[f"{folder}/{key}.{child.suffix}{META}"] = write_xml(doc)
         root.remove(node)
-    if len(root) or (root.text and root.text.strip()) or not out:
-        out[f"{base}/{name}.{suffix}{META}"] = write_xml(root)  # none when only children remain
+    if len(root) or (root.text and root.text.strip()):
+        out[f"{base}/{name}.{suffix}{META}"] = write_xml(root)
+    else:  # only children: the CLI still writes the parent, as an empty element pair
+        out[f"{base}/{name}.{suffix}{META}"] = (
+            f'{DECLARATION}\n<{parent.parent} xmlns="{NS}"></{parent.parent}>\n'.encode())
     return out

@@ -50,6 +50,11 @@ def _build_index(registry: Registry, table: SourceTable) -> _Index:
     for suffix, (parent, _child) in table.child_suffixes().items():
         directory = registry.get(parent.parent).directory
         by_suffix.setdefault(suffix, []).insert(0, (parent.parent, directory))
+    for type_name, labels in table.label_files.items():
+        by_suffix.setdefault(labels.suffix, []).insert(0, (type_name, registry.get(type_name).directory))
+    for type_name, suffixes in table.merged_folders.items():
+        for suffix in suffixes:
+            by_suffix.setdefault(suffix, []).insert(0, (type_name, registry.get(type_name).directory))
     return _Index({k: tuple(v) for k, v in by_suffix.items()}, containers)
 
 

@@ -46,6 +46,7 @@ class SfdxProject:
     replacements: tuple[Replacement, ...] = ()
     api_version: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    options: tuple[str, ...] = ()  # sourceBehaviorOptions (decomposition presets)
 
     def ignored(self, path: str) -> bool:
         return self.ignore.match_file(path)
@@ -81,8 +82,12 @@ def read_project(files: Mapping[str, bytes], where: str) -> SfdxProject:
         lines += files[FORCEIGNORE].decode("utf-8", "replace").splitlines()
     replacements = tuple(_replacement(r, where) for r in data.get("replacements") or ())
     version = data.get("sourceApiVersion")
+    options = data.get("sourceBehaviorOptions") or []
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise ConfigError(f"{where}/{PROJECT_FILE}: sourceBehaviorOptions must be a list of names")
     return SfdxProject(tuple(package_dirs), pathspec.GitIgnoreSpec.from_lines(lines),
-                       replacements, version if isinstance(version, str) else None)
+                       replacements, version if isinstance(version, str) else None,
+                       options=tuple(options))
 
 
 def _replacement(entry: object, where: str) -> Replacement:

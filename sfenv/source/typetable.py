@@ -9,7 +9,7 @@ Directories and suffixes of every type come from `sfenv.metadata.registry`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -43,11 +43,28 @@ class Decomposed:
         return None
 
 
+@dataclass(frozen=True)
+class LabelFiles:
+    """decomposeCustomLabelsBeta2: `labels/<Name>.label-meta.xml`, one `<CustomLabel>` each."""
+
+    suffix: str
+    element: str
+
+
 @dataclass(frozen=True, eq=False)
 class SourceTable:
     decomposed: dict[str, Decomposed]
     mixed_content: frozenset[str]  # StaticResource, Document, ExperienceBundle
     merged: frozenset[str]  # CustomLabels: several source files make one Metadata API file
+    label_files: dict[str, LabelFiles] = field(default_factory=dict)
+    # decomposePermissionSetBeta2: every file of `permissionsets/<Name>/` is part of the set
+    merged_folders: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    presets: dict[str, dict] = field(default_factory=dict, repr=False)
+    options: tuple[str, ...] = ()
+
+    def with_options(self, options: tuple[str, ...]) -> SourceTable:
+        """The table for a project's `sourceBehaviorOptions` (unknown options are ignored)."""
+        return _with_options(self, tuple(sorted(o for o in options if o in self.presets)))
 
     def child_suffixes(self) -> dict[str, tuple[Decomposed, DecomposedChild]]:
         out: dict[str, tuple[Decomposed, DecomposedChild]] = {}
@@ -59,15 +76,40 @@ class SourceTable:
         return out
 
 
+def _decomposed(entries: dict) -> dict[str, Decomposed]:
+    return {
+        name: Decomposed(name, entry["decomposition"], tuple(
+            DecomposedChild(c["type"], c["suffix"], c["directory"], c["element"], c["key"],
+                            c.get("legacy_suffix")) for c in entry["children"]))
+        for name, entry in entries.items()
+    }
+
+
 @cache
 def source_table() -> SourceTable:
     """The shipped table (parsed once; immutable)."""
     text = resources.files("sfenv.source").joinpath("source_types.json").read_text("utf-8")
     data = json.loads(text)
-    decomposed = {
-        name: Decomposed(name, entry["decomposition"], tuple(
-            DecomposedChild(c["type"], c["suffix"], c["directory"], c["element"], c["key"],
-                            c.get("legacy_suffix")) for c in entry["children"]))
-        for name, entry in data["decomposed"].items()
-    }
-    return SourceTable(decomposed, frozenset(data["mixed_content"]), frozenset(data["merged"]))
+    return SourceTable(_decomposed(data["decomposed"]), frozenset(data["mixed_content"]),
+                       frozenset(data["merged"]), presets=data.get("presets", {}))
+
+
+@cache
+def _with_options(base: SourceTable, options: tuple[str, ...]) -> SourceTable:
+    if not options:
+        return base
+    decomposed = dict(base.decomposed)
+    labels: dict[str, LabelFiles] = {}
+    folders: dict[str, tuple[str, ...]] = {}
+    for option in options:
+        preset = base.presets[option]
+        decomposed.update(_decomposed(preset.get("decomposed", {})))
+        if "label_files" in preset:
+            spec = preset["label_files"]
+            labels[spec["type"]] = LabelFiles(spec["suffix"], spec["element"])
+        for type_name, spec in preset.get("merged_folders", {}).items():
+            folders[type_name] = tuple(spec["suffixes"])
+    for type_name in list(labels) + list(folders):
+        decomposed.pop(type_name, None)  # a later preset of the same type wins
+    return SourceTable(decomposed, base.mixed_content, base.merged, labels, folders,
+                       base.presets, options)
