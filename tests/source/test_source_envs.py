@@ -115,3 +115,25 @@ def test_org_only_keys_on_a_git_env_are_refused_with_their_line(tmp_path):
     result = _cli(repo.root, "pull", "main")
     assert result.exit_code == 2
     assert "sfenv.yml:7: environment 'main': 'username' is for org environments" in result.output
+
+
+def test_a_git_env_without_ref_and_a_dir_env_without_path_are_refused(tmp_path):
+    repo = _project(tmp_path)
+    for old, new, message in (
+        ("    ref: main\n", "", "environment 'main': kind git needs ref"),
+        ("    path: .\n", "", "environment 'folder': kind dir needs path"),
+        ("    kind: git\n    ref: main\n", "    kind: svn\n", "kind must be one of org, git, dir"),
+    ):
+        repo.write("sfenv.yml", CONFIG.replace(old, new, 1))
+        result = _cli(repo.root, "log", "main")
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "sfenv.yml:" in result.output
+
+
+def test_source_keys_on_an_org_env_are_refused(tmp_path):
+    repo = _project(tmp_path)
+    org = ("  prod:\n    username: a@b.c\n    password_env: PW\n    ref: main\n")
+    repo.write("sfenv.yml", CONFIG.replace("environments:\n", "environments:\n" + org, 1))
+    result = _cli(repo.root, "log", "prod")
+    assert result.exit_code == 2
+    assert "'ref' is for kind git or dir, not org" in result.output
