@@ -137,3 +137,21 @@ def test_source_keys_on_an_org_env_are_refused(tmp_path):
     result = _cli(repo.root, "log", "prod")
     assert result.exit_code == 2
     assert "'ref' is for kind git or dir, not org" in result.output
+
+
+def test_a_train_between_two_branches_builds_but_is_never_promoted_to_a_branch(tmp_path):
+    repo = _project(tmp_path)
+    repo.write("sfenv.yml", CONFIG.replace("path: [main, folder]", "path: [main, feature]"))
+    repo.write(".gitignore", "releases/\n")
+    repo.commit("path main -> feature")
+    repo.git("branch", "feature/plates")
+    repo.write(FIELD, (repo.root / FIELD).read_text().replace("<length>20</length>",
+                                                              "<length>25</length>"))
+    repo.commit("longer plates on main")
+    assert _cli(repo.root, "pull", "main").exit_code == 0
+    assert _cli(repo.root, "pull", "feature").exit_code == 0
+    result = _cli(repo.root, "release", "build", "R1", "--from", "main", "--to", "feature")
+    assert result.exit_code == 0, result.output
+    result = _cli(repo.root, "release", "promote", "R1", "--to", "feature")
+    assert result.exit_code == 2
+    assert "feature is a git environment: trains are promoted to orgs" in result.output
