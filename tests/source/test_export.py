@@ -49,3 +49,22 @@ def test_mdapi_export_has_a_package_xml_naming_every_component(tmp_path):
     package = (out / "package.xml").read_text()
     assert "<members>Vehicle__c</members>" in package and "<name>CustomObject</name>" in package
     assert (out / "objects/Vehicle__c.object").is_file()
+
+
+def test_export_follows_the_projects_decomposition_presets(tmp_path):
+    repo = _project(tmp_path)
+    labels = ('<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="http://soap.sforce.com/2006/04/'
+              'metadata">\n    <labels>\n        <fullName>Hi</fullName>\n        <language>en_US</language>'
+              '\n        <protected>false</protected>\n        <shortDescription>Hi</shortDescription>\n'
+              '        <value>Hello</value>\n    </labels>\n</CustomLabels>\n')
+    repo.write("force-app/main/default/labels/CustomLabels.labels-meta.xml", labels)
+    repo.commit("labels")
+    assert _cli(repo.root, "pull", "main").exit_code == 0
+    out = tmp_path / "decomposed"
+    out.mkdir()
+    (out / "sfdx-project.json").write_text(json.dumps({
+        "packageDirectories": [{"path": "app", "default": True}],
+        "sourceBehaviorOptions": ["decomposeCustomLabelsBeta", "decomposeWorkflowBeta"]}))
+    assert _cli(repo.root, "export", "main", str(out)).exit_code == 0
+    label = out / "app/main/default/labels/CustomLabels/Hi.label-meta.xml"
+    assert "<value>Hello</value>" in label.read_text()
