@@ -4,9 +4,10 @@
 Both commits are converted to canonical Metadata API trees and compared with sfenv's compare
 layer, component by component (not file by file): a renamed or moved file, a field moved
 between package directories or a migration from Metadata API to source format is no change
-when the components are equal; a profile or permission-set edit gives only the changed
-entries; a removed standard object or field, or a removed profile entry, is never put in a
-destructive manifest (they are listed as held, to be handled by hand).
+when the components are equal; a profile edit gives only the changed entries, a translation
+only the changed field translations; a removed standard object or field, or a removed
+profile or translation entry, is never put in a destructive manifest (they are listed as
+held, to be handled by hand).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from sfenv.compare.model import Change
 from sfenv.metadata.package_xml import parse_package
 from sfenv.metadata.references import is_standard
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import canonicalize
+from sfenv.metadata.xmlio import NS, canonical_text, canonicalize, local_name, parse_xml, write_xml
 from sfenv.release.package import assemble, hold_unpackageable
 from sfenv.source.load import Loaded, load_tree
 from sfenv.source.trees import read_git, resolve_ref
+from sfenv.source.typetable import source_table
 from sfenv.store.snapshots import SnapshotStore
 
 DEFAULT_API_VERSION = "62.0"
@@ -79,13 +81,15 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
         changes = diff_commits(store, commit_a, commit_b, registry=registry).changes
     kept, held = _hold(changes, registry)
     pkg, _units = assemble(kept, tree_b, registry, api_version)
+    held += _trim_entries(pkg.files, tree_a, registry)
     package = _members(pkg.files.get("package.xml"))
     destructive: dict[str, list[str]] = {}
     for name in ("destructiveChangesPre.xml", "destructiveChangesPost.xml"):
         for type_name, members in _members(pkg.files.get(name)).items():
             destructive.setdefault(type_name, []).extend(members)
     return DeltaResult(a, b, api_version, changes, package,
-                       {k: sorted(v) for k, v in sorted(destructive.items())}, held, pkg.files,
+                       {k: sorted(v) for k, v in sorted(destructive.items())},
+                       sorted(held, key=lambda h: h.component), pkg.files,
                        sorted(set(loaded_a.warnings) | set(loaded_b.warnings)))
 
 
@@ -101,6 +105,39 @@ def _hold(changes: list[Change], registry: Registry) -> tuple[list[Change], list
             continue
         kept.append(change)
     return kept, sorted(held, key=lambda h: h.component)
+
+
+def _trim_entries(files: dict[str, bytes], tree_a: dict[str, bytes],
+                  registry: Registry) -> list[Held]:
+    """Decomposed types whose entries the registry does not know as components (the field
+    translations of a CustomObjectTranslation) ship only the entries that changed; a removed
+    entry cannot be deleted by a deploy and is held."""
+    table = source_table()
+    held: list[Held] = []
+    for path in [p for p in files if p.startswith("src/")]:
+        rel = path[len("src/"):]
+        cid = registry.component_of(rel)
+        spec = table.decomposed.get(cid.type) if cid else None
+        if spec is None or registry.get(cid.type).children or rel not in tree_a:
+            continue
+        old_root, new_root = parse_xml(tree_a[rel], rel), parse_xml(files[path], path)
+        for child in spec.children:
+            old = {_key(el, child.key): canonical_text(el)
+                   for el in old_root if local_name(el) == child.element}
+            seen = set()
+            for el in [e for e in new_root if local_name(e) == child.element]:
+                key = _key(el, child.key)
+                seen.add(key)
+                if old.get(key) == canonical_text(el):
+                    new_root.remove(el)
+            held += [Held(f"{child.type}:{cid.full_name}.{key}",
+                          "a removed entry: remove it by hand") for key in sorted(set(old) - seen)]
+        files[path] = write_xml(new_root)
+    return held
+
+
+def _key(element, key: str) -> str:
+    return element.findtext(f"{{{NS}}}{key}") or ""
 
 
 def _members(data: bytes | None) -> dict[str, list[str]]:

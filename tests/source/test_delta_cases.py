@@ -66,3 +66,12 @@ def test_an_unknown_commit_is_a_one_line_error(tmp_path):
         result = CliRunner().invoke(main, ["delta", "nope", "HEAD"], catch_exceptions=False)
     assert result.exit_code == 2
     assert "no branch, tag or commit 'nope'" in result.output
+
+
+def test_a_translation_ships_only_changed_entries_and_holds_removed_ones(tmp_path):
+    repo = two_commits(CASES / "delta" / "d07-translation-trimmed", tmp_path / "repo")
+    data = json.loads(run_delta(repo, tmp_path / "out", "--json").stdout)
+    assert data["package"] == {"CustomObjectTranslation": ["Vehicle__c-es"]}
+    assert data["destructive"] == {}
+    assert data["held"] == [{"component": "CustomFieldTranslation:Vehicle__c-es.Color__c",
+                             "reason": "a removed entry: remove it by hand"}]
