@@ -93,7 +93,7 @@ def _compose_decomposed(type_name: str, rels: Mapping[str, tuple[str, bytes]],
     for name, members in sorted(groups.items()):
         parent_rel = f"{mtype.directory}/{name}/{name}.{mtype.suffix}{META}"
         parent_item = members.get(parent_rel)
-        children = {rel: data for rel, (_src, data) in members.items() if rel != parent_rel}
+        children = {src: data for rel, (src, data) in members.items() if rel != parent_rel}
         data = compose(parent, name, mtype.suffix or "", parent_item[1] if parent_item else None,
                        children, parent_item[0] if parent_item else parent_rel)
         out.put(f"{mtype.directory}/{name}.{mtype.suffix}", data, *(s for s, _ in members.values()))

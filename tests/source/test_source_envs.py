@@ -155,3 +155,13 @@ def test_a_train_between_two_branches_builds_but_is_never_promoted_to_a_branch(t
     result = _cli(repo.root, "release", "promote", "R1", "--to", "feature")
     assert result.exit_code == 2
     assert "feature is a git environment: trains are promoted to orgs" in result.output
+
+
+def test_a_broken_xml_file_on_the_branch_is_a_one_line_error_naming_it(tmp_path):
+    repo = _project(tmp_path)
+    repo.write(FIELD, "<?xml version='1.0'?>\n<CustomField>\n  <length>20</length>\n")
+    repo.commit("broken")
+    result = _cli(repo.root, "pull", "main")
+    assert result.exit_code == 2
+    assert f"{FIELD}:" in result.output and "Traceback" not in result.output
+    assert SnapshotStore(repo.root).head("main") is None  # no partial snapshot
