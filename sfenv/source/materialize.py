@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from sfenv.config.model import Config, EnvConfig
+from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import META, Registry, default_registry
 from sfenv.metadata.xmlio import canonicalize
@@ -62,7 +63,7 @@ def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = N
         if progress:
             progress.note(f"{env}: reading {where}" + (f" at {commit[:12]}" if commit else ""))
         loaded = load_tree(files, str(where), registry, values=env_config.values)
-        tree = {path: canonicalize(path, data, registry) for path, data in loaded.files.items()}
+        tree = {path: _canonical(path, data, loaded, registry) for path, data in loaded.files.items()}
         index: dict[str, dict[str, str]] = {}
         if commit is not None:
             _, sub = source_location(config, env_config)
@@ -89,6 +90,18 @@ def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = N
                       components=meta["components"], counts_by_type=meta["counts_by_type"],
                       retrieved=meta["components"], removed=0, warnings=loaded.warnings,
                       duration_s=meta["duration_s"], org_id="")
+
+
+def _canonical(path: str, data: bytes, loaded: Loaded, registry: Registry) -> bytes:
+    """Canonical bytes; a parse error names the repository file rather than the converted one."""
+    try:
+        return canonicalize(path, data, registry)
+    except MetadataError as err:
+        sources = loaded.origin.get(path) or [path]
+        message = str(err)
+        if len(sources) == 1 and message.startswith(path + ":"):
+            message = sources[0] + message[len(path):]
+        raise MetadataError(message) from None
 
 
 def _git_index(git_dir: Path, commit: str, sub: str, loaded: Loaded,

@@ -165,3 +165,13 @@ def test_a_broken_xml_file_on_the_branch_is_a_one_line_error_naming_it(tmp_path)
     assert result.exit_code == 2
     assert f"{FIELD}:" in result.output and "Traceback" not in result.output
     assert SnapshotStore(repo.root).head("main") is None  # no partial snapshot
+
+
+def test_a_broken_layout_is_named_by_its_repository_path(tmp_path):
+    repo = _project(tmp_path)
+    layout = "force-app/main/default/layouts/Vehicle__c-Main.layout-meta.xml"
+    repo.write(layout, "<?xml version='1.0'?>\n<Layout>\n")
+    repo.commit("broken layout")
+    result = _cli(repo.root, "pull", "main")
+    assert result.exit_code == 2
+    assert f"error: {layout}:" in result.output
