@@ -18,9 +18,12 @@ from sfenv.cli.common import config_option, emit_json, load
 @click.option("--repo", "repo_dir", type=click.Path(file_okay=False), default=".",
               show_default=True, help="The git repository.")
 @click.option("--path", "sub", default="", help="The project's folder inside the repository.")
+@click.option("--format", "fmt", type=click.Choice(["mdapi", "source"]), default="mdapi",
+              show_default=True, help="Files under --out: Metadata API (src/) or source format "
+              "(force-app/, package/, destructiveChanges/ as sfdx-git-delta lays them out).")
 @click.option("--json", "as_json", is_flag=True, help="Print members, held and files as JSON.")
 def delta_cmd(from_ref: str, to_ref: str, out_dir: str | None, repo_dir: str, sub: str,
-              as_json: bool) -> None:
+              fmt: str, as_json: bool) -> None:
     """The deployable change between two commits of an sfdx (or Metadata API) repository.
 
     Components are compared, not files: renames, moves between package directories and
@@ -30,13 +33,13 @@ def delta_cmd(from_ref: str, to_ref: str, out_dir: str | None, repo_dir: str, su
     \b
     Example:
       sfenv delta origin/main HEAD --out delta/
-      sf project deploy start --metadata-dir delta/src --manifest delta/package.xml
+      sfenv delta v1.2 HEAD --out delta/ --format source
     """
     from sfenv.source.delta import compute_delta, write_delta
 
     result = compute_delta(Path(repo_dir), from_ref, to_ref, path=sub)
     if out_dir:
-        write_delta(result, Path(out_dir))
+        written = write_delta(result, Path(out_dir), fmt=fmt)
     if as_json:
         emit_json(result.to_json())
         return
@@ -51,7 +54,7 @@ def delta_cmd(from_ref: str, to_ref: str, out_dir: str | None, repo_dir: str, su
     for held in result.held:
         click.echo(f"  held {held.component}: {held.reason}")
     if out_dir:
-        click.echo(f"wrote {len(result.files)} files to {Path(out_dir).resolve()}")
+        click.echo(f"wrote {len(written)} files to {Path(out_dir).resolve()}")
 
 
 @click.command("export")

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from sfenv.compare.diff import diff_commits
 from sfenv.compare.model import Change
-from sfenv.metadata.package_xml import parse_package
+from sfenv.metadata.package_xml import Package, destructive_files, parse_package
 from sfenv.metadata.references import is_standard
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.xmlio import NS, canonical_text, canonicalize, local_name, parse_xml, write_xml
 from sfenv.release.package import assemble, hold_unpackageable
+from sfenv.source.convert import to_source
 from sfenv.source.load import Loaded, load_tree
 from sfenv.source.trees import read_git, resolve_ref
 from sfenv.source.typetable import source_table
@@ -146,10 +147,27 @@ def _members(data: bytes | None) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(parse_package(data, "package.xml").types.items()) if v}
 
 
-def write_delta(result: DeltaResult, out: Path) -> list[Path]:
-    """Write the package files under `out` (package.xml, destructive manifests, src/...)."""
+def source_layout(result: DeltaResult, registry: Registry | None = None) -> dict[str, bytes]:
+    """The package in sfdx-git-delta's layout, files in source format:
+    `package/package.xml`, `destructiveChanges/{package,destructiveChanges}.xml` (every
+    deletion), `force-app/main/default/...` (the changed components, as partial as in `src/`)."""
+    registry = registry or default_registry()
+    files = {"package/package.xml": result.files["package.xml"]}
+    deleted = Package({k: list(v) for k, v in result.destructive.items()}, result.api_version)
+    for name, data in destructive_files(deleted, pre=True).items():
+        files[f"destructiveChanges/{name}"] = data
+    mdapi = {p[len("src/"):]: d for p, d in result.files.items() if p.startswith("src/")}
+    for path, data in to_source(mdapi, registry).files.items():
+        files[f"force-app/main/default/{path}"] = data
+    return files
+
+
+def write_delta(result: DeltaResult, out: Path, *, fmt: str = "mdapi") -> list[Path]:
+    """Write the package under `out`: Metadata API (package.xml, destructive manifests, src/)
+    or source format (`source_layout`)."""
     written: list[Path] = []
-    for rel, data in sorted(result.files.items()):
+    files = source_layout(result) if fmt == "source" else result.files
+    for rel, data in sorted(files.items()):
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

@@ -75,3 +75,16 @@ def test_a_translation_ships_only_changed_entries_and_holds_removed_ones(tmp_pat
     assert data["destructive"] == {}
     assert data["held"] == [{"component": "CustomFieldTranslation:Vehicle__c-es.Color__c",
                              "reason": "a removed entry: remove it by hand"}]
+
+
+def test_source_format_output_has_the_changed_field_only_in_sfdx_git_delta_layout(tmp_path):
+    repo = two_commits(CASES / "delta" / "d02-field-moved-between-package-dirs", tmp_path / "repo")
+    result = run_delta(repo, tmp_path / "out", "--format", "source")
+    assert result.exit_code == 0, result.output
+    got = read_tree(tmp_path / "out")
+    assert sorted(got) == ["destructiveChanges/destructiveChanges.xml", "destructiveChanges/package.xml",
+                           "force-app/main/default/objects/Vehicle__c/Vehicle__c.object-meta.xml",
+                           "force-app/main/default/objects/Vehicle__c/fields/Km__c.field-meta.xml",
+                           "package/package.xml"]
+    assert b"<length>12</length>" in got["force-app/main/default/objects/Vehicle__c/fields/Km__c.field-meta.xml"]
+    assert b"<members>Vehicle__c.Km__c</members>" in got["package/package.xml"]
