@@ -19,6 +19,7 @@ AREA_MODULES = (
     "sfenv.cli.release_cmds",
     "sfenv.cli.checklist_cmds",
     "sfenv.cli.report_cmds",
+    "sfenv.cli.source_cmds",
 )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from sfenv.config.model import AUTH_METHODS, Config, EnvConfig, PullSettings
+from sfenv.config.model import AUTH_METHODS, ENV_KINDS, Config, EnvConfig, PullSettings
 from sfenv.errors import ConfigError
 
 ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
@@ -25,8 +25,11 @@ ENV_KEYS = {
     "kind", "auth", "login_url", "instance_url", "username", "password_env", "token_env",
     "access_token_env", "sfdx_url_env", "client_id", "key_file", "sf_alias", "ca_file",
     "production", "purpose", "owner", "refresh", "values", "test_level", "strict", "jwt",
+    "repository", "ref", "path",
 }
 BOOL_KEYS = {"production", "strict"}
+SOURCE_ENV_KEYS = {"kind", "repository", "ref", "path", "production", "purpose", "owner",
+                   "refresh", "values"}
 TEST_LEVELS = {"NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"}
 
 
@@ -182,6 +185,14 @@ def _environment(r: _Reader, name: str, key_node: yaml.Node, node: yaml.Node) ->
             env.auth = "jwt"
         else:
             setattr(env, key, r.string(v_node, f"{name}.{key}"))
+    if env.kind not in ENV_KINDS:
+        raise r.fail(fields["kind"][1], f"environment '{name}': kind must be one of {', '.join(ENV_KINDS)}")
+    if not env.is_org:
+        return _source_environment(r, name, key_node, fields, env)
+    for source_key in ("repository", "ref", "path"):
+        if source_key in fields:
+            raise r.fail(fields[source_key][0],
+                         f"environment '{name}': '{source_key}' is for kind git or dir, not org")
     if "auth" not in fields and env.auth != "jwt":
         env.auth = _infer_auth(env)
     if env.auth not in AUTH_METHODS:
@@ -196,6 +207,22 @@ def _environment(r: _Reader, name: str, key_node: yaml.Node, node: yaml.Node) ->
         url = getattr(env, url_key)
         if url and not re.match(r"^https?://", url):
             raise r.fail(fields[url_key][1], f"environment '{name}': {url_key} must start with https://")
+    return env
+
+
+def _source_environment(r: _Reader, name: str, key_node: yaml.Node,
+                        fields: dict[str, tuple[yaml.Node, yaml.Node]], env: EnvConfig) -> EnvConfig:
+    """`kind: git` (repository + ref) or `kind: dir` (path): no login, read from files."""
+    org_only = sorted(k for k in fields if k in ENV_KEYS - SOURCE_ENV_KEYS)
+    if org_only:
+        raise r.fail(fields[org_only[0]][0],
+                     f"environment '{name}': '{org_only[0]}' is for org environments, not kind {env.kind}")
+    if env.kind == "dir" and not env.path:
+        raise r.fail(key_node, f"environment '{name}': kind dir needs path (the project folder)")
+    if env.kind == "git" and not env.ref:
+        raise r.fail(key_node, f"environment '{name}': kind git needs ref (a branch, tag or commit)")
+    if env.kind == "dir" and env.repository:
+        raise r.fail(fields["repository"][0], f"environment '{name}': repository is for kind git")
     return env
 
 

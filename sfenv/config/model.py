@@ -8,6 +8,7 @@ from pathlib import Path
 from sfenv.errors import ConfigError
 
 AUTH_METHODS = ("password", "access_token", "sfdx_url", "jwt", "sf_cli")
+ENV_KINDS = ("org", "git", "dir")  # git: a ref of a repository; dir: a folder (sfdx or mdapi)
 
 
 @dataclass
@@ -36,7 +37,14 @@ class EnvConfig:
     values: dict[str, str] = field(default_factory=dict)
     test_level: str | None = None
     strict: bool = False
+    repository: str | None = None  # kind git: the repository (default: the metadata repository)
+    ref: str | None = None  # kind git: branch, tag or commit
+    path: str | None = None  # kind dir: the folder; kind git: the project's folder in the repository
     line: int = 0  # where it is declared in sfenv.yml, for messages
+
+    @property
+    def is_org(self) -> bool:
+        return self.kind == "org"
 
     def effective_test_level(self) -> str:
         """Salesforce requires tests in production; sandboxes default to none."""

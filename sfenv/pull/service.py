@@ -95,6 +95,9 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
     from sfenv.org.client import connect as default_connect
 
     env_config = config.env(env)
+    if not env_config.is_org:  # git ref or folder: converted, not retrieved
+        from sfenv.source.materialize import materialize_env
+        return materialize_env(config, env, store=store, registry=registry, progress=progress)
     store = store or SnapshotStore(config.root)
     registry = registry or default_registry()
     started = time.monotonic()

@@ -255,6 +255,8 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     connect = connect or org_client.connect
     built = load_train(store, train)
     env_cfg = config.env(env)
+    if getattr(env_cfg, "kind", "org") != "org":  # a git ref or a folder cannot be deployed to
+        raise ReleaseError(f"{env} is a {env_cfg.kind} environment: trains are promoted to orgs")
     entries = release_log.read_log(store, train)
     problem = stage_problem(config, built, entries, env)
     if problem and not hotfix:

@@ -1,0 +1,1 @@
+<aura:application></aura:application>

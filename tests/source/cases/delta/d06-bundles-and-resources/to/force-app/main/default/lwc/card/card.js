@@ -1,0 +1,1 @@
+export default class Card { x = 1; }
