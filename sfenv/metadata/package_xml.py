@@ -84,3 +84,10 @@ def write_package(pkg: Package) -> bytes:
         etree.SubElement(root, f"{{{NS}}}version").text = pkg.version
     return write_xml(root)
 
+
+
+def destructive_files(pkg: Package, *, pre: bool = False) -> dict[str, bytes]:
+    """A deletion package: an empty package.xml plus destructiveChangesPost.xml (or
+    destructiveChanges.xml with `pre=True`, deleting before the deploy's additions)."""
+    name = "destructiveChanges.xml" if pre else "destructiveChangesPost.xml"
+    return {"package.xml": write_package(Package({}, pkg.version)), name: write_package(pkg)}
