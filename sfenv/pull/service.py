@@ -24,7 +24,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from sfenv.config.model import Config
-from sfenv.errors import OrgError
+from sfenv.config.typenames import check_manifest_types
+from sfenv.errors import ConfigError, OrgError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, filter_profile, merge_profiles
 from sfenv.metadata.registry import Registry, default_registry
@@ -129,6 +130,7 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     started_at = _utc_now()
     previous = store.head(env)
     manifest = load_manifest(config.manifest, config.root)
+    _check_manifest(config, manifest.types)
     connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s)
     client = connect(env_config, config.api_version)
     if progress:
@@ -277,6 +279,16 @@ def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _
     if related_churn:
         return _Plan(sorted(members), all_profiles, members, removed, "patch")
     return _Plan(sorted(members), [], members, removed, "full")
+
+
+def _check_manifest(config: Config, types: dict) -> None:
+    """ConfigError (exit 2) naming unknown types: never an empty snapshot from a typo."""
+    if config.manifest in ("default", "backup"):
+        return  # shipped manifests may name types newer than the registry: listed if the org has them
+    path = config.root / config.manifest
+    problem = check_manifest_types(list(types), str(path), path.read_text("utf-8", "replace"))
+    if problem:
+        raise ConfigError(problem)
 
 
 def only_metadata(files: dict[str, bytes], registry: Registry) -> tuple[dict[str, bytes], list[str]]:

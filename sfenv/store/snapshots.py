@@ -102,8 +102,12 @@ class SnapshotStore:
         try:
             self.repo = gitpython.Repo(repo_dir)
         except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
-            repo_dir.mkdir(parents=True, exist_ok=True)
-            self.repo = gitpython.Repo.init(repo_dir)
+            try:
+                repo_dir.mkdir(parents=True, exist_ok=True)
+                self.repo = gitpython.Repo.init(repo_dir)
+            except (OSError, gitpython.GitCommandError) as err:
+                raise StoreError(f"cannot create the metadata repository at {repo_dir}: "
+                                 f"{getattr(err, 'strerror', None) or err}") from None
         self.repo_dir = repo_dir
         self.git_dir = Path(self.repo.common_dir)
         self.git = Git(self.git_dir, self._identity_env())
