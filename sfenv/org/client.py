@@ -51,6 +51,7 @@ REQUEST_LIMIT = "REQUEST_LIMIT_EXCEEDED"
 SESSION_CODES = {"INVALID_SESSION_ID"}
 # auth methods whose session can be renewed by logging in again
 RENEWABLE_AUTH = {"password", "sfdx_url", "jwt", "sf_cli"}
+MAX_RELOGINS = 3  # per call
 TRANSIENT_HTTP = {500, 502, 503, 504}
 
 
@@ -191,7 +192,7 @@ class OrgClient:
     def _call(self, what: str, fn: Callable[[], Any], *, relogin: bool = True) -> Any:
         """`fn()` with bounded retries: 5xx and network errors back off and retry, an expired
         session logs in once more (`relogin`), REQUEST_LIMIT_EXCEEDED stops at once."""
-        relogged = not relogin
+        relogins = 0 if relogin else MAX_RELOGINS
         for attempt in range(self.retry.attempts):
             header = self._header
             self.calls += 1
@@ -202,12 +203,7 @@ class OrgClient:
                 if code == REQUEST_LIMIT:
                     raise self._limit_error(what) from None
                 if code in SESSION_CODES:
-                    if relogged:
-                        raise SessionExpiredError(f"{self.env.name}: {what} failed: session "
-                                                  "expired again right after a new login",
-                                                  code=code) from None
-                    relogged = True
-                    self._relogin(header, what)
+                    relogins = self._renew(header, what, relogins)
                     continue
                 # no code: zeep read an HTML error page (a 502/503 from a proxy or the pod)
                 transient = code in TRANSIENT_FAULTS or not code
@@ -230,18 +226,23 @@ class OrgClient:
                 if _rest_code(err) == REQUEST_LIMIT:
                     raise self._limit_error(what) from None
                 if err.status == 401:
-                    if relogged:
-                        raise SessionExpiredError(f"{self.env.name}: {what} failed: session "
-                                                  "expired again right after a new login",
-                                                  code="INVALID_SESSION_ID") from None
-                    relogged = True
-                    self._relogin(header, what)
+                    relogins = self._renew(header, what, relogins)
                     continue
                 if err.status in TRANSIENT_HTTP and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))
                     continue
                 raise OrgError(f"{self.env.name}: {what} failed: HTTP {err.status}: {_rest_message(err)}") from None
         raise OrgError(f"{self.env.name}: {what} failed after {self.retry.attempts} attempts")
+
+    def _renew(self, header: Any, what: str, relogins: int) -> int:
+        """Log in again after an expired session (other threads may have expired the new one
+        already: a few renewals per call, then a one-line error)."""
+        if relogins >= MAX_RELOGINS:
+            raise SessionExpiredError(f"{self.env.name}: {what} failed: the session expired "
+                                      f"again after {MAX_RELOGINS} new logins",
+                                      code="INVALID_SESSION_ID")
+        self._relogin(header, what)
+        return relogins + 1
 
     def _limit_error(self, what: str) -> RequestLimitError:
         return RequestLimitError(

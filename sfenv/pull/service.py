@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 from sfenv.config.model import Config
 from sfenv.config.typenames import check_manifest_types
-from sfenv.errors import ConfigError, OrgError
+from sfenv.errors import ConfigError, OrgError, RequestLimitError, SessionExpiredError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, filter_profile, merge_profiles
 from sfenv.metadata.registry import Registry, default_registry
@@ -357,6 +357,8 @@ def _audit(client, config: Config) -> tuple[list[dict], str | None]:
     since = (_utc_now() - dt.timedelta(days=config.pull.audit_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         return client.audit_trail(since=since), None
+    except (RequestLimitError, SessionExpiredError):
+        raise  # the pull stops: a snapshot without its audit trail would hide who changed what
     except OrgError as err:
         return [], f"SetupAuditTrail not read: {err}"
 
