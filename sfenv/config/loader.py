@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -334,8 +335,10 @@ def _uncreatable(path: Path) -> str | None:
         parent = parent.parent
     if not parent.is_dir():
         return f"cannot be created: {parent} is not a folder"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"cannot be created: {parent} is not writable"
+    try:  # os.access says yes to root everywhere: try for real, leaving nothing behind
+        os.rmdir(tempfile.mkdtemp(prefix=".sfenv-probe-", dir=parent))
+    except OSError as err:
+        return f"cannot be created in {parent}: {err.strerror}"
     return None
 
 
