@@ -61,3 +61,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
             terminalreporter.write_line(
                 f"{family:<40} passed {row['passed']:>3}  failed {row['failed']:>3}  "
                 f"skipped {row['skipped']:>3}  error {row['error']:>3}")
+
+
+@pytest.fixture
+def tampered(clean_dev, monkeypatch):
+    """Install `edit(files_zip) -> zip` on every retrieve answer (a hostile org or proxy);
+    returns (project, baseline, install)."""
+    from sfenv.org.client import OrgClient
+
+    project, baseline = clean_dev
+    original = OrgClient.check_retrieve
+
+    def install(edit) -> None:
+        def check(self, process_id, include_zip):
+            status = original(self, process_id, include_zip)
+            if status.zip_bytes:
+                status.zip_bytes = edit(status.zip_bytes)
+            return status
+
+        monkeypatch.setattr(OrgClient, "check_retrieve", check)
+
+    return project, baseline, install
