@@ -31,8 +31,7 @@ HOSTILE = {
                         b"<ApexClass" + NS + b"/>\n",
     "billion-laughs": LAUGHS,
     "invalid-utf8": HEAD + b"<ApexClass" + NS + b"><status>Activ\xe9</status></ApexClass>\n",
-    "utf16-without-bom": ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass/>\n')
-                         .encode("utf-16-le"),
+    "unknown-encoding": b'<?xml version="1.0" encoding="x-no-such-charset"?>\n<ApexClass/>\n',
     "deep-nesting": HEAD + b"<ApexClass" + NS + b">" + b"<a>" * 5000 + b"</a>" * 5000
                     + b"</ApexClass>\n",
     "unclosed": HEAD + b"<ApexClass" + NS + b"><apiVersion>62.0</ApexClass>\n",
