@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 from sfenv.config.model import Config
 from sfenv.config.typenames import check_manifest_types
-from sfenv.errors import ConfigError, OrgError, RequestLimitError, SessionExpiredError
+from sfenv.errors import ConfigError, OrgError, RequestLimitError, SessionExpiredError, StoreError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, filter_profile, merge_profiles
 from sfenv.metadata.registry import Registry, default_registry
@@ -109,7 +109,7 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
     """
     if lock is not None:
         if lock.env != env or not lock.still_held():
-            raise OrgError(f"{env}: the lock passed to this pull is not held for {env}")
+            raise StoreError(f"{env}: the lock passed to this pull is not held for {env}")
         return _pull_locked(config, env, full=full, progress=progress, connect=connect,
                             store=store or SnapshotStore(config.root), registry=registry,
                             new_org=new_org)

@@ -94,6 +94,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _init_repo(repo_dir: Path) -> gitpython.Repo:
+    """`git init` the metadata repository; when two first pulls race, the loser opens the
+    repository the winner made."""
+    try:
+        repo_dir.mkdir(parents=True, exist_ok=True)
+        return gitpython.Repo.init(repo_dir)
+    except (OSError, gitpython.GitCommandError) as err:
+        for _ in range(40):
+            try:
+                return gitpython.Repo(repo_dir)
+            except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+                time.sleep(0.05)
+        reason = err.strerror if isinstance(err, OSError) else "git init failed"
+        raise StoreError(f"cannot create the metadata repository at {repo_dir}: "
+                         f"{reason}") from None
+
+
 class SnapshotStore:
     """The metadata repository: snapshots, tags, sync points and other sfenv refs."""
 
@@ -102,12 +119,7 @@ class SnapshotStore:
         try:
             self.repo = gitpython.Repo(repo_dir)
         except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
-            try:
-                repo_dir.mkdir(parents=True, exist_ok=True)
-                self.repo = gitpython.Repo.init(repo_dir)
-            except (OSError, gitpython.GitCommandError) as err:
-                raise StoreError(f"cannot create the metadata repository at {repo_dir}: "
-                                 f"{getattr(err, 'strerror', None) or err}") from None
+            self.repo = _init_repo(repo_dir)
         self.repo_dir = repo_dir
         self.git_dir = Path(self.repo.common_dir)
         self.git = Git(self.git_dir, self._identity_env())
