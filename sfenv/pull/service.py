@@ -199,6 +199,8 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
                 index[str(cid)] = old_index[str(cid)]
                 skipped["stale"] = True
         files[INDEX_PATH] = _json_bytes(dict(sorted(index.items())))
+    if previous:
+        _keep_stale_profile_entries(store, old_paths, got.skipped, files, registry)
 
     counts = Counter(ComponentId.parse(k).type for k in index
                      if registry.child(ComponentId.parse(k).type) is None)
@@ -342,6 +344,22 @@ def _keep_stale(store: SnapshotStore, previous: str, old_paths: dict[str, str],
             index[str(cid)] = old_index[str(cid)]
         if paths:
             entry["stale"] = True
+
+
+def _keep_stale_profile_entries(store: SnapshotStore, old_paths: dict[str, str],
+                                skipped: list[dict], files: dict[str, bytes],
+                                registry: Registry) -> None:
+    """Profiles retrieved without a stale member hold no entries for it (nor for its fields):
+    keep the previous profile's entries for it, so no permission reads as revoked."""
+    stale = {ComponentId.parse(s["component"]) for s in skipped if s.get("stale")}
+    if not stale:
+        return
+    for path, data in list(files.items()):
+        owner = registry.component_of(path)
+        if owner is None or owner.type != PROFILE or path not in old_paths:
+            continue
+        kept = filter_profile(store.read_blob(old_paths[path]), stale, source=path)
+        files[path] = merge_profiles([data, kept], source=path)
 
 
 def _patch_profiles(files: dict[str, bytes], previous: dict[str, bytes],
