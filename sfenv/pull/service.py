@@ -220,7 +220,8 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
         tree = store.write_tree(files, base_commit=previous, removed=removed)
     else:
         tree = store.write_tree(files)
-    if previous and refresh is None and tree == store.tree_of(previous):
+    # a refresh or a stale member is recorded even when the tree did not change
+    if previous and refresh is None and not got.skipped and tree == store.tree_of(previous):
         commit, changed = previous, False
     else:
         commit = store.write_snapshot(env, files, meta, expected_old=previous,
