@@ -395,10 +395,12 @@ def _json_bytes(value) -> bytes:
 
 
 def backup_env(config: Config, env: str, *, tag: str | None = None, progress=None,
-               connect=None, store: SnapshotStore | None = None) -> BackupResult:
-    """A pull plus an annotated tag `backup/<env>/<UTC time>` on the snapshot it gives."""
+               connect=None, store: SnapshotStore | None = None,
+               lock: EnvLock | None = None) -> BackupResult:
+    """A pull plus an annotated tag `backup/<env>/<UTC time>` on the snapshot it gives
+    (`lock`: run under the caller's lock of `env`, as `pull_env`)."""
     store = store or SnapshotStore(config.root)
-    result = pull_env(config, env, progress=progress, connect=connect, store=store)
+    result = pull_env(config, env, progress=progress, connect=connect, store=store, lock=lock)
     name = tag or f"backup/{env}/{_utc_now().strftime('%Y%m%dT%H%M%SZ')}"
     if name in store.tags(name):
         name = f"{name}-{result.commit[:7]}"

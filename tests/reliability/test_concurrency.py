@@ -173,3 +173,15 @@ def test_a_lock_held_for_another_env_is_refused(clean_dev):
     store = SnapshotStore(project.root)
     with store.lock("qa") as held, pytest.raises(StoreError, match="not held for dev"):
         pull_env(project.config(), "dev", store=store, lock=held)
+
+
+def test_a_holder_takes_a_backup_under_its_own_lock(clean_dev):
+    from sfenv.pull import backup_env
+
+    project, baseline = clean_dev
+    store = SnapshotStore(project.root)
+    with store.lock("dev", command="sfenv release promote R1 --to dev") as held:
+        backup = backup_env(project.config(), "dev", store=store, lock=held, tag="backup/dev/held")
+        assert held.still_held()
+    assert store.tags("backup/dev/held") == {"backup/dev/held": backup.pull.commit}
+    assert metadata_files(store, backup.pull.commit) == metadata_files(store, baseline)
