@@ -113,8 +113,8 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
         return _pull_locked(config, env, full=full, progress=progress, connect=connect,
                             store=store or SnapshotStore(config.root), registry=registry,
                             new_org=new_org)
+    config.env(env)  # an unknown environment is a usage error before any repository or login
     store = store or SnapshotStore(config.root)
-    config.env(env)  # an unknown environment is a usage error before any lock or login
     with store.lock(env, wait=lock_wait, command=f"sfenv pull {env}"):
         return _pull_locked(config, env, full=full, progress=progress, connect=connect,
                             store=store, registry=registry, new_org=new_org)

@@ -107,6 +107,7 @@ def test_unknown_environment_on_the_command_line_says_did_you_mean(project):
     message = error_line(result)
     assert message.startswith(f"error: {project / 'sfenv.yml'}:3:"), message
     assert "did you mean 'prod'?" in message
+    assert not (project / ".git").exists()
 
 
 def test_a_manifest_of_typos_is_refused_naming_each_type(project):
