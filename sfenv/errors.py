@@ -55,3 +55,27 @@ class DependencyError(ReleaseError):
 
 class ChecklistError(SfenvError):
     """A checklist rule or template is broken (message names the rule)."""
+
+
+class RequestLimitError(OrgError):
+    """The org's API request limit is used up (REQUEST_LIMIT_EXCEEDED): nothing to retry or
+    split; the pull stops and leaves the environment's ref where it was."""
+
+
+class SessionExpiredError(AuthError):
+    """The session expired and cannot be renewed (an access token has no refresh)."""
+
+
+class DeployUnknownError(OrgError):
+    """A deploy the org accepted could not be followed to its end: its outcome is unknown.
+
+    Carries the deploy id so the caller can ask for its status later; the same package must
+    never be submitted again meanwhile (on Salesforce both deploys would run)."""
+
+    def __init__(self, message: str, *, deploy_id: str, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.deploy_id = deploy_id
+
+
+class OrgIdentityError(ConfigError):
+    """An environment's org answered with another org id than the one recorded (exit 2)."""

@@ -36,8 +36,11 @@ def init_cmd(project: str, force: bool) -> None:
 @click.option("--full", is_flag=True, help="Retrieve everything, not only what changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option("--new-org", is_flag=True,
+              help="ENV was refreshed: accept its new org id and log the refresh.")
 @config_option
-def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, config_path: str | None) -> None:
+def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, new_org: bool,
+             config_path: str | None) -> None:
     """Retrieve ENV's metadata into a snapshot commit on refs/heads/sfenv/ENV.
 
     After the first pull, only components whose lastModifiedDate moved are retrieved.
@@ -51,7 +54,7 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, config_path: str 
 
     config = load(config_path)
     with progress_shown(as_json, quiet) as progress:
-        result = pull_env(config, env, full=full, progress=progress)
+        result = pull_env(config, env, full=full, progress=progress, new_org=new_org)
     if as_json:
         emit_json(result.to_json())
         return
@@ -60,7 +63,8 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, config_path: str 
     click.echo(f"{env}: {state} {result.commit[:12]} ({kind}, {result.components} components, "
                f"{result.retrieved} retrieved, {result.removed} removed, {result.duration_s:.1f}s)")
     for skipped in result.skipped:
-        click.echo(f"  skipped {skipped['component']}: {skipped['reason']}")
+        kept = " (previous content kept, stale)" if skipped.get("stale") else ""
+        click.echo(f"  skipped {skipped['component']}{kept}: {skipped['reason']}")
     for warning in result.warnings[:20]:
         click.echo(f"  warning: {warning}")
     if len(result.warnings) > 20:

@@ -6,7 +6,10 @@ plain dicts `safe_load` gives: validation messages can then point at the exact l
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,13 @@ ENV_KEYS = {
 BOOL_KEYS = {"production", "strict"}
 SOURCE_ENV_KEYS = {"kind", "repository", "ref", "path", "production", "purpose", "owner",
                    "refresh", "values"}
+MAX_DEPTH = 32  # sfenv.yml nests four levels; deeper is a mistake or an attack
+# pull settings: (smallest, largest) accepted; ints must be whole numbers
+PULL_BOUNDS: dict[str, tuple[float, float]] = {
+    "chunk_size": (1, 100_000), "parallel": (1, 25), "list_parallel": (1, 25),
+    "poll_interval": (0.01, 60), "poll_max_interval": (0.01, 600), "timeout_s": (1, 86_400),
+    "audit_days": (1, 3_650), "http_timeout_s": (0.1, 3_600),
+}
 TEST_LEVELS = {"NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"}
 
 
@@ -96,8 +106,13 @@ def load_config(path: Path | str | None = None) -> Config:
     file = Path(path) if path else find_config()
     if not file.is_file():
         raise ConfigError(f"{file}: no such file")
-    text = file.read_text(encoding="utf-8")
     try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot be read ({err.strerror})") from None
+    text = _decode(file, data)
+    try:
+        _check_events(file, text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
@@ -107,6 +122,43 @@ def load_config(path: Path | str | None = None) -> Config:
     if root is None:
         raise ConfigError(f"{file}:1: the file is empty")
     return _build(_Reader(file), root)
+
+
+def _decode(file: Path, data: bytes) -> str:
+    """sfenv.yml is UTF-8 (a BOM is tolerated); anything else is named with its line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+        raise ConfigError(f"{file}:1: the file is UTF-16 (or binary); save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(f"{file}:{line}: not valid UTF-8 (byte 0x{data[err.start]:02x}); "
+                          "save the file as UTF-8") from None
+
+
+def _check_events(file: Path, text: str) -> None:
+    """Refuse, before anything is built, what plain configuration never needs: tags (which
+    could construct objects), anchors and aliases (which can multiply a small file into a huge
+    one), more than one document and deep nesting (which exhausts the recursion of a build)."""
+    depth = 0
+    documents = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise ConfigError(f"{file}:{line}: more than one YAML document")
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ConfigError(f"{file}:{line}: YAML anchors and aliases are not allowed in sfenv.yml")
+        tag = getattr(event, "tag", None)
+        if tag and tag != "!":
+            raise ConfigError(f"{file}:{line}: YAML tag {tag!r} is not allowed in sfenv.yml")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"{file}:{line}: nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _build(r: _Reader, root: yaml.Node) -> Config:
@@ -128,9 +180,14 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
 
     root_dir = r.file.parent
     if "repository" in top:
-        root_dir = (r.file.parent / r.string(top["repository"][1], "repository")).resolve()
+        node = top["repository"][1]
+        root_dir = (r.file.parent / r.string(node, "repository")).resolve()
+        problem = _uncreatable(root_dir)
+        if problem:
+            raise r.fail(node, f"repository {root_dir}: {problem}")
 
     config = Config(
+        environments_line=top["environments"][0].start_mark.line + 1,
         file=r.file,
         root=root_dir,
         project=project,
@@ -140,12 +197,18 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
     )
     if "manifest" in top:
         config.manifest = r.string(top["manifest"][1], "manifest")
+        if config.manifest not in ("default", "backup") \
+                and not (root_dir / config.manifest).expanduser().is_file():
+            raise r.fail(top["manifest"][1], f"manifest file {root_dir / config.manifest} does "
+                         "not exist (use default, backup or a package.xml path)")
     if "include_types" in top:
         config.include_types = r.string_list(top["include_types"][1], "include_types")
+        _known_types(r, top["include_types"][1], config.include_types, "include_types")
     if "exclude" in top:
         config.exclude = r.string_list(top["exclude"][1], "exclude")
     if "manual_types" in top:
         config.manual_types = r.string_list(top["manual_types"][1], "manual_types")
+        _known_types(r, top["manual_types"][1], config.manual_types, "manual_types")
     if "include_managed" in top:
         config.include_managed = r.boolean(top["include_managed"][1], "include_managed")
     if "pull" in top:
@@ -280,7 +343,36 @@ def _pull_settings(r: _Reader, node: yaml.Node) -> PullSettings:
             raise r.fail(k_node, f"pull: unknown key '{key}'")
         value = r.value(v_node)
         expected = type(getattr(settings, key))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise r.fail(v_node, f"pull.{key} must be a positive number")
+        low, high = PULL_BOUNDS.get(key, (0, math.inf))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value) or not low <= value <= high:
+            raise r.fail(v_node, f"pull.{key} must be a number from {low:g} to {high:g}")
+        if expected is int and value != int(value):
+            raise r.fail(v_node, f"pull.{key} must be a whole number")
         setattr(settings, key, expected(value))
     return settings
+
+
+def _uncreatable(path: Path) -> str | None:
+    """Why the metadata repository cannot live at `path`, or None."""
+    if path.exists():
+        return None if path.is_dir() else "exists and is not a folder"
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot be created: {parent} is not a folder"
+    try:  # os.access says yes to root everywhere: try for real, leaving nothing behind
+        os.rmdir(tempfile.mkdtemp(prefix=".sfenv-probe-", dir=parent))
+    except OSError as err:
+        return f"cannot be created in {parent}: {err.strerror}"
+    return None
+
+
+def _known_types(r: _Reader, node: yaml.Node, names: list[str], what: str) -> None:
+    """Exit 2 naming metadata types no registry knows (a typo would silently empty a pull)."""
+    from sfenv.config.typenames import unknown_type_names
+
+    problem = unknown_type_names(names)
+    if problem:
+        raise r.fail(node, f"{what}: {problem}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,14 +82,18 @@ class Config:
     manual_types: list[str] = field(default_factory=list)
     include_managed: bool = False
     pull: PullSettings = field(default_factory=PullSettings)
+    environments_line: int = 0  # where `environments:` is, for messages
 
     def env(self, name: str) -> EnvConfig:
         try:
             return self.environments[name]
         except KeyError:
             known = ", ".join(self.environments) or "none"
+            close = difflib.get_close_matches(name, list(self.environments), n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             raise ConfigError(
-                f"{self.file}: unknown environment '{name}' (known: {known})"
+                f"{self.file}:{self.environments_line or 1}: unknown environment {name!r} "
+                f"({hint}known: {known})"
             ) from None
 
     def hops(self) -> list[tuple[str, str]]:

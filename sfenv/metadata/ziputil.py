@@ -1,7 +1,8 @@
 """Zip files in and out: hostile-input safe reading, deterministic writing.
 
 Why: retrieve results and packages come from servers and repositories we do not control, so
-every entry name is checked (no absolute paths, `..`, backslashes, drive letters, symlinks)
+every entry name is checked (no absolute paths, `..`, backslashes, drive letters, symlinks,
+devices)
 and the total size is capped while decompressing. Written zips are byte-identical for the same
 input (sorted names, fixed timestamps), so a release artifact's digest is stable.
 """
@@ -63,6 +64,9 @@ def read_zip(data: bytes, source: str, *, strip_prefix: str = "",
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 raise MetadataError(f"{source}: entry {name!r} rejected: symbolic link")
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+                raise MetadataError(f"{source}: entry {name!r} rejected: device, pipe or "
+                                    "socket, not a file")
             if info.flag_bits & 0x1:
                 raise MetadataError(f"{source}: entry {name!r} rejected: encrypted")
             if info.is_dir():

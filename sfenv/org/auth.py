@@ -27,6 +27,11 @@ from sfenv.errors import AuthError, OrgError
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 HTTP_TIMEOUT = (10, 120)
+TRANSIENT_STATUS = {500, 502, 503, 504}
+
+
+class TransientLoginError(OrgError):
+    """The login endpoint answered 5xx or dropped the connection: worth another try."""
 
 
 @dataclass(frozen=True)
@@ -94,14 +99,35 @@ def _secret(env: EnvConfig, var: str | None, what: str) -> str:
 
 def _post(http: requests.Session, url: str, env: EnvConfig, **kwargs) -> requests.Response:
     try:
-        return http.post(url, timeout=getattr(http, "sfenv_timeout", HTTP_TIMEOUT), **kwargs)
+        response = http.post(url, timeout=getattr(http, "sfenv_timeout", HTTP_TIMEOUT), **kwargs)
     except requests.exceptions.SSLError as err:
         raise AuthError(
             f"environment '{env.name}': TLS verification failed for {_host(url)} "
             f"(set ca_file or REQUESTS_CA_BUNDLE): {type(err).__name__}"
         ) from None
+    except requests.ConnectionError as err:
+        raise TransientLoginError(f"environment '{env.name}': cannot reach {_host(url)}: "
+                                  f"{type(err).__name__}") from None
     except requests.RequestException as err:
         raise OrgError(f"environment '{env.name}': cannot reach {_host(url)}: {type(err).__name__}") from None
+    if _transient(response):
+        raise TransientLoginError(f"environment '{env.name}': login at {_host(url)} answered "
+                                  f"HTTP {response.status_code}")
+    return response
+
+
+def _transient(response: requests.Response) -> bool:
+    """A 5xx worth retrying: an HTML error page, or a SOAP fault saying the server had a
+    passing problem (SOAP faults of a refused login also come as HTTP 500)."""
+    if response.status_code not in TRANSIENT_STATUS:
+        return False
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(response.content, parser)
+    except etree.XMLSyntaxError:
+        return True
+    code = root.findtext(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault/faultcode") or ""
+    return code.rpartition(":")[2] in ("", "UNKNOWN_EXCEPTION", "SERVER_UNAVAILABLE")
 
 
 def _host(url: str) -> str:

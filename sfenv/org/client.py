@@ -33,14 +33,26 @@ from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
 from sfenv.config.model import EnvConfig
-from sfenv.errors import AuthError, OrgError
+from sfenv.errors import (
+    AuthError,
+    DeployUnknownError,
+    OrgError,
+    RequestLimitError,
+    SessionExpiredError,
+)
 from sfenv.metadata.xmlio import hardened_parser, local_name
-from sfenv.org.auth import Session, http_session, login
+from sfenv.org.auth import Session, TransientLoginError, http_session, login
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 # UNKNOWN_EXCEPTION as a SOAP fault of a call is usually passing; a member that breaks a
 # retrieve reports it in the retrieve result instead (handled by the pull's bisection).
-TRANSIENT_FAULTS = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"}
+# REQUEST_LIMIT_EXCEEDED is not transient: the org's 24-hour API allowance is used up.
+TRANSIENT_FAULTS = {"SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"}
+REQUEST_LIMIT = "REQUEST_LIMIT_EXCEEDED"
+SESSION_CODES = {"INVALID_SESSION_ID"}
+# auth methods whose session can be renewed by logging in again
+RENEWABLE_AUTH = {"password", "sfdx_url", "jwt", "sf_cli"}
+MAX_RELOGINS = 3  # per call
 TRANSIENT_HTTP = {500, 502, 503, 504}
 
 
@@ -124,7 +136,7 @@ class OrgClient:
 
     # --- session -----------------------------------------------------------------------
     def _connect(self) -> None:
-        session = login(self.env, self.api_version, self._http, timeout=self.timeout)
+        session = self._login_with_retries()
         if not session.instance_url:
             raise AuthError(f"environment '{self.env.name}': no instance URL after login")
         self._session = session
@@ -137,11 +149,24 @@ class OrgClient:
         self._md = client.create_service(f"{{{MD_NS}}}MetadataBinding",
                                          f"{session.instance_url}/services/Soap/m/{self.api_version}")
         self._header = client.get_element("ns0:SessionHeader")(sessionId=session.session_id)
+        # no re-login inside a (re-)login: `_relogin` holds the lock while it runs this
         self.org_id = session.org_id or self._query_org_id()
 
     def _query_org_id(self) -> str:
-        rows = self.query("SELECT Id FROM Organization")
-        return rows[0]["Id"] if rows else ""
+        rows = self._call("query", lambda: list(self.sf.query_all(
+            "SELECT Id FROM Organization").get("records", [])), relogin=False)
+        return str(rows[0]["Id"]) if rows else ""
+
+    def _login_with_retries(self) -> Session:
+        """Login, retried with backoff when the login endpoint answers 5xx or is unreachable."""
+        for attempt in range(self.retry.attempts):
+            try:
+                return login(self.env, self.api_version, self._http, timeout=self.timeout)
+            except TransientLoginError:
+                if attempt + 1 >= self.retry.attempts:
+                    raise
+                self._sleep(self.retry.delay(attempt))
+        raise AssertionError("unreachable")
 
     @property
     def instance_url(self) -> str:
@@ -152,15 +177,23 @@ class OrgClient:
     def username(self) -> str | None:
         return self._session.username if self._session else None
 
-    def _relogin(self, seen_header: Any) -> None:
+    def _relogin(self, seen_header: Any, what: str) -> None:
+        if self.env.auth not in RENEWABLE_AUTH:
+            raise SessionExpiredError(
+                f"{self.env.name}: {what} failed: the session expired and auth "
+                f"'{self.env.auth}' cannot renew it (set a fresh token in "
+                f"{self.env.access_token_env or 'the access token variable'})",
+                code="INVALID_SESSION_ID")
         with self._lock:
             if self._header is seen_header:  # another thread may have done it already
                 self.relogins += 1
                 self._connect()
 
     # --- one call with retries ------------------------------------------------------------
-    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
-        relogged = False
+    def _call(self, what: str, fn: Callable[[], Any], *, relogin: bool = True) -> Any:
+        """`fn()` with bounded retries: 5xx and network errors back off and retry, an expired
+        session logs in once more (`relogin`), REQUEST_LIMIT_EXCEEDED stops at once."""
+        relogins = 0 if relogin else MAX_RELOGINS
         for attempt in range(self.retry.attempts):
             header = self._header
             self.calls += 1
@@ -168,9 +201,10 @@ class OrgClient:
                 return _unwrap(fn())
             except Fault as fault:
                 code = fault_code(fault)
-                if code == "INVALID_SESSION_ID" and not relogged:
-                    relogged = True
-                    self._relogin(header)
+                if code == REQUEST_LIMIT:
+                    raise self._limit_error(what) from None
+                if code in SESSION_CODES:
+                    relogins = self._renew(header, what, relogins)
                     continue
                 # no code: zeep read an HTML error page (a 502/503 from a proxy or the pod)
                 transient = code in TRANSIENT_FAULTS or not code
@@ -190,15 +224,33 @@ class OrgClient:
                     continue
                 raise OrgError(f"{self.env.name}: {what} failed: {type(err).__name__}") from None
             except SalesforceError as err:
-                if err.status == 401 and not relogged:
-                    relogged = True
-                    self._relogin(header)
+                if _rest_code(err) == REQUEST_LIMIT:
+                    raise self._limit_error(what) from None
+                if err.status == 401:
+                    relogins = self._renew(header, what, relogins)
                     continue
                 if err.status in TRANSIENT_HTTP and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))
                     continue
                 raise OrgError(f"{self.env.name}: {what} failed: HTTP {err.status}: {_rest_message(err)}") from None
         raise OrgError(f"{self.env.name}: {what} failed after {self.retry.attempts} attempts")
+
+    def _renew(self, header: Any, what: str, relogins: int) -> int:
+        """Log in again after an expired session (other threads may have expired the new one
+        already: a few renewals per call, then a one-line error)."""
+        if relogins >= MAX_RELOGINS:
+            raise SessionExpiredError(f"{self.env.name}: {what} failed: the session expired "
+                                      f"again after {MAX_RELOGINS} new logins",
+                                      code="INVALID_SESSION_ID")
+        self._relogin(header, what)
+        return relogins + 1
+
+    def _limit_error(self, what: str) -> RequestLimitError:
+        return RequestLimitError(
+            f"{self.env.name}: {what} failed: REQUEST_LIMIT_EXCEEDED: the org's API request "
+            "limit is used up (a rolling 24-hour allowance; see DailyApiRequests in "
+            "/services/data/vXX.X/limits); nothing was recorded, try again when it has reset",
+            code=REQUEST_LIMIT)
 
     # --- REST -------------------------------------------------------------------------------
     def query(self, soql: str, *, tooling: bool = False) -> list[dict]:
@@ -340,6 +392,12 @@ class OrgClient:
         result = self._call("deploy", lambda: self._md.deploy(zip_bytes, options, _soapheaders=[self._header]))
         return self._wait_deploy(str(result.id), check_only, poll, max_poll, timeout)
 
+    def deploy_status(self, deploy_id: str, *, check_only: bool = False) -> DeployResult:
+        """One checkDeployStatus of a deploy submitted earlier (to resume after an interruption)."""
+        raw = self._call("checkDeployStatus", lambda: self._md.checkDeployStatus(
+            deploy_id, True, _soapheaders=[self._header]))
+        return _deploy_result(_plain(serialize_object(raw)), check_only)
+
     def quick_deploy(self, validation_id: str, *, poll: float = 0.5, max_poll: float = 10.0,
                      timeout: float = 7200.0) -> DeployResult:
         deploy_id = self._call("deployRecentValidation", lambda: self._md.deployRecentValidation(
@@ -348,9 +406,18 @@ class OrgClient:
 
     def _wait_deploy(self, deploy_id: str, check_only: bool, poll: float, max_poll: float,
                      timeout: float) -> DeployResult:
-        result = self._poll(f"deploy {deploy_id}", lambda: self._call(
-            "checkDeployStatus", lambda: self._md.checkDeployStatus(
-                deploy_id, True, _soapheaders=[self._header])), poll, max_poll, timeout)
+        """Follow an accepted deploy to its end. When its status cannot be read (polls fail,
+        the wait runs out), DeployUnknownError carries the id: the org may still apply it,
+        so the caller must not submit the package again."""
+        try:
+            result = self._poll(f"deploy {deploy_id}", lambda: self._call(
+                "checkDeployStatus", lambda: self._md.checkDeployStatus(
+                    deploy_id, True, _soapheaders=[self._header])), poll, max_poll, timeout)
+        except OrgError as err:
+            raise DeployUnknownError(
+                f"{self.env.name}: deploy {deploy_id} was accepted but its outcome is unknown "
+                f"({err}); check it with its id before deploying again",
+                deploy_id=deploy_id, code=err.code) from None
         return _deploy_result(_plain(serialize_object(result)), check_only)
 
     def _poll(self, what: str, check: Callable[[], Any], poll: float, max_poll: float,
@@ -419,6 +486,13 @@ def sf_datetime(value: datetime.datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(datetime.UTC).replace(tzinfo=None)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _rest_code(err: SalesforceError) -> str | None:
+    content = err.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return content[0].get("errorCode")
+    return None
 
 
 def _rest_message(err: SalesforceError) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfenv.errors import SfenvError
+from sfenv.errors import RequestLimitError, SessionExpiredError, SfenvError
 
 GROUP_MEMBERS_PATH = ".sfenv/group-members.json"
 _PREFIX = {"Regular": "Group"}  # other Group types keep their own name (Role, Queue...)
@@ -23,6 +23,8 @@ def group_members(client: Any) -> tuple[dict[str, list[str]], str | None]:
         groups = client.query("SELECT Id, DeveloperName, Type FROM Group")
         members = client.query("SELECT GroupId, UserOrGroupId FROM GroupMember")
         users = client.query("SELECT Id, Username FROM User")
+    except (RequestLimitError, SessionExpiredError):
+        raise  # the org's allowance or the session is gone: the pull stops, not just this part
     except SfenvError as err:
         return {}, f"public group members not read: {err}"
     return members_by_group(groups, members, users), None

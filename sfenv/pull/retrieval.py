@@ -1,5 +1,7 @@
 """Chunked, parallel retrieves that adapt to the org's limits.
 
+- Errors are told apart by Salesforce's status code, never by their text: REQUEST_LIMIT_EXCEEDED
+  (the org's API allowance) stops the whole pull; LIMIT_EXCEEDED (a retrieve too large) splits.
 - Chunks start near the configured size (or the size remembered for this org) and are halved
   when Salesforce answers LIMIT_EXCEEDED (10,000 files or ~39 MB zipped per retrieve).
 - A chunk that fails otherwise is bisected until the failing member stands alone; that member
@@ -15,7 +17,7 @@ from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from sfenv.errors import MetadataError, OrgError
+from sfenv.errors import MetadataError, OrgError, RequestLimitError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, merge_profiles
 
@@ -78,6 +80,7 @@ class ChunkRetriever:
         self._lock = threading.Lock()
         self.result = Retrieved(chunk_size=0)
         self._profile_parts: dict[str, list[bytes]] = defaultdict(list)
+        self._stop = threading.Event()  # set when one chunk hit an error that ends the pull
 
     def run(self, chunks: list[Chunk]) -> Retrieved:
         total = sum(c.size() for c in chunks)
@@ -85,22 +88,28 @@ class ChunkRetriever:
             self.progress.stage("retrieving components", total)
         pending: set[Future] = set()
         queue = list(chunks)
+        failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
-            while queue or pending:
-                while queue and len(pending) < self.parallel:
-                    chunk = queue.pop(0)
-                    future = pool.submit(self._one, chunk)
-                    future.chunk = chunk  # type: ignore[attr-defined]
-                    pending.add(future)
+            while (queue and failure is None) or pending:
+                while queue and failure is None and len(pending) < self.parallel:
+                    pending.add(pool.submit(self._one, queue.pop(0)))
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    queue.extend(future.result())
+                    try:
+                        queue.extend(future.result())
+                    except BaseException as err:  # noqa: BLE001 - re-raised below, once
+                        failure = failure or err
+                        self._stop.set()  # running chunks finish their call, queued ones never start
+        if failure is not None:
+            raise failure
         for path, parts in self._profile_parts.items():
             self.result.files[path] = parts[0] if len(parts) == 1 else merge_profiles(parts)
         return self.result
 
     def _one(self, chunk: Chunk) -> list[Chunk]:
         """Retrieve one chunk; return the chunks to try instead when it must be split."""
+        if self._stop.is_set():
+            return []
         try:
             got = self._retrieve(chunk)
         except OrgError as err:
@@ -133,8 +142,9 @@ class ChunkRetriever:
         raise AssertionError("unreachable")
 
     def _after_failure(self, chunk: Chunk, err: OrgError) -> list[Chunk]:
-        limited = err.code in LIMIT_CODES or "LIMIT_EXCEEDED" in str(err)
-        if limited:
+        if isinstance(err, RequestLimitError) or err.code in ABORT_CODES:
+            raise err  # the org's allowance or the session: no member is to blame
+        if err.code in LIMIT_CODES:
             with self._lock:
                 self.size = max(1, min(self.size, chunk.size()) // 2)
             if self.progress:
@@ -142,7 +152,7 @@ class ChunkRetriever:
             if len(chunk.members) <= 1:
                 return self._isolate_single(chunk, err)
             return _halves(chunk)
-        if not err.code or err.code in ABORT_CODES:
+        if not err.code:
             raise err  # not a member problem: network or auth, already retried by the client
         if len(chunk.members) > 1:
             return _halves(chunk)

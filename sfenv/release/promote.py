@@ -19,7 +19,7 @@ from sfenv.compare.inventory import load_json_blob
 from sfenv.compare.model import Change
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.compare.status import record_sync_point
-from sfenv.errors import OrgError, ReleaseError, SfenvError
+from sfenv.errors import DeployUnknownError, OrgError, ReleaseError, SfenvError
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
@@ -350,6 +350,8 @@ def _deploy(client: Any, data: bytes, validation_id: str, test_level: str) -> An
         result = client.quick_deploy(validation_id)
         if result.success:
             return result
+    except DeployUnknownError:
+        raise  # the quick deploy was accepted: a second submission would run it twice
     except OrgError:
         pass
     return client.deploy(data, check_only=False, test_level=test_level)

@@ -51,41 +51,41 @@ def read_env_files(config: Config, env: EnvConfig) -> tuple[dict[str, bytes], st
 
 def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = None,
                     registry: Registry | None = None, progress=None) -> PullResult:
-    """Read a git/dir environment and record it as a snapshot (unchanged content: no commit)."""
+    """Read a git/dir environment and record it as a snapshot (unchanged content: no commit).
+    The caller (`pull_env`) holds the environment's lock."""
     env_config = config.env(env)
     store = store or SnapshotStore(config.root)
     registry = registry or default_registry()
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
-    with store.lock(env):
-        previous = store.head(env)
-        files, commit, where = read_env_files(config, env_config)
-        if progress:
-            progress.note(f"{env}: reading {where}" + (f" at {commit[:12]}" if commit else ""))
-        loaded = load_tree(files, str(where), registry, values=env_config.values)
-        tree = {path: _canonical(path, data, loaded, registry) for path, data in loaded.files.items()}
-        index: dict[str, dict[str, str]] = {}
-        if commit is not None:
-            _, sub = source_location(config, env_config)
-            index = _git_index(git_dir_of(where), commit, sub, loaded, registry)
-        tree[INDEX_PATH] = _index_bytes(index)
-        counts = Counter(cid.type for cid in {registry.component_of(p) for p in loaded.files} if cid)
-        meta = {
-            "env": env, "org_id": "", "instance_url": "", "api_version": config.api_version,
-            "started": started_at.isoformat(timespec="seconds"),
-            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "duration_s": round(time.monotonic() - started, 3),
-            "components": sum(counts.values()), "counts_by_type": dict(sorted(counts.items())),
-            "skipped": [], "warnings": loaded.warnings, "incremental": False,
-            "manifest": "", "retrieved": sum(counts.values()), "removed": 0,
-            "source": {"kind": env_config.kind, "location": str(where), "ref": env_config.ref,
-                       "commit": commit, "format": loaded.format},
-        }
-        if previous and store.write_tree(tree) == store.tree_of(previous):
-            new, changed = previous, False
-        else:
-            new = store.write_snapshot(env, tree, meta, expected_old=previous)
-            changed = True
+    previous = store.head(env)
+    files, commit, where = read_env_files(config, env_config)
+    if progress:
+        progress.note(f"{env}: reading {where}" + (f" at {commit[:12]}" if commit else ""))
+    loaded = load_tree(files, str(where), registry, values=env_config.values)
+    tree = {path: _canonical(path, data, loaded, registry) for path, data in loaded.files.items()}
+    index: dict[str, dict[str, str]] = {}
+    if commit is not None:
+        _, sub = source_location(config, env_config)
+        index = _git_index(git_dir_of(where), commit, sub, loaded, registry)
+    tree[INDEX_PATH] = _index_bytes(index)
+    counts = Counter(cid.type for cid in {registry.component_of(p) for p in loaded.files} if cid)
+    meta = {
+        "env": env, "org_id": "", "instance_url": "", "api_version": config.api_version,
+        "started": started_at.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 3),
+        "components": sum(counts.values()), "counts_by_type": dict(sorted(counts.items())),
+        "skipped": [], "warnings": loaded.warnings, "incremental": False,
+        "manifest": "", "retrieved": sum(counts.values()), "removed": 0,
+        "source": {"kind": env_config.kind, "location": str(where), "ref": env_config.ref,
+                   "commit": commit, "format": loaded.format},
+    }
+    if previous and store.write_tree(tree) == store.tree_of(previous):
+        new, changed = previous, False
+    else:
+        new = store.write_snapshot(env, tree, meta, expected_old=previous)
+        changed = True
     return PullResult(env=env, commit=new, previous=previous, changed=changed, incremental=False,
                       components=meta["components"], counts_by_type=meta["counts_by_type"],
                       retrieved=meta["components"], removed=0, warnings=loaded.warnings,

@@ -44,6 +44,24 @@ class TreeChange:
 
 
 @dataclass(frozen=True)
+class EnvLock:
+    """A held per-environment lock. Pass it to an operation that must run under it (a
+    promotion's backup and verification pull: `pull_env(..., lock=held)`), which then does
+    not take the lock again."""
+
+    env: str
+    path: Path
+    token: str
+    command: str
+
+    def still_held(self) -> bool:
+        try:
+            return json.loads(self.path.read_text()).get("token") == self.token
+        except (OSError, ValueError):
+            return False
+
+
+@dataclass(frozen=True)
 class LogEntry:
     """One snapshot in an environment's history."""
 
@@ -76,6 +94,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _init_repo(repo_dir: Path) -> gitpython.Repo:
+    """`git init` the metadata repository; when two first pulls race, the loser opens the
+    repository the winner made."""
+    try:
+        repo_dir.mkdir(parents=True, exist_ok=True)
+        return gitpython.Repo.init(repo_dir)
+    except (OSError, gitpython.GitCommandError) as err:
+        for _ in range(40):
+            try:
+                return gitpython.Repo(repo_dir)
+            except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+                time.sleep(0.05)
+        reason = err.strerror if isinstance(err, OSError) else "git init failed"
+        raise StoreError(f"cannot create the metadata repository at {repo_dir}: "
+                         f"{reason}") from None
+
+
 class SnapshotStore:
     """The metadata repository: snapshots, tags, sync points and other sfenv refs."""
 
@@ -84,8 +119,7 @@ class SnapshotStore:
         try:
             self.repo = gitpython.Repo(repo_dir)
         except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
-            repo_dir.mkdir(parents=True, exist_ok=True)
-            self.repo = gitpython.Repo.init(repo_dir)
+            self.repo = _init_repo(repo_dir)
         self.repo_dir = repo_dir
         self.git_dir = Path(self.repo.common_dir)
         self.git = Git(self.git_dir, self._identity_env())
@@ -374,17 +408,20 @@ class SnapshotStore:
     # -- locks ------------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, env: str, *, wait: float = 0.0) -> Iterator[None]:
-        """Exclusive per-environment lock (O_EXCL file with pid; stale locks of dead pids go).
+    def lock(self, env: str, *, wait: float = 0.0, command: str = "") -> Iterator[EnvLock]:
+        """Exclusive per-environment lock: an O_EXCL file recording its owner (pid, host,
+        command, time). A lock whose owner process is gone (same host) is taken over; a live
+        one makes this wait up to `wait` seconds, then fail in one line naming the owner.
 
-        Two pulls of one environment cannot run together; different environments can.
+        Two pulls of one environment cannot run together; different environments can. The
+        yielded `EnvLock` lets the holder run nested operations under it.
         """
         _check_env(env)
         lock_dir = self.git_dir / "sfenv-locks"
         lock_dir.mkdir(exist_ok=True)
         path = lock_dir / f"{env}.lock"
         deadline = time.monotonic() + wait
-        info = {"pid": os.getpid(), "host": socket.gethostname(),
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                 "since": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "token": uuid.uuid4().hex}
         while True:
@@ -395,16 +432,17 @@ class SnapshotStore:
                 if holder is None:
                     continue  # stale lock removed: try again at once
                 if time.monotonic() >= deadline:
-                    raise StoreError(f"environment {env} is locked by pid {holder.get('pid')} "
-                                     f"on {holder.get('host')} since {holder.get('since')} "
-                                     f"({path})") from None
+                    doing = f" ({holder['command']})" if holder.get("command") else ""
+                    raise StoreError(f"environment {env} is locked by pid {holder.get('pid')}"
+                                     f"{doing} on {holder.get('host')} since "
+                                     f"{holder.get('since')} ({path})") from None
                 time.sleep(0.05)
                 continue
             with os.fdopen(fd, "w") as fh:
                 json.dump(info, fh)
             break
         try:
-            yield
+            yield EnvLock(env, path, str(info["token"]), command)
         finally:
             try:
                 if json.loads(path.read_text()).get("token") == info["token"]:
