@@ -71,6 +71,9 @@ def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
     acceptance = {"when": when, "by": by, "reason": reason} if accept else None
     doc["differences"] = {str(e.change.component): _record_of(e, when, acceptance)
                           for e in entries + accepted}
+    # the per-component base: every component equal now has this record's pair as its base;
+    # one that still differs keeps the pair both sides last agreed on (None: never agreed)
+    doc["bases"] = {cid: component_base(previous, cid) for cid in doc["differences"]}
     data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     message = f"sfenv sync-point {a} {b}: {reason or 'in sync'}\n\n" + data.decode()
     for _ in range(3):  # a concurrent recorder moved the ref: retry on the new value
@@ -97,6 +100,25 @@ def sync_point(store: Any, a: str, b: str) -> dict | None:
     if not isinstance(doc, dict) or not doc.get("a_commit") or not doc.get("b_commit"):
         raise StoreError(f"{sync_ref(a, b)} holds no readable {SYNC_FILE}")
     return doc
+
+
+def component_base(record: dict | None, cid: str) -> dict | None:
+    """The pair of commits ({a_commit, b_commit, when}) at which both sides of the hop last
+    agreed on component `cid`, per the sync point `record`; None when they never did.
+
+    A component a record lists as differing keeps its own older base (`bases`); every other
+    component was equal at the record's own pair. Records made before bases were kept list
+    differences without one: those never agreed as far as sfenv knows."""
+    if not record:
+        return None
+    bases = record.get("bases")
+    if isinstance(bases, dict) and cid in bases:
+        own = bases[cid]
+        return own if isinstance(own, dict) and own.get("a_commit") else None
+    if not isinstance(bases, dict) and cid in (record.get("differences") or {}):
+        return None
+    return {"a_commit": record["a_commit"], "b_commit": record["b_commit"],
+            "when": record.get("when")}
 
 
 def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any = None,
@@ -194,8 +216,14 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
             entry.audit = _mentioning(audits[side], change.parent or cid, cid)
             (status.accepted if entry.accepted else status.entries).append(entry)
             continue
+        own = component_base(base, str(cid))
+        if own is not None and (own["a_commit"], own["b_commit"]) != (a0, b0):
+            # it differed already at the last sync point: classify against the pair both
+            # sides last agreed on, so a hotfix stays drift and an upstream edit of it conflicts
+            status.entries.append(_against_own_base(store, status, change, own, registry, split))
+            continue
         if in_src and in_tgt:
-            kind, reason = "conflict", f"changed in both {status.source} and {status.target} {since}"
+            kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
         elif in_src:
             kind, reason = "pending", f"changed in {status.source} {since}"
         else:
@@ -214,6 +242,39 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
             entry.since_before = when
             entry.reason = "no class recorded at the sync point; " + entry.reason
         status.entries += carried.entries
+
+
+def _against_own_base(store: Any, status: HopStatus, change: Change, own: dict,
+                      registry: Any, split: Splitter | None) -> PathEntry:
+    """Three-way classification of one component against its own base pair."""
+    cid = change.component
+    src = {c.component: c for c in diff_commits(store, own["a_commit"], status.source_commit,
+                                                registry=registry, split=split).changes}
+    tgt = {c.component: c for c in diff_commits(store, own["b_commit"], status.target_commit,
+                                                registry=registry, split=split).changes}
+    since = f"since the sync point of {own.get('when') or '?'}"
+    s, t = src.get(cid), tgt.get(cid)
+    if s is not None and t is not None:
+        kind, reason = "conflict", _conflict_reason(status, s, t, since)
+    elif t is not None:
+        kind, reason = "drift", f"changed in {status.target}{_who_by(t.new_by)} {since}"
+    elif s is not None:
+        kind, reason = "pending", f"changed in {status.source}{_who_by(change.new_by)} {since}"
+    else:  # equal to the base on both sides once read apart, yet differing: say so, as pending
+        kind, reason = "pending", f"differs, though neither side changed it {since}"
+    entry = PathEntry(kind, change, s, t, reason)  # type: ignore[arg-type]
+    entry.source_by = s.new_by if s is not None else None
+    entry.target_by = t.new_by if t is not None else None
+    return entry
+
+
+def _conflict_reason(status: HopStatus, src: Change, tgt: Change, since: str) -> str:
+    """Both authors and both element changes: what each side did since the base."""
+    def side(env: str, c: Change) -> str:
+        what = ", ".join(str(e) for e in c.elements[:3]) or c.kind
+        return f"{env}{_who_by(c.new_by)} ({what})"
+    return (f"changed in both {side(status.source, src)} and {side(status.target, tgt)} "
+            f"{since}")
 
 
 def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEntry:
