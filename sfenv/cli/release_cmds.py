@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sfenv.cli.common import config_option, emit_json, load, progress_for
-from sfenv.errors import EXIT_ORG, ReleaseError
+from sfenv.errors import EXIT_DIFF, EXIT_ORG, ReleaseError
 
 
 def _store(config):
@@ -120,6 +120,8 @@ def _outcome(result, as_json: bool) -> None:
         emit_json(result.to_dict())
     else:
         click.echo(promote_text(result))
+    if result.entry.result == "refused":  # the guard: the target changed what we would overwrite
+        sys.exit(EXIT_DIFF)
     if not result.ok and result.entry.result != "cancelled":
         sys.exit(EXIT_ORG)
 
@@ -131,17 +133,29 @@ def _outcome(result, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before deploying to production.")
 @click.option("--strict", is_flag=True, help="Refuse while 'before' checklist steps are open.")
 @click.option("--check-only", is_flag=True, help="Back up and validate only; deploy nothing.")
+@click.option("--overwrite", multiple=True, metavar="TYPE:NAME",
+              help="Deploy over this component although ENV changed it since the plan "
+                   "(repeatable; recorded in the release log).")
+@click.option("--overwrite-all", is_flag=True,
+              help="Deploy over every component ENV changed since the plan (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @config_option
-def promote_cmd(train, env, hotfix, yes, strict, check_only, as_json, config_path):
-    """Promote TRAIN to ENV: back up ENV, validate, deploy (quick deploy where possible), pull
-    again and verify, then record the log and a rollback package. Exit 3 when Salesforce
-    rejects the validation or deploy (failures are printed and logged).
+def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrite_all, as_json,
+                config_path):
+    """Promote TRAIN to ENV: back up ENV, check that ENV did not change the train's components
+    since the plan, validate, deploy (quick deploy where possible), pull again and verify, then
+    record the log and a rollback package.
+
+    Exit 1 when ENV changed components of the train since it was planned (each is listed with
+    who, when and what; nothing was validated or deployed): name them with --overwrite or
+    --overwrite-all to deploy over them. Exit 3 when Salesforce rejects the validation or
+    deploy (failures are printed and logged).
 
     \b
     Example:
       sfenv release promote R1 --to qa
       sfenv release promote R1 --to prod --yes
+      sfenv release promote R1 --to prod --yes --overwrite CustomField:Account.Region__c
     """
     from sfenv.release.promote import promote
 
@@ -153,7 +167,8 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, as_json, config_pat
                            f"pass --yes to deploy")
     result = promote(config, _store(config), train, env, hotfix=hotfix, strict=strict,
                      check_only=check_only, confirm=confirm,
-                     progress=progress_for(as_json, quiet=True))
+                     progress=progress_for(as_json, quiet=True), overwrite=overwrite,
+                     overwrite_all=overwrite_all)
     _outcome(result, as_json)
 
 

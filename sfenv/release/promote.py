@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
@@ -18,7 +18,7 @@ from sfenv.compare import diff as compare_diff
 from sfenv.compare.inventory import load_json_blob
 from sfenv.compare.model import Change
 from sfenv.compare.neutralize import Neutralizer
-from sfenv.compare.status import record_sync_point
+from sfenv.compare.status import SYNC_FILE, record_sync_point, sync_ref
 from sfenv.errors import OrgError, ReleaseError, SfenvError
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
@@ -27,6 +27,7 @@ from sfenv.metadata.ziputil import write_zip
 from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.release import log as release_log
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
+from sfenv.release.guard import Conflict, conflicts, reference_commit
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.rollback import rollback_package
 from sfenv.release.train import (
@@ -245,9 +246,12 @@ def zip_digest(data: bytes) -> str:
 def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
             strict: bool = False, check_only: bool = False,
             confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
-            progress: Any = None, registry: Registry | None = None) -> PromoteResult:
+            progress: Any = None, registry: Registry | None = None,
+            overwrite: Sequence[str] = (), overwrite_all: bool = False) -> PromoteResult:
     """See the module docstring. Raises before anything is touched (stage, strict checklist,
-    failed backup); afterwards every outcome is logged and returned."""
+    failed backup); afterwards every outcome is logged and returned. The guard refuses (result
+    "refused", nothing validated or deployed) when the target changed a component of the train
+    since the plan, unless `overwrite` names it or `overwrite_all`."""
     from sfenv import pull as pull_mod
     from sfenv.org import client as org_client
 
@@ -274,6 +278,13 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     before = backup.pull.commit
     steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
 
+    found = _guard(config, store, built, env, before, values, registry, steps)
+    named = {c.component for c in found} if overwrite_all else set(overwrite)
+    blocking = [c for c in found if c.component not in named]
+    unknown = sorted(set(overwrite) - {c.component for c in found})
+    if unknown:
+        steps.append("--overwrite names no conflict: " + ", ".join(unknown))
+
     checklist = compute_checklist(config, store, built, env, before, registry)
     still_open = open_before_steps(config, train, env, checklist, store)
     if still_open:
@@ -288,8 +299,18 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                      started=now_iso(), hotfix=bool(problem) or hotfix, backup_tag=backup.tag,
                      backup_commit=before, test_level=env_cfg.effective_test_level(),
                      checklist_open=[s.id for s in still_open],
-                     package_digests=[zip_digest(z) for z in zips])
+                     package_digests=[zip_digest(z) for z in zips],
+                     conflicts=[c.to_dict() for c in blocking],
+                     overwrites=[c.to_dict() for c in found if c.component in named])
     result = PromoteResult(train, env, entry, steps, checklist)
+    if blocking:
+        steps += [f"conflict: {c}" for c in blocking]
+        return _finish(config, store, result, "refused", error=(
+            f"{len(blocking)} component(s) of {train} changed in {env} since the train was "
+            f"planned; the deploy would overwrite them (name each with --overwrite TYPE:NAME, "
+            f"or --overwrite-all)"))
+    steps += [f"overwriting {env}'s change (--overwrite): {c}" for c in found
+              if c.component in named]
     client = connect(env_cfg, config.api_version)
 
     for number, data in enumerate(zips, 1):
@@ -332,10 +353,27 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     rollback_files = _rollback_files(config, store, built, env, before, after, backup.tag, registry)
     entry.rollback_folder = f"{train_folder(train)}rollback/{env}/"
     steps.append(f"rollback package: {entry.rollback_folder}")
-    finished = _finish(config, store, result, "deployed", extra=rollback_files)
     if problem is None:  # a hotfix leaves upstream behind: its change must show as drift
-        _record_sync(config, store, built, env, after, train)
-    return finished
+        entry.sync_before = _record_sync(config, store, built, env, after, train)
+    return _finish(config, store, result, "deployed", extra=rollback_files)
+
+
+def _guard(config: Any, store: Any, built: BuiltTrain, env: str, fresh: str,
+           values: Mapping[str, str], registry: Registry, steps: list[str]) -> list[Conflict]:
+    """The target's changes since the plan that the train would overwrite."""
+    reference = reference_commit(built, env)
+    if reference is None:
+        steps.append(f"guard: no snapshot of {env} was recorded when {built.name} was built; "
+                     f"nothing to compare its fresh state with")
+        return []
+    changes = train_changes(store, built, fresh, env, registry,
+                            Neutralizer.for_envs(config.env(env),
+                                                 config.environments.get(built.source)))
+    found = conflicts(store, built, reference, fresh, changes, built_src(store, built, values),
+                      registry)
+    steps.append(f"guard: {len(found)} component(s) of the train changed in {env} since the plan"
+                 if found else f"guard: no component of the train changed in {env} since the plan")
+    return found
 
 
 def _deploy(client: Any, data: bytes, validation_id: str, test_level: str) -> Any:
@@ -365,17 +403,41 @@ def _rollback_files(config: Any, store: Any, built: BuiltTrain, env: str, before
 
 
 def _record_sync(config: Any, store: Any, built: BuiltTrain, env: str, after: str,
-                 train: str) -> None:
-    """The hop into `env` now has a base: later status is three-way."""
+                 train: str) -> dict[str, str]:
+    """The hop into `env` now has a base for the components it made equal. Returns the hop
+    and its sync ref's commit before ({"hop", "commit", "recorded"}) for a rollback."""
     upstream = config.upstream_of(env)
     if built.source in upstream and env == built.target:
         source, source_commit = built.source, built.source_commit
     elif upstream and store.head(upstream[0]):
         source, source_commit = upstream[0], store.head(upstream[0])
     else:
-        return
-    record_sync_point(store, source, env, source_commit, after, f"release {train}",
-                      by=current_user(config.root))
+        return {}
+    old = store.ref_commit(sync_ref(source, env)) or ""
+    new = record_sync_point(store, source, env, source_commit, after, f"release {train}",
+                            by=current_user(config.root), config=config)
+    return {"hop": f"{source}/{env}", "commit": old, "recorded": new}
+
+
+def _restore_sync(store: Any, promoted: LogEntry, train: str) -> str:
+    """After a rollback, give the hop the base it had before the promotion (and with it the
+    checklist's audit window): only when no later sync point was recorded since."""
+    info = promoted.sync_before
+    if not info or "/" not in info.get("hop", ""):
+        return ""
+    source, env = info["hop"].split("/", 1)
+    ref = sync_ref(source, env)
+    now = store.ref_commit(ref)
+    if now != info.get("recorded"):
+        return f"the sync point of {source} → {env} moved since the promotion: left as it is"
+    if info.get("commit"):
+        data = store.read_file(info["commit"], SYNC_FILE) or b""
+        store.write_ref_commit(ref, {SYNC_FILE: data},
+                               f"sfenv rollback of release {train}: base of {source} → {env} "
+                               f"restored\n", expected_old=now)
+    else:
+        store.delete_ref(ref, now)
+    return f"restored the base of {source} → {env} from before the promotion"
 
 
 def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
@@ -444,4 +506,7 @@ def rollback(config: Any, store: Any, train: str, env: str, *,
     entry.verification = check.to_dict()
     result.steps.append(f"verified {env}: " + ("back to the backup" if check.ok else
                                                f"{len(check.mismatches)} mismatches"))
+    restored_base = _restore_sync(store, last, train)
+    if restored_base:
+        result.steps.append(restored_base)
     return _finish(config, store, result, "rolled_back")

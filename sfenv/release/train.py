@@ -352,7 +352,9 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
         deletes=[str(c) for c in prep.pkg.deleted], manual=[i.component for i in plan_.manual],
         waves=[w for w, _ in prep.waves], files=len(members),
         bytes=sum(map(len, members.values())), scope=scope.to_dict(),
-        pulled_in=prep.pulled, placeholders=prep.placeholders)
+        pulled_in=prep.pulled, placeholders=prep.placeholders,
+        env_commits={env: head for env in sorted(config.environments)
+                     if (head := store.head(env)) is not None})
     files["changes.json"] = _changes_json(prep.changes, registry)
     files["RELEASE_NOTES.md"] = release_notes(built, plan_).encode()
     files["train.json"] = (json.dumps(built.train_json(), indent=2, sort_keys=True) + "\n").encode()

@@ -72,6 +72,13 @@ def failures_text(result: PromoteResult) -> list[str]:
     return out
 
 
+def _conflict_line(c: dict[str, Any]) -> str:
+    who = f"by {c.get('changed_by') or 'unknown'}" + (f" on {c['changed_on']}"
+                                                      if c.get("changed_on") else "")
+    what = ", ".join(c.get("elements") or []) or c.get("kind", "")
+    return f"{c['component']}  {who}  ({what})"
+
+
 def promote_text(result: PromoteResult) -> str:
     entry = result.entry
     action = "Rollback of" if entry.action == "rollback" else "Promotion of"
@@ -93,6 +100,9 @@ def promote_text(result: PromoteResult) -> str:
     if entry.failures:
         lines.append("Failures:")
         lines += failures_text(result)
+    if entry.overwrites:
+        lines.append("Overwritten target changes (--overwrite, recorded in the log):")
+        lines += [f"  ! {_conflict_line(c)}" for c in entry.overwrites]
     if entry.verification and not entry.verification.get("ok", True):
         lines.append("Verification mismatches:")
         lines += [f"  ≠ {m['component']}: {m['problem']}" for m in entry.verification["mismatches"]]

@@ -1,0 +1,76 @@
+"""Promotion safety end to end on local orgs over HTTPS (issue 10): a promotion never overwrites
+what the target changed since the train was planned unless told to, and says so before
+anything is validated."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sfenv.localorg.seeds import ENV_VALUES
+from sfenv.release.train import RELEASES_REF
+from sfenv.store.snapshots import SnapshotStore
+from tests.projects import local_project
+
+SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
+PERMSET = "PermissionSet:Billing_Manager"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)
+    values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
+    with local_project(tmp_path, SEEDS, monkeypatch, values=values) as p:
+        p.pull_all()
+        p.ok("release", "build", "R1")
+        yield p
+
+
+def log_of(project, train: str = "R1") -> list[dict]:
+    store = SnapshotStore(project.root)
+    return json.loads(store.read_file(store.ref_commit(RELEASES_REF), f"releases/{train}/log.json"))
+
+
+def label_in_org(project, env: str) -> str:
+    project.ok("pull", env)
+    store = SnapshotStore(project.root)
+    xml = store.read_file(store.head(env), "permissionsets/Billing_Manager.permissionset").decode()
+    return xml.split("<label>")[1].split("</label>")[0]
+
+
+def test_promotion_refuses_to_overwrite_a_prod_hotfix_made_after_the_build(project):
+    project.ok("release", "promote", "R1", "--to", "qa")
+    project.orgs["prod"].change(as_user="Priya Patel", set_field=(PERMSET, "label=Billing Hotfix"))
+
+    refused = project.cli("release", "promote", "R1", "--to", "prod", "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert f"conflict: {PERMSET}: changed in the target by Priya Patel" in refused.output
+    assert "label Billing Manager → Billing Hotfix" in refused.output
+    assert "--overwrite" in refused.output and "Result: refused" in refused.output
+    entry = log_of(project)[-1]
+    assert (entry["env"], entry["result"], entry["validation_id"]) == ("prod", "refused", "")
+    assert [c["component"] for c in entry["conflicts"]] == [PERMSET]
+    assert label_in_org(project, "prod") == "Billing Hotfix"  # prod untouched
+
+    done = project.cli("release", "promote", "R1", "--to", "prod", "--yes",
+                       "--overwrite", PERMSET)
+    assert done.exit_code == 0, done.output
+    assert "Overwritten target changes" in done.output
+    entry = log_of(project)[-1]
+    assert entry["result"] == "deployed" and entry["conflicts"] == []
+    assert [(c["component"], c["changed_by"]) for c in entry["overwrites"]] == [
+        (PERMSET, "Priya Patel")]
+    assert label_in_org(project, "prod") != "Billing Hotfix"
+
+
+def test_promotion_to_the_planned_target_refuses_a_change_made_there_after_the_build(project):
+    project.orgs["qa"].change(set_field=(PERMSET, "label=Changed In QA"))
+    refused = project.cli("release", "promote", "R1", "--to", "qa", "--json")
+    assert refused.exit_code == 1
+    doc = json.loads(refused.stdout)
+    assert doc["entry"]["result"] == "refused"
+    assert doc["entry"]["conflicts"][0]["component"] == PERMSET
+    assert label_in_org(project, "qa") == "Changed In QA"
+    assert project.cli("release", "promote", "R1", "--to", "qa", "--overwrite-all").exit_code == 0
