@@ -33,6 +33,8 @@ def _scope_options(fn):
                       help="Leave out Type:Name globs (repeatable).")(fn)
     fn = click.option("--include", multiple=True, metavar="GLOB",
                       help="Only Type:Name globs (repeatable), e.g. 'CustomField:Account.*'.")(fn)
+    fn = click.option("--hotfix", is_flag=True,
+                      help="Allow a target upstream of the source (a backwards train).")(fn)
     fn = click.option("--to", "target", metavar="ENV", help="Target environment (default: next stage).")(fn)
     fn = click.option("--from", "source", metavar="ENV|REF",
                       help="Source environment or snapshot ref (default: first stage).")(fn)
@@ -56,8 +58,8 @@ def release_group() -> None:
 @_scope_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @config_option
-def plan_cmd(train, source, target, include, exclude, manifest, with_dependencies, as_json,
-             config_path):
+def plan_cmd(train, source, target, hotfix, include, exclude, manifest, with_dependencies,
+             as_json, config_path):
     """Show what TRAIN would carry: adds, changes, deletes, manual items, dependency problems
     and size. Writes nothing.
 
@@ -70,7 +72,7 @@ def plan_cmd(train, source, target, include, exclude, manifest, with_dependencie
 
     config = load(config_path)
     result = plan(config, _store(config), train, source=source, target=target,
-                  scope=_scope(include, exclude, manifest, with_dependencies))
+                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -83,8 +85,8 @@ def plan_cmd(train, source, target, include, exclude, manifest, with_dependencie
 @click.option("--force", is_flag=True, help="Rebuild a train that already exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the built train as JSON.")
 @config_option
-def build_cmd(train, source, target, include, exclude, manifest, with_dependencies, force,
-              as_json, config_path):
+def build_cmd(train, source, target, hotfix, include, exclude, manifest, with_dependencies,
+              force, as_json, config_path):
     """Build TRAIN into releases/TRAIN/ on refs/heads/sfenv/releases (tag release/TRAIN),
     without touching your working tree; a copy is written to ./releases/TRAIN/.
 
@@ -97,7 +99,7 @@ def build_cmd(train, source, target, include, exclude, manifest, with_dependenci
 
     config = load(config_path)
     built = build(config, _store(config), train, source=source, target=target, force=force,
-                  scope=_scope(include, exclude, manifest, with_dependencies))
+                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix)
     if as_json:
         emit_json(built.to_dict())
     else:

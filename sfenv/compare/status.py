@@ -154,6 +154,19 @@ def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any 
     return status
 
 
+def classify_hop(store: Any, config: Any, a: str, b: str, a_commit: str, b_commit: str, *,
+                 registry: Any = None) -> list[PathEntry]:
+    """The classified differences between A at `a_commit` and B at `b_commit` against the
+    hop's recorded bases (what `release plan` shows as target changes it would overwrite)."""
+    try:
+        base = sync_point(store, a, b)
+    except StoreError:
+        base = None
+    entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, base,
+                                             registry or _default_registry(), None)
+    return entries + accepted
+
+
 def all_status(store: Any, config: Any, **kwargs: Any) -> list[HopStatus]:
     """Status of every hop of the promotion path, in path order."""
     return [path_status(store, config, hop, **kwargs) for hop in config.hops()]

@@ -140,13 +140,14 @@ class BuiltTrain:
     commit: str = ""  # commit on the releases ref
     tag: str = ""
     folder: str = ""  # exported copy on disk
+    warnings: list[str] = field(default_factory=list)  # said at build time, not stored
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def train_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("commit", "tag", "folder"):
+        for key in ("commit", "tag", "folder", "warnings"):
             data.pop(key)
         return data
 

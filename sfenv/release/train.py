@@ -209,15 +209,69 @@ def _item(change: Change, index: dict[str, dict], registry: Registry) -> Item:
                 entry.get("lastModifiedDate") or side.last_modified_date)
 
 
+def direction(config: Any, source: str, target: str) -> tuple[str | None, bool]:
+    """(warning, backwards) for a train from `source` to `target`: a target that is not the
+    next stage after the source is worth a warning; one upstream of it is refused unless the
+    train is a hotfix. A source that is a ref, or an environment off the path, is not judged."""
+    stages = [env for stage in config.stages for env in stage]
+    if source not in stages or target not in stages:
+        return None, False
+    here, there = config.stage_index(source), config.stage_index(target)
+    if there < here:
+        return (f"{target} is upstream of {source} on the path: a train runs "
+                f"{' → '.join('/'.join(s) for s in config.stages)}"), True
+    if there == here:
+        return f"{target} is in the same stage as {source}, not the next one", False
+    if there > here + 1:
+        skipped = [e for stage in config.stages[here + 1:there] for e in stage]
+        return (f"{target} is not the next stage after {source}: it skips "
+                f"{', '.join(skipped)} (promoting it will need --hotfix)"), False
+    return None, False
+
+
+def _check_direction(config: Any, prep: Prepared, hotfix: bool) -> list[str]:
+    warning, backwards = direction(config, prep.source, prep.target)
+    if backwards and not hotfix:
+        raise ReleaseError(warning + "; a backwards train needs --hotfix")
+    return [warning] if warning else []
+
+
 def plan(config: Any, store: Any, train: str, *, source: str | None = None,
          target: str | None = None, scope: Scope | None = None,
-         registry: Registry | None = None, limits: Limits | None = None) -> ReleasePlan:
-    """What a build would package, like `terraform plan`: nothing is written."""
+         registry: Registry | None = None, limits: Limits | None = None,
+         hotfix: bool = False) -> ReleasePlan:
+    """What a build would package, like `terraform plan`: nothing is written. Lists the
+    target's own changes the train would overwrite (drift or conflict on the hop)."""
     check_name(train)
     registry = registry or default_registry()
     prep = prepare(config, store, source=source, target=target, scope=scope or Scope(),
                    registry=registry, limits=limits)
-    return _plan_of(train, prep, registry)
+    warnings = _check_direction(config, prep, hotfix)
+    result = _plan_of(train, prep, registry)
+    result.warnings = warnings
+    result.conflicts = overwritten(config, store, prep, registry)
+    return result
+
+
+def overwritten(config: Any, store: Any, prep: Prepared, registry: Registry) -> list[dict]:
+    """The train's components that the target changed itself (drift or conflict against
+    the hop's bases): {component, status, by, date, reason}."""
+    from sfenv.compare.status import classify_hop
+
+    if prep.source not in config.environments:
+        return []
+    ids = {c.component for c in prep.changes}
+    out = []
+    for entry in classify_hop(store, config, prep.source, prep.target, prep.source_commit,
+                              prep.target_commit, registry=registry):
+        if entry.status == "pending" or entry.change.component not in ids:
+            continue
+        by = entry.target_by or (entry.target_change.new_by if entry.target_change
+                                 else entry.change.old_by)
+        out.append({"component": str(entry.change.component), "status": entry.status,
+                    "by": by.last_modified_by, "date": by.last_modified_date,
+                    "reason": entry.reason})
+    return out
 
 
 def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
@@ -317,7 +371,8 @@ def _changes_json(changes: Sequence[Change], registry: Registry) -> bytes:
 
 def build(config: Any, store: Any, train: str, *, source: str | None = None,
           target: str | None = None, scope: Scope | None = None, force: bool = False,
-          registry: Registry | None = None, limits: Limits | None = None) -> BuiltTrain:
+          registry: Registry | None = None, limits: Limits | None = None,
+          hotfix: bool = False) -> BuiltTrain:
     """Build the train, commit it on the releases ref, tag it `release/<TRAIN>`, export it."""
     check_name(train)
     registry = registry or default_registry()
@@ -328,6 +383,7 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
                            f"use a new name, or --force to rebuild it)")
     prep = prepare(config, store, source=source, target=target, scope=scope, registry=registry,
                    limits=limits)
+    warnings = _check_direction(config, prep, hotfix)
     deps.raise_for(prep.problems)
     if not prep.changes and not prep.manual:
         raise ReleaseError(f"nothing to release from {prep.source} to {prep.target}: "
@@ -370,4 +426,5 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
     store.tag(tag, commit, f"sfenv release {train} ({built.digest})")
     built.commit, built.tag = commit, tag
     built.folder = str(export(config, train, files, [p[len(folder):] for p in stale]))
+    built.warnings = warnings
     return built
