@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 
+from sfenv.compare.audit_match import label_of, rows_about
 from sfenv.compare.diff import audit_rows, diff_commits
 from sfenv.compare.filters import ComponentFilter
 from sfenv.compare.inventory import Splitter
 from sfenv.compare.model import Attribution, Change, HopStatus, PathEntry
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.errors import StoreError
-from sfenv.metadata.ids import ComponentId
 
 SYNC_PREFIX = "refs/sfenv/sync/"
 SYNC_FILE = "sync.json"
@@ -226,7 +225,7 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
             side = status.target_commit if entry.status == "drift" else status.source_commit
             if side not in audits:
                 audits[side] = audit_rows(store, side)
-            entry.audit = _mentioning(audits[side], change.parent or cid, cid)
+            entry.audit = _audit_of(audits[side], change)
             (status.accepted if entry.accepted else status.entries).append(entry)
             continue
         own = component_base(base, str(cid))
@@ -359,7 +358,7 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
             kind, reason = "pending", "differs; no dates to tell which side changed it"
         entry = PathEntry(kind, change, reason=reason)  # type: ignore[arg-type]
         rows = audit_b if kind == "drift" else audit_a
-        entry.audit = _mentioning(rows, change.parent or change.component, change.component)
+        entry.audit = _audit_of(rows, change)
         status.entries.append(entry)
 
 
@@ -367,7 +366,7 @@ def _deleted_in(rows: list[dict], change: Change) -> dict | None:
     """The newest deletion row of the source's audit trail naming this component, when it is
     later than the target's own lastModifiedDate (else the target may have added it since)."""
     since = (change.old_by.last_modified_date or "")[:19]
-    for row in _mentioning(rows, change.component):
+    for row in _audit_of(rows, change):
         action = f"{row.get('Action') or ''} {row.get('Display') or ''}".lower()
         if "delet" in action and str(row.get("CreatedDate") or "")[:19] > since:
             return row
@@ -388,21 +387,7 @@ def _who_by(by: Attribution) -> str:
     return text
 
 
-def _mentioning(rows: list[dict], *ids: ComponentId) -> list[dict]:
-    """Audit rows whose Display names the component (API name or its label-like form)."""
-    needles: set[str] = set()
-    for cid in ids:
-        last = re.split(r"[./]", cid.full_name)[-1]
-        for word in (cid.full_name, last, re.sub(r"__c$", "", last),
-                     re.sub(r"__c$", "", last).replace("_", " ")):
-            if len(word) >= 3:
-                needles.add(word.lower())
-    found = []
-    for row in rows:
-        text = str(row.get("Display") or "").lower()
-        if any(re.search(r"(?<![a-z0-9_])" + re.escape(n) + r"(?![a-z0-9_])", text)
-               for n in needles):
-            found.append(row)
-            if len(found) >= MAX_AUDIT_ROWS:
-                break
-    return found
+def _audit_of(rows: list[dict], change: Change) -> list[dict]:
+    """The audit rows about this very component (section + its own label or API name)."""
+    return rows_about(rows, change.component, label_of(change.new_xml or change.old_xml),
+                      MAX_AUDIT_ROWS)
