@@ -25,6 +25,7 @@ from sfenv.compare.filters import ComponentFilter
 from sfenv.compare.inventory import Splitter
 from sfenv.compare.model import Attribution, Change, HopStatus, PathEntry
 from sfenv.compare.neutralize import Neutralizer
+from sfenv.compare.origins import attributed, read_origins
 from sfenv.errors import StoreError
 
 SYNC_PREFIX = "refs/sfenv/sync/"
@@ -189,6 +190,8 @@ def _classify_commits(store: Any, config: Any, a: str, b: str, a_commit: str, b_
                        neutralize=Neutralizer.for_envs(envs.get(b), envs.get(a)), a_name=b,
                        b_name=a, split=split)
     changes = filters.apply(now.changes) if filters else now.changes
+    origins = read_origins(store, a)  # who made what a promotion brought into A
+    changes = [attributed(c, origins) for c in changes]
     work = HopStatus(a, b, None, [], False, a_commit, b_commit)
     if base:
         _three_way(store, work, changes, registry, split, base)
@@ -200,8 +203,10 @@ def _classify_commits(store: Any, config: Any, a: str, b: str, a_commit: str, b_
 def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: Any,
                split: Splitter | None, base: dict) -> None:
     a0, b0 = base["a_commit"], base["b_commit"]
-    src = {c.component: c for c in diff_commits(store, a0, status.source_commit,
-                                                registry=registry, split=split).changes}
+    origins = read_origins(store, status.source)
+    src = {c.component: attributed(c, origins)
+           for c in diff_commits(store, a0, status.source_commit, registry=registry,
+                                 split=split).changes}
     tgt = {c.component: c for c in diff_commits(store, b0, status.target_commit,
                                                 registry=registry, split=split).changes}
     when = str(base.get("when") or "?")
@@ -232,14 +237,15 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
         if own is not None and (own["a_commit"], own["b_commit"]) != (a0, b0):
             # it differed already at the last sync point: classify against the pair both
             # sides last agreed on, so a hotfix stays drift and an upstream edit of it conflicts
-            status.entries.append(_against_own_base(store, status, change, own, registry, split))
+            status.entries.append(_against_own_base(store, status, change, own, registry, split,
+                                                    origins))
             continue
         if in_src and in_tgt:
             kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
         elif in_src:
-            kind, reason = "pending", f"changed in {status.source} {since}"
+            kind, reason = "pending", f"changed in {status.source}{_who_by(src[cid].new_by)} {since}"
         else:
-            kind, reason = "drift", f"changed in {status.target} {since}"
+            kind, reason = "drift", f"changed in {status.target}{_who_by(tgt[cid].new_by)} {since}"
         if rec and not rec.get("accepted") and rec["status"] not in (kind, "conflict"):
             # one side changed it since the base while the other side's older change was never
             # reconciled (a hotfix not upstream): promoting would overwrite one of them
@@ -257,11 +263,13 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
 
 
 def _against_own_base(store: Any, status: HopStatus, change: Change, own: dict,
-                      registry: Any, split: Splitter | None) -> PathEntry:
+                      registry: Any, split: Splitter | None,
+                      origins: dict[str, dict]) -> PathEntry:
     """Three-way classification of one component against its own base pair."""
     cid = change.component
-    src = {c.component: c for c in diff_commits(store, own["a_commit"], status.source_commit,
-                                                registry=registry, split=split).changes}
+    src = {c.component: attributed(c, origins)
+           for c in diff_commits(store, own["a_commit"], status.source_commit,
+                                 registry=registry, split=split).changes}
     tgt = {c.component: c for c in diff_commits(store, own["b_commit"], status.target_commit,
                                                 registry=registry, split=split).changes}
     since = f"since the sync point of {own.get('when') or '?'}"
@@ -340,7 +348,7 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
     for change in changes:
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
         if change.kind == "added":
-            kind, reason = "pending", f"exists only in {status.source}"
+            kind, reason = "pending", f"exists only in {status.source}{_who(change, target=False)}"
         elif change.kind == "removed":
             deleted = _deleted_in(audit_a, change)
             if deleted:  # the source's audit trail says it deleted it, after B last touched it
@@ -348,7 +356,7 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
                 reason = (f"deleted in {status.source} by {deleted.get('CreatedByName') or '?'} "
                           f"on {deleted.get('CreatedDate')}")
             else:
-                kind, reason = "drift", f"exists only in {status.target}"
+                kind, reason = "drift", f"exists only in {status.target}{_who(change, target=True)}"
         elif a_date and b_date and a_date != b_date:
             newer_a = a_date > b_date  # ISO 8601 UTC strings order by time
             kind = "pending" if newer_a else "drift"

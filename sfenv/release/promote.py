@@ -18,6 +18,7 @@ from sfenv.compare import diff as compare_diff
 from sfenv.compare.inventory import load_json_blob
 from sfenv.compare.model import Change
 from sfenv.compare.neutralize import Neutralizer
+from sfenv.compare.origins import record_origins
 from sfenv.compare.status import SYNC_FILE, record_sync_point, sync_ref
 from sfenv.errors import OrgError, ReleaseError, SfenvError
 from sfenv.metadata.components import component_pieces
@@ -350,12 +351,35 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                  + ("holds the train as built" if check.ok else
                     f"{len(check.mismatches)} mismatches"))
 
+    _record_origins(store, built, env, before, after, registry)
     rollback_files = _rollback_files(config, store, built, env, before, after, backup.tag, registry)
     entry.rollback_folder = f"{train_folder(train)}rollback/{env}/"
     steps.append(f"rollback package: {entry.rollback_folder}")
     if problem is None:  # a hotfix leaves upstream behind: its change must show as drift
         entry.sync_before = _record_sync(config, store, built, env, after, train)
     return _finish(config, store, result, "deployed", extra=rollback_files)
+
+
+def _record_origins(store: Any, built: BuiltTrain, env: str, before: str, after: str,
+                    registry: Registry) -> None:
+    """Who made each change this promotion brought into `env`: the author the train's source
+    snapshot names (the org now names the deploy user), with the date `env` gave it after the
+    deploy, so status attributes the change to its author until someone edits it again."""
+    source_index = compare_diff.component_index(store, built.source_commit)
+    found: dict[str, dict] = {}
+    ids = set(built.components)
+    for change in compare_diff.diff_commits(store, before, after, registry=registry).changes:
+        cid = str(change.component)
+        parent = str(change.parent) if change.parent else None
+        if change.kind == "removed" or (cid not in ids and parent not in ids):
+            continue
+        origin = source_index.get(cid) or (source_index.get(parent) if parent else None) or {}
+        found[cid] = {"by": origin.get("lastModifiedByName"),
+                      "date": origin.get("lastModifiedDate"),
+                      "deployed_date": change.new_by.last_modified_date,
+                      "train": built.name, "source": built.source}
+    if found:
+        record_origins(store, env, found, f"release {built.name}")
 
 
 def _guard(config: Any, store: Any, built: BuiltTrain, env: str, fresh: str,

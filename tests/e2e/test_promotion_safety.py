@@ -74,3 +74,28 @@ def test_promotion_to_the_planned_target_refuses_a_change_made_there_after_the_b
     assert doc["entry"]["conflicts"][0]["component"] == PERMSET
     assert label_in_org(project, "qa") == "Changed In QA"
     assert project.cli("release", "promote", "R1", "--to", "qa", "--overwrite-all").exit_code == 0
+
+
+def hop_entries(status: dict, a: str, b: str) -> dict[str, dict]:
+    [hop] = [h for h in status["hops"] if (h["source"], h["target"]) == (a, b)]
+    return {e["component"]: e for e in hop["entries"]}
+
+
+def test_pending_rows_after_the_first_hop_name_who_made_the_change_not_the_deploy_user(project):
+    project.ok("release", "promote", "R1", "--to", "qa")
+    entries = hop_entries(project.cli_json("status"), "qa", "prod")
+    field = entries["CustomField:Account.Customer_Since__c"]
+    assert field["status"] == "pending"
+    assert "by Jamal Wright" in field["reason"], field["reason"]  # who created it in dev
+    admin = project.orgs["qa"].server.org.admin.name
+    assert admin not in field["reason"]
+
+
+def test_a_drift_row_lists_only_the_audit_rows_about_its_own_component(project):
+    entries = hop_entries(project.cli_json("status"), "qa", "prod")
+    rule = entries["ValidationRule:Account.Region_Format"]
+    assert [r["Display"] for r in rule["audit"]] == [
+        "Changed active flag for Region_Format validation rule on Account from true to false"]
+    field = entries["CustomField:Account.Region__c"]
+    assert [r["Display"] for r in field["audit"]] == [
+        "Changed length of Region (Account) custom field from 80 to 120"]
