@@ -99,3 +99,29 @@ def test_a_drift_row_lists_only_the_audit_rows_about_its_own_component(project):
     field = entries["CustomField:Account.Region__c"]
     assert [r["Display"] for r in field["audit"]] == [
         "Changed length of Region (Account) custom field from 80 to 120"]
+
+
+def test_open_before_steps_survive_a_rollback_and_a_re_promotion(project):
+    first = project.cli_json("release", "promote", "R1", "--to", "qa")
+    opened = set(first["entry"]["checklist_open"])
+    assert opened, "the dev → qa train has 'before' steps from dev's setup changes"
+    project.ok("release", "rollback", "R1", "--env", "qa", "--yes")
+    again = project.cli_json("release", "promote", "R1", "--to", "qa")
+    assert again["entry"]["result"] == "deployed"
+    assert set(again["entry"]["checklist_open"]) == opened  # none lost with the rollback
+
+
+def test_a_field_changed_in_prod_then_in_qa_is_a_conflict_naming_both_authors_and_changes(
+        project):
+    project.ok("release", "promote", "R1", "--to", "qa")
+    project.ok("release", "promote", "R1", "--to", "prod", "--yes")
+    field = "CustomField:Account.Customer_Since__c"
+    project.orgs["prod"].change(as_user="Priya Patel", set_field=(field, "label=Client Since"))
+    project.orgs["qa"].change(as_user="Marcus Chen", set_field=(field, "label=Customer From"))
+    project.ok("pull", "prod")
+    project.ok("pull", "qa")
+    entry = hop_entries(project.cli_json("status"), "qa", "prod")[field]
+    assert entry["status"] == "conflict"
+    assert "qa by Marcus Chen" in entry["reason"] and "prod by Priya Patel" in entry["reason"]
+    assert "label Customer Since → Customer From" in entry["reason"]
+    assert "label Customer Since → Client Since" in entry["reason"]
