@@ -109,7 +109,10 @@ def build_cmd(train, source, target, hotfix, include, exclude, manifest, with_de
 def _confirm(yes: bool, what: str):
     """A prompt callback: always yes with --yes, click.confirm on a terminal, else None."""
     if yes:
-        return lambda _message: True
+        def said(message: str) -> bool:  # --yes still says what production is about to get
+            click.echo(f"{message} yes (--yes)", err=True)
+            return True
+        return said
     if not sys.stdin.isatty():
         return None
     return lambda message: click.confirm(message, default=False)

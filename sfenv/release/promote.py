@@ -279,7 +279,9 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     before = backup.pull.commit
     steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
 
-    found = _guard(config, store, built, env, before, values, registry, steps)
+    uncovered = backup_gaps(built, backup.pull.skipped, registry)
+    found = [] if uncovered else _guard(config, store, built, env, before, values, registry,
+                                        steps)
     named = {c.component for c in found} if overwrite_all else set(overwrite)
     blocking = [c for c in found if c.component not in named]
     unknown = sorted(set(overwrite) - {c.component for c in found})
@@ -304,6 +306,11 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                      conflicts=[c.to_dict() for c in blocking],
                      overwrites=[c.to_dict() for c in found if c.component in named])
     result = PromoteResult(train, env, entry, steps, checklist)
+    if uncovered:
+        steps += [f"not in the backup: {gap}" for gap in uncovered]
+        return _finish(config, store, result, "backup_incomplete", error=(
+            f"the backup of {env} lacks {len(uncovered)} component(s) of {train} (first: "
+            f"{uncovered[0]}): a rollback could not restore them; nothing was deployed"))
     if blocking:
         steps += [f"conflict: {c}" for c in blocking]
         return _finish(config, store, result, "refused", error=(
@@ -329,9 +336,7 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                 steps.append("--check-only validates the first wave only: later waves need the "
                              "earlier ones deployed")
             return _finish(config, store, result, "validated")
-        if number == 1 and env_cfg.production and not confirm(
-                f"Deploy release {train} ({len(built.components)} components, "
-                f"{len(built.deletes)} deletions) to production {env}?"):
+        if number == 1 and env_cfg.production and not confirm(production_question(built, env)):
             return _finish(config, store, result, "cancelled", error="declined at the prompt")
         deployed = _deploy(client, data, validation.id, entry.test_level)
         entry.deploy_ids.append(deployed.id)
@@ -358,6 +363,28 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     if problem is None:  # a hotfix leaves upstream behind: its change must show as drift
         entry.sync_before = _record_sync(config, store, built, env, after, train)
     return _finish(config, store, result, "deployed", extra=rollback_files)
+
+
+def production_question(built: BuiltTrain, env: str) -> str:
+    """What a production deploy will do, asked (or, with --yes, printed) before it runs."""
+    text = (f"Deploy release {built.name} to production {env}: {len(built.components)} "
+            f"components, {len(built.deletes)} destructive (deletions)")
+    if built.deletes:
+        text += ": " + ", ".join(built.deletes)
+    return text + "?"
+
+
+def backup_gaps(built: BuiltTrain, skipped: Sequence[dict], registry: Registry) -> list[str]:
+    """The train's components (or their parents) the backup's retrieve skipped, with why."""
+    ids = set(built.components) | set(built.deletes)
+    owners = set(ids)
+    for text in ids:
+        try:
+            owners.add(str(registry.parent_id(ComponentId.parse(text))))
+        except (KeyError, ValueError):
+            continue
+    return [f"{s.get('component')} ({s.get('reason') or 'skipped'})" for s in skipped
+            if str(s.get("component")) in owners]
 
 
 def _record_origins(store: Any, built: BuiltTrain, env: str, before: str, after: str,
@@ -530,6 +557,10 @@ def rollback(config: Any, store: Any, train: str, env: str, *,
     entry.verification = check.to_dict()
     result.steps.append(f"verified {env}: " + ("back to the backup" if check.ok else
                                                f"{len(check.mismatches)} mismatches"))
+    if not check.ok:
+        return _finish(config, store, result, "rollback_incomplete", error=(
+            f"{env} is not back to the backup for {len(check.mismatches)} component(s): "
+            + ", ".join(f"{m['component']} ({m['problem']})" for m in check.mismatches[:5])))
     restored_base = _restore_sync(store, last, train)
     if restored_base:
         result.steps.append(restored_base)

@@ -58,6 +58,9 @@ def test_promotion_refuses_to_overwrite_a_prod_hotfix_made_after_the_build(proje
                        "--overwrite", PERMSET)
     assert done.exit_code == 0, done.output
     assert "Overwritten target changes" in done.output
+    # said before production changed, although --yes asked nothing
+    assert ("1 destructive (deletions): ApexClass:InvoicePdfLegacy? yes (--yes)"
+            in done.output)
     entry = log_of(project)[-1]
     assert entry["result"] == "deployed" and entry["conflicts"] == []
     assert [(c["component"], c["changed_by"]) for c in entry["overwrites"]] == [
@@ -125,3 +128,15 @@ def test_a_field_changed_in_prod_then_in_qa_is_a_conflict_naming_both_authors_an
     assert "qa by Marcus Chen" in entry["reason"] and "prod by Priya Patel" in entry["reason"]
     assert "label Customer Since → Customer From" in entry["reason"]
     assert "label Customer Since → Client Since" in entry["reason"]
+
+
+def test_promotion_refuses_when_its_backup_lacks_a_component_of_the_train(project):
+    """Issue 13: the backup skipped a member (UNKNOWN_EXCEPTION); deploying would leave a
+    rollback that cannot restore it."""
+    project.orgs["qa"].faults.configure(unknown_exception_members={PERMSET})
+    result = project.cli("release", "promote", "R1", "--to", "qa")
+    assert result.exit_code == 3, result.output
+    assert f"lacks 1 component(s) of R1 (first: {PERMSET}" in result.output
+    entry = log_of(project)[-1]
+    assert (entry["result"], entry["validation_id"], entry["deploy_ids"]) == (
+        "backup_incomplete", "", [])
