@@ -343,17 +343,33 @@ def commit_files(store: Any, files: dict[str, bytes], message: str, *,
 
 
 def export(config: Any, train: str, files: dict[str, bytes], removed: Sequence[str] = ()) -> Path:
-    """Copy the train's files into `<root>/releases/<TRAIN>/` for people to read."""
+    """Copy the train's files into `<root>/releases/<TRAIN>/` for people to read; a folder
+    that cannot be written is a one-line ReleaseError."""
     folder = Path(config.root) / "releases" / train
-    for rel in removed:
-        path = folder / rel
-        if path.is_file():
-            path.unlink()
-    for rel, data in files.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    try:
+        for rel in removed:
+            path = folder / rel
+            if path.is_file():
+                path.unlink()
+        for rel, data in files.items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except OSError as err:
+        raise ReleaseError(f"{folder}: cannot write the train's folder "
+                           f"({err.strerror or err})") from None
     return folder
+
+
+def restore_folder(config: Any, store: Any, train: str, on_ref: dict[str, str]) -> Path | None:
+    """Write the train's folder again from the releases ref when its package is missing on
+    disk (a build interrupted after its commit); None when the folder is there."""
+    folder = Path(config.root) / "releases" / train
+    wanted = [p for p in on_ref if p in ("package.zip", "train.json") or p.startswith("waves/")]
+    if all((folder / p).is_file() for p in wanted):
+        return None
+    blobs = store.read_blobs(on_ref.values())
+    return export(config, train, {p: blobs[sha] for p, sha in on_ref.items()})
 
 
 # -- build ------------------------------------------------------------------------------------
@@ -379,8 +395,11 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
     scope = scope or Scope()
     existing = train_files(store, train)
     if "train.json" in existing and not force:
+        restored = restore_folder(config, store, train, existing)
         raise ReleaseError(f"release train {train} is already built (trains are immutable; "
-                           f"use a new name, or --force to rebuild it)")
+                           f"use a new name, or --force to rebuild it)"
+                           + (f"; its folder was missing and is written again: {restored}"
+                              if restored else ""))
     prep = prepare(config, store, source=source, target=target, scope=scope, registry=registry,
                    limits=limits)
     warnings = _check_direction(config, prep, hotfix)
@@ -417,6 +436,8 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
 
     folder = train_folder(train)
     stale = [folder + p for p in existing if p not in files and not p.startswith(("log.json", "rollback/"))]
+    # the folder first: a build that cannot write it stops before anything is committed
+    built.folder = str(export(config, train, files, [p[len(folder):] for p in stale]))
     commit = commit_files(store, {folder + p: b for p, b in files.items()},
                           f"sfenv release build {train}: {len(built.components)} components, "
                           f"{len(built.deletes)} deletions\n\n{built.digest}\n", removed=stale)
@@ -425,6 +446,5 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
         store.git.run(["tag", "-d", tag])
     store.tag(tag, commit, f"sfenv release {train} ({built.digest})")
     built.commit, built.tag = commit, tag
-    built.folder = str(export(config, train, files, [p[len(folder):] for p in stale]))
     built.warnings = warnings
     return built

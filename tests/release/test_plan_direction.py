@@ -82,3 +82,25 @@ def test_backwards_build_with_hotfix_is_built_with_a_warning(project):
     config, store = project
     built = build(config, store, "HF1", source="qa", target="dev", hotfix=True)
     assert built.commit and built.warnings and "upstream of qa" in built.warnings[0]
+
+
+def test_build_that_cannot_write_its_folder_commits_and_tags_nothing(project):
+    """Issue 13: the folder used to be written after the commit and tag, so a failure left a
+    train "already built" whose package.zip never reached the disk."""
+    config, store = project
+    (config.root / "releases").write_text("a file where the folder should be\n")
+    with pytest.raises(ReleaseError, match="cannot write the train's folder"):
+        build(config, store, "R1")
+    assert store.ref_commit(RELEASES_REF) is None
+    assert store.ref_commit("refs/tags/release/R1") is None
+
+
+def test_building_again_writes_a_missing_folder_from_the_ref(project):
+    import shutil
+
+    config, store = project
+    built = build(config, store, "R1")
+    shutil.rmtree(built.folder)
+    with pytest.raises(ReleaseError, match="already built.*written again"):
+        build(config, store, "R1")
+    assert (config.root / "releases" / "R1" / "package.zip").is_file()
