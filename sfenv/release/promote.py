@@ -28,6 +28,7 @@ from sfenv.metadata.ziputil import write_zip
 from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.release import log as release_log
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
+from sfenv.release.frozen import freeze
 from sfenv.release.guard import Conflict, conflicts, reference_commit
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.rollback import rollback_package
@@ -358,6 +359,8 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
 
     _record_origins(store, built, env, before, after, registry)
     rollback_files = _rollback_files(config, store, built, env, before, after, backup.tag, registry)
+    rollback_files.update(freeze(store, train, env, checklist, when=entry.started,
+                                 backup_tag=backup.tag, backup_commit=before))
     entry.rollback_folder = f"{train_folder(train)}rollback/{env}/"
     steps.append(f"rollback package: {entry.rollback_folder}")
     if problem is None:  # a hotfix leaves upstream behind: its change must show as drift

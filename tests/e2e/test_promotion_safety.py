@@ -140,3 +140,21 @@ def test_promotion_refuses_when_its_backup_lacks_a_component_of_the_train(projec
     entry = log_of(project)[-1]
     assert (entry["result"], entry["validation_id"], entry["deploy_ids"]) == (
         "backup_incomplete", "", [])
+
+
+def test_checklist_after_the_deploy_is_the_one_frozen_at_promotion_and_stays_tickable(project):
+    """Issue 11: after the deploy the checklist used to be recomputed against the org that now
+    holds the train, and its steps were gone."""
+    before = project.cli_json("checklist", "R1", "--env", "qa")
+    promoted = project.cli_json("release", "promote", "R1", "--to", "qa")
+    assert promoted["entry"]["result"] == "deployed"
+    after = project.cli_json("checklist", "R1", "--env", "qa")
+    ids = [s["id"] for s in after["steps"]]
+    assert ids == [s["id"] for s in before["steps"]] and ids
+    step = next(s["id"] for s in after["steps"] if s["phase"] == "after")
+    project.ok("checklist", "done", "R1", step, "--env", "qa", "--by", "Ana Lima")
+    project.ok("release", "rollback", "R1", "--env", "qa", "--yes")
+    kept = project.cli_json("checklist", "R1", "--env", "qa")
+    assert [s["id"] for s in kept["steps"]] == ids  # a rollback keeps the checklist
+    done = {s["id"]: s for s in kept["steps"] if s.get("done")}
+    assert list(done) == [step]
