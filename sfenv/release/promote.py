@@ -269,6 +269,14 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
         raise ReleaseError(f"{env} is production: confirm interactively or pass --yes")
     values = env_values(config, built, env)  # refused here, before the backup, if undeclared
     zips = target_zips(store, built, values)
+    prior = release_log.unfinished(entries, env)
+    if prior is not None and prior.deploy_ids and not check_only:
+        return _resume(config, store, built, env, prior, zips, values, problem is None,
+                       connect=connect, progress=progress, registry=registry)
+    if prior is not None:  # interrupted before any deploy was accepted: start over
+        prior.result, prior.error = "interrupted", "the process stopped before a deploy"
+        prior.finished = now_iso()
+        release_log.append(store, train, prior)
     steps: list[str] = []
     if problem:
         steps.append(f"hotfix: {problem}")
@@ -320,6 +328,7 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
             f"or --overwrite-all)"))
     steps += [f"overwriting {env}'s change (--overwrite): {c}" for c in found
               if c.component in named]
+    _intent(store, result)  # the log says what is about to happen before it does
     client = connect(env_cfg, config.api_version)
 
     for number, data in enumerate(zips, 1):
@@ -332,6 +341,7 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                            f"validation of the {label} failed ({validation.status})")
         entry.validation_id = validation.id
         steps.append(f"validated the {label} on {env}: {validation.id}")
+        _intent(store, result)
         if check_only:
             if len(zips) > 1:
                 steps.append("--check-only validates the first wave only: later waves need the "
@@ -339,13 +349,36 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
             return _finish(config, store, result, "validated")
         if number == 1 and env_cfg.production and not confirm(production_question(built, env)):
             return _finish(config, store, result, "cancelled", error="declined at the prompt")
-        deployed = _deploy(client, data, validation.id, entry.test_level)
-        entry.deploy_ids.append(deployed.id)
+        try:
+            deployed = _deploy(client, data, validation.id, entry.test_level,
+                               accepted=lambda deploy_id: _accepted(store, result, deploy_id))
+        except OrgError as err:
+            if not entry.deploy_ids:
+                raise
+            return _finish(config, store, result, "deploy_unknown", error=(
+                f"deploy {entry.deploy_ids[-1]} was accepted by {env} but its outcome could not "
+                f"be read ({err}); run the same `sfenv release promote {train} --to {env}` "
+                f"again: it follows that deploy instead of submitting another"))
+        if deployed.id not in entry.deploy_ids:
+            entry.deploy_ids.append(deployed.id)
         if not deployed.success:
             return _finish(config, store, result, "deploy_failed", _failures(deployed),
                            f"deploy of the {label} failed ({deployed.status})")
         steps.append(f"deployed the {label} to {env}: {deployed.id}")
 
+    return _complete(config, store, built, env, result, values, checklist, problem is None,
+                     connect=connect, progress=progress, registry=registry)
+
+
+def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: PromoteResult,
+              values: Mapping[str, str], checklist: list[Step], record_sync: bool, *,
+              connect: Callable, progress: Any, registry: Registry) -> PromoteResult:
+    """After the deploy: pull again and verify, record who made what, build the rollback
+    package, freeze the checklist, record the sync point and the outcome."""
+    from sfenv import pull as pull_mod
+
+    entry, steps, train = result.entry, result.steps, result.train
+    before = entry.backup_commit
     after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress).commit
     entry.after_commit = after
     check = verify(built_src(store, built, values),
@@ -358,14 +391,53 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                     f"{len(check.mismatches)} mismatches"))
 
     _record_origins(store, built, env, before, after, registry)
-    rollback_files = _rollback_files(config, store, built, env, before, after, backup.tag, registry)
+    rollback_files = _rollback_files(config, store, built, env, before, after,
+                                     entry.backup_tag, registry)
     rollback_files.update(freeze(store, train, env, checklist, when=entry.started,
-                                 backup_tag=backup.tag, backup_commit=before))
+                                 backup_tag=entry.backup_tag, backup_commit=before))
     entry.rollback_folder = f"{train_folder(train)}rollback/{env}/"
     steps.append(f"rollback package: {entry.rollback_folder}")
-    if problem is None:  # a hotfix leaves upstream behind: its change must show as drift
+    if record_sync:  # a hotfix leaves upstream behind: its change must show as drift
         entry.sync_before = _record_sync(config, store, built, env, after, train)
     return _finish(config, store, result, "deployed", extra=rollback_files)
+
+
+def _resume(config: Any, store: Any, built: BuiltTrain, env: str, prior: LogEntry,
+            zips: list[bytes], values: Mapping[str, str], record_sync: bool, *,
+            connect: Callable, progress: Any, registry: Registry) -> PromoteResult:
+    """The last promotion to `env` stopped after Salesforce accepted a deploy: ask the org for
+    that deploy by id and finish the promotion from there (never a second submission)."""
+    if len(zips) > 1:
+        raise ReleaseError(f"the promotion of {built.name} to {env} started {prior.started} "
+                           f"was interrupted during a deploy in waves; resuming waves is not "
+                           f"supported: check deploy {prior.deploy_ids[-1]} in Setup")
+    deploy_id = prior.deploy_ids[-1]
+    result = PromoteResult(built.name, env, prior, [
+        f"resuming the promotion started {prior.started}: following deploy {deploy_id}"])
+    client = connect(config.env(env), config.api_version)
+    deployed = client.wait_deploy(deploy_id)
+    result.validation_components = _components_report(deployed)
+    if not deployed.success:
+        return _finish(config, store, result, "deploy_failed", _failures(deployed),
+                       f"deploy {deploy_id} ended {deployed.status}")
+    result.steps.append(f"deploy {deploy_id} to {env} had succeeded ({deployed.status})")
+    checklist = compute_checklist(config, store, built, env, prior.backup_commit, registry)
+    result.checklist = checklist
+    return _complete(config, store, built, env, result, values, checklist, record_sync,
+                     connect=connect, progress=progress, registry=registry)
+
+
+def _intent(store: Any, result: PromoteResult) -> None:
+    """Record the promotion as in progress (with what is known so far) before the next step."""
+    result.entry.result = release_log.IN_PROGRESS
+    release_log.append(store, result.train, result.entry)
+
+
+def _accepted(store: Any, result: PromoteResult, deploy_id: str) -> None:
+    """Salesforce accepted a deploy: its id is in the log before we wait for it."""
+    result.entry.deploy_ids.append(deploy_id)
+    result.steps.append(f"deploy {deploy_id} accepted by {result.env}")
+    _intent(store, result)
 
 
 def production_question(built: BuiltTrain, env: str) -> str:
@@ -430,15 +502,17 @@ def _guard(config: Any, store: Any, built: BuiltTrain, env: str, fresh: str,
     return found
 
 
-def _deploy(client: Any, data: bytes, validation_id: str, test_level: str) -> Any:
-    """Quick deploy of the validation where the org allows it, else a full deploy."""
+def _deploy(client: Any, data: bytes, validation_id: str, test_level: str,
+            accepted: Callable[[str], None]) -> Any:
+    """Quick deploy of the validation where the org allows it, else a full deploy. Once a
+    quick deploy was accepted (`accepted(id)` records it) it is followed to its end: an error
+    while waiting propagates, and no second deploy of the package is ever submitted."""
     try:
-        result = client.quick_deploy(validation_id)
-        if result.success:
-            return result
-    except OrgError:
-        pass
-    return client.deploy(data, check_only=False, test_level=test_level)
+        deploy_id = client.submit_quick_deploy(validation_id)
+    except OrgError:  # refused at submission: nothing runs, a full deploy may
+        return client.deploy(data, check_only=False, test_level=test_level)
+    accepted(deploy_id)
+    return client.wait_deploy(deploy_id)
 
 
 def _rollback_files(config: Any, store: Any, built: BuiltTrain, env: str, before: str, after: str,

@@ -158,3 +158,51 @@ def test_checklist_after_the_deploy_is_the_one_frozen_at_promotion_and_stays_tic
     assert [s["id"] for s in kept["steps"]] == ids  # a rollback keeps the checklist
     done = {s["id"]: s for s in kept["steps"] if s.get("done")}
     assert list(done) == [step]
+
+
+def test_an_accepted_deploy_whose_status_is_lost_is_followed_on_the_next_run_not_resubmitted(
+        project):
+    """Issue 13: when the status polls of an accepted quick deploy failed, sfenv submitted a
+    full deploy of the same package (on Salesforce both would run)."""
+    from sfenv.errors import OrgError
+    from sfenv.org.client import connect
+    from sfenv.release.promote import promote
+
+    submitted: list[str] = []
+
+    def counting(env, api_version, *, lose_status=False):
+        client = connect(env, api_version)
+        real_submit, real_deploy = client.submit_quick_deploy, client.deploy
+
+        def submit(validation_id):
+            submitted.append("quick")
+            return real_submit(validation_id)
+
+        def deploy(data, *, check_only=False, **kw):
+            if not check_only:
+                submitted.append("full")
+            return real_deploy(data, check_only=check_only, **kw)
+
+        def wait(deploy_id, **_kw):
+            raise OrgError("qa: checkDeployStatus: 503 Service Unavailable")
+        client.submit_quick_deploy, client.deploy = submit, deploy
+        if lose_status:
+            client.wait_deploy = wait
+        return client
+
+    config, store = project.config(), SnapshotStore(project.root)
+    first = promote(config, store, "R1", "qa",
+                    connect=lambda e, v: counting(e, v, lose_status=True))
+    assert first.entry.result == "deploy_unknown" and submitted == ["quick"]
+    [entry] = [e for e in log_of(project) if e["env"] == "qa"]
+    assert entry["result"] == "deploy_unknown" and len(entry["deploy_ids"]) == 1
+    assert "run the same `sfenv release promote R1 --to qa` again" in entry["error"]
+
+    resumed = promote(config, store, "R1", "qa", connect=counting)
+    assert resumed.entry.result == "deployed", resumed.steps
+    assert f"resuming the promotion started {entry['started']}: following deploy " \
+           f"{entry['deploy_ids'][0]}" in resumed.steps
+    assert submitted == ["quick"]  # nothing submitted again
+    [final] = [e for e in log_of(project) if e["env"] == "qa"]  # one entry, completed
+    assert final["result"] == "deployed" and final["verification"]["ok"]
+    assert final["deploy_ids"] == entry["deploy_ids"]
