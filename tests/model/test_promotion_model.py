@@ -131,6 +131,7 @@ class PromotionMachine(RuleBasedStateMachine):
         # work in progress in dev, so that the first build has something to carry
         self.hand_change("dev", "C0", False)
         self.hand_change("dev", "C2", False)
+        self.build()  # R1, so that promotions can start at the first step
 
     def teardown(self) -> None:
         self.stack.close()
@@ -201,9 +202,16 @@ class PromotionMachine(RuleBasedStateMachine):
                              "state": {}, "backup": {}, "hop_before": {}}
 
     @precondition(lambda self: self.trains)
-    @rule(data=st.data(), env=st.sampled_from(("qa", "prod", "prod")), overwrite=st.booleans())
-    def promote(self, data, env, overwrite):
-        name = data.draw(st.sampled_from(sorted(self.trains)))
+    @rule(data=st.data(), overwrite=st.booleans())
+    def promote_to_qa(self, data, overwrite):
+        self.promote(data.draw(st.sampled_from(sorted(self.trains))), "qa", overwrite)
+
+    @precondition(lambda self: self.trains)
+    @rule(data=st.data(), overwrite=st.booleans())
+    def promote_to_prod(self, data, overwrite):
+        self.promote(data.draw(st.sampled_from(sorted(self.trains))), "prod", overwrite)
+
+    def promote(self, name, env, overwrite):
         train = self.trains[name]
         args = ["release", "promote", name, "--to", env, "--yes"]
         args += ["--overwrite-all"] if overwrite else []
