@@ -11,7 +11,8 @@ from sfenv.release.model import LogEntry
 from sfenv.release.train import commit_files, releases_head, train_folder
 
 IN_PROGRESS = "in_progress"  # intent recorded, outcome not yet (or never: interrupted)
-UNFINISHED = (IN_PROGRESS, "deploy_unknown")
+UNVERIFIED = "unverified"  # deployed, but the verification pull failed
+UNFINISHED = (IN_PROGRESS, "deploy_unknown", UNVERIFIED)
 
 
 def _same(a: LogEntry, b: LogEntry) -> bool:

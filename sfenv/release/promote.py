@@ -245,7 +245,15 @@ def zip_digest(data: bytes) -> str:
 
 # -- promote ----------------------------------------------------------------------------------
 
-def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
+def promote(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
+    """Promote `train` to `env` (see `_promote`), one promotion or rollback of an environment
+    at a time: a second one is refused at once (before its backup), so it can never hold the
+    environment while the first one's verification pull needs it."""
+    with store.lock(f"{env}.promoting"):
+        return _promote(config, store, train, env, **options)
+
+
+def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
             strict: bool = False, check_only: bool = False,
             confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
             progress: Any = None, registry: Registry | None = None,
@@ -379,7 +387,14 @@ def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: Prom
 
     entry, steps, train = result.entry, result.steps, result.train
     before = entry.backup_commit
-    after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress).commit
+    try:
+        after = pull_mod.pull_env(config, env, connect=connect, store=store,
+                                  progress=progress).commit
+    except SfenvError as err:  # deployed, not verified: the next run resumes from here
+        return _finish(config, store, result, release_log.UNVERIFIED, error=(
+            f"deployed to {env} ({', '.join(entry.deploy_ids)}) but the verification pull "
+            f"failed: {err}; run the same `sfenv release promote {train} --to {env}` again "
+            f"to verify and finish"))
     entry.after_commit = after
     check = verify(built_src(store, built, values),
                    [ComponentId.parse(c) for c in built.components],
@@ -585,7 +600,13 @@ def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
 
 # -- rollback ---------------------------------------------------------------------------------
 
-def rollback(config: Any, store: Any, train: str, env: str, *,
+def rollback(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
+    """Roll `train` back on `env` (see `_rollback`), under the environment's promotion lock."""
+    with store.lock(f"{env}.promoting"):
+        return _rollback(config, store, train, env, **options)
+
+
+def _rollback(config: Any, store: Any, train: str, env: str, *,
              confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
              progress: Any = None, registry: Registry | None = None) -> PromoteResult:
     """Deploy the rollback package recorded for `env`, pull again and check it is the backup."""

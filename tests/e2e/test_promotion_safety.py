@@ -206,3 +206,34 @@ def test_an_accepted_deploy_whose_status_is_lost_is_followed_on_the_next_run_not
     [final] = [e for e in log_of(project) if e["env"] == "qa"]  # one entry, completed
     assert final["result"] == "deployed" and final["verification"]["ok"]
     assert final["deploy_ids"] == entry["deploy_ids"]
+
+
+def test_a_second_promotion_of_an_environment_is_refused_before_its_backup(project):
+    store = SnapshotStore(project.root)
+    with store.lock("qa.promoting"):  # another promotion of qa is running
+        result = project.cli("release", "promote", "R1", "--to", "qa")
+    assert result.exit_code != 0 and "qa.promoting is locked" in result.output
+    assert store.tags("backup/qa/") == {}
+
+
+def test_a_failed_verification_pull_is_logged_and_the_next_run_verifies_and_finishes(
+        project, monkeypatch):
+    import sfenv.pull
+    from sfenv.errors import StoreError
+    from sfenv.release.promote import promote
+
+    real_pull = sfenv.pull.pull_env
+
+    def busy(*args, **kwargs):
+        raise StoreError("environment qa is locked by pid 4242 (a scheduled pull)")
+
+    config, store = project.config(), SnapshotStore(project.root)
+    monkeypatch.setattr(sfenv.pull, "pull_env", busy)
+    first = promote(config, store, "R1", "qa")
+    assert first.entry.result == "unverified" and first.entry.deploy_ids
+    assert "run the same `sfenv release promote R1 --to qa` again" in first.entry.error
+    monkeypatch.setattr(sfenv.pull, "pull_env", real_pull)
+    again = promote(config, store, "R1", "qa")
+    assert again.entry.result == "deployed" and again.entry.verification["ok"]
+    assert again.entry.deploy_ids == first.entry.deploy_ids  # followed, not deployed again
+    assert [e["result"] for e in log_of(project) if e["env"] == "qa"] == ["deployed"]
