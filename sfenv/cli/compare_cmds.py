@@ -7,7 +7,7 @@ import sys
 import click
 
 from sfenv.cli.common import config_option, emit_json, load
-from sfenv.errors import EXIT_DIFF, StoreError
+from sfenv.errors import EXIT_DIFF, ConfigError, StoreError
 
 
 def _env_of(spec: str, config) -> str | None:
@@ -85,12 +85,15 @@ def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="JSON (schema sfenv.status/1).")
 @click.option("--markdown", is_flag=True, help="Markdown.")
-@click.option("--fail-on-drift", is_flag=True,
-              help="Exit 1 when a target changed outside the path (drift or conflict).")
+@click.option("--fail-on-drift", "fail_on_drift", is_flag=False, flag_value="@production",
+              default=None, metavar="[ENV,...]",
+              help="Exit 1 when one of these environments (comma-separated; default: the "
+                   "production ones) changed outside the path: drift or conflict on a hop "
+                   "into it.")
 @click.option("--all", "show_all", is_flag=True,
               help="Also list the differences accepted by `sfenv sync-point` (JSON always does).")
 @config_option
-def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool, show_all: bool,
+def status_cmd(as_json: bool, markdown: bool, fail_on_drift: str | None, show_all: bool,
                config_path: str | None) -> None:
     """Pending, drift and conflict for every hop of the promotion path.
 
@@ -100,9 +103,13 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool, show_all: boo
     keeps its class ("since before <date>"); one accepted by `sfenv sync-point` is only
     counted (listed with --all).
 
+    `--fail-on-drift` alone fails on drift or conflict into a production environment;
+    `--fail-on-drift qa,prod` on those environments.
+
     \b
     Example:
       sfenv status --fail-on-drift
+      sfenv status --fail-on-drift uat,prod
     """
     from sfenv.compare.filters import ComponentFilter
     from sfenv.compare.status import all_status
@@ -110,6 +117,7 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool, show_all: boo
     from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)
+    watched = _drift_envs(config, fail_on_drift) if fail_on_drift is not None else set()
     store = SnapshotStore(config.root)
     hops = all_status(store, config, filters=ComponentFilter.build(root=config.root))
     _output(as_json, markdown, lambda: status_render.status_json(hops),
@@ -117,8 +125,28 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool, show_all: boo
             lambda: status_render.status_text(hops, show_accepted=show_all),
             lambda console: status_render.print_status_rich(hops, console,
                                                             show_accepted=show_all))
-    if fail_on_drift and any(h.of("drift") or h.of("conflict") for h in hops):
+    if any(h.target in watched and (h.of("drift") or h.of("conflict")) for h in hops):
         sys.exit(EXIT_DIFF)
+
+
+def _drift_envs(config, spec: str) -> set[str]:
+    """The environments `--fail-on-drift` watches: the named ones, or the production ones
+    (every target of the path when none is marked production)."""
+    if spec != "@production":
+        names = {n.strip() for n in spec.split(",") if n.strip()}
+        for name in sorted(names):
+            config.env(name)  # an unknown name is a usage error (exit 2)
+        return names
+    prod = {name for name, env in config.environments.items() if env.production}
+    return prod or {b for _a, b in config.hops()}
+
+
+def check_hop(config, a: str, b: str) -> None:
+    """A sync point is a base of a hop of the path: anything else status would never read."""
+    if (a, b) not in config.hops():
+        hops = ", ".join(f"{x} → {y}" for x, y in config.hops()) or "none"
+        raise ConfigError(f"{a} → {b} is not a hop of the promotion path "
+                          f"({' → '.join('/'.join(s) for s in config.stages)}); hops: {hops}")
 
 
 @click.command("sync-point")
@@ -128,7 +156,8 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: bool, show_all: boo
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded sync point as JSON.")
 @config_option
 def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str | None) -> None:
-    """Record A's and B's latest snapshots as the base of hop A→B for `sfenv status`.
+    """Record A's and B's latest snapshots as the base of hop A→B for `sfenv status` (A→B must
+    be a hop of the promotion path: exit 2 otherwise).
 
     Every difference between them now is accepted: `sfenv status` no longer reports it as
     pending, drift or conflict, but counts it as accepted (listed by `--all` and in JSON)
@@ -144,6 +173,7 @@ def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str 
     config = load(config_path)
     config.env(a)
     config.env(b)
+    check_hop(config, a, b)
     store = SnapshotStore(config.root)
     heads = {env: store.head(env) for env in (a, b)}
     missing = [env for env, head in heads.items() if head is None]

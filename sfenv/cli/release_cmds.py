@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sfenv.cli.common import config_option, emit_json, load, progress_for
-from sfenv.errors import EXIT_ORG, ReleaseError
+from sfenv.errors import EXIT_DIFF, EXIT_ORG, ReleaseError
 
 
 def _store(config):
@@ -33,6 +33,8 @@ def _scope_options(fn):
                       help="Leave out Type:Name globs (repeatable).")(fn)
     fn = click.option("--include", multiple=True, metavar="GLOB",
                       help="Only Type:Name globs (repeatable), e.g. 'CustomField:Account.*'.")(fn)
+    fn = click.option("--hotfix", is_flag=True,
+                      help="Allow a target upstream of the source (a backwards train).")(fn)
     fn = click.option("--to", "target", metavar="ENV", help="Target environment (default: next stage).")(fn)
     fn = click.option("--from", "source", metavar="ENV|REF",
                       help="Source environment or snapshot ref (default: first stage).")(fn)
@@ -56,8 +58,8 @@ def release_group() -> None:
 @_scope_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @config_option
-def plan_cmd(train, source, target, include, exclude, manifest, with_dependencies, as_json,
-             config_path):
+def plan_cmd(train, source, target, hotfix, include, exclude, manifest, with_dependencies,
+             as_json, config_path):
     """Show what TRAIN would carry: adds, changes, deletes, manual items, dependency problems
     and size. Writes nothing.
 
@@ -70,7 +72,7 @@ def plan_cmd(train, source, target, include, exclude, manifest, with_dependencie
 
     config = load(config_path)
     result = plan(config, _store(config), train, source=source, target=target,
-                  scope=_scope(include, exclude, manifest, with_dependencies))
+                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -83,8 +85,8 @@ def plan_cmd(train, source, target, include, exclude, manifest, with_dependencie
 @click.option("--force", is_flag=True, help="Rebuild a train that already exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the built train as JSON.")
 @config_option
-def build_cmd(train, source, target, include, exclude, manifest, with_dependencies, force,
-              as_json, config_path):
+def build_cmd(train, source, target, hotfix, include, exclude, manifest, with_dependencies,
+              force, as_json, config_path):
     """Build TRAIN into releases/TRAIN/ on refs/heads/sfenv/releases (tag release/TRAIN),
     without touching your working tree; a copy is written to ./releases/TRAIN/.
 
@@ -97,7 +99,7 @@ def build_cmd(train, source, target, include, exclude, manifest, with_dependenci
 
     config = load(config_path)
     built = build(config, _store(config), train, source=source, target=target, force=force,
-                  scope=_scope(include, exclude, manifest, with_dependencies))
+                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix)
     if as_json:
         emit_json(built.to_dict())
     else:
@@ -107,7 +109,10 @@ def build_cmd(train, source, target, include, exclude, manifest, with_dependenci
 def _confirm(yes: bool, what: str):
     """A prompt callback: always yes with --yes, click.confirm on a terminal, else None."""
     if yes:
-        return lambda _message: True
+        def said(message: str) -> bool:  # --yes still says what production is about to get
+            click.echo(f"{message} yes (--yes)", err=True)
+            return True
+        return said
     if not sys.stdin.isatty():
         return None
     return lambda message: click.confirm(message, default=False)
@@ -120,6 +125,8 @@ def _outcome(result, as_json: bool) -> None:
         emit_json(result.to_dict())
     else:
         click.echo(promote_text(result))
+    if result.entry.result == "refused":  # the guard: the target changed what we would overwrite
+        sys.exit(EXIT_DIFF)
     if not result.ok and result.entry.result != "cancelled":
         sys.exit(EXIT_ORG)
 
@@ -131,17 +138,29 @@ def _outcome(result, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before deploying to production.")
 @click.option("--strict", is_flag=True, help="Refuse while 'before' checklist steps are open.")
 @click.option("--check-only", is_flag=True, help="Back up and validate only; deploy nothing.")
+@click.option("--overwrite", multiple=True, metavar="TYPE:NAME",
+              help="Deploy over this component although ENV changed it since the plan "
+                   "(repeatable; recorded in the release log).")
+@click.option("--overwrite-all", is_flag=True,
+              help="Deploy over every component ENV changed since the plan (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @config_option
-def promote_cmd(train, env, hotfix, yes, strict, check_only, as_json, config_path):
-    """Promote TRAIN to ENV: back up ENV, validate, deploy (quick deploy where possible), pull
-    again and verify, then record the log and a rollback package. Exit 3 when Salesforce
-    rejects the validation or deploy (failures are printed and logged).
+def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrite_all, as_json,
+                config_path):
+    """Promote TRAIN to ENV: back up ENV, check that ENV did not change the train's components
+    since the plan, validate, deploy (quick deploy where possible), pull again and verify, then
+    record the log and a rollback package.
+
+    Exit 1 when ENV changed components of the train since it was planned (each is listed with
+    who, when and what; nothing was validated or deployed): name them with --overwrite or
+    --overwrite-all to deploy over them. Exit 3 when Salesforce rejects the validation or
+    deploy (failures are printed and logged).
 
     \b
     Example:
       sfenv release promote R1 --to qa
       sfenv release promote R1 --to prod --yes
+      sfenv release promote R1 --to prod --yes --overwrite CustomField:Account.Region__c
     """
     from sfenv.release.promote import promote
 
@@ -153,7 +172,8 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, as_json, config_pat
                            f"pass --yes to deploy")
     result = promote(config, _store(config), train, env, hotfix=hotfix, strict=strict,
                      check_only=check_only, confirm=confirm,
-                     progress=progress_for(as_json, quiet=True))
+                     progress=progress_for(as_json, quiet=True), overwrite=overwrite,
+                     overwrite_all=overwrite_all)
     _outcome(result, as_json)
 
 

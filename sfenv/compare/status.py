@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 
+from sfenv.compare.audit_match import label_of, rows_about
 from sfenv.compare.diff import audit_rows, diff_commits
 from sfenv.compare.filters import ComponentFilter
 from sfenv.compare.inventory import Splitter
 from sfenv.compare.model import Attribution, Change, HopStatus, PathEntry
 from sfenv.compare.neutralize import Neutralizer
+from sfenv.compare.origins import attributed, read_origins
 from sfenv.errors import StoreError
-from sfenv.metadata.ids import ComponentId
 
 SYNC_PREFIX = "refs/sfenv/sync/"
 SYNC_FILE = "sync.json"
@@ -71,6 +71,9 @@ def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
     acceptance = {"when": when, "by": by, "reason": reason} if accept else None
     doc["differences"] = {str(e.change.component): _record_of(e, when, acceptance)
                           for e in entries + accepted}
+    # the per-component base: every component equal now has this record's pair as its base;
+    # one that still differs keeps the pair both sides last agreed on (None: never agreed)
+    doc["bases"] = {cid: component_base(previous, cid) for cid in doc["differences"]}
     data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     message = f"sfenv sync-point {a} {b}: {reason or 'in sync'}\n\n" + data.decode()
     for _ in range(3):  # a concurrent recorder moved the ref: retry on the new value
@@ -97,6 +100,25 @@ def sync_point(store: Any, a: str, b: str) -> dict | None:
     if not isinstance(doc, dict) or not doc.get("a_commit") or not doc.get("b_commit"):
         raise StoreError(f"{sync_ref(a, b)} holds no readable {SYNC_FILE}")
     return doc
+
+
+def component_base(record: dict | None, cid: str) -> dict | None:
+    """The pair of commits ({a_commit, b_commit, when}) at which both sides of the hop last
+    agreed on component `cid`, per the sync point `record`; None when they never did.
+
+    A component a record lists as differing keeps its own older base (`bases`); every other
+    component was equal at the record's own pair. Records made before bases were kept list
+    differences without one: those never agreed as far as sfenv knows."""
+    if not record:
+        return None
+    bases = record.get("bases")
+    if isinstance(bases, dict) and cid in bases:
+        own = bases[cid]
+        return own if isinstance(own, dict) and own.get("a_commit") else None
+    if not isinstance(bases, dict) and cid in (record.get("differences") or {}):
+        return None
+    return {"a_commit": record["a_commit"], "b_commit": record["b_commit"],
+            "when": record.get("when")}
 
 
 def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any = None,
@@ -132,6 +154,19 @@ def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any 
     return status
 
 
+def classify_hop(store: Any, config: Any, a: str, b: str, a_commit: str, b_commit: str, *,
+                 registry: Any = None) -> list[PathEntry]:
+    """The classified differences between A at `a_commit` and B at `b_commit` against the
+    hop's recorded bases (what `release plan` shows as target changes it would overwrite)."""
+    try:
+        base = sync_point(store, a, b)
+    except StoreError:
+        base = None
+    entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, base,
+                                             registry or _default_registry(), None)
+    return entries + accepted
+
+
 def all_status(store: Any, config: Any, **kwargs: Any) -> list[HopStatus]:
     """Status of every hop of the promotion path, in path order."""
     return [path_status(store, config, hop, **kwargs) for hop in config.hops()]
@@ -155,6 +190,8 @@ def _classify_commits(store: Any, config: Any, a: str, b: str, a_commit: str, b_
                        neutralize=Neutralizer.for_envs(envs.get(b), envs.get(a)), a_name=b,
                        b_name=a, split=split)
     changes = filters.apply(now.changes) if filters else now.changes
+    origins = read_origins(store, a)  # who made what a promotion brought into A
+    changes = [attributed(c, origins) for c in changes]
     work = HopStatus(a, b, None, [], False, a_commit, b_commit)
     if base:
         _three_way(store, work, changes, registry, split, base)
@@ -166,8 +203,10 @@ def _classify_commits(store: Any, config: Any, a: str, b: str, a_commit: str, b_
 def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: Any,
                split: Splitter | None, base: dict) -> None:
     a0, b0 = base["a_commit"], base["b_commit"]
-    src = {c.component: c for c in diff_commits(store, a0, status.source_commit,
-                                                registry=registry, split=split).changes}
+    origins = read_origins(store, status.source)
+    src = {c.component: attributed(c, origins)
+           for c in diff_commits(store, a0, status.source_commit, registry=registry,
+                                 split=split).changes}
     tgt = {c.component: c for c in diff_commits(store, b0, status.target_commit,
                                                 registry=registry, split=split).changes}
     when = str(base.get("when") or "?")
@@ -191,15 +230,22 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
             side = status.target_commit if entry.status == "drift" else status.source_commit
             if side not in audits:
                 audits[side] = audit_rows(store, side)
-            entry.audit = _mentioning(audits[side], change.parent or cid, cid)
+            entry.audit = _audit_of(audits[side], change)
             (status.accepted if entry.accepted else status.entries).append(entry)
             continue
+        own = component_base(base, str(cid))
+        if own is not None and (own["a_commit"], own["b_commit"]) != (a0, b0):
+            # it differed already at the last sync point: classify against the pair both
+            # sides last agreed on, so a hotfix stays drift and an upstream edit of it conflicts
+            status.entries.append(_against_own_base(store, status, change, own, registry, split,
+                                                    origins))
+            continue
         if in_src and in_tgt:
-            kind, reason = "conflict", f"changed in both {status.source} and {status.target} {since}"
+            kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
         elif in_src:
-            kind, reason = "pending", f"changed in {status.source} {since}"
+            kind, reason = "pending", f"changed in {status.source}{_who_by(src[cid].new_by)} {since}"
         else:
-            kind, reason = "drift", f"changed in {status.target} {since}"
+            kind, reason = "drift", f"changed in {status.target}{_who_by(tgt[cid].new_by)} {since}"
         if rec and not rec.get("accepted") and rec["status"] not in (kind, "conflict"):
             # one side changed it since the base while the other side's older change was never
             # reconciled (a hotfix not upstream): promoting would overwrite one of them
@@ -214,6 +260,41 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
             entry.since_before = when
             entry.reason = "no class recorded at the sync point; " + entry.reason
         status.entries += carried.entries
+
+
+def _against_own_base(store: Any, status: HopStatus, change: Change, own: dict,
+                      registry: Any, split: Splitter | None,
+                      origins: dict[str, dict]) -> PathEntry:
+    """Three-way classification of one component against its own base pair."""
+    cid = change.component
+    src = {c.component: attributed(c, origins)
+           for c in diff_commits(store, own["a_commit"], status.source_commit,
+                                 registry=registry, split=split).changes}
+    tgt = {c.component: c for c in diff_commits(store, own["b_commit"], status.target_commit,
+                                                registry=registry, split=split).changes}
+    since = f"since the sync point of {own.get('when') or '?'}"
+    s, t = src.get(cid), tgt.get(cid)
+    if s is not None and t is not None:
+        kind, reason = "conflict", _conflict_reason(status, s, t, since)
+    elif t is not None:
+        kind, reason = "drift", f"changed in {status.target}{_who_by(t.new_by)} {since}"
+    elif s is not None:
+        kind, reason = "pending", f"changed in {status.source}{_who_by(change.new_by)} {since}"
+    else:  # equal to the base on both sides once read apart, yet differing: say so, as pending
+        kind, reason = "pending", f"differs, though neither side changed it {since}"
+    entry = PathEntry(kind, change, s, t, reason)  # type: ignore[arg-type]
+    entry.source_by = s.new_by if s is not None else None
+    entry.target_by = t.new_by if t is not None else None
+    return entry
+
+
+def _conflict_reason(status: HopStatus, src: Change, tgt: Change, since: str) -> str:
+    """Both authors and both element changes: what each side did since the base."""
+    def side(env: str, c: Change) -> str:
+        what = ", ".join(str(e) for e in c.elements[:3]) or c.kind
+        return f"{env}{_who_by(c.new_by)} ({what})"
+    return (f"changed in both {side(status.source, src)} and {side(status.target, tgt)} "
+            f"{since}")
 
 
 def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEntry:
@@ -267,7 +348,7 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
     for change in changes:
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
         if change.kind == "added":
-            kind, reason = "pending", f"exists only in {status.source}"
+            kind, reason = "pending", f"exists only in {status.source}{_who(change, target=False)}"
         elif change.kind == "removed":
             deleted = _deleted_in(audit_a, change)
             if deleted:  # the source's audit trail says it deleted it, after B last touched it
@@ -275,7 +356,7 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
                 reason = (f"deleted in {status.source} by {deleted.get('CreatedByName') or '?'} "
                           f"on {deleted.get('CreatedDate')}")
             else:
-                kind, reason = "drift", f"exists only in {status.target}"
+                kind, reason = "drift", f"exists only in {status.target}{_who(change, target=True)}"
         elif a_date and b_date and a_date != b_date:
             newer_a = a_date > b_date  # ISO 8601 UTC strings order by time
             kind = "pending" if newer_a else "drift"
@@ -285,7 +366,7 @@ def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
             kind, reason = "pending", "differs; no dates to tell which side changed it"
         entry = PathEntry(kind, change, reason=reason)  # type: ignore[arg-type]
         rows = audit_b if kind == "drift" else audit_a
-        entry.audit = _mentioning(rows, change.parent or change.component, change.component)
+        entry.audit = _audit_of(rows, change)
         status.entries.append(entry)
 
 
@@ -293,7 +374,7 @@ def _deleted_in(rows: list[dict], change: Change) -> dict | None:
     """The newest deletion row of the source's audit trail naming this component, when it is
     later than the target's own lastModifiedDate (else the target may have added it since)."""
     since = (change.old_by.last_modified_date or "")[:19]
-    for row in _mentioning(rows, change.component):
+    for row in _audit_of(rows, change):
         action = f"{row.get('Action') or ''} {row.get('Display') or ''}".lower()
         if "delet" in action and str(row.get("CreatedDate") or "")[:19] > since:
             return row
@@ -314,21 +395,7 @@ def _who_by(by: Attribution) -> str:
     return text
 
 
-def _mentioning(rows: list[dict], *ids: ComponentId) -> list[dict]:
-    """Audit rows whose Display names the component (API name or its label-like form)."""
-    needles: set[str] = set()
-    for cid in ids:
-        last = re.split(r"[./]", cid.full_name)[-1]
-        for word in (cid.full_name, last, re.sub(r"__c$", "", last),
-                     re.sub(r"__c$", "", last).replace("_", " ")):
-            if len(word) >= 3:
-                needles.add(word.lower())
-    found = []
-    for row in rows:
-        text = str(row.get("Display") or "").lower()
-        if any(re.search(r"(?<![a-z0-9_])" + re.escape(n) + r"(?![a-z0-9_])", text)
-               for n in needles):
-            found.append(row)
-            if len(found) >= MAX_AUDIT_ROWS:
-                break
-    return found
+def _audit_of(rows: list[dict], change: Change) -> list[dict]:
+    """The audit rows about this very component (section + its own label or API name)."""
+    return rows_about(rows, change.component, label_of(change.new_xml or change.old_xml),
+                      MAX_AUDIT_ROWS)

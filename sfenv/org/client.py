@@ -400,9 +400,18 @@ class OrgClient:
 
     def quick_deploy(self, validation_id: str, *, poll: float = 0.5, max_poll: float = 10.0,
                      timeout: float = 7200.0) -> DeployResult:
-        deploy_id = self._call("deployRecentValidation", lambda: self._md.deployRecentValidation(
-            validation_id, _soapheaders=[self._header]))
-        return self._wait_deploy(str(deploy_id), False, poll, max_poll, timeout)
+        deploy_id = self.submit_quick_deploy(validation_id)
+        return self._wait_deploy(deploy_id, False, poll, max_poll, timeout)
+
+    def submit_quick_deploy(self, validation_id: str) -> str:
+        """Start a quick deploy of a validation; the deploy id Salesforce accepted."""
+        return str(self._call("deployRecentValidation", lambda: self._md.deployRecentValidation(
+            validation_id, _soapheaders=[self._header])))
+
+    def wait_deploy(self, deploy_id: str, *, check_only: bool = False, poll: float = 0.5,
+                    max_poll: float = 10.0, timeout: float = 7200.0) -> DeployResult:
+        """Follow an accepted deploy (or validation) by id to its end."""
+        return self._wait_deploy(deploy_id, check_only, poll, max_poll, timeout)
 
     def _wait_deploy(self, deploy_id: str, check_only: bool, poll: float, max_poll: float,
                      timeout: float) -> DeployResult:

@@ -17,12 +17,18 @@ def _store(config: Any) -> Any:
 
 
 def checklist_for(config: Any, train: str, env: str, store: Any = None) -> list[Step]:
-    """The manual steps of promoting `train` to `env` as `env` is now (its latest snapshot)."""
+    """The manual steps of promoting `train` to `env`: frozen at its deploy there (computed
+    against the pre-deploy backup), else as `env` is now (its latest snapshot)."""
+    from sfenv.release.checklist_state import frozen_checklist
     from sfenv.release.promote import compute_checklist
     from sfenv.release.train import load_train
 
     store = store or _store(config)
-    return compute_checklist(config, store, load_train(store, train), env)
+    built = load_train(store, train)
+    frozen = frozen_checklist(store, train, env)
+    if frozen is not None:
+        return frozen.steps
+    return compute_checklist(config, store, built, env)
 
 
 def train_summaries(config: Any, store: Any = None) -> list[TrainSummary]:

@@ -98,6 +98,10 @@ class ReleasePlan:
     pre_deletes: list[str] = field(default_factory=list)
     pulled_in: list[str] = field(default_factory=list)  # added by --with-dependencies
     placeholders: dict[str, list[str]] = field(default_factory=dict)  # env value -> components
+    # components the target changed that the train would overwrite (drift or conflict on the
+    # hop): {component, status, by, date, reason}
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a target that is not the next stage
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -130,16 +134,20 @@ class BuiltTrain:
     # `{{name}}` placeholders the stored files hold -> components using them; each promotion
     # substitutes the target environment's declared value
     placeholders: dict[str, list[str]] = field(default_factory=dict)
+    # each environment's snapshot when the train was built: what a promotion there was planned
+    # against (the guard compares the target's fresh state with it)
+    env_commits: dict[str, str] = field(default_factory=dict)
     commit: str = ""  # commit on the releases ref
     tag: str = ""
     folder: str = ""  # exported copy on disk
+    warnings: list[str] = field(default_factory=list)  # said at build time, not stored
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def train_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("commit", "tag", "folder"):
+        for key in ("commit", "tag", "folder", "warnings"):
             data.pop(key)
         return data
 
@@ -164,7 +172,9 @@ class LogEntry:
 
     action: str  # "promote" | "rollback"
     env: str
-    result: str  # "deployed" | "validated" | "validation_failed" | "deploy_failed" | "cancelled" | "rolled_back"
+    # "deployed" | "validated" | "validation_failed" | "deploy_failed" | "cancelled" |
+    # "rolled_back" | "refused" (the guard found target changes the train would overwrite)
+    result: str
     user: str
     started: str
     finished: str = ""
@@ -182,6 +192,13 @@ class LogEntry:
     checklist_open: list[str] = field(default_factory=list)
     # sha256 of each zip deployed here (the train with this env's values substituted)
     package_digests: list[str] = field(default_factory=list)
+    # the guard: components the target changed since the plan that the train would overwrite
+    # (`conflicts` when refused; `overwrites` those named by --overwrite and deployed anyway)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
+    # the hop's sync point record before this promotion recorded its own ({hop, commit}), so a
+    # rollback can give the hop its earlier base (and the checklist its audit window) back
+    sync_before: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
@@ -18,15 +18,18 @@ from sfenv.compare import diff as compare_diff
 from sfenv.compare.inventory import load_json_blob
 from sfenv.compare.model import Change
 from sfenv.compare.neutralize import Neutralizer
-from sfenv.compare.status import record_sync_point
-from sfenv.errors import DeployUnknownError, OrgError, ReleaseError, SfenvError
+from sfenv.compare.origins import record_origins
+from sfenv.compare.status import SYNC_FILE, record_sync_point, sync_ref
+from sfenv.errors import OrgError, ReleaseError, SfenvError
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.ziputil import write_zip
 from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.release import log as release_log
+from sfenv.release.checklist_state import freeze_checklist
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
+from sfenv.release.guard import Conflict, conflicts, reference_commit
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.rollback import rollback_package
 from sfenv.release.train import (
@@ -242,12 +245,23 @@ def zip_digest(data: bytes) -> str:
 
 # -- promote ----------------------------------------------------------------------------------
 
-def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
+def promote(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
+    """Promote `train` to `env` (see `_promote`), one promotion or rollback of an environment
+    at a time: a second one is refused at once (before its backup), so it can never hold the
+    environment while the first one's verification pull needs it."""
+    with store.lock(f"{env}.promoting"):
+        return _promote(config, store, train, env, **options)
+
+
+def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
             strict: bool = False, check_only: bool = False,
             confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
-            progress: Any = None, registry: Registry | None = None) -> PromoteResult:
+            progress: Any = None, registry: Registry | None = None,
+            overwrite: Sequence[str] = (), overwrite_all: bool = False) -> PromoteResult:
     """See the module docstring. Raises before anything is touched (stage, strict checklist,
-    failed backup); afterwards every outcome is logged and returned."""
+    failed backup); afterwards every outcome is logged and returned. The guard refuses (result
+    "refused", nothing validated or deployed) when the target changed a component of the train
+    since the plan, unless `overwrite` names it or `overwrite_all`."""
     from sfenv import pull as pull_mod
     from sfenv.org import client as org_client
 
@@ -265,6 +279,14 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
         raise ReleaseError(f"{env} is production: confirm interactively or pass --yes")
     values = env_values(config, built, env)  # refused here, before the backup, if undeclared
     zips = target_zips(store, built, values)
+    prior = release_log.unfinished(entries, env)
+    if prior is not None and prior.deploy_ids and not check_only:
+        return _resume(config, store, built, env, prior, zips, values, problem is None,
+                       connect=connect, progress=progress, registry=registry)
+    if prior is not None:  # interrupted before any deploy was accepted: start over
+        prior.result, prior.error = "interrupted", "the process stopped before a deploy"
+        prior.finished = now_iso()
+        release_log.append(store, train, prior)
     steps: list[str] = []
     if problem:
         steps.append(f"hotfix: {problem}")
@@ -275,6 +297,15 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
     backup = pull_mod.backup_env(config, env, connect=connect, store=store, progress=progress)
     before = backup.pull.commit
     steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
+
+    uncovered = backup_gaps(built, backup.pull.skipped, registry)
+    found = [] if uncovered else _guard(config, store, built, env, before, values, registry,
+                                        steps)
+    named = {c.component for c in found} if overwrite_all else set(overwrite)
+    blocking = [c for c in found if c.component not in named]
+    unknown = sorted(set(overwrite) - {c.component for c in found})
+    if unknown:
+        steps.append("--overwrite names no conflict: " + ", ".join(unknown))
 
     checklist = compute_checklist(config, store, built, env, before, registry)
     still_open = open_before_steps(config, train, env, checklist, store)
@@ -290,8 +321,24 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                      started=now_iso(), hotfix=bool(problem) or hotfix, backup_tag=backup.tag,
                      backup_commit=before, test_level=env_cfg.effective_test_level(),
                      checklist_open=[s.id for s in still_open],
-                     package_digests=[zip_digest(z) for z in zips])
+                     package_digests=[zip_digest(z) for z in zips],
+                     conflicts=[c.to_dict() for c in blocking],
+                     overwrites=[c.to_dict() for c in found if c.component in named])
     result = PromoteResult(train, env, entry, steps, checklist)
+    if uncovered:
+        steps += [f"not in the backup: {gap}" for gap in uncovered]
+        return _finish(config, store, result, "backup_incomplete", error=(
+            f"the backup of {env} lacks {len(uncovered)} component(s) of {train} (first: "
+            f"{uncovered[0]}): a rollback could not restore them; nothing was deployed"))
+    if blocking:
+        steps += [f"conflict: {c}" for c in blocking]
+        return _finish(config, store, result, "refused", error=(
+            f"{len(blocking)} component(s) of {train} changed in {env} since the train was "
+            f"planned; the deploy would overwrite them (name each with --overwrite TYPE:NAME, "
+            f"or --overwrite-all)"))
+    steps += [f"overwriting {env}'s change (--overwrite): {c}" for c in found
+              if c.component in named]
+    _intent(store, result)  # the log says what is about to happen before it does
     client = connect(env_cfg, config.api_version)
 
     for number, data in enumerate(zips, 1):
@@ -304,23 +351,52 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                            f"validation of the {label} failed ({validation.status})")
         entry.validation_id = validation.id
         steps.append(f"validated the {label} on {env}: {validation.id}")
+        _intent(store, result)
         if check_only:
             if len(zips) > 1:
                 steps.append("--check-only validates the first wave only: later waves need the "
                              "earlier ones deployed")
             return _finish(config, store, result, "validated")
-        if number == 1 and env_cfg.production and not confirm(
-                f"Deploy release {train} ({len(built.components)} components, "
-                f"{len(built.deletes)} deletions) to production {env}?"):
+        if number == 1 and env_cfg.production and not confirm(production_question(built, env)):
             return _finish(config, store, result, "cancelled", error="declined at the prompt")
-        deployed = _deploy(client, data, validation.id, entry.test_level)
-        entry.deploy_ids.append(deployed.id)
+        try:
+            deployed = _deploy(client, data, validation.id, entry.test_level,
+                               accepted=lambda deploy_id: _accepted(store, result, deploy_id))
+        except OrgError as err:
+            if not entry.deploy_ids:
+                raise
+            return _finish(config, store, result, "deploy_unknown", error=(
+                f"deploy {entry.deploy_ids[-1]} was accepted by {env} but its outcome could not "
+                f"be read ({err}); run the same `sfenv release promote {train} --to {env}` "
+                f"again: it follows that deploy instead of submitting another"))
+        if deployed.id not in entry.deploy_ids:
+            entry.deploy_ids.append(deployed.id)
         if not deployed.success:
             return _finish(config, store, result, "deploy_failed", _failures(deployed),
                            f"deploy of the {label} failed ({deployed.status})")
         steps.append(f"deployed the {label} to {env}: {deployed.id}")
 
-    after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress).commit
+    return _complete(config, store, built, env, result, values, checklist, problem is None,
+                     connect=connect, progress=progress, registry=registry)
+
+
+def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: PromoteResult,
+              values: Mapping[str, str], checklist: list[Step], record_sync: bool, *,
+              connect: Callable, progress: Any, registry: Registry) -> PromoteResult:
+    """After the deploy: pull again and verify, record who made what, build the rollback
+    package, freeze the checklist, record the sync point and the outcome."""
+    from sfenv import pull as pull_mod
+
+    entry, steps, train = result.entry, result.steps, result.train
+    before = entry.backup_commit
+    try:
+        after = pull_mod.pull_env(config, env, connect=connect, store=store,
+                                  progress=progress).commit
+    except SfenvError as err:  # deployed, not verified: the next run resumes from here
+        return _finish(config, store, result, release_log.UNVERIFIED, error=(
+            f"deployed to {env} ({', '.join(entry.deploy_ids)}) but the verification pull "
+            f"failed: {err}; run the same `sfenv release promote {train} --to {env}` again "
+            f"to verify and finish"))
     entry.after_commit = after
     check = verify(built_src(store, built, values),
                    [ComponentId.parse(c) for c in built.components],
@@ -331,30 +407,130 @@ def promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fal
                  + ("holds the train as built" if check.ok else
                     f"{len(check.mismatches)} mismatches"))
 
-    rollback_files = _rollback_files(config, store, built, env, before, after, backup.tag, registry)
+    _record_origins(store, built, env, before, after, registry)
+    rollback_files = _rollback_files(config, store, built, env, before, after,
+                                     entry.backup_tag, registry)
     entry.rollback_folder = f"{train_folder(train)}rollback/{env}/"
     steps.append(f"rollback package: {entry.rollback_folder}")
     # the checklist as computed against the pre-deploy backup is the record from now on
-    from sfenv.release.checklist_state import freeze_checklist
-    freeze_checklist(store, train, env, checklist, before, backup_tag=backup.tag, by=entry.user,
-                     when=now_iso(), reason="promotion", config=config)
-    finished = _finish(config, store, result, "deployed", extra=rollback_files)
-    if problem is None:  # a hotfix leaves upstream behind: its change must show as drift
-        _record_sync(config, store, built, env, after, train)
-    return finished
+    freeze_checklist(store, train, env, checklist, before, backup_tag=entry.backup_tag,
+                     by=entry.user, when=now_iso(), reason="promotion", config=config)
+    if record_sync:  # a hotfix leaves upstream behind: its change must show as drift
+        entry.sync_before = _record_sync(config, store, built, env, after, train)
+    return _finish(config, store, result, "deployed", extra=rollback_files)
 
 
-def _deploy(client: Any, data: bytes, validation_id: str, test_level: str) -> Any:
-    """Quick deploy of the validation where the org allows it, else a full deploy."""
+def _resume(config: Any, store: Any, built: BuiltTrain, env: str, prior: LogEntry,
+            zips: list[bytes], values: Mapping[str, str], record_sync: bool, *,
+            connect: Callable, progress: Any, registry: Registry) -> PromoteResult:
+    """The last promotion to `env` stopped after Salesforce accepted a deploy: ask the org for
+    that deploy by id and finish the promotion from there (never a second submission)."""
+    if len(zips) > 1:
+        raise ReleaseError(f"the promotion of {built.name} to {env} started {prior.started} "
+                           f"was interrupted during a deploy in waves; resuming waves is not "
+                           f"supported: check deploy {prior.deploy_ids[-1]} in Setup")
+    deploy_id = prior.deploy_ids[-1]
+    result = PromoteResult(built.name, env, prior, [
+        f"resuming the promotion started {prior.started}: following deploy {deploy_id}"])
+    client = connect(config.env(env), config.api_version)
+    deployed = client.wait_deploy(deploy_id)
+    result.validation_components = _components_report(deployed)
+    if not deployed.success:
+        return _finish(config, store, result, "deploy_failed", _failures(deployed),
+                       f"deploy {deploy_id} ended {deployed.status}")
+    result.steps.append(f"deploy {deploy_id} to {env} had succeeded ({deployed.status})")
+    checklist = compute_checklist(config, store, built, env, prior.backup_commit, registry)
+    result.checklist = checklist
+    return _complete(config, store, built, env, result, values, checklist, record_sync,
+                     connect=connect, progress=progress, registry=registry)
+
+
+def _intent(store: Any, result: PromoteResult) -> None:
+    """Record the promotion as in progress (with what is known so far) before the next step."""
+    result.entry.result = release_log.IN_PROGRESS
+    release_log.append(store, result.train, result.entry)
+
+
+def _accepted(store: Any, result: PromoteResult, deploy_id: str) -> None:
+    """Salesforce accepted a deploy: its id is in the log before we wait for it."""
+    result.entry.deploy_ids.append(deploy_id)
+    result.steps.append(f"deploy {deploy_id} accepted by {result.env}")
+    _intent(store, result)
+
+
+def production_question(built: BuiltTrain, env: str) -> str:
+    """What a production deploy will do, asked (or, with --yes, printed) before it runs."""
+    text = (f"Deploy release {built.name} to production {env}: {len(built.components)} "
+            f"components, {len(built.deletes)} destructive (deletions)")
+    if built.deletes:
+        text += ": " + ", ".join(built.deletes)
+    return text + "?"
+
+
+def backup_gaps(built: BuiltTrain, skipped: Sequence[dict], registry: Registry) -> list[str]:
+    """The train's components (or their parents) the backup's retrieve skipped, with why."""
+    ids = set(built.components) | set(built.deletes)
+    owners = set(ids)
+    for text in ids:
+        try:
+            owners.add(str(registry.parent_id(ComponentId.parse(text))))
+        except (KeyError, ValueError):
+            continue
+    return [f"{s.get('component')} ({s.get('reason') or 'skipped'})" for s in skipped
+            if str(s.get("component")) in owners]
+
+
+def _record_origins(store: Any, built: BuiltTrain, env: str, before: str, after: str,
+                    registry: Registry) -> None:
+    """Who made each change this promotion brought into `env`: the author the train's source
+    snapshot names (the org now names the deploy user), with the date `env` gave it after the
+    deploy, so status attributes the change to its author until someone edits it again."""
+    source_index = compare_diff.component_index(store, built.source_commit)
+    found: dict[str, dict] = {}
+    ids = set(built.components)
+    for change in compare_diff.diff_commits(store, before, after, registry=registry).changes:
+        cid = str(change.component)
+        parent = str(change.parent) if change.parent else None
+        if change.kind == "removed" or (cid not in ids and parent not in ids):
+            continue
+        origin = source_index.get(cid) or (source_index.get(parent) if parent else None) or {}
+        found[cid] = {"by": origin.get("lastModifiedByName"),
+                      "date": origin.get("lastModifiedDate"),
+                      "deployed_date": change.new_by.last_modified_date,
+                      "train": built.name, "source": built.source}
+    if found:
+        record_origins(store, env, found, f"release {built.name}")
+
+
+def _guard(config: Any, store: Any, built: BuiltTrain, env: str, fresh: str,
+           values: Mapping[str, str], registry: Registry, steps: list[str]) -> list[Conflict]:
+    """The target's changes since the plan that the train would overwrite."""
+    reference = reference_commit(built, env)
+    if reference is None:
+        steps.append(f"guard: no snapshot of {env} was recorded when {built.name} was built; "
+                     f"nothing to compare its fresh state with")
+        return []
+    changes = train_changes(store, built, fresh, env, registry,
+                            Neutralizer.for_envs(config.env(env),
+                                                 config.environments.get(built.source)))
+    found = conflicts(store, built, reference, fresh, changes, built_src(store, built, values),
+                      registry)
+    steps.append(f"guard: {len(found)} component(s) of the train changed in {env} since the plan"
+                 if found else f"guard: no component of the train changed in {env} since the plan")
+    return found
+
+
+def _deploy(client: Any, data: bytes, validation_id: str, test_level: str,
+            accepted: Callable[[str], None]) -> Any:
+    """Quick deploy of the validation where the org allows it, else a full deploy. Once a
+    quick deploy was accepted (`accepted(id)` records it) it is followed to its end: an error
+    while waiting propagates, and no second deploy of the package is ever submitted."""
     try:
-        result = client.quick_deploy(validation_id)
-        if result.success:
-            return result
-    except DeployUnknownError:
-        raise  # the quick deploy was accepted: a second submission would run it twice
-    except OrgError:
-        pass
-    return client.deploy(data, check_only=False, test_level=test_level)
+        deploy_id = client.submit_quick_deploy(validation_id)
+    except OrgError:  # refused at submission: nothing runs, a full deploy may
+        return client.deploy(data, check_only=False, test_level=test_level)
+    accepted(deploy_id)
+    return client.wait_deploy(deploy_id)
 
 
 def _rollback_files(config: Any, store: Any, built: BuiltTrain, env: str, before: str, after: str,
@@ -373,17 +549,41 @@ def _rollback_files(config: Any, store: Any, built: BuiltTrain, env: str, before
 
 
 def _record_sync(config: Any, store: Any, built: BuiltTrain, env: str, after: str,
-                 train: str) -> None:
-    """The hop into `env` now has a base: later status is three-way."""
+                 train: str) -> dict[str, str]:
+    """The hop into `env` now has a base for the components it made equal. Returns the hop
+    and its sync ref's commit before ({"hop", "commit", "recorded"}) for a rollback."""
     upstream = config.upstream_of(env)
     if built.source in upstream and env == built.target:
         source, source_commit = built.source, built.source_commit
     elif upstream and store.head(upstream[0]):
         source, source_commit = upstream[0], store.head(upstream[0])
     else:
-        return
-    record_sync_point(store, source, env, source_commit, after, f"release {train}",
-                      by=current_user(config.root))
+        return {}
+    old = store.ref_commit(sync_ref(source, env)) or ""
+    new = record_sync_point(store, source, env, source_commit, after, f"release {train}",
+                            by=current_user(config.root), config=config)
+    return {"hop": f"{source}/{env}", "commit": old, "recorded": new}
+
+
+def _restore_sync(store: Any, promoted: LogEntry, train: str) -> str:
+    """After a rollback, give the hop the base it had before the promotion (and with it the
+    checklist's audit window): only when no later sync point was recorded since."""
+    info = promoted.sync_before
+    if not info or "/" not in info.get("hop", ""):
+        return ""
+    source, env = info["hop"].split("/", 1)
+    ref = sync_ref(source, env)
+    now = store.ref_commit(ref)
+    if now != info.get("recorded"):
+        return f"the sync point of {source} → {env} moved since the promotion: left as it is"
+    if info.get("commit"):
+        data = store.read_file(info["commit"], SYNC_FILE) or b""
+        store.write_ref_commit(ref, {SYNC_FILE: data},
+                               f"sfenv rollback of release {train}: base of {source} → {env} "
+                               f"restored\n", expected_old=now)
+    else:
+        store.delete_ref(ref, now)
+    return f"restored the base of {source} → {env} from before the promotion"
 
 
 def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
@@ -403,7 +603,13 @@ def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
 
 # -- rollback ---------------------------------------------------------------------------------
 
-def rollback(config: Any, store: Any, train: str, env: str, *,
+def rollback(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
+    """Roll `train` back on `env` (see `_rollback`), under the environment's promotion lock."""
+    with store.lock(f"{env}.promoting"):
+        return _rollback(config, store, train, env, **options)
+
+
+def _rollback(config: Any, store: Any, train: str, env: str, *,
              confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
              progress: Any = None, registry: Registry | None = None) -> PromoteResult:
     """Deploy the rollback package recorded for `env`, pull again and check it is the backup."""
@@ -452,4 +658,11 @@ def rollback(config: Any, store: Any, train: str, env: str, *,
     entry.verification = check.to_dict()
     result.steps.append(f"verified {env}: " + ("back to the backup" if check.ok else
                                                f"{len(check.mismatches)} mismatches"))
+    if not check.ok:
+        return _finish(config, store, result, "rollback_incomplete", error=(
+            f"{env} is not back to the backup for {len(check.mismatches)} component(s): "
+            + ", ".join(f"{m['component']} ({m['problem']})" for m in check.mismatches[:5])))
+    restored_base = _restore_sync(store, last, train)
+    if restored_base:
+        result.steps.append(restored_base)
     return _finish(config, store, result, "rolled_back")

@@ -209,15 +209,69 @@ def _item(change: Change, index: dict[str, dict], registry: Registry) -> Item:
                 entry.get("lastModifiedDate") or side.last_modified_date)
 
 
+def direction(config: Any, source: str, target: str) -> tuple[str | None, bool]:
+    """(warning, backwards) for a train from `source` to `target`: a target that is not the
+    next stage after the source is worth a warning; one upstream of it is refused unless the
+    train is a hotfix. A source that is a ref, or an environment off the path, is not judged."""
+    stages = [env for stage in config.stages for env in stage]
+    if source not in stages or target not in stages:
+        return None, False
+    here, there = config.stage_index(source), config.stage_index(target)
+    if there < here:
+        return (f"{target} is upstream of {source} on the path: a train runs "
+                f"{' → '.join('/'.join(s) for s in config.stages)}"), True
+    if there == here:
+        return f"{target} is in the same stage as {source}, not the next one", False
+    if there > here + 1:
+        skipped = [e for stage in config.stages[here + 1:there] for e in stage]
+        return (f"{target} is not the next stage after {source}: it skips "
+                f"{', '.join(skipped)} (promoting it will need --hotfix)"), False
+    return None, False
+
+
+def _check_direction(config: Any, prep: Prepared, hotfix: bool) -> list[str]:
+    warning, backwards = direction(config, prep.source, prep.target)
+    if backwards and not hotfix:
+        raise ReleaseError(warning + "; a backwards train needs --hotfix")
+    return [warning] if warning else []
+
+
 def plan(config: Any, store: Any, train: str, *, source: str | None = None,
          target: str | None = None, scope: Scope | None = None,
-         registry: Registry | None = None, limits: Limits | None = None) -> ReleasePlan:
-    """What a build would package, like `terraform plan`: nothing is written."""
+         registry: Registry | None = None, limits: Limits | None = None,
+         hotfix: bool = False) -> ReleasePlan:
+    """What a build would package, like `terraform plan`: nothing is written. Lists the
+    target's own changes the train would overwrite (drift or conflict on the hop)."""
     check_name(train)
     registry = registry or default_registry()
     prep = prepare(config, store, source=source, target=target, scope=scope or Scope(),
                    registry=registry, limits=limits)
-    return _plan_of(train, prep, registry)
+    warnings = _check_direction(config, prep, hotfix)
+    result = _plan_of(train, prep, registry)
+    result.warnings = warnings
+    result.conflicts = overwritten(config, store, prep, registry)
+    return result
+
+
+def overwritten(config: Any, store: Any, prep: Prepared, registry: Registry) -> list[dict]:
+    """The train's components that the target changed itself (drift or conflict against
+    the hop's bases): {component, status, by, date, reason}."""
+    from sfenv.compare.status import classify_hop
+
+    if prep.source not in config.environments:
+        return []
+    ids = {c.component for c in prep.changes}
+    out = []
+    for entry in classify_hop(store, config, prep.source, prep.target, prep.source_commit,
+                              prep.target_commit, registry=registry):
+        if entry.status == "pending" or entry.change.component not in ids:
+            continue
+        by = entry.target_by or (entry.target_change.new_by if entry.target_change
+                                 else entry.change.old_by)
+        out.append({"component": str(entry.change.component), "status": entry.status,
+                    "by": by.last_modified_by, "date": by.last_modified_date,
+                    "reason": entry.reason})
+    return out
 
 
 def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
@@ -289,17 +343,33 @@ def commit_files(store: Any, files: dict[str, bytes], message: str, *,
 
 
 def export(config: Any, train: str, files: dict[str, bytes], removed: Sequence[str] = ()) -> Path:
-    """Copy the train's files into `<root>/releases/<TRAIN>/` for people to read."""
+    """Copy the train's files into `<root>/releases/<TRAIN>/` for people to read; a folder
+    that cannot be written is a one-line ReleaseError."""
     folder = Path(config.root) / "releases" / train
-    for rel in removed:
-        path = folder / rel
-        if path.is_file():
-            path.unlink()
-    for rel, data in files.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    try:
+        for rel in removed:
+            path = folder / rel
+            if path.is_file():
+                path.unlink()
+        for rel, data in files.items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except OSError as err:
+        raise ReleaseError(f"{folder}: cannot write the train's folder "
+                           f"({err.strerror or err})") from None
     return folder
+
+
+def restore_folder(config: Any, store: Any, train: str, on_ref: dict[str, str]) -> Path | None:
+    """Write the train's folder again from the releases ref when its package is missing on
+    disk (a build interrupted after its commit); None when the folder is there."""
+    folder = Path(config.root) / "releases" / train
+    wanted = [p for p in on_ref if p in ("package.zip", "train.json") or p.startswith("waves/")]
+    if all((folder / p).is_file() for p in wanted):
+        return None
+    blobs = store.read_blobs(on_ref.values())
+    return export(config, train, {p: blobs[sha] for p, sha in on_ref.items()})
 
 
 # -- build ------------------------------------------------------------------------------------
@@ -317,17 +387,22 @@ def _changes_json(changes: Sequence[Change], registry: Registry) -> bytes:
 
 def build(config: Any, store: Any, train: str, *, source: str | None = None,
           target: str | None = None, scope: Scope | None = None, force: bool = False,
-          registry: Registry | None = None, limits: Limits | None = None) -> BuiltTrain:
+          registry: Registry | None = None, limits: Limits | None = None,
+          hotfix: bool = False) -> BuiltTrain:
     """Build the train, commit it on the releases ref, tag it `release/<TRAIN>`, export it."""
     check_name(train)
     registry = registry or default_registry()
     scope = scope or Scope()
     existing = train_files(store, train)
     if "train.json" in existing and not force:
+        restored = restore_folder(config, store, train, existing)
         raise ReleaseError(f"release train {train} is already built (trains are immutable; "
-                           f"use a new name, or --force to rebuild it)")
+                           f"use a new name, or --force to rebuild it)"
+                           + (f"; its folder was missing and is written again: {restored}"
+                              if restored else ""))
     prep = prepare(config, store, source=source, target=target, scope=scope, registry=registry,
                    limits=limits)
+    warnings = _check_direction(config, prep, hotfix)
     deps.raise_for(prep.problems)
     if not prep.changes and not prep.manual:
         raise ReleaseError(f"nothing to release from {prep.source} to {prep.target}: "
@@ -352,13 +427,17 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
         deletes=[str(c) for c in prep.pkg.deleted], manual=[i.component for i in plan_.manual],
         waves=[w for w, _ in prep.waves], files=len(members),
         bytes=sum(map(len, members.values())), scope=scope.to_dict(),
-        pulled_in=prep.pulled, placeholders=prep.placeholders)
+        pulled_in=prep.pulled, placeholders=prep.placeholders,
+        env_commits={env: head for env in sorted(config.environments)
+                     if (head := store.head(env)) is not None})
     files["changes.json"] = _changes_json(prep.changes, registry)
     files["RELEASE_NOTES.md"] = release_notes(built, plan_).encode()
     files["train.json"] = (json.dumps(built.train_json(), indent=2, sort_keys=True) + "\n").encode()
 
     folder = train_folder(train)
     stale = [folder + p for p in existing if p not in files and not p.startswith(("log.json", "rollback/"))]
+    # the folder first: a build that cannot write it stops before anything is committed
+    built.folder = str(export(config, train, files, [p[len(folder):] for p in stale]))
     commit = commit_files(store, {folder + p: b for p, b in files.items()},
                           f"sfenv release build {train}: {len(built.components)} components, "
                           f"{len(built.deletes)} deletions\n\n{built.digest}\n", removed=stale)
@@ -367,5 +446,5 @@ def build(config: Any, store: Any, train: str, *, source: str | None = None,
         store.git.run(["tag", "-d", tag])
     store.tag(tag, commit, f"sfenv release {train} ({built.digest})")
     built.commit, built.tag = commit, tag
-    built.folder = str(export(config, train, files, [p[len(folder):] for p in stale]))
+    built.warnings = warnings
     return built

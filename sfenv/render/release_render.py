@@ -18,6 +18,7 @@ def _who(item: Item) -> str:
 def plan_text(plan: ReleasePlan) -> str:
     lines = [f"Release {plan.train}: {plan.source} ({plan.source_commit[:10]}) → "
              f"{plan.target} ({plan.target_commit[:10]})", ""]
+    lines += [f"warning: {w}" for w in plan.warnings] + ([""] if plan.warnings else [])
     for items in (plan.adds, plan.changes, plan.deletes):
         for item in items:
             lines.append(f"  {SIGN[item.kind]} {item.component}{_who(item)}")
@@ -37,6 +38,13 @@ def plan_text(plan: ReleasePlan) -> str:
     if plan.pre_deletes:
         lines.append("Deleted before the deploy (destructiveChangesPre.xml): "
                      + ", ".join(plan.pre_deletes))
+    if plan.conflicts:
+        lines.append(f"Changes made in {plan.target} that this train would overwrite "
+                     f"(`release promote` refuses unless --overwrite names them):")
+        lines += [f"  ! would overwrite {plan.target}'s change by {c.get('by') or 'unknown'}"
+                  + (f" on {c['date']}" if c.get("date") else "")
+                  + f": {c['component']} ({c['status']}; {c['reason']})"
+                  for c in plan.conflicts] + [""]
     if plan.dependency_problems:
         lines.append("Dependency problems:")
         lines += [f"  ✗ {p}" for p in plan.dependency_problems] + [""]
@@ -56,6 +64,7 @@ def built_text(train: BuiltTrain) -> str:
              f"  digest  {train.digest}",
              f"  commit  {train.commit[:10]} on refs/heads/sfenv/releases, tag {train.tag}",
              f"  folder  {train.folder}"]
+    lines += [f"warning: {w}" for w in train.warnings]
     if train.pulled_in:
         lines.append(f"  pulled in as dependencies: {', '.join(train.pulled_in)}")
     if train.placeholders:
@@ -70,6 +79,13 @@ def failures_text(result: PromoteResult) -> list[str]:
         where = f.file_name + (f":{f.line}" if f.line else "")
         out.append(f"  ✗ {f.component or '-'}  {where}  {f.problem}")
     return out
+
+
+def _conflict_line(c: dict[str, Any]) -> str:
+    who = f"by {c.get('changed_by') or 'unknown'}" + (f" on {c['changed_on']}"
+                                                      if c.get("changed_on") else "")
+    what = ", ".join(c.get("elements") or []) or c.get("kind", "")
+    return f"{c['component']}  {who}  ({what})"
 
 
 def promote_text(result: PromoteResult) -> str:
@@ -93,6 +109,9 @@ def promote_text(result: PromoteResult) -> str:
     if entry.failures:
         lines.append("Failures:")
         lines += failures_text(result)
+    if entry.overwrites:
+        lines.append("Overwritten target changes (--overwrite, recorded in the log):")
+        lines += [f"  ! {_conflict_line(c)}" for c in entry.overwrites]
     if entry.verification and not entry.verification.get("ok", True):
         lines.append("Verification mismatches:")
         lines += [f"  ≠ {m['component']}: {m['problem']}" for m in entry.verification["mismatches"]]

@@ -108,7 +108,7 @@ def test_a_carried_difference_changed_again_is_classified_three_way(store, regis
     snap(store, "prod", org({"A__c": 20, "B__c": 14}, HOTFIX))  # prod edits its hotfix again
     (entry,) = path_status(store, cfg, ("qa", "prod"), registry=registry).entries
     assert entry.status == "drift" and entry.since_before is None
-    assert "changed in prod since the sync point" in entry.reason
+    assert f"changed in prod by Pat Prod on {HOTFIX_DATE} since the sync point" in entry.reason
 
 
 def test_upstream_change_to_a_component_with_an_unreconciled_hotfix_is_a_conflict(
@@ -120,7 +120,7 @@ def test_upstream_change_to_a_component_with_an_unreconciled_hotfix_is_a_conflic
     snap(store, "qa", org({"A__c": 20, "B__c": 11}, {}))
     (entry,) = path_status(store, cfg, ("qa", "prod"), registry=registry).entries
     assert entry.status == "conflict" and entry.outside_release
-    assert "changed in qa since the sync point" in entry.reason
+    assert f"changed in qa by Quinn QA on {QA_DATE} since the sync point" in entry.reason
     assert "drift before: changed in prod by Pat Prod" in entry.reason
 
 

@@ -1,0 +1,318 @@
+"""Model-based test of promotion safety (issue 10) on three local orgs over HTTPS.
+
+Random sequences of hand changes (add, modify, delete an Apex class in any environment), train
+builds from the first stage, promotions (with or without --overwrite-all), rollbacks and sync
+points run against real local orgs through the CLI. An oracle tracks each component's value per
+environment, each hop's per-component base and each train's plan, and after every step:
+
+- every org holds what the oracle says (a refused promotion changed nothing; no promotion
+  changed a target component that changed there since the plan unless --overwrite named it;
+  a rollback put the train's components back exactly as in the backup);
+- every difference of every hop has the oracle's class (pending, drift, conflict, accepted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import ExitStack
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from sfenv.cli import main
+from sfenv.compare.status import all_status
+from sfenv.config import load_config
+from sfenv.localorg.testing import running_org
+from sfenv.metadata.registry import default_registry
+from sfenv.store.snapshots import SnapshotStore
+
+ENVS = ("dev", "qa", "prod")
+HOPS = (("dev", "qa"), ("qa", "prod"))
+NAMES = ("C0", "C1", "C2", "C3")
+META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/'
+        b'2006/04/metadata">\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n'
+        b'</ApexClass>\n')
+Vals = dict[str, str]
+
+
+def body(name: str, value: str) -> bytes:
+    return f"public class {name} {{ // {value}\n}}\n".encode()
+
+
+def value_of(data: bytes) -> str:
+    return data.decode().split("// ", 1)[1].split("\n", 1)[0]
+
+
+def seed_org(folder: Path, vals: Vals, *, sandbox: bool) -> None:
+    (folder / "classes").mkdir(parents=True)
+    for name, value in vals.items():
+        (folder / "classes" / f"{name}.cls").write_bytes(body(name, value))
+        (folder / "classes" / f"{name}.cls-meta.xml").write_bytes(META)
+    (folder / ".localorg").mkdir()
+    users = [{"username": f"{n.split()[0].lower()}@model.example", "name": n,
+              "profile": "System Administrator"} for n in ("Org Admin", "Hand User")]
+    (folder / ".localorg" / "seed.json").write_text(json.dumps(
+        {"org_name": "Model Org", "is_sandbox": sandbox, "users": users, "components": {},
+         "audit_trail": []}))
+
+
+class Oracle:
+    """What a user should see: values per env, per-hop bases and recorded classes."""
+
+    def __init__(self, start: Vals) -> None:
+        self.vals = {env: dict(start) for env in ENVS}
+        # per hop: the agreed value per component, the latest recorded pair, its classes
+        self.base = {hop: {n: start.get(n) for n in NAMES} for hop in HOPS}
+        self.latest = {hop: (dict(start), dict(start)) for hop in HOPS}
+        self.recorded: dict[tuple, dict[str, tuple[str, bool]]] = {hop: {} for hop in HOPS}
+
+    def classes(self, hop, a_vals: Vals | None = None, b_vals: Vals | None = None,
+                ) -> dict[str, tuple[str, bool]]:
+        a_vals = self.vals[hop[0]] if a_vals is None else a_vals
+        b_vals = self.vals[hop[1]] if b_vals is None else b_vals
+        la, lb = self.latest[hop]
+        out = {}
+        for n in NAMES:
+            a, b = a_vals.get(n), b_vals.get(n)
+            if a == b:
+                continue
+            if (a, b) == (la.get(n), lb.get(n)) and n in self.recorded[hop]:
+                out[n] = self.recorded[hop][n]  # unchanged since the last sync: kept class
+                continue
+            src, tgt = a != self.base[hop][n], b != self.base[hop][n]
+            out[n] = ("conflict" if src and tgt else "pending" if src else "drift", False)
+        return out
+
+    def record_sync(self, hop, a_vals: Vals, b_vals: Vals, accept: bool) -> None:
+        classes = self.classes(hop, a_vals, b_vals)
+        for n in NAMES:
+            if a_vals.get(n) == b_vals.get(n):
+                self.base[hop][n] = a_vals.get(n)
+        self.recorded[hop] = {n: (cls, accepted or accept) for n, (cls, accepted)
+                              in classes.items()}
+        self.latest[hop] = (dict(a_vals), dict(b_vals))
+
+    def hop_state(self, hop):
+        return (dict(self.base[hop]), self.latest[hop], dict(self.recorded[hop]))
+
+    def set_hop_state(self, hop, state) -> None:
+        self.base[hop], self.latest[hop], self.recorded[hop] = dict(state[0]), state[1], dict(state[2])
+
+
+class PromotionMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack = ExitStack()
+        self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
+        start = {"C0": "v0", "C1": "v0"}
+        self.oracle = Oracle(start)
+        self.orgs = {}
+        for env in ENVS:
+            folder = self.tmp / "orgs" / env
+            seed_org(folder, start, sandbox=env != "prod")
+            self.orgs[env] = self.stack.enter_context(running_org(folder))
+        self.root = self.tmp / "project"
+        self.root.mkdir()
+        self.config_path = self._write_config()
+        self.store = SnapshotStore(self.root)
+        self.counter = 0
+        self.trains: dict[str, dict] = {}
+        self.sync_marks: dict[tuple, int] = {hop: 0 for hop in HOPS}  # syncs recorded per hop
+        for env in ENVS:
+            self.ok("pull", env)
+        for a, b in HOPS:
+            self.ok("sync-point", a, b, "--reason", "start")
+        # work in progress in dev, so that the first build has something to carry
+        self.hand_change("dev", "C0", False)
+        self.hand_change("dev", "C2", False)
+        self.build()  # R1, so that promotions can start at the first step
+
+    def teardown(self) -> None:
+        self.stack.close()
+
+    def _write_config(self) -> Path:
+        lines = ["project: model", 'api_version: "62.0"', "environments:"]
+        for env, org in self.orgs.items():
+            var = f"SFENV_MODEL_{env.upper()}_PW"
+            os.environ[var] = org.password + org.security_token
+            lines += [f"  {env}:", f"    login_url: {org.instance_url}",
+                      f"    username: {org.username}", f"    password_env: {var}"]
+            if org.ca_file:
+                lines.append(f"    ca_file: {org.ca_file}")
+            if env == "prod":
+                lines.append("    production: true")
+        lines += [f"path: [{', '.join(ENVS)}]", "pull:", "  poll_interval: 0.02",
+                  "  poll_max_interval: 0.1"]
+        path = self.root / "sfenv.yml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def cli(self, *args: str):
+        return CliRunner().invoke(main, [*args, "--config", str(self.config_path)],
+                                  catch_exceptions=False)
+
+    def ok(self, *args: str):
+        result = self.cli(*args)
+        assert result.exit_code == 0, f"sfenv {' '.join(args)}: {result.output}"
+        return result
+
+    # -- hand changes -------------------------------------------------------------------------
+    @rule(env=st.sampled_from(ENVS), name=st.sampled_from(NAMES), delete=st.booleans())
+    def hand_change(self, env, name, delete):
+        org = self.orgs[env].server.org
+        vals = self.oracle.vals[env]
+        classes = org.metadata_dir / "classes"
+        self.counter += 1
+        with org.lock:
+            if delete and name in vals:
+                (classes / f"{name}.cls").unlink()
+                (classes / f"{name}.cls-meta.xml").unlink()
+                org.forget_components([f"ApexClass:{name}"])
+                del vals[name]
+            else:
+                value = f"{env}{self.counter}"
+                (classes / f"{name}.cls").write_bytes(body(name, value))
+                (classes / f"{name}.cls-meta.xml").write_bytes(META)
+                org.touch_components([f"ApexClass:{name}"], org.user_by_name("Hand User"))
+                vals[name] = value
+            org.save()
+        self.ok("pull", env)
+
+    # -- trains -------------------------------------------------------------------------------
+    @precondition(lambda self: len(self.trains) < 3)
+    @rule()
+    def build(self):
+        name = f"R{len(self.trains) + 1}"
+        dev, qa = self.oracle.vals["dev"], self.oracle.vals["qa"]
+        carries = {n: dev.get(n) for n in NAMES if dev.get(n) != qa.get(n)}
+        result = self.cli("release", "build", name)
+        if not carries:
+            assert result.exit_code == 2 and "nothing to release" in result.output
+            return
+        assert result.exit_code == 0, result.output
+        event("build: built")
+        self.trains[name] = {"carries": carries, "dev": dict(dev),
+                             "at_build": {e: dict(v) for e, v in self.oracle.vals.items()},
+                             "state": {}, "backup": {}, "hop_before": {}}
+
+    @precondition(lambda self: self.trains)
+    @rule(data=st.data(), overwrite=st.booleans())
+    def promote_to_qa(self, data, overwrite):
+        self.promote(data.draw(st.sampled_from(sorted(self.trains))), "qa", overwrite)
+
+    @precondition(lambda self: self.trains)
+    @rule(data=st.data(), overwrite=st.booleans())
+    def promote_to_prod(self, data, overwrite):
+        self.promote(data.draw(st.sampled_from(sorted(self.trains))), "prod", overwrite)
+
+    def promote(self, name, env, overwrite):
+        train = self.trains[name]
+        args = ["release", "promote", name, "--to", env, "--yes"]
+        args += ["--overwrite-all"] if overwrite else []
+        result = self.cli(*args)
+        if env == "prod" and train["state"].get("qa") != "deployed":
+            assert result.exit_code == 2, result.output  # a stage cannot be skipped
+            event("promote: stage refused")
+            return
+        now = self.oracle.vals[env]
+        planned = train["at_build"][env]
+        conflicts = sorted(n for n, v in train["carries"].items()
+                           if now.get(n) != planned.get(n) and now.get(n) != v)
+        if conflicts and not overwrite:
+            assert result.exit_code == 1, result.output
+            for n in conflicts:
+                assert f"conflict: ApexClass:{n}" in result.output
+            event("promote: refused by the guard")
+            return
+        assert result.exit_code == 0, result.output
+        event(f"promote: deployed to {env}" + (" over conflicts" if conflicts else ""))
+        hop = ("dev", "qa") if env == "qa" else ("qa", "prod")
+        train["backup"][env] = dict(now)
+        train["hop_before"][env] = (self.oracle.hop_state(hop), self.sync_marks[hop] + 1)
+        for n, v in train["carries"].items():
+            if v is None:
+                now.pop(n, None)
+            else:
+                now[n] = v
+        train["state"][env] = "deployed"
+        a_vals = train["dev"] if env == "qa" else self.oracle.vals["qa"]
+        self.oracle.record_sync(hop, a_vals, now, accept=False)
+        self.sync_marks[hop] += 1
+
+    @precondition(lambda self: any("deployed" in t["state"].values()
+                                   for t in self.trains.values()))
+    @rule(data=st.data())
+    def rollback(self, data):
+        choices = sorted((n, e) for n, t in self.trains.items()
+                         for e, s in t["state"].items() if s == "deployed")
+        name, env = data.draw(st.sampled_from(choices))
+        train = self.trains[name]
+        self.ok("release", "rollback", name, "--env", env, "--yes")
+        store = self.store
+        log = json.loads(store.read_file(store.ref_commit("refs/heads/sfenv/releases"),
+                                         f"releases/{name}/log.json"))
+        assert log[-1]["result"] == "rolled_back" and log[-1]["verification"]["ok"], log[-1]
+        now, backup = self.oracle.vals[env], train["backup"][env]
+        for n in train["carries"]:
+            if n in backup:
+                now[n] = backup[n]
+            else:
+                now.pop(n, None)
+        train["state"][env] = "rolled_back"
+        event(f"rollback of {env}")
+        hop = ("dev", "qa") if env == "qa" else ("qa", "prod")
+        state, mark = train["hop_before"][env]
+        if self.sync_marks[hop] == mark:  # no later sync point: the earlier base comes back
+            self.oracle.set_hop_state(hop, state)
+            self.sync_marks[hop] += 1
+
+    @rule(hop=st.sampled_from(HOPS + (("qa", "dev"), ("dev", "prod"))))
+    def sync_point(self, hop):
+        result = self.cli("sync-point", *hop, "--reason", "model")
+        if hop not in HOPS:
+            assert result.exit_code == 2, result.output
+            return
+        assert result.exit_code == 0, result.output
+        self.oracle.record_sync(hop, dict(self.oracle.vals[hop[0]]),
+                                dict(self.oracle.vals[hop[1]]), accept=True)
+        self.sync_marks[hop] += 1
+
+    # -- invariants ---------------------------------------------------------------------------
+    @invariant()
+    def orgs_hold_what_the_oracle_says(self):
+        for env in ENVS:
+            files = self.store.files(self.store.head(env))
+            got = {p[len("classes/"):-len(".cls")]: value_of(self.store.read_blob(sha))
+                   for p, sha in files.items() if p.startswith("classes/") and p.endswith(".cls")}
+            assert got == self.oracle.vals[env], env
+
+    @invariant()
+    def every_difference_has_the_oracles_class(self):
+        config = load_config(self.config_path)
+        for hop in all_status(self.store, config, registry=REGISTRY):
+            got = {e.change.component.full_name: (e.status, False) for e in hop.entries}
+            got.update({e.change.component.full_name: (e.status, True) for e in hop.accepted})
+            want = self.oracle.classes((hop.source, hop.target))
+            for cls, accepted in want.values():
+                event("status: accepted" if accepted else f"status: {cls}")
+            assert got == want, (hop.source, hop.target, [e.reason for e in hop.entries])
+
+
+REGISTRY = default_registry()
+PromotionMachine.TestCase.settings = settings(
+    max_examples=int(os.environ.get("SFENV_MODEL_EXAMPLES", "2")), stateful_step_count=10,
+    deadline=None, suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
+TestPromotionModel = PromotionMachine.TestCase
+
+
+@pytest.fixture(autouse=True)
+def _no_ca_override(monkeypatch):
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)
