@@ -159,18 +159,25 @@ def test_a_quick_deploy_whose_outcome_is_unknown_is_never_followed_by_a_full_dep
     from sfenv.release.promote import _deploy
 
     calls: list[str] = []
+    accepted: list[str] = []
 
-    def quick_deploy(validation_id):
+    def submit_quick_deploy(validation_id):
         calls.append("quick")
-        raise DeployUnknownError("deploy 0Af1 outcome unknown", deploy_id="0Af1")
+        return "0Af1"
+
+    def wait_deploy(deploy_id):
+        calls.append(f"wait {deploy_id}")
+        raise DeployUnknownError("deploy 0Af1 outcome unknown", deploy_id=deploy_id)
 
     def deploy(data, **kwargs):
         calls.append("full")
 
-    client = SimpleNamespace(quick_deploy=quick_deploy, deploy=deploy)
+    client = SimpleNamespace(submit_quick_deploy=submit_quick_deploy, wait_deploy=wait_deploy,
+                             deploy=deploy)
     with pytest.raises(DeployUnknownError):
-        _deploy(client, b"zip", "0Af0", "NoTestRun")
-    assert calls == ["quick"]
+        _deploy(client, b"zip", "0Af0", "NoTestRun", accepted.append)
+    assert calls == ["quick", "wait 0Af1"]
+    assert accepted == ["0Af1"]  # the id is recorded before waiting, for a resume
 
 
 def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy():
@@ -178,13 +185,13 @@ def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy():
 
     calls: list[str] = []
 
-    def quick_deploy(validation_id):
+    def submit_quick_deploy(validation_id):
         calls.append("quick")
         raise OrgError("deployRecentValidation failed: INVALID_ID_FIELD", code="INVALID_ID_FIELD")
 
-    client = SimpleNamespace(quick_deploy=quick_deploy,
+    client = SimpleNamespace(submit_quick_deploy=submit_quick_deploy,
                              deploy=lambda data, **kw: calls.append("full") or "deployed")
-    assert _deploy(client, b"zip", "0Af0", "NoTestRun") == "deployed"
+    assert _deploy(client, b"zip", "0Af0", "NoTestRun", lambda deploy_id: None) == "deployed"
     assert calls == ["quick", "full"]
 
 
