@@ -63,6 +63,8 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, config_path: str 
         click.echo(f"  warning: {warning}")
     if len(result.warnings) > 20:
         click.echo(f"  … and {len(result.warnings) - 20} more warnings (see --json)")
+    if result.accounting.get("incomplete"):
+        click.echo(f"{env}: {result.accounting['incomplete']}")
 
 
 @click.command("backup")

@@ -115,6 +115,7 @@ class Inventory:
     by_component: dict[ComponentId, list[str]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)   # files no type claims
     _pieces: dict[str, list[Piece]] = field(default_factory=dict)
+    _types: dict[str, list[ComponentId]] | None = field(default=None, repr=False)
 
     @classmethod
     def of_folder(cls, root: Path, registry: Registry) -> Inventory:
@@ -129,6 +130,7 @@ class Inventory:
         return inv
 
     def _index(self, paths: list[str]) -> None:
+        self._types = None
         for path in paths:
             cid = classify(path, self.registry)
             if cid is None:
@@ -149,7 +151,12 @@ class Inventory:
         return self.registry.find(cid.type)
 
     def of_type(self, type_name: str) -> list[ComponentId]:
-        return sorted(c for c in self.by_component if c.type == type_name)
+        if self._types is None:  # one pass for all types: listing asks for hundreds of them
+            types: dict[str, list[ComponentId]] = {}
+            for cid in self.by_component:
+                types.setdefault(cid.type, []).append(cid)
+            self._types = {t: sorted(ids) for t, ids in types.items()}
+        return list(self._types.get(type_name, ()))
 
     def main_file(self, cid: ComponentId) -> str:
         """The path Salesforce reports as fileName: the XML/content file, or the bundle folder."""

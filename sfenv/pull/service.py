@@ -21,15 +21,17 @@ from sfenv.errors import OrgError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, filter_profile, merge_profiles
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import canonicalize
+from sfenv.pull.accounting import account
 from sfenv.pull.groups import GROUP_MEMBERS_PATH, group_members
-from sfenv.pull.listing import Inventory, list_inventory, load_manifest
+from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
+from sfenv.pull.normalise import normalise_files
 from sfenv.pull.retrieval import PROFILE, ChunkRetriever, plan_chunks
 from sfenv.store.snapshots import SnapshotStore
 
 INDEX_PATH = ".sfenv/components.json"
 AUDIT_PATH = ".sfenv/audit-trail.json"
-ALWAYS_REFRESHED = {"PermissionSet"}  # cheap and whole since API 40: re-read on every pull
+# cheap and whole since API 40 / not listable (no dates): re-read on every pull
+ALWAYS_REFRESHED = {"PermissionSet", "StandardValueSet"}
 
 
 @dataclass
@@ -48,6 +50,7 @@ class PullResult:
     duration_s: float = 0.0
     retrieves: int = 0
     org_id: str = ""
+    accounting: dict = field(default_factory=dict)  # see sfenv.pull.accounting
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -114,6 +117,8 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
             old_index = _read_json(store, previous, INDEX_PATH) or {}
             old_paths = store.files(previous)
         incremental = bool(previous and not full and old_index)
+        if incremental:
+            keep_known_present(inventory, old_index)
         plan = _plan(inventory, old_index if incremental else None, registry)
 
         size = min(config.pull.chunk_size, _chunk_memory(store).get(client.org_id, config.pull.chunk_size))
@@ -132,17 +137,19 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
                                  and registry.component_of(p).type == PROFILE}
             current = set(inventory.top) | set(inventory.children)
             _patch_profiles(got.files, previous_profiles, current)
-        files = {path: canonicalize(path, data, registry) for path, data in got.files.items()}
+        acc = account(inventory, [*plan.members, *(ComponentId(PROFILE, p) for p in plan.profiles)],
+                      got.files, got.skipped, registry)
+        files, kept_as_is = normalise_files(got.files, registry)
         if progress:
             progress.stage("normalizing and writing the snapshot", None)
-        skipped_ids = {s["component"] for s in got.skipped}
+        skipped_ids = {s["component"] for s in got.skipped} | acc.dropped()
         index = {k: v for k, v in inventory.index().items() if k not in skipped_ids}
         files[INDEX_PATH] = _json_bytes(index)
         audit_rows, audit_warning = _audit(client, config)
         files[AUDIT_PATH] = _json_bytes(audit_rows)
         members, members_warning = group_members(client)
         files[GROUP_MEMBERS_PATH] = _json_bytes(members)
-        warnings = inventory.warnings + got.warnings + [
+        warnings = inventory.warnings + acc.filter_warnings(got.warnings) + kept_as_is + [
             w for w in (audit_warning, members_warning) if w]
 
         removed: list[str] = []
@@ -173,6 +180,7 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
             "counts_by_type": dict(sorted(counts.items())), "skipped": got.skipped,
             "warnings": warnings, "incremental": incremental, "manifest": config.manifest,
             "retrieved": len(plan.members), "removed": len(plan.removed),
+            "accounting": acc.to_json(),
         }
         if incremental:
             tree = store.write_tree(files, base_commit=previous, removed=removed)
@@ -189,7 +197,8 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
                       incremental=incremental, components=meta["components"],
                       counts_by_type=meta["counts_by_type"], retrieved=len(plan.members),
                       removed=len(plan.removed), skipped=got.skipped, warnings=warnings,
-                      duration_s=meta["duration_s"], retrieves=got.retrieves, org_id=client.org_id)
+                      duration_s=meta["duration_s"], retrieves=got.retrieves, org_id=client.org_id,
+                      accounting=meta["accounting"])
 
 
 @dataclass
