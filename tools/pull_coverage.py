@@ -3,8 +3,9 @@
 Usage:
     python tools/pull_coverage.py ORG [--manifest default] [--json out.json]
 
-ORG is a seed (`large:20000`, `every-type`, `acme-dev`) or a folder in Metadata API format (a
-real org repository's `src/`; copied to a scratch folder, never modified). A local org serves
+ORG is a seed (`large:20000`, `acme-dev`), `every-type`, or a folder in Metadata API format (a
+real org repository's `src/`; copied to a scratch folder, never modified; files holding git
+conflict markers are left out and counted, as no org can hold them). A local org serves
 it over HTTPS, `sfenv pull` takes a full snapshot, and the tool compares the files the org
 serves (every file its inventory claims) with the files in the snapshot, grouping the gap by
 metadata type. Time is the pull's wall time; peak memory is this process's peak RSS (the
@@ -37,22 +38,33 @@ from sfenv.store.snapshots import SnapshotStore  # noqa: E402
 PASSWORD_VAR = "SFENV_COVERAGE_PW"
 
 
-def prepare(org: str, dest: Path) -> None:
+CONFLICT = (b"<<<<<<< ", b"\n<<<<<<< ")
+
+
+def prepare(org: str, dest: Path) -> list[str]:
+    """Copy or generate the org; files holding git conflict markers are left out (no org can
+    hold them: they are a broken merge in the repository) and returned."""
     source = Path(org)
-    if source.is_dir():
-        shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".*", "package.xml",
-                                                                     "destructiveChanges*.xml"))
-    else:
-        materialize(org, dest)
+    if not source.is_dir():
+        if org == "every-type":
+            from sfenv.localorg.every_type import generate_every_type
+            generate_every_type(dest)
+        else:
+            materialize(org, dest)
+        return []
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".*", "package.xml",
+                                                                 "destructiveChanges*.xml"))
+    broken = []
+    for path in sorted(dest.rglob("*")):
+        if path.is_file() and any(mark in path.read_bytes()[:1 << 22] for mark in CONFLICT):
+            broken.append(path.relative_to(dest).as_posix())
+            path.unlink()
+    return broken
 
 
 def served_files(org_dir: Path) -> set[str]:
     """Files the local org can hand out: those its inventory attributes to a component."""
-    try:
-        from sfenv.localorg.md_serving import served_paths
-    except ImportError:  # before the local org knew what it does not serve
-        return set(Inventory.of_folder(org_dir, default_registry()).paths())
-    return set(served_paths(Inventory.of_folder(org_dir, default_registry())))
+    return set(Inventory.of_folder(org_dir, default_registry()).paths())
 
 
 def write_config(root: Path, org, manifest: str) -> Path:
@@ -73,7 +85,7 @@ def measure(org: str, manifest: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="sfenv-coverage-") as tmp:
         work = Path(tmp)
         org_dir = work / "org"
-        prepare(org, org_dir)
+        broken = prepare(org, org_dir)
         all_files = {str(p.relative_to(org_dir)).replace(os.sep, "/")
                      for p in org_dir.rglob("*") if p.is_file() and ".localorg" not in p.parts}
         served = served_files(org_dir)
@@ -94,7 +106,8 @@ def measure(org: str, manifest: str) -> dict:
 
     missing = served - snapshot
     return {
-        "org": org, "manifest": manifest, "files_in_folder": len(all_files),
+        "org": org, "manifest": manifest, "left_out_conflict_markers": len(broken),
+        "conflict_examples": broken[:10], "files_in_folder": len(all_files),
         "not_served": len(all_files - served), "not_served_examples": sorted(all_files - served)[:20],
         "served": len(served), "snapshot": len(snapshot), "kept": len(served & snapshot),
         "kept_pct": round(100 * len(served & snapshot) / max(1, len(served)), 2),
