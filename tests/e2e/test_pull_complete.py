@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sfenv.localorg import md_retrieve
+from sfenv.pull.accounting import completeness
 from sfenv.store.snapshots import SnapshotStore
 from tests.projects import local_project
 
@@ -130,6 +131,9 @@ def test_components_the_org_lists_but_does_not_send_are_named_and_counted(dev, m
     assert accounting["types"]["ApexClass"]["retrieved"] == accounting["types"]["ApexClass"]["listed"] - 1
     assert sorted(accounting["missing"]) == ["ApexClass:AccountScoring",
                                              "Report:unfiled$public/Open_Cases"]
+    done = completeness(store, commit)
+    assert done["complete"] is False and done["missing"] == 2 and done["percent"] < 100
+    assert done["incomplete"] == last.removeprefix("dev: ")
     # not in the index, so that the next pull asks for them again
     assert "ApexClass:AccountScoring" not in json.loads(files[".sfenv/components.json"])
 
@@ -137,8 +141,9 @@ def test_components_the_org_lists_but_does_not_send_are_named_and_counted(dev, m
     again = dev.cli_json("pull", "dev")
     assert again["accounting"]["totals"]["missing"] == 0
     assert again["accounting"]["incomplete"] is None
-    _, _, files = snapshot(dev, "dev")
+    store, commit, files = snapshot(dev, "dev")
     assert "classes/AccountScoring.cls" in files
+    assert completeness(store, commit)["complete"] is True
 
 
 def test_excluded_by_config_is_counted_per_type(dev):
