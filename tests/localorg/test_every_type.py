@@ -7,7 +7,7 @@ not walk or a file the retrieve leaves out shows up here by name.
 
 from __future__ import annotations
 
-from sfenv.localorg.every_type import generate_every_type
+from sfenv.localorg.every_type import every_type_files, generate_every_type
 from sfenv.localorg.md_inventory import Inventory
 from sfenv.localorg.testing import running_org
 from sfenv.metadata.registry import default_registry
@@ -51,3 +51,22 @@ def test_default_pull_of_the_every_type_org_holds_every_served_file(tmp_path, mo
     assert sorted(pulled["accounting"]["excluded_types"]) == sorted(excluded)
     assert pulled["accounting"]["incomplete"] is None
     assert store.meta(commit)["accounting"]["totals"] == totals
+
+
+def test_unfiled_folder_and_standard_value_sets_behave_as_in_a_real_org(tmp_path):
+    from tests.localorg.md_support import Client_, make_org
+
+    files = every_type_files()
+    client = Client_(make_org(tmp_path, files))
+    for content, folder_type in (("Report", "ReportFolder"), ("Dashboard", "DashboardFolder"),
+                                 ("EmailTemplate", "EmailFolder"), ("Document", "DocumentFolder")):
+        folders = sorted(r.fullName for r in client.list((folder_type, None)))
+        assert "unfiled$public" not in folders and "Every_Folder" in folders
+        unfiled = [r.fullName for r in client.list((content, "unfiled$public"))]
+        assert len(unfiled) == 1 and unfiled[0].startswith("unfiled$public/Every1")
+    # listMetadata does not return standard value sets; a retrieve by name does
+    assert client.list(("StandardValueSet", None)) in (None, [])
+    got = client.retrieve_done({"StandardValueSet": ["AccountType", "LeadSource"]})
+    assert got.success is not False
+    assert [m.problem for m in got.messages or []] == [
+        "Entity of type 'StandardValueSet' named 'LeadSource' cannot be found"]
