@@ -66,7 +66,8 @@ class BackupResult:
         return {"env": self.pull.env, "ref": self.ref, "commit": self.pull.commit, "tag": self.tag,
                 "components": self.pull.components, "counts_by_type": self.pull.counts_by_type,
                 "skipped": self.pull.skipped, "warnings": self.pull.warnings,
-                "incremental": self.pull.incremental, "duration_s": self.pull.duration_s}
+                "incremental": self.pull.incremental, "duration_s": self.pull.duration_s,
+                "accounting": self.pull.accounting}
 
 
 def _utc_now() -> dt.datetime:
