@@ -73,7 +73,10 @@ def account(inventory: Inventory, requested: Iterable[ComponentId], files: Mappi
     returned = {cid for cid in map(registry.component_of, files) if cid is not None}
     skipped_ids = {s["component"] for s in skipped}
     acc = Accounting(excluded_types=dict(inventory.excluded_types))
-    absent = [c for c in requested if c not in returned and str(c) not in skipped_ids]
+    # a type the registry does not know (newer than sfenv) has files we cannot attribute:
+    # never call those missing
+    absent = [c for c in requested if c not in returned and str(c) not in skipped_ids
+              and registry.find(c.type) is not None]
     acc.absent_known = {c for c in absent if c in inventory.guessed}
     acc.missing = sorted(str(c) for c in absent if c not in inventory.guessed)
     acc.skipped = sorted(skipped_ids)
