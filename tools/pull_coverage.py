@@ -114,6 +114,7 @@ def measure(org: str, manifest: str) -> dict:
         "missing_by_type": by_type(missing), "missing_examples": sorted(missing)[:20],
         "extra_in_snapshot": sorted(snapshot - served)[:20],
         "components": result.components, "skipped": len(result.skipped),
+        "retrieves": result.retrieves, "accounting_totals": result.accounting.get("totals"),
         "warnings": len(result.warnings), "warning_examples": result.warnings[:10],
         "pull_seconds": round(seconds, 2), "peak_rss_mb": round(peak_mb, 1),
     }
