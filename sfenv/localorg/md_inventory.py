@@ -72,12 +72,16 @@ class InventoryCache:
 
     @staticmethod
     def _dir_key(root: Path, dirs: list[str]) -> tuple:
+        # plain strings and one stat per directory: a full pull asks for this once per
+        # listMetadata call (hundreds of them when every described type is listed)
+        base = os.fspath(root)
         out = []
+        stat = os.stat
         for rel in dirs:
             try:
-                out.append((rel, os.stat(root / rel if rel else root).st_mtime_ns))
+                out.append(stat(f"{base}/{rel}" if rel else base).st_mtime_ns)
             except OSError:
-                out.append((rel, -1))
+                out.append(-1)
         return tuple(out)
 
     def get(self, root: Path, registry: Registry, *, generation: int = 0,
