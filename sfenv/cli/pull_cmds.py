@@ -69,6 +69,8 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, new_org: bool,
         click.echo(f"  warning: {warning}")
     if len(result.warnings) > 20:
         click.echo(f"  … and {len(result.warnings) - 20} more warnings (see --json)")
+    if result.accounting.get("incomplete"):
+        click.echo(f"{env}: {result.accounting['incomplete']}")
 
 
 @click.group("backup", cls=BackupGroup, invoke_without_command=True)

@@ -15,7 +15,14 @@ from typing import Any
 
 import yaml
 
-from sfenv.config.model import AUTH_METHODS, ENV_KINDS, Config, EnvConfig, PullSettings
+from sfenv.config.model import (
+    AUTH_METHODS,
+    ENV_KINDS,
+    SHIPPED_MANIFESTS,
+    Config,
+    EnvConfig,
+    PullSettings,
+)
 from sfenv.errors import ConfigError
 
 ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
@@ -197,10 +204,10 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
     )
     if "manifest" in top:
         config.manifest = r.string(top["manifest"][1], "manifest")
-        if config.manifest not in ("default", "backup") \
+        if config.manifest not in SHIPPED_MANIFESTS \
                 and not (root_dir / config.manifest).expanduser().is_file():
             raise r.fail(top["manifest"][1], f"manifest file {root_dir / config.manifest} does "
-                         "not exist (use default, backup or a package.xml path)")
+                         "not exist (use default, core, backup or a package.xml path)")
     if "include_types" in top:
         config.include_types = r.string_list(top["include_types"][1], "include_types")
         _known_types(r, top["include_types"][1], config.include_types, "include_types")

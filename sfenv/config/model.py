@@ -9,6 +9,9 @@ from pathlib import Path
 from sfenv.errors import ConfigError
 
 AUTH_METHODS = ("password", "access_token", "sfdx_url", "jwt", "sf_cli")
+# manifests shipped in manifests/, named in sfenv.yml without a path: `default` asks for every
+# type the org describes, `core` and `backup` are curated lists
+SHIPPED_MANIFESTS = ("default", "core", "backup")
 ENV_KINDS = ("org", "git", "dir")  # git: a ref of a repository; dir: a folder (sfdx or mdapi)
 
 

@@ -32,7 +32,7 @@ environments:
 
 path: [dev, qa, prod]          # a stage may hold several envs: [[dev1, dev2], qa, prod]
 
-manifest: default              # default | backup | a package.xml path: what `pull` retrieves
+manifest: default              # default (every type) | core | backup | a package.xml path
 exclude: []                    # Type:Name globs never pulled, e.g. "Report:Scratch/*"
 manual_types: []               # types the team keeps manual, e.g. [Role, "Group:*"]
 include_managed: false         # managed-package components are left out by default

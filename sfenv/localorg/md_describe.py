@@ -17,6 +17,8 @@ from .soap import SoapFault
 
 MAX_LIST_QUERIES = 3
 MAX_READ_NAMES = 10
+# Types listMetadata answers with nothing, as Salesforce does (clients ask for known names).
+UNLISTABLE = frozenset({"StandardValueSet"})
 
 
 def describe_metadata(registry: Registry, *, is_sandbox: bool) -> etree._Element:
@@ -74,7 +76,11 @@ def list_components(inv: Inventory, type_name: str, folder: str | None) -> list[
         )
     if mtype.parent:
         return [(kid, inv.main_file(parent)) for kid, parent in inv.children_of_type(type_name)]
+    if type_name in UNLISTABLE:
+        return []
     found = inv.of_type(type_name)
+    if mtype.strategy == "folder":  # the unfiled folder is no folder component
+        found = [c for c in found if c.full_name != UNFILED]
     if mtype.in_folder:
         wanted = folder or UNFILED
         found = [c for c in found if c.full_name.rsplit("/", 1)[0] == wanted]

@@ -72,12 +72,16 @@ class InventoryCache:
 
     @staticmethod
     def _dir_key(root: Path, dirs: list[str]) -> tuple:
+        # plain strings and one stat per directory: a full pull asks for this once per
+        # listMetadata call (hundreds of them when every described type is listed)
+        base = os.fspath(root)
         out = []
+        stat = os.stat
         for rel in dirs:
             try:
-                out.append((rel, os.stat(root / rel if rel else root).st_mtime_ns))
+                out.append(stat(f"{base}/{rel}" if rel else base).st_mtime_ns)
             except OSError:
-                out.append((rel, -1))
+                out.append(-1)
         return tuple(out)
 
     def get(self, root: Path, registry: Registry, *, generation: int = 0,
@@ -115,6 +119,7 @@ class Inventory:
     by_component: dict[ComponentId, list[str]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)   # files no type claims
     _pieces: dict[str, list[Piece]] = field(default_factory=dict)
+    _types: dict[str, list[ComponentId]] | None = field(default=None, repr=False)
 
     @classmethod
     def of_folder(cls, root: Path, registry: Registry) -> Inventory:
@@ -129,6 +134,7 @@ class Inventory:
         return inv
 
     def _index(self, paths: list[str]) -> None:
+        self._types = None
         for path in paths:
             cid = classify(path, self.registry)
             if cid is None:
@@ -149,7 +155,12 @@ class Inventory:
         return self.registry.find(cid.type)
 
     def of_type(self, type_name: str) -> list[ComponentId]:
-        return sorted(c for c in self.by_component if c.type == type_name)
+        if self._types is None:  # one pass for all types: listing asks for hundreds of them
+            types: dict[str, list[ComponentId]] = {}
+            for cid in self.by_component:
+                types.setdefault(cid.type, []).append(cid)
+            self._types = {t: sorted(ids) for t, ids in types.items()}
+        return list(self._types.get(type_name, ()))
 
     def main_file(self, cid: ComponentId) -> str:
         """The path Salesforce reports as fileName: the XML/content file, or the bundle folder."""

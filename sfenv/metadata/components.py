@@ -185,11 +185,16 @@ def component_pieces(files: Mapping[str, bytes], registry: Registry) -> dict[Com
             grouped.setdefault(cid, []).append(path)
     for cid, paths in grouped.items():
         mtype = registry.get(cid.type)
-        if mtype.strategy == "xml" and len(paths) == 1:
-            for piece in split_file(paths[0], files[paths[0]], registry):
-                pieces[piece.id] = piece
+        try:
+            if mtype.strategy == "xml" and len(paths) == 1:
+                for piece in split_file(paths[0], files[paths[0]], registry):
+                    pieces[piece.id] = piece
+                continue
+            canon = tuple((p, canonicalize(p, files[p], registry)) for p in sorted(paths))
+        except MetadataError:
+            # kept as the org gave it (see sfenv.pull.normalise): an opaque whole, no XML
+            pieces[cid] = Piece(cid, None, b"", tuple((p, files[p]) for p in sorted(paths)))
             continue
-        canon = tuple((p, canonicalize(p, files[p], registry)) for p in sorted(paths))
         meta = [data for p, data in canon if p.endswith("-meta.xml") and
                 registry.meta_path(cid) in (p, None)]
         xml = meta[0] if meta else next((d for p, d in canon if p.endswith("-meta.xml")), b"")

@@ -4,23 +4,34 @@ listMetadata takes at most three queries a call; calls run in parallel. Folder t
 resolved (list the folders, then each folder's content). Child types (fields, validation
 rules...) are listed too: Salesforce does not move a CustomObject's lastModifiedDate when one
 of its fields changes, so incremental pulls need the children's dates.
+
+The default manifest (`<name>*</name>`) means every type the org's describeMetadata lists,
+less the shipped exclusion list (`sfenv.pull.coverage`). Folder contents are listed per folder,
+`unfiled$public` included (listMetadata of the folder type does not return it). Types that
+cannot be listed (StandardValueSet) are asked for by their known names; those rows are
+`guessed`: the org may not have them, and one that does not come back is no loss.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from sfenv.config.model import SHIPPED_MANIFESTS
 from sfenv.errors import ConfigError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
 from sfenv.metadata.registry import Registry
+from sfenv.pull.coverage import exclusions, known_names
 
 MANAGED_STATES = {"installed", "installedEditable", "deprecated", "deprecatedEditable"}
+ALL_TYPES = "*"  # a manifest type name meaning every type the org describes
+UNFILED = "unfiled$public"
 PROPS_KEPT = ("id", "fileName", "lastModifiedDate", "lastModifiedByName", "createdDate",
               "createdByName", "manageableState", "namespacePrefix")
 
@@ -33,6 +44,10 @@ class Inventory:
     children: dict[ComponentId, dict] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     list_calls: int = 0
+    guessed: set[ComponentId] = field(default_factory=set)  # asked for by known name, not listed
+    excluded: Counter = field(default_factory=Counter)  # type -> components left out by `exclude`
+    managed: Counter = field(default_factory=Counter)  # type -> managed components left out
+    excluded_types: dict[str, str] = field(default_factory=dict)  # type -> shipped reason
 
     def index(self) -> dict[str, dict]:
         """The per-component index stored in the snapshot (`.sfenv/components.json`)."""
@@ -43,13 +58,13 @@ class Inventory:
 
 
 def load_manifest(name: str, root: Path) -> Package:
-    """`default`, `backup` (shipped in manifests/) or a path to a package.xml."""
-    if name in ("default", "backup"):
+    """`default` (every type), `core`, `backup` (shipped in manifests/) or a package.xml path."""
+    if name in SHIPPED_MANIFESTS:
         data = resources.files("sfenv.manifests").joinpath(f"{name}.xml").read_bytes()
         return parse_package(data, f"manifests/{name}.xml")
     path = (root / name).expanduser()
     if not path.is_file():
-        raise ConfigError(f"manifest {path} does not exist (use default, backup or a package.xml path)")
+        raise ConfigError(f"manifest {path} does not exist (use default, core, backup or a package.xml path)")
     return parse_package(path.read_bytes(), str(path))
 
 
@@ -64,7 +79,15 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     described = {d["xmlName"]: d for d in client.describe()}
     wanted: dict[str, list[str]] = {}
     inventory = Inventory()
-    for type_name, members in manifest.types.items():
+    types = dict(manifest.types)
+    if ALL_TYPES in types:
+        types.pop(ALL_TYPES)
+        skip = exclusions()
+        inventory.excluded_types = {t: why for t, why in sorted(skip.items()) if t in described}
+        for type_name in described:
+            if type_name not in skip and registry.child(type_name) is None:
+                types.setdefault(type_name, ["*"])
+    for type_name, members in types.items():
         found = registry.child(type_name)
         parent = found[0].name if found else type_name
         if parent not in described:
@@ -82,10 +105,10 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
         if described[type_name].get("inFolder"):
             folder_type = _folder_type(registry, type_name)
             folder_queries.append({"type": folder_type})
-            plain_queries.append(None)  # placeholder; resolved after folders are known
+            # the unfiled folder is no folder component: listing the folder type skips it
+            plain_queries.append({"type": type_name, "folder": UNFILED})
         else:
             plain_queries.append({"type": type_name})
-    plain_queries = [q for q in plain_queries if q]
     child_queries = [{"type": t} for t in child_types]
 
     def run(queries: list[dict]) -> list[dict]:
@@ -125,20 +148,37 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
             continue
         cid = ComponentId(type_name, full_name)
         if not include_managed and _is_managed(row):
+            inventory.managed[type_name] += 1
             continue
         if exclude and _excluded(cid, exclude):
+            inventory.excluded[type_name] += 1
             continue
         is_child, explicit = rules(type_name)
         if not is_child and explicit is not None and full_name not in explicit:
             continue
         (inventory.children if is_child else inventory.top)[cid] = row
 
+    _add_known_names(inventory, wanted, exclude)
     for type_name, members in wanted.items():
         for member in members:
             if member != "*" and ComponentId(type_name, member) not in inventory.top \
                     and registry.child(type_name) is None:
                 inventory.warnings.append(f"{type_name}:{member} is in the manifest but not in the org")
     return inventory
+
+
+def _add_known_names(inventory: Inventory, wanted: dict[str, list[str]],
+                     exclude: list[str]) -> None:
+    """Unlistable types asked for with `*`: every known name not listed becomes a guessed row."""
+    for type_name, members in wanted.items():
+        if "*" not in members:
+            continue
+        for name in known_names(type_name):
+            cid = ComponentId(type_name, name)
+            if cid in inventory.top or (exclude and _excluded(cid, exclude)):
+                continue
+            inventory.top[cid] = {"type": type_name, "fullName": name}
+            inventory.guessed.add(cid)
 
 
 def _folder_type(registry: Registry, type_name: str) -> str:
@@ -155,3 +195,11 @@ def _folder_owner(registry: Registry, folder_type: str) -> str | None:
 
 def _is_managed(row: dict) -> bool:
     return bool(row.get("namespacePrefix")) and row.get("manageableState") in MANAGED_STATES
+
+
+def keep_known_present(inventory: Inventory, old_index: dict) -> None:
+    """Incremental pulls ask again only for the known names the previous snapshot held (a
+    standard value set the org gains later comes with the next full pull)."""
+    for cid in [c for c in inventory.guessed if str(c) not in old_index]:
+        inventory.guessed.discard(cid)
+        del inventory.top[cid]

@@ -23,22 +23,25 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from sfenv.config.model import Config
+from sfenv.config.model import SHIPPED_MANIFESTS, Config
 from sfenv.config.typenames import check_manifest_types
 from sfenv.errors import ConfigError, OrgError, RequestLimitError, SessionExpiredError, StoreError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, filter_profile, merge_profiles
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import canonicalize
+from sfenv.pull.accounting import account
 from sfenv.pull.groups import GROUP_MEMBERS_PATH, group_members
 from sfenv.pull.identity import check_org_identity
-from sfenv.pull.listing import Inventory, list_inventory, load_manifest
+from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
+from sfenv.pull.normalise import normalise_files
 from sfenv.pull.retrieval import PROFILE, ChunkRetriever, plan_chunks
 from sfenv.store.snapshots import EnvLock, SnapshotStore
 
 INDEX_PATH = ".sfenv/components.json"
+NOT_RETURNED = "listed by the org but not returned by the retrieve"
 AUDIT_PATH = ".sfenv/audit-trail.json"
-ALWAYS_REFRESHED = {"PermissionSet"}  # cheap and whole since API 40: re-read on every pull
+# cheap and whole since API 40 / not listable (no dates): re-read on every pull
+ALWAYS_REFRESHED = {"PermissionSet", "StandardValueSet"}
 
 
 @dataclass
@@ -57,6 +60,7 @@ class PullResult:
     duration_s: float = 0.0
     retrieves: int = 0
     org_id: str = ""
+    accounting: dict = field(default_factory=dict)  # see sfenv.pull.accounting
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -72,7 +76,8 @@ class BackupResult:
         return {"env": self.pull.env, "ref": self.ref, "commit": self.pull.commit, "tag": self.tag,
                 "components": self.pull.components, "counts_by_type": self.pull.counts_by_type,
                 "skipped": self.pull.skipped, "warnings": self.pull.warnings,
-                "incremental": self.pull.incremental, "duration_s": self.pull.duration_s}
+                "incremental": self.pull.incremental, "duration_s": self.pull.duration_s,
+                "accounting": self.pull.accounting}
 
 
 def _utc_now() -> dt.datetime:
@@ -147,6 +152,8 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
         old_index = _read_json(store, previous, INDEX_PATH) or {}
         old_paths = store.files(previous)
     incremental = bool(previous and not full and old_index and refresh is None)
+    if incremental:
+        keep_known_present(inventory, old_index)
     plan = _plan(inventory, old_index if incremental else None, registry)
 
     size = min(config.pull.chunk_size, _chunk_memory(store).get(client.org_id, config.pull.chunk_size))
@@ -166,19 +173,23 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
         current = set(inventory.top) | set(inventory.children)
         _patch_profiles(got.files, previous_profiles, current)
     retrieved, refused = only_metadata(got.files, registry)
+    acc = account(inventory, [*plan.members, *(ComponentId(PROFILE, p) for p in plan.profiles)],
+                  retrieved, got.skipped, registry)
+    # listed but not sent: on the skip list, so a previous snapshot's content is kept (stale)
+    got.skipped.extend({"component": cid, "reason": NOT_RETURNED} for cid in acc.missing)
     _refuse_losses(env, plan, retrieved, got.skipped, registry, incremental, inventory,
-                   store.meta(previous) if previous else None)
-    files = {path: canonicalize(path, data, registry) for path, data in retrieved.items()}
+                   store.meta(previous) if previous else None, ignore=acc.absent_known)
+    files, kept_as_is = normalise_files(retrieved, registry)
     if progress:
         progress.stage("normalizing and writing the snapshot", None)
-    skipped_ids = {s["component"] for s in got.skipped}
+    skipped_ids = {s["component"] for s in got.skipped} | acc.dropped()
     index = {k: v for k, v in inventory.index().items() if k not in skipped_ids}
     files[INDEX_PATH] = _json_bytes(index)
     audit_rows, audit_warning = _audit(client, config)
     files[AUDIT_PATH] = _json_bytes(audit_rows)
     members, members_warning = group_members(client)
     files[GROUP_MEMBERS_PATH] = _json_bytes(members)
-    warnings = inventory.warnings + got.warnings + [
+    warnings = inventory.warnings + acc.filter_warnings(got.warnings) + kept_as_is + [
         w for w in (audit_warning, members_warning) if w] + [
         f"refused {path}: no metadata type owns this path" for path in refused]
 
@@ -216,6 +227,7 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
         "counts_by_type": dict(sorted(counts.items())), "skipped": got.skipped,
         "warnings": warnings, "incremental": incremental, "manifest": config.manifest,
         "retrieved": len(plan.members), "removed": len(plan.removed),
+        "accounting": acc.to_json(),
     }
     if refresh is not None:
         meta["refresh"] = refresh
@@ -235,7 +247,8 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
                       incremental=incremental, components=meta["components"],
                       counts_by_type=meta["counts_by_type"], retrieved=len(plan.members),
                       removed=len(plan.removed), skipped=got.skipped, warnings=warnings,
-                      duration_s=meta["duration_s"], retrieves=got.retrieves, org_id=client.org_id)
+                      duration_s=meta["duration_s"], retrieves=got.retrieves, org_id=client.org_id,
+                      accounting=meta["accounting"])
 
 
 @dataclass
@@ -289,7 +302,7 @@ def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _
 
 def _check_manifest(config: Config, types: dict) -> None:
     """ConfigError (exit 2) naming unknown types: never an empty snapshot from a typo."""
-    if config.manifest in ("default", "backup"):
+    if config.manifest in SHIPPED_MANIFESTS:
         return  # shipped manifests may name types newer than the registry: listed if the org has them
     path = config.root / config.manifest
     problem = check_manifest_types(list(types), str(path), path.read_text("utf-8", "replace"))
@@ -314,8 +327,9 @@ def only_metadata(files: dict[str, bytes], registry: Registry) -> tuple[dict[str
 
 def _refuse_losses(env: str, plan: _Plan, retrieved: dict[str, bytes], skipped: list[dict],
                    registry: Registry, incremental: bool, inventory: Inventory,
-                   previous_meta: dict | None) -> None:
-    """OrgError (ref unmoved) when the snapshot would lose what the skip list does not name."""
+                   previous_meta: dict | None, *, ignore: set[ComponentId] = frozenset()) -> None:
+    """OrgError (ref unmoved) when the snapshot would lose what the skip list does not name
+    (`ignore`: known names the org does not have, such as absent standard value sets)."""
     previous_count = int((previous_meta or {}).get("components") or 0)
     if not incremental and not inventory.top and previous_count:
         raise OrgError(f"{env}: the org listed no components (the last snapshot has "
@@ -327,7 +341,8 @@ def _refuse_losses(env: str, plan: _Plan, retrieved: dict[str, bytes], skipped: 
     owners = {registry.component_of(path) for path in retrieved}
     named = {s["component"] for s in skipped}
     expected = [*plan.members, *(ComponentId(PROFILE, p) for p in plan.profiles)]
-    lost = [str(c) for c in expected if c not in owners and str(c) not in named]
+    lost = [str(c) for c in expected
+            if c not in owners and str(c) not in named and c not in ignore]
     if lost:
         raise OrgError(f"{env}: {len(lost)} listed components came back without files "
                        f"(e.g. {', '.join(lost[:3])}); snapshot not written, the ref is unmoved")

@@ -53,11 +53,12 @@ def test_a_full_pull_that_retrieves_nothing_never_moves_the_ref(clean_dev, monke
     assert "retrieved nothing" in line
 
 
-def test_listed_components_missing_from_the_retrieve_never_move_the_ref(clean_dev, monkeypatch):
+def test_listed_components_missing_from_the_retrieve_are_kept_and_named(clean_dev, monkeypatch):
+    """An org that leaves listed classes out of its zips: the snapshot keeps their previous
+    content (marked stale on the skip list), and the pull ends naming them as incomplete."""
     from sfenv.org.client import OrgClient
 
-    project, _ = clean_dev
-    before = SnapshotStore(project.root).head("dev")
+    project, baseline = clean_dev
     original = OrgClient.retrieve
 
     def lossy(self, members, **kwargs):
@@ -66,8 +67,13 @@ def test_listed_components_missing_from_the_retrieve_never_move_the_ref(clean_de
         return result
 
     monkeypatch.setattr(OrgClient, "retrieve", lossy)
-    line = untouched(project.root, "dev", before, project.cli("pull", "dev", "--full", "--quiet"), 3)
-    assert "came back without files" in line and "ApexClass:" in line
+    result = project.cli("pull", "dev", "--full", "--json")
+    head = complete(project.root, "dev", baseline, result)
+    skipped = SnapshotStore(project.root).meta(head)["skipped"]
+    classes = [s for s in skipped if s["component"].startswith("ApexClass:")]
+    assert classes and all(s.get("stale") for s in classes), skipped
+    assert all("not returned" in s["reason"] for s in classes)
+    assert "ApexClass:" in (SnapshotStore(project.root).meta(head)["accounting"]["incomplete"] or "")
 
 
 def first_draw_fails(rate: float) -> int:
