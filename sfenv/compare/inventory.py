@@ -20,7 +20,7 @@ values of the elements the registry says identify an entry (`SectionSpec.keys`),
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,3 +116,38 @@ def load_json_blob(data: bytes | None, default: Any) -> Any:
         return json.loads(data)
     except ValueError:
         return default
+
+
+def index_entries(data: bytes | None, keys: Iterable[str]) -> dict[str, dict]:
+    """The entries of a component index blob (`.sfenv/components.json`) for `keys` only.
+
+    Pulls write the index one entry a line (`"Type:Name": {...},`), so the wanted lines are
+    found without decoding the whole document (170,000 entries at 60,000 components); any
+    other layout is decoded in full."""
+    if not data:
+        return {}
+    keys = list(keys)
+    wanted = {json.dumps(k, ensure_ascii=False).encode(): k for k in keys}
+    wanted.update({json.dumps(k).encode(): k for k in keys})
+    first = data[2:data.find(b"\n", 2)]
+    if (not data.startswith(b'{\n"') or not first.rstrip(b",").endswith(b"}")
+            or b'\\"' in data):  # another layout, or escaped quotes (keys may hold `": `)
+        return _entries_of(load_json_blob(data, {}), wanted.values())
+    out: dict[str, dict] = {}
+    for line in data.split(b"\n"):
+        cut = line.find(b'"', 1) + 1  # the key's closing quote (no escaped quotes here)
+        key = line[:cut]
+        if cut > 1 and key in wanted and line[cut:cut + 2] == b": ":
+            try:
+                value = json.loads(line[cut + 2:].rstrip(b","))
+            except ValueError:  # not one entry a line after all
+                return _entries_of(load_json_blob(data, {}), wanted.values())
+            if isinstance(value, dict):
+                out[wanted[key]] = value
+    return out
+
+
+def _entries_of(whole: Any, keys: Iterable[str]) -> dict[str, dict]:
+    if not isinstance(whole, dict):
+        return {}
+    return {k: v for k in keys if isinstance(v := whole.get(k), dict)}
