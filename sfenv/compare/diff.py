@@ -17,6 +17,7 @@ from sfenv.compare.elements import element_changes
 from sfenv.compare.inventory import (
     AUDIT_PATH,
     INDEX_PATH,
+    ComponentIndex,
     Part,
     Splitter,
     default_splitter,
@@ -178,11 +179,6 @@ def _component_files(registry: Registry, files: Mapping[str, str], paths: list[s
     return found
 
 
-def _index(data: bytes | None) -> dict[str, dict]:
-    value = load_json_blob(data, {})
-    return value if isinstance(value, dict) else {}
-
-
 def _attribution(entry: dict | None) -> Attribution:
     if not entry:
         return Attribution()
@@ -304,7 +300,8 @@ def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def component_index(store: SnapshotReader, commit: str) -> dict[str, dict]:
-    """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties})."""
+def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict]:
+    """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties}), decoded
+    entry by entry as it is read (`ComponentIndex`)."""
     sha = store.files(commit).get(INDEX_PATH)
-    return _index(store.read_blob(sha) if sha else None)
+    return ComponentIndex(store.read_blob(sha) if sha else None)

@@ -123,3 +123,19 @@ def test_a_changed_class_carries_its_unchanged_meta_file(registry):
     assert str(change.component) == "ApexClass:Foo"
     assert change.old_xml == b"class Foo {}\n" + meta
     assert change.new_xml == b"class Foo { void x() {} }\n" + meta
+
+
+def test_the_component_index_reads_like_a_dict(store):
+    from compare_helpers import snap
+
+    from sfenv.compare.diff import component_index
+
+    entries = {"ApexClass:A": {"lastModifiedByName": "Ann"}, "ApexClass:B": {"x": 1}}
+    lines = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in entries.items()]
+    commit = snap(store, "dev", {".sfenv/components.json": ("{\n" + ",\n".join(lines)
+                                                             + "\n}\n").encode()})
+    index = component_index(store, commit)
+    assert index["ApexClass:A"] == {"lastModifiedByName": "Ann"}
+    assert "ApexClass:B" in index and "ApexClass:C" not in index
+    assert index.get("ApexClass:C") is None
+    assert dict(index) == entries and len(index) == 2
