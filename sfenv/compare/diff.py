@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from sfenv.compare import diffcache
+from sfenv.compare.diffcache import entry_key
 from sfenv.compare.elements import element_changes
 from sfenv.compare.inventory import (
     AUDIT_PATH,
@@ -31,7 +33,7 @@ from sfenv.compare.neutralize import Neutralizer
 from sfenv.compare.prune import prune_common
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry
+from sfenv.metadata.registry import Registry, default_registry
 from sfenv.store.snapshots import TreeChange
 
 GROUPED = ("content", "bundle")  # strategies whose files together make one component
@@ -61,9 +63,19 @@ def diff_commits(store: SnapshotReader, a_commit: str, b_commit: str, *, registr
     hit = store.cache.get(key)
     if isinstance(hit, Diff):
         return Diff(a_name, b_name, a_commit, b_commit, list(hit.changes), 0, hit.files_changed)
+    # on disk only for the default type knowledge (a caller's registry or splitter may differ)
+    disk = (entry_key(tree_a, tree_b, str(key[3]))
+            if registry is default_registry() and split in (None, _SPLIT) else None)
+    found = diffcache.load(store, disk) if disk else None
+    if found is not None:
+        store.cache[key] = found
+        return Diff(a_name, b_name, a_commit, b_commit, list(found.changes), 0,
+                    found.files_changed)
     result = _compute(store, a_commit, b_commit, registry, neutralize, split or default_splitter())
     result.a, result.b = a_name, b_name
     store.cache[key] = result
+    if disk:
+        diffcache.save(store, disk, result)
     return result
 
 

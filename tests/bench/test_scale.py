@@ -7,6 +7,8 @@ a time limit.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from sfenv.compare.diff import diff_commits
@@ -76,6 +78,7 @@ def test_incremental_pull(scenario, bench):
 def test_diff_snapshots(scenario, bench):
     before, after = scenario.commits()
     store = scenario.store()
+    shutil.rmtree(store.git_dir / "sfenv" / "diff-cache", ignore_errors=True)  # a cold diff
     counter = BlobCounter(store)
     with Timer() as t:
         diff = diff_commits(store, before, after, registry=default_registry())
@@ -88,6 +91,15 @@ def test_diff_snapshots(scenario, bench):
                   "diff_tree_lines": lines}
     bench.ratio(fig, "diff/diff-tree", t.seconds, base.seconds)
     assert diff.changes
+
+    # the same diff from another command (a fresh store object): read from the disk cache
+    again = scenario.store()
+    counter = BlobCounter(again)
+    with Timer() as warm:
+        cached = diff_commits(again, before, after, registry=default_registry())
+    fig.counts.update({"warm_s": round(warm.seconds, 3), "warm_blobs_read": counter.blobs})
+    bench.ratio(fig, "warm diff/diff-tree", warm.seconds, base.seconds)
+    assert len(cached.changes) == len(diff.changes)
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +137,7 @@ def test_release_plan(scenario, bench, sgd_main):
         pytest.skip(f"release plan not available: {err}")
     scenario.commits()
     store = scenario.store()
+    shutil.rmtree(store.git_dir / "sfenv" / "diff-cache", ignore_errors=True)  # a cold plan
     with Timer() as t:
         planned = plan(scenario.config(), store, "bench-plan", source="dev", target="prod")
     fig = bench.figure("release_plan")
@@ -156,6 +169,7 @@ def test_release_build(scenario, bench, sgd_main):
             write_zip(read_zip(data, "package.zip"))
     fig = bench.figure("release_build")
     fig.seconds = t.seconds
+    fig.notes.append("after release_plan of the same pair: its diff comes from the disk cache")
     fig.baseline = "read_zip + write_zip of the package's files"
     fig.baseline_seconds = base.seconds
     fig.counts = {"components": len(built.components), "deletes": len(built.deletes),

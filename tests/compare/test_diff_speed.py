@@ -139,3 +139,25 @@ def test_the_component_index_reads_like_a_dict(store):
     assert "ApexClass:B" in index and "ApexClass:C" not in index
     assert index.get("ApexClass:C") is None
     assert dict(index) == entries and len(index) == 2
+
+
+def test_a_diff_is_computed_once_per_pair_of_trees(store, registry):
+    from compare_helpers import snap
+
+    from sfenv.store.snapshots import SnapshotStore
+
+    old, new = _pair()
+    a = snap(store, "prod", old)
+    b = snap(store, "dev", new)
+    first = diff_commits(store, a, b, registry=registry, a_name="prod", b_name="dev")
+    assert first.blobs_read > 0
+
+    again = SnapshotStore(store.repo_dir)  # another command on the same repository
+    reads: list[int] = []
+    inner = again.git.read_blobs
+    again.git.read_blobs = lambda shas: reads.append(len(shas)) or inner(shas)
+    second = diff_commits(again, a, b, registry=registry, a_name="prod", b_name="dev")
+    assert _rows(second) == _rows(first) and (second.a, second.b) == ("prod", "dev")
+    assert reads == [] and second.blobs_read == 0
+    # another direction or another splitter is another diff
+    assert diff_commits(again, b, a, registry=registry).blobs_read > 0
