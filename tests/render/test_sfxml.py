@@ -101,7 +101,8 @@ def test_canonical_object_files_give_what_streaming_gives():
                      f"<label>F &amp; {i}</label></fields>" for i in range(300))
     for tail in ("<sharingModel>ReadWrite</sharingModel>",
                  "<externalSharingModel>Read</externalSharingModel>"
-                 "<sharingModel>ControlledByParent</sharingModel>", ""):
+                 "<sharingModel>ControlledByParent</sharingModel>",
+                 "<sharingModel>Read&amp;Write</sharingModel>", ""):
         raw = f"<CustomObject {NS}>{fields}<label>X</label>{tail}</CustomObject>".encode()
         canonical = write_xml(parse_xml(raw, "o"))
         assert canonical.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject')
