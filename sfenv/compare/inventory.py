@@ -20,6 +20,7 @@ values of the elements the registry says identify an entry (`SectionSpec.keys`),
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,7 @@ class ComponentIndex(Mapping[str, dict]):
     def __init__(self, data: bytes | None) -> None:
         self._data = data or b""
         self._lines: dict[bytes, bytes] | None = None
+        self._sorted: list[bytes] | None = None
         self._full: dict[str, dict] | None = None
         first = self._data[2:self._data.find(b"\n", 2)]
         # escaped quotes would let a key hold `": `; then (and for other layouts) decode it all
@@ -143,12 +145,20 @@ class ComponentIndex(Mapping[str, dict]):
         return self._full
 
     def _line_of(self, key: str) -> bytes | None:
-        if self._lines is None:
+        if self._lines is None and self._sorted is None:
             lines = self._data.split(b"\n")
-            self._lines = {line[:line.find(b'"', 1) + 1]: line for line in lines}
-        for encoded in (json.dumps(key), json.dumps(key, ensure_ascii=False)):
-            line = self._lines.get(encoded.encode())
-            if line is not None:
+            entries = lines[1:-1] if lines[-1] else lines[1:-2]  # between "{" and "}"
+            if entries == sorted(entries):  # pulls write it sorted: bisect, no map
+                self._sorted = entries
+            else:
+                self._lines = {line[:line.find(b'"', 1) + 1]: line for line in entries}
+        for encoded in {json.dumps(key), json.dumps(key, ensure_ascii=False)}:
+            if self._sorted is not None:
+                start = encoded.encode() + b": "
+                at = bisect_left(self._sorted, start)
+                if at < len(self._sorted) and self._sorted[at].startswith(start):
+                    return self._sorted[at]
+            elif (line := self._lines.get(encoded.encode())) is not None:  # type: ignore[union-attr]
                 return line
         return None
 

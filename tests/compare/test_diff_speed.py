@@ -100,6 +100,9 @@ def test_the_index_is_read_for_the_rows_only():
     wanted = ["ApexClass:A", "Layout:Account-Account: Layout", "CustomLabel:Café", "Nope:X"]
     expect = {k: entries[k] for k in wanted if k in entries}
     assert index_entries(one_a_line, wanted) == expect
+    lines.sort()  # as pulls write it: looked up by bisection
+    assert index_entries(("{\n" + ",\n".join(lines) + "\n}\n").encode(), wanted) == expect
+    assert index_entries(("{\n" + ",\n".join(lines) + "\n}").encode(), wanted) == expect
     for other in (json.dumps(entries, indent=0), json.dumps(entries, indent=2),
                   json.dumps(entries), json.dumps(entries, ensure_ascii=False)):
         assert index_entries(other.encode(), wanted) == expect
