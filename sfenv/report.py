@@ -18,6 +18,7 @@ from typing import Any
 from sfenv import release
 from sfenv.compare import status as compare_status
 from sfenv.errors import SfenvError
+from sfenv.metadata.registry import default_registry
 from sfenv.pull.backups import list_backups
 from sfenv.release.checklist_state import current_done, frozen_checklist
 from sfenv.render.report import (
@@ -257,6 +258,9 @@ def _roles_and_owd(store: Any, order: list[str], heads: Mapping[str, str | None]
     role_cache: dict[tuple[str, str], RoleInfo | None] = {}
     owd_cache: dict[str, Owd | None] = {}
     problems: list[str] = []
+    registry = default_registry()  # once: 170,000 paths per snapshot at 60k components
+    role_dir = registry.hierarchy_type().directory + "/"
+    object_dir = registry.get("CustomObject").directory + "/"
     for env in order:
         head = heads.get(env)
         if head is None:
@@ -268,8 +272,10 @@ def _roles_and_owd(store: Any, order: list[str], heads: Mapping[str, str | None]
             notices.append(f"{env}: snapshot files unreadable ({err})")
             roles[env] = owds[env] = None
             continue
-        role_paths = {p: n for p in files if (n := role_name_of(p))}
-        object_paths = {p: n for p in files if (n := object_name_of(p))}
+        role_paths = {p: n for p in files
+                      if p.startswith(role_dir) and (n := role_name_of(p, registry))}
+        object_paths = {p: n for p in files
+                        if p.startswith(object_dir) and (n := object_name_of(p, registry))}
         wanted = {files[p] for p in role_paths if (role_paths[p], files[p]) not in role_cache}
         wanted |= {files[p] for p in object_paths if files[p] not in owd_cache}
         blobs = _read_blobs(store, wanted)

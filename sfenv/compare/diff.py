@@ -8,29 +8,36 @@ per store object by (tree a, tree b, neutralizer) and are immutable data.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from sfenv.compare import diffcache
+from sfenv.compare.diffcache import entry_key
 from sfenv.compare.elements import element_changes
 from sfenv.compare.inventory import (
     AUDIT_PATH,
     INDEX_PATH,
+    ComponentIndex,
     Part,
     Splitter,
     default_splitter,
+    index_entries,
     load_json_blob,
     parts_of_file,
     sort_keys_for,
 )
 from sfenv.compare.model import Attribution, Change, Diff, ElementChange
 from sfenv.compare.neutralize import Neutralizer
+from sfenv.compare.prune import prune_common
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry
+from sfenv.metadata.registry import Registry, default_registry
 from sfenv.store.snapshots import TreeChange
 
 GROUPED = ("content", "bundle")  # strategies whose files together make one component
+_SPLIT = default_splitter()  # pruning common entries is exact for this splitter
 INTERNAL = ".sfenv/"
 
 
@@ -56,9 +63,19 @@ def diff_commits(store: SnapshotReader, a_commit: str, b_commit: str, *, registr
     hit = store.cache.get(key)
     if isinstance(hit, Diff):
         return Diff(a_name, b_name, a_commit, b_commit, list(hit.changes), 0, hit.files_changed)
+    # on disk only for the default type knowledge (a caller's registry or splitter may differ)
+    disk = (entry_key(tree_a, tree_b, str(key[3]))
+            if registry is default_registry() and split in (None, _SPLIT) else None)
+    found = diffcache.load(store, disk) if disk else None
+    if found is not None:
+        store.cache[key] = found
+        return Diff(a_name, b_name, a_commit, b_commit, list(found.changes), 0,
+                    found.files_changed)
     result = _compute(store, a_commit, b_commit, registry, neutralize, split or default_splitter())
     result.a, result.b = a_name, b_name
     store.cache[key] = result
+    if disk:
+        diffcache.save(store, disk, result)
     return result
 
 
@@ -77,7 +94,9 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
     grouped = {o for o in owners if _strategy(registry, o) in GROUPED}
     if grouped:
         for side_files, commit in ((files_a, a_commit), (files_b, b_commit)):
-            for path, sha in _component_files(registry, store.files(commit), grouped).items():
+            found = _component_files(registry, store.files(commit),
+                                     _sorted_paths(store, commit), grouped)
+            for path, sha in found.items():
                 side_files.setdefault(path, sha)
     index_a = store.files(a_commit).get(INDEX_PATH)
     index_b = store.files(b_commit).get(INDEX_PATH)
@@ -85,14 +104,21 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
     if tree_changes:
         wanted |= {s for s in (index_a, index_b) if s}
     blobs = store.read_blobs(sorted(wanted)) if wanted else {}
-    by_a = _index(blobs.get(index_a) if index_a else None)
-    by_b = _index(blobs.get(index_b) if index_b else None)
+
+    grouped_paths: dict[ComponentId, tuple[list[str], list[str]]] = {}
+    if grouped:
+        for side, side_files in ((0, files_a), (1, files_b)):
+            for path in side_files:
+                owner = registry.component_of(path)
+                if owner in grouped:
+                    grouped_paths.setdefault(owner, ([], []))[side].append(path)
 
     changes: list[Change] = []
     for owner, paths in owners.items():
         strategy = _strategy(registry, owner)
         if strategy in GROUPED:
-            change = _grouped_change(registry, owner, files_a, files_b, blobs, neutralize)
+            change = _grouped_change(registry, owner, grouped_paths.get(owner, ([], [])),
+                                     files_a, files_b, blobs, neutralize)
             if change:
                 changes.append(change)
         elif strategy is None:
@@ -102,13 +128,11 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
             for path in sorted(paths):
                 changes.extend(_xml_changes(registry, split, path, files_a.get(path),
                                             files_b.get(path), blobs, neutralize))
-    for change in changes:
-        top = change.parent or change.component
-        while True:  # permission entries' parent is the profile itself, a top-level component
-            parent = registry.parent_id(top) if registry.find(top.type) else top
-            if parent == top:
-                break
-            top = parent
+    tops = [(change, _top(registry, change)) for change in changes]
+    keys = {str(change.component) for change in changes} | {str(top) for _, top in tops}
+    by_a = index_entries(blobs.get(index_a) if index_a else None, keys)
+    by_b = index_entries(blobs.get(index_b) if index_b else None, keys)
+    for change, top in tops:
         # a child the org lists itself (a field, a validation rule) has its own dates: editing
         # it does not touch its object's; entries listMetadata does not list use their parent's
         own = str(change.component)
@@ -116,6 +140,16 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
         change.new_by = _attribution(by_b.get(own) or by_b.get(str(top)))
     changes.sort(key=lambda c: (c.component.type, c.component.full_name))
     return Diff("", "", a_commit, b_commit, changes, len(blobs), len(tree_changes))
+
+
+def _top(registry: Registry, change: Change) -> ComponentId:
+    """The top-level component of a row (permission entries' parent is their profile)."""
+    top = change.parent or change.component
+    while True:
+        parent = registry.parent_id(top) if registry.find(top.type) else top
+        if parent == top:
+            return top
+        top = parent
 
 
 def _owner(registry: Registry, path: str) -> ComponentId:
@@ -127,21 +161,34 @@ def _strategy(registry: Registry, cid: ComponentId) -> str | None:
     return mtype.strategy if mtype is not None else None
 
 
-def _component_files(registry: Registry, files: Mapping[str, str],
+def _sorted_paths(store: SnapshotReader, commit: str) -> list[str]:
+    """The tree's paths in sorted order (cached with the store's derived data)."""
+    key = ("sorted-paths", store.tree_of(commit))
+    hit = store.cache.get(key)
+    if isinstance(hit, list):
+        return hit
+    paths = sorted(store.files(commit))
+    store.cache[key] = paths
+    return paths
+
+
+def _component_files(registry: Registry, files: Mapping[str, str], paths: list[str],
                      owners: Iterable[ComponentId]) -> dict[str, str]:
-    """All files of the given grouped components (one pass per directory involved)."""
-    owners = set(owners)
-    dirs = {registry.expected_path(o).split("/", 1)[0] + "/" for o in owners}
+    """All files of the given grouped components.
+
+    A grouped component's files all start with `<directory>/<full name>` (its content file,
+    its -meta.xml, or its bundle folder), so each owner needs a range of the sorted paths."""
     found: dict[str, str] = {}
-    for path, sha in files.items():
-        if path[: path.find("/") + 1] in dirs and registry.component_of(path) in owners:
-            found[path] = sha
+    for owner in set(owners):
+        mtype = registry.get(owner.type)
+        prefix = f"{mtype.directory}/{owner.full_name}"
+        for i in range(bisect_left(paths, prefix), len(paths)):
+            path = paths[i]
+            if not path.startswith(prefix):
+                break
+            if registry.component_of(path) == owner:
+                found[path] = files[path]
     return found
-
-
-def _index(data: bytes | None) -> dict[str, dict]:
-    value = load_json_blob(data, {})
-    return value if isinstance(value, dict) else {}
 
 
 def _attribution(entry: dict | None) -> Attribution:
@@ -169,6 +216,8 @@ def _xml_changes(registry: Registry, split: Splitter, path: str, sha_a: str | No
     data_b = _read(blobs, sha_b, neutralize, "b")
     if data_a == data_b:  # equal once neutralized
         return []
+    if data_a is not None and data_b is not None and split is _SPLIT:
+        data_a, data_b = prune_common(path, data_a, data_b, registry)
     parts_a = _parts(path, data_a, registry, split)
     parts_b = _parts(path, data_b, registry, split)
     changes = []
@@ -198,11 +247,11 @@ def _parts(path: str, data: bytes | None, registry: Registry, split: Splitter) -
         return {cid: Part(cid, None, data)}  # unreadable XML: compare it as a whole file
 
 
-def _grouped_change(registry: Registry, owner: ComponentId, files_a: Mapping[str, str],
+def _grouped_change(registry: Registry, owner: ComponentId,
+                    paths: tuple[list[str], list[str]], files_a: Mapping[str, str],
                     files_b: Mapping[str, str], blobs: Mapping[str, bytes],
                     neutralize: Neutralizer | None) -> Change | None:
-    paths_a = sorted(p for p in files_a if registry.component_of(p) == owner)
-    paths_b = sorted(p for p in files_b if registry.component_of(p) == owner)
+    paths_a, paths_b = sorted(paths[0]), sorted(paths[1])
     data_a = {p: _read(blobs, files_a[p], neutralize, "a") for p in paths_a}
     data_b = {p: _read(blobs, files_b[p], neutralize, "b") for p in paths_b}
     if data_a == data_b:
@@ -263,7 +312,8 @@ def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def component_index(store: SnapshotReader, commit: str) -> dict[str, dict]:
-    """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties})."""
+def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict]:
+    """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties}), decoded
+    entry by entry as it is read (`ComponentIndex`)."""
     sha = store.files(commit).get(INDEX_PATH)
-    return _index(store.read_blob(sha) if sha else None)
+    return ComponentIndex(store.read_blob(sha) if sha else None)

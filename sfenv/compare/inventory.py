@@ -20,7 +20,8 @@ values of the elements the registry says identify an entry (`SectionSpec.keys`),
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,3 +117,77 @@ def load_json_blob(data: bytes | None, default: Any) -> Any:
         return json.loads(data)
     except ValueError:
         return default
+
+
+class ComponentIndex(Mapping[str, dict]):
+    """A component index blob (`.sfenv/components.json`), decoded one entry at a time.
+
+    Pulls write the index one entry a line (`"Type:Name": {...},`): a lookup finds its line
+    and decodes that line only, instead of decoding 170,000 entries at 60,000 components to
+    read the few hundred a diff or a plan shows. Any other layout is decoded in full once.
+    Iterating or taking the length decodes it in full too."""
+
+    def __init__(self, data: bytes | None) -> None:
+        self._data = data or b""
+        self._lines: dict[bytes, bytes] | None = None
+        self._sorted: list[bytes] | None = None
+        self._full: dict[str, dict] | None = None
+        first = self._data[2:self._data.find(b"\n", 2)]
+        # escaped quotes would let a key hold `": `; then (and for other layouts) decode it all
+        self._by_line = (self._data.startswith(b'{\n"') and first.rstrip(b",").endswith(b"}")
+                         and b'\\"' not in self._data)
+
+    def _whole(self) -> dict[str, dict]:
+        if self._full is None:
+            value = load_json_blob(self._data, {})
+            self._full = ({k: v for k, v in value.items() if isinstance(v, dict)}
+                          if isinstance(value, dict) else {})
+        return self._full
+
+    def _line_of(self, key: str) -> bytes | None:
+        if self._lines is None and self._sorted is None:
+            lines = self._data.split(b"\n")
+            entries = lines[1:-1] if lines[-1] else lines[1:-2]  # between "{" and "}"
+            if entries == sorted(entries):  # pulls write it sorted: bisect, no map
+                self._sorted = entries
+            else:
+                self._lines = {line[:line.find(b'"', 1) + 1]: line for line in entries}
+        for encoded in {json.dumps(key), json.dumps(key, ensure_ascii=False)}:
+            if self._sorted is not None:
+                start = encoded.encode() + b": "
+                at = bisect_left(self._sorted, start)
+                if at < len(self._sorted) and self._sorted[at].startswith(start):
+                    return self._sorted[at]
+            elif (line := self._lines.get(encoded.encode())) is not None:  # type: ignore[union-attr]
+                return line
+        return None
+
+    def __getitem__(self, key: str) -> dict:
+        if not self._by_line or self._full is not None:
+            return self._whole()[key]
+        line = self._line_of(key)
+        if line is None:
+            raise KeyError(key)
+        cut = line.find(b'"', 1) + 1  # after the key's closing quote: `: {...},`
+        try:
+            if line[cut:cut + 2] != b": ":
+                raise ValueError(line[:cut])
+            value = json.loads(line[cut + 2:].rstrip(b","))
+        except ValueError:  # not one entry a line after all
+            self._by_line = False
+            return self._whole()[key]
+        if not isinstance(value, dict):
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+
+def index_entries(data: bytes | None, keys: Iterable[str]) -> dict[str, dict]:
+    """The entries of a component index blob for `keys` only (absent keys left out)."""
+    index = ComponentIndex(data)
+    return {k: v for k in keys if (v := index.get(k)) is not None}

@@ -7,11 +7,14 @@ a time limit.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from sfenv.compare.diff import diff_commits
 from sfenv.metadata.registry import default_registry
 from sfenv.metadata.ziputil import read_zip, write_zip
+from tests.bench import sgd
 from tests.bench.scenario import BlobCounter, Scenario, Timer, git_diff_tree
 
 
@@ -75,6 +78,7 @@ def test_incremental_pull(scenario, bench):
 def test_diff_snapshots(scenario, bench):
     before, after = scenario.commits()
     store = scenario.store()
+    shutil.rmtree(store.git_dir / "sfenv" / "diff-cache", ignore_errors=True)  # a cold diff
     counter = BlobCounter(store)
     with Timer() as t:
         diff = diff_commits(store, before, after, registry=default_registry())
@@ -88,8 +92,65 @@ def test_diff_snapshots(scenario, bench):
     bench.ratio(fig, "diff/diff-tree", t.seconds, base.seconds)
     assert diff.changes
 
+    # the same diff from another command (a fresh store object): read from the disk cache
+    again = scenario.store()
+    counter = BlobCounter(again)
+    with Timer() as warm:
+        cached = diff_commits(again, before, after, registry=default_registry())
+    fig.counts.update({"warm_s": round(warm.seconds, 3), "warm_blobs_read": counter.blobs})
+    bench.ratio(fig, "warm diff/diff-tree", warm.seconds, base.seconds)
+    assert len(cached.changes) == len(diff.changes)
 
-def test_release_build(scenario, bench):
+
+@pytest.fixture(scope="session")
+def sgd_main(bench):
+    """sfdx-git-delta's library (installed once into a cache folder), or None: why not."""
+    main, why = sgd.available()
+    if main is None:
+        bench.figure("sgd").notes.append(f"sfdx-git-delta skipped: {why}")
+    return main
+
+
+def _sgd_baseline(scenario, bench, sgd_main, fig, name: str, measured: float, *,
+                  generate_delta: bool) -> None:
+    """Run sgd on the same two snapshot commits (target A -> source B) and record the ratio."""
+    if sgd_main is None:
+        fig.notes.append(f"{name}: sfdx-git-delta not available, see the sgd figure")
+        return
+    before, after = scenario.commits()
+    out = scenario.workdir / ("sgd-delta" if generate_delta else "sgd-manifest")
+    got = sgd.run(sgd_main, scenario.project, before, after, out, generate_delta=generate_delta)
+    fig.baseline = ("sfdx-git-delta --generate-delta (node process)" if generate_delta
+                    else "sfdx-git-delta manifest (node process)")
+    fig.baseline_seconds = got.seconds
+    fig.counts.update({"sgd_s": round(got.seconds, 2), "sgd_library_s": round(got.library_seconds, 2),
+                       "sgd_members": got.members, "sgd_destructive": got.destructive,
+                       "sgd_files": got.files})
+    bench.ratio(fig, name, measured, got.seconds)
+    bench.ratio(fig, name + " (sgd library only)", measured, got.library_seconds)
+
+
+def test_release_plan(scenario, bench, sgd_main):
+    try:
+        from sfenv.release.train import plan
+    except ImportError as err:
+        pytest.skip(f"release plan not available: {err}")
+    scenario.commits()
+    store = scenario.store()
+    shutil.rmtree(store.git_dir / "sfenv" / "diff-cache", ignore_errors=True)  # a cold plan
+    with Timer() as t:
+        planned = plan(scenario.config(), store, "bench-plan", source="dev", target="prod")
+    fig = bench.figure("release_plan")
+    fig.seconds = t.seconds
+    fig.counts = {"adds": len(planned.adds), "changes": len(planned.changes),
+                  "deletes": len(planned.deletes), "manual": len(planned.manual),
+                  "files": planned.files, "waves": planned.waves,
+                  "dependency_problems": len(planned.dependency_problems)}
+    _sgd_baseline(scenario, bench, sgd_main, fig, "plan/sgd", t.seconds, generate_delta=False)
+    assert planned.adds or planned.changes or planned.deletes
+
+
+def test_release_build(scenario, bench, sgd_main):
     try:
         from sfenv.release.train import build
     except ImportError as err:  # the release layer is still being finished
@@ -108,12 +169,17 @@ def test_release_build(scenario, bench):
             write_zip(read_zip(data, "package.zip"))
     fig = bench.figure("release_build")
     fig.seconds = t.seconds
+    fig.notes.append("after release_plan of the same pair: its diff comes from the disk cache")
     fig.baseline = "read_zip + write_zip of the package's files"
     fig.baseline_seconds = base.seconds
     fig.counts = {"components": len(built.components), "deletes": len(built.deletes),
                   "files_in_package": built.files, "package_mb": round(built.bytes / 1e6, 2),
                   "waves": len(built.waves), "zips": len(zips)}
     bench.ratio(fig, "build/zip", t.seconds, base.seconds)
+    zip_baseline = fig.baseline_seconds
+    _sgd_baseline(scenario, bench, sgd_main, fig, "build/sgd-delta", t.seconds,
+                  generate_delta=True)
+    fig.counts["zip_baseline_s"] = round(zip_baseline, 3)
     assert built.files > 0 and members
 
 

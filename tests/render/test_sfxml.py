@@ -92,3 +92,22 @@ def test_paths_select_only_top_level_role_and_object_files():
     assert object_name_of("objects/Property__c.object") == "Property__c"
     assert object_name_of("objectTranslations/Account-en_US.objectTranslation") is None
     assert object_name_of("objects/Account.object-meta.xml") is None
+
+
+def test_canonical_object_files_give_what_streaming_gives():
+    from sfenv.metadata.xmlio import parse_xml, write_xml
+
+    fields = "".join(f"<fields><fullName>F{i}__c</fullName><sharingModel>Nested</sharingModel>"
+                     f"<label>F &amp; {i}</label></fields>" for i in range(300))
+    for tail in ("<sharingModel>ReadWrite</sharingModel>",
+                 "<externalSharingModel>Read</externalSharingModel>"
+                 "<sharingModel>ControlledByParent</sharingModel>",
+                 "<sharingModel>Read&amp;Write</sharingModel>", ""):
+        raw = f"<CustomObject {NS}>{fields}<label>X</label>{tail}</CustomObject>".encode()
+        canonical = write_xml(parse_xml(raw, "o"))
+        assert canonical.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject')
+        streamed = dict(iter_top_level(canonical, "o", ("sharingModel", "externalSharingModel")))
+        owd = owd_from_xml(canonical, "objects/X.object")
+        assert (owd.internal, owd.external) == (streamed.get("sharingModel") or None,
+                                                streamed.get("externalSharingModel") or None)
+    assert owd_from_xml(canonical, "o").internal is None
