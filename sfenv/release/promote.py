@@ -41,6 +41,7 @@ from sfenv.release.train import (
     train_folder,
 )
 from sfenv.release.trees import StoreTree
+from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
 from sfenv.store.snapshots import EnvLock
 
@@ -618,6 +619,24 @@ def _restore_sync(store: Any, promoted: LogEntry, train: str) -> str:
     return f"restored the base of {source} → {env} from before the promotion"
 
 
+def _add_undo_steps(config: Any, store: Any, built: BuiltTrain, env: str, promoted: LogEntry,
+                    entry: LogEntry, result: PromoteResult, registry: Registry) -> None:
+    """Freeze, next to the promotion's steps (kept, ticks and all), the steps that undo by
+    hand what the rolled-back promotion's manual steps did."""
+    if not promoted.after_commit or not entry.backup_commit:
+        return
+    steps = undo_steps(config, store, built, env, promoted.after_commit, entry.backup_commit,
+                       registry)
+    if not steps:
+        return
+    freeze_checklist(store, built.name, env, steps, entry.backup_commit,
+                     backup_tag=entry.backup_tag, by=entry.user, when=now_iso(),
+                     reason="rollback", config=config)
+    result.checklist = steps
+    result.steps.append(f"{len(steps)} checklist step(s) to undo manual changes: "
+                        + ", ".join(s.id for s in steps[:5]))
+
+
 def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
             failures: list[ComponentFailure] | None = None, error: str = "",
             extra: dict[str, bytes] | None = None) -> PromoteResult:
@@ -654,7 +673,7 @@ def _rollback(config: Any, store: Any, train: str, env: str, *,
 
     registry = registry or default_registry()
     connect = connect or org_client.connect
-    load_train(store, train)  # a clear error for an unknown train
+    built = load_train(store, train)  # a clear error for an unknown train
     env_cfg = config.env(env)
     states = env_states(release_log.read_log(store, train))
     last = states.get(env)
@@ -705,6 +724,7 @@ def _rollback(config: Any, store: Any, train: str, env: str, *,
     entry.verification = check.to_dict()
     result.steps.append(f"verified {env}: " + ("back to the backup" if check.ok else
                                                f"{len(check.mismatches)} mismatches"))
+    _add_undo_steps(config, store, built, env, last, entry, result, registry)
     if not check.ok:
         return _finish(config, store, result, "rollback_incomplete", error=(
             f"{env} is not back to the backup for {len(check.mismatches)} component(s): "

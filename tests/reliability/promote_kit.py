@@ -163,3 +163,23 @@ def two_orgs(tmp: Path) -> Iterator[Path2]:
         for env in ENVS:
             p.ok("pull", env, "--quiet")
         yield p
+
+
+def role_xml(label: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Role xmlns="http://soap.sforce.com/2006/'
+            f'04/metadata">\n    <caseAccessLevel>Edit</caseAccessLevel>\n    <contactAccessLevel>'
+            f'Edit</contactAccessLevel>\n    <mayForecastManagerShare>false</mayForecastManagerShare>'
+            f'\n    <name>{label}</name>\n    <opportunityAccessLevel>Edit</opportunityAccessLevel>'
+            f'\n</Role>\n').encode()
+
+
+def add_role(p: Path2, env: str, name: str) -> None:
+    """Create Role:`name` in `env`'s org by hand (a component whose promotion has a manual
+    step: assign users to it) and pull `env`."""
+    org = p.orgs[env].server.org
+    with org.lock:
+        (org.metadata_dir / "roles").mkdir(exist_ok=True)
+        (org.metadata_dir / "roles" / f"{name}.role").write_bytes(role_xml(name.replace("_", " ")))
+        org.touch_components([f"Role:{name}"], org.user_by_name("Hand User"))
+        org.save()
+    p.ok("pull", env, "--quiet")
