@@ -160,17 +160,22 @@ def test_a_quick_deploy_whose_outcome_is_unknown_is_never_followed_by_a_full_dep
 
     calls: list[str] = []
 
-    def quick_deploy(validation_id):
+    def submit_quick_deploy(validation_id):
         calls.append("quick")
-        raise DeployUnknownError("deploy 0Af1 outcome unknown", deploy_id="0Af1")
+        return "0Af1"
+
+    def wait_deploy(deploy_id):
+        raise DeployUnknownError(f"deploy {deploy_id} outcome unknown", deploy_id=deploy_id)
 
     def deploy(data, **kwargs):
         calls.append("full")
 
-    client = SimpleNamespace(quick_deploy=quick_deploy, deploy=deploy)
+    client = SimpleNamespace(submit_quick_deploy=submit_quick_deploy, wait_deploy=wait_deploy,
+                             deploy=deploy)
+    accepted: list[str] = []
     with pytest.raises(DeployUnknownError):
-        _deploy(client, b"zip", "0Af0", "NoTestRun")
-    assert calls == ["quick"]
+        _deploy(client, b"zip", "0Af0", "NoTestRun", accepted=accepted.append)
+    assert calls == ["quick"] and accepted == ["0Af1"]
 
 
 def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy():
@@ -178,14 +183,15 @@ def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy():
 
     calls: list[str] = []
 
-    def quick_deploy(validation_id):
+    def submit_quick_deploy(validation_id):
         calls.append("quick")
         raise OrgError("deployRecentValidation failed: INVALID_ID_FIELD", code="INVALID_ID_FIELD")
 
-    client = SimpleNamespace(quick_deploy=quick_deploy,
+    client = SimpleNamespace(submit_quick_deploy=submit_quick_deploy,
                              deploy=lambda data, **kw: calls.append("full") or "deployed")
-    assert _deploy(client, b"zip", "0Af0", "NoTestRun") == "deployed"
-    assert calls == ["quick", "full"]
+    accepted: list[str] = []
+    assert _deploy(client, b"zip", "0Af0", "NoTestRun", accepted=accepted.append) == "deployed"
+    assert calls == ["quick", "full"] and accepted == []
 
 
 @pytest.fixture
