@@ -112,6 +112,7 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: str | None, show_al
       sfenv status --fail-on-drift uat,prod
     """
     from sfenv.compare.filters import ComponentFilter
+    from sfenv.compare.refreshes import sandbox_refreshes
     from sfenv.compare.status import all_status
     from sfenv.render import status_render
     from sfenv.store.snapshots import SnapshotStore
@@ -120,11 +121,14 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: str | None, show_al
     watched = _drift_envs(config, fail_on_drift) if fail_on_drift is not None else set()
     store = SnapshotStore(config.root)
     hops = all_status(store, config, filters=ComponentFilter.build(root=config.root))
-    _output(as_json, markdown, lambda: status_render.status_json(hops),
-            lambda: status_render.status_markdown(hops, show_accepted=show_all),
-            lambda: status_render.status_text(hops, show_accepted=show_all),
+    boxes = sandbox_refreshes(store, config)
+    _output(as_json, markdown, lambda: status_render.status_json(hops, boxes),
+            lambda: status_render.status_markdown(hops, show_accepted=show_all,
+                                                  sandboxes=boxes),
+            lambda: status_render.status_text(hops, show_accepted=show_all, sandboxes=boxes),
             lambda console: status_render.print_status_rich(hops, console,
-                                                            show_accepted=show_all))
+                                                            show_accepted=show_all,
+                                                            sandboxes=boxes))
     if any(h.target in watched and (h.of("drift") or h.of("conflict")) for h in hops):
         sys.exit(EXIT_DIFF)
 

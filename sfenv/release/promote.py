@@ -41,7 +41,9 @@ from sfenv.release.train import (
     train_folder,
 )
 from sfenv.release.trees import StoreTree
+from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
+from sfenv.store.snapshots import EnvLock
 
 CONTEXT_TYPES = ("Role", "Group", "Queue")
 
@@ -248,16 +250,23 @@ def zip_digest(data: bytes) -> str:
 def promote(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
     """Promote `train` to `env` (see `_promote`), one promotion or rollback of an environment
     at a time: a second one is refused at once (before its backup), so it can never hold the
-    environment while the first one's verification pull needs it."""
-    with store.lock(f"{env}.promoting"):
-        return _promote(config, store, train, env, **options)
+    environment while the first one's verification pull needs it.
+
+    The environment's own lock is held from the backup to the log entry, and the backup and the
+    verification pull run under it: a scheduled `sfenv pull` meanwhile is refused at once
+    instead of making the promotion `unverified`."""
+    command = f"sfenv release promote {train} --to {env}"
+    with store.lock(f"{env}.promoting", command=command), \
+            store.lock(env, command=command) as held:
+        return _promote(config, store, train, env, lock=held, **options)
 
 
 def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
             strict: bool = False, check_only: bool = False,
             confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
             progress: Any = None, registry: Registry | None = None,
-            overwrite: Sequence[str] = (), overwrite_all: bool = False) -> PromoteResult:
+            overwrite: Sequence[str] = (), overwrite_all: bool = False,
+            lock: EnvLock | None = None) -> PromoteResult:
     """See the module docstring. Raises before anything is touched (stage, strict checklist,
     failed backup); afterwards every outcome is logged and returned. The guard refuses (result
     "refused", nothing validated or deployed) when the target changed a component of the train
@@ -282,7 +291,7 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
     prior = release_log.unfinished(entries, env)
     if prior is not None and prior.deploy_ids and not check_only:
         return _resume(config, store, built, env, prior, zips, values, problem is None,
-                       connect=connect, progress=progress, registry=registry)
+                       connect=connect, progress=progress, registry=registry, lock=lock)
     if prior is not None:  # interrupted before any deploy was accepted: start over
         prior.result, prior.error = "interrupted", "the process stopped before a deploy"
         prior.finished = now_iso()
@@ -294,7 +303,8 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
         steps.append(f"substituted {env}'s values for {len(values)} placeholders: "
                      + ", ".join(sorted(values)))
 
-    backup = pull_mod.backup_env(config, env, connect=connect, store=store, progress=progress)
+    backup = pull_mod.backup_env(config, env, connect=connect, store=store, progress=progress,
+                                 lock=lock)
     before = backup.pull.commit
     steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
 
@@ -313,6 +323,7 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
         steps.append(f"{len(still_open)} 'before' checklist steps still open: "
                      + ", ".join(s.id for s in still_open[:5]))
         if strict or env_cfg.strict:
+            _drop_backup_tag(store, backup.tag)
             raise ReleaseError(f"{len(still_open)} 'before' checklist steps are open for {train} "
                                f"→ {env} (first: {still_open[0].title}); mark them done with "
                                f"`sfenv checklist done` or drop --strict")
@@ -325,6 +336,9 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
                      conflicts=[c.to_dict() for c in blocking],
                      overwrites=[c.to_dict() for c in found if c.component in named])
     result = PromoteResult(train, env, entry, steps, checklist)
+    if uncovered or blocking:  # refused before anything was validated: no backup tag stays
+        steps.append(_drop_backup_tag(store, backup.tag))
+        entry.backup_tag = ""
     if uncovered:
         steps += [f"not in the backup: {gap}" for gap in uncovered]
         return _finish(config, store, result, "backup_incomplete", error=(
@@ -339,11 +353,19 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
     steps += [f"overwriting {env}'s change (--overwrite): {c}" for c in found
               if c.component in named]
     _intent(store, result)  # the log says what is about to happen before it does
-    client = connect(env_cfg, config.api_version)
+    try:
+        client = connect(env_cfg, config.api_version)
+    except SfenvError as err:  # nothing ran: the attempt ends here, logged
+        return _finish(config, store, result, "validation_failed",
+                       error=f"could not reach {env} to validate: {err}")
 
     for number, data in enumerate(zips, 1):
         label = f"wave {number}/{len(zips)}" if len(zips) > 1 else "package"
-        validation = client.deploy(data, check_only=True, test_level=entry.test_level)
+        try:
+            validation = client.deploy(data, check_only=True, test_level=entry.test_level)
+        except OrgError as err:
+            return _finish(config, store, result, "validation_failed",
+                           error=f"validation of the {label} could not run: {err}")
         result.validation_components += _components_report(validation)
         if not validation.success:
             entry.validation_id = validation.id
@@ -363,8 +385,9 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
             deployed = _deploy(client, data, validation.id, entry.test_level,
                                accepted=lambda deploy_id: _accepted(store, result, deploy_id))
         except OrgError as err:
-            if not entry.deploy_ids:
-                raise
+            if not entry.deploy_ids:  # no deploy was accepted: nothing to follow
+                return _finish(config, store, result, "deploy_failed",
+                               error=f"deploy of the {label} could not be submitted: {err}")
             return _finish(config, store, result, "deploy_unknown", error=(
                 f"deploy {entry.deploy_ids[-1]} was accepted by {env} but its outcome could not "
                 f"be read ({err}); run the same `sfenv release promote {train} --to {env}` "
@@ -377,12 +400,13 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
         steps.append(f"deployed the {label} to {env}: {deployed.id}")
 
     return _complete(config, store, built, env, result, values, checklist, problem is None,
-                     connect=connect, progress=progress, registry=registry)
+                     connect=connect, progress=progress, registry=registry, lock=lock)
 
 
 def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: PromoteResult,
               values: Mapping[str, str], checklist: list[Step], record_sync: bool, *,
-              connect: Callable, progress: Any, registry: Registry) -> PromoteResult:
+              connect: Callable, progress: Any, registry: Registry,
+              lock: EnvLock | None = None) -> PromoteResult:
     """After the deploy: pull again and verify, record who made what, build the rollback
     package, freeze the checklist, record the sync point and the outcome."""
     from sfenv import pull as pull_mod
@@ -391,7 +415,7 @@ def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: Prom
     before = entry.backup_commit
     try:
         after = pull_mod.pull_env(config, env, connect=connect, store=store,
-                                  progress=progress).commit
+                                  progress=progress, lock=lock).commit
     except SfenvError as err:  # deployed, not verified: the next run resumes from here
         return _finish(config, store, result, release_log.UNVERIFIED, error=(
             f"deployed to {env} ({', '.join(entry.deploy_ids)}) but the verification pull "
@@ -422,7 +446,8 @@ def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: Prom
 
 def _resume(config: Any, store: Any, built: BuiltTrain, env: str, prior: LogEntry,
             zips: list[bytes], values: Mapping[str, str], record_sync: bool, *,
-            connect: Callable, progress: Any, registry: Registry) -> PromoteResult:
+            connect: Callable, progress: Any, registry: Registry,
+            lock: EnvLock | None = None) -> PromoteResult:
     """The last promotion to `env` stopped after Salesforce accepted a deploy: ask the org for
     that deploy by id and finish the promotion from there (never a second submission)."""
     if len(zips) > 1:
@@ -442,7 +467,15 @@ def _resume(config: Any, store: Any, built: BuiltTrain, env: str, prior: LogEntr
     checklist = compute_checklist(config, store, built, env, prior.backup_commit, registry)
     result.checklist = checklist
     return _complete(config, store, built, env, result, values, checklist, record_sync,
-                     connect=connect, progress=progress, registry=registry)
+                     connect=connect, progress=progress, registry=registry, lock=lock)
+
+
+def _drop_backup_tag(store: Any, tag: str) -> str:
+    """Remove the backup tag of a promotion refused before validation (issue 11: a refused
+    promotion leaves no tag behind; the snapshot stays in the environment's history and the
+    log entry keeps its commit)."""
+    store.git.run(["update-ref", "-d", f"refs/tags/{tag}"])
+    return f"backup tag {tag} removed: the promotion was refused, nothing was deployed"
 
 
 def _intent(store: Any, result: PromoteResult) -> None:
@@ -586,6 +619,24 @@ def _restore_sync(store: Any, promoted: LogEntry, train: str) -> str:
     return f"restored the base of {source} → {env} from before the promotion"
 
 
+def _add_undo_steps(config: Any, store: Any, built: BuiltTrain, env: str, promoted: LogEntry,
+                    entry: LogEntry, result: PromoteResult, registry: Registry) -> None:
+    """Freeze, next to the promotion's steps (kept, ticks and all), the steps that undo by
+    hand what the rolled-back promotion's manual steps did."""
+    if not promoted.after_commit or not entry.backup_commit:
+        return
+    steps = undo_steps(config, store, built, env, promoted.after_commit, entry.backup_commit,
+                       registry)
+    if not steps:
+        return
+    freeze_checklist(store, built.name, env, steps, entry.backup_commit,
+                     backup_tag=entry.backup_tag, by=entry.user, when=now_iso(),
+                     reason="rollback", config=config)
+    result.checklist = steps
+    result.steps.append(f"{len(steps)} checklist step(s) to undo manual changes: "
+                        + ", ".join(s.id for s in steps[:5]))
+
+
 def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
             failures: list[ComponentFailure] | None = None, error: str = "",
             extra: dict[str, bytes] | None = None) -> PromoteResult:
@@ -604,21 +655,25 @@ def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
 # -- rollback ---------------------------------------------------------------------------------
 
 def rollback(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
-    """Roll `train` back on `env` (see `_rollback`), under the environment's promotion lock."""
-    with store.lock(f"{env}.promoting"):
-        return _rollback(config, store, train, env, **options)
+    """Roll `train` back on `env` (see `_rollback`), under the environment's promotion lock and
+    its own lock (the verification pull runs under it)."""
+    command = f"sfenv release rollback {train} --env {env}"
+    with store.lock(f"{env}.promoting", command=command), \
+            store.lock(env, command=command) as held:
+        return _rollback(config, store, train, env, lock=held, **options)
 
 
 def _rollback(config: Any, store: Any, train: str, env: str, *,
              confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
-             progress: Any = None, registry: Registry | None = None) -> PromoteResult:
+             progress: Any = None, registry: Registry | None = None,
+             lock: EnvLock | None = None) -> PromoteResult:
     """Deploy the rollback package recorded for `env`, pull again and check it is the backup."""
     from sfenv import pull as pull_mod
     from sfenv.org import client as org_client
 
     registry = registry or default_registry()
     connect = connect or org_client.connect
-    load_train(store, train)  # a clear error for an unknown train
+    built = load_train(store, train)  # a clear error for an unknown train
     env_cfg = config.env(env)
     states = env_states(release_log.read_log(store, train))
     last = states.get(env)
@@ -641,15 +696,26 @@ def _rollback(config: Any, store: Any, train: str, env: str, *,
     result = PromoteResult(train, env, entry, [])
     if not confirm(f"Roll back release {train} on {env} to backup {entry.backup_tag}?"):
         return _finish(config, store, result, "cancelled", error="declined at the prompt")
-    client = connect(env_cfg, config.api_version)
-    deployed = client.deploy(data, check_only=False, test_level=entry.test_level)
+    try:
+        client = connect(env_cfg, config.api_version)
+        deployed = client.deploy(data, check_only=False, test_level=entry.test_level)
+    except OrgError as err:
+        return _finish(config, store, result, "rollback_failed",
+                       error=f"the rollback deploy to {env} did not complete: {err}")
     entry.deploy_ids.append(deployed.id)
     result.validation_components = _components_report(deployed)
     if not deployed.success:
         return _finish(config, store, result, "rollback_failed", _failures(deployed),
                        f"rollback deploy failed ({deployed.status})")
     result.steps.append(f"deployed the rollback package to {env}: {deployed.id}")
-    after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress).commit
+    try:
+        after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress,
+                                  lock=lock).commit
+    except SfenvError as err:  # rolled back, not verified: logged, so the deploy is on record
+        return _finish(config, store, result, release_log.UNVERIFIED, error=(
+            f"the rollback package was deployed to {env} ({deployed.id}) but the verification "
+            f"pull failed: {err}; run `sfenv pull {env}` and compare with the backup "
+            f"{entry.backup_tag}"))
     entry.after_commit = after
     restored = StoreTree(store, entry.backup_commit)
     ids = [ComponentId.parse(c) for c in info.get("restore", [])]
@@ -658,6 +724,7 @@ def _rollback(config: Any, store: Any, train: str, env: str, *,
     entry.verification = check.to_dict()
     result.steps.append(f"verified {env}: " + ("back to the backup" if check.ok else
                                                f"{len(check.mismatches)} mismatches"))
+    _add_undo_steps(config, store, built, env, last, entry, result, registry)
     if not check.ok:
         return _finish(config, store, result, "rollback_incomplete", error=(
             f"{env} is not back to the backup for {len(check.mismatches)} component(s): "

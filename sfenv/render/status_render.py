@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sfenv.compare.model import HopStatus, PathEntry
+from sfenv.compare.refreshes import SandboxRefresh
 from sfenv.render.diff_render import change_json
 
 SCHEMA = "sfenv.status/1"
@@ -48,10 +49,31 @@ def hop_json(h: HopStatus) -> dict[str, Any]:
     }
 
 
-def status_json(hops: list[HopStatus]) -> dict[str, Any]:
+def status_json(hops: list[HopStatus], sandboxes: list[SandboxRefresh] | None = None,
+                ) -> dict[str, Any]:
     totals = {s: sum(len(h.of(s)) for h in hops) for s in STATUSES}  # type: ignore[arg-type]
     totals["accepted"] = sum(len(h.accepted) for h in hops)
-    return {"schema": SCHEMA, "hops": [hop_json(h) for h in hops], "totals": totals}
+    rows = sandboxes or []
+    return {"schema": SCHEMA, "hops": [hop_json(h) for h in hops], "totals": totals,
+            "sandboxes": [r.to_dict() for r in rows],
+            "warnings": [r.warning for r in rows if r.warning]}
+
+
+def sandbox_line(r: SandboxRefresh) -> str:
+    """"qa: last refreshed 2026-10-01 02:00 UTC (org 00D…; refresh: monthly)"."""
+    when = (f"last refreshed {_when(r.last_refreshed)}" if r.last_refreshed else
+            "no refresh seen" + (f" since {_when(r.first_seen)}" if r.first_seen else ""))
+    extra = [f"org {r.org_id}"] if r.org_id else []
+    if r.cadence:
+        extra.append(f"refresh: {r.cadence}")
+    return f"{r.env}: {when}" + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def sandboxes_text(rows: list[SandboxRefresh]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["Sandboxes:"] + [f"  {sandbox_line(r)}" for r in rows]
+    return lines + [f"warning: {r.warning}" for r in rows if r.warning] + [""]
 
 
 def _when(text: str | None) -> str:
@@ -91,7 +113,8 @@ def _accepted_note(h: HopStatus) -> str:
             "(`sfenv status --all` lists them)")
 
 
-def status_text(hops: list[HopStatus], *, show_accepted: bool = False) -> str:
+def status_text(hops: list[HopStatus], *, show_accepted: bool = False,
+                sandboxes: list[SandboxRefresh] | None = None) -> str:
     lines: list[str] = []
     for h in hops:
         lines.append(_headline(h))
@@ -108,10 +131,13 @@ def status_text(hops: list[HopStatus], *, show_accepted: bool = False) -> str:
         elif h.accepted:
             lines.append(f"    {_accepted_note(h)}")
         lines.append("")
-    return "\n".join(lines) if lines else "no promotion path configured\n"
+    if not lines:
+        return "no promotion path configured\n"
+    return "\n".join(lines + sandboxes_text(sandboxes or []))
 
 
-def status_markdown(hops: list[HopStatus], *, show_accepted: bool = False) -> str:
+def status_markdown(hops: list[HopStatus], *, show_accepted: bool = False,
+                    sandboxes: list[SandboxRefresh] | None = None) -> str:
     out = ["### Promotion path status", ""]
     for h in hops:
         out += [f"#### {_headline(h)}", ""]
@@ -126,10 +152,14 @@ def status_markdown(hops: list[HopStatus], *, show_accepted: bool = False) -> st
             out.append("")
         if h.accepted and not show_accepted:
             out += [f"_{_accepted_note(h)}_", ""]
+    if sandboxes:
+        out += ["#### Sandboxes", ""] + [f"- {sandbox_line(r)}" for r in sandboxes]
+        out += [f"- **{r.warning}**" for r in sandboxes if r.warning] + [""]
     return "\n".join(out) + "\n"
 
 
-def print_status_rich(hops: list[HopStatus], console: Any, *, show_accepted: bool = False) -> None:
+def print_status_rich(hops: list[HopStatus], console: Any, *, show_accepted: bool = False,
+                      sandboxes: list[SandboxRefresh] | None = None) -> None:
     from rich.table import Table
 
     colour = {"pending": "cyan", "drift": "magenta", "conflict": "red"}
@@ -152,3 +182,6 @@ def print_status_rich(hops: list[HopStatus], console: Any, *, show_accepted: boo
             console.print(table)
         if h.accepted and not show_accepted:
             console.print(f"  [dim]{_accepted_note(h)}[/dim]")
+    for line in sandboxes_text(sandboxes or []):
+        style = "bold yellow" if line.startswith("warning:") else None
+        console.print(line, style=style, markup=False, highlight=False)

@@ -8,7 +8,11 @@ environment, each hop's per-component base and each train's plan, and after ever
 - every org holds what the oracle says (a refused promotion changed nothing; no promotion
   changed a target component that changed there since the plan unless --overwrite named it;
   a rollback put the train's components back exactly as in the backup);
-- every difference of every hop has the oracle's class (pending, drift, conflict, accepted).
+- every difference of every hop has the oracle's class (pending, drift, conflict, accepted);
+- open checklist steps are never lost: every step frozen for a (train, environment) stays in
+  its checklist through later promotions and rollbacks, with its tick when it was ticked (the
+  orgs carry a Role created in dev, whose promotion has an after-deploy step, and a rule ticks
+  steps at random).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sfenv.compare.status import all_status
 from sfenv.config import load_config
 from sfenv.localorg.testing import running_org
 from sfenv.metadata.registry import default_registry
+from sfenv.release.checklist_state import frozen_checklist
 from sfenv.store.snapshots import SnapshotStore
 
 ENVS = ("dev", "qa", "prod")
@@ -39,6 +44,12 @@ META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.
         b'2006/04/metadata">\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n'
         b'</ApexClass>\n')
 Vals = dict[str, str]
+ROLE = "Model_Role"
+ROLE_XML = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Role xmlns="http://soap.sforce.com/2006/04/'
+            b'metadata">\n    <caseAccessLevel>Edit</caseAccessLevel>\n    <contactAccessLevel>Edit'
+            b'</contactAccessLevel>\n    <mayForecastManagerShare>false</mayForecastManagerShare>\n'
+            b'    <name>Model Role</name>\n    <opportunityAccessLevel>Edit</opportunityAccessLevel>'
+            b'\n</Role>\n')
 
 
 def body(name: str, value: str) -> bytes:
@@ -124,14 +135,20 @@ class PromotionMachine(RuleBasedStateMachine):
         self.counter = 0
         self.trains: dict[str, dict] = {}
         self.sync_marks: dict[tuple, int] = {hop: 0 for hop in HOPS}  # syncs recorded per hop
+        self.role = {env: False for env in ENVS}  # where Role:Model_Role exists
+        self.seen_steps: dict[tuple[str, str], set[str]] = {}  # (train, env) -> frozen ids
+        self.ticks: dict[tuple[str, str], set[str]] = {}  # (train, env) -> ticked ids
         for env in ENVS:
             self.ok("pull", env)
         for a, b in HOPS:
             self.ok("sync-point", a, b, "--reason", "start")
         # work in progress in dev, so that the first build has something to carry
+        self.add_role("dev")
         self.hand_change("dev", "C0", False)
         self.hand_change("dev", "C2", False)
         self.build()  # R1, so that promotions can start at the first step
+        # R1 in qa: its frozen checklist (the role's after-deploy step) is there from the start
+        self.promote("R1", "qa", False)
 
     def teardown(self) -> None:
         self.stack.close()
@@ -184,6 +201,16 @@ class PromotionMachine(RuleBasedStateMachine):
             org.save()
         self.ok("pull", env)
 
+    def add_role(self, env: str) -> None:
+        """A Role made by hand in `env`: its promotion has a manual after-deploy step."""
+        org = self.orgs[env].server.org
+        with org.lock:
+            (org.metadata_dir / "roles").mkdir(exist_ok=True)
+            (org.metadata_dir / "roles" / f"{ROLE}.role").write_bytes(ROLE_XML)
+            org.touch_components([f"Role:{ROLE}"], org.user_by_name("Hand User"))
+            org.save()
+        self.role[env] = True
+
     # -- trains -------------------------------------------------------------------------------
     @precondition(lambda self: len(self.trains) < 3)
     @rule()
@@ -191,15 +218,17 @@ class PromotionMachine(RuleBasedStateMachine):
         name = f"R{len(self.trains) + 1}"
         dev, qa = self.oracle.vals["dev"], self.oracle.vals["qa"]
         carries = {n: dev.get(n) for n in NAMES if dev.get(n) != qa.get(n)}
+        role = self.role["dev"] and not self.role["qa"]
         result = self.cli("release", "build", name)
-        if not carries:
+        if not carries and not role:
             assert result.exit_code == 2 and "nothing to release" in result.output
             return
         assert result.exit_code == 0, result.output
         event("build: built")
         self.trains[name] = {"carries": carries, "dev": dict(dev),
                              "at_build": {e: dict(v) for e, v in self.oracle.vals.items()},
-                             "state": {}, "backup": {}, "hop_before": {}}
+                             "state": {}, "backup": {}, "hop_before": {}, "role": role,
+                             "backup_role": {}}
 
     @precondition(lambda self: self.trains)
     @rule(data=st.data(), overwrite=st.booleans())
@@ -234,6 +263,12 @@ class PromotionMachine(RuleBasedStateMachine):
         event(f"promote: deployed to {env}" + (" over conflicts" if conflicts else ""))
         hop = ("dev", "qa") if env == "qa" else ("qa", "prod")
         train["backup"][env] = dict(now)
+        train["backup_role"][env] = self.role[env]
+        if train["role"]:
+            self.role[env] = True
+            frozen = frozen_checklist(self.store, name, env)
+            assert frozen and f"role-new.{ROLE}" in {s.id for s in frozen.steps}, \
+                "the promotion of a new role has no after-deploy step"
         train["hop_before"][env] = (self.oracle.hop_state(hop), self.sync_marks[hop] + 1)
         for n, v in train["carries"].items():
             if v is None:
@@ -265,6 +300,8 @@ class PromotionMachine(RuleBasedStateMachine):
             else:
                 now.pop(n, None)
         train["state"][env] = "rolled_back"
+        if train["role"]:
+            self.role[env] = train["backup_role"][env]
         event(f"rollback of {env}")
         hop = ("dev", "qa") if env == "qa" else ("qa", "prod")
         state, mark = train["hop_before"][env]
@@ -283,7 +320,36 @@ class PromotionMachine(RuleBasedStateMachine):
                                 dict(self.oracle.vals[hop[1]]), accept=True)
         self.sync_marks[hop] += 1
 
+    @precondition(lambda self: self.seen_steps)
+    @rule(data=st.data())
+    def tick_step(self, data):
+        open_steps = sorted((t, e, s) for (t, e), ids in self.seen_steps.items()
+                            for s in ids - self.ticks.get((t, e), set()))
+        if not open_steps:
+            return
+        train, env, step = data.draw(st.sampled_from(open_steps))
+        self.ok("checklist", "done", train, step, "--env", env, "--by", "Model Tester")
+        self.ticks.setdefault((train, env), set()).add(step)
+        event("checklist: ticked")
+
     # -- invariants ---------------------------------------------------------------------------
+    @invariant()
+    def open_checklist_steps_are_never_lost(self):
+        for name in self.trains:
+            for env in ENVS[1:]:
+                frozen = frozen_checklist(self.store, name, env)
+                seen = self.seen_steps.get((name, env), set())
+                if frozen is None:
+                    assert not seen, f"{name} → {env}: the frozen checklist disappeared"
+                    continue
+                ids = {s.id for s in frozen.steps}
+                assert seen <= ids, f"{name} → {env}: steps lost: {sorted(seen - ids)}"
+                ticked = self.ticks.get((name, env), set())
+                assert ticked <= set(frozen.done), \
+                    f"{name} → {env}: ticks lost: {sorted(ticked - set(frozen.done))}"
+                assert not set(frozen.done) - ticked, f"{name} → {env}: steps ticked by nobody"
+                self.seen_steps[(name, env)] = ids
+
     @invariant()
     def orgs_hold_what_the_oracle_says(self):
         for env in ENVS:
@@ -296,8 +362,10 @@ class PromotionMachine(RuleBasedStateMachine):
     def every_difference_has_the_oracles_class(self):
         config = load_config(self.config_path)
         for hop in all_status(self.store, config, registry=REGISTRY):
-            got = {e.change.component.full_name: (e.status, False) for e in hop.entries}
-            got.update({e.change.component.full_name: (e.status, True) for e in hop.accepted})
+            classes = [e for e in hop.entries if e.change.component.type == "ApexClass"]
+            accepted = [e for e in hop.accepted if e.change.component.type == "ApexClass"]
+            got = {e.change.component.full_name: (e.status, False) for e in classes}
+            got.update({e.change.component.full_name: (e.status, True) for e in accepted})
             want = self.oracle.classes((hop.source, hop.target))
             for cls, accepted in want.values():
                 event("status: accepted" if accepted else f"status: {cls}")
@@ -306,7 +374,7 @@ class PromotionMachine(RuleBasedStateMachine):
 
 REGISTRY = default_registry()
 PromotionMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("SFENV_MODEL_EXAMPLES", "2")), stateful_step_count=10,
+    max_examples=int(os.environ.get("SFENV_MODEL_EXAMPLES", "2")), stateful_step_count=8,
     deadline=None, suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
 TestPromotionModel = PromotionMachine.TestCase

@@ -1,0 +1,191 @@
+"""Faults the local org injects at every phase of a promotion and a rollback (issue 13).
+
+A promotion of a one-class train to a tiny qa org makes, after the login, ~24 listMetadata
+calls and 4 REST queries (the backup), the validation (deploy + status polls), the quick
+deploy (submit + polls), then the verification pull (~30 calls). A request limit of N lets
+N API calls through, so the values below put the limit in each phase. Every case ends
+refused-and-untouched (exit 3, qa as it was, no deploy) or, once a deploy was accepted,
+with that deploy logged and resumable; the same command afterwards finishes the promotion,
+with the record complete: every deploy qa ran has its log entry, nothing left in progress.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sfenv.release import log as release_log
+from sfenv.release import promote as promote_mod
+from tests.reliability.kit import error_line
+from tests.reliability.promote_kit import Path2, finished_deployed, record_complete, snap, two_orgs
+
+# API calls allowed before REQUEST_LIMIT_EXCEEDED
+LIMIT_PHASES = {"backup-listing": 3, "backup-rest": 25, "validate": 28, "validate-poll": 29,
+                "quick-deploy-submit": 31, "quick-deploy-poll": 32,
+                "verify-listing": 40, "verify-retrieve": 58, "verify-rest": 62}
+BEFORE_DEPLOY = {"backup-listing", "backup-rest", "validate", "validate-poll",
+                 "quick-deploy-submit"}
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    yield from two_orgs(tmp_path_factory.mktemp("relpromote"))
+
+
+@pytest.fixture
+def path2(shared: Path2):
+    shared.reset_faults()
+    try:
+        yield shared
+    finally:
+        shared.reset_faults()
+
+
+def finish_again(p: Path2, train: str, value: str, deploys_before: int) -> None:
+    """With the faults gone, the same command completes; exactly one deploy in all."""
+    p.reset_faults()
+    again = p.cli("release", "promote", train, "--to", "qa")
+    assert again.exit_code == 0, again.output
+    finished_deployed(p, train, value)
+    assert len(p.deploys("qa")) == deploys_before + 1, "a deploy was submitted twice"
+
+
+@pytest.mark.parametrize("phase", list(LIMIT_PHASES))
+def test_request_limit_in_each_phase_of_a_promotion(path2, phase):
+    train, value = path2.new_train()
+    before = snap(path2)
+    path2.orgs["qa"].faults.configure(request_limit=LIMIT_PHASES[phase])
+    result = path2.cli("release", "promote", train, "--to", "qa")
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    assert "REQUEST_LIMIT_EXCEEDED" in result.output
+    entries = [e for e in path2.log(train) if e["env"] == "qa"]
+    if phase.startswith("backup"):
+        error_line(result)  # refused before anything was recorded: one line on stderr
+        assert entries == [] and snap(path2).tags == before.tags
+    else:
+        assert "Result:" in result.stdout
+        assert entries[-1]["result"] != "in_progress"
+    if phase in BEFORE_DEPLOY:
+        assert path2.value_in_org("qa") == before.value and len(path2.deploys("qa")) == \
+            before.deploys, "qa changed although no deploy was accepted"
+    else:  # accepted: the log names the deploy before its outcome is known
+        assert entries[-1]["deploy_ids"], entries[-1]
+        assert entries[-1]["result"] in ("deploy_unknown", "unverified")
+        assert "run the same `sfenv release promote" in result.stdout
+    record_complete(path2)
+    finish_again(path2, train, value, before.deploys)
+
+
+@pytest.mark.parametrize("kinds", [("soap_login",), ("soap",), ("rest",)],
+                         ids=["login", "metadata-api", "rest"])
+def test_5xx_storm_during_a_promotion_completes_or_resumes(path2, kinds):
+    train, value = path2.new_train()
+    before = snap(path2)
+    path2.orgs["qa"].faults.configure(error_rate=0.25, error_kinds=kinds, seed=3,
+                                      error_statuses=(500, 503))
+    result = path2.cli("release", "promote", train, "--to", "qa")
+    assert "Traceback" not in result.output
+    if result.exit_code == 0:
+        finished_deployed(path2, train, value)
+        assert len(path2.deploys("qa")) == before.deploys + 1
+    else:
+        assert result.exit_code == 3, result.output
+        record_complete(path2)
+        finish_again(path2, train, value, before.deploys)
+
+
+def test_session_expiry_during_a_promotion_logs_in_again_and_completes(path2):
+    train, value = path2.new_train()
+    before = snap(path2)
+    path2.orgs["qa"].faults.configure(session_expiry_after=15)
+    result = path2.cli("release", "promote", train, "--to", "qa")
+    assert result.exit_code == 0, result.output
+    assert path2.orgs["qa"].faults.counters.get("sessions_expired", 0) >= 2
+    finished_deployed(path2, train, value)
+    assert len(path2.deploys("qa")) == before.deploys + 1
+
+
+def test_a_component_failure_at_validation_deploys_nothing_and_is_logged(path2):
+    train, value = path2.new_train()
+    before = snap(path2)
+    path2.orgs["qa"].faults.configure(deploy_failures={"ApexClass:C0": "Injected: bad class"})
+    result = path2.cli("release", "promote", train, "--to", "qa")
+    assert result.exit_code == 3, result.output
+    assert "Injected: bad class" in result.output
+    assert [e["result"] for e in path2.log(train)][-1] == "validation_failed"
+    assert path2.value_in_org("qa") == before.value
+    assert len(path2.deploys("qa")) == before.deploys
+    finish_again(path2, train, value, before.deploys)
+
+
+def test_a_fault_in_the_guard_refuses_before_validation_and_leaves_no_backup_tag(
+        path2, monkeypatch):
+    """A stand-in for a guard that finds a conflict: refused, exit 1, nothing validated and no
+    backup tag left behind (issue 11), the log entry says refused."""
+    from sfenv.release.guard import Conflict
+
+    train, value = path2.new_train()
+    before = snap(path2)
+    fake = Conflict(component="ApexClass:C0", kind="changed", changed_by="Hand User",
+                    changed_on="2026-01-01", elements=[])
+    monkeypatch.setattr(promote_mod, "_guard", lambda *a, **k: [fake])
+    result = path2.cli("release", "promote", train, "--to", "qa")
+    assert result.exit_code == 1, result.output
+    entry = path2.log(train)[-1]
+    assert (entry["result"], entry["validation_id"], entry["backup_tag"]) == ("refused", "", "")
+    assert entry["backup_commit"]
+    assert snap(path2).tags == before.tags, "a refused promotion left a backup tag"
+    assert len(path2.deploys("qa")) == before.deploys
+    monkeypatch.undo()
+    finish_again(path2, train, value, before.deploys)
+
+
+def test_the_log_cannot_be_written_after_the_deploy_the_next_run_finishes_the_record(
+        path2, monkeypatch):
+    """The final log write fails (disk full): the entry committed when the deploy was accepted
+    stays, and the next run follows that deploy instead of deploying again."""
+    train, value = path2.new_train()
+    before = snap(path2)
+    real = release_log.append
+
+    def failing(store, train_name, entry, extra=None):
+        if entry.result == "deployed":
+            raise OSError(28, "No space left on device")
+        return real(store, train_name, entry, extra)
+
+    monkeypatch.setattr(release_log, "append", failing)
+    with pytest.raises(OSError):
+        path2.cli("release", "promote", train, "--to", "qa")
+    monkeypatch.undo()
+    entry = path2.log(train)[-1]
+    assert entry["result"] == "in_progress" and entry["deploy_ids"], entry
+    finish_again(path2, train, value, before.deploys)
+
+
+@pytest.mark.parametrize("phase", ["deploy", "verify"])
+def test_faults_in_a_rollback_end_logged_and_a_rerun_rolls_back(path2, phase):
+    """A rollback whose deploy cannot run ends `rollback_failed` (qa untouched); one whose
+    verification pull fails ends `unverified`, its deploy on record. Either way the next
+    rollback brings qa back to the backup, verified, and every deploy has its log entry."""
+    train, _ = path2.new_train()
+    old = path2.value_in_org("qa")
+    path2.ok("release", "promote", train, "--to", "qa")
+    deployed = len(path2.deploys("qa"))
+    path2.orgs["qa"].faults.configure(request_limit=1 if phase == "deploy" else 8)
+    result = path2.cli("release", "rollback", train, "--env", "qa", "--yes")
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output and "REQUEST_LIMIT_EXCEEDED" in result.output
+    entry = path2.log(train)[-1]
+    if phase == "deploy":
+        assert entry["result"] == "rollback_failed" and len(path2.deploys("qa")) == deployed
+        assert path2.value_in_org("qa") != old
+    else:
+        assert entry["result"] == "unverified" and entry["deploy_ids"]
+        assert path2.value_in_org("qa") == old
+    record_complete(path2)
+    path2.reset_faults()
+    path2.ok("release", "rollback", train, "--env", "qa", "--yes")
+    assert path2.value_in_org("qa") == old
+    last = path2.log(train)[-1]
+    assert last["result"] == "rolled_back" and last["verification"]["ok"]
+    record_complete(path2)
