@@ -155,7 +155,9 @@ def two_orgs(tmp: Path) -> Iterator[Path2]:
                       f"    username: {org.username}", f"    password_env: {var}"]
             if org.ca_file:
                 lines.append(f"    ca_file: {org.ca_file}")
-        lines += [f"path: [{', '.join(ENVS)}]", "pull:", "  poll_interval: 0.02",
+        # the curated manifest: few listMetadata calls, so the request counts of each phase
+        # (test_promote_faults.LIMIT_PHASES) stay small and stable
+        lines += [f"path: [{', '.join(ENVS)}]", "manifest: core", "pull:", "  poll_interval: 0.02",
                   "  poll_max_interval: 0.1", "  http_timeout_s: 10"]
         config = root / "sfenv.yml"
         config.write_text("\n".join(lines) + "\n")

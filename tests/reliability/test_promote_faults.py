@@ -18,10 +18,14 @@ from sfenv.release import promote as promote_mod
 from tests.reliability.kit import error_line
 from tests.reliability.promote_kit import Path2, finished_deployed, record_complete, snap, two_orgs
 
-# API calls allowed before REQUEST_LIMIT_EXCEEDED
-LIMIT_PHASES = {"backup-listing": 3, "backup-rest": 25, "validate": 28, "validate-poll": 29,
-                "quick-deploy-submit": 31, "quick-deploy-poll": 32,
-                "verify-listing": 40, "verify-retrieve": 58, "verify-rest": 62}
+# API calls allowed before REQUEST_LIMIT_EXCEEDED. A clean promotion of the kit's train to qa
+# makes, in order (logins are not API calls): describe 1, listMetadata 2-25, REST 26-29
+# (backup); deploy 30, status 31-32, deployRecentValidation 33, status 34-35; describe 36,
+# listMetadata 37-60, retrieve 61, status 62-63, REST 64-67 (verification pull). Recount with a
+# probe on FaultInjector.decide when the pull's calls change.
+LIMIT_PHASES = {"backup-listing": 3, "backup-rest": 25, "validate": 29, "validate-poll": 30,
+                "quick-deploy-submit": 32, "quick-deploy-poll": 33,
+                "verify-listing": 41, "verify-retrieve": 60, "verify-rest": 63}
 BEFORE_DEPLOY = {"backup-listing", "backup-rest", "validate", "validate-poll",
                  "quick-deploy-submit"}
 
