@@ -61,7 +61,8 @@ SECTION_GRANTS: dict[str, str] = {
 # retrieved_with: a retrieved Profile holds permissions only for the components of the same
 #   retrieve, so profiles ride along with every chunk holding these types (filled below from
 #   SECTION_GRANTS: the types its sections grant access to).
-# always_refreshed: cheap and whole since API 40: re-read on every incremental pull.
+# always_refreshed: re-read on every incremental pull: permission sets are cheap and whole since
+#   API 40; standard value sets cannot be listed, so they carry no dates to compare.
 # checklist_context: the checklist reads these from the target (roles for the hierarchy,
 #   groups and queues for membership steps), changed or not.
 # hierarchy_parent: the element naming the parent in a hierarchy (the role tree).
@@ -72,6 +73,7 @@ TYPE_FACTS: dict[str, dict[str, object]] = {
     "Profile": {"retrieved_with": tuple(sorted(set(SECTION_GRANTS.values()))), "id_prefix": "00e"},
     "PermissionSet": {"deploy_whole": True, "always_refreshed": True, "id_prefix": "0PS"},
     "MutingPermissionSet": {"deploy_whole": True},
+    "StandardValueSet": {"always_refreshed": True},
     "Role": {"checklist_context": True, "hierarchy_parent": "parentRole", "id_prefix": "00E"},
     "Group": {"checklist_context": True, "id_prefix": "00G"},
     "Queue": {"checklist_context": True, "id_prefix": "00G"},

@@ -40,8 +40,6 @@ from sfenv.store.snapshots import EnvLock, SnapshotStore
 INDEX_PATH = ".sfenv/components.json"
 NOT_RETURNED = "listed by the org but not returned by the retrieve"
 AUDIT_PATH = ".sfenv/audit-trail.json"
-# cheap and whole since API 40 / not listable (no dates): re-read on every pull
-ALWAYS_REFRESHED = {"PermissionSet", "StandardValueSet"}
 
 
 @dataclass
@@ -275,6 +273,7 @@ def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _
 
     old_ids = {ComponentId.parse(k) for k in old_index}
     new_ids = set(inventory.top) | set(inventory.children)
+    refreshed = registry.always_refreshed()
     changed_parents: set[ComponentId] = set()
     for cid, props in inventory.children.items():
         if moved(cid, props):
@@ -283,7 +282,8 @@ def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _
         if registry.child(cid.type) is not None:
             changed_parents.add(registry.parent_id(cid))
     members = {c for c in non_profile
-               if moved(c, inventory.top[c]) or c in changed_parents or c.type in ALWAYS_REFRESHED}
+               if moved(c, inventory.top[c]) or c in changed_parents
+               or c.type in refreshed}
     removed = {c for c in old_ids - new_ids if registry.child(c.type) is None}
 
     related_churn = any(registry.parent_id(c).type in PROFILE_RELATED_TYPES

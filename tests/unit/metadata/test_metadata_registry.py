@@ -176,7 +176,7 @@ def test_registry_answers_what_pull_release_and_checklist_hard_code_today():
     reg = default_registry()
     assert [t.name for t in reg.retrieved_with_related()] == ["Profile"]
     assert {"CustomField", "ApexClass", "Layout", "RecordType"} <= set(reg.get("Profile").retrieved_with)
-    assert reg.always_refreshed() == {"PermissionSet"}
+    assert reg.always_refreshed() == {"PermissionSet", "StandardValueSet"}
     assert set(reg.checklist_context_types()) == {"Role", "Group", "Queue"}
     assert reg.deployed_whole() == {"PermissionSet", "MutingPermissionSet"}
     assert (reg.hierarchy_type().name, reg.hierarchy_type().hierarchy_parent) == ("Role", "parentRole")
