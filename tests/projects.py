@@ -89,3 +89,18 @@ def local_project(tmp_path: Path, envs: dict[str, str], monkeypatch, **kwargs) -
                 for env, seed in envs.items()}
         config_path = write_config(root, orgs, monkeypatch, **kwargs)
         yield Project(root, config_path, orgs, dict(envs))
+
+
+# one production env at an address nobody answers: a command that reaches the org fails with
+# exit 3, so another exit code proves that a check ran before any connection
+OFFLINE_PROD_YML = """\
+project: acme
+api_version: "62.0"
+environments:
+  prod:
+    login_url: http://127.0.0.1:9
+    username: admin@acme.com
+    password_env: SFENV_TEST_NOBODY
+    production: true
+path: [prod]
+"""

@@ -18,19 +18,10 @@ from sfenv.pull.backups import (
 )
 from sfenv.release.train import commit_files
 from sfenv.store.snapshots import SnapshotStore
+from tests.projects import OFFLINE_PROD_YML
 
 # an org nobody answers at: a pull would fail with exit 3, so exit 2 proves the check came first
-YML = """\
-project: acme
-api_version: "62.0"
-environments:
-  prod:
-    login_url: http://127.0.0.1:9
-    username: admin@acme.com
-    password_env: SFENV_TEST_NOBODY
-    production: true
-path: [prod]
-"""
+YML = OFFLINE_PROD_YML
 
 
 @pytest.fixture

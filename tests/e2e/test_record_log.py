@@ -12,18 +12,9 @@ from sfenv.pull.backups import MESSAGE
 from sfenv.pull.history import snapshot_log
 from sfenv.release.train import commit_files
 from sfenv.store.snapshots import SnapshotStore
+from tests.projects import OFFLINE_PROD_YML
 
-YML = """\
-project: acme
-api_version: "62.0"
-environments:
-  prod:
-    login_url: http://127.0.0.1:9
-    username: admin@acme.com
-    password_env: SFENV_TEST_NOBODY
-    production: true
-path: [prod]
-"""
+YML = OFFLINE_PROD_YML
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">\n'
 

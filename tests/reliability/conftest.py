@@ -11,6 +11,7 @@ import pytest
 from sfenv.store.snapshots import SnapshotStore
 from tests.projects import Project, local_project
 from tests.reliability.kit import FAMILIES
+from tests.reliability.promote_kit import Path2
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +83,13 @@ def tampered(clean_dev, monkeypatch):
         monkeypatch.setattr(OrgClient, "check_retrieve", check)
 
     return project, baseline, install
+
+
+@pytest.fixture
+def path2(shared: Path2) -> Iterator[Path2]:
+    """The module's `shared` two-org path with faults cleared before and after the test."""
+    shared.reset_faults()
+    try:
+        yield shared
+    finally:
+        shared.reset_faults()

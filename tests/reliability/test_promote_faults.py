@@ -35,15 +35,6 @@ def shared(tmp_path_factory):
     yield from two_orgs(tmp_path_factory.mktemp("relpromote"))
 
 
-@pytest.fixture
-def path2(shared: Path2):
-    shared.reset_faults()
-    try:
-        yield shared
-    finally:
-        shared.reset_faults()
-
-
 def finish_again(p: Path2, train: str, value: str, deploys_before: int) -> None:
     """With the faults gone, the same command completes; exactly one deploy in all."""
     p.reset_faults()

@@ -30,15 +30,6 @@ def shared(tmp_path_factory):
     yield from two_orgs(tmp_path_factory.mktemp("relkill"))
 
 
-@pytest.fixture
-def path2(shared: Path2):
-    shared.reset_faults()
-    try:
-        yield shared
-    finally:
-        shared.reset_faults()
-
-
 def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
