@@ -171,7 +171,8 @@ def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str 
     Example:
       sfenv sync-point qa prod --reason "after the March refresh"
     """
-    from sfenv.compare.status import record_sync_point, sync_point, sync_ref
+    from sfenv.compare.status import sync_point, sync_ref
+    from sfenv.record.sync_points import record_sync_point
     from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)
