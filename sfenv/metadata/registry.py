@@ -18,6 +18,7 @@ from importlib import resources
 
 from sfenv.metadata import overrides
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.source_format import SourceTable, source_table_of
 
 META = "-meta.xml"
 
@@ -115,16 +116,10 @@ class MetadataType:
         return ""
 
     def child_spec(self, xml_element: str) -> ChildSpec | None:
-        for spec in self.children:
-            if spec.xml_element == xml_element:
-                return spec
-        return None
+        return next((c for c in self.children if c.xml_element == xml_element), None)
 
     def section(self, xml_element: str) -> SectionSpec | None:
-        for spec in self.sections:
-            if spec.xml_element == xml_element:
-                return spec
-        return None
+        return next((c for c in self.sections if c.xml_element == xml_element), None)
 
     def identity_of(self, xml_element: str) -> tuple[str, ...]:
         """The elements identifying one entry of a repeated element that is a component (a
@@ -190,6 +185,8 @@ class Registry:
     """Immutable lookup over the type table. Build with `default_registry()` or `Registry.from_json`."""
 
     types: tuple[MetadataType, ...]
+    source: SourceTable = field(default_factory=lambda: source_table_of({}), compare=False,
+                                hash=False)  # source-format facts (sfdx projects)
     _by_name: Mapping[str, MetadataType] = field(repr=False, compare=False, hash=False, default=None)
     _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(repr=False, compare=False, hash=False,
                                                             default=None)
@@ -205,7 +202,8 @@ class Registry:
 
     @classmethod
     def from_json(cls, data: Mapping) -> Registry:
-        return cls(tuple(_to_type(t) for t in data["types"]))
+        return cls(tuple(_to_type(t) for t in data["types"]),
+                   source_table_of(data.get("source_format", {})))
 
     # --- lookups -------------------------------------------------------------------------
     def get(self, name: str) -> MetadataType:

@@ -21,11 +21,11 @@ from lxml import etree
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import META, Registry
+from sfenv.metadata.source_format import SourceTable
 from sfenv.metadata.xmlio import NS, local_name, parse_xml, write_xml
 from sfenv.source import staticres
 from sfenv.source.decompose import Q, compose, decompose, locale_key, qualified
 from sfenv.source.paths import locate
-from sfenv.source.typetable import SourceTable, source_table
 
 STATIC_RESOURCE = "StaticResource"
 DOCUMENT = "Document"
@@ -47,7 +47,7 @@ class Conversion:
 def to_mdapi(files: Mapping[str, bytes], registry: Registry,
              table: SourceTable | None = None) -> Conversion:
     """The Metadata API tree of source-format files (several package directories may mix)."""
-    table = table or source_table()
+    table = table or registry.source
     out = Conversion()
     by_type: dict[str, dict[str, tuple[str, bytes]]] = defaultdict(dict)  # type -> rel -> (src, data)
     for path in sorted(files):
@@ -250,7 +250,7 @@ def to_source(files: Mapping[str, bytes], registry: Registry,
     would write (same XML, other formatting) keeps its bytes, so exporting into a project
     changes only what changed.
     """
-    table = table or source_table()
+    table = table or registry.source
     out = _to_source(files, registry, table)
     if existing:
         for path, data in out.files.items():
