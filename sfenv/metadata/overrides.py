@@ -70,6 +70,10 @@ SECTION_GRANTS: dict[str, str] = {
 #   belong to (`workflows/Account.workflow` holds Account's rules): a child needs its object.
 # object_separator: the full name is the object's name, this separator, then the component's
 #   own name (`Layout:Account-Account Layout`); child types are "Object.Own" already.
+# source_handler: the named handler converting the type between source and Metadata API format
+#   where the layout differs beyond `-meta.xml` (`sfenv.source.convert`): "archive_folder" (a
+#   static resource's zip is a folder of files in source format), "meta_by_suffix" (a document's
+#   metadata is `<name>.document-meta.xml` in source format, `<file>-meta.xml` in the API).
 # id_prefix: key prefix of the setup entity behind the type (the local org mints ids with it).
 TYPE_FACTS: dict[str, dict[str, object]] = {
     "Profile": {"retrieved_with": tuple(sorted(set(SECTION_GRANTS.values()))), "id_prefix": "00e"},
@@ -100,14 +104,14 @@ TYPE_FACTS: dict[str, dict[str, object]] = {
     "EmailFolder": {"id_prefix": "00l"},
     "Report": {"id_prefix": "00O"},
     "Dashboard": {"id_prefix": "01Z"},
-    "Document": {"id_prefix": "015"},
+    "Document": {"id_prefix": "015", "source_handler": "meta_by_suffix"},
     "EmailTemplate": {"id_prefix": "00X"},
     "Layout": {"id_prefix": "00h", "object_separator": "-"},
     "ValidationRule": {"id_prefix": "03d"},
     "WorkflowRule": {"id_prefix": "01Q"},
     "Flow": {"id_prefix": "301"},
     "FlowDefinition": {"id_prefix": "300"},
-    "StaticResource": {"id_prefix": "081"},
+    "StaticResource": {"id_prefix": "081", "source_handler": "archive_folder"},
     "LightningComponentBundle": {"id_prefix": "0Rb"},
     "AuraDefinitionBundle": {"id_prefix": "0Ab"},
     "CustomTab": {"id_prefix": "01r"},

@@ -107,6 +107,7 @@ class MetadataType:
     audit: AuditWording | None = None
     audit_match: AuditMatch | None = None  # which audit rows are about one of its components
     object_separator: str | None = None  # full name "<object><sep><own>" (Layout: "-")
+    source_handler: str | None = None  # named source-format converter (sfenv.source.convert)
 
     def sort_key_of(self, element: str) -> str:
         """The element keying an unordered list ("" = sort by canonical text)."""
@@ -177,6 +178,7 @@ def _to_type(d: Mapping) -> MetadataType:
         audit=AuditWording(*wording) if wording else None,
         audit_match=_audit_match(d),
         object_separator=facts.get("object_separator"),  # type: ignore[arg-type]
+        source_handler=facts.get("source_handler"),  # type: ignore[arg-type]
     )
 
 
