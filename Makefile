@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q --timeout=600
 
 demo: $(STAMP)
-	$(BIN)/python -m sfenv.demo --out demo-out
+	$(BIN)/sfenv demo --out demo-out
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench -q -s --bench-out bench-results.json -p no:randomly

@@ -1,22 +1,29 @@
-"""`make demo`: the whole release flow on three local orgs, through the real CLI over HTTPS.
+"""`sfenv demo` (`make demo`): the whole release flow on three local orgs, through the real
+CLI over HTTPS.
 
 Starts seeded local orgs (dev, qa, prod) as separate server processes on free loopback ports,
 writes a demo sfenv.yml, then runs the commands a release manager would: pull, status, plan,
-build, checklist, promote to qa and prod, status again, report. Each step prints the command
-and its output; a failing step stops the demo and says which step it was.
+build, checklist, promote to qa and prod, status again, report. Each step hands the command
+and its output to `on_line` as it goes (the CLI prints them) and keeps them in the transcript;
+a failing step stops the demo and says which step it was.
+
+A service like the others: it returns the transcript and prints nothing. It lives beside
+`sfenv.cli` rather than in a layer because it drives the whole CLI, as a user would.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sfenv.errors import EXIT_DIFF, SfenvError
 
 ORGS = {  # env -> seed
     "dev": "acme-dev",
@@ -27,15 +34,17 @@ OWNERS = {"dev": "Dev Team", "qa": "QA Lead", "prod": "Release Manager"}
 TRAIN = "R2026.12"
 
 
-class DemoFailed(Exception):
-    pass
+class DemoFailed(SfenvError):
+    """A step of the demo failed (the message names the step and the command)."""
+
+    exit_code = EXIT_DIFF
 
 
 @dataclass
 class Demo:
     out: Path
     short: bool = False
-    echo: bool = True
+    on_line: Callable[[str], None] | None = None
     servers: dict[str, subprocess.Popen] = field(default_factory=dict)
     creds: dict[str, dict] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -44,8 +53,8 @@ class Demo:
 
     def say(self, text: str) -> None:
         self.transcript.append(text)
-        if self.echo:
-            print(text, flush=True)
+        if self.on_line is not None:
+            self.on_line(text)
 
     # --- servers -----------------------------------------------------------------------
     def start_orgs(self) -> None:
@@ -132,12 +141,14 @@ class Demo:
         return done.stdout
 
 
-def run_demo(out: Path, *, short: bool = False, echo: bool = True) -> Demo:
-    """Run the demo into `out` (emptied first, so a second run works the same)."""
+def run_demo(out: Path, *, short: bool = False,
+             on_line: Callable[[str], None] | None = None) -> Demo:
+    """Run the demo into `out` (emptied first, so a second run works the same); each line
+    of the transcript goes to `on_line` as it is written."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    demo = Demo(out=out.resolve(), short=short, echo=echo)
+    demo = Demo(out=out.resolve(), short=short, on_line=on_line)
     demo.say("== starting three local orgs (HTTPS on 127.0.0.1)")
     try:
         demo.start_orgs()
@@ -168,25 +179,6 @@ def run_demo(out: Path, *, short: bool = False, echo: bool = True) -> Demo:
     return demo
 
 
-def _before_steps(steps) -> list[str]:
+def _before_steps(steps: dict | list) -> list[str]:
     items = steps.get("steps", steps) if isinstance(steps, dict) else steps
     return [s["id"] for s in items if s.get("phase") == "before" and not s.get("done")]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="demo-out", help="scratch folder (emptied first)")
-    parser.add_argument("--short", action="store_true", help="skip the optional steps")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    try:
-        run_demo(Path(args.out), short=args.short)
-    except DemoFailed as err:
-        print(f"\ndemo failed: {err}", file=sys.stderr)
-        return 1
-    print(f"({time.monotonic() - started:.0f}s in all)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

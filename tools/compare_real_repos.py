@@ -37,7 +37,6 @@ from sfenv.source.load import load_tree  # noqa: E402
 from sfenv.source.paths import locate  # noqa: E402
 from sfenv.source.project import read_project, source_files  # noqa: E402
 from sfenv.source.trees import read_dir, read_git, resolve_ref  # noqa: E402
-from sfenv.source.typetable import source_table  # noqa: E402
 
 
 def node(script: str, args: list[str], node_modules: Path) -> subprocess.CompletedProcess:
@@ -89,7 +88,7 @@ def conversion(repo: Path, commit: str, node_modules: Path) -> dict:
     project = read_project(files, str(repo))
     original: dict[str, bytes] = {}
     for path, data in source_files(files, project).items():
-        if locate(path, registry, source_table()) is None:
+        if locate(path, registry, registry.source) is None:
             continue  # not metadata (jest mocks...): never converted
         for pkg in project.package_dirs:
             if path.startswith(pkg + "/"):

@@ -127,6 +127,10 @@ def build(sdr: dict) -> dict:
 def main(argv: list[str]) -> int:
     src = Path(argv[1]) if len(argv) > 1 else DEFAULT_SDR
     data = build(json.loads(src.read_text()))
+    if OUT.exists():  # the source-format facts are tools/gen_source_types.py's part: keep them
+        kept = json.loads(OUT.read_text()).get("source_format")
+        if kept is not None:
+            data["source_format"] = kept
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({len(data['types'])} types)")
     return 0

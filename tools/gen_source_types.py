@@ -1,16 +1,18 @@
-"""Generate sfenv/source/source_types.json: the source-format facts sfenv needs per type.
+"""Generate the `source_format` part of sfenv/metadata/registry.json: the source-format facts
+sfenv needs per type.
 
 Input: the Salesforce CLI's source-deploy-retrieve registry (metadataRegistry.json). Output: the
 types whose source layout differs from Metadata API format beyond the `-meta.xml` suffix:
 decomposed parents (child suffixes and folders), mixed-content types, merged (non-decomposed)
-types, and the strict directory names. Paths and suffixes of every other type come from
-sfenv's own registry. A later session may fold this table into sfenv/metadata/registry.json.
+types. Paths and suffixes of every other type come from the rest of the registry
+(`tools/gen_registry.py`, which keeps this part when it rewrites the file).
 
     python tools/gen_source_types.py /path/to/sdr-metadataRegistry.json [SDR_PRESETS_DIR]
 
 SDR_PRESETS_DIR (lib/src/registry/presets of @salesforce/source-deploy-retrieve) adds the
 `sourceBehaviorOptions` presets: decomposed layouts of SharingRules, Workflow and CustomLabels,
-labels one file each, permission sets as a folder of files.
+labels one file each, permission sets as a folder of files. Without it the presets already in
+registry.json are kept.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "sfenv" / "source" / "source_types.json"
+OUT = Path(__file__).resolve().parent.parent / "sfenv" / "metadata" / "registry.json"
+KEY = "source_format"
 
 
 def _decomposed(t: dict) -> dict:
@@ -81,8 +84,13 @@ def build(sdr: dict, preset_dir: Path | None = None) -> dict:
 def main(argv: list[str]) -> int:
     sdr = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     preset_dir = Path(argv[2]) if len(argv) > 2 else None
-    OUT.write_text(json.dumps(build(sdr, preset_dir), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}")
+    registry = json.loads(OUT.read_text(encoding="utf-8"))
+    facts = build(sdr, preset_dir)
+    if preset_dir is None:
+        facts["presets"] = registry.get(KEY, {}).get("presets", {})
+    registry[KEY] = facts
+    OUT.write_text(json.dumps(registry, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote the {KEY} part of {OUT}")
     return 0
 
 

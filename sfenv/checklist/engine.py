@@ -11,11 +11,12 @@ from jinja2.exceptions import SecurityError, TemplateError
 
 from sfenv.checklist.catalogue import Catalogue, Rule
 from sfenv.checklist.model import PHASES, SEVERITIES, ChecklistContext, Step
-from sfenv.checklist.roles import role_tree, tree_lines
+from sfenv.checklist.roles import role_label, role_tree, tree_lines
 from sfenv.checklist.xmlview import aslist, dig, xml_dict
 from sfenv.compare.model import Change
 from sfenv.errors import ChecklistError
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import default_registry
 
 # Internal OWD values from least to most open; ControlledByParent is handled apart.
 OWD_RANK = {"Private": 0, "Read": 1, "ReadSelect": 1, "ReadWrite": 2, "ReadWriteTransfer": 3,
@@ -109,25 +110,26 @@ class _Hop:
         self.target = {"name": ctx.target_env, "production": ctx.target_is_production,
                        "owner": ctx.target_owner}
         self._roles: tuple[dict, dict] | None = None
+        self._hierarchy = default_registry().hierarchy_type().name  # the role tree's type
 
     # -- role hierarchy: target now (before) and target after this promotion (after)
     def roles(self) -> tuple[dict, dict]:
         if self._roles is None:
             before: dict[str, Any] = {c.full_name: x for c, x in self.ctx.target_components.items()
-                                      if c.type == "Role"}
+                                      if c.type == self._hierarchy}
             if not before:  # no target tree given: what the changes tell us
                 before = {c.component.full_name: c.old_xml for c in self.changes
-                          if c.component.type == "Role" and c.old_xml}
+                          if c.component.type == self._hierarchy and c.old_xml}
             after = dict(before)
             for c in self.changes:
-                if c.component.type != "Role":
+                if c.component.type != self._hierarchy:
                     continue
                 if c.kind == "removed":
                     after.pop(c.component.full_name, None)
                 elif c.new_xml:
                     after[c.component.full_name] = c.new_xml
             for cid, xml in self.ctx.manual:
-                if cid.type == "Role":
+                if cid.type == self._hierarchy:
                     after[cid.full_name] = xml
             self._roles = (before, after)
         return self._roles
@@ -137,9 +139,10 @@ class _Hop:
             return "(top of the hierarchy)"
         before, after = self.roles()
         for source in (after, before, {c.full_name: x for c, x in
-                                       self.ctx.source_components.items() if c.type == "Role"}):
+                                       self.ctx.source_components.items()
+                                       if c.type == self._hierarchy}):
             if name in source:
-                label = xml_dict(source[name], f"roles/{name}.role").get("name") or name
+                label = role_label(name, source[name])
                 return f"{label} ({name})"
         return f"{name}"
 

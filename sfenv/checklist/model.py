@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from sfenv.config.model import Config
 from sfenv.metadata.ids import ComponentId
 
 Phase = Literal["before", "after"]
@@ -79,14 +80,13 @@ class ChecklistContext:
         return base + dst
 
 
-def username_suffixes(config: Any) -> dict[str, str]:
+def username_suffixes(config: Config) -> dict[str, str]:
     """env -> sandbox username suffix, from sfenv.yml: `values: {username_suffix: ".qa2"}` on an
     environment overrides the convention (production "", a sandbox "." + its name)."""
     out: dict[str, str] = {}
     for name, env in config.environments.items():
-        values = getattr(env, "values", None) or {}
-        if "username_suffix" in values:
-            out[name] = str(values["username_suffix"])
+        if "username_suffix" in env.values:
+            out[name] = str(env.values["username_suffix"])
         else:
-            out[name] = default_suffix(name, bool(getattr(env, "production", False)))
+            out[name] = default_suffix(name, env.production)
     return out

@@ -13,6 +13,7 @@ from typing import Any
 
 from sfenv.checklist.xmlview import xml_dict
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import default_registry
 
 # status of a node going from before to after
 UNCHANGED, ADDED, REMOVED, MOVED, MODIFIED = "unchanged", "added", "removed", "moved", "modified"
@@ -35,20 +36,28 @@ class TreeNode:
             yield from child.walk(depth + 1)
 
 
-def _role_info(key: Any, value: Any) -> tuple[str, dict[str, Any]]:
-    name = key.full_name if isinstance(key, ComponentId) else str(key)
-    data = dict(value) if isinstance(value, Mapping) else xml_dict(value, f"roles/{name}.role")
-    return name, data
+def _role_data(name: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    registry = default_registry()
+    return xml_dict(value, registry.expected_path(ComponentId(registry.hierarchy_type().name, name)))
+
+
+def role_label(name: str, value: Any) -> str:
+    """`name` shown as Setup shows the role: its label (`<name>`), else the developer name."""
+    return _role_data(name, value).get("name") or name
 
 
 def parse_roles(roles: Mapping[Any, Any]) -> dict[str, dict[str, Any]]:
     """name -> {"label", "parent", "data"} for every role in `roles`."""
+    hierarchy = default_registry().hierarchy_type()
     out: dict[str, dict[str, Any]] = {}
     for key, value in roles.items():
-        if isinstance(key, ComponentId) and key.type != "Role":
+        if isinstance(key, ComponentId) and key.type != hierarchy.name:
             continue
-        name, data = _role_info(key, value)
-        parent = data.get("parentRole") or None
+        name = key.full_name if isinstance(key, ComponentId) else str(key)
+        data = _role_data(name, value)
+        parent = data.get(hierarchy.hierarchy_parent or "") or None
         out[name] = {"label": data.get("name") or name, "parent": parent, "data": data}
     return out
 

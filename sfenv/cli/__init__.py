@@ -20,6 +20,7 @@ AREA_MODULES = (
     "sfenv.cli.checklist_cmds",
     "sfenv.cli.report_cmds",
     "sfenv.cli.source_cmds",
+    "sfenv.cli.demo_cmds",
 )
 
 

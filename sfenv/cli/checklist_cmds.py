@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -13,7 +14,11 @@ from sfenv.cli.common import config_option, emit_json, load
 from sfenv.errors import ChecklistError
 
 if TYPE_CHECKING:
+    from sfenv.config.model import Config
     from sfenv.release.checklist_state import ChecklistView
+    from sfenv.store.snapshots import SnapshotStore
+
+F = TypeVar("F", bound=Callable[..., None])
 
 
 class _ChecklistGroup(click.Group):
@@ -77,14 +82,14 @@ def checklist_group(ctx: click.Context, train: str | None, env: str | None, as_j
     click.echo(_basis_line(view))
 
 
-def _open(config_path: str | None) -> tuple[Any, Any]:
+def _open(config_path: str | None) -> tuple[Config, SnapshotStore]:
     from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)
     return config, SnapshotStore(config.root)
 
 
-def _view(config: Any, store: Any, train: str, env: str) -> ChecklistView:
+def _view(config: Config, store: SnapshotStore, train: str, env: str) -> ChecklistView:
     from sfenv.release.checklist_state import checklist_view
 
     config.env(env)  # ConfigError naming the file for an unknown env
@@ -101,13 +106,33 @@ def _basis_line(view: ChecklistView) -> str:
     return f"_Computed against {view.env} as it is now: frozen when {view.train} is promoted._"
 
 
-@checklist_group.command("done")
-@click.argument("train")
-@click.argument("step")
-@click.option("--env", "env", required=True, help="The environment the step was done in.")
-@click.option("--by", "who", default=None, help="Who did it (default: git user or login name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-@config_option
+def _step_command(name: str, env_help: str, by_help: str) -> Callable[[F], click.Command]:
+    """`sfenv checklist NAME TRAIN STEP --env ENV [--by WHO] [--json]`: ticking and un-ticking."""
+    decorators = [checklist_group.command(name), click.argument("train"), click.argument("step"),
+                  click.option("--env", "env", required=True, help=env_help),
+                  click.option("--by", "who", default=None,
+                               help=f"{by_help} (default: git user or login name)."),
+                  click.option("--json", "as_json", is_flag=True, help="Print the record as JSON."),
+                  config_option]
+
+    def wrap(func: F) -> click.Command:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func  # type: ignore[return-value]
+
+    return wrap
+
+
+def _step_at(config_path: str | None, train: str, env: str, step: str,
+             who: str | None) -> tuple[Config, SnapshotStore, ChecklistView, str, str]:
+    """(config, store, the checklist, who, when) for ticking or un-ticking a known step."""
+    config, store = _open(config_path)
+    view = _view(config, store, train, env)
+    _known_step(view, step)
+    return config, store, view, who or _default_who(), _now()
+
+
+@_step_command("done", "The environment the step was done in.", "Who did it")
 def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
              config_path: str | None) -> None:
     """Record that STEP of TRAIN's checklist for ENV is done (kept in releases/TRAIN/).
@@ -118,11 +143,7 @@ def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     """
     from sfenv.release.checklist_state import freeze_view, record_step_done
 
-    config, store = _open(config_path)
-    view = _view(config, store, train, env)
-    _known_step(view, step)
-    who = who or _default_who()
-    when = _now()
+    config, store, view, who, when = _step_at(config_path, train, env, step, who)
     freeze_view(config, store, view, who, when)
     path = record_step_done(config, store, train, env, step, who, when)
     if as_json:
@@ -132,13 +153,7 @@ def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     click.echo(f"done: {step} ({train} → {env}) by {who} at {when}; recorded in {path}")
 
 
-@checklist_group.command("undo")
-@click.argument("train")
-@click.argument("step")
-@click.option("--env", "env", required=True, help="The environment of the checklist.")
-@click.option("--by", "who", default=None, help="Who un-ticks it (default: git user or login name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-@config_option
+@_step_command("undo", "The environment of the checklist.", "Who un-ticks it")
 def undo_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
              config_path: str | None) -> None:
     """Un-tick STEP of TRAIN's checklist for ENV (logged with who and when).
@@ -149,11 +164,7 @@ def undo_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     """
     from sfenv.release.checklist_state import record_step_undone
 
-    config, store = _open(config_path)
-    view = _view(config, store, train, env)
-    _known_step(view, step)
-    who = who or _default_who()
-    when = _now()
+    config, store, _, who, when = _step_at(config_path, train, env, step, who)
     was = record_step_undone(config, store, train, env, step, who, when)
     if as_json:
         emit_json({"train": train, "env": env, "step": step, "by": who, "at": when,

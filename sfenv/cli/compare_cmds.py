@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from sfenv.cli.common import config_option, emit_json, load
 from sfenv.errors import EXIT_DIFF, ConfigError, StoreError
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def _env_of(spec: str, config) -> str | None:
+    from sfenv.config.model import Config
+
+
+def _env_of(spec: str, config: Config) -> str | None:
     """The environment a spec names (`qa`, `qa@{yesterday}`), or None for tags and commits."""
     name = spec.split("@{", 1)[0]
     return name if name in config.environments else None
 
 
-def _output(as_json: bool, markdown: bool, json_doc, md_text, plain_text, rich_print) -> None:
+def _output(as_json: bool, markdown: bool, json_doc: Callable[[], object],
+            md_text: Callable[[], str], plain_text: Callable[[], str],
+            rich_print: Callable[[Console], None]) -> None:
     if as_json:
         emit_json(json_doc())
     elif markdown:
@@ -133,7 +142,7 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: str | None, show_al
         sys.exit(EXIT_DIFF)
 
 
-def _drift_envs(config, spec: str) -> set[str]:
+def _drift_envs(config: Config, spec: str) -> set[str]:
     """The environments `--fail-on-drift` watches: the named ones, or the production ones
     (every target of the path when none is marked production)."""
     if spec != "@production":
@@ -145,7 +154,7 @@ def _drift_envs(config, spec: str) -> set[str]:
     return prod or {b for _a, b in config.hops()}
 
 
-def check_hop(config, a: str, b: str) -> None:
+def check_hop(config: Config, a: str, b: str) -> None:
     """A sync point is a base of a hop of the path: anything else status would never read."""
     if (a, b) not in config.hops():
         hops = ", ".join(f"{x} → {y}" for x, y in config.hops()) or "none"
@@ -171,7 +180,8 @@ def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str 
     Example:
       sfenv sync-point qa prod --reason "after the March refresh"
     """
-    from sfenv.compare.status import record_sync_point, sync_point, sync_ref
+    from sfenv.compare.status import sync_point, sync_ref
+    from sfenv.record.sync_points import record_sync_point
     from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)

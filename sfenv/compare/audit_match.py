@@ -14,46 +14,13 @@ and its object. A row naming only the object ("Account") attaches to no field of
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.xmlio import local_name, parse_xml
 
-OBJECT_CHILDREN = {  # child type -> the words Salesforce's rows use for it
-    "CustomField": ("custom field", "field"),
-    "ValidationRule": ("validation rule",),
-    "RecordType": ("record type",),
-    "ListView": ("list view",),
-    "FieldSet": ("field set",),
-    "CompactLayout": ("compact layout",),
-    "WebLink": ("button", "link"),
-    "BusinessProcess": ("business process",),
-    "SharingReason": ("sharing reason",),
-    "Index": ("index",),
-}
-OBJECT_SECTIONS = ("Custom Objects", "Customize ", "Sharing Defaults")
-SECTIONS = {  # top-level type -> sections its rows are filed under
-    "ApexClass": ("Apex Class",), "ApexTrigger": ("Apex Trigger",),
-    "ApexPage": ("Page", "Visualforce"), "ApexComponent": ("Component", "Visualforce"),
-    "CustomLabel": ("Custom Labels",), "CustomLabels": ("Custom Labels",),
-    "Role": ("Manage Users", "Roles"), "Group": ("Manage Users", "Groups", "Public Groups"),
-    "Queue": ("Manage Users", "Queues"), "Profile": ("Manage Users", "Profiles"),
-    "PermissionSet": ("Manage Users", "Permission Sets"),
-    "Flow": ("Flows", "Process Builder"), "NamedCredential": ("Named Credentials",),
-    "RemoteSiteSetting": ("Security Controls", "Remote Site Settings"),
-    "Layout": OBJECT_SECTIONS, "CustomObject": OBJECT_SECTIONS,
-}
 MAX_ROWS = 5
-PERMISSION_OWNERS = ("MutingPermissionSet", "PermissionSet", "Profile")
-ENTRY_TARGETS = {  # a permission entry is about the component it grants access to
-    "ClassAccess": "ApexClass", "FieldPermission": "CustomField",
-    "ObjectPermission": "CustomObject", "PageAccess": "ApexPage",
-    "RecordTypeVisibility": "RecordType", "TabVisibility": "CustomTab",
-    "TabSetting": "CustomTab", "LayoutAssignment": "Layout", "FlowAccess": "Flow",
-    "ApplicationVisibility": "CustomApplication", "CustomPermission": "CustomPermission",
-    "CustomMetadataTypeAccess": "CustomObject", "CustomSettingAccess": "CustomObject",
-}
 
 
 def _token(word: str, text: str) -> bool:
@@ -81,69 +48,62 @@ def label_of(xml: bytes | None) -> str | None:
     return found.get("label") or found.get("masterLabel") or found.get("name")
 
 
-def _section_ok(section: str, kinds: Iterable[str]) -> bool:
-    return any(section == k or (k.endswith(" ") and section.startswith(k)) for k in kinds)
-
-
 def _names(api: str, label: str | None) -> list[str]:
     return [n for n in {api, _plain(api), label or ""} if n]
 
 
-def granted(cid: ComponentId) -> ComponentId | None:
+def granted(cid: ComponentId, registry: Registry | None = None) -> ComponentId | None:
     """What a profile or permission set entry grants access to (`ProfileClassAccess:Admin/X`
     -> `ApexClass:X`), or None for any other component."""
-    if "/" not in cid.full_name:
+    found = (registry or default_registry()).section_entry(cid.type)
+    if found is None or found[1].grants is None or "/" not in cid.full_name:
         return None
-    for owner in PERMISSION_OWNERS:
-        if cid.type.startswith(owner) and cid.type[len(owner):] in ENTRY_TARGETS:
-            key = cid.full_name.split("/", 1)[1].split("@", 1)[0]
-            return ComponentId(ENTRY_TARGETS[cid.type[len(owner):]], key)
-    return None
+    key = cid.full_name.split("/", 1)[1].split("@", 1)[0]
+    return ComponentId(found[1].grants, key)
 
 
-def matches(row: dict, cid: ComponentId, label: str | None = None) -> bool:
+def matches(row: dict, cid: ComponentId, label: str | None = None,
+            registry: Registry | None = None) -> bool:
     """Is this audit row about `cid` (whose own label is `label`, when known)? A permission
     entry takes the rows about the component it grants access to."""
-    target = granted(cid)
+    registry = registry or default_registry()
+    target = granted(cid, registry)
     if target is not None:
-        return matches(row, target)
+        return matches(row, target, registry=registry)
     section, text = str(row.get("Section") or ""), str(row.get("Display") or "")
-    if cid.type in OBJECT_CHILDREN and "." in cid.full_name:
-        obj, own = cid.full_name.split(".", 1)
-        if not _section_ok(section, OBJECT_SECTIONS):
+    mtype = registry.find(cid.type)
+    match = mtype.audit_match if mtype is not None else None
+    named = registry.object_and_own(cid)
+    if match is not None and match.words and named is not None:
+        obj, own = named
+        if not match.section_ok(section):
             return False
+        if registry.child(cid.type) is None:  # a layout: "Changed Invoice Layout page layout"
+            return (any(w in text.lower() for w in match.words)
+                    and (_token(cid.full_name, text) or (_token(own, text) and any(
+                        _token(n, text) for n in _names(obj, None)))))
         if _token(cid.full_name, text):
             return True
-        words = OBJECT_CHILDREN[cid.type]
-        return (any(_token(w, text) for w in words)
+        return (any(_token(w, text) for w in match.words)
                 and any(_token(n, text) for n in _names(own, label))
                 and any(_token(n, text) for n in _names(obj, None)))
-    if cid.type == "Layout":
-        obj, _, own = cid.full_name.partition("-")
-        return (_section_ok(section, OBJECT_SECTIONS) and "layout" in text.lower()
-                and (_token(cid.full_name, text) or (_token(own, text) and any(
-                    _token(n, text) for n in _names(obj, None)))))
-    if cid.type == "CustomObject":
-        if not _section_ok(section, OBJECT_SECTIONS):
-            return False
+    if match is not None and match.not_own:  # an object: not the rows about its children
         lowered = text.lower()
-        if any(w in lowered for words in OBJECT_CHILDREN.values() for w in words
-               if w not in ("field", "index", "link", "button")) or "layout" in lowered:
-            return False  # a row about one of its children
+        if not match.section_ok(section) or any(w in lowered for w in match.not_own):
+            return False
         return any(_token(n, text) for n in _names(cid.full_name, label))
-    kinds = SECTIONS.get(cid.type)
-    if kinds is not None and not _section_ok(section, kinds):
+    if match is not None and not match.section_ok(section):
         return False
-    names = [cid.full_name] + ([label] if label and kinds is not None else [])
+    names = [cid.full_name] + ([label] if label and match is not None else [])
     return any(len(n) >= 3 and _token(n, text) for n in names)
 
 
 def rows_about(rows: list[dict], cid: ComponentId, label: str | None = None,
-               limit: int = MAX_ROWS) -> list[dict]:
+               limit: int = MAX_ROWS, registry: Registry | None = None) -> list[dict]:
     """The rows about `cid`, newest first as stored, at most `limit`."""
-    found = []
+    found: list[dict] = []
     for row in rows:
-        if matches(row, cid, label):
+        if matches(row, cid, label, registry):
             found.append(row)
             if len(found) >= limit:
                 break

@@ -52,15 +52,6 @@ def default_splitter() -> Splitter:
     return split_file
 
 
-def singular(element: str) -> str:
-    word = element[0].upper() + element[1:]
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith("sses"):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") else word
-
-
 def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
     """A profile/permission set as its own part (minus the entries) + one part per entry."""
     root = parse_xml(part.xml, str(part.id))
@@ -74,7 +65,7 @@ def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
         if not values[0]:
             continue
         key = section.entry_name(values)
-        cid = ComponentId(f"{part.id.type}{singular(name)}", f"{part.id.full_name}/{key}")
+        cid = ComponentId(f"{part.id.type}{section.entry_kind}", f"{part.id.full_name}/{key}")
         parts.append(Part(cid, part.id, write_xml(el)))
         root.remove(el)
     return [Part(part.id, part.parent, write_xml(root)), *parts] if parts else [part]

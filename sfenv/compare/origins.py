@@ -3,10 +3,10 @@
 After a deploy, the org says the deploy user last modified every component of the train; the
 person who made the change is the one the train's source snapshot names. Each promotion
 records, per environment, the train's components with that author and the date the target's
-snapshot gave them right after the deploy (`refs/sfenv/origins/<ENV>`, `origins.json`). Status
-then names the author for a component whose date in that environment has not moved since;
-one changed again by hand keeps the hand change's author. Nothing else is guessed: no record,
-no substitution.
+snapshot gave them right after the deploy (`refs/sfenv/origins/<ENV>`, `origins.json`,
+written by `sfenv.record.origins`). Status then names the author for a component whose date
+in that environment has not moved since; one changed again by hand keeps the hand change's
+author. Nothing else is guessed: no record, no substitution.
 """
 
 from __future__ import annotations
@@ -14,19 +14,25 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Protocol
 
 from sfenv.compare.model import Attribution, Change
-from sfenv.errors import StoreError
 
 ORIGINS_FILE = "origins.json"
+
+
+class RecordReader(Protocol):
+    """What reading a record needs of a store (`sfenv.store.snapshots.SnapshotStore`)."""
+
+    def ref_commit(self, ref: str) -> str | None: ...
+    def read_file(self, commit: str, path: str) -> bytes | None: ...
 
 
 def origins_ref(env: str) -> str:
     return f"refs/sfenv/origins/{env}"
 
 
-def read_origins(store: Any, env: str) -> dict[str, dict]:
+def read_origins(store: RecordReader, env: str) -> dict[str, dict]:
     commit = store.ref_commit(origins_ref(env))
     data = store.read_file(commit, ORIGINS_FILE) if commit else None
     try:
@@ -34,24 +40,6 @@ def read_origins(store: Any, env: str) -> dict[str, dict]:
     except ValueError:
         return {}
     return {k: v for k, v in doc.items() if isinstance(v, dict)} if isinstance(doc, dict) else {}
-
-
-def record_origins(store: Any, env: str, found: Mapping[str, dict], reason: str) -> None:
-    """Merge `found` ({component: {by, date, deployed_date, train}}) into env's record."""
-    ref = origins_ref(env)
-    for _ in range(3):
-        old = store.ref_commit(ref)
-        doc = read_origins(store, env)
-        doc.update(found)
-        data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
-        try:
-            store.write_ref_commit(ref, {ORIGINS_FILE: data}, f"sfenv origins {env}: {reason}\n",
-                                   expected_old=old)
-            return
-        except StoreError:
-            if store.ref_commit(ref) == old:
-                raise
-    raise StoreError(f"could not record the origins of {env}: {ref} keeps moving")
 
 
 def attributed(change: Change, origins: Mapping[str, dict], *, side: str = "new") -> Change:

@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sfenv.config.model import Config
+from sfenv.store.snapshots import SnapshotStore
+
 NAMED_DAYS = {"daily": 1, "weekly": 7, "fortnightly": 14, "biweekly": 14, "monthly": 30,
               "quarterly": 91, "twice a year": 182, "semiannually": 182, "half-yearly": 182,
               "yearly": 365, "annually": 365}
@@ -67,7 +70,7 @@ def _instant(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _first_seen(store: Any, env: str) -> tuple[str | None, str | None]:
+def _first_seen(store: SnapshotStore, env: str) -> tuple[str | None, str | None]:
     """(date of the first snapshot, org id of the latest) of `env`."""
     entries = store.log(env, limit=100_000)
     if not entries:
@@ -76,7 +79,7 @@ def _first_seen(store: Any, env: str) -> tuple[str | None, str | None]:
     return entries[-1].date, org_id
 
 
-def sandbox_refreshes(store: Any, config: Any, now: datetime | None = None,
+def sandbox_refreshes(store: SnapshotStore, config: Config, now: datetime | None = None,
                       ) -> list[SandboxRefresh]:
     """A row per org environment that is not production, in sfenv.yml order."""
     from sfenv.pull import refresh_events
@@ -84,7 +87,7 @@ def sandbox_refreshes(store: Any, config: Any, now: datetime | None = None,
     now = now or _now()
     rows = []
     for name, env in config.environments.items():
-        if getattr(env, "kind", "org") != "org" or env.production:
+        if env.kind != "org" or env.production:
             continue
         events = refresh_events(store, name) if store.head(name) else []
         first, org_id = _first_seen(store, name)

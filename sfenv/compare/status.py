@@ -14,19 +14,19 @@ B last changed it. Every entry's `change` is what promoting A to B would do to B
 
 from __future__ import annotations
 
-import getpass
 import json
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sfenv.compare.audit_match import label_of, rows_about
-from sfenv.compare.diff import audit_rows, diff_commits
+from sfenv.compare.diff import SnapshotReader, audit_rows, diff_commits
 from sfenv.compare.filters import ComponentFilter
 from sfenv.compare.inventory import Splitter
 from sfenv.compare.model import Attribution, Change, HopStatus, PathEntry
 from sfenv.compare.neutralize import Neutralizer
-from sfenv.compare.origins import attributed, read_origins
+from sfenv.compare.origins import RecordReader, attributed, read_origins
+from sfenv.config.model import Config
 from sfenv.errors import StoreError
+from sfenv.metadata.registry import Registry, default_registry
 
 SYNC_PREFIX = "refs/sfenv/sync/"
 SYNC_FILE = "sync.json"
@@ -34,31 +34,29 @@ MAX_AUDIT_ROWS = 5
 CLASSES = ("pending", "drift", "conflict")
 
 
+class StatusReader(SnapshotReader, RecordReader, Protocol):
+    """What status needs of a store (`sfenv.store.snapshots.SnapshotStore`)."""
+
+    def head(self, env: str) -> str | None: ...
+
+
 def sync_ref(a: str, b: str) -> str:
     return f"{SYNC_PREFIX}{a}/{b}"
 
 
-def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
-                      reason: str = "", *, by: str | None = None, accept: bool = False,
-                      config: Any = None, registry: Any = None,
-                      split: Splitter | None = None) -> str:
-    """Record that A at `a_commit` and B at `b_commit` are the base for hop A→B.
+def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_commit: str,
+                      reason: str, *, by: str, when: str, accept: bool = False,
+                      config: Config | None = None, registry: Registry | None = None,
+                      split: Splitter | None = None) -> dict:
+    """The record saying A at `a_commit` and B at `b_commit` are the base for hop A→B
+    (`sfenv.record.sync_points` writes it on `sync_ref(a, b)`).
 
-    Called by `sfenv sync-point` (with `accept=True`) and by the release engine after each
-    promotion. A promotion only asserts that the train's components are in sync: the
-    differences that remain between the two snapshots are stored with the class they have now
-    (computed against the previous base, or two-way without one), so a hotfix stays drift.
-    With `accept=True` (a human's sync point) they are stored as accepted instead. `config`,
-    when given, neutralizes declared environment values. Each record is a commit on the hop's
-    ref, so the history of sync points is kept.
+    A promotion only asserts that the train's components are in sync: the differences that
+    remain between the two snapshots are stored with the class they have now (computed
+    against the previous base, or two-way without one), so a hotfix stays drift. With
+    `accept=True` (a human's sync point) they are stored as accepted instead. `config`, when
+    given, neutralizes declared environment values.
     """
-    ref = sync_ref(a, b)
-    if by is None:
-        try:
-            by = getpass.getuser()
-        except (KeyError, OSError):
-            by = "unknown"
-    when = datetime.now(UTC).isoformat(timespec="seconds")
     doc: dict[str, Any] = {"source": a, "target": b, "a_commit": a_commit, "b_commit": b_commit,
                            "when": when, "by": by, "reason": reason,
                            "kind": "accepted" if accept else "promotion"}
@@ -67,26 +65,17 @@ def record_sync_point(store: Any, a: str, b: str, a_commit: str, b_commit: str,
     except StoreError:
         previous = None  # an unreadable record: classify two-way
     entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, previous,
-                                             registry or _default_registry(), split)
+                                             registry or default_registry(), split)
     acceptance = {"when": when, "by": by, "reason": reason} if accept else None
     doc["differences"] = {str(e.change.component): _record_of(e, when, acceptance)
                           for e in entries + accepted}
     # the per-component base: every component equal now has this record's pair as its base;
     # one that still differs keeps the pair both sides last agreed on (None: never agreed)
     doc["bases"] = {cid: component_base(previous, cid) for cid in doc["differences"]}
-    data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
-    message = f"sfenv sync-point {a} {b}: {reason or 'in sync'}\n\n" + data.decode()
-    for _ in range(3):  # a concurrent recorder moved the ref: retry on the new value
-        old = store.ref_commit(ref)
-        try:
-            return store.write_ref_commit(ref, {SYNC_FILE: data}, message, expected_old=old)
-        except StoreError:
-            if store.ref_commit(ref) == old:
-                raise
-    raise StoreError(f"could not record the sync point {a} → {b}: {ref} keeps moving")
+    return doc
 
 
-def sync_point(store: Any, a: str, b: str) -> dict | None:
+def sync_point(store: StatusReader, a: str, b: str) -> dict | None:
     """The last recorded base of hop A→B ({a_commit, b_commit, when, by, reason, differences})
     or None. `differences` is absent from records made before classes were kept."""
     commit = store.ref_commit(sync_ref(a, b))
@@ -121,11 +110,11 @@ def component_base(record: dict | None, cid: str) -> dict | None:
             "when": record.get("when")}
 
 
-def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any = None,
-                split: Splitter | None = None,
+def path_status(store: StatusReader, config: Config, hop: tuple[str, str], *,
+                registry: Registry | None = None, split: Splitter | None = None,
                 filters: ComponentFilter | None = None) -> HopStatus:
     """Status of one hop (source, target) of the promotion path."""
-    registry = registry or _default_registry()
+    registry = registry or default_registry()
     a, b = hop
     env_b = config.environments.get(b)
     prod = bool(getattr(env_b, "production", False))
@@ -154,8 +143,8 @@ def path_status(store: Any, config: Any, hop: tuple[str, str], *, registry: Any 
     return status
 
 
-def classify_hop(store: Any, config: Any, a: str, b: str, a_commit: str, b_commit: str, *,
-                 registry: Any = None) -> list[PathEntry]:
+def classify_hop(store: StatusReader, config: Config | None, a: str, b: str, a_commit: str,
+                 b_commit: str, *, registry: Registry | None = None) -> list[PathEntry]:
     """The classified differences between A at `a_commit` and B at `b_commit` against the
     hop's recorded bases (what `release plan` shows as target changes it would overwrite)."""
     try:
@@ -163,29 +152,27 @@ def classify_hop(store: Any, config: Any, a: str, b: str, a_commit: str, b_commi
     except StoreError:
         base = None
     entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, base,
-                                             registry or _default_registry(), None)
+                                             registry or default_registry(), None)
     return entries + accepted
 
 
-def all_status(store: Any, config: Any, **kwargs: Any) -> list[HopStatus]:
+def all_status(store: StatusReader, config: Config, *, registry: Registry | None = None,
+               split: Splitter | None = None,
+               filters: ComponentFilter | None = None) -> list[HopStatus]:
     """Status of every hop of the promotion path, in path order."""
-    return [path_status(store, config, hop, **kwargs) for hop in config.hops()]
+    return [path_status(store, config, hop, registry=registry, split=split, filters=filters)
+            for hop in config.hops()]
 
 
-def _default_registry() -> Any:
-    from sfenv.metadata.registry import default_registry
-
-    return default_registry()
-
-
-def _classify_commits(store: Any, config: Any, a: str, b: str, a_commit: str, b_commit: str,
-                      base: dict | None, registry: Any, split: Splitter | None,
+def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str,
+                      a_commit: str, b_commit: str,
+                      base: dict | None, registry: Registry, split: Splitter | None,
                       filters: ComponentFilter | None = None,
                       ) -> tuple[list[PathEntry], list[PathEntry], int]:
     """(entries, accepted, known_differences) of the differences between A and B at these
     commits, against `base` (three-way) or by dates (two-way). Shared by status and by the
     recording of a sync point, so a recorded class is the class status showed."""
-    envs = getattr(config, "environments", None) or {}
+    envs = config.environments if config is not None else {}
     now = diff_commits(store, b_commit, a_commit, registry=registry,
                        neutralize=Neutralizer.for_envs(envs.get(b), envs.get(a)), a_name=b,
                        b_name=a, split=split)
@@ -200,8 +187,8 @@ def _classify_commits(store: Any, config: Any, a: str, b: str, a_commit: str, b_
     return work.entries, work.accepted, work.known_differences
 
 
-def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: Any,
-               split: Splitter | None, base: dict) -> None:
+def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
+               registry: Registry, split: Splitter | None, base: dict) -> None:
     a0, b0 = base["a_commit"], base["b_commit"]
     origins = read_origins(store, status.source)
     src = {c.component: attributed(c, origins)
@@ -262,8 +249,8 @@ def _three_way(store: Any, status: HopStatus, changes: list[Change], registry: A
         status.entries += carried.entries
 
 
-def _against_own_base(store: Any, status: HopStatus, change: Change, own: dict,
-                      registry: Any, split: Splitter | None,
+def _against_own_base(store: StatusReader, status: HopStatus, change: Change, own: dict,
+                      registry: Registry, split: Splitter | None,
                       origins: dict[str, dict]) -> PathEntry:
     """Three-way classification of one component against its own base pair."""
     cid = change.component
@@ -336,12 +323,12 @@ def _sides(entry: PathEntry) -> tuple[Attribution, Attribution]:
     return (entry.source_by or entry.change.new_by, entry.target_by or entry.change.old_by)
 
 
-def _attribution(side: Any) -> Attribution:
+def _attribution(side: object) -> Attribution:
     side = side if isinstance(side, dict) else {}
     return Attribution(side.get("by") or None, side.get("date") or None)
 
 
-def _two_way(store: Any, status: HopStatus, changes: list[Change]) -> None:
+def _two_way(store: StatusReader, status: HopStatus, changes: list[Change]) -> None:
     """No base: attribute each difference to the side that changed it last."""
     audit_a = audit_rows(store, status.source_commit) if changes else []
     audit_b = audit_rows(store, status.target_commit) if changes else []

@@ -68,6 +68,12 @@ SECTION_GRANTS: dict[str, str] = {
 # hierarchy_parent: the element naming the parent in a hierarchy (the role tree).
 # objects_named_by_file: the file of this type is named after the object its children
 #   belong to (`workflows/Account.workflow` holds Account's rules): a child needs its object.
+# object_separator: the full name is the object's name, this separator, then the component's
+#   own name (`Layout:Account-Account Layout`); child types are "Object.Own" already.
+# source_handler: the named handler converting the type between source and Metadata API format
+#   where the layout differs beyond `-meta.xml` (`sfenv.source.convert`): "archive_folder" (a
+#   static resource's zip is a folder of files in source format), "meta_by_suffix" (a document's
+#   metadata is `<name>.document-meta.xml` in source format, `<file>-meta.xml` in the API).
 # id_prefix: key prefix of the setup entity behind the type (the local org mints ids with it).
 TYPE_FACTS: dict[str, dict[str, object]] = {
     "Profile": {"retrieved_with": tuple(sorted(set(SECTION_GRANTS.values()))), "id_prefix": "00e"},
@@ -98,14 +104,14 @@ TYPE_FACTS: dict[str, dict[str, object]] = {
     "EmailFolder": {"id_prefix": "00l"},
     "Report": {"id_prefix": "00O"},
     "Dashboard": {"id_prefix": "01Z"},
-    "Document": {"id_prefix": "015"},
+    "Document": {"id_prefix": "015", "source_handler": "meta_by_suffix"},
     "EmailTemplate": {"id_prefix": "00X"},
-    "Layout": {"id_prefix": "00h"},
+    "Layout": {"id_prefix": "00h", "object_separator": "-"},
     "ValidationRule": {"id_prefix": "03d"},
     "WorkflowRule": {"id_prefix": "01Q"},
     "Flow": {"id_prefix": "301"},
     "FlowDefinition": {"id_prefix": "300"},
-    "StaticResource": {"id_prefix": "081"},
+    "StaticResource": {"id_prefix": "081", "source_handler": "archive_folder"},
     "LightningComponentBundle": {"id_prefix": "0Rb"},
     "AuraDefinitionBundle": {"id_prefix": "0Ab"},
     "CustomTab": {"id_prefix": "01r"},
@@ -124,6 +130,48 @@ TYPE_FACTS: dict[str, dict[str, object]] = {
     "CompactLayout": {"id_prefix": "0AH"},
     "FieldSet": {"id_prefix": "0Is"},
     "BusinessProcess": {"id_prefix": "019"},
+}
+
+# --- Setup audit trail: which rows are about a component ---------------------------------
+# Status lists the audit rows about a component: rows filed under a section Setup uses for
+# its type, naming the component itself (`sfenv.compare.audit_match`).
+# sections: the sections Setup files the type's rows under; one ending in a space matches any
+#   section starting so ("Customize " -> "Customize Accounts"). A child of an object without
+#   its own entry takes its object's sections.
+# words: what rows call one component of the type ("Changed active flag for Region_Format
+#   validation rule on Account"): a child or layout row must say it along with its object.
+# not_own: (objects) words marking a row as about one of the object's children or layouts
+#   rather than the object ("field", "link", "index" also appear in rows about the object).
+OBJECT_AUDIT_SECTIONS: tuple[str, ...] = ("Custom Objects", "Customize ", "Sharing Defaults")
+AUDIT_MATCH: dict[str, dict[str, tuple[str, ...]]] = {
+    "ApexClass": {"sections": ("Apex Class",)},
+    "ApexTrigger": {"sections": ("Apex Trigger",)},
+    "ApexPage": {"sections": ("Page", "Visualforce")},
+    "ApexComponent": {"sections": ("Component", "Visualforce")},
+    "CustomLabel": {"sections": ("Custom Labels",)},
+    "CustomLabels": {"sections": ("Custom Labels",)},
+    "Role": {"sections": ("Manage Users", "Roles")},
+    "Group": {"sections": ("Manage Users", "Groups", "Public Groups")},
+    "Queue": {"sections": ("Manage Users", "Queues")},
+    "Profile": {"sections": ("Manage Users", "Profiles")},
+    "PermissionSet": {"sections": ("Manage Users", "Permission Sets")},
+    "Flow": {"sections": ("Flows", "Process Builder")},
+    "NamedCredential": {"sections": ("Named Credentials",)},
+    "RemoteSiteSetting": {"sections": ("Security Controls", "Remote Site Settings")},
+    "CustomObject": {"sections": OBJECT_AUDIT_SECTIONS, "not_own": (
+        "custom field", "validation rule", "record type", "list view", "field set",
+        "compact layout", "business process", "sharing reason", "layout")},
+    "Layout": {"sections": OBJECT_AUDIT_SECTIONS, "words": ("layout",)},
+    "CustomField": {"words": ("custom field", "field")},
+    "ValidationRule": {"words": ("validation rule",)},
+    "RecordType": {"words": ("record type",)},
+    "ListView": {"words": ("list view",)},
+    "FieldSet": {"words": ("field set",)},
+    "CompactLayout": {"words": ("compact layout",)},
+    "WebLink": {"words": ("button", "link")},
+    "BusinessProcess": {"words": ("business process",)},
+    "SharingReason": {"words": ("sharing reason",)},
+    "Index": {"words": ("index",)},
 }
 
 # --- Setup audit trail wording -------------------------------------------------------------

@@ -18,6 +18,7 @@ from importlib import resources
 
 from sfenv.metadata import overrides
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.source_format import SourceTable, source_table_of
 
 META = "-meta.xml"
 
@@ -38,6 +39,17 @@ class SectionSpec:
     keys: tuple[str, ...]  # identity elements; the first names the entry
     grants: str | None = None  # the type an entry's first key names (fieldPermissions -> CustomField)
 
+    @property
+    def entry_kind(self) -> str:
+        """The entry rows' type suffix: the element in singular (fieldPermissions ->
+        FieldPermission, classAccesses -> ClassAccess, recordTypeVisibilities -> ...Visibility)."""
+        word = self.xml_element[0].upper() + self.xml_element[1:]
+        if word.endswith("ies"):
+            return word[:-3] + "y"
+        if word.endswith("sses"):
+            return word[:-2]
+        return word[:-1] if word.endswith("s") else word
+
     def entry_name(self, values: tuple[str, ...]) -> str:
         """`layout@recordType`: identity values joined by "@", trailing empty ones left out."""
         parts = list(values)
@@ -54,6 +66,19 @@ class AuditWording:
     action: str
     changed: str
     created: str
+
+
+@dataclass(frozen=True)
+class AuditMatch:
+    """Which Setup audit rows are about a component of a type (see overrides.AUDIT_MATCH)."""
+
+    sections: tuple[str, ...] = ()  # sections its rows are filed under ("Customize " = prefix)
+    words: tuple[str, ...] = ()  # what rows call one component of the type ("validation rule")
+    not_own: tuple[str, ...] = ()  # (objects) words marking a row about a child instead
+
+    def section_ok(self, section: str) -> bool:
+        return any(section == k or (k.endswith(" ") and section.startswith(k))
+                   for k in self.sections)
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,9 @@ class MetadataType:
     objects_named_by_file: bool = False  # its file is named after its children's object
     id_prefix: str | None = None  # key prefix of the setup entity (local org ids)
     audit: AuditWording | None = None
+    audit_match: AuditMatch | None = None  # which audit rows are about one of its components
+    object_separator: str | None = None  # full name "<object><sep><own>" (Layout: "-")
+    source_handler: str | None = None  # named source-format converter (sfenv.source.convert)
 
     def sort_key_of(self, element: str) -> str:
         """The element keying an unordered list ("" = sort by canonical text)."""
@@ -89,16 +117,10 @@ class MetadataType:
         return ""
 
     def child_spec(self, xml_element: str) -> ChildSpec | None:
-        for spec in self.children:
-            if spec.xml_element == xml_element:
-                return spec
-        return None
+        return next((c for c in self.children if c.xml_element == xml_element), None)
 
     def section(self, xml_element: str) -> SectionSpec | None:
-        for spec in self.sections:
-            if spec.xml_element == xml_element:
-                return spec
-        return None
+        return next((c for c in self.sections if c.xml_element == xml_element), None)
 
     def identity_of(self, xml_element: str) -> tuple[str, ...]:
         """The elements identifying one entry of a repeated element that is a component (a
@@ -116,6 +138,14 @@ def _sections(d: Mapping, unordered: Mapping[str, str]) -> tuple[SectionSpec, ..
     return tuple(SectionSpec(name, overrides.SECTION_IDENTITY.get(name, (key,)),
                              overrides.SECTION_GRANTS.get(name))
                  for name, key in sorted(unordered.items()) if key and "/" not in name)
+
+
+def _audit_match(d: Mapping) -> AuditMatch | None:
+    own = overrides.AUDIT_MATCH.get(d["name"])
+    if own is None:
+        return None
+    inherited = overrides.AUDIT_MATCH.get(d.get("parent") or "", {}).get("sections", ())
+    return AuditMatch(own.get("sections", inherited), own.get("words", ()), own.get("not_own", ()))
 
 
 def _to_type(d: Mapping) -> MetadataType:
@@ -146,6 +176,9 @@ def _to_type(d: Mapping) -> MetadataType:
         objects_named_by_file=bool(facts.get("objects_named_by_file")),
         id_prefix=facts.get("id_prefix"),  # type: ignore[arg-type]
         audit=AuditWording(*wording) if wording else None,
+        audit_match=_audit_match(d),
+        object_separator=facts.get("object_separator"),  # type: ignore[arg-type]
+        source_handler=facts.get("source_handler"),  # type: ignore[arg-type]
     )
 
 
@@ -154,6 +187,8 @@ class Registry:
     """Immutable lookup over the type table. Build with `default_registry()` or `Registry.from_json`."""
 
     types: tuple[MetadataType, ...]
+    source: SourceTable = field(default_factory=lambda: source_table_of({}), compare=False,
+                                hash=False)  # source-format facts (sfdx projects)
     _by_name: Mapping[str, MetadataType] = field(repr=False, compare=False, hash=False, default=None)
     _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(repr=False, compare=False, hash=False,
                                                             default=None)
@@ -169,7 +204,8 @@ class Registry:
 
     @classmethod
     def from_json(cls, data: Mapping) -> Registry:
-        return cls(tuple(_to_type(t) for t in data["types"]))
+        return cls(tuple(_to_type(t) for t in data["types"]),
+                   source_table_of(data.get("source_format", {})))
 
     # --- lookups -------------------------------------------------------------------------
     def get(self, name: str) -> MetadataType:
@@ -239,6 +275,27 @@ class Registry:
         if found is None or not found[0].objects_named_by_file or not found[1].qualified:
             return None
         return cid.full_name.split(".", 1)[0]
+
+    def object_and_own(self, cid: ComponentId) -> tuple[str, str] | None:
+        """(object, own name) of a component named after its object: a qualified child
+        (`CustomField:Account.Region__c` -> Account, Region__c) or a type with an
+        `object_separator` (`Layout:Account-Account Layout` -> Account, Account Layout)."""
+        t = self._by_name.get(cid.type)
+        found = self.child(cid.type)
+        sep = "." if found is not None and found[1].qualified else (t.object_separator if t else None)
+        if not sep or sep not in cid.full_name:
+            return None
+        obj, _, own = cid.full_name.partition(sep)
+        return obj, own
+
+    def section_entry(self, type_name: str) -> tuple[MetadataType, SectionSpec] | None:
+        """(owner type, section) of a profile or permission-set entry row type
+        (`ProfileClassAccess` -> Profile, classAccesses), or None."""
+        return self._entry_types.get(type_name)
+
+    @cached_property
+    def _entry_types(self) -> Mapping[str, tuple[MetadataType, SectionSpec]]:
+        return {f"{t.name}{s.entry_kind}": (t, s) for t in self.types for s in t.sections}
 
     def folder_content_type(self, folder_type: str) -> MetadataType | None:
         for t in self.types:

@@ -18,14 +18,15 @@ from sfenv.compare import diff as compare_diff
 from sfenv.compare.inventory import load_json_blob
 from sfenv.compare.model import Change
 from sfenv.compare.neutralize import Neutralizer
-from sfenv.compare.origins import record_origins
-from sfenv.compare.status import SYNC_FILE, record_sync_point, sync_ref
+from sfenv.compare.status import SYNC_FILE, sync_ref
 from sfenv.errors import OrgError, ReleaseError, SfenvError
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.ziputil import write_zip
 from sfenv.pull.groups import GROUP_MEMBERS_PATH
+from sfenv.record.origins import record_origins
+from sfenv.record.sync_points import record_sync_point
 from sfenv.release import log as release_log
 from sfenv.release.checklist_state import freeze_checklist
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values

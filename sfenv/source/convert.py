@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import META, Registry
+from sfenv.metadata.registry import META, MetadataType, Registry
+from sfenv.metadata.source_format import SourceTable
 from sfenv.metadata.xmlio import NS, local_name, parse_xml, write_xml
 from sfenv.source import staticres
 from sfenv.source.decompose import Q, compose, decompose, locale_key, qualified
 from sfenv.source.paths import locate
-from sfenv.source.typetable import SourceTable, source_table
-
-STATIC_RESOURCE = "StaticResource"
-DOCUMENT = "Document"
 
 
 @dataclass
@@ -47,7 +44,7 @@ class Conversion:
 def to_mdapi(files: Mapping[str, bytes], registry: Registry,
              table: SourceTable | None = None) -> Conversion:
     """The Metadata API tree of source-format files (several package directories may mix)."""
-    table = table or source_table()
+    table = table or registry.source
     out = Conversion()
     by_type: dict[str, dict[str, tuple[str, bytes]]] = defaultdict(dict)  # type -> rel -> (src, data)
     for path in sorted(files):
@@ -70,10 +67,8 @@ def to_mdapi(files: Mapping[str, bytes], registry: Registry,
             _label_files_to_mdapi(type_name, rels, registry, table, out)
         elif type_name in table.merged_folders:
             _folders_to_mdapi(type_name, rels, registry, table, out)
-        elif type_name == STATIC_RESOURCE:
-            _static_resources_to_mdapi(rels, out)
-        elif type_name == DOCUMENT:
-            _documents_to_mdapi(rels, registry, table, out)
+        elif (handler := _handler(type_name, registry)) is not None:
+            _TO_MDAPI[handler](type_name, rels, registry, table, out)
         else:
             _plain_to_mdapi(type_name, rels, registry, table, out)
     return out
@@ -99,16 +94,26 @@ def _compose_decomposed(type_name: str, rels: Mapping[str, tuple[str, bytes]],
         out.put(f"{mtype.directory}/{name}.{mtype.suffix}", data, *(s for s, _ in members.values()))
 
 
-def _static_resources_to_mdapi(rels: Mapping[str, tuple[str, bytes]], out: Conversion) -> None:
+def _handler(type_name: str, registry: Registry) -> str | None:
+    mtype = registry.find(type_name)
+    return mtype.source_handler if mtype is not None else None
+
+
+def _static_resources_to_mdapi(type_name: str, rels: Mapping[str, tuple[str, bytes]],
+                               registry: Registry, table: SourceTable, out: Conversion) -> None:
+    """staticresources/<name>/... (an expanded archive) or <name>.<ext>, with
+    <name>.resource-meta.xml -> staticresources/<name>.resource + its -meta.xml."""
+    mtype = registry.get(type_name)
+    suffix = f".{mtype.suffix}"
     by_name: dict[str, dict[str, tuple[str, bytes]]] = defaultdict(dict)
     for rel, item in rels.items():
         inner = rel.split("/", 1)[1]
         head = inner.split("/", 1)[0]
-        name = head.removesuffix(".resource" + META) if head.endswith(META) else (
+        name = head.removesuffix(suffix + META) if head.endswith(META) else (
             head if "/" in inner else head.split(".", 1)[0])
         by_name[name][inner] = item
     for name, members in sorted(by_name.items()):
-        meta_key = f"{name}.resource{META}"
+        meta_key = f"{name}{suffix}{META}"
         if meta_key not in members:
             out.warnings.append(f"{next(iter(members.values()))[0]}: static resource without "
                                 f"{meta_key}, left out")
@@ -118,27 +123,27 @@ def _static_resources_to_mdapi(rels: Mapping[str, tuple[str, bytes]], out: Conve
         if not content:
             out.warnings.append(f"{meta_src}: static resource without content, left out")
             continue
-        out.put(f"staticresources/{name}.resource", staticres.to_mdapi_content(name, content),
-                *(s for s, _ in members.values()))
-        out.put(f"staticresources/{name}.resource{META}", meta, meta_src)
+        target = f"{mtype.directory}/{name}{suffix}"
+        out.put(target, staticres.to_mdapi_content(name, content), *(s for s, _ in members.values()))
+        out.put(target + META, meta, meta_src)
 
 
-def _documents_to_mdapi(rels: Mapping[str, tuple[str, bytes]], registry: Registry,
-                        table: SourceTable, out: Conversion) -> None:
+def _documents_to_mdapi(type_name: str, rels: Mapping[str, tuple[str, bytes]],
+                        registry: Registry, table: SourceTable, out: Conversion) -> None:
     """documents/F/logo.png + logo.document-meta.xml -> documents/F/logo.png + logo.png-meta.xml."""
-    metas = {rel[: -len(".document" + META)]: item for rel, item in rels.items()
-             if rel.endswith(".document" + META)}
+    own_meta = f".{registry.get(type_name).suffix}{META}"
+    metas = {rel[: -len(own_meta)]: item for rel, item in rels.items() if rel.endswith(own_meta)}
     for rel, (src, data) in sorted(rels.items()):
-        if rel.endswith(".document" + META):
+        if rel.endswith(own_meta):
             continue
         if rel.endswith(META):  # folder files: documents/F.documentFolder-meta.xml
-            _plain_to_mdapi(DOCUMENT, {rel: (src, data)}, registry, table, out)
+            _plain_to_mdapi(type_name, {rel: (src, data)}, registry, table, out)
             continue
         stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
         meta = metas.pop(stem, None)
         out.put(rel, data, src)
         if meta is None:
-            out.warnings.append(f"{src}: document without {stem.rsplit('/', 1)[-1]}.document{META}")
+            out.warnings.append(f"{src}: document without {stem.rsplit('/', 1)[-1]}{own_meta}")
         else:
             out.put(rel + META, meta[1], meta[0])
     for _stem, (src, _data) in sorted(metas.items()):
@@ -241,6 +246,38 @@ def _mdapi_path(rel: str, registry: Registry) -> str:
 
 # --- Metadata API -> source -------------------------------------------------------------------
 
+def _resource_to_source(path: str, data: bytes, cid: ComponentId, mtype: MetadataType,
+                        files: Mapping[str, bytes], out: Conversion) -> bool:
+    """A static resource's archive expanded into staticresources/<name>/ (its content type
+    says whether it is one); its -meta.xml passes through as it is."""
+    if path.endswith(META):
+        return False
+    meta = files.get(path + META)
+    ctype = staticres.content_type(meta, path + META) if meta else ""
+    for rel, content in staticres.to_source_files(cid.full_name, data, ctype).items():
+        out.put(f"{mtype.directory}/{rel}", content, path)
+    return True
+
+
+def _document_to_source(path: str, data: bytes, cid: ComponentId, mtype: MetadataType,
+                        files: Mapping[str, bytes], out: Conversion) -> bool:
+    """documents/F/logo.png-meta.xml -> documents/F/logo.document-meta.xml; the file as it is."""
+    if not path.endswith(META):
+        return False
+    stem = path[: -len(META)]
+    base = stem.rsplit(".", 1)[0] if "." in stem.rsplit("/", 1)[-1] else stem
+    out.put(f"{base}.{mtype.suffix}{META}", data, path)
+    return True
+
+
+_TO_MDAPI: dict[str, Callable[[str, Mapping[str, tuple[str, bytes]], Registry, SourceTable,
+                               Conversion], None]] = {
+    "archive_folder": _static_resources_to_mdapi, "meta_by_suffix": _documents_to_mdapi}
+_TO_SOURCE: dict[str, Callable[[str, bytes, ComponentId, MetadataType, Mapping[str, bytes],
+                                Conversion], bool]] = {
+    "archive_folder": _resource_to_source, "meta_by_suffix": _document_to_source}
+
+
 def to_source(files: Mapping[str, bytes], registry: Registry,
               table: SourceTable | None = None, *,
               existing: Mapping[str, bytes] | None = None) -> Conversion:
@@ -250,7 +287,7 @@ def to_source(files: Mapping[str, bytes], registry: Registry,
     would write (same XML, other formatting) keeps its bytes, so exporting into a project
     changes only what changed.
     """
-    table = table or source_table()
+    table = table or registry.source
     out = _to_source(files, registry, table)
     if existing:
         for path, data in out.files.items():
@@ -269,10 +306,6 @@ def _same_xml(a: bytes, b: bytes, source: str) -> bool:
 
 def _to_source(files: Mapping[str, bytes], registry: Registry, table: SourceTable) -> Conversion:
     out = Conversion()
-    metas_of_resources: dict[str, bytes] = {}
-    for path in sorted(files):
-        if path.startswith("staticresources/") and path.endswith(".resource" + META):
-            metas_of_resources[path[len("staticresources/"): -len(".resource" + META)]] = files[path]
     for path in sorted(files):
         if path.startswith(".sfenv/") or path == "package.xml" or "/" not in path:
             continue
@@ -287,15 +320,9 @@ def _to_source(files: Mapping[str, bytes], registry: Registry, table: SourceTabl
                                data, path, mtype.directory)
             for target, piece in pieces.items():
                 out.put(target, piece, path)
-        elif cid.type == STATIC_RESOURCE and path.endswith(".resource"):
-            meta = metas_of_resources.get(cid.full_name)
-            ctype = staticres.content_type(meta, path + META) if meta else ""
-            for rel, content in staticres.to_source_files(cid.full_name, data, ctype).items():
-                out.put(f"staticresources/{rel}", content, path)
-        elif cid.type == DOCUMENT and path.endswith(META):
-            stem = path[: -len(META)]
-            base = stem.rsplit(".", 1)[0] if "." in stem.rsplit("/", 1)[-1] else stem
-            out.put(f"{base}.document{META}", data, path)
+        elif mtype.source_handler and _TO_SOURCE[mtype.source_handler](path, data, cid, mtype,
+                                                                       files, out):
+            continue
         elif mtype.strategy == "folder":
             stem = path[: -len(META)]
             if not stem.endswith("." + (mtype.suffix or "")):

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from lxml import etree
 
 from sfenv.metadata.registry import META
+from sfenv.metadata.source_format import Decomposed
 from sfenv.metadata.xmlio import DECLARATION, NS, local_name, parse_xml, write_xml
-from sfenv.source.typetable import Decomposed
 
 Q = f"{{{NS}}}"
 

@@ -26,7 +26,6 @@ from sfenv.release.package import assemble, hold_unpackageable
 from sfenv.source.convert import to_source
 from sfenv.source.load import Loaded, load_tree
 from sfenv.source.trees import read_git, resolve_ref
-from sfenv.source.typetable import source_table
 from sfenv.store.snapshots import SnapshotStore
 
 DEFAULT_API_VERSION = "62.0"
@@ -113,7 +112,7 @@ def _trim_entries(files: dict[str, bytes], tree_a: dict[str, bytes],
     """Decomposed types whose entries the registry does not know as components (the field
     translations of a CustomObjectTranslation) ship only the entries that changed; a removed
     entry cannot be deleted by a deploy and is held."""
-    table = source_table()
+    table = registry.source
     held: list[Held] = []
     for path in [p for p in files if p.startswith("src/")]:
         rel = path[len("src/"):]

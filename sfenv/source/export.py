@@ -17,7 +17,6 @@ from sfenv.metadata.registry import Registry, default_registry
 from sfenv.release.package import manifest
 from sfenv.source.convert import to_source
 from sfenv.source.project import PROJECT_FILE, read_project
-from sfenv.source.typetable import source_table
 from sfenv.store.snapshots import SnapshotStore
 
 FORMATS = ("source", "mdapi")
@@ -73,7 +72,7 @@ def export_snapshot(store: SnapshotStore, spec: str, dest: Path, *, fmt: str, ap
         existing = {p.relative_to(target).as_posix(): p.read_bytes()
                     for p in target.rglob("*") if p.is_file()} if target.is_dir() else {}
         project = read_project({PROJECT_FILE: (dest / PROJECT_FILE).read_bytes()}, str(dest))
-        table = source_table().with_options(project.options)  # the project's decomposition presets
+        table = registry.source.with_options(project.options)  # the project's decomposition presets
         conversion = to_source(files, registry, table, existing=existing)
         out, warnings = conversion.files, conversion.warnings
     written = unchanged = 0

@@ -18,7 +18,6 @@ from sfenv.source.project import (
     read_project,
     source_files,
 )
-from sfenv.source.typetable import source_table
 
 SOURCE = "source"
 MDAPI = "mdapi"
@@ -39,7 +38,7 @@ def load_tree(files: Mapping[str, bytes], where: str, registry: Registry, *,
         project = read_project(files, where)
         chosen = source_files(files, project)
         warnings = apply_replacements(chosen, project, values or {}, files)
-        table = source_table().with_options(project.options)
+        table = registry.source.with_options(project.options)
         conversion: Conversion = to_mdapi(chosen, registry, table)
         return Loaded(SOURCE, conversion.files, conversion.origin,
                       warnings + conversion.warnings, project.api_version)

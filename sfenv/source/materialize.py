@@ -25,7 +25,6 @@ from sfenv.source.authorship import index_entries, last_changes
 from sfenv.source.load import Loaded, load_tree
 from sfenv.source.paths import locate
 from sfenv.source.trees import git_dir_of, read_dir, read_git, resolve_ref
-from sfenv.source.typetable import source_table
 from sfenv.store.snapshots import SnapshotStore
 
 
@@ -123,7 +122,7 @@ def _git_index(git_dir: Path, commit: str, sub: str, loaded: Loaded,
 
 def _child_of(source: str, registry: Registry) -> ComponentId | None:
     """The child component a decomposed source file holds (CustomField Account.Region__c)."""
-    table = source_table()
+    table = registry.source
     found = locate(source, registry, table)
     if found is None or found.type not in table.decomposed or not source.endswith(META):
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sfenv.metadata.registry import META, Registry
-from sfenv.source.typetable import SourceTable
+from sfenv.metadata.source_format import SourceTable
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pytest
 from sfenv.compare.diff import diff_commits
 from sfenv.metadata.registry import default_registry
 from sfenv.metadata.ziputil import read_zip, write_zip
+from sfenv.release.train import build, plan
 from tests.bench import sgd
 from tests.bench.scenario import BlobCounter, Scenario, Timer, git_diff_tree
 
@@ -131,10 +132,6 @@ def _sgd_baseline(scenario, bench, sgd_main, fig, name: str, measured: float, *,
 
 
 def test_release_plan(scenario, bench, sgd_main):
-    try:
-        from sfenv.release.train import plan
-    except ImportError as err:
-        pytest.skip(f"release plan not available: {err}")
     scenario.commits()
     store = scenario.store()
     shutil.rmtree(store.git_dir / "sfenv" / "diff-cache", ignore_errors=True)  # a cold plan
@@ -151,10 +148,6 @@ def test_release_plan(scenario, bench, sgd_main):
 
 
 def test_release_build(scenario, bench, sgd_main):
-    try:
-        from sfenv.release.train import build
-    except ImportError as err:  # the release layer is still being finished
-        pytest.skip(f"release build not available: {err}")
     scenario.commits()
     store = scenario.store()
     with Timer() as t:

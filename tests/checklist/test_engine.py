@@ -3,12 +3,15 @@ manual components not doubled, the audit feed filtered, element paths matched.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sfenv.checklist import ChecklistContext, build_checklist, load_catalogue
 from sfenv.checklist.engine import more_restrictive
 from sfenv.checklist.model import username_suffixes
 from sfenv.compare.model import Change, ElementChange
+from sfenv.config.model import Config, EnvConfig
 from sfenv.metadata.ids import ComponentId
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
@@ -98,14 +101,10 @@ def test_usernames_map_by_sandbox_suffix(suffixes, src, dst, user, expected):
 
 
 def test_username_suffixes_come_from_config_values():
-    class Env:
-        def __init__(self, production=False, values=None):
-            self.production, self.values = production, values or {}
-
-    class Config:
-        environments = {"dev": Env(), "qa": Env(values={"username_suffix": ".qa2"}), "prod": Env(True)}
-
-    assert username_suffixes(Config()) == {"dev": ".dev", "qa": ".qa2", "prod": ""}
+    envs = {"dev": EnvConfig("dev"), "qa": EnvConfig("qa", values={"username_suffix": ".qa2"}),
+            "prod": EnvConfig("prod", production=True)}
+    config = Config(Path("sfenv.yml"), Path("."), "p", "62.0", envs, [["dev"], ["qa"], ["prod"]])
+    assert username_suffixes(config) == {"dev": ".dev", "qa": ".qa2", "prod": ""}
 
 
 def test_audit_rows_match_sections_case_insensitively_and_since_base(catalogue):

@@ -7,7 +7,8 @@ import json
 from compare_helpers import Cfg, Env, account, field_xml, index, snap
 
 from sfenv.compare.filters import ComponentFilter, IgnoreRules
-from sfenv.compare.status import all_status, path_status, record_sync_point, sync_point
+from sfenv.compare.status import all_status, path_status, sync_point
+from sfenv.record.sync_points import record_sync_point
 
 
 def obj(*fields: tuple[str, int]) -> dict[str, bytes]:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from compare_helpers import Cfg, Env, account, field_xml, index, snap
 
-from sfenv.compare import status as status_mod
-from sfenv.compare.status import SYNC_FILE, path_status, record_sync_point, sync_point, sync_ref
+from sfenv.compare.status import SYNC_FILE, path_status, sync_point, sync_ref
+from sfenv.record import sync_points
+from sfenv.record.sync_points import record_sync_point
 from sfenv.render.status_render import status_json, status_markdown, status_text
 
 QA_DATE, HOTFIX_DATE = "2026-10-01T00:00:00.000Z", "2026-10-20T08:00:00.000Z"
@@ -38,7 +39,7 @@ def clock(monkeypatch):
         def now(cls, tz=None):
             return datetime(2026, 11, next(days), 9, 0, tzinfo=UTC)
 
-    monkeypatch.setattr(status_mod, "datetime", Clock)
+    monkeypatch.setattr(sync_points, "datetime", Clock)
 
 
 HOTFIX = {"B__c": ("Pat Prod", HOTFIX_DATE)}

@@ -11,7 +11,7 @@ def test_demo_runs_the_release_flow_and_writes_the_report(tmp_path):
     out = tmp_path / "demo-out"
     out.mkdir()
     (out / "stale.txt").write_text("from an earlier run")  # a second run starts from scratch
-    demo = run_demo(out, short=True, echo=False)
+    demo = run_demo(out, short=True)
     assert not (out / "stale.txt").exists()
     text = "\n".join(demo.transcript)
     assert "Demo done" in text

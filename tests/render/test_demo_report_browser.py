@@ -55,7 +55,7 @@ def _visible_text(page: Path) -> str:
 @pytest.fixture(scope="module")
 def lines(tmp_path_factory) -> list[str]:
     out = tmp_path_factory.mktemp("demo") / "demo-out"
-    run_demo(out, short=False, echo=False)
+    run_demo(out, short=False)
     page = out / "report-probe.html"
     page.write_text((out / "report.html").read_text().replace("</body>", PROBE + "</body>"))
     text = _visible_text(page)

@@ -10,7 +10,6 @@ from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 from sfenv.source.convert import to_source
 from sfenv.source.load import load_tree
 from sfenv.source.project import read_project, source_files
-from sfenv.source.typetable import source_table
 from tests.source.helpers import CASES, read_tree, tree_differences
 
 CONVERT = sorted(p for p in (CASES / "convert").iterdir() if p.is_dir())
@@ -44,7 +43,7 @@ def test_metadata_api_converts_back_to_the_same_source_files(case):
     project = read_project(source, str(case))
     wanted = {path.split("/", 1)[1].removeprefix("main/default/"): data
               for path, data in source_files(source, project).items()}
-    table = source_table().with_options(project.options)
+    table = default_registry().source.with_options(project.options)
     back = to_source(read_tree(case / "expected"), default_registry(), table)
     assert tree_differences(back.files, wanted) == []
 

@@ -189,3 +189,24 @@ def test_children_of_object_named_files_know_their_object():
     assert reg.object_of_child(ComponentId("WorkflowRule", "Case.Notify")) == "Case"
     assert reg.object_of_child(ComponentId("CustomLabel", "Greeting")) is None
     assert reg.object_of_child(ComponentId("ApexClass", "Foo")) is None
+
+
+def test_every_child_of_an_object_says_what_audit_rows_call_it():
+    """A child type added to CustomObject without audit words would get no audit rows in
+    status: its rows are matched by the words the registry gives for it."""
+    reg = default_registry()
+    for spec in reg.get("CustomObject").children:
+        match = reg.get(spec.type_name).audit_match
+        assert match is not None and match.words, spec.type_name
+        assert match.section_ok("Customize Accounts") and match.section_ok("Custom Objects")
+
+
+def test_entry_rows_name_their_section_and_the_type_it_grants():
+    reg = default_registry()
+    owner, section = reg.section_entry("ProfileClassAccess")
+    assert (owner.name, section.xml_element, section.grants) == ("Profile", "classAccesses", "ApexClass")
+    assert reg.section_entry("PermissionSetTabSetting")[1].grants == "CustomTab"
+    assert reg.section_entry("PermissionSetRecordTypeVisibility")[1].entry_kind == "RecordTypeVisibility"
+    assert reg.section_entry("ApexClass") is None
+    assert reg.object_and_own(ComponentId("Layout", "Account-Account Layout")) == ("Account", "Account Layout")
+    assert reg.object_and_own(ComponentId("ApexClass", "A-B")) is None
