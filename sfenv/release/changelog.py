@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sfenv.compare.diff import component_index, diff_commits
-from sfenv.compare.inventory import PERMISSION_TYPES
 from sfenv.errors import SfenvError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
@@ -116,7 +115,7 @@ def _props(index: dict[str, dict], component: str, registry: Registry) -> dict:
         parent = str(registry.parent_id(cid))
         return index.get(parent) or {}
     # permission entry rows (`PermissionSetFieldPermission:Set/Field`, see compare.inventory)
-    owners = [t for t in PERMISSION_TYPES if cid.type.startswith(t) and "/" in cid.full_name]
+    owners = [t for t in registry.section_types() if cid.type.startswith(t) and "/" in cid.full_name]
     if owners:
         return index.get(f"{max(owners, key=len)}:{cid.full_name.split('/', 1)[0]}") or {}
     return {}

@@ -19,7 +19,6 @@ from sfenv.errors import ReleaseError
 from sfenv.metadata.components import compose_file, keep_children, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
-from sfenv.metadata.profiles import DEPLOYED_WHOLE
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
 from sfenv.release.model import PackageFiles
@@ -99,7 +98,8 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
     for change in changes:
         revoked = change.kind == "removed" and is_entry(change, registry)
         # a permission set travels whole, so leaving the entry out of it revokes it
-        whole = revoked and change.parent is not None and change.parent.type in DEPLOYED_WHOLE
+        whole = (revoked and change.parent is not None
+                 and change.parent.type in registry.deployed_whole())
         (held if revoked and not whole else packaged).append(change)
     return packaged, held
 
@@ -138,11 +138,12 @@ def manifest(ids: Iterable[ComponentId], registry: Registry, api_version: str) -
 
 # -- assembly ---------------------------------------------------------------------------------
 
-def deletions(changes: Iterable[Change]) -> list[ComponentId]:
+def deletions(changes: Iterable[Change], registry: Registry) -> list[ComponentId]:
     """Removed components; children of a removed parent go with it and are not listed, and
     entries of a permission set are revoked by deploying the set whole without them."""
+    whole = registry.deployed_whole()
     removed = [c for c in changes if c.kind == "removed"
-               and not (c.parent is not None and c.parent.type in DEPLOYED_WHOLE
+               and not (c.parent is not None and c.parent.type in whole
                         and c.parent != c.component)]
     gone = {c.component for c in removed}
     return sorted({c.component for c in removed if not (c.parent and c.parent in gone)})
@@ -215,10 +216,11 @@ def _files_by_owner(source: Mapping[str, bytes], owners: set[ComponentId],
 
 def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Registry) -> list[Unit]:
     """Group added/modified components by the file(s) that carry them, with those files' bytes."""
+    whole = registry.deployed_whole()
     grouped: dict[ComponentId, list[Change]] = {}
     for change in changes:
         owner = change.parent or registry.parent_id(change.component)
-        if change.kind == "removed" and not (owner.type in DEPLOYED_WHOLE and is_entry(change, registry)):
+        if change.kind == "removed" and not (owner.type in whole and is_entry(change, registry)):
             continue
         grouped.setdefault(owner, []).append(change)
     by_owner = _files_by_owner(source, {owner for owner in grouped}, registry)
@@ -235,7 +237,7 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
         partial = mtype is not None and bool(mtype.children) and mtype.strategy == "xml"
         for path in files:
             data = source[path]
-            if owner.type in DEPLOYED_WHOLE:
+            if owner.type in whole:
                 pass  # the source's whole file: a deploy replaces the target's
             elif entries and not path.endswith("-meta.xml"):
                 data = _with_entries(path, data, entries, registry)
@@ -251,7 +253,7 @@ def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: R
     """The package files (`package.xml`, destructive manifests, `src/...`) and its units."""
     parts = units(changes, source, registry) + list(extra_units)
     deployed = sorted({m for u in parts for m in u.members})
-    deleted = deletions(changes)
+    deleted = deletions(changes, registry)
     pre = needs_pre(deleted, deployed)
     files: dict[str, bytes] = {PACKAGE: manifest(deployed, registry, api_version)}
     post_ids = [d for d in deleted if d not in pre]

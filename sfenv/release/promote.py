@@ -45,9 +45,6 @@ from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
 from sfenv.store.snapshots import EnvLock
 
-CONTEXT_TYPES = ("Role", "Group", "Queue")
-
-
 # -- stages -----------------------------------------------------------------------------------
 
 def env_states(entries: list[LogEntry]) -> dict[str, LogEntry]:
@@ -89,13 +86,14 @@ def skipped_envs(config: Any, built: BuiltTrain, env: str) -> list[str]:
 # -- checklist --------------------------------------------------------------------------------
 
 def _typed_components(tree: Any, registry: Registry) -> dict[ComponentId, bytes]:
-    dirs = {registry.get(t).directory for t in CONTEXT_TYPES if registry.find(t)}
+    context = registry.checklist_context_types()
+    dirs = {registry.get(t).directory for t in context if registry.find(t)}
     paths = [p for p in tree if p.split("/", 1)[0] in dirs]
     if hasattr(tree, "prefetch"):
         tree.prefetch(paths)
     files = {p: tree[p] for p in paths}
     return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
-            if cid.type in CONTEXT_TYPES}
+            if cid.type in context}
 
 
 def _group_members(store: Any, commit: str) -> dict[str, list[str]]:
