@@ -35,18 +35,20 @@ def check(changes: Sequence[Change], target: Inventory, target_name: str,
     """Every unresolved reference of the deployed components, naming both ends."""
     deployed = {c.component for c in changes if c.kind != "removed"}
     deleted = {c.component for c in changes if c.kind == "removed"}
+    wanted = {c.component: sorted(needs(c, registry)) for c in changes if c.kind != "removed"}
+    # the target files the lookups below parse, read in one batch rather than one by one
+    target.prefetch(ref for refs in wanted.values() for ref in refs
+                    if ref not in deployed and ref not in deleted and not is_standard(ref))
     problems: list[DependencyProblem] = []
-    for change in sorted(changes, key=lambda c: c.component):
-        if change.kind == "removed":
-            continue
-        for ref in sorted(needs(change, registry)):
+    for component, refs in sorted(wanted.items()):
+        for ref in refs:
             if ref in deployed or is_standard(ref):
                 continue
             if ref in deleted:
-                problems.append(DependencyProblem(str(change.component), str(ref), target_name,
+                problems.append(DependencyProblem(str(component), str(ref), target_name,
                                                   deleted_by_package=True))
             elif not target.has(ref):
-                problems.append(DependencyProblem(str(change.component), str(ref), target_name))
+                problems.append(DependencyProblem(str(component), str(ref), target_name))
     return problems
 
 

@@ -8,7 +8,7 @@ and each promotion puts the target's declared `values:` back before validating a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sfenv.compare.neutralize import SUFFIX_KEY, SideValues
@@ -16,6 +16,7 @@ from sfenv.errors import MetadataError, ReleaseError
 from sfenv.metadata.components import split_file
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.ziputil import read_zip, write_zip
+from sfenv.release.trees import prefetch
 
 PLACEHOLDER = re.compile(rb"\{\{([A-Za-z0-9_.-]+)\}\}")
 
@@ -43,6 +44,9 @@ class NeutralTree(Mapping[str, bytes]):
 
     def __getitem__(self, path: str) -> bytes:
         return self.side.apply(self.tree[path], mark_suffix=True)
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        prefetch(self.tree, paths)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.tree)

@@ -22,6 +22,7 @@ from sfenv.metadata.package_xml import Package, write_package
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
 from sfenv.release.model import PackageFiles
+from sfenv.release.trees import prefetch
 
 PACKAGE = "package.xml"
 DESTRUCTIVE_POST = "destructiveChangesPost.xml"
@@ -224,6 +225,7 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
             continue
         grouped.setdefault(owner, []).append(change)
     by_owner = _files_by_owner(source, {owner for owner in grouped}, registry)
+    prefetch(source, [p for paths in by_owner.values() for p in paths])
     out: list[Unit] = []
     for owner, group in sorted(grouped.items()):
         entries = {c.component for c in group if is_entry(c, registry)}

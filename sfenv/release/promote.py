@@ -40,7 +40,7 @@ from sfenv.release.train import (
     releases_head,
     train_folder,
 )
-from sfenv.release.trees import StoreTree
+from sfenv.release.trees import StoreTree, prefetch
 from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
 from sfenv.store.snapshots import EnvLock
@@ -89,8 +89,7 @@ def _typed_components(tree: Any, registry: Registry) -> dict[ComponentId, bytes]
     context = registry.checklist_context_types()
     dirs = {registry.get(t).directory for t in context if registry.find(t)}
     paths = [p for p in tree if p.split("/", 1)[0] in dirs]
-    if hasattr(tree, "prefetch"):
-        tree.prefetch(paths)
+    prefetch(tree, paths)
     files = {p: tree[p] for p in paths}
     return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
             if cid.type in context}
