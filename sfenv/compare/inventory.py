@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
+
 from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import MetadataType, Registry, default_registry
@@ -61,20 +63,28 @@ def singular(element: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
+def entry_id(owner: ComponentId, el: etree._Element, mtype: MetadataType) -> ComponentId | None:
+    """The entry row an element of a profile/permission set is (`ProfileFieldPermission:
+    Admin/Account.Region__c`), or None for the owner's own settings."""
+    name = local_name(el)
+    section = mtype.section(name)
+    if section is None:
+        return None
+    values = tuple(child_text(el, key) or "" for key in section.keys)
+    if not values[0]:
+        return None
+    return ComponentId(f"{owner.type}{singular(name)}",
+                       f"{owner.full_name}/{section.entry_name(values)}")
+
+
 def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
     """A profile/permission set as its own part (minus the entries) + one part per entry."""
     root = parse_xml(part.xml, str(part.id))
     parts: list[Part] = []
     for el in list(root):
-        name = local_name(el)
-        section = mtype.section(name)
-        if section is None:
+        cid = entry_id(part.id, el, mtype)
+        if cid is None:
             continue
-        values = tuple(child_text(el, key) or "" for key in section.keys)
-        if not values[0]:
-            continue
-        key = section.entry_name(values)
-        cid = ComponentId(f"{part.id.type}{singular(name)}", f"{part.id.full_name}/{key}")
         parts.append(Part(cid, part.id, write_xml(el)))
         root.remove(el)
     return [Part(part.id, part.parent, write_xml(root)), *parts] if parts else [part]

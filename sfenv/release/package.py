@@ -174,19 +174,22 @@ def _partial_file(path: str, data: bytes, owner: ComponentId, members: set[Compo
 
 def _with_entries(path: str, data: bytes, entries: set[ComponentId], registry: Registry) -> bytes:
     """A profile or permission set file with its own settings and only the changed entries
-    (a whole profile would drag in permissions for components the target may not have)."""
-    from sfenv.compare.inventory import parts_of_file
+    (a whole profile would drag in permissions for components the target may not have).
+    The file is parsed once and the other entries dropped (no piece per entry)."""
+    from sfenv.compare.inventory import entry_id
 
-    parts = parts_of_file(path, data, registry, split_file)
-    owner = parts[0]
-    root = parse_xml(owner.xml, path)
-    for part in parts[1:]:
-        if part.id in entries:
-            root.append(parse_xml(part.xml, f"{path}: {part.id}"))
+    owner = registry.component_of(path)
+    if owner is None:
+        raise ReleaseError(f"{path}: not a metadata file sfenv knows")
+    mtype = registry.get(owner.type)
+    root = parse_xml(data, path)
+    for el in list(root):
+        cid = entry_id(owner, el, mtype)
+        if cid is not None and cid not in entries:
+            root.remove(el)
     ordered = sorted(root, key=local_name)  # profiles list their elements alphabetically
     for el in ordered:
         root.append(el)
-    mtype = registry.get(owner.id.type)
     sort_unordered(root, mtype)
     return write_xml(root)
 
