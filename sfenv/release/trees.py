@@ -7,7 +7,10 @@ actually packaged are read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sfenv.store.snapshots import SnapshotStore
 
 
 def prefetch(tree: Mapping[str, bytes], paths: Iterable[str]) -> None:
@@ -21,7 +24,7 @@ def prefetch(tree: Mapping[str, bytes], paths: Iterable[str]) -> None:
 class StoreTree(Mapping[str, bytes]):
     """`store.files(commit)` gives path -> blob id; bytes are read on first access."""
 
-    def __init__(self, store: Any, commit: str) -> None:
+    def __init__(self, store: SnapshotStore, commit: str) -> None:
         self.store = store
         self.commit = commit
         self.blobs: dict[str, str] = dict(store.files(commit))
