@@ -138,3 +138,24 @@ def real_pair(project: Path, scale: float = 1.0, seed: int = 7) -> RealPair:
     after = store.write_snapshot("dev", b, meta, expected_old=None)
     differing = sum(1 for p in set(a) | set(b) if a.get(p) != b.get(p))
     return RealPair(project, before, after, len(a), len(b), differing)
+
+
+def mutated_pair(project: Path, components: int, share: float = 0.01, seed: int = 1) -> RealPair:
+    """The pair of `make bench`'s scenario without the org and the pulls: a generated org of
+    `components` (A, `prod`) and the same org after `mutate_org` changed `share` of its
+    components (B, `dev`), both written straight into the store (for growth measurements)."""
+    from sfenv.localorg.generate import mutate_org
+
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "sfenv.yml").write_text(CONFIG)
+    with tempfile.TemporaryDirectory(prefix="mutatedpair-") as tmp:
+        generate_org(Path(tmp), components, 0)
+        a = org_files(Path(tmp))
+        mutate_org(Path(tmp), max(1, round(components * share)), seed)
+        b = org_files(Path(tmp))
+    store = SnapshotStore(project)
+    meta = {"source": "tests/bench/realpair.py (mutated)"}
+    before = store.write_snapshot("prod", a, meta, expected_old=None)
+    after = store.write_snapshot("dev", b, meta, expected_old=None)
+    differing = sum(1 for p in set(a) | set(b) if a.get(p) != b.get(p))
+    return RealPair(project, before, after, len(a), len(b), differing)
