@@ -193,8 +193,8 @@ def prepare(config: Config, store: SnapshotStore, *, source: str | None, target:
     if scope.with_dependencies:
         packaged, pulled = deps.with_dependencies(packaged, Inventory(source_tree, registry),
                                                   target_inv, target, registry)
-    problems = deps.check(packaged, target_inv, target, registry)
-    needs = {c.component: deps.needs(c, registry) for c in packaged if c.kind != "removed"}
+    needs = deps.needs_of(packaged, registry)
+    problems = deps.check(packaged, target_inv, target, registry, needs)
     source_side = side_values(source_env)
     pkg, units = assemble(packaged, NeutralTree(source_tree, source_side), registry,
                           config.api_version)
