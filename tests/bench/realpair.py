@@ -131,13 +131,7 @@ def real_pair(project: Path, scale: float = 1.0, seed: int = 7) -> RealPair:
     with tempfile.TemporaryDirectory(prefix="realpair-") as tmp:
         generate_org(Path(tmp), round(TARGET_FILES * scale / FILES_PER_COMPONENT), seed)
         a = org_files(Path(tmp))
-    b = derive_source(a, scale)
-    store = SnapshotStore(project)
-    meta = {"source": "tests/bench/realpair.py"}
-    before = store.write_snapshot("prod", a, meta, expected_old=None)
-    after = store.write_snapshot("dev", b, meta, expected_old=None)
-    differing = sum(1 for p in set(a) | set(b) if a.get(p) != b.get(p))
-    return RealPair(project, before, after, len(a), len(b), differing)
+    return _write_pair(project, a, derive_source(a, scale))
 
 
 def mutated_pair(project: Path, components: int, share: float = 0.01, seed: int = 1) -> RealPair:
@@ -153,8 +147,13 @@ def mutated_pair(project: Path, components: int, share: float = 0.01, seed: int 
         a = org_files(Path(tmp))
         mutate_org(Path(tmp), max(1, round(components * share)), seed)
         b = org_files(Path(tmp))
+    return _write_pair(project, a, b)
+
+
+def _write_pair(project: Path, a: dict[str, bytes], b: dict[str, bytes]) -> RealPair:
+    """A as `prod`'s snapshot, B as `dev`'s, in the store of `project`."""
     store = SnapshotStore(project)
-    meta = {"source": "tests/bench/realpair.py (mutated)"}
+    meta = {"source": "tests/bench/realpair.py"}
     before = store.write_snapshot("prod", a, meta, expected_old=None)
     after = store.write_snapshot("dev", b, meta, expected_old=None)
     differing = sum(1 for p in set(a) | set(b) if a.get(p) != b.get(p))
