@@ -44,7 +44,7 @@ def _plan_and_build(pair: RealPair, train: str) -> dict[str, float | int]:
     assert planned.files == built.files > 0  # the build packages what the plan announced
     return {"plan_s": t_plan.seconds, "plan_cpu_s": plan_cpu, "build_s": t_build.seconds,
             "build_cpu_s": build_cpu, "files_in_package": built.files,
-            "components": len(built.components), "deletes": len(built.deletes),
+            "packaged": len(built.components), "deletes": len(built.deletes),
             "dependency_problems": len(planned.dependency_problems)}
 
 
