@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
 from sfenv.checklist.model import username_suffixes
@@ -47,7 +47,7 @@ from sfenv.store.snapshots import EnvLock
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
-    from sfenv.org.client import DeployResult, OrgClient
+    from sfenv.org.client import DeployResult
     from sfenv.progress import Progress
     from sfenv.store.snapshots import SnapshotStore
 
@@ -560,7 +560,18 @@ def _guard(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, fr
     return found
 
 
-def _deploy(client: OrgClient, data: bytes, validation_id: str, test_level: str,
+class Deployer(Protocol):
+    """What `_deploy` needs of an org client (`OrgClient`; tests pass a fake)."""
+
+    def submit_quick_deploy(self, validation_id: str) -> str: ...
+
+    def wait_deploy(self, deploy_id: str) -> DeployResult: ...
+
+    def deploy(self, zip_bytes: bytes, *, check_only: bool = ...,
+               test_level: str = ...) -> DeployResult: ...
+
+
+def _deploy(client: Deployer, data: bytes, validation_id: str, test_level: str,
             accepted: Callable[[str], None]) -> DeployResult:
     """Quick deploy of the validation where the org allows it, else a full deploy. Once a
     quick deploy was accepted (`accepted(id)` records it) it is followed to its end: an error
