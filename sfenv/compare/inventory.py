@@ -25,16 +25,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
+
 from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import MetadataType, Registry, default_registry
+from sfenv.metadata.registry import MetadataType, Registry
 from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 
 INDEX_PATH = ".sfenv/components.json"
 AUDIT_PATH = ".sfenv/audit-trail.json"
-# Types with entry rows (the registry's section types). Kept for release/verify.py until it
-# asks `Registry.section_types()` itself.
-PERMISSION_TYPES = default_registry().section_types()
 
 Splitter = Callable[[str, bytes, Registry], list[Piece]]
 
@@ -52,20 +51,28 @@ def default_splitter() -> Splitter:
     return split_file
 
 
+def entry_id(owner: ComponentId, el: etree._Element, mtype: MetadataType) -> ComponentId | None:
+    """The entry row an element of a profile/permission set is (`ProfileFieldPermission:
+    Admin/Account.Region__c`), or None for the owner's own settings."""
+    name = local_name(el)
+    section = mtype.section(name)
+    if section is None:
+        return None
+    values = tuple(child_text(el, key) or "" for key in section.keys)
+    if not values[0]:
+        return None
+    return ComponentId(f"{owner.type}{section.entry_kind}",
+                       f"{owner.full_name}/{section.entry_name(values)}")
+
+
 def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
     """A profile/permission set as its own part (minus the entries) + one part per entry."""
     root = parse_xml(part.xml, str(part.id))
     parts: list[Part] = []
     for el in list(root):
-        name = local_name(el)
-        section = mtype.section(name)
-        if section is None:
+        cid = entry_id(part.id, el, mtype)
+        if cid is None:
             continue
-        values = tuple(child_text(el, key) or "" for key in section.keys)
-        if not values[0]:
-            continue
-        key = section.entry_name(values)
-        cid = ComponentId(f"{part.id.type}{section.entry_kind}", f"{part.id.full_name}/{key}")
         parts.append(Part(cid, part.id, write_xml(el)))
         root.remove(el)
     return [Part(part.id, part.parent, write_xml(root)), *parts] if parts else [part]

@@ -13,7 +13,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sfenv.config.model import EnvConfig
+
 
 SUFFIX_KEY = "username_suffix"
 SUFFIX_PLACEHOLDER = b"{{" + SUFFIX_KEY.encode() + b"}}"
@@ -71,7 +75,7 @@ class Neutralizer:
     b: SideValues = SideValues()
 
     @classmethod
-    def for_envs(cls, a_env: Any | None, b_env: Any | None) -> Neutralizer | None:
+    def for_envs(cls, a_env: EnvConfig | None, b_env: EnvConfig | None) -> Neutralizer | None:
         """From two environment configs (anything with `.values`; None for a plain commit)."""
         sides = [SideValues.of(getattr(env, "values", None) or {},
                                getattr(env, SUFFIX_KEY, None)) if env is not None else SideValues()

@@ -4,19 +4,24 @@ and rollback. Other areas call `checklist_for` (the checklist CLI) and `train_su
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sfenv.checklist import Step
 from sfenv.release.model import TrainSummary
 
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.store.snapshots import SnapshotStore
 
-def _store(config: Any) -> Any:
+
+def _store(config: Config) -> SnapshotStore:
     from sfenv.store.snapshots import SnapshotStore
 
     return SnapshotStore(config.root)
 
 
-def checklist_for(config: Any, train: str, env: str, store: Any = None) -> list[Step]:
+def checklist_for(config: Config, train: str, env: str,
+                  store: SnapshotStore | None = None) -> list[Step]:
     """The manual steps of promoting `train` to `env`: frozen at its deploy there (computed
     against the pre-deploy backup), else as `env` is now (its latest snapshot)."""
     from sfenv.release.checklist_state import frozen_checklist
@@ -31,7 +36,7 @@ def checklist_for(config: Any, train: str, env: str, store: Any = None) -> list[
     return compute_checklist(config, store, built, env)
 
 
-def train_summaries(config: Any, store: Any = None) -> list[TrainSummary]:
+def train_summaries(config: Config, store: SnapshotStore | None = None) -> list[TrainSummary]:
     """Every train: name, created, source, per-env state with dates, backups, hotfix flags."""
     from sfenv.release.status import train_summaries as summaries
 

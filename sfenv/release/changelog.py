@@ -18,16 +18,20 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfenv.compare.diff import component_index, diff_commits
-from sfenv.compare.inventory import PERMISSION_TYPES
 from sfenv.errors import SfenvError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.release.checklist_state import current_done, frozen_checklist
 from sfenv.release.model import BuiltTrain
 from sfenv.release.train import load_train, releases_head, train_folder
+
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.store.snapshots import SnapshotStore
+
 
 MAX_SNAPSHOTS = 1000  # history walked for drift and refreshes
 CHANGES_KIND = {"add": "added", "modify": "changed", "delete": "deleted"}
@@ -116,13 +120,13 @@ def _props(index: dict[str, dict], component: str, registry: Registry) -> dict:
         parent = str(registry.parent_id(cid))
         return index.get(parent) or {}
     # permission entry rows (`PermissionSetFieldPermission:Set/Field`, see compare.inventory)
-    owners = [t for t in PERMISSION_TYPES if cid.type.startswith(t) and "/" in cid.full_name]
+    owners = [t for t in registry.section_types() if cid.type.startswith(t) and "/" in cid.full_name]
     if owners:
         return index.get(f"{max(owners, key=len)}:{cid.full_name.split('/', 1)[0]}") or {}
     return {}
 
 
-def train_components(store: Any, built: BuiltTrain,
+def train_components(store: SnapshotStore, built: BuiltTrain,
                      registry: Registry | None = None) -> list[ComponentLine]:
     """What the train carries (changes.json: children included), with who last changed each
     in the source snapshot it was built from."""
@@ -153,7 +157,7 @@ def train_components(store: Any, built: BuiltTrain,
     return out
 
 
-def _train_names(store: Any) -> list[str]:
+def _train_names(store: SnapshotStore) -> list[str]:
     head = releases_head(store)
     if head is None:
         return []
@@ -161,7 +165,7 @@ def _train_names(store: Any) -> list[str]:
                    if p.startswith("releases/") and p.endswith("/log.json") and p.count("/") == 2})
 
 
-def _raw_log(store: Any, train: str) -> list[dict[str, Any]]:
+def _raw_log(store: SnapshotStore, train: str) -> list[dict[str, Any]]:
     """The log as written (fields of newer sfenv versions kept: overwrites, conflicts...)."""
     head = releases_head(store)
     data = store.read_file(head, train_folder(train) + "log.json") if head else None
@@ -172,7 +176,8 @@ def _raw_log(store: Any, train: str) -> list[dict[str, Any]]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-def _checklist(config: Any, store: Any, train: str, env: str) -> tuple[list[StepLine], str]:
+def _checklist(config: Config, store: SnapshotStore, train: str,
+               env: str) -> tuple[list[StepLine], str]:
     frozen = frozen_checklist(store, train, env)
     if frozen is not None:
         return [StepLine(s.id, s.phase, s.title, s.id in frozen.done,
@@ -204,7 +209,7 @@ def _verification(raw: Any) -> tuple[str, bool | None]:
     return f"{len(mismatches)} mismatches: {first}", False
 
 
-def train_events(config: Any, store: Any, env: str, train: str,
+def train_events(config: Config, store: SnapshotStore, env: str, train: str,
                  built: BuiltTrain | None) -> list[Event]:
     components = train_components(store, built) if built else []
     steps, basis = _checklist(config, store, train, env)
@@ -253,7 +258,7 @@ def _train_ids(built: BuiltTrain | None) -> set[str]:
     return set(built.components) | set(built.deletes) | set(built.manual)
 
 
-def history_events(store: Any, env: str, explained: dict[str, set[str]],
+def history_events(store: SnapshotStore, env: str, explained: dict[str, set[str]],
                    registry: Registry) -> list[Event]:
     """Drift first seen, refreshes and the first snapshot, from `env`'s snapshots (oldest
     first). `explained`: commit -> components a promotion or rollback put there."""
@@ -291,7 +296,8 @@ def history_events(store: Any, env: str, explained: dict[str, set[str]],
     return events
 
 
-def changelog(config: Any, store: Any, env: str, registry: Registry | None = None) -> Changelog:
+def changelog(config: Config, store: SnapshotStore, env: str,
+              registry: Registry | None = None) -> Changelog:
     registry = registry or default_registry()
     env_cfg = config.env(env)
     events: list[Event] = []

@@ -23,12 +23,18 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfenv.checklist import Step
 from sfenv.checklist.state import done_steps, state_file
 from sfenv.errors import ChecklistError, StoreError
 from sfenv.release.train import RELEASES_REF, export, releases_head, train_folder
+
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.release.model import LogEntry
+    from sfenv.store.snapshots import SnapshotStore
+
 
 Mark = dict[str, str]  # {"by", "at"}
 
@@ -58,7 +64,7 @@ class FrozenChecklist:
                 "done": self.done, "history": self.history}
 
 
-def releases_dir(config: Any) -> Path:
+def releases_dir(config: Config) -> Path:
     return Path(config.root) / "releases"
 
 
@@ -67,7 +73,7 @@ def _path(train: str, env: str) -> str:
     return f"{train_folder(train)}checklist-{env}.json"
 
 
-def _document(store: Any, train: str, env: str,
+def _document(store: SnapshotStore, train: str, env: str,
               head: str | None = None) -> dict[str, Any] | None:
     head = head or releases_head(store)
     data = store.read_file(head, _path(train, env)) if head else None
@@ -97,7 +103,7 @@ def _step(raw: dict[str, Any]) -> Step:
 
 # -- reading ----------------------------------------------------------------------------------
 
-def frozen_checklist(store: Any, train: str, env: str) -> FrozenChecklist | None:
+def frozen_checklist(store: SnapshotStore, train: str, env: str) -> FrozenChecklist | None:
     """The checklist frozen for `train` in `env`, with its ticks; None when not frozen yet."""
     doc = _document(store, train, env)
     frozen = (doc or {}).get("frozen")
@@ -114,7 +120,7 @@ def frozen_checklist(store: Any, train: str, env: str) -> FrozenChecklist | None
         history=[dict(h) for h in doc.get("history") or [] if isinstance(h, dict)])
 
 
-def current_done(config: Any, store: Any, train: str, env: str) -> dict[str, Mark]:
+def current_done(config: Config, store: SnapshotStore, train: str, env: str) -> dict[str, Mark]:
     """step id -> {by, at}: the releases ref's record; the exported file only when the ref has
     none (a repository from before the record moved to the ref)."""
     doc = _document(store, train, env)
@@ -123,14 +129,15 @@ def current_done(config: Any, store: Any, train: str, env: str) -> dict[str, Mar
     return done_steps(releases_dir(config), train, env) if config is not None else {}
 
 
-def step_history(store: Any, train: str, env: str) -> list[dict[str, str]]:
+def step_history(store: SnapshotStore, train: str, env: str) -> list[dict[str, str]]:
     doc = _document(store, train, env) or {}
     return [dict(h) for h in doc.get("history") or [] if isinstance(h, dict)]
 
 
 # -- writing ----------------------------------------------------------------------------------
 
-def _base_doc(config: Any, store: Any, train: str, env: str, head: str | None) -> dict[str, Any]:
+def _base_doc(config: Config, store: SnapshotStore, train: str, env: str,
+              head: str | None) -> dict[str, Any]:
     doc = _document(store, train, env, head)
     if doc is None:
         doc = {"train": train, "env": env, "done": {}, "history": []}
@@ -145,7 +152,7 @@ def _base_doc(config: Any, store: Any, train: str, env: str, head: str | None) -
     return doc
 
 
-def _update(config: Any, store: Any, train: str, env: str,
+def _update(config: Config, store: SnapshotStore, train: str, env: str,
             change: Callable[[dict[str, Any]], str | None]) -> None:
     """Read the record at the ref's head, let `change` edit it (returning the commit message,
     or None for no change), and commit it only if the ref did not move meanwhile; else read
@@ -171,9 +178,10 @@ def _update(config: Any, store: Any, train: str, env: str,
     raise ChecklistError(f"{RELEASES_REF} keeps moving: try again")
 
 
-def freeze_checklist(store: Any, train: str, env: str, steps: list[Step], backup_commit: str,
+def freeze_checklist(store: SnapshotStore, train: str, env: str, steps: list[Step],
+                     backup_commit: str,
                      *, backup_tag: str = "", by: str = "", when: str = "",
-                     reason: str = "promotion", config: Any = None) -> FrozenChecklist:
+                     reason: str = "promotion", config: Config = None) -> FrozenChecklist:
     """Freeze `steps` as `train`'s checklist in `env` (computed against `backup_commit`).
 
     The first freeze records the steps as given. A later one (re-promotion, rollback) keeps
@@ -202,7 +210,8 @@ def freeze_checklist(store: Any, train: str, env: str, steps: list[Step], backup
     return frozen
 
 
-def record_step_done(config: Any, store: Any, train: str, env: str, step: str, who: str,
+def record_step_done(config: Config, store: SnapshotStore, train: str, env: str, step: str,
+                     who: str,
                      when: str) -> Path:
     """Tick `step`: refused when someone else ticked it (un-tick first); the same person
     again changes nothing. Returns the exported file."""
@@ -225,7 +234,8 @@ def record_step_done(config: Any, store: Any, train: str, env: str, step: str, w
     return state_file(releases_dir(config), train, env)
 
 
-def record_step_undone(config: Any, store: Any, train: str, env: str, step: str, who: str,
+def record_step_undone(config: Config, store: SnapshotStore, train: str, env: str, step: str,
+                       who: str,
                        when: str) -> Mark:
     """Un-tick `step` (logged with who and when); returns the mark it removed."""
     removed: list[Mark] = []
@@ -271,7 +281,7 @@ class ChecklistView:
     backup_tag: str = ""
 
 
-def check_target(config: Any, store: Any, train: str, env: str) -> None:
+def check_target(config: Config, store: SnapshotStore, train: str, env: str) -> None:
     """Refuse the checklist of the train's source (or an environment before it on the path):
     nothing is promoted there (ChecklistError, exit 2, naming the path)."""
     from sfenv.errors import ReleaseError
@@ -292,7 +302,7 @@ def check_target(config: Any, store: Any, train: str, env: str) -> None:
             f"environments {train} is promoted to ({', '.join(later) or 'none'})")
 
 
-def _deployed_entry(store: Any, train: str, env: str) -> Any:
+def _deployed_entry(store: SnapshotStore, train: str, env: str) -> LogEntry | None:
     from sfenv.release.log import read_log
 
     last = None
@@ -302,7 +312,8 @@ def _deployed_entry(store: Any, train: str, env: str) -> Any:
     return last
 
 
-def checklist_view(config: Any, store: Any, train: str, env: str, live: Any) -> ChecklistView:
+def checklist_view(config: Config, store: SnapshotStore, train: str, env: str,
+                   live: Callable[[Config, str, str], list[Step]]) -> ChecklistView:
     """What `sfenv checklist TRAIN --env ENV` shows; `live(config, train, env)` computes the
     steps against the env as it is now (used only before any promotion there)."""
     check_target(config, store, train, env)
@@ -323,7 +334,7 @@ def checklist_view(config: Any, store: Any, train: str, env: str, live: Any) -> 
     return ChecklistView(train, env, list(live(config, train, env)), done, "live")
 
 
-def freeze_view(config: Any, store: Any, view: ChecklistView, by: str,
+def freeze_view(config: Config, store: SnapshotStore, view: ChecklistView, by: str,
                 when: str) -> FrozenChecklist | None:
     """A view computed from the pre-deploy backup becomes the frozen record (at the first tick
     after such a deploy), so later ticks and the changelog read the same steps."""

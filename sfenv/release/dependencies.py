@@ -7,7 +7,7 @@ this; the check is cheap because only the packaged components' own XML is parsed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sfenv.compare.model import Change
 from sfenv.errors import DependencyError
@@ -30,23 +30,33 @@ def needs(change: Change, registry: Registry) -> set[ComponentId]:
     return found
 
 
+def needs_of(changes: Iterable[Change], registry: Registry) -> dict[ComponentId, set[ComponentId]]:
+    """What each deployed component needs (see `needs`), parsed once for the check and the waves."""
+    return {c.component: needs(c, registry) for c in changes if c.kind != "removed"}
+
+
 def check(changes: Sequence[Change], target: Inventory, target_name: str,
-          registry: Registry) -> list[DependencyProblem]:
-    """Every unresolved reference of the deployed components, naming both ends."""
+          registry: Registry, needed: Mapping[ComponentId, set[ComponentId]] | None = None
+          ) -> list[DependencyProblem]:
+    """Every unresolved reference of the deployed components, naming both ends (`needed`:
+    `needs_of(changes)` when the caller has it already)."""
     deployed = {c.component for c in changes if c.kind != "removed"}
     deleted = {c.component for c in changes if c.kind == "removed"}
+    found = needed if needed is not None else needs_of(changes, registry)
+    wanted = {cid: sorted(found[cid]) for cid in deployed}
+    # the target files the lookups below parse, read in one batch rather than one by one
+    target.prefetch(ref for refs in wanted.values() for ref in refs
+                    if ref not in deployed and ref not in deleted and not is_standard(ref))
     problems: list[DependencyProblem] = []
-    for change in sorted(changes, key=lambda c: c.component):
-        if change.kind == "removed":
-            continue
-        for ref in sorted(needs(change, registry)):
+    for component, refs in sorted(wanted.items()):
+        for ref in refs:
             if ref in deployed or is_standard(ref):
                 continue
             if ref in deleted:
-                problems.append(DependencyProblem(str(change.component), str(ref), target_name,
+                problems.append(DependencyProblem(str(component), str(ref), target_name,
                                                   deleted_by_package=True))
             elif not target.has(ref):
-                problems.append(DependencyProblem(str(change.component), str(ref), target_name))
+                problems.append(DependencyProblem(str(component), str(ref), target_name))
     return problems
 
 

@@ -8,26 +8,31 @@ and each promotion puts the target's declared `values:` back before validating a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from sfenv.compare.neutralize import SUFFIX_KEY, SideValues
 from sfenv.errors import MetadataError, ReleaseError
 from sfenv.metadata.components import split_file
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.ziputil import read_zip, write_zip
+from sfenv.release.trees import prefetch
+
+if TYPE_CHECKING:
+    from sfenv.config.model import EnvConfig
+
 
 PLACEHOLDER = re.compile(rb"\{\{([A-Za-z0-9_.-]+)\}\}")
 
 
-def side_values(env: Any | None) -> SideValues:
+def side_values(env: EnvConfig | None) -> SideValues:
     """An environment's values as compare neutralises them (no values for a plain commit)."""
     if env is None:
         return SideValues()
     return SideValues.of(getattr(env, "values", None) or {}, getattr(env, SUFFIX_KEY, None))
 
 
-def declared_names(side: SideValues, env: Any | None) -> set[str]:
+def declared_names(side: SideValues, env: EnvConfig | None) -> set[str]:
     """Placeholder names a package neutralised with `side` can hold."""
     names = {k for k, v in (getattr(env, "values", None) or {}).items()
              if k != SUFFIX_KEY and v not in (None, "")}
@@ -43,6 +48,9 @@ class NeutralTree(Mapping[str, bytes]):
 
     def __getitem__(self, path: str) -> bytes:
         return self.side.apply(self.tree[path], mark_suffix=True)
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        prefetch(self.tree, paths)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.tree)
@@ -84,7 +92,7 @@ def _components_with(path: str, data: bytes, name: str, registry: Registry) -> s
     return {str(owner) if owner else path}
 
 
-def target_values(env_name: str, env: Any, placeholders: Mapping[str, list[str]],
+def target_values(env_name: str, env: EnvConfig, placeholders: Mapping[str, list[str]],
                   train: str) -> dict[str, str]:
     """The target's value of each placeholder the train uses; ReleaseError naming the first
     one it does not declare. A production org without a declared `username_suffix` has none

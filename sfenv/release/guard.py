@@ -11,7 +11,7 @@ since that reference *and* the target's fresh state still differs from what the 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfenv.compare import diff as compare_diff
 from sfenv.compare.inventory import parts_of_file
@@ -20,6 +20,9 @@ from sfenv.errors import MetadataError
 from sfenv.metadata.components import split_file
 from sfenv.metadata.registry import Registry
 from sfenv.release.model import BuiltTrain
+
+if TYPE_CHECKING:
+    from sfenv.store.snapshots import SnapshotStore
 
 
 @dataclass
@@ -64,7 +67,7 @@ def package_ids(src: dict[str, bytes], registry: Registry) -> set[str]:
     return out
 
 
-def conflicts(store: Any, built: BuiltTrain, reference: str, fresh: str,
+def conflicts(store: SnapshotStore, built: BuiltTrain, reference: str, fresh: str,
               train_changes: list[Change], src: dict[str, bytes],
               registry: Registry) -> list[Conflict]:
     """Components the target changed between `reference` and `fresh` that the train (its

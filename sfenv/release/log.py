@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sfenv.release.model import LogEntry
 from sfenv.release.train import commit_files, releases_head, train_folder
+
+if TYPE_CHECKING:
+    from sfenv.store.snapshots import SnapshotStore
+
 
 IN_PROGRESS = "in_progress"  # intent recorded, outcome not yet (or never: interrupted)
 UNVERIFIED = "unverified"  # deployed, but the verification pull failed
@@ -26,7 +30,7 @@ def unfinished(entries: list[LogEntry], env: str) -> LogEntry | None:
     return mine[-1] if mine and mine[-1].result in UNFINISHED else None
 
 
-def read_log(store: Any, train: str) -> list[LogEntry]:
+def read_log(store: SnapshotStore, train: str) -> list[LogEntry]:
     head = releases_head(store)
     data = store.read_file(head, train_folder(train) + "log.json") if head else None
     if not data:
@@ -34,7 +38,7 @@ def read_log(store: Any, train: str) -> list[LogEntry]:
     return [LogEntry.from_json(e) for e in json.loads(data)]
 
 
-def append(store: Any, train: str, entry: LogEntry,
+def append(store: SnapshotStore, train: str, entry: LogEntry,
            extra: Mapping[str, bytes] | None = None) -> tuple[str, bytes]:
     """Append `entry` (and any extra files under the train folder) in one commit.
 

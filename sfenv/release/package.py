@@ -19,10 +19,10 @@ from sfenv.errors import ReleaseError
 from sfenv.metadata.components import compose_file, keep_children, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
-from sfenv.metadata.profiles import DEPLOYED_WHOLE
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
 from sfenv.release.model import PackageFiles
+from sfenv.release.trees import prefetch
 
 PACKAGE = "package.xml"
 DESTRUCTIVE_POST = "destructiveChangesPost.xml"
@@ -99,7 +99,8 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
     for change in changes:
         revoked = change.kind == "removed" and is_entry(change, registry)
         # a permission set travels whole, so leaving the entry out of it revokes it
-        whole = revoked and change.parent is not None and change.parent.type in DEPLOYED_WHOLE
+        whole = (revoked and change.parent is not None
+                 and change.parent.type in registry.deployed_whole())
         (held if revoked and not whole else packaged).append(change)
     return packaged, held
 
@@ -138,11 +139,12 @@ def manifest(ids: Iterable[ComponentId], registry: Registry, api_version: str) -
 
 # -- assembly ---------------------------------------------------------------------------------
 
-def deletions(changes: Iterable[Change]) -> list[ComponentId]:
+def deletions(changes: Iterable[Change], registry: Registry) -> list[ComponentId]:
     """Removed components; children of a removed parent go with it and are not listed, and
     entries of a permission set are revoked by deploying the set whole without them."""
+    whole = registry.deployed_whole()
     removed = [c for c in changes if c.kind == "removed"
-               and not (c.parent is not None and c.parent.type in DEPLOYED_WHOLE
+               and not (c.parent is not None and c.parent.type in whole
                         and c.parent != c.component)]
     gone = {c.component for c in removed}
     return sorted({c.component for c in removed if not (c.parent and c.parent in gone)})
@@ -172,19 +174,22 @@ def _partial_file(path: str, data: bytes, owner: ComponentId, members: set[Compo
 
 def _with_entries(path: str, data: bytes, entries: set[ComponentId], registry: Registry) -> bytes:
     """A profile or permission set file with its own settings and only the changed entries
-    (a whole profile would drag in permissions for components the target may not have)."""
-    from sfenv.compare.inventory import parts_of_file
+    (a whole profile would drag in permissions for components the target may not have).
+    The file is parsed once and the other entries dropped (no piece per entry)."""
+    from sfenv.compare.inventory import entry_id
 
-    parts = parts_of_file(path, data, registry, split_file)
-    owner = parts[0]
-    root = parse_xml(owner.xml, path)
-    for part in parts[1:]:
-        if part.id in entries:
-            root.append(parse_xml(part.xml, f"{path}: {part.id}"))
+    owner = registry.component_of(path)
+    if owner is None:
+        raise ReleaseError(f"{path}: not a metadata file sfenv knows")
+    mtype = registry.get(owner.type)
+    root = parse_xml(data, path)
+    for el in list(root):
+        cid = entry_id(owner, el, mtype)
+        if cid is not None and cid not in entries:
+            root.remove(el)
     ordered = sorted(root, key=local_name)  # profiles list their elements alphabetically
     for el in ordered:
         root.append(el)
-    mtype = registry.get(owner.id.type)
     sort_unordered(root, mtype)
     return write_xml(root)
 
@@ -215,13 +220,15 @@ def _files_by_owner(source: Mapping[str, bytes], owners: set[ComponentId],
 
 def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Registry) -> list[Unit]:
     """Group added/modified components by the file(s) that carry them, with those files' bytes."""
+    whole = registry.deployed_whole()
     grouped: dict[ComponentId, list[Change]] = {}
     for change in changes:
         owner = change.parent or registry.parent_id(change.component)
-        if change.kind == "removed" and not (owner.type in DEPLOYED_WHOLE and is_entry(change, registry)):
+        if change.kind == "removed" and not (owner.type in whole and is_entry(change, registry)):
             continue
         grouped.setdefault(owner, []).append(change)
     by_owner = _files_by_owner(source, {owner for owner in grouped}, registry)
+    prefetch(source, [p for paths in by_owner.values() for p in paths])
     out: list[Unit] = []
     for owner, group in sorted(grouped.items()):
         entries = {c.component for c in group if is_entry(c, registry)}
@@ -235,7 +242,7 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
         partial = mtype is not None and bool(mtype.children) and mtype.strategy == "xml"
         for path in files:
             data = source[path]
-            if owner.type in DEPLOYED_WHOLE:
+            if owner.type in whole:
                 pass  # the source's whole file: a deploy replaces the target's
             elif entries and not path.endswith("-meta.xml"):
                 data = _with_entries(path, data, entries, registry)
@@ -251,7 +258,7 @@ def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: R
     """The package files (`package.xml`, destructive manifests, `src/...`) and its units."""
     parts = units(changes, source, registry) + list(extra_units)
     deployed = sorted({m for u in parts for m in u.members})
-    deleted = deletions(changes)
+    deleted = deletions(changes, registry)
     pre = needs_pre(deleted, deployed)
     files: dict[str, bytes] = {PACKAGE: manifest(deployed, registry, api_version)}
     post_ids = [d for d in deleted if d not in pre]

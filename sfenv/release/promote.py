@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
 from sfenv.checklist.model import username_suffixes
@@ -41,12 +41,16 @@ from sfenv.release.train import (
     releases_head,
     train_folder,
 )
-from sfenv.release.trees import StoreTree
+from sfenv.release.trees import StoreTree, prefetch
 from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
 from sfenv.store.snapshots import EnvLock
 
-CONTEXT_TYPES = ("Role", "Group", "Queue")
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.org.client import DeployResult
+    from sfenv.progress import Progress
+    from sfenv.store.snapshots import SnapshotStore
 
 
 # -- stages -----------------------------------------------------------------------------------
@@ -64,7 +68,8 @@ def deployed_envs(entries: list[LogEntry]) -> set[str]:
     return {env for env, e in env_states(entries).items() if e.result == "deployed"}
 
 
-def stage_problem(config: Any, built: BuiltTrain, entries: list[LogEntry], env: str) -> str | None:
+def stage_problem(config: Config, built: BuiltTrain, entries: list[LogEntry],
+                  env: str) -> str | None:
     """Why promoting to `env` would skip a stage, or None when the path allows it."""
     if env == built.target:
         return None
@@ -77,7 +82,7 @@ def stage_problem(config: Any, built: BuiltTrain, entries: list[LogEntry], env: 
             f"the stage before {env}")
 
 
-def skipped_envs(config: Any, built: BuiltTrain, env: str) -> list[str]:
+def skipped_envs(config: Config, built: BuiltTrain, env: str) -> list[str]:
     """The path environments between the train's source stage and `env` (for hotfix tracking)."""
     try:
         start = config.stage_index(built.source)
@@ -89,17 +94,17 @@ def skipped_envs(config: Any, built: BuiltTrain, env: str) -> list[str]:
 
 # -- checklist --------------------------------------------------------------------------------
 
-def _typed_components(tree: Any, registry: Registry) -> dict[ComponentId, bytes]:
-    dirs = {registry.get(t).directory for t in CONTEXT_TYPES if registry.find(t)}
+def _typed_components(tree: Mapping[str, bytes], registry: Registry) -> dict[ComponentId, bytes]:
+    context = registry.checklist_context_types()
+    dirs = {registry.get(t).directory for t in context if registry.find(t)}
     paths = [p for p in tree if p.split("/", 1)[0] in dirs]
-    if hasattr(tree, "prefetch"):
-        tree.prefetch(paths)
+    prefetch(tree, paths)
     files = {p: tree[p] for p in paths}
     return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
-            if cid.type in CONTEXT_TYPES}
+            if cid.type in context}
 
 
-def _group_members(store: Any, commit: str) -> dict[str, list[str]]:
+def _group_members(store: SnapshotStore, commit: str) -> dict[str, list[str]]:
     """The snapshot's `.sfenv/group-members.json` (public group -> members); {} when absent."""
     sha = store.files(commit).get(GROUP_MEMBERS_PATH)
     data = load_json_blob(store.read_blob(sha) if sha else None, {})
@@ -107,7 +112,7 @@ def _group_members(store: Any, commit: str) -> dict[str, list[str]]:
             if isinstance(v, list)} if isinstance(data, dict) else {}
 
 
-def train_changes(store: Any, built: BuiltTrain, target_commit: str, env: str,
+def train_changes(store: SnapshotStore, built: BuiltTrain, target_commit: str, env: str,
                   registry: Registry, neutralize: Neutralizer | None = None) -> list[Change]:
     """What the train changes in `env` as it is at `target_commit` (its components only)."""
     diff = compare_diff.diff_commits(store, target_commit, built.source_commit,
@@ -118,7 +123,7 @@ def train_changes(store: Any, built: BuiltTrain, target_commit: str, env: str,
             if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)]
 
 
-def _audit_since(config: Any, store: Any, env: str) -> str | None:
+def _audit_since(config: Config, store: SnapshotStore, env: str) -> str | None:
     """Setup changes made by hand upstream count from the last sync into `env` (a promotion
     or `sfenv sync-point`); with none, every row the source's snapshot recorded counts."""
     from sfenv.compare.status import sync_point
@@ -131,7 +136,7 @@ def _audit_since(config: Any, store: Any, env: str) -> str | None:
     return max(whens) if whens else None
 
 
-def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
+def compute_checklist(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
                       target_commit: str | None = None,
                       registry: Registry | None = None) -> list[Step]:
     registry = registry or default_registry()
@@ -161,8 +166,8 @@ def compute_checklist(config: Any, store: Any, built: BuiltTrain, env: str,
     return build_checklist(changes, ctx, load_catalogue())
 
 
-def open_before_steps(config: Any, train: str, env: str, steps: list[Step],
-                      store: Any = None) -> list[Step]:
+def open_before_steps(config: Config, train: str, env: str, steps: list[Step],
+                      store: SnapshotStore | None = None) -> list[Step]:
     from sfenv.release.checklist_state import current_done
     from sfenv.store.snapshots import SnapshotStore
 
@@ -172,7 +177,7 @@ def open_before_steps(config: Any, train: str, env: str, steps: list[Step],
 
 # -- the org ----------------------------------------------------------------------------------
 
-def _failures(result: Any) -> list[ComponentFailure]:
+def _failures(result: DeployResult) -> list[ComponentFailure]:
     out = []
     for f in list(result.component_failures) + list(getattr(result, "test_failures", []) or []):
         name = f.get("fullName") or f.get("name") or ""
@@ -187,7 +192,7 @@ def _failures(result: Any) -> list[ComponentFailure]:
     return out
 
 
-def _components_report(result: Any) -> list[dict[str, Any]]:
+def _components_report(result: DeployResult) -> list[dict[str, Any]]:
     rows = []
     for ok in result.component_successes:
         if ok.get("fullName") in ("package.xml", "destructiveChangesPost.xml",
@@ -203,7 +208,7 @@ def _components_report(result: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def wave_zips(store: Any, built: BuiltTrain) -> list[bytes]:
+def wave_zips(store: SnapshotStore, built: BuiltTrain) -> list[bytes]:
     head = releases_head(store)
     folder = train_folder(built.name)
     if len(built.waves) <= 1:
@@ -219,7 +224,7 @@ def wave_zips(store: Any, built: BuiltTrain) -> list[bytes]:
     return out
 
 
-def built_src(store: Any, built: BuiltTrain,
+def built_src(store: SnapshotStore, built: BuiltTrain,
               values: Mapping[str, str] | None = None) -> dict[str, bytes]:
     """The train's metadata files; with `values`, as deployed to an environment (its values in
     place of the placeholders)."""
@@ -231,12 +236,12 @@ def built_src(store: Any, built: BuiltTrain,
                             values or {})
 
 
-def env_values(config: Any, built: BuiltTrain, env: str) -> dict[str, str]:
+def env_values(config: Config, built: BuiltTrain, env: str) -> dict[str, str]:
     """`env`'s value for each placeholder of the train; ReleaseError when one is undeclared."""
     return target_values(env, config.env(env), built.placeholders, built.name)
 
 
-def target_zips(store: Any, built: BuiltTrain, values: Mapping[str, str]) -> list[bytes]:
+def target_zips(store: SnapshotStore, built: BuiltTrain, values: Mapping[str, str]) -> list[bytes]:
     """The deployable zips for one environment: the stored ones with its values substituted."""
     return [substitute_zip(data, values, f"{built.name} package.zip")
             for data in wave_zips(store, built)]
@@ -248,7 +253,8 @@ def zip_digest(data: bytes) -> str:
 
 # -- promote ----------------------------------------------------------------------------------
 
-def promote(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
+def promote(config: Config, store: SnapshotStore, train: str, env: str,
+            **options: Any) -> PromoteResult:
     """Promote `train` to `env` (see `_promote`), one promotion or rollback of an environment
     at a time: a second one is refused at once (before its backup), so it can never hold the
     environment while the first one's verification pull needs it.
@@ -262,10 +268,10 @@ def promote(config: Any, store: Any, train: str, env: str, **options: Any) -> Pr
         return _promote(config, store, train, env, lock=held, **options)
 
 
-def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = False,
+def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotfix: bool = False,
             strict: bool = False, check_only: bool = False,
             confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
-            progress: Any = None, registry: Registry | None = None,
+            progress: Progress | None = None, registry: Registry | None = None,
             overwrite: Sequence[str] = (), overwrite_all: bool = False,
             lock: EnvLock | None = None) -> PromoteResult:
     """See the module docstring. Raises before anything is touched (stage, strict checklist,
@@ -404,9 +410,10 @@ def _promote(config: Any, store: Any, train: str, env: str, *, hotfix: bool = Fa
                      connect=connect, progress=progress, registry=registry, lock=lock)
 
 
-def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: PromoteResult,
+def _complete(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+              result: PromoteResult,
               values: Mapping[str, str], checklist: list[Step], record_sync: bool, *,
-              connect: Callable, progress: Any, registry: Registry,
+              connect: Callable, progress: Progress | None, registry: Registry,
               lock: EnvLock | None = None) -> PromoteResult:
     """After the deploy: pull again and verify, record who made what, build the rollback
     package, freeze the checklist, record the sync point and the outcome."""
@@ -445,9 +452,9 @@ def _complete(config: Any, store: Any, built: BuiltTrain, env: str, result: Prom
     return _finish(config, store, result, "deployed", extra=rollback_files)
 
 
-def _resume(config: Any, store: Any, built: BuiltTrain, env: str, prior: LogEntry,
+def _resume(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, prior: LogEntry,
             zips: list[bytes], values: Mapping[str, str], record_sync: bool, *,
-            connect: Callable, progress: Any, registry: Registry,
+            connect: Callable, progress: Progress | None, registry: Registry,
             lock: EnvLock | None = None) -> PromoteResult:
     """The last promotion to `env` stopped after Salesforce accepted a deploy: ask the org for
     that deploy by id and finish the promotion from there (never a second submission)."""
@@ -471,7 +478,7 @@ def _resume(config: Any, store: Any, built: BuiltTrain, env: str, prior: LogEntr
                      connect=connect, progress=progress, registry=registry, lock=lock)
 
 
-def _drop_backup_tag(store: Any, tag: str) -> str:
+def _drop_backup_tag(store: SnapshotStore, tag: str) -> str:
     """Remove the backup tag of a promotion refused before validation (issue 11: a refused
     promotion leaves no tag behind; the snapshot stays in the environment's history and the
     log entry keeps its commit)."""
@@ -479,13 +486,13 @@ def _drop_backup_tag(store: Any, tag: str) -> str:
     return f"backup tag {tag} removed: the promotion was refused, nothing was deployed"
 
 
-def _intent(store: Any, result: PromoteResult) -> None:
+def _intent(store: SnapshotStore, result: PromoteResult) -> None:
     """Record the promotion as in progress (with what is known so far) before the next step."""
     result.entry.result = release_log.IN_PROGRESS
     release_log.append(store, result.train, result.entry)
 
 
-def _accepted(store: Any, result: PromoteResult, deploy_id: str) -> None:
+def _accepted(store: SnapshotStore, result: PromoteResult, deploy_id: str) -> None:
     """Salesforce accepted a deploy: its id is in the log before we wait for it."""
     result.entry.deploy_ids.append(deploy_id)
     result.steps.append(f"deploy {deploy_id} accepted by {result.env}")
@@ -514,7 +521,7 @@ def backup_gaps(built: BuiltTrain, skipped: Sequence[dict], registry: Registry) 
             if str(s.get("component")) in owners]
 
 
-def _record_origins(store: Any, built: BuiltTrain, env: str, before: str, after: str,
+def _record_origins(store: SnapshotStore, built: BuiltTrain, env: str, before: str, after: str,
                     registry: Registry) -> None:
     """Who made each change this promotion brought into `env`: the author the train's source
     snapshot names (the org now names the deploy user), with the date `env` gave it after the
@@ -536,7 +543,7 @@ def _record_origins(store: Any, built: BuiltTrain, env: str, before: str, after:
         record_origins(store, env, found, f"release {built.name}")
 
 
-def _guard(config: Any, store: Any, built: BuiltTrain, env: str, fresh: str,
+def _guard(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
            values: Mapping[str, str], registry: Registry, steps: list[str]) -> list[Conflict]:
     """The target's changes since the plan that the train would overwrite."""
     reference = reference_commit(built, env)
@@ -554,8 +561,19 @@ def _guard(config: Any, store: Any, built: BuiltTrain, env: str, fresh: str,
     return found
 
 
-def _deploy(client: Any, data: bytes, validation_id: str, test_level: str,
-            accepted: Callable[[str], None]) -> Any:
+class Deployer(Protocol):
+    """What `_deploy` needs of an org client (`OrgClient`; tests pass a fake)."""
+
+    def submit_quick_deploy(self, validation_id: str) -> str: ...
+
+    def wait_deploy(self, deploy_id: str) -> DeployResult: ...
+
+    def deploy(self, zip_bytes: bytes, *, check_only: bool = ...,
+               test_level: str = ...) -> DeployResult: ...
+
+
+def _deploy(client: Deployer, data: bytes, validation_id: str, test_level: str,
+            accepted: Callable[[str], None]) -> DeployResult:
     """Quick deploy of the validation where the org allows it, else a full deploy. Once a
     quick deploy was accepted (`accepted(id)` records it) it is followed to its end: an error
     while waiting propagates, and no second deploy of the package is ever submitted."""
@@ -567,7 +585,8 @@ def _deploy(client: Any, data: bytes, validation_id: str, test_level: str,
     return client.wait_deploy(deploy_id)
 
 
-def _rollback_files(config: Any, store: Any, built: BuiltTrain, env: str, before: str, after: str,
+def _rollback_files(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                    before: str, after: str,
                     backup_tag: str, registry: Registry) -> dict[str, bytes]:
     ids = [ComponentId.parse(c) for c in built.components + built.deletes]
     pkg, changes = rollback_package(ids, StoreTree(store, before), StoreTree(store, after),
@@ -582,7 +601,7 @@ def _rollback_files(config: Any, store: Any, built: BuiltTrain, env: str, before
     return files
 
 
-def _record_sync(config: Any, store: Any, built: BuiltTrain, env: str, after: str,
+def _record_sync(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, after: str,
                  train: str) -> dict[str, str]:
     """The hop into `env` now has a base for the components it made equal. Returns the hop
     and its sync ref's commit before ({"hop", "commit", "recorded"}) for a rollback."""
@@ -599,7 +618,7 @@ def _record_sync(config: Any, store: Any, built: BuiltTrain, env: str, after: st
     return {"hop": f"{source}/{env}", "commit": old, "recorded": new}
 
 
-def _restore_sync(store: Any, promoted: LogEntry, train: str) -> str:
+def _restore_sync(store: SnapshotStore, promoted: LogEntry, train: str) -> str:
     """After a rollback, give the hop the base it had before the promotion (and with it the
     checklist's audit window): only when no later sync point was recorded since."""
     info = promoted.sync_before
@@ -620,7 +639,8 @@ def _restore_sync(store: Any, promoted: LogEntry, train: str) -> str:
     return f"restored the base of {source} → {env} from before the promotion"
 
 
-def _add_undo_steps(config: Any, store: Any, built: BuiltTrain, env: str, promoted: LogEntry,
+def _add_undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                    promoted: LogEntry,
                     entry: LogEntry, result: PromoteResult, registry: Registry) -> None:
     """Freeze, next to the promotion's steps (kept, ticks and all), the steps that undo by
     hand what the rolled-back promotion's manual steps did."""
@@ -638,7 +658,7 @@ def _add_undo_steps(config: Any, store: Any, built: BuiltTrain, env: str, promot
                         + ", ".join(s.id for s in steps[:5]))
 
 
-def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
+def _finish(config: Config, store: SnapshotStore, result: PromoteResult, outcome: str,
             failures: list[ComponentFailure] | None = None, error: str = "",
             extra: dict[str, bytes] | None = None) -> PromoteResult:
     entry = result.entry
@@ -655,7 +675,8 @@ def _finish(config: Any, store: Any, result: PromoteResult, outcome: str,
 
 # -- rollback ---------------------------------------------------------------------------------
 
-def rollback(config: Any, store: Any, train: str, env: str, **options: Any) -> PromoteResult:
+def rollback(config: Config, store: SnapshotStore, train: str, env: str,
+             **options: Any) -> PromoteResult:
     """Roll `train` back on `env` (see `_rollback`), under the environment's promotion lock and
     its own lock (the verification pull runs under it)."""
     command = f"sfenv release rollback {train} --env {env}"
@@ -664,9 +685,9 @@ def rollback(config: Any, store: Any, train: str, env: str, **options: Any) -> P
         return _rollback(config, store, train, env, lock=held, **options)
 
 
-def _rollback(config: Any, store: Any, train: str, env: str, *,
+def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
              confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
-             progress: Any = None, registry: Registry | None = None,
+             progress: Progress | None = None, registry: Registry | None = None,
              lock: EnvLock | None = None) -> PromoteResult:
     """Deploy the rollback package recorded for `env`, pull again and check it is the backup."""
     from sfenv import pull as pull_mod

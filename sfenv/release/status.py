@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sfenv.errors import SfenvError
 from sfenv.metadata.ids import ComponentId
@@ -21,15 +21,21 @@ from sfenv.release.train import list_trains, load_train
 from sfenv.release.trees import StoreTree
 from sfenv.release.verify import verify
 
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.store.snapshots import SnapshotStore
+
+
 STATE = {"deployed": "deployed", "validated": "validated", "validation_failed": "failed",
          "deploy_failed": "failed", "rollback_failed": "failed", "rolled_back": "rolled back"}
 
 
-def _path_envs(config: Any) -> list[str]:
+def _path_envs(config: Config) -> list[str]:
     return [env for stage in config.stages for env in stage]
 
 
-def _holds(config: Any, store: Any, built: BuiltTrain, env: str, registry: Registry) -> bool:
+def _holds(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+           registry: Registry) -> bool:
     """Does `env`'s latest snapshot hold the train's components as built (with its values)?"""
     head = store.head(env)
     if head is None:
@@ -44,7 +50,7 @@ def _holds(config: Any, store: Any, built: BuiltTrain, env: str, registry: Regis
     return result.ok
 
 
-def open_hotfixes(config: Any, store: Any, built: BuiltTrain, entries: list[LogEntry],
+def open_hotfixes(config: Config, store: SnapshotStore, built: BuiltTrain, entries: list[LogEntry],
                   registry: Registry) -> list[str]:
     """Upstream environments a hotfixed train skipped that still lack it."""
     done = deployed_envs(entries)
@@ -63,7 +69,7 @@ def open_hotfixes(config: Any, store: Any, built: BuiltTrain, entries: list[LogE
     return missing
 
 
-def summary(config: Any, store: Any, train: str, registry: Registry | None = None, *,
+def summary(config: Config, store: SnapshotStore, train: str, registry: Registry | None = None, *,
             with_checklist: bool = True) -> TrainSummary:
     registry = registry or default_registry()
     built = load_train(store, train)
@@ -101,7 +107,7 @@ def summary(config: Any, store: Any, train: str, registry: Registry | None = Non
         checklist=checklist)
 
 
-def train_summaries(config: Any, store: Any) -> list[TrainSummary]:
+def train_summaries(config: Config, store: SnapshotStore) -> list[TrainSummary]:
     registry = default_registry()
     return sorted((summary(config, store, t, registry) for t in list_trains(store)),
                   key=lambda s: (s.created, s.name))

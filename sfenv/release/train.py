@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfenv.compare import diff as compare_diff
 from sfenv.compare.model import Change
@@ -47,6 +47,11 @@ from sfenv.release.package import (
 from sfenv.release.trees import StoreTree
 from sfenv.release.waves import split
 
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.store.snapshots import SnapshotStore
+
+
 RELEASES_REF = "refs/heads/sfenv/releases"
 TRAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -77,20 +82,20 @@ def train_folder(train: str) -> str:
 
 # -- endpoints --------------------------------------------------------------------------------
 
-def _env_head(store: Any, env: str) -> str:
+def _env_head(store: SnapshotStore, env: str) -> str:
     commit = store.head(env)
     if commit is None:
         raise ReleaseError(f"no snapshot of {env} yet: run `sfenv pull {env}` first")
     return commit
 
 
-def resolve_source(config: Any, store: Any, spec: str) -> str:
+def resolve_source(config: Config, store: SnapshotStore, spec: str) -> str:
     if spec in config.environments:
         return _env_head(store, spec)
     return store.resolve(spec)
 
 
-def default_hop(config: Any, source: str | None, target: str | None) -> tuple[str, str]:
+def default_hop(config: Config, source: str | None, target: str | None) -> tuple[str, str]:
     """The first hop of the path unless told otherwise; `--to` alone takes its upstream stage."""
     if source is None and target is None:
         hops = config.hops()
@@ -155,7 +160,7 @@ class Prepared:
     placeholders: dict[str, list[str]] = field(default_factory=dict)  # name -> components
 
 
-def _manual_types(config: Any, registry: Registry) -> list[str]:
+def _manual_types(config: Config, registry: Registry) -> list[str]:
     names = [t.name for t in registry.types]
     out: set[str] = set()
     for pattern in config.manual_types:
@@ -163,7 +168,7 @@ def _manual_types(config: Any, registry: Registry) -> list[str]:
     return sorted(out)
 
 
-def prepare(config: Any, store: Any, *, source: str | None, target: str | None,
+def prepare(config: Config, store: SnapshotStore, *, source: str | None, target: str | None,
             scope: Scope, registry: Registry | None = None,
             limits: Limits | None = None) -> Prepared:
     registry = registry or default_registry()
@@ -188,8 +193,8 @@ def prepare(config: Any, store: Any, *, source: str | None, target: str | None,
     if scope.with_dependencies:
         packaged, pulled = deps.with_dependencies(packaged, Inventory(source_tree, registry),
                                                   target_inv, target, registry)
-    problems = deps.check(packaged, target_inv, target, registry)
-    needs = {c.component: deps.needs(c, registry) for c in packaged if c.kind != "removed"}
+    needs = deps.needs_of(packaged, registry)
+    problems = deps.check(packaged, target_inv, target, registry, needs)
     source_side = side_values(source_env)
     pkg, units = assemble(packaged, NeutralTree(source_tree, source_side), registry,
                           config.api_version)
@@ -209,7 +214,7 @@ def _item(change: Change, index: dict[str, dict], registry: Registry) -> Item:
                 entry.get("lastModifiedDate") or side.last_modified_date)
 
 
-def direction(config: Any, source: str, target: str) -> tuple[str | None, bool]:
+def direction(config: Config, source: str, target: str) -> tuple[str | None, bool]:
     """(warning, backwards) for a train from `source` to `target`: a target that is not the
     next stage after the source is worth a warning; one upstream of it is refused unless the
     train is a hotfix. A source that is a ref, or an environment off the path, is not judged."""
@@ -229,14 +234,14 @@ def direction(config: Any, source: str, target: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _check_direction(config: Any, prep: Prepared, hotfix: bool) -> list[str]:
+def _check_direction(config: Config, prep: Prepared, hotfix: bool) -> list[str]:
     warning, backwards = direction(config, prep.source, prep.target)
     if backwards and not hotfix:
         raise ReleaseError(warning + "; a backwards train needs --hotfix")
     return [warning] if warning else []
 
 
-def plan(config: Any, store: Any, train: str, *, source: str | None = None,
+def plan(config: Config, store: SnapshotStore, train: str, *, source: str | None = None,
          target: str | None = None, scope: Scope | None = None,
          registry: Registry | None = None, limits: Limits | None = None,
          hotfix: bool = False) -> ReleasePlan:
@@ -253,7 +258,8 @@ def plan(config: Any, store: Any, train: str, *, source: str | None = None,
     return result
 
 
-def overwritten(config: Any, store: Any, prep: Prepared, registry: Registry) -> list[dict]:
+def overwritten(config: Config, store: SnapshotStore, prep: Prepared,
+                registry: Registry) -> list[dict]:
     """The train's components that the target changed itself (drift or conflict against
     the hop's bases): {component, status, by, date, reason}."""
     from sfenv.compare.status import classify_hop
@@ -292,11 +298,11 @@ def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
 
 # -- the releases ref -------------------------------------------------------------------------
 
-def releases_head(store: Any) -> str | None:
+def releases_head(store: SnapshotStore) -> str | None:
     return store.ref_commit(RELEASES_REF)
 
 
-def train_files(store: Any, train: str, head: str | None = None) -> dict[str, str]:
+def train_files(store: SnapshotStore, train: str, head: str | None = None) -> dict[str, str]:
     """path (relative to the train folder) -> blob id, on the releases ref."""
     head = head or releases_head(store)
     if head is None:
@@ -305,7 +311,7 @@ def train_files(store: Any, train: str, head: str | None = None) -> dict[str, st
     return {p[len(prefix):]: sha for p, sha in store.files(head).items() if p.startswith(prefix)}
 
 
-def load_train(store: Any, train: str) -> BuiltTrain:
+def load_train(store: SnapshotStore, train: str) -> BuiltTrain:
     head = releases_head(store)
     data = store.read_file(head, train_folder(train) + "train.json") if head else None
     if not data:
@@ -316,7 +322,7 @@ def load_train(store: Any, train: str) -> BuiltTrain:
     return built
 
 
-def list_trains(store: Any) -> list[str]:
+def list_trains(store: SnapshotStore) -> list[str]:
     head = releases_head(store)
     if head is None:
         return []
@@ -325,7 +331,7 @@ def list_trains(store: Any) -> list[str]:
                    and p.count("/") == 2})
 
 
-def commit_files(store: Any, files: dict[str, bytes], message: str, *,
+def commit_files(store: SnapshotStore, files: dict[str, bytes], message: str, *,
                  removed: Sequence[str] = ()) -> str:
     """Add files to the releases ref (incremental over its head); retried if another writer won."""
     from sfenv.errors import StoreError
@@ -342,7 +348,8 @@ def commit_files(store: Any, files: dict[str, bytes], message: str, *,
     raise ReleaseError(f"{RELEASES_REF} keeps moving: try again")
 
 
-def export(config: Any, train: str, files: dict[str, bytes], removed: Sequence[str] = ()) -> Path:
+def export(config: Config, train: str, files: dict[str, bytes],
+           removed: Sequence[str] = ()) -> Path:
     """Copy the train's files into `<root>/releases/<TRAIN>/` for people to read; a folder
     that cannot be written is a one-line ReleaseError."""
     folder = Path(config.root) / "releases" / train
@@ -361,7 +368,8 @@ def export(config: Any, train: str, files: dict[str, bytes], removed: Sequence[s
     return folder
 
 
-def restore_folder(config: Any, store: Any, train: str, on_ref: dict[str, str]) -> Path | None:
+def restore_folder(config: Config, store: SnapshotStore, train: str, on_ref: dict[str,
+                   str]) -> Path | None:
     """Write the train's folder again from the releases ref when its package is missing on
     disk (a build interrupted after its commit); None when the folder is there."""
     folder = Path(config.root) / "releases" / train
@@ -385,7 +393,7 @@ def _changes_json(changes: Sequence[Change], registry: Registry) -> bytes:
     return (json.dumps(out, indent=2, sort_keys=True) + "\n").encode()
 
 
-def build(config: Any, store: Any, train: str, *, source: str | None = None,
+def build(config: Config, store: SnapshotStore, train: str, *, source: str | None = None,
           target: str | None = None, scope: Scope | None = None, force: bool = False,
           registry: Registry | None = None, limits: Limits | None = None,
           hotfix: bool = False) -> BuiltTrain:

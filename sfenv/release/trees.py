@@ -7,13 +7,24 @@ actually packaged are read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sfenv.store.snapshots import SnapshotStore
+
+
+def prefetch(tree: Mapping[str, bytes], paths: Iterable[str]) -> None:
+    """Read `paths` of `tree` in one batch when it reads lazily (a StoreTree, or a view of
+    one); a tree in memory has nothing to do."""
+    batch = getattr(tree, "prefetch", None)
+    if batch is not None:
+        batch(paths)
 
 
 class StoreTree(Mapping[str, bytes]):
     """`store.files(commit)` gives path -> blob id; bytes are read on first access."""
 
-    def __init__(self, store: Any, commit: str) -> None:
+    def __init__(self, store: SnapshotStore, commit: str) -> None:
         self.store = store
         self.commit = commit
         self.blobs: dict[str, str] = dict(store.files(commit))
@@ -29,13 +40,16 @@ class StoreTree(Mapping[str, bytes]):
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read many files in one batched git call instead of one process each."""
-        wanted = {self.blobs[p]: p for p in paths if p in self.blobs and p not in self._cache}
+        wanted: dict[str, list[str]] = {}  # files with the same bytes share one blob
+        for p in paths:
+            if p in self.blobs and p not in self._cache:
+                wanted.setdefault(self.blobs[p], []).append(p)
         if not wanted:
             return
         data = self.store.read_blobs(list(wanted))
-        for sha, path in wanted.items():
+        for sha, same in wanted.items():
             if sha in data:
-                self._cache[path] = data[sha]
+                self._cache.update(dict.fromkeys(same, data[sha]))
 
     def __len__(self) -> int:
         return len(self.blobs)

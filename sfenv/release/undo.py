@@ -12,7 +12,7 @@ they never replace the promotion's own steps in the frozen checklist.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
 from sfenv.checklist.model import username_suffixes
@@ -21,10 +21,15 @@ from sfenv.metadata.registry import Registry
 from sfenv.release.model import BuiltTrain
 from sfenv.release.trees import StoreTree
 
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.store.snapshots import SnapshotStore
+
+
 UNDO_PREFIX = "undo."
 
 
-def undo_steps(config: Any, store: Any, built: BuiltTrain, env: str, with_train: str,
+def undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, with_train: str,
                backup: str, registry: Registry) -> list[Step]:
     """The steps that take `env` from `with_train` back to `backup` by hand."""
     from sfenv.release.promote import _group_members, _typed_components, train_changes

@@ -11,10 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sfenv.compare.inventory import PERMISSION_TYPES, parts_of_file
+from sfenv.compare.inventory import parts_of_file
 from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.profiles import DEPLOYED_WHOLE
 from sfenv.metadata.registry import Registry
 from sfenv.release.inventory import Inventory
 
@@ -61,14 +60,15 @@ def verify(built: Mapping[str, bytes], deployed: Sequence[ComponentId],
     package = Inventory(built, registry)
     target = Inventory(after, registry)
     mismatches: list[dict[str, str]] = []
+    whole, sections = registry.deployed_whole(), registry.section_types()
     for cid in deployed:
         want, got = package.piece(cid), target.piece(cid)
         if got is None:
             mismatches.append({"component": str(cid), "problem": "missing after the deploy"})
-        elif cid.type in DEPLOYED_WHOLE:  # deployed whole: the target holds exactly the file
+        elif cid.type in whole:  # deployed whole: the target holds exactly the file
             if any(after.get(path) != built.get(path) for path in package.files_of(cid)):
                 mismatches.append({"component": str(cid), "problem": "differs from the package"})
-        elif cid.type in PERMISSION_TYPES:
+        elif cid.type in sections:
             mismatches += _entries_differ(cid, package, target, registry)
         elif not same(want, got):
             mismatches.append({"component": str(cid), "problem": "differs from the package"})

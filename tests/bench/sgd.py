@@ -73,6 +73,15 @@ def available() -> tuple[Path | None, str]:
     return main, ""
 
 
+def main_for(bench) -> Path | None:
+    """sgd's lib/main.js for a benchmark session, or None with the reason noted in the
+    session's `sgd` figure (the fixture `sgd_main` of the benchmark modules)."""
+    main, why = available()
+    if main is None:
+        bench.figure("sgd").notes.append(f"sfdx-git-delta skipped: {why}")
+    return main
+
+
 def run(main: Path, repo: Path, old: str, new: str, output: Path, *,
         generate_delta: bool) -> SgdRun:
     """sgd from commit `old` to `new` of `repo`, writing into `output` (emptied first)."""

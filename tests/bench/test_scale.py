@@ -106,10 +106,7 @@ def test_diff_snapshots(scenario, bench):
 @pytest.fixture(scope="session")
 def sgd_main(bench):
     """sfdx-git-delta's library (installed once into a cache folder), or None: why not."""
-    main, why = sgd.available()
-    if main is None:
-        bench.figure("sgd").notes.append(f"sfdx-git-delta skipped: {why}")
-    return main
+    return sgd.main_for(bench)
 
 
 def _sgd_baseline(scenario, bench, sgd_main, fig, name: str, measured: float, *,
