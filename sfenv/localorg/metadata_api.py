@@ -326,7 +326,7 @@ def _run_deploy(call: Call) -> Callable[[Job], None]:
             apply_plan(org.metadata_dir, plan, org.metadata_dir / ".localorg" / "staging")
             user = org.user_by_id(job.user_id) or org.admin
             org.touch_components(plan.touched(), user)
-            org.forget_components(plan.removed())
+            org.forget_components(plan.removed(), user)
             audit_deploy(org, plan, user)
             org.save()
         _record(call, job, plan, opts)

@@ -47,6 +47,14 @@ SCHEMAS = {
     **rest_groups.SCHEMAS,
 }
 
+# the Tooling API's source tracking object: only on orgs with tracking (source_members.py)
+SOURCE_MEMBER = soql.SObject("SourceMember", {
+    "Id": "id", "MemberType": "string", "MemberName": "string", "MemberIdOrName": "string",
+    "RevisionCounter": "number", "RevisionNum": "number", "IsNameObsolete": "boolean",
+    "IsNewMember": "boolean", "ChangedBy": "string", "CreatedDate": "datetime",
+    "CreatedById": "id", "LastModifiedDate": "datetime", "LastModifiedById": "id",
+})
+
 
 def version_label(version: int) -> str:
     """62 -> "Winter '25" (three releases a year, Winter first)."""
@@ -106,7 +114,7 @@ class RestApi:
             params = parse_qs(query)
             q = params.get("q", [""])[0]
             if params.get("columns", ["false"])[0].lower() == "true":
-                return self._columns(q)
+                return self._columns(q, tooling)
             return self._query(version, q, tooling)
         if rest[0] == "sobjects" and len(rest) == 3:
             return self._record(version, rest[1], rest[2], tooling)
@@ -129,7 +137,8 @@ class RestApi:
         return {n: f"{base}/{n}" for n in names}
 
     # --- data ---------------------------------------------------------------------------
-    def database(self) -> soql.Database:
+    def database(self, tooling: bool = False) -> soql.Database:
+        """The org's queryable rows; the Tooling API adds SourceMember on orgs with tracking."""
         org = self.org
         profiles = {u.profile for u in org.users}
         profile_rows = [{"Id": profile_id(org, p), "Name": p, "UserType": "Standard"}
@@ -155,9 +164,12 @@ class RestApi:
             "Display": r["Display"], "DelegateUser": r.get("DelegateUser"),
             "ResponsibleNamespacePrefix": None,
         } for r in org.audit_trail()]
-        return soql.Database(SCHEMAS, {"Organization": organization, "User": users,
-                                       "Profile": profile_rows, "SetupAuditTrail": audit,
-                                       **rest_groups.rows(org)})
+        tables = {"Organization": organization, "User": users, "Profile": profile_rows,
+                  "SetupAuditTrail": audit, **rest_groups.rows(org)}
+        if tooling and org.source_tracking:
+            schemas = {**SCHEMAS, "SourceMember": SOURCE_MEMBER}
+            return soql.Database(schemas, {**tables, "SourceMember": org.source_member_rows()})
+        return soql.Database(SCHEMAS, tables)
 
     def _record_json(self, db: soql.Database, sobject: soql.SObject, row: dict,
                      paths: list[tuple[str, ...]], version: str, tooling: bool) -> dict:
@@ -185,7 +197,7 @@ class RestApi:
             return error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
         try:
             parsed = soql.parse(text)
-            db = self.database()
+            db = self.database(tooling)
             sobject, paths, rows, total = db.run(parsed)
         except soql.SoqlError as err:
             return error(400, err.code, err.message)
@@ -218,7 +230,7 @@ class RestApi:
         return 200, JSON, json.dumps(self._page(version, tooling, records, total)).encode()
 
     def _record(self, version: str, name: str, record_id: str, tooling: bool) -> Reply:
-        db = self.database()
+        db = self.database(tooling)
         try:
             sobject = db.schema(name)
         except soql.SoqlError:
@@ -231,11 +243,11 @@ class RestApi:
         return 200, JSON, json.dumps(
             self._record_json(db, sobject, row, paths, version, tooling)).encode()
 
-    def _columns(self, text: str) -> Reply:
+    def _columns(self, text: str, tooling: bool) -> Reply:
         """`query?q=...&columns=true`: the query's column metadata, not its rows."""
         try:
             parsed = soql.parse(text)
-            db = self.database()
+            db = self.database(tooling)
             body = soql_columns.column_metadata(db, parsed)
         except soql.SoqlError as err:
             return error(400, err.code, err.message)

@@ -193,6 +193,7 @@ def build_acme(seed: str) -> tuple[dict[str, bytes], dict]:
     state = {
         "org_name": spec["org_name"],
         "is_sandbox": bool(spec["is_sandbox"]),
+        "source_tracking": bool(spec.get("source_tracking", False)),
         "instance_name": spec["instance_name"],
         "api_version": API_VERSION,
         "users": users,

@@ -17,7 +17,8 @@ _APEX_TYPES = {"id": "Id", "string": "String", "boolean": "Boolean", "datetime":
                "number": "Decimal"}
 KEY_PREFIXES = {"User": "005", "Profile": "00e", "Organization": "00D",
                 "SetupAuditTrail": "0Ym", "Group": "00G", "UserRole": "00E",
-                "GroupMember": "011", "PermissionSet": "0PS", "PermissionSetAssignment": "0Pa"}
+                "GroupMember": "011", "PermissionSet": "0PS", "PermissionSetAssignment": "0Pa",
+                "SourceMember": "0MZ"}
 
 
 def column_metadata(db: Database, query: Query) -> dict:

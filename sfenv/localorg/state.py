@@ -8,8 +8,9 @@ audit trail come from it. Shape of seed.json:
 "is_active"}], "components": {"Type:FullName": {"lastModifiedDate","lastModifiedByName",
 "createdDate","createdByName"}}, "audit_trail": [{"CreatedDate","CreatedByName","Action",
 "Section","Display"}], "group_members": {"Group_Dev_Name": [{"type": "User"|"Role"|
-"RoleAndSubordinates"|"Group", "member": username or developer name}]}}` (GroupMember is data,
-not metadata: public group membership lives here, see `rest_groups.py`).
+"RoleAndSubordinates"|"Group", "member": username or developer name}]}, "source_tracking": bool}`
+(GroupMember is data, not metadata: public group membership lives here, see `rest_groups.py`;
+`source_tracking` makes a sandbox offer SourceMember, see `source_members.py`).
 
 Contract with `metadata_api.py` (keep exact):
 - `data_dir` / `metadata_dir` (the same folder: Metadata API format files), `org_id`,
@@ -38,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sfenv.localorg.faults import FaultInjector
+from sfenv.localorg.source_members import SourceMembers
 
 STATE_DIR = ".localorg"
 STATE_FILE = "state.json"
@@ -139,6 +141,8 @@ class _Data:
     refresh_tokens: dict[str, dict] = field(default_factory=dict)   # token -> {user_id, client_id}
     connected_apps: dict[str, dict] = field(default_factory=dict)   # client_id -> {secret, cert_pem, run_as}
     group_members: dict[str, list[dict]] = field(default_factory=dict)  # group -> [{type, member}]
+    source_tracking: bool = False   # offers SourceMember (sandboxes only: see source_members.py)
+    source_members: dict = field(default_factory=dict)  # {"counter", "rows"}: SourceMembers
 
 
 class OrgState:
@@ -368,10 +372,12 @@ class OrgState:
         return base
 
     def touch_components(self, cids, user: User, when: str | None = None) -> None:
-        self.content_generation += 1
         """Record that `user` changed these components (ComponentId or "Type:Name") now."""
+        self.content_generation += 1
+        cids = list(cids)
         stamp = normalize_datetime(when) if when else sf_now()
         with self.lock:
+            self._track(cids, user, stamp, deleted=False)
             for cid in cids:
                 key = str(cid)
                 entry = self._data.components.get(key)
@@ -382,12 +388,36 @@ class OrgState:
                 entry.update(lastModifiedDate=stamp, lastModifiedByName=user.name,
                              lastModifiedById=user.id)
 
-    def forget_components(self, cids) -> None:
+    def forget_components(self, cids, user: User | None = None) -> None:
+        """Drop the dates of deleted components (their SourceMember rows become obsolete)."""
         self.content_generation += 1
-        """Drop the dates of deleted components."""
+        cids = list(cids)
         with self.lock:
+            self._track(cids, user or self.admin, sf_now(), deleted=True)
             for cid in cids:
                 self._data.components.pop(str(cid), None)
+
+    # --- source tracking (SourceMember) ---------------------------------------------------------
+    @property
+    def source_tracking(self) -> bool:
+        """True when the org offers SourceMember: tracking on, and never in production."""
+        return self._data.source_tracking and self._data.is_sandbox
+
+    def set_source_tracking(self, enabled: bool) -> None:
+        """Switch source tracking on or off (call `save()` to keep it)."""
+        with self.lock:
+            self._data.source_tracking = enabled
+
+    def source_member_rows(self) -> list[dict]:
+        """SourceMember rows in RevisionCounter order (copies)."""
+        with self.lock:
+            return SourceMembers(self._data.source_members).rows()
+
+    def _track(self, cids: list, user: User, stamp: str, *, deleted: bool) -> None:
+        if self.source_tracking and cids:
+            SourceMembers(self._data.source_members).record(
+                cids, org_id=self.org_id, user_id=user.id, when=stamp, new_id=new_id,
+                deleted=deleted)
 
     # --- public group membership (GroupMember data) -------------------------------------------
     def group_members(self) -> dict[str, list[dict]]:
@@ -464,6 +494,7 @@ def _new_data(seed: dict, username: str | None) -> _Data:
                            for k, v in props.items()}
     data = _Data(
         org_id=new_id("00D"), org_name=org_name, is_sandbox=bool(seed.get("is_sandbox", False)),
+        source_tracking=bool(seed.get("source_tracking", False)),
         instance_name=seed.get("instance_name") or "LOCAL1", created_date=created,
         admin_username=username or admin.username, users=users, components=components,
         group_members={g: [dict(m) for m in rows]

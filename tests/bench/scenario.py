@@ -126,6 +126,7 @@ class Scenario:
         if self._org is None:
             self.generated()
             self._org = self._stack.enter_context(running_org(self.org_dir))
+            self._org.set_source_tracking()   # a Developer sandbox with source tracking
             os.environ[PASSWORD_VAR] = self._org.password + self._org.security_token
             write_config(self.project, self._org, ["dev", "prod"])
         return self._org
