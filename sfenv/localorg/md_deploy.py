@@ -25,8 +25,7 @@ from sfenv.errors import MetadataError
 from sfenv.metadata.components import compose_file, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
-from sfenv.metadata.xmlio import _parser as xmlio_parser
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.xmlio import hardened_parser, parse_xml
 from sfenv.metadata.ziputil import read_zip
 
 from .md_inventory import Inventory
@@ -125,7 +124,7 @@ def _parse_failure(cid: ComponentId, path: str, err: Exception, data: bytes | No
 def _xml_position(data: bytes, line: int | None) -> tuple[int | None, int | None]:
     """(line, column) of a syntax error, from the same hardened parser settings xmlio uses."""
     try:
-        etree.fromstring(data, xmlio_parser())
+        etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
         if exc.position:
             return exc.position[0], exc.position[1]

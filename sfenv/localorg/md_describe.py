@@ -8,6 +8,7 @@ from lxml import etree
 
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry
+from sfenv.metadata.xmlio import local_name
 
 from . import md_soap as s
 from .md_ids import component_id
@@ -123,7 +124,7 @@ def read_metadata(inv: Inventory, type_name: str, full_names: list[str]) -> etre
         record.set(f"{{{s.XSI_NS}}}type", type_name)
         s.add(record, "fullName", name)
         for elem in root:
-            if isinstance(elem.tag, str) and etree.QName(elem).localname != "fullName":
+            if isinstance(elem.tag, str) and local_name(elem) != "fullName":
                 record.append(_in_md_ns(copy.deepcopy(elem)))
     return s.response("readMetadata", result)
 
@@ -150,5 +151,5 @@ def _in_md_ns(elem: etree._Element) -> etree._Element:
     """Move an element tree into the metadata namespace (files use it as default already)."""
     for node in elem.iter():
         if isinstance(node.tag, str):
-            node.tag = s.q(etree.QName(node).localname)
+            node.tag = s.q(local_name(node))
     return elem

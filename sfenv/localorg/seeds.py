@@ -32,7 +32,7 @@ from sfenv.errors import ConfigError
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import parse_xml, write_xml
+from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 
 SEEDS_DIR = Path(__file__).parent / "seeds"
 ACME_DIR = SEEDS_DIR / "acme"
@@ -249,11 +249,11 @@ def _apply_layer(files: dict[str, bytes], folder: Path, layer: Mapping,
 
 
 def _key(el: etree._Element) -> tuple[str, ...]:
-    tag = etree.QName(el).localname
+    tag = local_name(el)
     parts = [tag]
     for child in el:
-        if isinstance(child.tag, str) and etree.QName(child).localname in _MERGE_KEYS:
-            parts.append(f"{etree.QName(child).localname}={child.text or ''}")
+        if isinstance(child.tag, str) and local_name(child) in _MERGE_KEYS:
+            parts.append(f"{local_name(child)}={child.text or ''}")
     return tuple(parts)
 
 
@@ -274,9 +274,9 @@ def merge_xml(base: bytes, overlay: bytes, source: str) -> bytes:
             after = next((c for c in same if _key(c) > key), None)
             (after.addprevious(el) if after is not None else same[-1].addnext(el))
         else:
-            name = etree.QName(el).localname
+            name = local_name(el)
             after = next((c for c in root if isinstance(c.tag, str)
-                          and etree.QName(c).localname > name), None)
+                          and local_name(c) > name), None)
             (after.addprevious(el) if after is not None else root.append(el))
     return write_xml(root)
 
@@ -286,7 +286,7 @@ def remove_elements(data: bytes, keys: Iterable[str], source: str) -> bytes:
     root = parse_xml(data, source)
     for spec in keys:
         tag, _, value = spec.partition(":")
-        found = [c for c in root if isinstance(c.tag, str) and etree.QName(c).localname == tag
+        found = [c for c in root if isinstance(c.tag, str) and local_name(c) == tag
                  and any(part.split("=", 1)[1] == value for part in _key(c)[1:])]
         if not found:
             raise ConfigError(f"{source}: no {spec} to remove")

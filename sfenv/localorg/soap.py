@@ -108,9 +108,9 @@ def bind_arguments(op_el: etree._Element, params: tuple[Param, ...]) -> dict[str
     elements = [c for c in op_el if isinstance(c.tag, str)]
     names = {name for name, _ in params}
     bound: dict[str, list[etree._Element]] = {name: [] for name, _ in params}
-    if all(etree.QName(c).localname in names for c in elements):
+    if all(local_name(c) in names for c in elements):
         for c in elements:
-            bound[etree.QName(c).localname].append(c)
+            bound[local_name(c)].append(c)
         return bound
     i = 0
     for name, repeated in params:
@@ -120,8 +120,8 @@ def bind_arguments(op_el: etree._Element, params: tuple[Param, ...]) -> dict[str
             bound[name] = [elements[i]]
             i += 1
             continue
-        first = etree.QName(elements[i]).localname
-        while i < len(elements) and etree.QName(elements[i]).localname == first:
+        first = local_name(elements[i])
+        while i < len(elements) and local_name(elements[i]) == first:
             bound[name].append(elements[i])
             i += 1
     return bound
