@@ -2,29 +2,26 @@
 handlers, after fault injection. `http.server.ThreadingHTTPServer` (one thread per connection,
 HTTP/1.1 keep-alive) with TLS from `ssl`; the TLS handshake runs in the connection's thread.
 
-Routes:
-    POST /services/Soap/u/{ver}[/...]     partner SOAP login            (fault kind "soap_login")
-    POST /services/oauth2/token           OAuth token grants            ("oauth")
-    GET  /services/oauth2/userinfo, /id/{org}/{user}                    ("oauth")
-    POST /services/Soap/m/{ver}[/...]     sfenv.localorg.metadata_api.handle(org, body, ver)  ("soap")
-    GET  /services/data[/...]             REST                          ("rest")
-    POST/GET/PATCH /services/data/vNN.0/metadata/deployRequest[/id]     REST deploys ("rest")
+`ROUTES` is the one route table: (method or any, URL path pattern, handler, fault kind). The
+first route whose method and pattern match serves the request; none -> 404 NOT_FOUND. The REST
+handler dispatches its own resources (query, sobjects, limits, metadata/deployRequest...).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import re
 import ssl
 import threading
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sfenv.localorg import auth, rest, soap
+from sfenv.localorg import auth, metadata_api, rest, soap
 from sfenv.localorg.certs import ensure_certs
 from sfenv.localorg.faults import Decision
 from sfenv.localorg.state import STATE_DIR, OrgState
@@ -32,8 +29,6 @@ from sfenv.localorg.state import STATE_DIR, OrgState
 log = logging.getLogger(__name__)
 MAX_BODY = soap.MAX_REQUEST_BYTES
 Reply = tuple[int, str, bytes]
-_SOAP_M = re.compile(r"/services/Soap/m/(\d+\.\d)(?:/.*)?")
-_SOAP_U = re.compile(r"/services/Soap/u/(\d+\.\d)(?:/.*)?")
 UNEXPECTED = "An unexpected error occurred. Please include this ErrorId if you contact support"
 
 
@@ -84,25 +79,11 @@ class LocalOrgServer:
         parts = urlsplit(target)
         path = parts.path.rstrip("/") or "/"
         self.org.reload_if_changed()
-        if (m := _SOAP_U.fullmatch(path)) and method == "POST":
-            return self._guarded("soap_login", lambda: auth.soap_login(
-                self.org, self.base_url, body, m.group(1)))
-        if path == "/services/oauth2/token" and method == "POST":
-            return self._guarded("oauth", lambda: auth.token(self.org, self.base_url, body,
-                                                             headers))
-        if path == "/services/oauth2/userinfo":
-            return self._guarded("oauth", lambda: auth.userinfo(
-                self.org, self.base_url, self.org.session_user(_bearer(headers))))
-        if path.startswith("/id/"):
-            return self._guarded("oauth", lambda: auth.identity(
-                self.org, self.base_url, self.org.session_user(_bearer(headers))))
-        if (m := _SOAP_M.fullmatch(path)) and method == "POST":
-            return self._guarded("soap", lambda: self._metadata(body, m.group(1)))
-        if path == "/services/data" or path.startswith("/services/data/"):
-            return self._guarded("rest", lambda: self.rest.handle(
-                method, path, parts.query, self.org.session_user(_bearer(headers)),
-                self._limit_info(), body=body, content_type=headers.get("Content-Type") or "",
-                base_url=self.base_url))
+        request = Request(method, path, parts.query, headers, body)
+        for route in ROUTES:
+            if route.method in (None, method) and (match := route.pattern.fullmatch(path)):
+                return self._guarded(route.fault_kind,
+                                     lambda r=route, m=match: r.handler(self, request, m))
         return rest.error(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _guarded(self, kind: str, work) -> Reply:
@@ -145,18 +126,7 @@ class LocalOrgServer:
                 "service your request. Please try again later.</p></body></html>")
         return decision.status, "text/html;charset=UTF-8", html.encode()
 
-    def _metadata(self, body: bytes, version: str) -> Reply:
-        try:
-            module = importlib.import_module("sfenv.localorg.metadata_api")
-        except ModuleNotFoundError as err:
-            if err.name != "sfenv.localorg.metadata_api":
-                raise
-            raise soap.SoapFault("UNKNOWN_EXCEPTION",
-                                 "the Metadata API is not available in this build") from None
-        status, payload = module.handle(self.org, body, version)
-        return status, soap.CONTENT_TYPE, payload
-
-    def _limit_info(self) -> tuple[int, int] | None:
+    def limit_info(self) -> tuple[int, int] | None:
         limit = self.faults.request_limit
         if limit is None:
             return None
@@ -169,6 +139,67 @@ def _bearer(headers) -> str | None:
     value = headers.get("Authorization") or ""
     scheme, _, token = value.partition(" ")
     return token.strip() or None if scheme.lower() in ("bearer", "oauth") else None
+
+
+# --- the route table ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str          # without the trailing slash
+    query: str
+    headers: object    # the request's headers (email.message.Message: .get(name))
+    body: bytes
+
+
+Handler = Callable[[LocalOrgServer, Request, re.Match], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str | None   # None: any method
+    pattern: re.Pattern
+    handler: Handler
+    fault_kind: str      # what FaultInjector rules name: soap_login, oauth, soap, rest
+
+
+def _soap_login(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+    return auth.soap_login(app.org, app.base_url, req.body, match.group(1))
+
+
+def _oauth_token(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+    return auth.token(app.org, app.base_url, req.body, req.headers)
+
+
+def _userinfo(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+    return auth.userinfo(app.org, app.base_url, app.org.session_user(_bearer(req.headers)))
+
+
+def _identity(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+    return auth.identity(app.org, app.base_url, app.org.session_user(_bearer(req.headers)))
+
+
+def _metadata(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+    status, payload = metadata_api.handle(app.org, req.body, match.group(1))
+    return status, soap.CONTENT_TYPE, payload
+
+
+def _rest(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+    return app.rest.handle(
+        req.method, req.path, req.query, app.org.session_user(_bearer(req.headers)),
+        app.limit_info(), body=req.body, content_type=req.headers.get("Content-Type") or "",
+        base_url=app.base_url)
+
+
+ROUTES: tuple[Route, ...] = tuple(Route(method, re.compile(pattern), handler, kind) for
+                                  method, pattern, handler, kind in (
+    ("POST", r"/services/Soap/u/(\d+\.\d)(?:/.*)?", _soap_login, "soap_login"),
+    ("POST", r"/services/oauth2/token", _oauth_token, "oauth"),
+    (None, r"/services/oauth2/userinfo", _userinfo, "oauth"),
+    (None, r"/id/.+", _identity, "oauth"),
+    ("POST", r"/services/Soap/m/(\d+\.\d)(?:/.*)?", _metadata, "soap"),
+    (None, r"/services/data(?:/.*)?", _rest, "rest"),
+))
 
 
 class _HTTPServer(ThreadingHTTPServer):
