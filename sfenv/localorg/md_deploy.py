@@ -22,14 +22,13 @@ from pathlib import Path
 from lxml import etree
 
 from sfenv.errors import MetadataError
+from sfenv.localorg.md_inventory import Inventory
+from sfenv.localorg.md_validate import Failure, check_deletion, check_deployed
 from sfenv.metadata.components import compose_file, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
 from sfenv.metadata.xmlio import hardened_parser, parse_xml
 from sfenv.metadata.ziputil import read_zip
-
-from .md_inventory import Inventory
-from .md_validate import Failure, check_deletion, check_deployed
 
 PARENT_MUST_EXIST = {"CustomObject"}  # parent types that are entities, not container files
 DESTRUCTIVE = ("destructiveChangesPre.xml", "destructiveChanges.xml", "destructiveChangesPost.xml")

@@ -6,15 +6,14 @@ import copy
 
 from lxml import etree
 
+from sfenv.localorg import md_soap as s
+from sfenv.localorg.md_ids import component_id
+from sfenv.localorg.md_inventory import Inventory
+from sfenv.localorg.md_retrieve import UNFILED
+from sfenv.localorg.soap import SoapFault
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import local_name
-
-from . import md_soap as s
-from .md_ids import component_id
-from .md_inventory import Inventory
-from .md_retrieve import UNFILED
-from .soap import SoapFault
 
 MAX_LIST_QUERIES = 3
 MAX_READ_NAMES = 10
