@@ -11,7 +11,7 @@ A relationship path (`CreatedBy.Name`) is one column named after the relationshi
 
 from __future__ import annotations
 
-from sfenv.localorg.soql import Database, Query, SObject
+from sfenv.localorg.rest.soql import Database, Query, SObject
 
 _APEX_TYPES = {"id": "Id", "string": "String", "boolean": "Boolean", "datetime": "Datetime",
                "number": "Decimal"}

@@ -15,8 +15,10 @@ import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
-from sfenv.localorg import rest_deploy, rest_groups, soql, soql_columns
 from sfenv.localorg.auth import profile_id
+from sfenv.localorg.rest import deploy as rest_deploy
+from sfenv.localorg.rest import groups as rest_groups
+from sfenv.localorg.rest import soql, soql_columns
 from sfenv.localorg.state import OrgState, User, parse_sf_datetime
 
 JSON = "application/json;charset=UTF-8"
