@@ -21,9 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sfenv.localorg import auth, metadata_api, soap
+from sfenv.localorg import auth, soap
 from sfenv.localorg.certs import ensure_certs
 from sfenv.localorg.faults import Decision
+from sfenv.localorg.mdapi import api as metadata_api
 from sfenv.localorg.rest import api as rest
 from sfenv.localorg.state import STATE_DIR, OrgState
 

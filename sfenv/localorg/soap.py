@@ -1,6 +1,6 @@
 """SOAP 1.1 envelope and fault helpers for the local org (partner login and Metadata API).
 
-Shared contract with `sfenv/localorg/metadata_api.py` (keep these signatures exact):
+Shared contract with `sfenv/localorg/mdapi/api.py` (keep these signatures exact):
 
 - `parse_envelope(body: bytes) -> (operation_name, header_session_id, body_element)`
   parses a request with a hardened lxml parser (no entities, no network, no DTD).

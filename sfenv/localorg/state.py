@@ -158,7 +158,7 @@ class OrgState:
         # the server's fault settings; metadata_api reads unknown_exception_members/truncate_zip
         self.faults = FaultInjector()
         # the metadata folder as components, rebuilt when its files change (md_inventory)
-        from sfenv.localorg.md_inventory import InventoryCache
+        from sfenv.localorg.mdapi.inventory import InventoryCache
 
         self.inventory_cache = InventoryCache()
         # bumped whenever the server itself changes components (deploys, hand changes)

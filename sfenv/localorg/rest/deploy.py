@@ -10,7 +10,7 @@ answers them (the `sf` CLI uses them with `SF_ORG_METADATA_REST_DEPLOY=true`).
   DeployResult as SOAP's checkDeployStatus, in JSON types (booleans, numbers, arrays).
 - `PATCH deployRequest/<id>` `{"deployResult": {"status": "Canceling"}}` -> 202.
 
-The jobs are the Metadata API's (sfenv.localorg.metadata_api): a deploy started over REST can
+The jobs are the Metadata API's (sfenv.localorg.mdapi.api): a deploy started over REST can
 be polled over SOAP and the other way round.
 """
 
@@ -22,8 +22,8 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
-from sfenv.localorg import md_soap as s
-from sfenv.localorg.md_deploy import DeployOptions
+from sfenv.localorg.mdapi import envelope as s
+from sfenv.localorg.mdapi.deploy import DeployOptions
 from sfenv.localorg.soap import SoapFault
 
 JSON = "application/json;charset=UTF-8"
@@ -53,7 +53,7 @@ class RestError(Exception):
 def handle(org, user, method: str, version: str, rest: list[str], query: str, body: bytes,
            content_type: str) -> Reply:
     """`rest` is the path after `/services/data/vNN.0/metadata/deployRequest`."""
-    from sfenv.localorg.metadata_api import Call
+    from sfenv.localorg.mdapi.api import Call
 
     call = Call(org, user, etree.Element("rest"), version)
     try:
@@ -77,7 +77,7 @@ def handle(org, user, method: str, version: str, rest: list[str], query: str, bo
 
 
 def _start(call, version: str, body: bytes, content_type: str) -> Reply:
-    from sfenv.localorg.metadata_api import quick_deploy, start_deploy
+    from sfenv.localorg.mdapi.api import quick_deploy, start_deploy
 
     if content_type.lower().startswith("application/json"):
         payload = _json(body)
@@ -101,7 +101,7 @@ def _start(call, version: str, body: bytes, content_type: str) -> Reply:
 
 def _status(call, version: str, job_id: str, include_details: bool, status: int,
             validated: str | None = None) -> Reply:
-    from sfenv.localorg.metadata_api import check_deploy, deploy_result, jobs_of
+    from sfenv.localorg.mdapi.api import check_deploy, deploy_result, jobs_of
 
     if status == 201:   # just queued: report it without counting a poll
         job = jobs_of(call.org).get(job_id)
@@ -121,7 +121,7 @@ def _status(call, version: str, job_id: str, include_details: bool, status: int,
 
 
 def _cancel(call, version: str, job_id: str, body: bytes) -> Reply:
-    from sfenv.localorg.metadata_api import cancel_deploy, deploy_result
+    from sfenv.localorg.mdapi.api import cancel_deploy, deploy_result
 
     payload = _json(body) if body else {}
     wanted = (payload.get("deployResult") or {}).get("status") if isinstance(payload, dict) else None

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sfenv.errors import MetadataError
-from sfenv.localorg.md_ids import component_id, to18
+from sfenv.localorg.mdapi.ids import component_id, to18
 from sfenv.localorg.rest import soql
 from sfenv.localorg.state import OrgState
 from sfenv.metadata.xmlio import local_name, parse_xml

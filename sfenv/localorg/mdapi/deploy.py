@@ -22,8 +22,8 @@ from pathlib import Path
 from lxml import etree
 
 from sfenv.errors import MetadataError
-from sfenv.localorg.md_inventory import Inventory
-from sfenv.localorg.md_validate import Failure, check_deletion, check_deployed
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.validate import Failure, check_deletion, check_deployed
 from sfenv.metadata.components import compose_file, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sfenv.errors import MetadataError
-from sfenv.localorg.md_deploy import DeployPlan
+from sfenv.localorg.mdapi.deploy import DeployPlan
 from sfenv.metadata.components import split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry

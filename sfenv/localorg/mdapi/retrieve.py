@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sfenv.localorg.md_inventory import Inventory
+from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.metadata.components import keep_children
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package

@@ -6,10 +6,10 @@ import copy
 
 from lxml import etree
 
-from sfenv.localorg import md_soap as s
-from sfenv.localorg.md_ids import component_id
-from sfenv.localorg.md_inventory import Inventory
-from sfenv.localorg.md_retrieve import UNFILED
+from sfenv.localorg.mdapi import envelope as s
+from sfenv.localorg.mdapi.ids import component_id
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.retrieve import UNFILED
 from sfenv.localorg.soap import SoapFault
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry

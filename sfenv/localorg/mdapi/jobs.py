@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sfenv.localorg.md_ids import to18
+from sfenv.localorg.mdapi.ids import to18
 
 HISTORY_FILE = "deploys.json"
 HISTORY_LIMIT = 200

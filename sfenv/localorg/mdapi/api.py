@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from sfenv.localorg import md_soap as s
-from sfenv.localorg.md_audit import audit_deploy
-from sfenv.localorg.md_deploy import (
+from sfenv.localorg.mdapi import envelope as s
+from sfenv.localorg.mdapi.audit import audit_deploy
+from sfenv.localorg.mdapi.deploy import (
     NO_TEST_RUN_IN_PRODUCTION,
     DeployOptions,
     DeployPlan,
@@ -27,16 +27,16 @@ from sfenv.localorg.md_deploy import (
     deploys_apex,
     plan_deploy,
 )
-from sfenv.localorg.md_describe import (
+from sfenv.localorg.mdapi.describe import (
     describe_metadata,
     file_properties,
     list_metadata,
     read_metadata,
 )
-from sfenv.localorg.md_inventory import Inventory
-from sfenv.localorg.md_jobs import HistoryEntry, Job, jobs_of
-from sfenv.localorg.md_retrieve import RetrieveOutcome, run_retrieve
-from sfenv.localorg.md_validate import Failure
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.jobs import HistoryEntry, Job, jobs_of
+from sfenv.localorg.mdapi.retrieve import RetrieveOutcome, run_retrieve
+from sfenv.localorg.mdapi.validate import Failure
 from sfenv.localorg.soap import (
     CONTENT_TYPE,
     FAULT_STATUS,
