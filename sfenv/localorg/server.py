@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sfenv.localorg import auth, soap
+from sfenv.localorg import soap
+from sfenv.localorg.auth import identity, oauth, soap_login
 from sfenv.localorg.certs import ensure_certs
 from sfenv.localorg.faults import Decision
 from sfenv.localorg.mdapi import api as metadata_api
@@ -166,19 +167,19 @@ class Route:
 
 
 def _soap_login(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
-    return auth.soap_login(app.org, app.base_url, req.body, match.group(1))
+    return soap_login.soap_login(app.org, app.base_url, req.body, match.group(1))
 
 
 def _oauth_token(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
-    return auth.token(app.org, app.base_url, req.body, req.headers)
+    return oauth.token(app.org, app.base_url, req.body, req.headers)
 
 
 def _userinfo(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
-    return auth.userinfo(app.org, app.base_url, app.org.session_user(_bearer(req.headers)))
+    return identity.userinfo(app.org, app.base_url, app.org.session_user(_bearer(req.headers)))
 
 
 def _identity(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
-    return auth.identity(app.org, app.base_url, app.org.session_user(_bearer(req.headers)))
+    return identity.identity(app.org, app.base_url, app.org.session_user(_bearer(req.headers)))
 
 
 def _metadata(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:

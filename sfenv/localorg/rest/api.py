@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
-from sfenv.localorg.auth import profile_id
+from sfenv.localorg.auth.identity import profile_id
 from sfenv.localorg.rest import deploy as rest_deploy
 from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import soql, soql_columns
