@@ -47,7 +47,7 @@ def prepare(org: str, dest: Path) -> list[str]:
     source = Path(org)
     if not source.is_dir():
         if org == "every-type":
-            from sfenv.localorg.every_type import generate_every_type
+            from sfenv.localorg.seeds.every_type import generate_every_type
             generate_every_type(dest)
         else:
             materialize(org, dest)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sfenv.config import load_config
 from sfenv.config.model import Config
-from sfenv.localorg.generate import mutate_org
 from sfenv.localorg.seeds import materialize
+from sfenv.localorg.seeds.generate import mutate_org
 from sfenv.localorg.testing import LocalOrgHandle, running_org
 from sfenv.pull import PullResult, pull_env
 from sfenv.store.snapshots import SnapshotStore

@@ -8,7 +8,7 @@ server reads on its first start. Seeds:
   (`seeds/acme/<layer>/files|merge`) listed in `seeds/acme/layers.yml`, so the orgs differ the
   way real ones do: qa holds the next release, dev holds work in progress on top of it, and prod
   carries a hotfix made directly in production.
-- `large:<n>[:<rng seed>]`: `n` generated components (`sfenv.localorg.generate`).
+- `large:<n>[:<rng seed>]`: `n` generated components (`sfenv.localorg.seeds.generate`).
 
 The base files hold production values; environment-specific values (`ENV_VALUES`: endpoints,
 org-wide email addresses, usernames with sandbox suffixes) are substituted per org, and the same
@@ -34,7 +34,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 
-SEEDS_DIR = Path(__file__).parent / "seeds"
+SEEDS_DIR = Path(__file__).parent
 ACME_DIR = SEEDS_DIR / "acme"
 STATE_DIR = ".localorg"
 SEED_FILE = "seed.json"
@@ -108,7 +108,7 @@ def materialize(seed: str, dest: Path) -> None:
         raise ConfigError(f"{dest}: not empty; a seed org is written into an empty folder")
     dest.mkdir(parents=True, exist_ok=True)
     if large is not None:
-        from sfenv.localorg.generate import generate_org, large_seed_state
+        from sfenv.localorg.seeds.generate import generate_org, large_seed_state
 
         generated = generate_org(dest, large[0], large[1])
         _write_state(dest, large_seed_state(generated))
