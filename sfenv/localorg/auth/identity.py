@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sfenv.localorg.state import OrgState, User, id18
+from sfenv.localorg.state import OrgState, User
+from sfenv.localorg.state.ids import id18
 
 JSON = "application/json;charset=UTF-8"
 Reply = tuple[int, str, bytes]

@@ -47,7 +47,7 @@ from sfenv.localorg.soap import (
     fault_from,
     parse_envelope,
 )
-from sfenv.localorg.state import sf_now
+from sfenv.localorg.state.dates import sf_now
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import default_registry
 

@@ -19,7 +19,8 @@ from sfenv.localorg.auth.identity import profile_id
 from sfenv.localorg.rest import deploy as rest_deploy
 from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import soql, soql_columns
-from sfenv.localorg.state import OrgState, User, parse_sf_datetime
+from sfenv.localorg.state import OrgState, User
+from sfenv.localorg.state.dates import parse_sf_datetime
 
 JSON = "application/json;charset=UTF-8"
 Reply = tuple[int, str, bytes]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sfenv.localorg.state import parse_sf_datetime
+from sfenv.localorg.state.dates import parse_sf_datetime
 
 
 class SoqlError(Exception):
