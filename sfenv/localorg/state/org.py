@@ -33,6 +33,7 @@ import os
 import threading
 from dataclasses import asdict
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from sfenv.localorg.faults import FaultInjector
 from sfenv.localorg.state.audit import AuditTrail
@@ -44,6 +45,17 @@ from sfenv.localorg.state.users import ADMIN_PROFILE, SESSION_SECONDS, Session, 
 STATE_DIR = ".localorg"
 STATE_FILE = "state.json"
 SEED_FILE = "seed.json"
+T = TypeVar("T")
+
+
+class _Persisted(Generic[T]):
+    """A read-only attribute of the org that reads the same-named field of its persisted data."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, org: OrgState, owner: type | None = None) -> T:
+        return getattr(org._data, self.name)
 
 
 class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
@@ -120,26 +132,12 @@ class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
             self._mtime_ns = mtime
             return True
 
-    # --- identity -------------------------------------------------------------------------
-    @property
-    def org_id(self) -> str:
-        return self._data.org_id
-
-    @property
-    def org_name(self) -> str:
-        return self._data.org_name
-
-    @property
-    def is_sandbox(self) -> bool:
-        return self._data.is_sandbox
-
-    @property
-    def instance_name(self) -> str:
-        return self._data.instance_name
-
-    @property
-    def created_date(self) -> str:
-        return self._data.created_date
+    # --- identity (read-only views of the persisted data) ---------------------------------
+    org_id = _Persisted[str]()
+    org_name = _Persisted[str]()
+    is_sandbox = _Persisted[bool]()
+    instance_name = _Persisted[str]()
+    created_date = _Persisted[str]()
 
     def new_id(self, prefix: str) -> str:
         """A fresh 18-char id with this 3-char key prefix (00D org, 005 user, 0Ym audit...)."""
