@@ -7,10 +7,10 @@ import copy
 from lxml import etree
 
 from sfenv.localorg.mdapi import envelope as s
-from sfenv.localorg.mdapi.ids import component_id
 from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.mdapi.retrieve import UNFILED
 from sfenv.localorg.soap import SoapFault
+from sfenv.localorg.state.ids import component_id
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import local_name

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sfenv.localorg.mdapi.ids import component_id
+from sfenv.localorg.state.ids import component_id
 
 KEY_PREFIX = "0MZ"
 
