@@ -79,19 +79,6 @@ def parse_envelope(body: bytes) -> tuple[str, str | None, etree._Element]:
     return local_name(ops[0]), session_id, ops[0]
 
 
-def child_text(el: etree._Element, name: str, default: str | None = None) -> str | None:
-    """Text of the first direct child with local name `name` (any namespace)."""
-    for child in el:
-        if isinstance(child.tag, str) and local_name(child) == name:
-            return child.text or ""
-    return default
-
-
-def children(el: etree._Element, name: str) -> list[etree._Element]:
-    """Direct children with local name `name` (any namespace), in order."""
-    return [c for c in el if isinstance(c.tag, str) and local_name(c) == name]
-
-
 Param = tuple[str, bool]   # (WSDL argument name, repeated: an array argument)
 
 
