@@ -68,9 +68,9 @@ class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
         self._sessions: dict[str, Session] = {}
         self._mtime_ns = 0
         self.session_seconds = SESSION_SECONDS
-        # the server's fault settings; metadata_api reads unknown_exception_members/truncate_zip
+        # the server's fault settings; mdapi/api.py reads unknown_exception_members/truncate_zip
         self.faults = FaultInjector()
-        # the metadata folder as components, rebuilt when its files change (md_inventory)
+        # the metadata folder as components, rebuilt when its files change (mdapi/inventory.py)
         from sfenv.localorg.mdapi.inventory import InventoryCache
 
         self.inventory_cache = InventoryCache()
