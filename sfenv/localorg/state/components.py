@@ -4,13 +4,14 @@ rows of source tracking. Part of `OrgState`."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from sfenv.localorg.state.dates import normalize_datetime, sf_now
 from sfenv.localorg.state.ids import new_id
 from sfenv.localorg.state.source_members import SourceMembers
 from sfenv.localorg.state.users import User
+from sfenv.metadata.ids import ComponentId
 
 if TYPE_CHECKING:
     from sfenv.localorg.state.data import StateData
@@ -43,7 +44,7 @@ class ComponentDates:
                 base[f"{key}Id"] = user.id if user else admin.id
         return base
 
-    def touch_components(self, cids, user: User, when: str | None = None) -> None:
+    def touch_components(self, cids: Iterable[ComponentId | str], user: User, when: str | None = None) -> None:
         """Record that `user` changed these components (ComponentId or "Type:Name") now."""
         self.content_generation += 1
         cids = list(cids)
@@ -60,7 +61,7 @@ class ComponentDates:
                 entry.update(lastModifiedDate=stamp, lastModifiedByName=user.name,
                              lastModifiedById=user.id)
 
-    def forget_components(self, cids, user: User | None = None) -> None:
+    def forget_components(self, cids: Iterable[ComponentId | str], user: User | None = None) -> None:
         """Drop the dates of deleted components (their SourceMember rows become obsolete)."""
         self.content_generation += 1
         cids = list(cids)
@@ -85,8 +86,8 @@ class ComponentDates:
         with self.lock:
             return SourceMembers(self._data.source_members).rows()
 
-    def _track(self, cids: list, user: User, stamp: str, *, deleted: bool) -> None:
+    def _track(self, cids: list[ComponentId | str], user: User, stamp: str, *, deleted: bool) -> None:
         if self.source_tracking and cids:
             SourceMembers(self._data.source_members).record(
-                cids, org_id=self.org_id, user_id=user.id, when=stamp, new_id=new_id,
+                cids, org_id=self.org_id, user=user, when=stamp, new_id=new_id,
                 deleted=deleted)

@@ -8,7 +8,12 @@ One row per (MemberType, MemberName), updated in place on every change with the 
 one org-wide, ever-increasing `RevisionCounter`. Salesforce never deletes a SourceMember: a
 deleted component's row gets `IsNameObsolete = true`. Child components (CustomField
 `Account.Region__c`...) get rows of their own when they change. `IsNewMember` is true while a
-row has seen one change only (the member's first tracked change).
+row has seen one change only (the member's first tracked change). `ChangedBy` holds the
+username of who made the change (Salesforce's Tooling API reference says so).
+
+Types a real org does not reliably record are never recorded here (`UNTRACKED_TYPES`): the
+Salesforce CLI's source-tracking library does not wait for SourceMember rows of these types
+after a deploy, because an org may write none. A client must keep listing them.
 
 Persisted as a plain dict inside state.json: `{"counter": int, "rows": {"Type:Name": row}}`.
 """
@@ -18,25 +23,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sfenv.localorg.state.ids import component_id
+from sfenv.localorg.state.users import User
+from sfenv.metadata.ids import ComponentId
 
 KEY_PREFIX = "0MZ"
+UNTRACKED_TYPES = frozenset({
+    "AssignmentRules", "CustomObject", "CustomObjectTranslation", "DataCategoryGroup",
+    "EmailFolder", "EmailTemplateFolder", "GlobalValueSetTranslation", "InstalledPackage",
+    "ManagedContentType", "Portal", "SharingCriteriaRule", "SharingRules", "StandardValueSet",
+    "StandardValueSetTranslation", "TopicsForObjects",
+})
 
 
-
-def member_id_or_name(org_id: str, type_name: str, name: str) -> str:
-    """Salesforce: the name for standard objects (Account), the component's id otherwise."""
-    if type_name == "CustomObject" and "__" not in name:
-        return name
-    return component_id(org_id, type_name, name)
-
-
-def split_member(cid: object) -> tuple[str, str]:
+def split_member(cid: ComponentId | str) -> tuple[str, str]:
     """("ApexClass", "Foo") from a ComponentId or its text "ApexClass:Foo"."""
-    type_name = getattr(cid, "type", None)
-    full_name = getattr(cid, "full_name", None)
-    if isinstance(type_name, str) and isinstance(full_name, str):
-        return type_name, full_name
-    type_name, _, full_name = str(cid).partition(":")
+    if isinstance(cid, ComponentId):
+        return cid.type, cid.full_name
+    type_name, _, full_name = cid.partition(":")
     return type_name, full_name
 
 
@@ -48,31 +51,30 @@ class SourceMembers:
         store.setdefault("rows", {})
         self._store = store
 
-    @property
-    def counter(self) -> int:
-        return int(self._store["counter"])
-
-    def record(self, cids: Iterable[object], *, org_id: str, user_id: str, when: str,
+    def record(self, cids: Iterable[ComponentId | str], *, org_id: str, user: User, when: str,
                new_id: Callable[[str], str], deleted: bool = False) -> None:
-        """Each component changed (or was deleted) by `user_id` at `when`: its row moves to the
-        next revision."""
+        """Each component changed (or was deleted) by `user` at `when`: its row moves to the
+        next revision. Untracked types are left out."""
         rows: dict[str, dict] = self._store["rows"]
         for cid in cids:
             type_name, name = split_member(cid)
+            if type_name in UNTRACKED_TYPES:
+                continue
             key = f"{type_name}:{name}"
             self._store["counter"] += 1
             row = rows.get(key)
             if row is None:
                 row = {"Id": new_id(KEY_PREFIX), "MemberType": type_name, "MemberName": name,
-                       "MemberIdOrName": member_id_or_name(org_id, type_name, name),
+                       # the name for standard objects, else the id: CustomObject is untracked
+                       "MemberIdOrName": component_id(org_id, type_name, name),
                        "IsNewMember": not deleted, "CreatedDate": when,
-                       "CreatedById": user_id, "RevisionNum": 0}
+                       "CreatedById": user.id, "RevisionNum": 0}
                 rows[key] = row
             else:
                 row["IsNewMember"] = False
             row.update(RevisionCounter=self._store["counter"], RevisionNum=row["RevisionNum"] + 1,
-                       IsNameObsolete=deleted, ChangedBy=user_id, LastModifiedDate=when,
-                       LastModifiedById=user_id)
+                       IsNameObsolete=deleted, ChangedBy=user.username, LastModifiedDate=when,
+                       LastModifiedById=user.id)
 
     def rows(self) -> list[dict]:
         """Copies of every row, in RevisionCounter order."""
