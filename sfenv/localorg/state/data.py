@@ -33,6 +33,7 @@ class StateData:
 
 
 def new_data(seed: dict, username: str | None) -> StateData:
+    """A new org from seed.json content (empty: one admin user, no components)."""
     created = sf_now()
     org_name = seed.get("org_name") or "Local Org"
     users: list[User] = []
@@ -72,6 +73,7 @@ def new_data(seed: dict, username: str | None) -> StateData:
 
 
 def load_data(path: Path) -> StateData:
+    """state.json as written by `OrgState.save` (fields added since default)."""
     raw = json.loads(path.read_text("utf-8"))
     raw["users"] = [User(**u) for u in raw.get("users", [])]
     return StateData(**raw)

@@ -190,7 +190,8 @@ def _secret(n: int = 16) -> str:
 
 
 def make_user(username: str, name: str, email: str, profile: str, is_active: bool,
-               created: str) -> User:
+              created: str) -> User:
+    """A new user with a fresh id, password and security token."""
     return User(
         id=new_id("005"), username=username, name=name, email=email, profile=profile,
         is_active=is_active, created_date=created, password=_secret(16),
