@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from sfenv.localorg import soap
 from sfenv.localorg.auth import identity, oauth, soap_login
 from sfenv.localorg.mdapi import api as metadata_api
+from sfenv.localorg.replies import Reply, rest_error
 from sfenv.localorg.rest import api as rest
 from sfenv.localorg.rest import deploy as rest_deploy
 from sfenv.localorg.state import User
@@ -23,7 +24,6 @@ from sfenv.localorg.state import User
 if TYPE_CHECKING:
     from sfenv.localorg.server import LocalOrgServer
 
-Reply = tuple[int, str, bytes]
 
 
 class Headers(Protocol):
@@ -89,7 +89,7 @@ def _session(handler: RestHandler) -> Handler:
     def checked(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
         user = app.org.session_user(bearer(req.headers))
         if user is None:
-            return rest.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         if not rest.supported_version(match.group("v")):
             return _not_found()
         return handler(app, req, match, user)
@@ -97,7 +97,7 @@ def _session(handler: RestHandler) -> Handler:
 
 
 def _not_found() -> Reply:
-    return rest.error(404, "NOT_FOUND", "The requested resource does not exist")
+    return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
 
 
 def _version(match: re.Match) -> str:
@@ -112,12 +112,12 @@ def _rest_other(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
     """Any other URL under /services/data: 401 without a session, 404 for an unknown version,
     405 for methods other than GET, else 404."""
     if app.org.session_user(bearer(req.headers)) is None:
-        return rest.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
     version = re.match(r"/services/data/v(\d+)\.0(?:/|$)", req.path)
     if version is None or not rest.supported_version(version.group(1)):
         return _not_found()
     if req.method != "GET":
-        return rest.error(405, "METHOD_NOT_ALLOWED",
+        return rest_error(405, "METHOD_NOT_ALLOWED",
                           f"HTTP Method '{req.method}' not allowed. Allowed are GET")
     return _not_found()
 

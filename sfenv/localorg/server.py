@@ -19,13 +19,13 @@ from urllib.parse import urlsplit
 from sfenv.localorg import soap
 from sfenv.localorg.certs import ensure_certs
 from sfenv.localorg.faults import Decision
+from sfenv.localorg.replies import Reply, rest_error
 from sfenv.localorg.rest import api as rest
 from sfenv.localorg.routes import ROUTES, Headers, Request
 from sfenv.localorg.state import STATE_DIR, OrgState
 
 log = logging.getLogger(__name__)
 MAX_BODY = soap.MAX_REQUEST_BYTES
-Reply = tuple[int, str, bytes]
 UNEXPECTED = "An unexpected error occurred. Please include this ErrorId if you contact support"
 
 
@@ -81,7 +81,7 @@ class LocalOrgServer:
             if route.method in (None, method) and (match := route.pattern.fullmatch(path)):
                 return self._guarded(route.fault_kind,
                                      lambda r=route, m=match: r.handler(self, request, m))
-        return rest.error(404, "NOT_FOUND", "The requested resource does not exist")
+        return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _guarded(self, kind: str, work) -> Reply:
         decision = self.faults.decide(kind)
@@ -96,7 +96,7 @@ class LocalOrgServer:
             if kind in ("soap", "soap_login"):
                 return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
                     "UNKNOWN_EXCEPTION", UNEXPECTED)
-            return rest.error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
+            return rest_error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
 
     def _fault_reply(self, kind: str, decision: Decision) -> Reply:
         is_soap = kind in ("soap", "soap_login")
@@ -107,17 +107,17 @@ class LocalOrgServer:
                 return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
                     "INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: "
                     "Illegal Session. Session not found, missing session hash", ns=ns)
-            return rest.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         if decision.action == "limit":
             message = "TotalRequests Limit exceeded."
             if is_soap:
                 return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
                     "REQUEST_LIMIT_EXCEEDED", message, ns=ns)
-            return rest.error(403, "REQUEST_LIMIT_EXCEEDED", message)
+            return rest_error(403, "REQUEST_LIMIT_EXCEEDED", message)
         if decision.status == 500:
             if is_soap:
                 return 500, soap.CONTENT_TYPE, soap.fault("UNKNOWN_EXCEPTION", UNEXPECTED, ns=ns)
-            return rest.error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
+            return rest_error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
         html = (f"<html><head><title>{decision.status} Service Unavailable</title></head>"
                 "<body><h1>Service Unavailable</h1><p>The server is temporarily unable to "
                 "service your request. Please try again later.</p></body></html>")
@@ -187,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except ValueError as err:
-            self._send(*rest.error(400, "JSON_PARSER_ERROR", str(err)))
+            self._send(*rest_error(400, "JSON_PARSER_ERROR", str(err)))
             self.close_connection = True
             return
         app: LocalOrgServer = self.server.app  # type: ignore[attr-defined]

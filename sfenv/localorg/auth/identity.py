@@ -6,11 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from sfenv.localorg.replies import JSON, Reply
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.ids import id18
-
-JSON = "application/json;charset=UTF-8"
-Reply = tuple[int, str, bytes]
 
 
 def profile_id(org: OrgState, profile: str) -> str:

@@ -19,10 +19,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from sfenv.localorg.replies import JSON, Reply
 from sfenv.localorg.state import OrgState, User
 
-JSON = "application/json;charset=UTF-8"
-Reply = tuple[int, str, bytes]
 JWT_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
 
 

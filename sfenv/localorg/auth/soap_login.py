@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sfenv.localorg import soap
 from sfenv.localorg.auth.identity import profile_id
+from sfenv.localorg.replies import Reply
 from sfenv.localorg.state import OrgState
 
-Reply = tuple[int, str, bytes]
 LOGIN_FAILED = "Invalid username, password, security token; or user locked out."
 
 

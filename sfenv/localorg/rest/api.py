@@ -15,13 +15,12 @@ from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from sfenv.localorg.auth.identity import profile_id
+from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import soql, soql_columns
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.dates import parse_sf_datetime
 
-JSON = "application/json;charset=UTF-8"
-Reply = tuple[int, str, bytes]
 MIN_VERSION, MAX_VERSION = 31, 64
 BATCH_SIZE = 2000
 _CURSORS_KEPT = 50
@@ -65,10 +64,6 @@ def version_label(version: int) -> str:
 
 def supported_version(number: str) -> bool:
     return MIN_VERSION <= int(number) <= MAX_VERSION
-
-
-def error(status: int, code: str, message: str) -> Reply:
-    return status, JSON, json.dumps([{"message": message, "errorCode": code}]).encode()
 
 
 def _sf_rest_datetime(value: str | None) -> str | None:
@@ -176,13 +171,13 @@ class RestApi:
 
     def _query(self, version: str, text: str, tooling: bool) -> Reply:
         if not text.strip():
-            return error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
+            return rest_error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
         try:
             parsed = soql.parse(text)
             db = self.database(tooling)
             sobject, paths, rows, total = db.run(parsed)
         except soql.SoqlError as err:
-            return error(400, err.code, err.message)
+            return rest_error(400, err.code, err.message)
         if parsed.count:
             body = {"totalSize": total, "done": True, "records": []}
             return 200, JSON, json.dumps(body).encode()
@@ -207,7 +202,7 @@ class RestApi:
         with self._lock:
             entry = self._cursors.pop(cursor, None)
         if entry is None:
-            return error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+            return rest_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         version, tooling, records, total = entry
         return 200, JSON, json.dumps(self._page(version, tooling, records, total)).encode()
 
@@ -216,11 +211,11 @@ class RestApi:
         try:
             sobject = db.schema(name)
         except soql.SoqlError:
-            return error(404, "NOT_FOUND", "The requested resource does not exist")
+            return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
         row = next((r for r in db.rows.get(sobject.name, []) if r["Id"][:15] == record_id[:15]),
                    None)
         if row is None or len(record_id) not in (15, 18):
-            return error(404, "NOT_FOUND", "The requested resource does not exist")
+            return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
         paths = [(f,) for f in sobject.fields]
         return 200, JSON, json.dumps(
             self._record_json(db, sobject, row, paths, version, tooling)).encode()
@@ -232,7 +227,7 @@ class RestApi:
             db = self.database(tooling)
             body = soql_columns.column_metadata(db, parsed)
         except soql.SoqlError as err:
-            return error(400, err.code, err.message)
+            return rest_error(400, err.code, err.message)
         return 200, JSON, json.dumps(body).encode()
 
     def _record_count(self, names: str) -> Reply:

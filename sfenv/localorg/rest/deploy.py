@@ -24,10 +24,8 @@ from lxml import etree
 
 from sfenv.localorg.mdapi import envelope as s
 from sfenv.localorg.mdapi.deploy import DeployOptions
+from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.soap import SoapFault
-
-JSON = "application/json;charset=UTF-8"
-Reply = tuple[int, str, bytes]
 
 # DeployResult elements that are arrays, and those that are numbers (everything else is a
 # string, or a boolean when it reads `true`/`false`)
@@ -65,14 +63,14 @@ def handle(org, user, method: str, version: str, rest: list[str], query: str, bo
         if len(rest) == 1 and method == "PATCH":
             return _cancel(call, version, rest[0], body)
     except RestError as err:
-        return _error(err.status, err.code, err.message)
+        return rest_error(err.status, err.code, err.message)
     except SoapFault as err:
         status = 404 if err.code == "INVALID_ID_FIELD" else 400
-        return _error(status, err.code, err.message)
+        return rest_error(status, err.code, err.message)
     if len(rest) > 1:
-        return _error(404, "NOT_FOUND", "The requested resource does not exist")
+        return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
     allowed = "POST" if not rest else "GET, PATCH"
-    return _error(405, "METHOD_NOT_ALLOWED",
+    return rest_error(405, "METHOD_NOT_ALLOWED",
                   f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
 
 
@@ -226,5 +224,3 @@ def _multipart(body: bytes, content_type: str) -> dict[str, bytes]:
     return parts
 
 
-def _error(status: int, code: str, message: str) -> Reply:
-    return status, JSON, json.dumps([{"message": message, "errorCode": code}]).encode()
