@@ -89,11 +89,15 @@ def _session(handler: RestHandler) -> Handler:
     def checked(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
         user = app.org.session_user(bearer(req.headers))
         if user is None:
-            return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return _no_session()
         if not rest.supported_version(match.group("v")):
             return _not_found()
         return handler(app, req, match, user)
     return checked
+
+
+def _no_session() -> Reply:
+    return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
 
 
 def _not_found() -> Reply:
@@ -112,7 +116,7 @@ def _rest_other(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
     """Any other URL under /services/data: 401 without a session, 404 for an unknown version,
     405 for methods other than GET, else 404."""
     if app.org.session_user(bearer(req.headers)) is None:
-        return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        return _no_session()
     version = re.match(r"/services/data/v(\d+)\.0(?:/|$)", req.path)
     if version is None or not rest.supported_version(version.group(1)):
         return _not_found()
