@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sfenv.config import load_config  # noqa: E402
-from sfenv.localorg.md_inventory import Inventory  # noqa: E402
+from sfenv.localorg.mdapi.inventory import Inventory  # noqa: E402
 from sfenv.localorg.seeds import materialize  # noqa: E402
 from sfenv.localorg.testing import running_org  # noqa: E402
 from sfenv.metadata.registry import default_registry  # noqa: E402
@@ -47,7 +47,7 @@ def prepare(org: str, dest: Path) -> list[str]:
     source = Path(org)
     if not source.is_dir():
         if org == "every-type":
-            from sfenv.localorg.every_type import generate_every_type
+            from sfenv.localorg.seeds.every_type import generate_every_type
             generate_every_type(dest)
         else:
             materialize(org, dest)

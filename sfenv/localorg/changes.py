@@ -12,7 +12,7 @@ from __future__ import annotations
 from lxml import etree
 
 from sfenv.errors import MetadataError
-from sfenv.localorg.md_audit import audit_section
+from sfenv.localorg.mdapi.audit import audit_section
 from sfenv.localorg.state import OrgState, User
 from sfenv.metadata.components import child_full_name
 from sfenv.metadata.ids import ComponentId

@@ -5,7 +5,7 @@ The server asks `decide(kind)` before dispatching each request (`kind` is "soap_
 "oauth", "soap" (Metadata API) or "rest"); the answer says what to do instead of, or before,
 the real work. Randomness comes from `random.Random(seed)`, so a run with a seed repeats.
 
-Hooks read by `metadata_api.py` (kept as plain attributes):
+Hooks read by `mdapi/api.py` (kept as plain attributes):
 - `unknown_exception_members: set[str]` ("Type:FullName"): a retrieve that asks for one of these
   fails with UNKNOWN_EXCEPTION (call `count("unknown_exception")` when it does),
 - `truncate_zip: bool`: retrieve results carry a cut-off zip (call `count("truncated_zip")`).

@@ -2,21 +2,13 @@
 handlers, after fault injection. `http.server.ThreadingHTTPServer` (one thread per connection,
 HTTP/1.1 keep-alive) with TLS from `ssl`; the TLS handshake runs in the connection's thread.
 
-Routes:
-    POST /services/Soap/u/{ver}[/...]     partner SOAP login            (fault kind "soap_login")
-    POST /services/oauth2/token           OAuth token grants            ("oauth")
-    GET  /services/oauth2/userinfo, /id/{org}/{user}                    ("oauth")
-    POST /services/Soap/m/{ver}[/...]     sfenv.localorg.metadata_api.handle(org, body, ver)  ("soap")
-    GET  /services/data[/...]             REST                          ("rest")
-    POST/GET/PATCH /services/data/vNN.0/metadata/deployRequest[/id]     REST deploys ("rest")
+The URLs, their handlers and fault kinds are the one route table `routes.ROUTES`.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-import re
 import ssl
 import threading
 import traceback
@@ -24,16 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sfenv.localorg import auth, rest, soap
+from sfenv.localorg import soap
 from sfenv.localorg.certs import ensure_certs
 from sfenv.localorg.faults import Decision
+from sfenv.localorg.replies import Reply, rest_error
+from sfenv.localorg.rest import api as rest
+from sfenv.localorg.routes import ROUTES, Headers, Request
 from sfenv.localorg.state import STATE_DIR, OrgState
 
 log = logging.getLogger(__name__)
 MAX_BODY = soap.MAX_REQUEST_BYTES
-Reply = tuple[int, str, bytes]
-_SOAP_M = re.compile(r"/services/Soap/m/(\d+\.\d)(?:/.*)?")
-_SOAP_U = re.compile(r"/services/Soap/u/(\d+\.\d)(?:/.*)?")
 UNEXPECTED = "An unexpected error occurred. Please include this ErrorId if you contact support"
 
 
@@ -80,30 +72,16 @@ class LocalOrgServer:
             self._thread.join(timeout=5)
 
     # --- dispatch ---------------------------------------------------------------------------
-    def dispatch(self, method: str, target: str, headers, body: bytes) -> Reply:
+    def dispatch(self, method: str, target: str, headers: Headers, body: bytes) -> Reply:
         parts = urlsplit(target)
         path = parts.path.rstrip("/") or "/"
         self.org.reload_if_changed()
-        if (m := _SOAP_U.fullmatch(path)) and method == "POST":
-            return self._guarded("soap_login", lambda: auth.soap_login(
-                self.org, self.base_url, body, m.group(1)))
-        if path == "/services/oauth2/token" and method == "POST":
-            return self._guarded("oauth", lambda: auth.token(self.org, self.base_url, body,
-                                                             headers))
-        if path == "/services/oauth2/userinfo":
-            return self._guarded("oauth", lambda: auth.userinfo(
-                self.org, self.base_url, self.org.session_user(_bearer(headers))))
-        if path.startswith("/id/"):
-            return self._guarded("oauth", lambda: auth.identity(
-                self.org, self.base_url, self.org.session_user(_bearer(headers))))
-        if (m := _SOAP_M.fullmatch(path)) and method == "POST":
-            return self._guarded("soap", lambda: self._metadata(body, m.group(1)))
-        if path == "/services/data" or path.startswith("/services/data/"):
-            return self._guarded("rest", lambda: self.rest.handle(
-                method, path, parts.query, self.org.session_user(_bearer(headers)),
-                self._limit_info(), body=body, content_type=headers.get("Content-Type") or "",
-                base_url=self.base_url))
-        return rest.error(404, "NOT_FOUND", "The requested resource does not exist")
+        request = Request(method, path, parts.query, headers, body)
+        for route in ROUTES:
+            if route.method in (None, method) and (match := route.pattern.fullmatch(path)):
+                return self._guarded(route.fault_kind,
+                                     lambda r=route, m=match: r.handler(self, request, m))
+        return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _guarded(self, kind: str, work) -> Reply:
         decision = self.faults.decide(kind)
@@ -118,7 +96,7 @@ class LocalOrgServer:
             if kind in ("soap", "soap_login"):
                 return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
                     "UNKNOWN_EXCEPTION", UNEXPECTED)
-            return rest.error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
+            return rest_error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
 
     def _fault_reply(self, kind: str, decision: Decision) -> Reply:
         is_soap = kind in ("soap", "soap_login")
@@ -129,46 +107,29 @@ class LocalOrgServer:
                 return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
                     "INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: "
                     "Illegal Session. Session not found, missing session hash", ns=ns)
-            return rest.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         if decision.action == "limit":
             message = "TotalRequests Limit exceeded."
             if is_soap:
                 return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
                     "REQUEST_LIMIT_EXCEEDED", message, ns=ns)
-            return rest.error(403, "REQUEST_LIMIT_EXCEEDED", message)
+            return rest_error(403, "REQUEST_LIMIT_EXCEEDED", message)
         if decision.status == 500:
             if is_soap:
                 return 500, soap.CONTENT_TYPE, soap.fault("UNKNOWN_EXCEPTION", UNEXPECTED, ns=ns)
-            return rest.error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
+            return rest_error(500, "UNKNOWN_EXCEPTION", UNEXPECTED)
         html = (f"<html><head><title>{decision.status} Service Unavailable</title></head>"
                 "<body><h1>Service Unavailable</h1><p>The server is temporarily unable to "
                 "service your request. Please try again later.</p></body></html>")
         return decision.status, "text/html;charset=UTF-8", html.encode()
 
-    def _metadata(self, body: bytes, version: str) -> Reply:
-        try:
-            module = importlib.import_module("sfenv.localorg.metadata_api")
-        except ModuleNotFoundError as err:
-            if err.name != "sfenv.localorg.metadata_api":
-                raise
-            raise soap.SoapFault("UNKNOWN_EXCEPTION",
-                                 "the Metadata API is not available in this build") from None
-        status, payload = module.handle(self.org, body, version)
-        return status, soap.CONTENT_TYPE, payload
-
-    def _limit_info(self) -> tuple[int, int] | None:
+    def limit_info(self) -> tuple[int, int] | None:
         limit = self.faults.request_limit
         if limit is None:
             return None
         used = self.faults.counters.get("requests.rest", 0) + self.faults.counters.get(
             "requests.soap", 0)
         return limit, max(0, limit - used)
-
-
-def _bearer(headers) -> str | None:
-    value = headers.get("Authorization") or ""
-    scheme, _, token = value.partition(" ")
-    return token.strip() or None if scheme.lower() in ("bearer", "oauth") else None
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -226,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except ValueError as err:
-            self._send(*rest.error(400, "JSON_PARSER_ERROR", str(err)))
+            self._send(*rest_error(400, "JSON_PARSER_ERROR", str(err)))
             self.close_connection = True
             return
         app: LocalOrgServer = self.server.app  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """SOAP 1.1 envelope and fault helpers for the local org (partner login and Metadata API).
 
-Shared contract with `sfenv/localorg/metadata_api.py` (keep these signatures exact):
+Shared contract with `sfenv/localorg/mdapi/api.py` (keep these signatures exact):
 
 - `parse_envelope(body: bytes) -> (operation_name, header_session_id, body_element)`
   parses a request with a hardened lxml parser (no entities, no network, no DTD).
@@ -79,19 +79,6 @@ def parse_envelope(body: bytes) -> tuple[str, str | None, etree._Element]:
     return local_name(ops[0]), session_id, ops[0]
 
 
-def child_text(el: etree._Element, name: str, default: str | None = None) -> str | None:
-    """Text of the first direct child with local name `name` (any namespace)."""
-    for child in el:
-        if isinstance(child.tag, str) and local_name(child) == name:
-            return child.text or ""
-    return default
-
-
-def children(el: etree._Element, name: str) -> list[etree._Element]:
-    """Direct children with local name `name` (any namespace), in order."""
-    return [c for c in el if isinstance(c.tag, str) and local_name(c) == name]
-
-
 Param = tuple[str, bool]   # (WSDL argument name, repeated: an array argument)
 
 
@@ -108,9 +95,9 @@ def bind_arguments(op_el: etree._Element, params: tuple[Param, ...]) -> dict[str
     elements = [c for c in op_el if isinstance(c.tag, str)]
     names = {name for name, _ in params}
     bound: dict[str, list[etree._Element]] = {name: [] for name, _ in params}
-    if all(etree.QName(c).localname in names for c in elements):
+    if all(local_name(c) in names for c in elements):
         for c in elements:
-            bound[etree.QName(c).localname].append(c)
+            bound[local_name(c)].append(c)
         return bound
     i = 0
     for name, repeated in params:
@@ -120,8 +107,8 @@ def bind_arguments(op_el: etree._Element, params: tuple[Param, ...]) -> dict[str
             bound[name] = [elements[i]]
             i += 1
             continue
-        first = etree.QName(elements[i]).localname
-        while i < len(elements) and etree.QName(elements[i]).localname == first:
+        first = local_name(elements[i])
+        while i < len(elements) and local_name(elements[i]) == first:
             bound[name].append(elements[i])
             i += 1
     return bound

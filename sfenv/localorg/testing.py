@@ -51,6 +51,14 @@ class LocalOrgHandle:
         return apply_change(self._server.org, as_user=as_user, set_field=set_field,
                             deactivate=deactivate, audit=audit, when=when)
 
+    def set_source_tracking(self, enabled: bool = True) -> None:
+        """Switch source tracking on (SourceMember rows from now on) or off; a production org
+        never offers SourceMember, whatever this says."""
+        org = self._server.org
+        with org.lock:
+            org.set_source_tracking(enabled)
+            org.save()
+
     def register_jwt_cert(self, client_id: str, cert_pem: str | bytes) -> None:
         """Configure a connected app whose JWT bearer assertions are checked with this cert."""
         text = cert_pem.decode() if isinstance(cert_pem, bytes) else cert_pem

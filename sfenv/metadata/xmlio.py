@@ -36,7 +36,6 @@ def hardened_parser(*, huge_tree: bool = False) -> etree.XMLParser:
                            huge_tree=huge_tree, dtd_validation=False, remove_blank_text=False)
 
 
-_parser = hardened_parser  # kept for localorg/md_deploy.py until it imports hardened_parser
 
 
 def _refuse_declarations(data: bytes, source: str) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sfenv.config import load_config
 from sfenv.config.model import Config
-from sfenv.localorg.generate import mutate_org
 from sfenv.localorg.seeds import materialize
+from sfenv.localorg.seeds.generate import mutate_org
 from sfenv.localorg.testing import LocalOrgHandle, running_org
 from sfenv.pull import PullResult, pull_env
 from sfenv.store.snapshots import SnapshotStore
@@ -126,6 +126,7 @@ class Scenario:
         if self._org is None:
             self.generated()
             self._org = self._stack.enter_context(running_org(self.org_dir))
+            self._org.set_source_tracking()   # a Developer sandbox with source tracking
             os.environ[PASSWORD_VAR] = self._org.password + self._org.security_token
             write_config(self.project, self._org, ["dev", "prod"])
         return self._org

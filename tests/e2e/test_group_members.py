@@ -10,7 +10,7 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 
-from sfenv.localorg import rest
+from sfenv.localorg.rest import api as rest
 from sfenv.localorg.testing import running_org
 from sfenv.store.snapshots import SnapshotStore
 from tests.projects import local_project

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.localorg import md_retrieve
+from sfenv.localorg.mdapi import retrieve as md_retrieve
 from sfenv.pull.accounting import completeness
 from sfenv.store.snapshots import SnapshotStore
 from tests.projects import local_project

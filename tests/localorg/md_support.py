@@ -17,7 +17,7 @@ import simple_salesforce
 from zeep import Client, Settings
 from zeep.exceptions import Fault
 
-from sfenv.localorg import metadata_api
+from sfenv.localorg.mdapi import api as metadata_api
 from sfenv.localorg.state import OrgState
 
 NS = "http://soap.sforce.com/2006/04/metadata"

@@ -7,8 +7,8 @@ not walk or a file the retrieve leaves out shows up here by name.
 
 from __future__ import annotations
 
-from sfenv.localorg.every_type import every_type_files, generate_every_type
-from sfenv.localorg.md_inventory import Inventory
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.seeds.every_type import every_type_files, generate_every_type
 from sfenv.localorg.testing import running_org
 from sfenv.metadata.registry import default_registry
 from sfenv.metadata.xmlio import canonicalize

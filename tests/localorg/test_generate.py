@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from sfenv.errors import ConfigError
-from sfenv.localorg.generate import generate_org, mutate_org, plan_counts
 from sfenv.localorg.seeds import materialize
+from sfenv.localorg.seeds.generate import generate_org, mutate_org, plan_counts
 from sfenv.metadata.registry import default_registry
 from sfenv.metadata.xmlio import parse_xml, write_xml
 

@@ -152,7 +152,7 @@ def test_check_retrieve_without_zip_omits_the_content(client):
 
 
 def test_unescaped_member_names_from_simple_salesforce_helper_are_accepted(client):
-    from sfenv.localorg import metadata_api
+    from sfenv.localorg.mdapi import api as metadata_api
 
     from .md_support import envelope, zeep_parse
     inner = ("<met:retrieve><met:retrieveRequest><met:apiVersion>60.0</met:apiVersion>"
@@ -168,8 +168,8 @@ def test_unescaped_member_names_from_simple_salesforce_helper_are_accepted(clien
 
 
 def test_retrieve_over_the_zip_size_limit_fails_with_limit_exceeded(tmp_path):
-    from sfenv.localorg.md_inventory import Inventory
-    from sfenv.localorg.md_retrieve import run_retrieve
+    from sfenv.localorg.mdapi.inventory import Inventory
+    from sfenv.localorg.mdapi.retrieve import run_retrieve
 
     make_org(tmp_path)
     inv = Inventory.of_folder(tmp_path, default_registry())

@@ -6,7 +6,7 @@ import pytest
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from sfenv.localorg import soql
+from sfenv.localorg.rest import soql
 from sfenv.localorg.state import id18, is_valid_id
 
 

@@ -9,7 +9,8 @@ import base64
 
 import pytest
 
-from sfenv.localorg import auth, soap
+from sfenv.localorg import soap
+from sfenv.localorg.auth.soap_login import soap_login
 
 from .md_support import Client_, Fault, make_org, make_zip, package, read_zip, xml
 
@@ -131,7 +132,7 @@ def test_partner_login_binds_username_and_password_by_position(tmp_path):
             f"<urn:user>{admin.username}</urn:user>"
             f"<urn:pass>{admin.password}{admin.security_token}</urn:pass>"
             "</urn:login></soapenv:Body></soapenv:Envelope>").encode()
-    status, _ctype, payload = auth.soap_login(org, "https://127.0.0.1:1", body, "60.0")
+    status, _ctype, payload = soap_login(org, "https://127.0.0.1:1", body, "60.0")
     assert status == 200 and b"<sessionId>" in payload
 
 

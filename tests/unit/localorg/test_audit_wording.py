@@ -1,6 +1,6 @@
 """Audit rows of hand changes and of deploys come from one wording table (the registry)."""
 
-from sfenv.localorg.md_audit import audit_section, plural
+from sfenv.localorg.mdapi.audit import audit_section, plural
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import default_registry
 

@@ -1,7 +1,7 @@
 """The local org's deploy checks read references the way release dependencies do."""
 
-from sfenv.localorg.md_inventory import Inventory
-from sfenv.localorg.md_validate import check_deletion, check_deployed
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.validate import check_deletion, check_deployed
 from sfenv.metadata.components import split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.references import references

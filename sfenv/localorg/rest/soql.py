@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sfenv.localorg.state import parse_sf_datetime
+from sfenv.localorg.state.dates import parse_sf_datetime
 
 
 class SoqlError(Exception):
@@ -192,18 +192,18 @@ class _Parser:
         return tuple(parts)
 
     def cond(self):
-        items = [self.term()]
-        while self.is_kw("OR"):
-            self.next()
-            items.append(self.term())
-        return items[0] if len(items) == 1 else BoolOp("OR", tuple(items))
+        return self.chain("OR", self.term)
 
     def term(self):
-        items = [self.factor()]
-        while self.is_kw("AND"):
+        return self.chain("AND", self.factor)
+
+    def chain(self, word: str, operand):
+        """operand {word operand}: one BoolOp of them all (or the single operand)."""
+        items = [operand()]
+        while self.is_kw(word):
             self.next()
-            items.append(self.factor())
-        return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
+            items.append(operand())
+        return items[0] if len(items) == 1 else BoolOp(word, tuple(items))
 
     def factor(self):
         if self.is_kw("NOT"):

@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from sfenv.errors import MetadataError
-from sfenv.localorg import soql
-from sfenv.localorg.md_ids import component_id, to18
+from sfenv.localorg.rest import soql
 from sfenv.localorg.state import OrgState
+from sfenv.localorg.state.ids import component_id, id18
 from sfenv.metadata.xmlio import local_name, parse_xml
 
 SCHEMAS = {
@@ -99,4 +99,4 @@ def _read(path: str, mtime_ns: int, size: int) -> tuple[str, bool]:
 def _member_id(org_id: str, group_id: str, member_id: str) -> str:
     """A stable GroupMember id (key prefix 011) for this pair."""
     derived = component_id(org_id, "GroupMember", f"{group_id}|{member_id}")
-    return to18("011" + derived[3:15])
+    return id18("011" + derived[3:15])

@@ -22,15 +22,13 @@ from pathlib import Path
 from lxml import etree
 
 from sfenv.errors import MetadataError
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.validate import Failure, check_deletion, check_deployed
 from sfenv.metadata.components import compose_file, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
-from sfenv.metadata.xmlio import _parser as xmlio_parser
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.metadata.xmlio import hardened_parser, parse_xml
 from sfenv.metadata.ziputil import read_zip
-
-from .md_inventory import Inventory
-from .md_validate import Failure, check_deletion, check_deployed
 
 PARENT_MUST_EXIST = {"CustomObject"}  # parent types that are entities, not container files
 DESTRUCTIVE = ("destructiveChangesPre.xml", "destructiveChanges.xml", "destructiveChangesPost.xml")
@@ -125,7 +123,7 @@ def _parse_failure(cid: ComponentId, path: str, err: Exception, data: bytes | No
 def _xml_position(data: bytes, line: int | None) -> tuple[int | None, int | None]:
     """(line, column) of a syntax error, from the same hardened parser settings xmlio uses."""
     try:
-        etree.fromstring(data, xmlio_parser())
+        etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
         if exc.position:
             return exc.position[0], exc.position[1]

@@ -11,13 +11,14 @@ A relationship path (`CreatedBy.Name`) is one column named after the relationshi
 
 from __future__ import annotations
 
-from .soql import Database, Query, SObject
+from sfenv.localorg.rest.soql import Database, Query, SObject
 
 _APEX_TYPES = {"id": "Id", "string": "String", "boolean": "Boolean", "datetime": "Datetime",
                "number": "Decimal"}
 KEY_PREFIXES = {"User": "005", "Profile": "00e", "Organization": "00D",
                 "SetupAuditTrail": "0Ym", "Group": "00G", "UserRole": "00E",
-                "GroupMember": "011", "PermissionSet": "0PS", "PermissionSetAssignment": "0Pa"}
+                "GroupMember": "011", "PermissionSet": "0PS", "PermissionSetAssignment": "0Pa",
+                "SourceMember": "0MZ"}
 
 
 def column_metadata(db: Database, query: Query) -> dict:

@@ -8,7 +8,7 @@ server reads on its first start. Seeds:
   (`seeds/acme/<layer>/files|merge`) listed in `seeds/acme/layers.yml`, so the orgs differ the
   way real ones do: qa holds the next release, dev holds work in progress on top of it, and prod
   carries a hotfix made directly in production.
-- `large:<n>[:<rng seed>]`: `n` generated components (`sfenv.localorg.generate`).
+- `large:<n>[:<rng seed>]`: `n` generated components (`sfenv.localorg.seeds.generate`).
 
 The base files hold production values; environment-specific values (`ENV_VALUES`: endpoints,
 org-wide email addresses, usernames with sandbox suffixes) are substituted per org, and the same
@@ -32,9 +32,9 @@ from sfenv.errors import ConfigError
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import parse_xml, write_xml
+from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 
-SEEDS_DIR = Path(__file__).parent / "seeds"
+SEEDS_DIR = Path(__file__).parent
 ACME_DIR = SEEDS_DIR / "acme"
 STATE_DIR = ".localorg"
 SEED_FILE = "seed.json"
@@ -108,7 +108,7 @@ def materialize(seed: str, dest: Path) -> None:
         raise ConfigError(f"{dest}: not empty; a seed org is written into an empty folder")
     dest.mkdir(parents=True, exist_ok=True)
     if large is not None:
-        from sfenv.localorg.generate import generate_org, large_seed_state
+        from sfenv.localorg.seeds.generate import generate_org, large_seed_state
 
         generated = generate_org(dest, large[0], large[1])
         _write_state(dest, large_seed_state(generated))
@@ -193,6 +193,7 @@ def build_acme(seed: str) -> tuple[dict[str, bytes], dict]:
     state = {
         "org_name": spec["org_name"],
         "is_sandbox": bool(spec["is_sandbox"]),
+        "source_tracking": bool(spec.get("source_tracking", False)),
         "instance_name": spec["instance_name"],
         "api_version": API_VERSION,
         "users": users,
@@ -248,11 +249,11 @@ def _apply_layer(files: dict[str, bytes], folder: Path, layer: Mapping,
 
 
 def _key(el: etree._Element) -> tuple[str, ...]:
-    tag = etree.QName(el).localname
+    tag = local_name(el)
     parts = [tag]
     for child in el:
-        if isinstance(child.tag, str) and etree.QName(child).localname in _MERGE_KEYS:
-            parts.append(f"{etree.QName(child).localname}={child.text or ''}")
+        if isinstance(child.tag, str) and local_name(child) in _MERGE_KEYS:
+            parts.append(f"{local_name(child)}={child.text or ''}")
     return tuple(parts)
 
 
@@ -273,9 +274,9 @@ def merge_xml(base: bytes, overlay: bytes, source: str) -> bytes:
             after = next((c for c in same if _key(c) > key), None)
             (after.addprevious(el) if after is not None else same[-1].addnext(el))
         else:
-            name = etree.QName(el).localname
+            name = local_name(el)
             after = next((c for c in root if isinstance(c.tag, str)
-                          and etree.QName(c).localname > name), None)
+                          and local_name(c) > name), None)
             (after.addprevious(el) if after is not None else root.append(el))
     return write_xml(root)
 
@@ -285,7 +286,7 @@ def remove_elements(data: bytes, keys: Iterable[str], source: str) -> bytes:
     root = parse_xml(data, source)
     for spec in keys:
         tag, _, value = spec.partition(":")
-        found = [c for c in root if isinstance(c.tag, str) and etree.QName(c).localname == tag
+        found = [c for c in root if isinstance(c.tag, str) and local_name(c) == tag
                  and any(part.split("=", 1)[1] == value for part in _key(c)[1:])]
         if not found:
             raise ConfigError(f"{source}: no {spec} to remove")

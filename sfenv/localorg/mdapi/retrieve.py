@@ -20,13 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.metadata.components import keep_children
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
 from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 from sfenv.metadata.ziputil import write_zip
-
-from .md_inventory import Inventory
 
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024

@@ -6,14 +6,14 @@ import copy
 
 from lxml import etree
 
+from sfenv.localorg.mdapi import envelope as s
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.retrieve import UNFILED
+from sfenv.localorg.soap import SoapFault
+from sfenv.localorg.state.ids import component_id
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry
-
-from . import md_soap as s
-from .md_ids import component_id
-from .md_inventory import Inventory
-from .md_retrieve import UNFILED
-from .soap import SoapFault
+from sfenv.metadata.xmlio import local_name
 
 MAX_LIST_QUERIES = 3
 MAX_READ_NAMES = 10
@@ -123,7 +123,7 @@ def read_metadata(inv: Inventory, type_name: str, full_names: list[str]) -> etre
         record.set(f"{{{s.XSI_NS}}}type", type_name)
         s.add(record, "fullName", name)
         for elem in root:
-            if isinstance(elem.tag, str) and etree.QName(elem).localname != "fullName":
+            if isinstance(elem.tag, str) and local_name(elem) != "fullName":
                 record.append(_in_md_ns(copy.deepcopy(elem)))
     return s.response("readMetadata", result)
 
@@ -150,5 +150,5 @@ def _in_md_ns(elem: etree._Element) -> etree._Element:
     """Move an element tree into the metadata namespace (files use it as default already)."""
     for node in elem.iter():
         if isinstance(node.tag, str):
-            node.tag = s.q(etree.QName(node).localname)
+            node.tag = s.q(local_name(node))
     return elem

@@ -17,12 +17,9 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import default_registry
-
-from . import md_soap as s
-from .md_audit import audit_deploy
-from .md_deploy import (
+from sfenv.localorg.mdapi import envelope as s
+from sfenv.localorg.mdapi.audit import audit_deploy
+from sfenv.localorg.mdapi.deploy import (
     NO_TEST_RUN_IN_PRODUCTION,
     DeployOptions,
     DeployPlan,
@@ -30,12 +27,17 @@ from .md_deploy import (
     deploys_apex,
     plan_deploy,
 )
-from .md_describe import describe_metadata, file_properties, list_metadata, read_metadata
-from .md_inventory import Inventory
-from .md_jobs import HistoryEntry, Job, jobs_of
-from .md_retrieve import RetrieveOutcome, run_retrieve
-from .md_validate import Failure
-from .soap import (
+from sfenv.localorg.mdapi.describe import (
+    describe_metadata,
+    file_properties,
+    list_metadata,
+    read_metadata,
+)
+from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.jobs import HistoryEntry, Job, jobs_of
+from sfenv.localorg.mdapi.retrieve import RetrieveOutcome, run_retrieve
+from sfenv.localorg.mdapi.validate import Failure
+from sfenv.localorg.soap import (
     CONTENT_TYPE,
     FAULT_STATUS,
     Param,
@@ -45,7 +47,9 @@ from .soap import (
     fault_from,
     parse_envelope,
 )
-from .state import sf_now
+from sfenv.localorg.state.dates import sf_now
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import default_registry
 
 log = logging.getLogger(__name__)
 INVALID_SESSION = "Invalid Session ID found in SessionHeader: Illegal Session"
@@ -326,7 +330,7 @@ def _run_deploy(call: Call) -> Callable[[Job], None]:
             apply_plan(org.metadata_dir, plan, org.metadata_dir / ".localorg" / "staging")
             user = org.user_by_id(job.user_id) or org.admin
             org.touch_components(plan.touched(), user)
-            org.forget_components(plan.removed())
+            org.forget_components(plan.removed(), user)
             audit_deploy(org, plan, user)
             org.save()
         _record(call, job, plan, opts)

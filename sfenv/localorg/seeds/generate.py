@@ -81,6 +81,7 @@ class _Writer:
         self.root = str(root)
         self.dirs: set[str] = set()
         self.count = 0
+        self.ids: list[str] = []   # the components written, "Type:FullName"
 
     def write(self, rel: str, text: str) -> None:
         path = os.path.join(self.root, rel)
@@ -94,6 +95,11 @@ class _Writer:
         finally:
             os.close(fd)
         self.count += 1
+
+    def doc(self, cid: str, rel: str, body: str) -> None:
+        """Write one component's Metadata API XML (root element named after its type)."""
+        self.write(rel, _doc(cid.split(":", 1)[0], body))
+        self.ids.append(cid)
 
 
 def _doc(root: str, body: str) -> str:
@@ -225,7 +231,7 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
     counts = plan_counts(components)
     rng = random.Random(seed)
     out = _Writer(Path(dest))
-    ids: list[str] = []
+    ids = out.ids
     n_obj = counts["CustomObject"]
     object_fields: list[list[str]] = []
     for i in range(n_obj):
@@ -237,10 +243,9 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
         out.write(f"layouts/{_obj(i)}-Object {i} Layout.layout", _layout_xml(names))
         ids += [f"CustomObject:{_obj(i)}", f"Layout:{_obj(i)}-Object {i} Layout"]
     for i in range(counts["CustomTab"]):
-        out.write(f"tabs/{_obj(i)}.tab", _doc("CustomTab", (
+        out.doc(f"CustomTab:{_obj(i)}", f"tabs/{_obj(i)}.tab", (
             "    <customObject>true</customObject>\n    <mobileReady>false</mobileReady>\n"
-            f"    <motif>Custom{i % 100 + 1}: Generated</motif>\n")))
-        ids.append(f"CustomTab:{_obj(i)}")
+            f"    <motif>Custom{i % 100 + 1}: Generated</motif>\n"))
     classes = [f"Gen{i:05d}Service" for i in range(counts["ApexClass"])]
     class_meta = _meta("ApexClass", "    <status>Active</status>\n")
     for i, name in enumerate(classes):
@@ -256,33 +261,30 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
         out.write(f"triggers/{name}.trigger-meta.xml", trigger_meta)
         ids.append(f"ApexTrigger:{name}")
     for i in range(counts["ReportFolder"]):
-        out.write(f"reports/Folder{i:04d}.reportFolder-meta.xml", _doc("ReportFolder", (
+        out.doc(f"ReportFolder:Folder{i:04d}", f"reports/Folder{i:04d}.reportFolder-meta.xml", (
             "    <folderShares>\n        <accessLevel>View</accessLevel>\n"
             f"        <sharedTo>Group{i % counts['Group']:04d}</sharedTo>\n"
-            f"        <sharedToType>Group</sharedToType>\n    </folderShares>\n    <name>Folder {i}</name>\n")))
-        ids.append(f"ReportFolder:Folder{i:04d}")
+            f"        <sharedToType>Group</sharedToType>\n    </folderShares>\n    <name>Folder {i}</name>\n"))
     for i in range(counts["Report"]):
         o = i % n_obj
         cols = "".join(f"    <columns>\n        <field>{_obj(o)}.{f}</field>\n    </columns>\n"
                        for f in object_fields[o][:5])
         name = f"Folder{i // _PER_FOLDER:04d}/Report{i:05d}"
-        out.write(f"reports/{name}.report", _doc("Report", (
+        out.doc(f"Report:{name}", f"reports/{name}.report", (
             f"{cols}    <description>Generated report {i}.</description>\n    <format>Tabular</format>\n"
             f"    <name>Report {i}</name>\n    <params>\n        <name>co</name>\n        <value>1</value>\n"
             f"    </params>\n    <reportType>CustomEntity${_obj(o)}</reportType>\n    <scope>organization</scope>\n"
             "    <showDetails>true</showDetails>\n    <showGrandTotal>true</showGrandTotal>\n"
             "    <showSubTotals>true</showSubTotals>\n    <timeFrameFilter>\n"
             "        <dateColumn>CUST_CREATED_DATE</dateColumn>\n        <interval>INTERVAL_CUSTOM</interval>\n"
-            "    </timeFrameFilter>\n")))
-        ids.append(f"Report:{name}")
+            "    </timeFrameFilter>\n"))
     for i in range(counts["DashboardFolder"]):
-        out.write(f"dashboards/Dash{i:04d}.dashboardFolder-meta.xml",
-                  _doc("DashboardFolder", f"    <name>Dashboards {i}</name>\n"))
-        ids.append(f"DashboardFolder:Dash{i:04d}")
+        out.doc(f"DashboardFolder:Dash{i:04d}", f"dashboards/Dash{i:04d}.dashboardFolder-meta.xml",
+                f"    <name>Dashboards {i}</name>\n")
     for i in range(counts["Dashboard"]):
         name = f"Dash{i // _PER_FOLDER:04d}/Dashboard{i:05d}"
         report = f"Folder{(i % counts['Report']) // _PER_FOLDER:04d}/Report{i % counts['Report']:05d}"
-        out.write(f"dashboards/{name}.dashboard", _doc("Dashboard", (
+        out.doc(f"Dashboard:{name}", f"dashboards/{name}.dashboard", (
             "    <backgroundEndColor>#FFFFFF</backgroundEndColor>\n    <backgroundFadeDirection>Diagonal</backgroundFadeDirection>\n"
             "    <backgroundStartColor>#FFFFFF</backgroundStartColor>\n    <dashboardType>LoggedInUser</dashboardType>\n"
             "    <leftSection>\n        <columnSize>Medium</columnSize>\n        <components>\n"
@@ -290,21 +292,18 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
             "            <componentType>Table</componentType>\n            <displayUnits>Auto</displayUnits>\n"
             f"            <header>Component {i}</header>\n            <report>{report}</report>\n"
             "        </components>\n    </leftSection>\n    <textColor>#000000</textColor>\n"
-            f"    <title>Dashboard {i}</title>\n    <titleColor>#000000</titleColor>\n    <titleSize>12</titleSize>\n")))
-        ids.append(f"Dashboard:{name}")
+            f"    <title>Dashboard {i}</title>\n    <titleColor>#000000</titleColor>\n    <titleSize>12</titleSize>\n"))
     for i in range(counts["EmailFolder"]):
-        out.write(f"email/Mail{i:04d}.emailFolder-meta.xml", _doc("EmailFolder", (
+        out.doc(f"EmailFolder:Mail{i:04d}", f"email/Mail{i:04d}.emailFolder-meta.xml", (
             f"    <accessType>Public</accessType>\n    <name>Templates {i}</name>\n"
-            "    <publicFolderAccess>ReadWrite</publicFolderAccess>\n")))
-        ids.append(f"EmailFolder:Mail{i:04d}")
+            "    <publicFolderAccess>ReadWrite</publicFolderAccess>\n"))
     for i in range(counts["EmailTemplate"]):
         name = f"Mail{i // _PER_FOLDER:04d}/Template{i:05d}"
         out.write(f"email/{name}.email", f"Hello {{!Contact.FirstName}},\n\nMessage {i}.\n")
-        out.write(f"email/{name}.email-meta.xml", _doc("EmailTemplate", (
+        out.doc(f"EmailTemplate:{name}", f"email/{name}.email-meta.xml", (
             f"    <available>true</available>\n    <encodingKey>UTF-8</encodingKey>\n    <name>Template {i}</name>\n"
             f"    <style>none</style>\n    <subject>Message {i}</subject>\n    <type>text</type>\n"
-            "    <uiType>Aloha</uiType>\n")))
-        ids.append(f"EmailTemplate:{name}")
+            "    <uiType>Aloha</uiType>\n"))
     for i in range(counts["LightningComponentBundle"]):
         name = f"cmp{i:05d}"
         out.write(f"lwc/{name}/{name}.js", "import { LightningElement, api } from 'lwc';\n\n"
@@ -316,50 +315,43 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
         ids.append(f"LightningComponentBundle:{name}")
     for i in range(counts["StaticResource"]):
         out.write(f"staticresources/Res{i:05d}.resource", f"resource {i}\n")
-        out.write(f"staticresources/Res{i:05d}.resource-meta.xml", _doc("StaticResource", (
-            "    <cacheControl>Private</cacheControl>\n    <contentType>text/plain</contentType>\n")))
-        ids.append(f"StaticResource:Res{i:05d}")
+        out.doc(f"StaticResource:Res{i:05d}", f"staticresources/Res{i:05d}.resource-meta.xml", (
+            "    <cacheControl>Private</cacheControl>\n    <contentType>text/plain</contentType>\n"))
     for i in range(counts["Flow"]):
         o = i % n_obj
-        out.write(f"flows/Flow{i:05d}.flow", _doc("Flow", (
+        out.doc(f"Flow:Flow{i:05d}", f"flows/Flow{i:05d}.flow", (
             f"    <apiVersion>{API_VERSION}</apiVersion>\n    <environments>Default</environments>\n"
             f"    <interviewLabel>Flow {i} {{!$Flow.CurrentDateTime}}</interviewLabel>\n    <label>Flow {i}</label>\n"
             "    <processType>AutoLaunchedFlow</processType>\n    <start>\n        <locationX>50</locationX>\n"
             f"        <locationY>0</locationY>\n        <object>{_obj(o)}</object>\n"
             "        <recordTriggerType>Create</recordTriggerType>\n        <triggerType>RecordAfterSave</triggerType>\n"
-            f"    </start>\n    <status>{'Active' if i % 4 else 'Draft'}</status>\n")))
-        ids.append(f"Flow:Flow{i:05d}")
+            f"    </start>\n    <status>{'Active' if i % 4 else 'Draft'}</status>\n"))
     for i in range(counts["Role"]):
         parent = f"    <parentRole>Role{(i - 1) // 3:04d}</parentRole>\n" if i else ""
-        out.write(f"roles/Role{i:04d}.role", _doc("Role", (
+        out.doc(f"Role:Role{i:04d}", f"roles/Role{i:04d}.role", (
             "    <caseAccessLevel>Edit</caseAccessLevel>\n    <contactAccessLevel>Edit</contactAccessLevel>\n"
             f"    <description>Role {i}</description>\n    <mayForecastManagerShare>false</mayForecastManagerShare>\n"
-            f"    <name>Role {i}</name>\n    <opportunityAccessLevel>Read</opportunityAccessLevel>\n{parent}")))
-        ids.append(f"Role:Role{i:04d}")
+            f"    <name>Role {i}</name>\n    <opportunityAccessLevel>Read</opportunityAccessLevel>\n{parent}"))
     for i in range(counts["Group"]):
-        out.write(f"groups/Group{i:04d}.group", _doc("Group", (
-            f"    <doesIncludeBosses>{'true' if i % 2 else 'false'}</doesIncludeBosses>\n    <name>Group {i}</name>\n")))
-        ids.append(f"Group:Group{i:04d}")
+        out.doc(f"Group:Group{i:04d}", f"groups/Group{i:04d}.group", (
+            f"    <doesIncludeBosses>{'true' if i % 2 else 'false'}</doesIncludeBosses>\n    <name>Group {i}</name>\n"))
     for i in range(counts["Queue"]):
-        out.write(f"queues/Queue{i:04d}.queue", _doc("Queue", (
+        out.doc(f"Queue:Queue{i:04d}", f"queues/Queue{i:04d}.queue", (
             f"    <doesSendEmailToMembers>false</doesSendEmailToMembers>\n    <name>Queue {i}</name>\n"
             "    <queueMembers>\n        <publicGroups>\n"
             f"            <publicGroup>Group{i % counts['Group']:04d}</publicGroup>\n"
             "        </publicGroups>\n        <roles>\n"
             f"            <role>Role{i % counts['Role']:04d}</role>\n        </roles>\n    </queueMembers>\n"
-            f"    <queueSobject>\n        <sobjectType>{_obj(i % n_obj)}</sobjectType>\n    </queueSobject>\n")))
-        ids.append(f"Queue:Queue{i:04d}")
+            f"    <queueSobject>\n        <sobjectType>{_obj(i % n_obj)}</sobjectType>\n    </queueSobject>\n"))
     for i in range(counts["CustomPermission"]):
-        out.write(f"customPermissions/Perm{i:04d}.customPermission", _doc("CustomPermission", (
-            f"    <isLicensed>false</isLicensed>\n    <label>Permission {i}</label>\n")))
-        ids.append(f"CustomPermission:Perm{i:04d}")
+        out.doc(f"CustomPermission:Perm{i:04d}", f"customPermissions/Perm{i:04d}.customPermission", (
+            f"    <isLicensed>false</isLicensed>\n    <label>Permission {i}</label>\n"))
     for i in range(counts["GlobalValueSet"]):
         values = "".join(f"    <customValue>\n        <fullName>Value {v}</fullName>\n"
                          f"        <default>false</default>\n        <label>Value {v}</label>\n"
                          "    </customValue>\n" for v in range(1, 6))
-        out.write(f"globalValueSets/Values{i:04d}.globalValueSet", _doc("GlobalValueSet", (
-            f"{values}    <masterLabel>Values {i}</masterLabel>\n    <sorted>false</sorted>\n")))
-        ids.append(f"GlobalValueSet:Values{i:04d}")
+        out.doc(f"GlobalValueSet:Values{i:04d}", f"globalValueSets/Values{i:04d}.globalValueSet", (
+            f"{values}    <masterLabel>Values {i}</masterLabel>\n    <sorted>false</sorted>\n"))
     qualified = [f"{_obj(o)}.{f}" for o in range(min(n_obj, 60)) for f in object_fields[o]
                  if not f.startswith("Ref_")][:2000]
     for i in range(counts["PermissionSet"]):
@@ -370,21 +362,18 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
                          "    <fieldPermissions>", 1)
                 + f"    <hasActivationRequired>false</hasActivationRequired>\n    <label>Permission Set {i}</label>\n"
                 + _object_perms([_obj(o)]))
-        out.write(f"permissionsets/PermSet{i:04d}.permissionset", _doc("PermissionSet", body))
-        ids.append(f"PermissionSet:PermSet{i:04d}")
+        out.doc(f"PermissionSet:PermSet{i:04d}", f"permissionsets/PermSet{i:04d}.permissionset", body)
     for name in ("Admin", "Custom%3A Marketing Profile", "Sales User", "Support User"):
         body = (_perm_blocks(qualified, [], sorted(classes[:300]), True)
                 + _object_perms([_obj(o) for o in range(min(n_obj, 200))])
                 + "    <userLicense>Salesforce</userLicense>\n")
-        out.write(f"profiles/{name}.profile", _doc("Profile", body))
-        ids.append(f"Profile:{name}")
+        out.doc(f"Profile:{name}", f"profiles/{name}.profile", body)
     n_labels = max(10, min(components // 10, 5000))
     labels = "".join(
         f"    <labels>\n        <fullName>Label_{i:05d}</fullName>\n        <language>en_US</language>\n"
         f"        <protected>false</protected>\n        <shortDescription>Label {i}</shortDescription>\n"
         f"        <value>Text of label {i} &amp; more</value>\n    </labels>\n" for i in range(n_labels))
-    out.write("labels/CustomLabels.labels", _doc("CustomLabels", labels))
-    ids.append("CustomLabels:CustomLabels")
+    out.doc("CustomLabels:CustomLabels", "labels/CustomLabels.labels", labels)
     return GeneratedOrg(Path(dest), seed, counts, out.count, tuple(ids))
 
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .md_ids import to18
+from sfenv.localorg.state.ids import id18
 
 HISTORY_FILE = "deploys.json"
 HISTORY_LIMIT = 200
@@ -72,7 +72,7 @@ class MetadataJobs:
             serial = self._serial
         # 09S: AsyncRequest (retrieve), 0Af: DeployRequest. Unique per org process start.
         stamp = int.from_bytes(os.urandom(3), "big")
-        return to18(f"{prefix}5g{stamp:04x}"[:9].ljust(9, "0") + f"{serial:06d}")
+        return id18(f"{prefix}5g{stamp:04x}"[:9].ljust(9, "0") + f"{serial:06d}")
 
     def add(self, job: Job) -> Job:
         with self._lock:

@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from sfenv.metadata.xmlio import child_text as xml_child_text
 from sfenv.metadata.xmlio import local_name as local
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
@@ -83,10 +84,9 @@ def child(node: etree._Element, name: str) -> etree._Element | None:
 
 
 def child_text(node: etree._Element, name: str, default: str | None = None) -> str | None:
-    found = child(node, name)
-    if found is None:
-        return default
-    return (found.text or "").strip()
+    """The stripped text of the first child `name`; `default` when there is none."""
+    text = xml_child_text(node, name)
+    return default if text is None else text
 
 
 def child_texts(node: etree._Element, name: str) -> list[str]:

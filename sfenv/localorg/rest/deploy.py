@@ -10,7 +10,7 @@ answers them (the `sf` CLI uses them with `SF_ORG_METADATA_REST_DEPLOY=true`).
   DeployResult as SOAP's checkDeployStatus, in JSON types (booleans, numbers, arrays).
 - `PATCH deployRequest/<id>` `{"deployResult": {"status": "Canceling"}}` -> 202.
 
-The jobs are the Metadata API's (sfenv.localorg.metadata_api): a deploy started over REST can
+The jobs are the Metadata API's (sfenv.localorg.mdapi.api): a deploy started over REST can
 be polled over SOAP and the other way round.
 """
 
@@ -22,12 +22,10 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
-from . import md_soap as s
-from .md_deploy import DeployOptions
-from .soap import SoapFault
-
-JSON = "application/json;charset=UTF-8"
-Reply = tuple[int, str, bytes]
+from sfenv.localorg.mdapi import envelope as s
+from sfenv.localorg.mdapi.deploy import DeployOptions
+from sfenv.localorg.replies import JSON, Reply, rest_error
+from sfenv.localorg.soap import SoapFault
 
 # DeployResult elements that are arrays, and those that are numbers (everything else is a
 # string, or a boolean when it reads `true`/`false`)
@@ -53,7 +51,7 @@ class RestError(Exception):
 def handle(org, user, method: str, version: str, rest: list[str], query: str, body: bytes,
            content_type: str) -> Reply:
     """`rest` is the path after `/services/data/vNN.0/metadata/deployRequest`."""
-    from .metadata_api import Call
+    from sfenv.localorg.mdapi.api import Call
 
     call = Call(org, user, etree.Element("rest"), version)
     try:
@@ -65,19 +63,19 @@ def handle(org, user, method: str, version: str, rest: list[str], query: str, bo
         if len(rest) == 1 and method == "PATCH":
             return _cancel(call, version, rest[0], body)
     except RestError as err:
-        return _error(err.status, err.code, err.message)
+        return rest_error(err.status, err.code, err.message)
     except SoapFault as err:
         status = 404 if err.code == "INVALID_ID_FIELD" else 400
-        return _error(status, err.code, err.message)
+        return rest_error(status, err.code, err.message)
     if len(rest) > 1:
-        return _error(404, "NOT_FOUND", "The requested resource does not exist")
+        return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
     allowed = "POST" if not rest else "GET, PATCH"
-    return _error(405, "METHOD_NOT_ALLOWED",
+    return rest_error(405, "METHOD_NOT_ALLOWED",
                   f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
 
 
 def _start(call, version: str, body: bytes, content_type: str) -> Reply:
-    from .metadata_api import quick_deploy, start_deploy
+    from sfenv.localorg.mdapi.api import quick_deploy, start_deploy
 
     if content_type.lower().startswith("application/json"):
         payload = _json(body)
@@ -101,7 +99,7 @@ def _start(call, version: str, body: bytes, content_type: str) -> Reply:
 
 def _status(call, version: str, job_id: str, include_details: bool, status: int,
             validated: str | None = None) -> Reply:
-    from .metadata_api import check_deploy, deploy_result, jobs_of
+    from sfenv.localorg.mdapi.api import check_deploy, deploy_result, jobs_of
 
     if status == 201:   # just queued: report it without counting a poll
         job = jobs_of(call.org).get(job_id)
@@ -121,7 +119,7 @@ def _status(call, version: str, job_id: str, include_details: bool, status: int,
 
 
 def _cancel(call, version: str, job_id: str, body: bytes) -> Reply:
-    from .metadata_api import cancel_deploy, deploy_result
+    from sfenv.localorg.mdapi.api import cancel_deploy, deploy_result
 
     payload = _json(body) if body else {}
     wanted = (payload.get("deployResult") or {}).get("status") if isinstance(payload, dict) else None
@@ -226,5 +224,3 @@ def _multipart(body: bytes, content_type: str) -> dict[str, bytes]:
     return parts
 
 
-def _error(status: int, code: str, message: str) -> Reply:
-    return status, JSON, json.dumps([{"message": message, "errorCode": code}]).encode()

@@ -12,11 +12,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sfenv.errors import MetadataError
+from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.metadata.components import Piece
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.references import Reference, named_references
-
-from .md_inventory import Inventory
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The REST API subset sfenv and the sf CLI use: versions, resource map (with `identity`),
 query/tooling query (with nextRecordsUrl paging; `columns=true` answers column metadata),
 sobject rows by id, limits and limits/recordCount, and deploys (`metadata/deployRequest`,
-in rest_deploy). Shapes and errors as Salesforce:
+in rest/deploy.py). Shapes and errors as Salesforce:
 `{"totalSize", "done", "records": [{"attributes": {"type", "url"}, ...}]}` and
 `[{"message", "errorCode"}]` with 401 INVALID_SESSION_ID, 400 MALFORMED_QUERY/INVALID_TYPE/
 INVALID_FIELD, 404 NOT_FOUND."""
@@ -9,18 +9,18 @@ INVALID_FIELD, 404 NOT_FOUND."""
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
-from sfenv.localorg import rest_deploy, rest_groups, soql, soql_columns
-from sfenv.localorg.auth import profile_id
-from sfenv.localorg.state import OrgState, User, parse_sf_datetime
+from sfenv.localorg.auth.identity import profile_id
+from sfenv.localorg.replies import JSON, Reply, rest_error
+from sfenv.localorg.rest import groups as rest_groups
+from sfenv.localorg.rest import soql, soql_columns
+from sfenv.localorg.state import OrgState, User
+from sfenv.localorg.state.dates import parse_sf_datetime
 
-JSON = "application/json;charset=UTF-8"
-Reply = tuple[int, str, bytes]
 MIN_VERSION, MAX_VERSION = 31, 64
 BATCH_SIZE = 2000
 _CURSORS_KEPT = 50
@@ -47,6 +47,14 @@ SCHEMAS = {
     **rest_groups.SCHEMAS,
 }
 
+# the Tooling API's source tracking object: only on orgs with tracking (source_members.py)
+SOURCE_MEMBER = soql.SObject("SourceMember", {
+    "Id": "id", "MemberType": "string", "MemberName": "string", "MemberIdOrName": "string",
+    "RevisionCounter": "number", "RevisionNum": "number", "IsNameObsolete": "boolean",
+    "IsNewMember": "boolean", "ChangedBy": "string", "CreatedDate": "datetime",
+    "CreatedById": "id", "LastModifiedDate": "datetime", "LastModifiedById": "id",
+})
+
 
 def version_label(version: int) -> str:
     """62 -> "Winter '25" (three releases a year, Winter first)."""
@@ -54,8 +62,8 @@ def version_label(version: int) -> str:
     return f"{season} '{25 + (version - 62) // 3:02d}"
 
 
-def error(status: int, code: str, message: str) -> Reply:
-    return status, JSON, json.dumps([{"message": message, "errorCode": code}]).encode()
+def supported_version(number: str) -> bool:
+    return MIN_VERSION <= int(number) <= MAX_VERSION
 
 
 def _sf_rest_datetime(value: str | None) -> str | None:
@@ -67,56 +75,33 @@ def _sf_rest_datetime(value: str | None) -> str | None:
 
 
 class RestApi:
-    """REST for one org; `handle()` gets the authenticated user (None -> 401)."""
+    """REST resources of one org (the server checks the session and the API version first)."""
 
     def __init__(self, org: OrgState) -> None:
         self.org = org
         self._cursors: OrderedDict[str, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
-    def handle(self, method: str, path: str, query: str, user: User | None,
-               limit_info: tuple[int, int] | None = None, *, body: bytes = b"",
-               content_type: str = "", base_url: str = "") -> Reply:
-        parts = [p for p in path.split("/") if p][2:]   # after services/data
-        if not parts:
-            return self._versions()
-        if user is None:
-            return error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        m = re.fullmatch(r"v(\d+)\.0", parts[0])
-        if not m or not MIN_VERSION <= int(m.group(1)) <= MAX_VERSION:
-            return error(404, "NOT_FOUND", "The requested resource does not exist")
-        version, rest = parts[0], parts[1:]
-        tooling = bool(rest) and rest[0] == "tooling"
-        if tooling:
-            rest = rest[1:]
-        if rest[:2] == ["metadata", "deployRequest"] and not tooling:
-            return rest_deploy.handle(self.org, user, method, version, rest[2:], query, body,
-                                      content_type)
-        if method != "GET":
-            return error(405, "METHOD_NOT_ALLOWED",
-                         f"HTTP Method '{method}' not allowed. Allowed are GET")
-        if not rest:
-            resources = self._resources(version, tooling)
-            if not tooling:   # what jsforce's conn.identity() reads
-                resources["identity"] = f"{base_url}/id/{self.org.org_id}/{user.id}"
-            return 200, JSON, json.dumps(resources).encode()
-        if rest[0] in ("query", "queryAll"):
-            if len(rest) == 2:
-                return self._more(rest[1])
-            params = parse_qs(query)
-            q = params.get("q", [""])[0]
-            if params.get("columns", ["false"])[0].lower() == "true":
-                return self._columns(q)
-            return self._query(version, q, tooling)
-        if rest[0] == "sobjects" and len(rest) == 3:
-            return self._record(version, rest[1], rest[2], tooling)
-        if rest == ["limits", "recordCount"] and not tooling:
-            return self._record_count(parse_qs(query).get("sObjects", [""])[0])
-        if rest == ["limits"] and not tooling:
-            return self._limits(limit_info)
-        return error(404, "NOT_FOUND", "The requested resource does not exist")
+    # --- resources (the server's route table maps URLs to these) ---------------------------
+    def resources(self, version: str, tooling: bool, user: User, base_url: str) -> Reply:
+        """`GET /services/data/vNN.0[/tooling]`: the resource map."""
+        resources = self._resources(version, tooling)
+        if not tooling:   # what jsforce's conn.identity() reads
+            resources["identity"] = f"{base_url}/id/{self.org.org_id}/{user.id}"
+        return 200, JSON, json.dumps(resources).encode()
 
-    def _versions(self) -> Reply:
+    def query(self, version: str, tooling: bool, query_string: str) -> Reply:
+        """`GET .../query?q=...` (rows, paged) or `...&columns=true` (column metadata)."""
+        params = parse_qs(query_string)
+        q = params.get("q", [""])[0]
+        if params.get("columns", ["false"])[0].lower() == "true":
+            return self._columns(q, tooling)
+        return self._query(version, q, tooling)
+
+    def record_count(self, query_string: str) -> Reply:
+        return self._record_count(parse_qs(query_string).get("sObjects", [""])[0])
+
+    def versions(self) -> Reply:
         body = [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
                 for v in range(MIN_VERSION, MAX_VERSION + 1)]
         return 200, JSON, json.dumps(body).encode()
@@ -129,7 +114,8 @@ class RestApi:
         return {n: f"{base}/{n}" for n in names}
 
     # --- data ---------------------------------------------------------------------------
-    def database(self) -> soql.Database:
+    def database(self, tooling: bool = False) -> soql.Database:
+        """The org's queryable rows; the Tooling API adds SourceMember on orgs with tracking."""
         org = self.org
         profiles = {u.profile for u in org.users}
         profile_rows = [{"Id": profile_id(org, p), "Name": p, "UserType": "Standard"}
@@ -155,9 +141,12 @@ class RestApi:
             "Display": r["Display"], "DelegateUser": r.get("DelegateUser"),
             "ResponsibleNamespacePrefix": None,
         } for r in org.audit_trail()]
-        return soql.Database(SCHEMAS, {"Organization": organization, "User": users,
-                                       "Profile": profile_rows, "SetupAuditTrail": audit,
-                                       **rest_groups.rows(org)})
+        tables = {"Organization": organization, "User": users, "Profile": profile_rows,
+                  "SetupAuditTrail": audit, **rest_groups.rows(org)}
+        if tooling and org.source_tracking:
+            schemas = {**SCHEMAS, "SourceMember": SOURCE_MEMBER}
+            return soql.Database(schemas, {**tables, "SourceMember": org.source_member_rows()})
+        return soql.Database(SCHEMAS, tables)
 
     def _record_json(self, db: soql.Database, sobject: soql.SObject, row: dict,
                      paths: list[tuple[str, ...]], version: str, tooling: bool) -> dict:
@@ -182,13 +171,13 @@ class RestApi:
 
     def _query(self, version: str, text: str, tooling: bool) -> Reply:
         if not text.strip():
-            return error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
+            return rest_error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
         try:
             parsed = soql.parse(text)
-            db = self.database()
+            db = self.database(tooling)
             sobject, paths, rows, total = db.run(parsed)
         except soql.SoqlError as err:
-            return error(400, err.code, err.message)
+            return rest_error(400, err.code, err.message)
         if parsed.count:
             body = {"totalSize": total, "done": True, "records": []}
             return 200, JSON, json.dumps(body).encode()
@@ -208,37 +197,37 @@ class RestApi:
             body["nextRecordsUrl"] = f"{base}/query/{cursor}-{BATCH_SIZE}"
         return body
 
-    def _more(self, locator: str) -> Reply:
+    def more(self, locator: str) -> Reply:
         cursor = locator.rsplit("-", 1)[0]
         with self._lock:
             entry = self._cursors.pop(cursor, None)
         if entry is None:
-            return error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+            return rest_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         version, tooling, records, total = entry
         return 200, JSON, json.dumps(self._page(version, tooling, records, total)).encode()
 
-    def _record(self, version: str, name: str, record_id: str, tooling: bool) -> Reply:
-        db = self.database()
+    def record(self, version: str, name: str, record_id: str, tooling: bool) -> Reply:
+        db = self.database(tooling)
         try:
             sobject = db.schema(name)
         except soql.SoqlError:
-            return error(404, "NOT_FOUND", "The requested resource does not exist")
+            return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
         row = next((r for r in db.rows.get(sobject.name, []) if r["Id"][:15] == record_id[:15]),
                    None)
         if row is None or len(record_id) not in (15, 18):
-            return error(404, "NOT_FOUND", "The requested resource does not exist")
+            return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
         paths = [(f,) for f in sobject.fields]
         return 200, JSON, json.dumps(
             self._record_json(db, sobject, row, paths, version, tooling)).encode()
 
-    def _columns(self, text: str) -> Reply:
+    def _columns(self, text: str, tooling: bool) -> Reply:
         """`query?q=...&columns=true`: the query's column metadata, not its rows."""
         try:
             parsed = soql.parse(text)
-            db = self.database()
+            db = self.database(tooling)
             body = soql_columns.column_metadata(db, parsed)
         except soql.SoqlError as err:
-            return error(400, err.code, err.message)
+            return rest_error(400, err.code, err.message)
         return 200, JSON, json.dumps(body).encode()
 
     def _record_count(self, names: str) -> Reply:
@@ -256,7 +245,7 @@ class RestApi:
         return 200, JSON, json.dumps({"sObjects": counts}).encode()
 
     @staticmethod
-    def _limits(limit_info: tuple[int, int] | None) -> Reply:
+    def limits(limit_info: tuple[int, int] | None) -> Reply:
         maximum, remaining = limit_info or (5_000_000, 5_000_000)
         body = {"DailyApiRequests": {"Max": maximum, "Remaining": remaining}}
         return 200, JSON, json.dumps(body).encode()
