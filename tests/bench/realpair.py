@@ -2,7 +2,7 @@
 
 The real pair: Metadata API format, 3,511 and 4,299 files, 1,071 files differing, large
 profiles and objects. `real_pair(project)` generates the target side (A, `prod`) with
-`sfenv.localorg.generate.generate_org` and derives the source side (B, `dev`) from it in
+`sfenv.localorg.seeds.generate.generate_org` and derives the source side (B, `dev`) from it in
 memory: new Apex classes (two files each), new fields on objects (with their layouts), the
 profiles and some permission sets granting the new fields and classes, reports edited. No org
 and no pull: the benchmark measures `release plan`/`build` and sfdx-git-delta on the same two
@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sfenv.localorg.generate import generate_org
+from sfenv.localorg.seeds.generate import generate_org
 from sfenv.store.snapshots import SnapshotStore
 from tests.bench.scenario import org_files
 
@@ -138,7 +138,7 @@ def mutated_pair(project: Path, components: int, share: float = 0.01, seed: int 
     """The pair of `make bench`'s scenario without the org and the pulls: a generated org of
     `components` (A, `prod`) and the same org after `mutate_org` changed `share` of its
     components (B, `dev`), both written straight into the store (for growth measurements)."""
-    from sfenv.localorg.generate import mutate_org
+    from sfenv.localorg.seeds.generate import mutate_org
 
     project.mkdir(parents=True, exist_ok=True)
     (project / "sfenv.yml").write_text(CONFIG)
