@@ -8,7 +8,6 @@ per store object by (tree a, tree b, neutralizer) and are immutable data.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Protocol
@@ -48,6 +47,7 @@ class SnapshotReader(Protocol):
 
     def tree_of(self, commit: str) -> str: ...
     def files(self, commit: str) -> dict[str, str]: ...
+    def files_under(self, commit: str, prefixes: Iterable[str]) -> dict[str, str]: ...
     def read_blob(self, sha: str) -> bytes: ...
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]: ...
     def changed(self, a: str, b: str) -> list[TreeChange]: ...
@@ -92,17 +92,20 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
     files_a: dict[str, str] = {c.path: c.old_blob for c in tree_changes if c.old_blob}
     files_b: dict[str, str] = {c.path: c.new_blob for c in tree_changes if c.new_blob}
     grouped = {o for o in owners if _strategy(registry, o) in GROUPED}
-    if grouped:
-        for side_files, commit in ((files_a, a_commit), (files_b, b_commit)):
-            found = _component_files(registry, store.files(commit),
-                                     _sorted_paths(store, commit), grouped)
-            for path, sha in found.items():
-                side_files.setdefault(path, sha)
-    index_a = store.files(a_commit).get(INDEX_PATH)
-    index_b = store.files(b_commit).get(INDEX_PATH)
-    wanted = set(files_a.values()) | set(files_b.values())
+    # a grouped component's files all start with `<directory>/<full name>` (its content
+    # file, its -meta.xml, or its bundle folder): git lists only those, and the index
+    prefixes = {f"{registry.get(o.type).directory}/{o.full_name}" for o in grouped}
+    index: list[str | None] = [None, None]
     if tree_changes:
-        wanted |= {s for s in (index_a, index_b) if s}
+        prefixes.add(INDEX_PATH)
+        for side, (side_files, commit) in enumerate(((files_a, a_commit), (files_b, b_commit))):
+            listed = store.files_under(commit, prefixes)
+            index[side] = listed.get(INDEX_PATH)
+            for path, sha in listed.items():
+                if not path.startswith(INTERNAL) and _owner(registry, path) in grouped:
+                    side_files.setdefault(path, sha)
+    index_a, index_b = index
+    wanted = set(files_a.values()) | set(files_b.values()) | {s for s in (index_a, index_b) if s}
     blobs = store.read_blobs(sorted(wanted)) if wanted else {}
 
     grouped_paths: dict[ComponentId, tuple[list[str], list[str]]] = {}
@@ -159,36 +162,6 @@ def _owner(registry: Registry, path: str) -> ComponentId:
 def _strategy(registry: Registry, cid: ComponentId) -> str | None:
     mtype = registry.find(cid.type)
     return mtype.strategy if mtype is not None else None
-
-
-def _sorted_paths(store: SnapshotReader, commit: str) -> list[str]:
-    """The tree's paths in sorted order (cached with the store's derived data)."""
-    key = ("sorted-paths", store.tree_of(commit))
-    hit = store.cache.get(key)
-    if isinstance(hit, list):
-        return hit
-    paths = sorted(store.files(commit))
-    store.cache[key] = paths
-    return paths
-
-
-def _component_files(registry: Registry, files: Mapping[str, str], paths: list[str],
-                     owners: Iterable[ComponentId]) -> dict[str, str]:
-    """All files of the given grouped components.
-
-    A grouped component's files all start with `<directory>/<full name>` (its content file,
-    its -meta.xml, or its bundle folder), so each owner needs a range of the sorted paths."""
-    found: dict[str, str] = {}
-    for owner in set(owners):
-        mtype = registry.get(owner.type)
-        prefix = f"{mtype.directory}/{owner.full_name}"
-        for i in range(bisect_left(paths, prefix), len(paths)):
-            path = paths[i]
-            if not path.startswith(prefix):
-                break
-            if registry.component_of(path) == owner:
-                found[path] = files[path]
-    return found
 
 
 def _attribution(entry: dict | None) -> Attribution:
@@ -307,7 +280,7 @@ def _file_change(owner: ComponentId, path: str, files_a: Mapping[str, str],
 
 def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
     """The SetupAuditTrail rows stored with a snapshot (newest first)."""
-    sha = store.files(commit).get(AUDIT_PATH)
+    sha = store.files_under(commit, [AUDIT_PATH]).get(AUDIT_PATH)
     rows = load_json_blob(store.read_blob(sha) if sha else None, [])
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
@@ -315,5 +288,5 @@ def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
 def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict]:
     """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties}), decoded
     entry by entry as it is read (`ComponentIndex`)."""
-    sha = store.files(commit).get(INDEX_PATH)
+    sha = store.files_under(commit, [INDEX_PATH]).get(INDEX_PATH)
     return ComponentIndex(store.read_blob(sha) if sha else None)

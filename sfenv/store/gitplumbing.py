@@ -121,3 +121,20 @@ class Git:
             result[sha] = out[start:start + size]
             pos = start + size + 1
         return result
+
+    def list_tree(self, tree: str, paths: Sequence[str], *,
+                  recursive: bool) -> list[tuple[str, str, str]]:
+        """`(path, object type, object id)` of the entries of `tree` at `paths` (a folder given
+        as `folder/` lists its entries), by `git ls-tree -z`; `recursive` descends into
+        folders. Paths are passed in batches of 500 to stay under the argument limit."""
+        found: list[tuple[str, str, str]] = []
+        flags = ["-r"] if recursive else []
+        for start in range(0, len(paths), 500):
+            out = self.run(["ls-tree", "-z", "--full-tree", *flags, tree, "--",
+                            *paths[start:start + 500]])
+            for rec in out.split(b"\0"):
+                if rec:
+                    info, _, path = rec.partition(b"\t")
+                    _mode, kind, sha = info.decode().split()
+                    found.append((path.decode("utf-8", "surrogateescape"), kind, sha))
+        return found

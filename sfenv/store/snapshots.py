@@ -15,6 +15,7 @@ import re
 import socket
 import time
 import uuid
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -222,6 +223,42 @@ class SnapshotStore:
                 cached[path.decode("utf-8", "surrogateescape")] = info.split()[2].decode()
             self._files[tree] = cached
         return cached
+
+    def files_under(self, commit: str, prefixes: Iterable[str]) -> dict[str, str]:
+        """path -> blob sha of the files whose path starts with one of `prefixes` (plain string
+        prefixes: `classes/Foo` gives `classes/Foo.cls`, `classes/Foo.cls-meta.xml`, and
+        `classes/FooBar.cls` too; `objects/` a whole folder; an exact path its file).
+
+        Git lists only the folders holding the prefixes (one `ls-tree` for them, one more
+        for the sub-folders that match), not the whole tree: what a diff of a few changed
+        files needs from trees of 85,000 files. Answered from `files` when it is cached."""
+        wanted = sorted(set(prefixes))
+        if not wanted:
+            return {}
+        tree = self.tree_of(commit)
+        cached = self._files.get(tree)
+        if cached is not None:
+            return {p: s for p, s in cached.items() if p.startswith(tuple(wanted))}
+        folders = sorted({p.rpartition("/")[0] for p in wanted})
+        entries = self.git.list_tree(tree, [f + "/" if f else "." for f in folders],
+                                     recursive=False)
+        names = sorted(entries)
+        paths = [e[0] for e in names]
+        found: dict[str, str] = {}
+        subtrees: list[str] = []
+        for prefix in wanted:
+            for i in range(bisect_left(paths, prefix), len(paths)):
+                path, kind, sha = names[i]
+                if not path.startswith(prefix):
+                    break
+                if kind == "blob":
+                    found[path] = sha
+                elif kind == "tree":
+                    subtrees.append(path)
+        for path, kind, sha in self.git.list_tree(tree, sorted(set(subtrees)), recursive=True):
+            if kind == "blob":
+                found[path] = sha
+        return found
 
     def read_blob(self, sha: str) -> bytes:
         return self.git.read_blobs([sha])[sha]
