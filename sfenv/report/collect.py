@@ -229,7 +229,7 @@ def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict]:
     if head is None:
         return []
     try:
-        sha = store.files(head).get(AUDIT_TRAIL_PATH)
+        sha = store.files_under(head, [AUDIT_TRAIL_PATH]).get(AUDIT_TRAIL_PATH)
         if sha is None:
             return []
         rows = json.loads(store.read_blob(sha))
@@ -270,7 +270,7 @@ def _roles_and_owd(store: SnapshotStore, order: list[str], heads: Mapping[str, s
             roles[env] = owds[env] = None
             continue
         try:
-            files = store.files(head)
+            files = store.files_under(head, [role_dir, object_dir])
         except SfenvError as err:
             notices.append(f"{env}: snapshot files unreadable ({err})")
             roles[env] = owds[env] = None

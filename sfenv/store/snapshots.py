@@ -268,7 +268,7 @@ class SnapshotStore:
         return self.git.read_blobs(list(shas))
 
     def read_file(self, commit: str, path: str) -> bytes | None:
-        sha = self.files(commit).get(path)
+        sha = self.files_under(commit, [path]).get(path)
         return None if sha is None else self.read_blob(sha)
 
     def changed(self, a: str, b: str) -> list[TreeChange]:
