@@ -25,7 +25,7 @@ from pathlib import Path
 import git as gitpython
 
 from sfenv.errors import StoreError
-from sfenv.store.gitplumbing import ZERO, Git, blob_sha
+from sfenv.store.gitplumbing import ZERO, Git, blob_sha, parse_tree_record
 
 SNAPSHOT_PREFIX = "refs/heads/sfenv/"
 DEFAULT_NAME = "sfenv"
@@ -240,17 +240,18 @@ class SnapshotStore:
         if cached is not None:
             return {p: s for p, s in cached.items() if p.startswith(tuple(wanted))}
         folders = sorted({p.rpartition("/")[0] for p in wanted})
-        entries = self.git.list_tree(tree, [f + "/" if f else "." for f in folders],
-                                     recursive=False)
-        names = sorted(entries)
-        paths = [e[0] for e in names]
+        # a folder holds up to ~20,000 entries at 60,000 components: decode only the matches
+        records = self.git.list_records(tree, [f + "/" if f else "." for f in folders])
+        keyed = sorted((rec[rec.index(b"\t") + 1:], rec) for rec in records)
+        paths = [path for path, _ in keyed]
         found: dict[str, str] = {}
         subtrees: list[str] = []
         for prefix in wanted:
-            for i in range(bisect_left(paths, prefix), len(paths)):
-                path, kind, sha = names[i]
-                if not path.startswith(prefix):
+            start = prefix.encode("utf-8", "surrogateescape")
+            for i in range(bisect_left(paths, start), len(paths)):
+                if not paths[i].startswith(start):
                     break
+                path, kind, sha = parse_tree_record(keyed[i][1])
                 if kind == "blob":
                     found[path] = sha
                 elif kind == "tree":
