@@ -28,8 +28,8 @@ def report_cmd(out: str, as_json: bool, config_path: str | None) -> None:
     Example:
       sfenv report --out report.html && xdg-open report.html
     """
-    from sfenv.render.report import render_report, report_to_dict
-    from sfenv.report import collect_report
+    from sfenv.report.collect import collect_report
+    from sfenv.report.render import render_report, report_to_dict
     from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)

@@ -8,9 +8,9 @@ per store object by (tree a, tree b, neutralizer) and are immutable data.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from sfenv.compare import diffcache
@@ -48,6 +48,7 @@ class SnapshotReader(Protocol):
 
     def tree_of(self, commit: str) -> str: ...
     def files(self, commit: str) -> dict[str, str]: ...
+    def files_under(self, commit: str, prefixes: Iterable[str]) -> dict[str, str]: ...
     def read_blob(self, sha: str) -> bytes: ...
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]: ...
     def changed(self, a: str, b: str) -> list[TreeChange]: ...
@@ -92,19 +93,45 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
     files_a: dict[str, str] = {c.path: c.old_blob for c in tree_changes if c.old_blob}
     files_b: dict[str, str] = {c.path: c.new_blob for c in tree_changes if c.new_blob}
     grouped = {o for o in owners if _strategy(registry, o) in GROUPED}
-    if grouped:
-        for side_files, commit in ((files_a, a_commit), (files_b, b_commit)):
-            found = _component_files(registry, store.files(commit),
-                                     _sorted_paths(store, commit), grouped)
-            for path, sha in found.items():
-                side_files.setdefault(path, sha)
-    index_a = store.files(a_commit).get(INDEX_PATH)
-    index_b = store.files(b_commit).get(INDEX_PATH)
-    wanted = set(files_a.values()) | set(files_b.values())
+    # a grouped component's files all start with `<directory>/<full name>` (its content
+    # file, its -meta.xml, or its bundle folder): git lists only those, and the index
+    prefixes = {f"{registry.get(o.type).directory}/{o.full_name}" for o in grouped}
+    index: list[str | None] = [None, None]
     if tree_changes:
-        wanted |= {s for s in (index_a, index_b) if s}
-    blobs = store.read_blobs(sorted(wanted)) if wanted else {}
+        prefixes.add(INDEX_PATH)
+        for side, (side_files, commit) in enumerate(((files_a, a_commit), (files_b, b_commit))):
+            listed = store.files_under(commit, prefixes)
+            index[side] = listed.get(INDEX_PATH)
+            for path, sha in listed.items():
+                if not path.startswith(INTERNAL) and _owner(registry, path) in grouped:
+                    side_files.setdefault(path, sha)
+    index_a, index_b = index
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the index (55 MB at 60,000 components) streams from git while the rows are computed
+        index_read = pool.submit(store.read_blobs, sorted({s for s in index if s}))
+        wanted = set(files_a.values()) | set(files_b.values())
+        blobs = store.read_blobs(sorted(wanted)) if wanted else {}
+        changes = _changes(registry, split, owners, grouped, files_a, files_b, blobs, neutralize)
+        indexes = index_read.result()
+    tops = [(change, _top(registry, change)) for change in changes]
+    keys = {str(change.component) for change in changes} | {str(top) for _, top in tops}
+    by_a = index_entries(indexes.get(index_a) if index_a else None, keys)
+    by_b = index_entries(indexes.get(index_b) if index_b else None, keys)
+    for change, top in tops:
+        # a child the org lists itself (a field, a validation rule) has its own dates: editing
+        # it does not touch its object's; entries listMetadata does not list use their parent's
+        own = str(change.component)
+        change.old_by = _attribution(by_a.get(own) or by_a.get(str(top)))
+        change.new_by = _attribution(by_b.get(own) or by_b.get(str(top)))
+    changes.sort(key=lambda c: (c.component.type, c.component.full_name))
+    read = len(blobs) + len(indexes.keys() - blobs.keys())
+    return Diff("", "", a_commit, b_commit, changes, read, len(tree_changes))
 
+
+def _changes(registry: Registry, split: Splitter, owners: Mapping[ComponentId, set[str]],
+             grouped: set[ComponentId], files_a: Mapping[str, str], files_b: Mapping[str, str],
+             blobs: Mapping[str, bytes], neutralize: Neutralizer | None) -> list[Change]:
+    """The rows of the differing files (attribution not yet filled in)."""
     grouped_paths: dict[ComponentId, tuple[list[str], list[str]]] = {}
     if grouped:
         for side, side_files in ((0, files_a), (1, files_b)):
@@ -128,18 +155,7 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
             for path in sorted(paths):
                 changes.extend(_xml_changes(registry, split, path, files_a.get(path),
                                             files_b.get(path), blobs, neutralize))
-    tops = [(change, _top(registry, change)) for change in changes]
-    keys = {str(change.component) for change in changes} | {str(top) for _, top in tops}
-    by_a = index_entries(blobs.get(index_a) if index_a else None, keys)
-    by_b = index_entries(blobs.get(index_b) if index_b else None, keys)
-    for change, top in tops:
-        # a child the org lists itself (a field, a validation rule) has its own dates: editing
-        # it does not touch its object's; entries listMetadata does not list use their parent's
-        own = str(change.component)
-        change.old_by = _attribution(by_a.get(own) or by_a.get(str(top)))
-        change.new_by = _attribution(by_b.get(own) or by_b.get(str(top)))
-    changes.sort(key=lambda c: (c.component.type, c.component.full_name))
-    return Diff("", "", a_commit, b_commit, changes, len(blobs), len(tree_changes))
+    return changes
 
 
 def _top(registry: Registry, change: Change) -> ComponentId:
@@ -159,36 +175,6 @@ def _owner(registry: Registry, path: str) -> ComponentId:
 def _strategy(registry: Registry, cid: ComponentId) -> str | None:
     mtype = registry.find(cid.type)
     return mtype.strategy if mtype is not None else None
-
-
-def _sorted_paths(store: SnapshotReader, commit: str) -> list[str]:
-    """The tree's paths in sorted order (cached with the store's derived data)."""
-    key = ("sorted-paths", store.tree_of(commit))
-    hit = store.cache.get(key)
-    if isinstance(hit, list):
-        return hit
-    paths = sorted(store.files(commit))
-    store.cache[key] = paths
-    return paths
-
-
-def _component_files(registry: Registry, files: Mapping[str, str], paths: list[str],
-                     owners: Iterable[ComponentId]) -> dict[str, str]:
-    """All files of the given grouped components.
-
-    A grouped component's files all start with `<directory>/<full name>` (its content file,
-    its -meta.xml, or its bundle folder), so each owner needs a range of the sorted paths."""
-    found: dict[str, str] = {}
-    for owner in set(owners):
-        mtype = registry.get(owner.type)
-        prefix = f"{mtype.directory}/{owner.full_name}"
-        for i in range(bisect_left(paths, prefix), len(paths)):
-            path = paths[i]
-            if not path.startswith(prefix):
-                break
-            if registry.component_of(path) == owner:
-                found[path] = files[path]
-    return found
 
 
 def _attribution(entry: dict | None) -> Attribution:
@@ -307,7 +293,7 @@ def _file_change(owner: ComponentId, path: str, files_a: Mapping[str, str],
 
 def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
     """The SetupAuditTrail rows stored with a snapshot (newest first)."""
-    sha = store.files(commit).get(AUDIT_PATH)
+    sha = store.files_under(commit, [AUDIT_PATH]).get(AUDIT_PATH)
     rows = load_json_blob(store.read_blob(sha) if sha else None, [])
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
@@ -315,5 +301,5 @@ def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
 def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict]:
     """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties}), decoded
     entry by entry as it is read (`ComponentIndex`)."""
-    sha = store.files(commit).get(INDEX_PATH)
+    sha = store.files_under(commit, [INDEX_PATH]).get(INDEX_PATH)
     return ComponentIndex(store.read_blob(sha) if sha else None)

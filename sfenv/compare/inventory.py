@@ -23,6 +23,8 @@ import json
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
+from operator import le
 from typing import Any
 
 from lxml import etree
@@ -131,9 +133,7 @@ class ComponentIndex(Mapping[str, dict]):
         self._sorted: list[bytes] | None = None
         self._full: dict[str, dict] | None = None
         first = self._data[2:self._data.find(b"\n", 2)]
-        # escaped quotes would let a key hold `": `; then (and for other layouts) decode it all
-        self._by_line = (self._data.startswith(b'{\n"') and first.rstrip(b",").endswith(b"}")
-                         and b'\\"' not in self._data)
+        self._by_line = self._data.startswith(b'{\n"') and first.rstrip(b",").endswith(b"}")
 
     def _whole(self) -> dict[str, dict]:
         if self._full is None:
@@ -142,35 +142,39 @@ class ComponentIndex(Mapping[str, dict]):
                           if isinstance(value, dict) else {})
         return self._full
 
-    def _line_of(self, key: str) -> bytes | None:
+    def _line_of(self, key: str) -> tuple[bytes, int] | None:
+        """The key's line and where its value starts, or None when absent."""
         if self._lines is None and self._sorted is None:
             lines = self._data.split(b"\n")
             entries = lines[1:-1] if lines[-1] else lines[1:-2]  # between "{" and "}"
-            if entries == sorted(entries):  # pulls write it sorted: bisect, no map
-                self._sorted = entries
+            if all(map(le, entries, islice(entries, 1, None))):  # pulls write it sorted
+                self._sorted = entries  # bisect, no map
+            elif b'\\"' in self._data:  # a key could hold `": `: decode it all
+                self._by_line = False
+                return None
             else:
                 self._lines = {line[:line.find(b'"', 1) + 1]: line for line in entries}
         for encoded in {json.dumps(key), json.dumps(key, ensure_ascii=False)}:
+            start = encoded.encode() + b": "
             if self._sorted is not None:
-                start = encoded.encode() + b": "
                 at = bisect_left(self._sorted, start)
                 if at < len(self._sorted) and self._sorted[at].startswith(start):
-                    return self._sorted[at]
+                    return self._sorted[at], len(start)
             elif (line := self._lines.get(encoded.encode())) is not None:  # type: ignore[union-attr]
-                return line
+                return line, len(start)
         return None
 
     def __getitem__(self, key: str) -> dict:
         if not self._by_line or self._full is not None:
             return self._whole()[key]
-        line = self._line_of(key)
-        if line is None:
+        found = self._line_of(key)
+        if not self._by_line:
+            return self._whole()[key]
+        if found is None:
             raise KeyError(key)
-        cut = line.find(b'"', 1) + 1  # after the key's closing quote: `: {...},`
+        line, cut = found  # the value after `"key": `
         try:
-            if line[cut:cut + 2] != b": ":
-                raise ValueError(line[:cut])
-            value = json.loads(line[cut + 2:].rstrip(b","))
+            value = json.loads(line[cut:].rstrip(b","))
         except ValueError:  # not one entry a line after all
             self._by_line = False
             return self._whole()[key]

@@ -8,12 +8,18 @@ serialisation is the same, so such elements are removed from both sides first: t
 left are exactly the pieces that can differ, and the parent's own piece (the file minus those
 elements) is unchanged by the removal.
 
-Elements are matched by `lxml`'s serialisation (C speed), as a multiset: only identical
-elements are dropped, so the rows of a diff are the same with and without pruning.
+Elements are matched as a multiset: only identical elements are dropped, so the rows of a
+diff are the same with and without pruning. Snapshot files are canonical (`write_xml`: the
+declaration, the root with its namespace, each top-level element starting a line at exactly
+four spaces, `<` always escaped in text): such a file is cut into its top-level elements as
+text and nothing is parsed, so the work follows the entries that differ, not the file's size.
+Any other file (comments, CDATA, another layout) is parsed and its elements matched by
+`lxml`'s serialisation.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from lxml import etree
@@ -44,6 +50,67 @@ def _entries(root: etree._Element, names: frozenset[str]) -> list[tuple[etree._E
     return out
 
 
+_HEAD = re.compile(
+    rb'<\?xml version="1\.0" encoding="UTF-8"\?>\n<([A-Za-z][\w.-]*) xmlns="[^"<>&]*">\n')
+_TOP = re.compile(rb"\n(?=    <[A-Za-z])")  # before each top-level start tag
+_NAME_END = re.compile(rb"[\s/>]")
+
+
+def _top_level(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], bytes] | None:
+    """A canonical file as (head, [(element name, element text)], tail), or None when it is
+    not in the shape this reader is exact for."""
+    head = _HEAD.match(data)
+    if head is None or b"<!--" in data or b"<![CDATA[" in data:
+        return None
+    parts = _TOP.split(data)
+    if len(parts) < 2:
+        return None
+    close = b"\n</" + head.group(1) + b">"
+    last = parts[-1]
+    cut = last.rfind(close)
+    if cut < 0 or last[cut + len(close):] not in (b"", b"\n"):
+        return None
+    parts[-1], tail = last[:cut], last[cut:]
+    elements = []
+    for text in parts[1:]:
+        end = _NAME_END.search(text, 5)
+        if end is None:
+            return None
+        name = text[5:end.start()]
+        if not (text.endswith(b"</" + name + b">") or (b"\n" not in text and text.endswith(b"/>"))):
+            return None
+        elements.append((name, text))
+    return parts[0], elements, tail
+
+
+def _prune_text(data_a: bytes, data_b: bytes,
+                names: frozenset[str]) -> tuple[bytes, bytes] | None:
+    """Pruning by text for two canonical files with the same root line; None when either is
+    not canonical (the caller parses them)."""
+    a, b = _top_level(data_a), _top_level(data_b)
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    wanted = {n.encode() for n in names}
+    entries_a = [t for n, t in a[1] if n in wanted]
+    entries_b = [t for n, t in b[1] if n in wanted]
+    if len(entries_a) < MIN_ENTRIES and len(entries_b) < MIN_ENTRIES:
+        return data_a, data_b
+    common = Counter(entries_a) & Counter(entries_b)
+    if not common:
+        return data_a, data_b
+    out = []
+    for head, elements, tail in (a, b):
+        left = Counter(common)
+        kept = [head]
+        for name, text in elements:
+            if name in wanted and left[text] > 0:
+                left[text] -= 1
+            else:
+                kept.append(text)
+        out.append(b"\n".join(kept) + tail)
+    return out[0], out[1]
+
+
 def prune_common(path: str, data_a: bytes, data_b: bytes,
                  registry: Registry) -> tuple[bytes, bytes]:
     """`(a, b)` without the component entries both hold unchanged; the inputs when the file
@@ -55,6 +122,9 @@ def prune_common(path: str, data_a: bytes, data_b: bytes,
     names = _entry_names(mtype)
     if not names:
         return data_a, data_b
+    by_text = _prune_text(data_a, data_b, names)
+    if by_text is not None:
+        return by_text
     try:
         root_a, root_b = parse_xml(data_a, path), parse_xml(data_b, path)
     except MetadataError:

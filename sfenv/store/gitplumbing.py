@@ -121,3 +121,29 @@ class Git:
             result[sha] = out[start:start + size]
             pos = start + size + 1
         return result
+
+    def list_records(self, tree: str, paths: Sequence[str], *,
+                     recursive: bool = False) -> list[bytes]:
+        """The raw `git ls-tree -z` records (`<mode> <type> <id>\\t<path>`) of the entries of
+        `tree` at `paths` (a folder given as `folder/` lists its entries); `recursive`
+        descends into folders. Paths go in batches of 500 (the argument limit)."""
+        records: list[bytes] = []
+        flags = ["-r"] if recursive else []
+        for start in range(0, len(paths), 500):
+            out = self.run(["ls-tree", "-z", "--full-tree", *flags, tree, "--",
+                            *paths[start:start + 500]])
+            records.extend(rec for rec in out.split(b"\0") if rec)
+        return records
+
+    def list_tree(self, tree: str, paths: Sequence[str], *,
+                  recursive: bool) -> list[tuple[str, str, str]]:
+        """`(path, object type, object id)` of the entries `list_records` gives."""
+        return [parse_tree_record(rec)
+                for rec in self.list_records(tree, paths, recursive=recursive)]
+
+
+def parse_tree_record(rec: bytes) -> tuple[str, str, str]:
+    """One `ls-tree -z` record as `(path, object type, object id)`."""
+    info, _, path = rec.partition(b"\t")
+    _mode, kind, sha = info.decode().split()
+    return path.decode("utf-8", "surrogateescape"), kind, sha

@@ -174,8 +174,8 @@ def test_release_build(scenario, bench, sgd_main):
 
 
 def test_report(scenario, bench):
-    from sfenv.render.report import render_report
-    from sfenv.report import collect_report
+    from sfenv.report.collect import collect_report
+    from sfenv.report.render import render_report
 
     scenario.commits()
     config, store = scenario.config(), scenario.store()

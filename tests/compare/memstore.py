@@ -46,3 +46,7 @@ class MemoryStore:
         ta, tb = self._trees[a], self._trees[b]
         return [TreeChange(p, ta.get(p), tb.get(p)) for p in sorted(ta.keys() | tb.keys())
                 if ta.get(p) != tb.get(p)]
+
+    def files_under(self, commit: str, prefixes: Iterable[str]) -> dict[str, str]:
+        starts = tuple(prefixes)
+        return {p: s for p, s in self._trees[commit].items() if p.startswith(starts)}

@@ -110,6 +110,15 @@ def test_the_index_is_read_for_the_rows_only():
     assert index_entries(None, wanted) == {}
 
 
+def test_keys_with_quotes_are_found_in_either_order():
+    entries = {'Layout:A": {"x': {"lastModifiedByName": "Q"}, "Layout:A": {"lastModifiedByName": "P"},
+               "ApexClass:B": {"lastModifiedByName": 'say "hi"'}}
+    wanted = list(entries) + ['Layout:A"']
+    for order in (sorted, lambda lines: sorted(lines, reverse=True)):
+        lines = order(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in entries.items())
+        assert index_entries(("{\n" + ",\n".join(lines) + "\n}\n").encode(), wanted) == entries
+
+
 def test_a_changed_class_carries_its_unchanged_meta_file(registry):
     store = MemoryStore()
     meta = xml("ApexClass", "    <apiVersion>62.0</apiVersion>\n    <status>Active</status>")

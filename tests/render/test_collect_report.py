@@ -15,8 +15,8 @@ from sfenv.config.model import Config, EnvConfig
 from sfenv.errors import SfenvError
 from sfenv.metadata.ids import ComponentId
 from sfenv.release import model
-from sfenv.render.report import render_report, report_to_dict
-from sfenv.report import backup_tag, collect_report, matching_audit_rows
+from sfenv.report.collect import backup_tag, collect_report, matching_audit_rows
+from sfenv.report.render import render_report, report_to_dict
 from sfenv.store.snapshots import SnapshotStore
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from sfenv.render.report import (
+from sfenv.report.collect import mark_train_rows
+from sfenv.report.render import (
     BackupTag,
     ChangeRecord,
     ChecklistItem,
@@ -15,7 +16,6 @@ from sfenv.render.report import (
     render_report,
     report_to_dict,
 )
-from sfenv.report import mark_train_rows
 
 from .sample import sample_report
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from sfenv.render.report import (
+from sfenv.report.render import (
     ChangeRow,
     EnvSummary,
     HopSection,
@@ -17,7 +17,7 @@ from sfenv.render.report import (
     report_to_dict,
     role_tokens,
 )
-from sfenv.render.sfxml import Owd, RoleInfo
+from sfenv.report.sfxml import Owd, RoleInfo
 
 
 def _text(html: str) -> str:

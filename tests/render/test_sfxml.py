@@ -6,7 +6,7 @@ import pytest
 
 from sfenv.errors import MetadataError
 from sfenv.metadata.xmlio import iter_top_level
-from sfenv.render.sfxml import (
+from sfenv.report.sfxml import (
     object_name_of,
     owd_from_xml,
     role_from_xml,

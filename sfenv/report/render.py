@@ -2,7 +2,7 @@
 out the marks (roles added/removed/moved, OWD cells that differ from the previous environment),
 and `render_report(data) -> str`, one self-contained HTML file (inline CSS, no network).
 
-Nothing here reads a store or a config: `sfenv.report.collect_report` fills `ReportData`, so
+Nothing here reads a store or a config: `sfenv.report.collect.collect_report` fills `ReportData`, so
 rendering can be tested from constructed data.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from sfenv.render.sfxml import Owd, RoleInfo
+from sfenv.report.sfxml import Owd, RoleInfo
 
 RoleMark = Literal["same", "added", "removed", "moved", "new-env"]
 

@@ -17,11 +17,13 @@ from typing import Any
 
 from sfenv import release
 from sfenv.compare import status as compare_status
+from sfenv.compare.model import HopStatus, PathEntry
+from sfenv.config.model import Config
 from sfenv.errors import SfenvError
 from sfenv.metadata.registry import default_registry
 from sfenv.pull.backups import list_backups
 from sfenv.release.checklist_state import current_done, frozen_checklist
-from sfenv.render.report import (
+from sfenv.report.render import (
     DEFAULT_MAX_AUDIT_ROWS,
     DEFAULT_MAX_ELEMENTS_PER_ROW,
     DEFAULT_MAX_ROWS_PER_HOP,
@@ -42,7 +44,7 @@ from sfenv.render.report import (
     build_owd_table,
     build_role_trees,
 )
-from sfenv.render.sfxml import (
+from sfenv.report.sfxml import (
     Owd,
     RoleInfo,
     object_name_of,
@@ -50,6 +52,7 @@ from sfenv.render.sfxml import (
     role_from_xml,
     role_name_of,
 )
+from sfenv.store.snapshots import SnapshotStore
 
 AUDIT_TRAIL_PATH = ".sfenv/audit-trail.json"
 BACKUP_PREFIX = "backup/"
@@ -57,7 +60,7 @@ STATUS_ORDER = {"conflict": 0, "drift": 1, "pending": 2}
 MAX_NOTICES_PER_KIND = 5
 
 
-def collect_report(config: Any, store: Any, *, out: str = "report.html",
+def collect_report(config: Config, store: SnapshotStore, *, out: str = "report.html",
                    now: datetime | None = None,
                    max_rows_per_hop: int = DEFAULT_MAX_ROWS_PER_HOP) -> ReportData:
     """The report of `config`'s promotion path as the store holds it now."""
@@ -85,7 +88,7 @@ def collect_report(config: Any, store: Any, *, out: str = "report.html",
 # ---------------------------------------------------------------- environments
 
 
-def _head(store: Any, env: str, notices: list[str]) -> str | None:
+def _head(store: SnapshotStore, env: str, notices: list[str]) -> str | None:
     try:
         return store.head(env)
     except SfenvError as err:
@@ -93,7 +96,7 @@ def _head(store: Any, env: str, notices: list[str]) -> str | None:
         return None
 
 
-def _env_summary(config: Any, store: Any, env: str, head: str | None,
+def _env_summary(config: Config, store: SnapshotStore, env: str, head: str | None,
                  notices: list[str]) -> EnvSummary:
     cfg = config.environments[env]
     summary = EnvSummary(
@@ -118,14 +121,14 @@ def _env_summary(config: Any, store: Any, env: str, head: str | None,
     return summary
 
 
-def _reproduce(config: Any, out: str) -> str:
+def _reproduce(config: Config, out: str) -> str:
     return f"sfenv report --config {config.file} --out {out}"
 
 
 # ---------------------------------------------------------------- hops
 
 
-def _hops(config: Any, store: Any, heads: Mapping[str, str | None], notices: list[str],
+def _hops(config: Config, store: SnapshotStore, heads: Mapping[str, str | None], notices: list[str],
           max_rows: int) -> list[HopSection]:
     try:
         statuses = compare_status.all_status(store, config)
@@ -143,7 +146,7 @@ def _hops(config: Any, store: Any, heads: Mapping[str, str | None], notices: lis
     return sections
 
 
-def hop_section(hop: Any, audit_rows: list[dict], *, since: str | None = None,
+def hop_section(hop: HopStatus, audit_rows: list[dict], *, since: str | None = None,
                 max_rows: int = DEFAULT_MAX_ROWS_PER_HOP,
                 max_elements: int = DEFAULT_MAX_ELEMENTS_PER_ROW) -> HopSection:
     """One HopStatus as a report section: counts, then the worst entries first up to the cap."""
@@ -166,7 +169,7 @@ def hop_section(hop: Any, audit_rows: list[dict], *, since: str | None = None,
     return section
 
 
-def _change_row(hop: Any, entry: Any, audit_rows: list[dict], since: str | None,
+def _change_row(hop: HopStatus, entry: PathEntry, audit_rows: list[dict], since: str | None,
                 max_elements: int) -> ChangeRow:
     change = entry.change
     cid = change.component
@@ -222,11 +225,11 @@ def matching_audit_rows(full_name: str, rows: Iterable[Mapping[str, Any]], *,
     return found[:limit]
 
 
-def _audit_trail(store: Any, head: str | None) -> list[dict]:
+def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict]:
     if head is None:
         return []
     try:
-        sha = store.files(head).get(AUDIT_TRAIL_PATH)
+        sha = store.files_under(head, [AUDIT_TRAIL_PATH]).get(AUDIT_TRAIL_PATH)
         if sha is None:
             return []
         rows = json.loads(store.read_blob(sha))
@@ -235,7 +238,7 @@ def _audit_trail(store: Any, head: str | None) -> list[dict]:
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def _base_time(store: Any, base: tuple[str, str] | None) -> str | None:
+def _base_time(store: SnapshotStore, base: tuple[str, str] | None) -> str | None:
     """When the target side of the hop's base was taken (audit rows older than it are old news)."""
     if not base:
         return None
@@ -249,7 +252,7 @@ def _base_time(store: Any, base: tuple[str, str] | None) -> str | None:
 # ---------------------------------------------------------------- roles and OWD
 
 
-def _roles_and_owd(store: Any, order: list[str], heads: Mapping[str, str | None],
+def _roles_and_owd(store: SnapshotStore, order: list[str], heads: Mapping[str, str | None],
                    notices: list[str]) -> tuple[dict[str, dict[str, RoleInfo] | None],
                                                 dict[str, dict[str, Owd] | None]]:
     """Read only Role files and object files, each distinct blob once across environments."""
@@ -267,7 +270,7 @@ def _roles_and_owd(store: Any, order: list[str], heads: Mapping[str, str | None]
             roles[env] = owds[env] = None
             continue
         try:
-            files = store.files(head)
+            files = store.files_under(head, [role_dir, object_dir])
         except SfenvError as err:
             notices.append(f"{env}: snapshot files unreadable ({err})")
             roles[env] = owds[env] = None
@@ -303,7 +306,7 @@ def _roles_and_owd(store: Any, order: list[str], heads: Mapping[str, str | None]
     return roles, owds
 
 
-def _read_blobs(store: Any, shas: set[str]) -> dict[str, bytes]:
+def _read_blobs(store: SnapshotStore, shas: set[str]) -> dict[str, bytes]:
     if not shas:
         return {}
     return store.read_blobs(sorted(shas))
@@ -320,7 +323,7 @@ def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[st
 # ---------------------------------------------------------------- trains and backups
 
 
-def _trains(config: Any, store: Any, notices: list[str]) -> list[TrainSummary]:
+def _trains(config: Config, store: SnapshotStore, notices: list[str]) -> list[TrainSummary]:
     try:
         raw = list(release.train_summaries(config, store))
     except SfenvError as err:
@@ -333,7 +336,7 @@ def _trains(config: Any, store: Any, notices: list[str]) -> list[TrainSummary]:
     return trains
 
 
-def _attach_components(store: Any, trains: list[TrainSummary], notices: list[str]) -> None:
+def _attach_components(store: SnapshotStore, trains: list[TrainSummary], notices: list[str]) -> None:
     """What each train carries (added / changed / deleted / manual), with the upstream authors."""
     try:
         from sfenv.release.changelog import train_components
@@ -398,8 +401,8 @@ def train_summary(raw: Any, order: list[str]) -> TrainSummary:
     return train
 
 
-def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
-                       notices: list[str], store: Any = None) -> None:
+def _attach_checklists(config: Config, raw: list[Any], trains: list[TrainSummary],
+                       notices: list[str], store: SnapshotStore | None = None) -> None:
     """Steps come with the train summary (`checklist`: Step-like items per env or a list);
     which are done is read from the releases ref and `<root>/releases`."""
     missing = []
@@ -434,7 +437,7 @@ def _attach_checklists(config: Any, raw: list[Any], trains: list[TrainSummary],
                        + " (sfenv.release.train_summaries gives no `checklist`).")
 
 
-def _attach_frozen(store: Any, train: TrainSummary, notices: list[str]) -> set[str]:
+def _attach_frozen(store: SnapshotStore, train: TrainSummary, notices: list[str]) -> set[str]:
     """The checklists frozen at each promotion of the train, with their ticks; returns the
     environments that have one (their live steps are not shown again)."""
     if store is None:
@@ -458,7 +461,7 @@ def _attach_frozen(store: Any, train: TrainSummary, notices: list[str]) -> set[s
     return found
 
 
-def _backups(store: Any, notices: list[str]) -> list[BackupTag]:
+def _backups(store: SnapshotStore, notices: list[str]) -> list[BackupTag]:
     try:
         return [BackupTag(env=b.env, tag=b.tag, commit=b.commit, date=b.date, named=b.named)
                 for b in list_backups(store)]
@@ -490,7 +493,7 @@ MAX_RECORD_ENTRIES = 30
 MAX_RECORD_COMPONENTS = 5
 
 
-def _records(config: Any, store: Any, order: list[str], notices: list[str]) -> list[ChangeRecord]:
+def _records(config: Config, store: SnapshotStore, order: list[str], notices: list[str]) -> list[ChangeRecord]:
     """The change record (`sfenv changelog`) of each production environment, latest entries."""
     prod = [env for env in order
             if getattr(config.environments.get(env), "production", False)]
