@@ -23,9 +23,6 @@ from sfenv.metadata.xmlio import (
     write_xml,
 )
 
-# Types whose presence in a retrieve decides what a Profile holds (the registry's
-# `retrieved_with` of Profile). Kept for pull/ until it asks the registry itself.
-PROFILE_RELATED_TYPES: tuple[str, ...] = default_registry().get("Profile").retrieved_with
 # Types a deploy replaces whole (the registry's `deploy_whole`). Kept for release/ until it
 # asks `Registry.deployed_whole()` itself.
 DEPLOYED_WHOLE: frozenset[str] = default_registry().deployed_whole()
