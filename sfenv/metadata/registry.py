@@ -241,6 +241,14 @@ class Registry:
         """Types whose changes an org's source tracking (SourceMember) does not record."""
         return overrides.SOURCE_UNTRACKED
 
+    def source_member_type(self, member_type: str) -> str | None:
+        """The registry type a SourceMember `MemberType` stands for (`AccountSettings` ->
+        `Settings`); None when the registry has none."""
+        if member_type in self._by_name:
+            return member_type
+        return next((t for t in overrides.SOURCE_MEMBER_SUFFIX_TYPES
+                     if member_type.endswith(t) and t in self._by_name), None)
+
     def group_member_type(self, group_kind: str) -> str:
         """The type naming a public group's member of Group `Type` `group_kind`."""
         return overrides.GROUP_MEMBER_TYPES.get(group_kind, group_kind)

@@ -65,10 +65,10 @@ def types_to_relist(member_types: Iterable[str],
     """(the types to list again, ""), or (None, why) when a row names a type sfenv does not
     know (listing everything is the safe answer)."""
     out: set[str] = set(registry.source_untracked()) | set(registry.always_refreshed())
-    for name in set(member_types):
-        t = registry.find(name)
-        if t is None:
-            return None, f"SourceMember names type {name!r}, unknown to the registry"
+    for member_type in set(member_types):
+        name = registry.source_member_type(member_type)
+        if name is None:
+            return None, f"SourceMember names type {member_type!r}, unknown to the registry"
         out.add(name)
         found = registry.child(name)
         if found is not None:  # its parent's file changes with it
