@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
@@ -94,9 +95,13 @@ class ChunkRetriever:
     """Runs chunks on a thread pool, splitting and isolating as the org answers."""
 
     def __init__(self, client, *, ride: RideAlong, size: int, parallel: int, poll: float,
-                 max_poll: float, timeout: float, progress=None) -> None:
+                 max_poll: float, timeout: float, progress=None,
+                 prepare: Callable[[dict[str, bytes]], dict[str, bytes]] | None = None) -> None:
         self.client = client
         self.ride = ride
+        # applied to each chunk's files as they arrive (the riding type's pieces excepted: they
+        # are merged first), so the retrieved bytes are not held beside their prepared form
+        self.prepare = prepare
         self.size = size
         self.parallel = max(1, parallel)
         self.poll, self.max_poll, self.timeout = poll, max_poll, timeout
@@ -138,16 +143,22 @@ class ChunkRetriever:
             got = self._retrieve(chunk)
         except OrgError as err:
             return self._after_failure(chunk, err)
+        messages = got.messages
+        riders = f"{self.ride.directory}/"
+        parts = {p: d for p, d in got.files.items() if p.startswith(riders)}
+        files = {p: d for p, d in got.files.items() if not p.startswith(riders)}
+        zipped = len(got.zip_bytes)
+        del got
+        if self.prepare is not None:
+            files = self.prepare(files)
         with self._lock:
             self.result.retrieves += 1
-            self.result.bytes += len(got.zip_bytes)
+            self.result.bytes += zipped
             self.result.chunk_size = max(self.result.chunk_size, chunk.size())
-            for path, data in got.files.items():
-                if path.startswith(f"{self.ride.directory}/"):
-                    self._profile_parts[path].append(data)
-                else:
-                    self.result.files[path] = data
-            for file_name, problem in got.messages:
+            self.result.files.update(files)
+            for path, data in parts.items():
+                self._profile_parts[path].append(data)
+            for file_name, problem in messages:
                 self.result.warnings.append(f"{file_name}: {problem}")
         if self.progress:
             self.progress.advance(chunk.size())

@@ -31,13 +31,13 @@ from sfenv.pull import chunkmemory, keep, tracking
 from sfenv.pull.accounting import Accounting, account
 from sfenv.pull.identity import check_org_identity
 from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
-from sfenv.pull.normalise import normalise_files
+from sfenv.pull.normalise import Preparer
 from sfenv.pull.plan import Plan, make_plan
 from sfenv.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
 from sfenv.pull.sidefiles import INDEX_PATH, json_bytes, org_side_files
 from sfenv.store.snapshots import EnvLock, SnapshotStore
 
-__all__ = ["INDEX_PATH", "BackupResult", "PullResult", "backup_env", "only_metadata", "pull_env"]
+__all__ = ["INDEX_PATH", "BackupResult", "PullResult", "backup_env", "pull_env"]
 
 
 NOT_RETURNED = "listed by the org but not returned by the retrieve"
@@ -133,8 +133,8 @@ class _Pulled:
     inventory: Inventory
     plan: Plan
     got: Retrieved
-    files: dict[str, bytes]  # retrieved metadata files (normalised later)
-    refused: list[str]
+    files: dict[str, bytes]  # retrieved metadata files, normalised
+    prepared: Preparer  # what was refused or kept as retrieved
     acc: Accounting
     tracking: dict  # meta["source_tracking"]: the counter this pull started from
     how: str  # how the inventory was made
@@ -233,27 +233,30 @@ def _list_and_retrieve(config: Config, env: str, client, store: SnapshotStore,
     if incremental:
         keep_known_present(inventory, previous.index)
     plan = make_plan(inventory, previous.index if incremental else None, registry, ride)
-    got = _retrieve(config, client, store, plan, ride, progress)
+    prepared = Preparer(registry)
+    got = _retrieve(config, client, store, plan, ride, progress, prepared)
     if incremental and plan.profile_mode == "patch":
         keep.patch_profiles(got.files, store.read_blob, previous.paths, registry, ride,
                             set(inventory.top) | set(inventory.children))
-    retrieved, refused = only_metadata(got.files, registry)
+    retrieved = prepared.finish(got.files)
+    got.files = {}
     acc = account(inventory, plan.expected(ride), retrieved, got.skipped, registry)
     # listed but not sent: on the skip list, so a previous snapshot's content is kept (stale)
     got.skipped.extend({"component": cid, "reason": NOT_RETURNED} for cid in acc.missing)
     keep.refuse_losses(env, plan, ride, retrieved, got.skipped, registry, incremental, inventory,
                        previous.meta, ignore=acc.absent_known)
-    return _Pulled(inventory, plan, got, retrieved, refused, acc, recorded, how)
+    return _Pulled(inventory, plan, got, retrieved, prepared, acc, recorded, how)
 
 
 def _retrieve(config: Config, client, store: SnapshotStore, plan: Plan, ride: RideAlong,
-              progress) -> Retrieved:
+              progress, prepare: Preparer) -> Retrieved:
     """The plan's members in chunks (of the size that last worked for this org)."""
     size = chunkmemory.chunk_size(store.git_dir, client.org_id, config.pull.chunk_size)
     retriever = ChunkRetriever(client, ride=ride, size=size, parallel=config.pull.parallel,
                                poll=config.pull.poll_interval,
                                max_poll=config.pull.poll_max_interval,
-                               timeout=config.pull.timeout_s, progress=progress)
+                               timeout=config.pull.timeout_s, progress=progress,
+                               prepare=prepare)
     chunks = plan_chunks(plan.members, plan.profiles, size, ride)
     got = retriever.run(chunks) if chunks else retriever.result
     if got.retrieves:
@@ -265,7 +268,7 @@ def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, 
               previous: _Previous, pulled: _Pulled, incremental: bool,
               progress) -> tuple[dict[str, bytes], dict, list[str], list[str]]:
     """The snapshot's files, its index, the previous paths it removes, and the warnings."""
-    files, kept_as_is = normalise_files(pulled.files, registry)
+    files = pulled.files
     if progress:
         progress.stage("normalizing and writing the snapshot", None)
     skipped = pulled.got.skipped
@@ -274,8 +277,8 @@ def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, 
     side, side_warnings = org_side_files(client, config, _utc_now())
     files.update(side)
     warnings = pulled.inventory.warnings + pulled.acc.filter_warnings(pulled.got.warnings) + \
-        kept_as_is + side_warnings + [f"refused {path}: no metadata type owns this path"
-                                      for path in pulled.refused]
+        pulled.prepared.kept_as_is + side_warnings + [
+            f"refused {path}: no metadata type owns this path" for path in pulled.prepared.refused]
     removed: list[str] = []
     if previous.commit and not incremental:
         keep.keep_stale(store.read_blob, previous.paths, previous.index, skipped, files, index,
@@ -303,21 +306,6 @@ def _record(store: SnapshotStore, env: str, previous: _Previous, files: dict[str
     commit = store.write_snapshot(env, files, meta, expected_old=previous.commit,
                                   base_commit=base, removed=removed)
     return commit, True
-
-
-def only_metadata(files: dict[str, bytes], registry: Registry) -> tuple[dict[str, bytes], list[str]]:
-    """The retrieved files some registry type owns, and the refused rest (sorted).
-
-    A snapshot ref may be pushed to a code host where some paths act (`.github/workflows/`):
-    whatever an org's zip holds beyond metadata never lands in the store."""
-    kept: dict[str, bytes] = {}
-    refused: list[str] = []
-    for path, data in files.items():
-        if path.startswith(".") or "/." in path or registry.component_of(path) is None:
-            refused.append(path)
-        else:
-            kept[path] = data
-    return kept, sorted(refused)
 
 
 def _read_json(store: SnapshotStore, commit: str, path: str):
