@@ -30,6 +30,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
 from sfenv.metadata.registry import Registry
 from sfenv.pull.coverage import exclusions, known_names
+from sfenv.pull.tracking import Relist
 
 MANAGED_STATES = {"installed", "installedEditable", "deprecated", "deprecatedEditable"}
 ALL_TYPES = "*"  # a manifest type name meaning every type the org describes
@@ -86,7 +87,7 @@ def _excluded(cid: ComponentId, patterns: Iterable[str]) -> bool:
 
 def list_inventory(client, registry: Registry, manifest: Package, *, exclude: list[str],
                    include_managed: bool, parallel: int = 3, progress=None,
-                   relist: frozenset[str] | None = None, carried: dict | None = None) -> Inventory:
+                   relist: Relist | None = None, carried: dict | None = None) -> Inventory:
     """Describe the org, list what the manifest asks for, and filter it.
 
     `relist`/`carried` (an incremental pull that knows what changed, see
@@ -101,14 +102,23 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     listable = {*top_types, *child_types,
                 *(_folder_type(registry, t) for t in top_types if described[t].get("inFolder"))}
     all_top = set(top_types)
+    some_folders: dict[str, frozenset[str]] = {}
     if relist is not None:
-        top_types = [t for t in top_types if t in relist]
-        child_types = [t for t in child_types if t in relist]
+        top_types = [t for t in top_types if t in relist.types]
+        child_types = [t for t in child_types if t in relist.types]
+        some_folders = {t: f for t, f in relist.folders.items() if t in top_types}
 
     folder_queries = []
     plain_queries = []
+    named_folders = []  # (type, folder) listed without listing the folder type
     for type_name in top_types:
-        if described[type_name].get("inFolder"):
+        if type_name in some_folders:
+            for folder in sorted(some_folders[type_name]):
+                if folder == UNFILED:
+                    plain_queries.append({"type": type_name, "folder": UNFILED})
+                else:
+                    named_folders.append({"type": type_name, "folder": folder})
+        elif described[type_name].get("inFolder"):
             folder_type = _folder_type(registry, type_name)
             folder_queries.append({"type": folder_type})
             # the unfiled folder is no folder component: listing the folder type skips it
@@ -132,7 +142,7 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     first = run(folder_queries + plain_queries)
     folder_types = {q["type"] for q in folder_queries}
     second = [{"type": t} for t in _children_worth_listing(registry, child_types, all_top,
-                                                           first, carried)]
+                                                           first, carried)] + named_folders
     for folder in (r for r in first if r.get("type") in folder_types):
         content_type = registry.folder_content_type(folder["type"])
         if content_type is not None and content_type.name in top_types:
@@ -204,21 +214,27 @@ def _children_worth_listing(registry: Registry, child_types: list[str], listed_t
     return out
 
 
-def _carried_rows(registry: Registry, carried: dict, relist: frozenset[str],
+def _carried_rows(registry: Registry, carried: dict, relist: Relist,
                   listable: set[str], listed: list[dict]) -> list[dict]:
     """The previous index's rows of the (still wanted) types not listed again, less the
     children of parents that are gone (a deleted object takes its fields with it)."""
     present = {ComponentId(r["type"], r["fullName"]) for r in listed
                if r.get("type") and r.get("fullName")}
+    # type -> whether its rows may belong to a parent listed again (and so may be gone)
+    orphanable: dict[str, bool] = {}
     out = []
     for key, props in carried.items():
-        cid = ComponentId.parse(key)
-        if cid.type in relist or cid.type not in listable:
+        type_name, _, full_name = key.partition(":")
+        if type_name not in listable or relist.lists(type_name, full_name):
             continue
-        parent = registry.parent_id(cid)
-        if parent != cid and parent.type in relist and parent not in present:
-            continue
-        out.append({**props, "type": cid.type, "fullName": cid.full_name})
+        if type_name not in orphanable:
+            found = registry.child(type_name)
+            orphanable[type_name] = found is not None and found[0].name in relist.types
+        if orphanable[type_name]:
+            cid = ComponentId(type_name, full_name)
+            if registry.parent_id(cid) not in present:
+                continue  # a deleted object takes its fields with it
+        out.append({**props, "type": type_name, "fullName": full_name})
     return out
 
 

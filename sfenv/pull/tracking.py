@@ -15,8 +15,8 @@ again by the next one (reading it twice is harmless; missing it would not be).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from sfenv.errors import OrgError
 from sfenv.metadata.registry import Registry
@@ -28,12 +28,28 @@ SINCE = ("SELECT MemberType, MemberName, IsNameObsolete, RevisionCounter FROM So
          "WHERE RevisionCounter > {revision} ORDER BY RevisionCounter")
 
 
+@dataclass(frozen=True)
+class Relist:
+    """The types an incremental pull lists again; a folder content type in `folders` is
+    listed only in those folders (its other folders' rows are carried over)."""
+
+    types: frozenset[str]
+    folders: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def lists(self, type_name: str, full_name: str) -> bool:
+        """Whether the component's row comes from this pull's listing (else it is carried)."""
+        if type_name not in self.types:
+            return False
+        only = self.folders.get(type_name)
+        return only is None or full_name.split("/", 1)[0] in only
+
+
 @dataclass
 class Changes:
     """What SourceMember says changed since the previous snapshot's counter."""
 
     rows: int  # SourceMember rows read
-    relist: frozenset[str] | None  # types to list again; None: list everything
+    relist: Relist | None  # None: list everything
     reason: str = ""  # why everything is listed, when it is
 
 
@@ -56,16 +72,17 @@ def previous_revision(meta: dict | None) -> int | None:
 
 def changes_since(client, revision: int, registry: Registry) -> Changes:
     rows = client.query(SINCE.format(revision=int(revision)), tooling=True)
-    return Changes(len(rows), *types_to_relist((str(r.get("MemberType") or "") for r in rows),
-                                               registry))
+    members = [(str(r.get("MemberType") or ""), str(r.get("MemberName") or "")) for r in rows]
+    return Changes(len(rows), *to_relist(members, registry))
 
 
-def types_to_relist(member_types: Iterable[str],
-                    registry: Registry) -> tuple[frozenset[str] | None, str]:
-    """(the types to list again, ""), or (None, why) when a row names a type sfenv does not
-    know (listing everything is the safe answer)."""
+def to_relist(members: Iterable[tuple[str, str]],
+              registry: Registry) -> tuple[Relist | None, str]:
+    """(what to list again, ""), or (None, why) when a row names a type sfenv does not know
+    (listing everything is the safe answer). `members`: (MemberType, MemberName) pairs."""
     out: set[str] = set(registry.source_untracked()) | set(registry.always_refreshed())
-    for member_type in set(member_types):
+    folders: dict[str, set[str]] = {}
+    for member_type, member_name in set(members):
         name = registry.source_member_type(member_type)
         if name is None:
             return None, f"SourceMember names type {member_type!r}, unknown to the registry"
@@ -73,11 +90,18 @@ def types_to_relist(member_types: Iterable[str],
         found = registry.child(name)
         if found is not None:  # its parent's file changes with it
             out.add(found[0].name)
-    for name in list(out):  # a folder and its contents are listed together
-        t = registry.find(name)
-        if t is not None and t.folder_type:
-            out.add(t.folder_type)
+        t = registry.get(name)
+        if t.folder_type:  # a report changed: list its folder only
+            folders.setdefault(name, set()).add(member_name.split("/", 1)[0]
+                                                if "/" in member_name else "")
+    for name in list(out):  # a folder changed (added, renamed, gone): list all of its contents
         content = registry.folder_content_type(name)
         if content is not None:
             out.add(content.name)
-    return frozenset(out), ""
+            folders.pop(content.name, None)
+    for name in list(out):
+        t = registry.find(name)
+        if t is not None and t.folder_type and name not in folders:
+            out.add(t.folder_type)  # every folder is listed with all of its contents
+    partial = {t: frozenset(f) for t, f in folders.items() if "" not in f}
+    return Relist(frozenset(out), partial), ""

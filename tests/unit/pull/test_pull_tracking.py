@@ -4,39 +4,46 @@ from __future__ import annotations
 
 from sfenv.errors import OrgError
 from sfenv.metadata.registry import default_registry
-from sfenv.pull.tracking import latest_revision, types_to_relist
+from sfenv.pull.tracking import latest_revision, to_relist
 
 REGISTRY = default_registry()
 
 
 def test_a_changed_field_lists_fields_and_objects_and_nothing_else_tracked():
-    relist, why = types_to_relist(["CustomField"], REGISTRY)
+    relist, why = to_relist([("CustomField", "Account.Region__c")], REGISTRY)
     assert why == ""
-    assert {"CustomField", "CustomObject"} <= relist
-    assert "ApexClass" not in relist and "Layout" not in relist and "ValidationRule" not in relist
+    assert {"CustomField", "CustomObject"} <= relist.types
+    assert not {"ApexClass", "Layout", "ValidationRule"} & relist.types
 
 
 def test_untracked_and_always_refreshed_types_are_listed_every_time():
-    relist, _ = types_to_relist([], REGISTRY)
-    assert REGISTRY.source_untracked() <= relist
-    assert REGISTRY.always_refreshed() <= relist
-    assert "SharingRules" in relist  # sourceTracking false in the coverage report
+    relist, _ = to_relist([], REGISTRY)
+    assert REGISTRY.source_untracked() <= relist.types
+    assert REGISTRY.always_refreshed() <= relist.types
+    assert "SharingRules" in relist.types  # sourceTracking false in the coverage report
 
 
-def test_a_folder_and_its_contents_are_listed_together():
-    relist, _ = types_to_relist(["ReportFolder"], REGISTRY)
-    assert {"ReportFolder", "Report"} <= relist
-    relist, _ = types_to_relist(["EmailTemplate"], REGISTRY)
-    assert {"EmailFolder", "EmailTemplate"} <= relist
+def test_a_changed_report_lists_its_folder_only():
+    relist, _ = to_relist([("Report", "Sales/Pipeline"), ("Report", "unfiled$public/Mine")],
+                          REGISTRY)
+    assert relist.folders["Report"] == {"Sales", "unfiled$public"}
+    assert "ReportFolder" not in relist.types
+    assert relist.lists("Report", "Sales/Other") and not relist.lists("Report", "Ops/Other")
+
+
+def test_a_changed_folder_lists_every_folder_and_its_contents():
+    relist, _ = to_relist([("ReportFolder", "Sales"), ("Report", "Sales/Pipeline")], REGISTRY)
+    assert {"ReportFolder", "Report"} <= relist.types and "Report" not in relist.folders
+    assert relist.lists("Report", "Ops/Other")
 
 
 def test_settings_rows_name_their_own_type():
-    relist, _ = types_to_relist(["AccountSettings"], REGISTRY)
-    assert "Settings" in relist
+    relist, _ = to_relist([("AccountSettings", "Account")], REGISTRY)
+    assert "Settings" in relist.types
 
 
 def test_a_type_unknown_to_the_registry_lists_everything():
-    relist, why = types_to_relist(["ApexClass", "SomethingNew"], REGISTRY)
+    relist, why = to_relist([("ApexClass", "A"), ("SomethingNew", "B")], REGISTRY)
     assert relist is None and "SomethingNew" in why
 
 
