@@ -1,5 +1,11 @@
 """`sfenv pull` and `sfenv backup`: an org's metadata -> a snapshot commit on its env ref.
 
+The pull runs in steps, each in its own function or module: connect and check the org's
+identity (`identity`), list (`listing`; on an org with source tracking, an incremental pull
+lists only what SourceMember says changed: `tracking`), plan (`plan`), retrieve in chunks
+(`retrieval`, files normalised as they arrive: `normalise`), keep what must not be lost
+(`keep`), add the `.sfenv/` side files (`sidefiles`) and write the snapshot.
+
 The ref moves only when the snapshot is complete (compare-and-swap on the old value, under a
 per-environment lock), so a failed pull leaves the previous snapshot in place. Incremental
 pulls re-retrieve only components whose lastModifiedDate moved (or whose children did), drop
@@ -205,18 +211,15 @@ def _list(config: Config, client, registry: Registry, manifest, previous: _Previ
     On an org with source tracking whose previous snapshot recorded a counter, an incremental
     pull lists only the types SourceMember names (see `sfenv.pull.tracking`)."""
     revision = tracking.latest_revision(client)
-    recorded = {"revision": revision} if revision is not None else {}
-    since = tracking.previous_revision(previous.meta)
-    relist, how = None, "full listing"
-    if revision is None:
-        how = "full listing (the org has no source tracking)"
-    elif incremental and since is not None and not (previous.meta or {}).get("skipped"):
+    scope = tracking.listing_scope(manifest.types, config.exclude, config.include_managed)
+    recorded = {"revision": revision, "scope": scope} if revision is not None else {}
+    since, how = tracking.since_when(previous.meta, revision, scope, incremental=incremental)
+    relist = None
+    if since is not None:
         changes = tracking.changes_since(client, since, registry)
         relist = changes.relist
         how = (f"source tracking: {changes.rows} changes" if relist is not None
                else f"full listing ({changes.reason})")
-    elif incremental:
-        how = "full listing (no counter recorded, or members skipped, in the last snapshot)"
     inventory = list_inventory(client, registry, manifest, exclude=config.exclude,
                                include_managed=config.include_managed,
                                parallel=config.pull.list_parallel, progress=progress,

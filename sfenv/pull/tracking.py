@@ -15,6 +15,8 @@ again by the next one (reading it twice is harmless; missing it would not be).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -65,9 +67,32 @@ def latest_revision(client) -> int | None:
     return int(rows[0]["RevisionCounter"]) if rows else 0
 
 
-def previous_revision(meta: dict | None) -> int | None:
-    value = ((meta or {}).get(META_KEY) or {}).get("revision")
-    return int(value) if isinstance(value, int) else None
+def listing_scope(types: Mapping[str, list[str]], exclude: list[str],
+                  include_managed: bool) -> str:
+    """What decides which rows a listing keeps (manifest types, exclusions, managed): rows
+    carried from a snapshot listed under another scope would not be a full pull's rows."""
+    text = json.dumps([sorted((t, sorted(m)) for t, m in types.items()), sorted(exclude),
+                       include_managed])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def since_when(previous_meta: dict | None, revision: int | None, scope: str, *,
+               incremental: bool) -> tuple[int | None, str]:
+    """(the counter to ask SourceMember from, or None to list everything; why)."""
+    if revision is None:
+        return None, "full listing (the org has no source tracking)"
+    if not incremental:
+        return None, "full listing"
+    recorded = (previous_meta or {}).get(META_KEY) or {}
+    if not isinstance(recorded.get("revision"), int):
+        return None, "full listing (the last snapshot recorded no source-tracking counter)"
+    if recorded.get("scope") != scope:
+        return None, "full listing (manifest, exclude or include_managed changed)"
+    if (previous_meta or {}).get("skipped"):
+        return None, "full listing (the last snapshot has skipped or missing components)"
+    if recorded["revision"] > revision:
+        return None, "full listing (the org's counter went back: a refreshed sandbox?)"
+    return recorded["revision"], ""
 
 
 def changes_since(client, revision: int, registry: Registry) -> Changes:

@@ -68,3 +68,30 @@ def test_an_org_without_tracking_has_no_counter_and_other_errors_stop_the_pull()
         assert err.code == "REQUEST_LIMIT_EXCEEDED"
     else:
         raise AssertionError("a request limit must not read as 'no tracking'")
+
+
+def _meta(revision, scope="s", skipped=()):
+    return {"source_tracking": {"revision": revision, "scope": scope}, "skipped": list(skipped)}
+
+
+def test_source_tracking_is_used_only_when_the_last_snapshot_can_be_trusted_as_a_base():
+    from sfenv.pull.tracking import since_when
+
+    assert since_when(_meta(7), 9, "s", incremental=True) == (7, "")
+    assert since_when(_meta(7), None, "s", incremental=True)[0] is None  # org stopped tracking
+    assert since_when(_meta(7), 9, "s", incremental=False)[0] is None  # --full
+    assert since_when({"skipped": []}, 9, "s", incremental=True)[0] is None  # no counter yet
+    assert since_when(_meta(7, scope="t"), 9, "s", incremental=True)[0] is None  # manifest changed
+    assert since_when(_meta(7, skipped=[{"component": "ApexClass:A"}]), 9, "s",
+                      incremental=True)[0] is None  # a skipped member must be listed again
+    assert since_when(_meta(12), 9, "s", incremental=True)[0] is None  # counter went back
+
+
+def test_the_listing_scope_changes_with_the_manifest_and_the_filters():
+    from sfenv.pull.tracking import listing_scope
+
+    base = listing_scope({"*": ["*"]}, [], False)
+    assert base == listing_scope({"*": ["*"]}, [], False)
+    assert base != listing_scope({"ApexClass": ["*"]}, [], False)
+    assert base != listing_scope({"*": ["*"]}, ["Report:*"], False)
+    assert base != listing_scope({"*": ["*"]}, [], True)
