@@ -1,7 +1,10 @@
 """`sfenv pull` in a process of its own: wall seconds and the peak RSS of that process.
 
-The pull's own Python process is measured (`getrusage(RUSAGE_SELF)` at its end), not the
-git processes it starts nor the local org (which runs in the benchmark's process). With
+The pull's own Python process is measured (`VmHWM` of /proc/self/status at its end: the high
+water mark of that process's memory since its exec), not the git processes it starts nor the
+local org (which runs in the benchmark's process). `getrusage(RUSAGE_SELF).ru_maxrss` would
+not do: Linux carries the forking parent's peak across exec, so it reports the benchmark's
+own size. With
 `code`, another checkout of sfenv is run (its path first on `sys.path`): the same pull
 measured against an older commit in the same run.
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _SCRIPT = """
-import json, resource, sys
+import json, sys
 sys.argv = ["sfenv", *sys.argv[1:]]
 from sfenv.cli import main
 code = 0
@@ -25,7 +28,8 @@ try:
     main()
 except SystemExit as exit:
     code = exit.code or 0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 sys.stderr.write("\\nPULL-RSS-KB " + json.dumps({"peak_kb": peak, "code": code}) + "\\n")
 sys.exit(code)
 """
