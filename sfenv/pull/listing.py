@@ -43,6 +43,7 @@ PROPS_KEPT = ("id", "fileName", "lastModifiedDate", "lastModifiedByName", "creat
 class Inventory:
     """Everything listed: top-level components to retrieve, and child components' dates."""
 
+    # component -> its index entry (the listed row's PROPS_KEPT that are not empty)
     top: dict[ComponentId, dict] = field(default_factory=dict)
     children: dict[ComponentId, dict] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -54,9 +55,7 @@ class Inventory:
 
     def index(self) -> dict[str, dict]:
         """The per-component index stored in the snapshot (`.sfenv/components.json`)."""
-        out: dict[str, dict] = {}
-        for cid, props in [*self.top.items(), *self.children.items()]:
-            out[str(cid)] = {k: props[k] for k in PROPS_KEPT if props.get(k) not in (None, "")}
+        out = {str(cid): props for cid, props in [*self.top.items(), *self.children.items()]}
         return dict(sorted(out.items()))
 
 
@@ -264,6 +263,8 @@ def _keep_rows(inventory: Inventory, registry: Registry, rows: list[dict],
         is_child, explicit = rules(type_name)
         if not is_child and explicit is not None and full_name not in explicit:
             continue
+        row.pop("type")
+        row.pop("fullName")  # what is left is the index entry (`_slim` dropped the rest)
         (inventory.children if is_child else inventory.top)[cid] = row
 
 
@@ -277,7 +278,7 @@ def _add_known_names(inventory: Inventory, wanted: dict[str, list[str]],
             cid = ComponentId(type_name, name)
             if cid in inventory.top or (exclude and _excluded(cid, exclude)):
                 continue
-            inventory.top[cid] = {"type": type_name, "fullName": name}
+            inventory.top[cid] = {}
             inventory.guessed.add(cid)
 
 
