@@ -10,7 +10,9 @@ paths alike. Deploys and readMetadata keep the zeep client (`sfenv.org.client`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+import sys
+from collections.abc import Collection, Mapping
 
 import requests
 from lxml import etree
@@ -83,12 +85,19 @@ def check_retrieve_request(session_id: str, process_id: str, include_zip: bool) 
     return root
 
 
+def _send(http: requests.Session, url: str, request: etree._Element,
+          timeout: float) -> requests.Response:
+    data = etree.tostring(request, xml_declaration=True, encoding="UTF-8")
+    return http.post(url, data=data, timeout=timeout,
+                     headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
+
+
 def post(http: requests.Session, url: str, request: etree._Element,
          timeout: float) -> etree._Element:
     """POST one envelope; the parsed answer, or zeep's Fault / TransportError."""
-    data = etree.tostring(request, xml_declaration=True, encoding="UTF-8")
-    response = http.post(url, data=data, timeout=timeout,
-                         headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
+    response = _send(http, url, request, timeout)
+    if response.status_code != 200:
+        post_answer_error(response)
     try:
         root = etree.fromstring(response.content, hardened_parser(huge_tree=True))
     except etree.XMLSyntaxError:
@@ -96,19 +105,55 @@ def post(http: requests.Session, url: str, request: etree._Element,
     fault = root.find(f".//{{{SOAP_NS}}}Fault")
     if fault is not None:
         raise Fault(message=fault.findtext("faultstring") or "", code=fault.findtext("faultcode"))
-    if response.status_code != 200:
-        raise TransportError(status_code=response.status_code, content=response.content)
     return root
+
+
+def post_for_rows(http: requests.Session, url: str, request: etree._Element, timeout: float,
+                  operation: str, keep: Collection[str] | None = None) -> list[dict]:
+    """POST one envelope whose answer is a list of flat `<result>`s (listMetadata), read as
+    it streams through the parser: each result is freed once read, and only the fields in
+    `keep` are kept (values interned: many rows share them). A 60k-component org lists
+    ~110k fields in one 12 MB answer; a whole tree of it held ~10 times that."""
+    response = _send(http, url, request, timeout)
+    if response.status_code != 200:  # a fault or an error page: small, parsed whole
+        post_answer_error(response)
+    rows: list[dict] = []
+    result_tag, fault_tag = _q("result"), f"{{{SOAP_NS}}}Fault"
+    context = etree.iterparse(io.BytesIO(response.content), events=("end",),
+                              tag=(result_tag, fault_tag), resolve_entities=False,
+                              no_network=True, load_dtd=False, huge_tree=True)
+    try:
+        for _, elem in context:
+            if elem.tag == fault_tag:
+                raise Fault(message=elem.findtext("faultstring") or "",
+                            code=elem.findtext("faultcode"))
+            parent = elem.getparent()
+            if parent is None or parent.tag != _q(f"{operation}Response"):
+                continue
+            rows.append({name: sys.intern(child.text or "") for child in elem
+                         if (name := local_name(child)) and (keep is None or name in keep)})
+            elem.clear()
+            while elem.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError:
+        raise TransportError(status_code=response.status_code, content=response.content) from None
+    return rows
+
+
+def post_answer_error(response: requests.Response) -> None:
+    """Raise the Fault (or TransportError) a non-200 answer carries."""
+    try:
+        root = etree.fromstring(response.content, hardened_parser(huge_tree=True))
+    except etree.XMLSyntaxError:
+        raise TransportError(status_code=response.status_code, content=response.content) from None
+    fault = root.find(f".//{{{SOAP_NS}}}Fault")
+    if fault is not None:
+        raise Fault(message=fault.findtext("faultstring") or "", code=fault.findtext("faultcode"))
+    raise TransportError(status_code=response.status_code, content=response.content)
 
 
 def results(root: etree._Element, operation: str) -> list[etree._Element]:
     return list(root.iterfind(f".//{_q(operation + 'Response')}/{_q('result')}"))
-
-
-def flat_rows(root: etree._Element, operation: str) -> list[dict]:
-    """listMetadata's FileProperties: {field: text}, Salesforce's text kept as is."""
-    return [{local_name(child): child.text or "" for child in result}
-            for result in results(root, operation)]
 
 
 def described_types(root: etree._Element) -> list[dict]:
