@@ -163,9 +163,11 @@ _ROW_KEYS = ("type", "fullName", *PROPS_KEPT)  # what a pull keeps of a listed r
 
 
 def _slim(row: dict) -> dict:
-    """A listed row without its empty values (the client keeps only `_ROW_KEYS`, interned:
-    a 60k-component org lists ~170k rows, most of a pull's memory while listing)."""
-    return {k: v for k, v in row.items() if v not in (None, "")}
+    """The listed row without its empty values, in place (the client keeps only `_ROW_KEYS`,
+    interned: a 60k-component org lists ~170k rows, most of a pull's memory while listing)."""
+    for key in [k for k, v in row.items() if v in (None, "")]:
+        del row[key]
+    return row
 
 
 def _wanted(registry: Registry, manifest: Package, described: dict[str, dict],
