@@ -96,15 +96,9 @@ def post(http: requests.Session, url: str, request: etree._Element,
          timeout: float) -> etree._Element:
     """POST one envelope; the parsed answer, or zeep's Fault / TransportError."""
     response = _send(http, url, request, timeout)
+    root = _answer(response)
     if response.status_code != 200:
-        post_answer_error(response)
-    try:
-        root = etree.fromstring(response.content, hardened_parser(huge_tree=True))
-    except etree.XMLSyntaxError:
-        raise TransportError(status_code=response.status_code, content=response.content) from None
-    fault = root.find(f".//{{{SOAP_NS}}}Fault")
-    if fault is not None:
-        raise Fault(message=fault.findtext("faultstring") or "", code=fault.findtext("faultcode"))
+        raise TransportError(status_code=response.status_code, content=response.content)
     return root
 
 
@@ -116,7 +110,8 @@ def post_for_rows(http: requests.Session, url: str, request: etree._Element, tim
     ~110k fields in one 12 MB answer; a whole tree of it held ~10 times that."""
     response = _send(http, url, request, timeout)
     if response.status_code != 200:  # a fault or an error page: small, parsed whole
-        post_answer_error(response)
+        _answer(response)
+        raise TransportError(status_code=response.status_code, content=response.content)
     rows: list[dict] = []
     result_tag, fault_tag = _q("result"), f"{{{SOAP_NS}}}Fault"
     context = etree.iterparse(io.BytesIO(response.content), events=("end",),
@@ -140,8 +135,8 @@ def post_for_rows(http: requests.Session, url: str, request: etree._Element, tim
     return rows
 
 
-def post_answer_error(response: requests.Response) -> None:
-    """Raise the Fault (or TransportError) a non-200 answer carries."""
+def _answer(response: requests.Response) -> etree._Element:
+    """The parsed answer; the Fault it carries raised, TransportError when it is no XML."""
     try:
         root = etree.fromstring(response.content, hardened_parser(huge_tree=True))
     except etree.XMLSyntaxError:
@@ -149,7 +144,7 @@ def post_answer_error(response: requests.Response) -> None:
     fault = root.find(f".//{{{SOAP_NS}}}Fault")
     if fault is not None:
         raise Fault(message=fault.findtext("faultstring") or "", code=fault.findtext("faultcode"))
-    raise TransportError(status_code=response.status_code, content=response.content)
+    return root
 
 
 def results(root: etree._Element, operation: str) -> list[etree._Element]:
