@@ -43,7 +43,8 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, new_org: bool,
              config_path: str | None) -> None:
     """Retrieve ENV's metadata into a snapshot commit on refs/heads/sfenv/ENV.
 
-    After the first pull, only components whose lastModifiedDate moved are retrieved.
+    After the first pull, only components whose lastModifiedDate moved are retrieved; on a
+    sandbox with source tracking, only the types SourceMember names are listed again.
 
     \b
     Example:
@@ -62,6 +63,11 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, new_org: bool,
     state = "new snapshot" if result.changed else "unchanged"
     click.echo(f"{env}: {state} {result.commit[:12]} ({kind}, {result.components} components, "
                f"{result.retrieved} retrieved, {result.removed} removed, {result.duration_s:.1f}s)")
+    if result.cost:
+        cost = result.cost
+        click.echo(f"  org cost: {cost['api_calls']} API calls ({cost['list_calls']} listMetadata, "
+                   f"{cost['retrieves']} retrieves), {cost['bytes_retrieved'] / 1e6:.1f} MB "
+                   f"retrieved; {cost['inventory']}")
     for skipped in result.skipped:
         kept = " (previous content kept, stale)" if skipped.get("stale") else ""
         click.echo(f"  skipped {skipped['component']}{kept}: {skipped['reason']}")

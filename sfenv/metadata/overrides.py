@@ -200,3 +200,66 @@ AUDIT_WORDING: dict[str, tuple[str, str, str, str]] = {
     "Layout": ("Customize {plural}", "changedLayout", "Changed {name} page layout",
                "Created {name} page layout"),
 }
+
+
+# --- Pull: listing and source tracking (engineer "pull") -----------------------------------
+# known_names: types listMetadata does not return (StandardValueSet: "listMetadata() isn't
+#   supported", Metadata API Developer Guide). A pull asks for every name of the shipped data
+#   file (manifests/) and keeps those that come back.
+KNOWN_NAME_LISTS: dict[str, str] = {"StandardValueSet": "standard-value-sets.json"}
+
+# Types whose changes source tracking does not record: an org's SourceMember has no row for
+# them, so an incremental pull through SourceMember lists them every time. Source: Salesforce's
+# Metadata Coverage Report, API 64 (mdcoverage-report-v64.json), channel `sourceTracking`
+# false; then, to be safe, the registry's top-level types that report does not name (newer
+# types): listing one costs a call, missing its change would cost a wrong snapshot.
+SOURCE_UNTRACKED: frozenset[str] = frozenset({
+    "AIAssistantTemplate", "AIUsecaseDefinition", "AccessControlPolicy", "ApiNamedQuery",
+    "CallCoachingMediaProvider", "CallCtrAgentFavTrfrDest", "ChoiceList", "ContextDefinition",
+    "ConversationVendorFieldDef", "CustomDataType", "DataObjectSearchIndexConf", "DataPipeline",
+    "DocumentTemplate", "DynamicTrigger", "EmbeddedServiceFieldService", "EntityImplements",
+    "EventDelivery", "EventSubscription", "ExtlClntAppNotificationSettings", "FlowDefinition",
+    "Form", "FormSection", "FunctionReference", "GenAiPlanner", "Index", "InstalledPackage",
+    "IntegrationHubSettings", "IntegrationHubSettingsType", "InternalOrganization",
+    "LicenseDefinition", "LightningOutApp", "LoyaltyProgramSetup", "MLDataDefinition",
+    "MLPredictionDefinition", "MLRecommendationDefinition", "ManagedContentType",
+    "MarketingResourceType", "MessagingChannel", "MobileSecurityPolicySet", "OmniDataTransform",
+    "OmniExtTrackingDef", "OmniIntegrationProcedure", "OmniInteractionAccessConfig",
+    "OmniInteractionConfig", "OmniScript", "OmniTrackingGroup", "OmniUiCard", "Orchestration",
+    "OrchestrationContext", "Portal", "ProductSpecificationTypeDefinition",
+    "PublicKeyCertificate", "PublicKeyCertificateSet", "Scontrol", "SearchCustomization",
+    "SearchOrgWideObjectConfig", "SharingRules", "TransactionProcessingType",
+    "UserProfileSearchScope", "VisualizationPlugin",
+    # not named by the v64 coverage report
+    "AiAgentDefinition", "AiAgentDefinitionVersion", "AiAgentScorerDefinition",
+    "AiAuthoringBundle", "AiResponseFormat", "AiSurface", "AiTestingDefinition",
+    "AssistantRecommendationType", "BusinessProcessFeedbackConfiguration", "CatalogedApi",
+    "CatalogedApiArtifactVersionInfo", "CatalogedApiVersion", "CnfgItemAttrDef",
+    "CnfgItemAttrPcklstValDef", "CnfgItemAttrPicklistDef", "CnfgItemAttrSetAttr",
+    "CnfgItemAttrSetDef", "CnfgItemSourceDefinition", "CnfgItemTypeAttrRelDef",
+    "CnfgItemTypeDef", "CnfgItemTypeIdentFieldMap", "CnfgItemTypeIdentRule",
+    "CnfgItemTypeRelationDef", "CnfgMgmtRelationTypeDef", "ComputeExtension",
+    "CustomExperience", "DataMapperDefinition", "DgtAssetMgmtProvider",
+    "DgtAssetMgmtPrvdLghtCpnt", "DynamicUiCardDefinition", "EventType",
+    "ExtlClntAppCanvasSettings", "ExtlClntAppOauthSecuritySettings",
+    "ExtlClntAppSampleConfigurablePolicies", "ExtlClntAppSampleSettings", "FlexcardDefinition",
+    "FlowValueMap", "GiftEntryGridTemplate", "GlobalPicklist", "HouseholdNamingConfig",
+    "IdpConfiguration", "InsightType", "IntegArtifactDef", "IntegrationProcdDefinition",
+    "McpServerDefinition", "MeetingPlaybookDefinition", "MktDatalakeSrcKeyQualifier",
+    "OmniscriptDefinition", "OnboardingDataObjectGroup",
+    "PartyProfileDataObjectValidityDefinition", "ProcedurePlanDefinition",
+    "RuleLibraryDefinition", "SearchCriteriaConfiguration", "SearchableObjDataSyncInfo",
+    "SvcCatalogFilterCondition", "SvcCatalogItemDefFiltrCrit",
+    "TelemetryActionDefStep", "TelemetryActionDefinition", "TelemetryActnDefStepAttr",
+    "TelemetryDefinition", "TelemetryDefinitionVersion", "UIBundle", "UiViewDefinition",
+    "UiWidgetBundle", "XOrgHub",
+})
+
+# SourceMember names each settings component by its own type (`AccountSettings`, tracked
+# per the coverage report), where the registry has one type for them all (`Settings`).
+SOURCE_MEMBER_SUFFIX_TYPES: tuple[str, ...] = ("Settings",)
+
+# Public group membership (`.sfenv/group-members.json`): the Group sObject's `Type` value ->
+# the metadata type that names such a member (`Group:Billing_Team`); other Group types
+# (Role, Queue, RoleAndSubordinates...) keep their own name.
+GROUP_MEMBER_TYPES: dict[str, str] = {"Regular": "Group"}

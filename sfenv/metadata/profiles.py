@@ -23,10 +23,6 @@ from sfenv.metadata.xmlio import (
     write_xml,
 )
 
-# Types whose presence in a retrieve decides what a Profile holds (the registry's
-# `retrieved_with` of Profile). Kept for pull/ until it asks the registry itself.
-PROFILE_RELATED_TYPES: tuple[str, ...] = default_registry().get("Profile").retrieved_with
-
 
 def entry_identity(el: etree._Element, section: SectionSpec) -> tuple[str, ...]:
     """The values of a section entry's identity elements ("" for an absent one)."""

@@ -268,6 +268,27 @@ class Registry:
         """Types retrieved together with related types (Profile, with `retrieved_with`)."""
         return tuple(t for t in self.types if t.retrieved_with)
 
+    # --- pull facts (overrides.py, "Pull" block) ------------------------------------------
+    def known_names_file(self, type_name: str) -> str | None:
+        """The shipped data file naming the components of a type listMetadata cannot list."""
+        return overrides.KNOWN_NAME_LISTS.get(type_name)
+
+    def source_untracked(self) -> frozenset[str]:
+        """Types whose changes an org's source tracking (SourceMember) does not record."""
+        return overrides.SOURCE_UNTRACKED
+
+    def source_member_type(self, member_type: str) -> str | None:
+        """The registry type a SourceMember `MemberType` stands for (`AccountSettings` ->
+        `Settings`); None when the registry has none."""
+        if member_type in self._by_name:
+            return member_type
+        return next((t for t in overrides.SOURCE_MEMBER_SUFFIX_TYPES
+                     if member_type.endswith(t) and t in self._by_name), None)
+
+    def group_member_type(self, group_kind: str) -> str:
+        """The type naming a public group's member of Group `Type` `group_kind`."""
+        return overrides.GROUP_MEMBER_TYPES.get(group_kind, group_kind)
+
     def object_of_child(self, cid: ComponentId) -> str | None:
         """The object a child component belongs to (its file is named after the object):
         `CustomField:Account.Region__c` and `WorkflowRule:Account.Notify` -> "Account"."""

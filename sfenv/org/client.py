@@ -3,7 +3,9 @@ built on the Metadata WSDL that simple-salesforce ships.
 
 simple-salesforce's string-template retrieve/deploy helpers neither escape member names (a
 layout called `Opp & Deals` breaks them) nor expose every option, so the Metadata calls go
-through the zeep service of that same WSDL, with the session's HTTP settings (CA file).
+through the zeep service of that same WSDL, with the session's HTTP settings (CA file). The
+calls a pull makes are built and read with lxml instead (`sfenv.org.soap`), so a pull never
+pays for parsing the WSDL.
 Every call retries transient failures with backoff and logs in again once on an expired
 session.
 """
@@ -17,7 +19,7 @@ import functools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,7 @@ from sfenv.errors import (
     RequestLimitError,
     SessionExpiredError,
 )
-from sfenv.metadata.xmlio import hardened_parser, local_name
+from sfenv.org import soap
 from sfenv.org.auth import Session, TransientLoginError, http_session, login
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
@@ -142,15 +144,38 @@ class OrgClient:
         self._session = session
         self.sf = Salesforce(instance_url=session.instance_url, session_id=session.session_id,
                              session=self._http, version=self.api_version)
-        client = copy.copy(_wsdl_client())
-        client.transport = Transport(session=self._http, timeout=self.timeout,
-                                     operation_timeout=self.timeout)
-        self._zeep = client
-        self._md = client.create_service(f"{{{MD_NS}}}MetadataBinding",
-                                         f"{session.instance_url}/services/Soap/m/{self.api_version}")
-        self._header = client.get_element("ns0:SessionHeader")(sessionId=session.session_id)
+        self._endpoint = f"{session.instance_url}/services/Soap/m/{self.api_version}"
+        self._zeep_service = None  # built on first use: a pull never needs it
         # no re-login inside a (re-)login: `_relogin` holds the lock while it runs this
         self.org_id = session.org_id or self._query_org_id()
+
+    @property
+    def _md(self) -> Any:
+        """The zeep service of the Metadata WSDL (deploys, readMetadata), built on first use."""
+        with self._lock:
+            if self._zeep_service is None:
+                client = copy.copy(_wsdl_client())
+                client.transport = Transport(session=self._http, timeout=self.timeout,
+                                             operation_timeout=self.timeout)
+                self._zeep_service = client.create_service(f"{{{MD_NS}}}MetadataBinding",
+                                                           self._endpoint)
+                self._zeep_header = client.get_element("ns0:SessionHeader")(
+                    sessionId=self._session_id())
+            return self._zeep_service
+
+    @property
+    def _header(self) -> Any:
+        """The SessionHeader for zeep calls (after `_md`, which builds it)."""
+        self._md  # noqa: B018 - builds the service and its header
+        return self._zeep_header
+
+    def _session_id(self) -> str:
+        assert self._session is not None
+        return self._session.session_id
+
+    def _soap(self, request: Callable[[str], etree._Element]) -> etree._Element:
+        """One lxml-built Metadata API call (`request(session_id)` -> envelope)."""
+        return soap.post(self._http, self._endpoint, request(self._session_id()), self.timeout)
 
     def _query_org_id(self) -> str:
         rows = self._call("query", lambda: list(self.sf.query_all(
@@ -177,7 +202,7 @@ class OrgClient:
     def username(self) -> str | None:
         return self._session.username if self._session else None
 
-    def _relogin(self, seen_header: Any, what: str) -> None:
+    def _relogin(self, seen_session: Session | None, what: str) -> None:
         if self.env.auth not in RENEWABLE_AUTH:
             raise SessionExpiredError(
                 f"{self.env.name}: {what} failed: the session expired and auth "
@@ -185,7 +210,7 @@ class OrgClient:
                 f"{self.env.access_token_env or 'the access token variable'})",
                 code="INVALID_SESSION_ID")
         with self._lock:
-            if self._header is seen_header:  # another thread may have done it already
+            if self._session is seen_session:  # another thread may have done it already
                 self.relogins += 1
                 self._connect()
 
@@ -195,7 +220,7 @@ class OrgClient:
         session logs in once more (`relogin`), REQUEST_LIMIT_EXCEEDED stops at once."""
         relogins = 0 if relogin else MAX_RELOGINS
         for attempt in range(self.retry.attempts):
-            header = self._header
+            header = self._session
             self.calls += 1
             try:
                 return _unwrap(fn())
@@ -232,10 +257,11 @@ class OrgClient:
                 if err.status in TRANSIENT_HTTP and attempt + 1 < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))
                     continue
-                raise OrgError(f"{self.env.name}: {what} failed: HTTP {err.status}: {_rest_message(err)}") from None
+                raise OrgError(f"{self.env.name}: {what} failed: HTTP {err.status}: {_rest_message(err)}",
+                               code=_rest_code(err)) from None
         raise OrgError(f"{self.env.name}: {what} failed after {self.retry.attempts} attempts")
 
-    def _renew(self, header: Any, what: str, relogins: int) -> int:
+    def _renew(self, header: Session | None, what: str, relogins: int) -> int:
         """Log in again after an expired session (other threads may have expired the new one
         already: a few renewals per call, then a one-line error)."""
         if relogins >= MAX_RELOGINS:
@@ -285,42 +311,23 @@ class OrgClient:
 
     # --- Metadata API -----------------------------------------------------------------------
     def describe(self) -> list[dict]:
-        result = self._call("describeMetadata", lambda: self._md.describeMetadata(
-            float(self.api_version), _soapheaders=[self._header]))
-        return [dict(serialize_object(item)) for item in result.metadataObjects or []]
+        root = self._call("describeMetadata", lambda: self._soap(
+            lambda sid: soap.describe_request(sid, self.api_version)))
+        return soap.described_types(root)
 
-    def list_metadata(self, queries: list[dict]) -> list[dict]:
-        """One listMetadata call (at most 3 queries, as Salesforce allows).
-
-        zeep builds the request from the WSDL; the answer (12 MB for the CustomField list of
-        a large org) is read with lxml, which is two orders of magnitude faster than zeep's
-        object mapping. Values stay Salesforce's text (dates as `2026-10-02T14:31:07.000Z`).
+    def list_metadata(self, queries: list[dict], fields: Collection[str] | None = None) -> list[dict]:
+        """One listMetadata call (at most 3 queries, as Salesforce allows): FileProperties
+        rows, with only `fields` when given. Values stay Salesforce's text (dates as
+        `2026-10-02T14:31:07.000Z`). The answer (12 MB for the CustomField list of a large
+        org) is read as it streams through lxml (`soap.post_for_rows`).
         """
         if len(queries) > 3:
             raise ValueError("listMetadata takes at most 3 queries")
         names = ", ".join(q["type"] + (f"/{q['folder']}" if q.get("folder") else "") for q in queries)
-        root = self._call(f"listMetadata({names})", lambda: self._raw(
-            "listMetadata", queries, float(self.api_version)))
-        rows = []
-        for result in root.iterfind(f".//{{{MD_NS}}}listMetadataResponse/{{{MD_NS}}}result"):
-            rows.append({local_name(child): child.text or "" for child in result})
-        return rows
-
-    def _raw(self, operation: str, *args: Any) -> etree._Element:
-        """Call `operation` through zeep, but parse its answer with a hardened lxml parser;
-        faults are raised as zeep's Fault / TransportError so retries treat them alike."""
-        with self._zeep.settings(raw_response=True):
-            response = getattr(self._md, operation)(*args, _soapheaders=[self._header])
-        try:
-            root = etree.fromstring(response.content, hardened_parser(huge_tree=True))
-        except etree.XMLSyntaxError:
-            raise TransportError(status_code=response.status_code, content=response.content) from None
-        fault = root.find(".//{http://schemas.xmlsoap.org/soap/envelope/}Fault")
-        if fault is not None:
-            raise Fault(message=fault.findtext("faultstring") or "", code=fault.findtext("faultcode"))
-        if response.status_code != 200:
-            raise TransportError(status_code=response.status_code, content=response.content)
-        return root
+        return self._call(f"listMetadata({names})", lambda: soap.post_for_rows(
+            self._http, self._endpoint,
+            soap.list_request(self._session_id(), queries, self.api_version), self.timeout,
+            "listMetadata", fields))
 
     def read_metadata(self, type_name: str, full_names: list[str]) -> list[dict]:
         result = self._call(f"readMetadata({type_name})", lambda: self._md.readMetadata(
@@ -328,23 +335,20 @@ class OrgClient:
         return [_plain(serialize_object(r)) for r in (result or [])]
 
     def start_retrieve(self, members: dict[str, list[str]]) -> str:
-        request = {
-            "apiVersion": float(self.api_version),
-            "singlePackage": True,
-            "unpackaged": {
-                "types": [{"members": sorted(m), "name": t} for t, m in sorted(members.items())],
-                "version": self.api_version,
-            },
-        }
-        result = self._call("retrieve", lambda: self._md.retrieve(request, _soapheaders=[self._header]))
-        return str(result.id)
+        root = self._call("retrieve", lambda: self._soap(
+            lambda sid: soap.retrieve_request(sid, members, self.api_version)))
+        results = soap.results(root, "retrieve")
+        process_id = results[0].findtext(f"{{{MD_NS}}}id") if results else None
+        if not process_id:
+            raise OrgError(f"{self.env.name}: the retrieve answer has no id")
+        return process_id
 
     def check_retrieve(self, process_id: str, include_zip: bool) -> RetrieveStatus:
         """One checkRetrieveStatus. The answer (fileProperties of up to thousands of
         components plus the base64 zip) is read with lxml: zeep's object mapping of it was
         40% of a large pull's client CPU."""
-        root = self._call("checkRetrieveStatus", lambda: self._raw(
-            "checkRetrieveStatus", process_id, include_zip))
+        root = self._call("checkRetrieveStatus", lambda: self._soap(
+            lambda sid: soap.check_retrieve_request(sid, process_id, include_zip)))
         result = root.find(f".//{{{MD_NS}}}checkRetrieveStatusResponse/{{{MD_NS}}}result")
         if result is None:
             raise OrgError(f"{self.env.name}: checkRetrieveStatus answer has no result")

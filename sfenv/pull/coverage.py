@@ -14,8 +14,7 @@ import functools
 import json
 from importlib import resources
 
-# unlistable type -> its known names (data file)
-KNOWN_LISTS = {"StandardValueSet": "standard-value-sets.json"}
+from sfenv.metadata.registry import default_registry
 
 
 def _read(name: str) -> dict:
@@ -31,5 +30,5 @@ def exclusions() -> dict[str, str]:
 @functools.cache
 def known_names(type_name: str) -> tuple[str, ...]:
     """Names to ask for when `type_name` cannot be listed; () for listable types."""
-    file = KNOWN_LISTS.get(type_name)
+    file = default_registry().known_names_file(type_name)
     return tuple(_read(file)["names"]) if file else ()

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from sfenv.errors import RequestLimitError, SessionExpiredError, SfenvError
+from sfenv.metadata.registry import default_registry
 
 GROUP_MEMBERS_PATH = ".sfenv/group-members.json"
-_PREFIX = {"Regular": "Group"}  # other Group types keep their own name (Role, Queue...)
+PUBLIC = "Regular"  # the Group sObject's Type value of a public group
 
 
 def group_members(client: Any) -> tuple[dict[str, list[str]], str | None]:
@@ -35,19 +36,20 @@ def members_by_group(groups: list[dict], members: list[dict],
     """Join the three query results; ids compare on their 15-char case-sensitive form."""
     by_id = {str(g["Id"])[:15]: g for g in groups}
     usernames = {str(u["Id"])[:15]: str(u["Username"]) for u in users}
+    registry = default_registry()
     out: dict[str, set[str]] = {str(g["DeveloperName"]): set() for g in groups
-                                if g.get("Type") == "Regular"}
+                                if g.get("Type") == PUBLIC}
     for row in members:
         group = by_id.get(str(row.get("GroupId"))[:15])
-        if group is None or group.get("Type") != "Regular":
+        if group is None or group.get("Type") != PUBLIC:
             continue
         target = str(row.get("UserOrGroupId"))[:15]
         if target in usernames:
             name = usernames[target]
         elif target in by_id:
             member = by_id[target]
-            kind = str(member.get("Type") or "Group")
-            name = f"{_PREFIX.get(kind, kind)}:{member['DeveloperName']}"
+            kind = str(member.get("Type") or PUBLIC)
+            name = f"{registry.group_member_type(kind)}:{member['DeveloperName']}"
         else:
             continue  # a member we cannot name (e.g. a user the query did not return)
         out[str(group["DeveloperName"])].add(name)

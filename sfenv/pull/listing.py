@@ -23,11 +23,13 @@ from importlib import resources
 from pathlib import Path
 
 from sfenv.config.model import SHIPPED_MANIFESTS
+from sfenv.config.typenames import check_manifest_types
 from sfenv.errors import ConfigError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
 from sfenv.metadata.registry import Registry
 from sfenv.pull.coverage import exclusions, known_names
+from sfenv.pull.tracking import Relist
 
 MANAGED_STATES = {"installed", "installedEditable", "deprecated", "deprecatedEditable"}
 ALL_TYPES = "*"  # a manifest type name meaning every type the org describes
@@ -40,6 +42,7 @@ PROPS_KEPT = ("id", "fileName", "lastModifiedDate", "lastModifiedByName", "creat
 class Inventory:
     """Everything listed: top-level components to retrieve, and child components' dates."""
 
+    # component -> its index entry (the listed row's PROPS_KEPT that are not empty)
     top: dict[ComponentId, dict] = field(default_factory=dict)
     children: dict[ComponentId, dict] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -51,21 +54,28 @@ class Inventory:
 
     def index(self) -> dict[str, dict]:
         """The per-component index stored in the snapshot (`.sfenv/components.json`)."""
-        out: dict[str, dict] = {}
-        for cid, props in [*self.top.items(), *self.children.items()]:
-            out[str(cid)] = {k: props[k] for k in PROPS_KEPT if props.get(k) not in (None, "")}
+        out = {str(cid): props for cid, props in [*self.top.items(), *self.children.items()]}
         return dict(sorted(out.items()))
 
 
 def load_manifest(name: str, root: Path) -> Package:
-    """`default` (every type), `core`, `backup` (shipped in manifests/) or a package.xml path."""
+    """`default` (every type), `core`, `backup` (shipped in manifests/) or a package.xml path.
+
+    A user's manifest naming unknown types is a ConfigError (exit 2): never an empty snapshot
+    from a typo. Shipped manifests may name types newer than the registry (listed if the org
+    has them)."""
     if name in SHIPPED_MANIFESTS:
         data = resources.files("sfenv.manifests").joinpath(f"{name}.xml").read_bytes()
         return parse_package(data, f"manifests/{name}.xml")
     path = (root / name).expanduser()
     if not path.is_file():
         raise ConfigError(f"manifest {path} does not exist (use default, core, backup or a package.xml path)")
-    return parse_package(path.read_bytes(), str(path))
+    data = path.read_bytes()
+    package = parse_package(data, str(path))
+    problem = check_manifest_types(list(package.types), str(path), data.decode("utf-8", "replace"))
+    if problem:
+        raise ConfigError(problem)
+    return package
 
 
 def _excluded(cid: ComponentId, patterns: Iterable[str]) -> bool:
@@ -74,11 +84,96 @@ def _excluded(cid: ComponentId, patterns: Iterable[str]) -> bool:
 
 
 def list_inventory(client, registry: Registry, manifest: Package, *, exclude: list[str],
-                   include_managed: bool, parallel: int = 3, progress=None) -> Inventory:
-    """Describe the org, list what the manifest asks for, and filter it."""
+                   include_managed: bool, parallel: int = 3, progress=None,
+                   relist: Relist | None = None, carried: dict | None = None) -> Inventory:
+    """Describe the org, list what the manifest asks for, and filter it.
+
+    `relist`/`carried` (an incremental pull that knows what changed, see
+    `sfenv.pull.tracking`): only the types in `relist` are listed; every other type's rows are
+    the previous snapshot's index entries (`carried`), filtered the same way."""
     described = {d["xmlName"]: d for d in client.describe()}
-    wanted: dict[str, list[str]] = {}
     inventory = Inventory()
+    wanted = _wanted(registry, manifest, described, inventory)
+    top_types = sorted(t for t in wanted if registry.child(t) is None)
+    child_types = sorted({c for t in top_types for c in (described[t].get("childXmlNames") or [])}
+                         | {t for t in wanted if registry.child(t) is not None})
+    listable = {*top_types, *child_types,
+                *(_folder_type(registry, t) for t in top_types if described[t].get("inFolder"))}
+    all_top = set(top_types)
+    some_folders: dict[str, frozenset[str]] = {}
+    if relist is not None:
+        top_types = [t for t in top_types if t in relist.types]
+        child_types = [t for t in child_types if t in relist.types]
+        some_folders = {t: f for t, f in relist.folders.items() if t in top_types}
+
+    folder_queries = []
+    plain_queries = []
+    named_folders = []  # (type, folder) listed without listing the folder type
+    for type_name in top_types:
+        if type_name in some_folders:
+            for folder in sorted(some_folders[type_name]):
+                if folder == UNFILED:
+                    plain_queries.append({"type": type_name, "folder": UNFILED})
+                else:
+                    named_folders.append({"type": type_name, "folder": folder})
+        elif described[type_name].get("inFolder"):
+            folder_type = _folder_type(registry, type_name)
+            folder_queries.append({"type": folder_type})
+            # the unfiled folder is no folder component: listing the folder type skips it
+            plain_queries.append({"type": type_name, "folder": UNFILED})
+        else:
+            plain_queries.append({"type": type_name})
+
+    def run(queries: list[dict]) -> list[dict]:
+        batches = [queries[i:i + 3] for i in range(0, len(queries), 3)]
+        results: list[dict] = []
+        if progress:
+            progress.stage("listing components", len(batches))
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            for rows in pool.map(lambda batch: client.list_metadata(batch, _ROW_KEYS), batches):
+                inventory.list_calls += 1
+                results.extend(map(_slim, rows))
+                if progress:
+                    progress.advance()
+        return results
+
+    first = run(folder_queries + plain_queries)
+    folder_types = {q["type"] for q in folder_queries}
+    second = [{"type": t} for t in _children_worth_listing(registry, child_types, all_top,
+                                                           first, carried)] + named_folders
+    for folder in (r for r in first if r.get("type") in folder_types):
+        content_type = registry.folder_content_type(folder["type"])
+        if content_type is not None and content_type.name in top_types:
+            second.append({"type": content_type.name, "folder": folder["fullName"]})
+    rows = first + (run(second) if second else [])
+    if carried is not None and relist is not None:
+        rows += _carried_rows(registry, carried, relist, listable, rows)
+    _keep_rows(inventory, registry, rows, wanted, exclude=exclude,
+               include_managed=include_managed)
+    _add_known_names(inventory, wanted, exclude)
+    for type_name, members in wanted.items():
+        for member in members:
+            if member != "*" and ComponentId(type_name, member) not in inventory.top \
+                    and registry.child(type_name) is None:
+                inventory.warnings.append(f"{type_name}:{member} is in the manifest but not in the org")
+    return inventory
+
+
+_ROW_KEYS = ("type", "fullName", *PROPS_KEPT)  # what a pull keeps of a listed row
+
+
+def _slim(row: dict) -> dict:
+    """The listed row without its empty values, in place (the client keeps only `_ROW_KEYS`,
+    interned: a 60k-component org lists ~170k rows, most of a pull's memory while listing)."""
+    for key in [k for k, v in row.items() if v in (None, "")]:
+        del row[key]
+    return row
+
+
+def _wanted(registry: Registry, manifest: Package, described: dict[str, dict],
+            inventory: Inventory) -> dict[str, list[str]]:
+    """Type -> members the manifest asks for, among the types the org describes."""
+    wanted: dict[str, list[str]] = {}
     types = dict(manifest.types)
     if ALL_TYPES in types:
         types.pop(ALL_TYPES)
@@ -94,45 +189,52 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
             inventory.warnings.append(f"type {type_name} is not available in this org; skipped")
             continue
         wanted.setdefault(type_name, []).extend(members)
+    return wanted
 
-    top_types = sorted(t for t in wanted if registry.child(t) is None)
-    child_types = sorted({c for t in top_types for c in (described[t].get("childXmlNames") or [])}
-                         | {t for t in wanted if registry.child(t) is not None})
 
-    folder_queries = []
-    plain_queries = []
-    for type_name in top_types:
-        if described[type_name].get("inFolder"):
-            folder_type = _folder_type(registry, type_name)
-            folder_queries.append({"type": folder_type})
-            # the unfiled folder is no folder component: listing the folder type skips it
-            plain_queries.append({"type": type_name, "folder": UNFILED})
-        else:
-            plain_queries.append({"type": type_name})
-    child_queries = [{"type": t} for t in child_types]
+def _children_worth_listing(registry: Registry, child_types: list[str], listed_top: set[str],
+                            first: list[dict], carried: dict | None) -> list[str]:
+    """The child types to list: a child type (`Parent.Child` names) whose parent type was
+    listed and has no component (now, or carried over) has none either, and is not listed
+    (on a seeded org, most of the ~100 child types belong to parents the org does not use)."""
+    parents_present = {r.get("type") for r in first}
+    parents_present |= {ComponentId.parse(k).type for k in (carried or {})}
+    out = []
+    for child_type in child_types:
+        found = registry.child(child_type)
+        if (found is None or not found[1].qualified or found[0].name not in listed_top
+                or found[0].name in parents_present):
+            out.append(child_type)
+    return out
 
-    def run(queries: list[dict]) -> list[dict]:
-        batches = [queries[i:i + 3] for i in range(0, len(queries), 3)]
-        results: list[dict] = []
-        if progress:
-            progress.stage("listing components", len(batches))
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            for rows in pool.map(client.list_metadata, batches):
-                inventory.list_calls += 1
-                results.extend(rows)
-                if progress:
-                    progress.advance()
-        return results
 
-    first = run(folder_queries + plain_queries + child_queries)
-    folders = [r for r in first if r.get("type") in {q["type"] for q in folder_queries}]
-    content_queries = []
-    for folder in folders:
-        content_type = registry.folder_content_type(folder["type"])
-        if content_type is not None and content_type.name in top_types:
-            content_queries.append({"type": content_type.name, "folder": folder["fullName"]})
-    rows = first + (run(content_queries) if content_queries else [])
+def _carried_rows(registry: Registry, carried: dict, relist: Relist,
+                  listable: set[str], listed: list[dict]) -> list[dict]:
+    """The previous index's rows of the (still wanted) types not listed again, less the
+    children of parents that are gone (a deleted object takes its fields with it)."""
+    present = {ComponentId(r["type"], r["fullName"]) for r in listed
+               if r.get("type") and r.get("fullName")}
+    # type -> whether its rows may belong to a parent listed again (and so may be gone)
+    orphanable: dict[str, bool] = {}
+    out = []
+    for key, props in carried.items():
+        type_name, _, full_name = key.partition(":")
+        if type_name not in listable or relist.lists(type_name, full_name):
+            continue
+        if type_name not in orphanable:
+            found = registry.child(type_name)
+            orphanable[type_name] = found is not None and found[0].name in relist.types
+        if orphanable[type_name]:
+            cid = ComponentId(type_name, full_name)
+            if registry.parent_id(cid) not in present:
+                continue  # a deleted object takes its fields with it
+        out.append({**props, "type": type_name, "fullName": full_name})
+    return out
 
+
+def _keep_rows(inventory: Inventory, registry: Registry, rows: list[dict],
+               wanted: dict[str, list[str]], *, exclude: list[str], include_managed: bool) -> None:
+    """Rows into the inventory, less managed, excluded and unasked-for components."""
     per_type: dict[str, tuple[bool, set[str] | None]] = {}  # type -> (is child, explicit members)
 
     def rules(type_name: str) -> tuple[bool, set[str] | None]:
@@ -156,15 +258,9 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
         is_child, explicit = rules(type_name)
         if not is_child and explicit is not None and full_name not in explicit:
             continue
+        row.pop("type")
+        row.pop("fullName")  # what is left is the index entry (`_slim` dropped the rest)
         (inventory.children if is_child else inventory.top)[cid] = row
-
-    _add_known_names(inventory, wanted, exclude)
-    for type_name, members in wanted.items():
-        for member in members:
-            if member != "*" and ComponentId(type_name, member) not in inventory.top \
-                    and registry.child(type_name) is None:
-                inventory.warnings.append(f"{type_name}:{member} is in the manifest but not in the org")
-    return inventory
 
 
 def _add_known_names(inventory: Inventory, wanted: dict[str, list[str]],
@@ -177,15 +273,15 @@ def _add_known_names(inventory: Inventory, wanted: dict[str, list[str]],
             cid = ComponentId(type_name, name)
             if cid in inventory.top or (exclude and _excluded(cid, exclude)):
                 continue
-            inventory.top[cid] = {"type": type_name, "fullName": name}
+            inventory.top[cid] = {}
             inventory.guessed.add(cid)
 
 
 def _folder_type(registry: Registry, type_name: str) -> str:
+    """The folder type of a type the org describes as in folders (the registry's, else
+    Salesforce's naming rule `<type>Folder`)."""
     t = registry.find(type_name)
-    if t is not None and t.folder_type:
-        return t.folder_type
-    return {"EmailTemplate": "EmailFolder"}.get(type_name, f"{type_name}Folder")
+    return t.folder_type if t is not None and t.folder_type else f"{type_name}Folder"
 
 
 def _folder_owner(registry: Registry, folder_type: str) -> str | None:

@@ -8,6 +8,7 @@ when its bytes change).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 from sfenv.errors import MetadataError
@@ -32,3 +33,50 @@ def normalise_files(files: Mapping[str, bytes],
 def _reason(err: MetadataError, path: str) -> str:
     text = str(err)
     return text[len(path) + 1:].lstrip(": ") if text.startswith(path + ":") else text
+
+
+class Preparer:
+    """Retrieved files -> snapshot files, chunk by chunk as they arrive (thread-safe): files
+    no registry type owns are refused (see `only_metadata`), the rest normalised. The refused
+    paths and the kept-as-retrieved warnings accumulate here."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.refused: list[str] = []
+        self.kept_as_is: list[str] = []
+        self.prepared: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, files: Mapping[str, bytes]) -> dict[str, bytes]:
+        kept, refused = only_metadata(files, self.registry)
+        out, warnings = normalise_files(kept, self.registry)
+        with self._lock:
+            self.refused.extend(refused)
+            self.kept_as_is.extend(warnings)
+            self.prepared.update(out)
+        return out
+
+    def finish(self, files: dict[str, bytes]) -> dict[str, bytes]:
+        """Prepare what has not been yet (merged profile pieces); the snapshot's files."""
+        rest = self({p: d for p, d in files.items() if p not in self.prepared})
+        out = {p: d for p, d in files.items() if p in self.prepared}
+        out.update(rest)
+        self.refused.sort()
+        self.kept_as_is.sort()
+        return out
+
+
+def only_metadata(files: Mapping[str, bytes],
+                  registry: Registry) -> tuple[dict[str, bytes], list[str]]:
+    """The retrieved files some registry type owns, and the refused rest (sorted).
+
+    A snapshot ref may be pushed to a code host where some paths act (`.github/workflows/`):
+    whatever an org's zip holds beyond metadata never lands in the store."""
+    kept: dict[str, bytes] = {}
+    refused: list[str] = []
+    for path, data in files.items():
+        if path.startswith(".") or "/." in path or registry.component_of(path) is None:
+            refused.append(path)
+        else:
+            kept[path] = data
+    return kept, sorted(refused)

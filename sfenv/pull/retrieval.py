@@ -14,29 +14,50 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sfenv.errors import MetadataError, OrgError, RequestLimitError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, merge_profiles
+from sfenv.metadata.profiles import merge_profiles
+from sfenv.metadata.registry import Registry
 
 ABORT_CODES = {"INVALID_SESSION_ID", "INVALID_LOGIN", "REQUEST_LIMIT_EXCEEDED", "API_DISABLED_FOR_ORG"}
 LIMIT_CODES = {"LIMIT_EXCEEDED", "EXCEEDED_ID_LIMIT", "MAX_FILES_EXCEEDED"}
-PROFILE = "Profile"
+
+
+@dataclass(frozen=True)
+class RideAlong:
+    """The type retrieved together with related types (the registry's `retrieved_with`:
+    Profile): its components ride with every chunk carrying one of `related`, and the
+    pieces that come back are merged."""
+
+    type_name: str
+    directory: str
+    related: frozenset[str]
+
+    @classmethod
+    def of(cls, registry: Registry) -> RideAlong:
+        [rider] = registry.retrieved_with_related()
+        return cls(rider.name, rider.directory, frozenset(rider.retrieved_with))
+
+    def id(self, full_name: str) -> ComponentId:
+        return ComponentId(self.type_name, full_name)
 
 
 @dataclass
 class Chunk:
     members: list[ComponentId]
-    profiles: list[str] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)  # full names of the riding type
+    rider: str = ""  # the riding type's name (RideAlong.type_name)
 
     def request(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
         for cid in self.members:
             out[cid.type].append(cid.full_name)
         if self.profiles:
-            out[PROFILE].extend(self.profiles)
+            out[self.rider].extend(self.profiles)
         return dict(out)
 
     def size(self) -> int:
@@ -50,29 +71,37 @@ class Retrieved:
     warnings: list[str] = field(default_factory=list)
     retrieves: int = 0
     chunk_size: int = 0  # the largest size that worked
+    bytes: int = 0  # zipped bytes the org sent
 
 
-def plan_chunks(members: list[ComponentId], profiles: list[str], size: int) -> list[Chunk]:
+def plan_chunks(members: list[ComponentId], profiles: list[str], size: int,
+                ride: RideAlong) -> list[Chunk]:
     """Members in stable order cut into chunks; profiles ride with profile-related types."""
     size = max(1, size)
     ordered = sorted(members)
-    chunks = [Chunk(ordered[i:i + size]) for i in range(0, len(ordered), size)]
+    chunks = [Chunk(ordered[i:i + size], rider=ride.type_name)
+              for i in range(0, len(ordered), size)]
     rode = False
     for chunk in chunks:
-        if profiles and any(cid.type in PROFILE_RELATED_TYPES for cid in chunk.members):
+        if profiles and any(cid.type in ride.related for cid in chunk.members):
             chunk.profiles = list(profiles)
             rode = True
     if profiles and not rode:
-        chunks.append(Chunk([], list(profiles)))
+        chunks.append(Chunk([], list(profiles), ride.type_name))
     return chunks
 
 
 class ChunkRetriever:
     """Runs chunks on a thread pool, splitting and isolating as the org answers."""
 
-    def __init__(self, client, *, size: int, parallel: int, poll: float, max_poll: float,
-                 timeout: float, progress=None) -> None:
+    def __init__(self, client, *, ride: RideAlong, size: int, parallel: int, poll: float,
+                 max_poll: float, timeout: float, progress=None,
+                 prepare: Callable[[dict[str, bytes]], dict[str, bytes]] | None = None) -> None:
         self.client = client
+        self.ride = ride
+        # applied to each chunk's files as they arrive (the riding type's pieces excepted: they
+        # are merged first), so the retrieved bytes are not held beside their prepared form
+        self.prepare = prepare
         self.size = size
         self.parallel = max(1, parallel)
         self.poll, self.max_poll, self.timeout = poll, max_poll, timeout
@@ -114,15 +143,22 @@ class ChunkRetriever:
             got = self._retrieve(chunk)
         except OrgError as err:
             return self._after_failure(chunk, err)
+        messages = got.messages
+        riders = f"{self.ride.directory}/"
+        parts = {p: d for p, d in got.files.items() if p.startswith(riders)}
+        files = {p: d for p, d in got.files.items() if not p.startswith(riders)}
+        zipped = len(got.zip_bytes)
+        del got
+        if self.prepare is not None:
+            files = self.prepare(files)
         with self._lock:
             self.result.retrieves += 1
+            self.result.bytes += zipped
             self.result.chunk_size = max(self.result.chunk_size, chunk.size())
-            for path, data in got.files.items():
-                if path.startswith("profiles/"):
-                    self._profile_parts[path].append(data)
-                else:
-                    self.result.files[path] = data
-            for file_name, problem in got.messages:
+            self.result.files.update(files)
+            for path, data in parts.items():
+                self._profile_parts[path].append(data)
+            for file_name, problem in messages:
                 self.result.warnings.append(f"{file_name}: {problem}")
         if self.progress:
             self.progress.advance(chunk.size())
@@ -162,11 +198,12 @@ class ChunkRetriever:
         """One member (plus riding profiles) still fails: find out who is to blame."""
         if chunk.profiles and chunk.members:
             # try the member alone, then the profiles alone
-            return [Chunk(chunk.members, []), Chunk([], chunk.profiles)]
+            return [replace(chunk, profiles=[]), replace(chunk, members=[])]
         if len(chunk.profiles) > 1:
             half = len(chunk.profiles) // 2
-            return [Chunk([], chunk.profiles[:half]), Chunk([], chunk.profiles[half:])]
-        culprit = chunk.members[0] if chunk.members else ComponentId(PROFILE, chunk.profiles[0])
+            return [replace(chunk, profiles=chunk.profiles[:half]),
+                    replace(chunk, profiles=chunk.profiles[half:])]
+        culprit = chunk.members[0] if chunk.members else self.ride.id(chunk.profiles[0])
         with self._lock:
             self.result.skipped.append({"component": str(culprit), "reason": str(err)})
         if self.progress:
@@ -177,5 +214,5 @@ class ChunkRetriever:
 
 def _halves(chunk: Chunk) -> list[Chunk]:
     half = max(1, len(chunk.members) // 2)
-    return [Chunk(chunk.members[:half], list(chunk.profiles)),
-            Chunk(chunk.members[half:], list(chunk.profiles))]
+    return [replace(chunk, members=chunk.members[:half], profiles=list(chunk.profiles)),
+            replace(chunk, members=chunk.members[half:], profiles=list(chunk.profiles))]

@@ -1,5 +1,11 @@
 """`sfenv pull` and `sfenv backup`: an org's metadata -> a snapshot commit on its env ref.
 
+The pull runs in steps, each in its own function or module: connect and check the org's
+identity (`identity`), list (`listing`; on an org with source tracking, an incremental pull
+lists only what SourceMember says changed: `tracking`), plan (`plan`), retrieve in chunks
+(`retrieval`, files normalised as they arrive: `normalise`), keep what must not be lost
+(`keep`), add the `.sfenv/` side files (`sidefiles`) and write the snapshot.
+
 The ref moves only when the snapshot is complete (compare-and-swap on the old value, under a
 per-environment lock), so a failed pull leaves the previous snapshot in place. Incremental
 pulls re-retrieve only components whose lastModifiedDate moved (or whose children did), drop
@@ -23,23 +29,24 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from sfenv.config.model import SHIPPED_MANIFESTS, Config
-from sfenv.config.typenames import check_manifest_types
-from sfenv.errors import ConfigError, OrgError, RequestLimitError, SessionExpiredError, StoreError
+from sfenv.config.model import Config
+from sfenv.errors import StoreError
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.profiles import PROFILE_RELATED_TYPES, filter_profile, merge_profiles
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.pull.accounting import account
-from sfenv.pull.groups import GROUP_MEMBERS_PATH, group_members
+from sfenv.pull import chunkmemory, keep, tracking
+from sfenv.pull.accounting import Accounting, account
 from sfenv.pull.identity import check_org_identity
 from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
-from sfenv.pull.normalise import normalise_files
-from sfenv.pull.retrieval import PROFILE, ChunkRetriever, plan_chunks
+from sfenv.pull.normalise import Preparer
+from sfenv.pull.plan import Plan, make_plan
+from sfenv.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
+from sfenv.pull.sidefiles import INDEX_PATH, json_bytes, org_side_files
 from sfenv.store.snapshots import EnvLock, SnapshotStore
 
-INDEX_PATH = ".sfenv/components.json"
+__all__ = ["INDEX_PATH", "BackupResult", "PullResult", "backup_env", "pull_env"]
+
+
 NOT_RETURNED = "listed by the org but not returned by the retrieve"
-AUDIT_PATH = ".sfenv/audit-trail.json"
 
 
 @dataclass
@@ -59,6 +66,9 @@ class PullResult:
     retrieves: int = 0
     org_id: str = ""
     accounting: dict = field(default_factory=dict)  # see sfenv.pull.accounting
+    # what the org was asked: listMetadata and all API calls, bytes of zips retrieved, and
+    # how the inventory was made ("full listing", or "source tracking: N changes")
+    cost: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -80,24 +90,6 @@ class BackupResult:
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _chunk_memory(store: SnapshotStore) -> dict:
-    path = store.git_dir / "sfenv" / "chunk-size.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _remember_chunk(store: SnapshotStore, org_id: str, size: int) -> None:
-    path = store.git_dir / "sfenv" / "chunk-size.json"
-    path.parent.mkdir(exist_ok=True)
-    memory = _chunk_memory(store)
-    memory[org_id] = size
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(memory, indent=1, sort_keys=True))
-    tmp.replace(path)
 
 
 def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
@@ -123,293 +115,205 @@ def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
                             store=store, registry=registry, new_org=new_org)
 
 
+@dataclass
+class _Previous:
+    """The environment's last snapshot, as an incremental pull needs it."""
+
+    commit: str | None
+    index: dict = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # path -> blob id
+    meta: dict | None = None
+
+    @classmethod
+    def read(cls, store: SnapshotStore, commit: str | None) -> _Previous:
+        if not commit:
+            return cls(None)
+        return cls(commit, _read_json(store, commit, INDEX_PATH) or {}, store.files(commit),
+                   store.meta(commit))
+
+
+@dataclass
+class _Pulled:
+    """What the org gave: the inventory, the plan made from it and the retrieved files."""
+
+    inventory: Inventory
+    plan: Plan
+    got: Retrieved
+    files: dict[str, bytes]  # retrieved metadata files, normalised
+    prepared: Preparer  # what was refused or kept as retrieved
+    acc: Accounting
+    tracking: dict  # meta["source_tracking"]: the counter this pull started from
+    how: str  # how the inventory was made
+
+
 def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
                  store: SnapshotStore, registry: Registry | None, new_org: bool) -> PullResult:
-    from sfenv.org.client import connect as default_connect
-
     env_config = config.env(env)
     if not env_config.is_org:  # git ref or folder: converted, not retrieved
         from sfenv.source.materialize import materialize_env
         return materialize_env(config, env, store=store, registry=registry, progress=progress)
     registry = registry or default_registry()
-    started = time.monotonic()
-    started_at = _utc_now()
-    previous = store.head(env)
+    ride = RideAlong.of(registry)
+    started, started_at = time.monotonic(), _utc_now()
     manifest = load_manifest(config.manifest, config.root)
-    _check_manifest(config, manifest.types)
-    connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s)
-    client = connect(env_config, config.api_version)
-    if progress:
-        progress.note(f"{env}: logged in to {client.instance_url} as {client.username}")
-    refresh = check_org_identity(store, env, previous, client.org_id, new_org=new_org)
-    inventory = list_inventory(client, registry, manifest, exclude=config.exclude,
-                               include_managed=config.include_managed,
-                               parallel=config.pull.list_parallel, progress=progress)
-    old_index, old_paths = ({}, {})
-    if previous:
-        old_index = _read_json(store, previous, INDEX_PATH) or {}
-        old_paths = store.files(previous)
-    incremental = bool(previous and not full and old_index and refresh is None)
-    if incremental:
-        keep_known_present(inventory, old_index)
-    plan = _plan(inventory, old_index if incremental else None, registry)
-
-    size = min(config.pull.chunk_size, _chunk_memory(store).get(client.org_id, config.pull.chunk_size))
-    retriever = ChunkRetriever(client, size=size, parallel=config.pull.parallel,
-                               poll=config.pull.poll_interval,
-                               max_poll=config.pull.poll_max_interval,
-                               timeout=config.pull.timeout_s, progress=progress)
-    chunks = plan_chunks(plan.members, plan.profiles, size)
-    got = retriever.run(chunks) if chunks else retriever.result
-    if got.retrieves:
-        _remember_chunk(store, client.org_id, max(retriever.size, 1))
-
-    if incremental and plan.profile_mode == "patch":
-        previous_profiles = {p: store.read_blob(b) for p, b in old_paths.items()
-                             if registry.component_of(p) is not None
-                             and registry.component_of(p).type == PROFILE}
-        current = set(inventory.top) | set(inventory.children)
-        _patch_profiles(got.files, previous_profiles, current)
-    retrieved, refused = only_metadata(got.files, registry)
-    acc = account(inventory, [*plan.members, *(ComponentId(PROFILE, p) for p in plan.profiles)],
-                  retrieved, got.skipped, registry)
-    # listed but not sent: on the skip list, so a previous snapshot's content is kept (stale)
-    got.skipped.extend({"component": cid, "reason": NOT_RETURNED} for cid in acc.missing)
-    _refuse_losses(env, plan, retrieved, got.skipped, registry, incremental, inventory,
-                   store.meta(previous) if previous else None, ignore=acc.absent_known)
-    files, kept_as_is = normalise_files(retrieved, registry)
-    if progress:
-        progress.stage("normalizing and writing the snapshot", None)
-    skipped_ids = {s["component"] for s in got.skipped} | acc.dropped()
-    index = {k: v for k, v in inventory.index().items() if k not in skipped_ids}
-    files[INDEX_PATH] = _json_bytes(index)
-    audit_rows, audit_warning = _audit(client, config)
-    files[AUDIT_PATH] = _json_bytes(audit_rows)
-    members, members_warning = group_members(client)
-    files[GROUP_MEMBERS_PATH] = _json_bytes(members)
-    warnings = inventory.warnings + acc.filter_warnings(got.warnings) + kept_as_is + [
-        w for w in (audit_warning, members_warning) if w] + [
-        f"refused {path}: no metadata type owns this path" for path in refused]
-
-    removed: list[str] = []
-    if not incremental and previous:
-        _keep_stale(store, previous, old_paths, old_index, got.skipped, files, index, registry)
-        files[INDEX_PATH] = _json_bytes(dict(sorted(index.items())))
-    if incremental:
-        owner_of = {p: registry.component_of(p) for p in old_paths if not p.startswith(".sfenv/")}
-        stale = plan.replaced | plan.removed
-        if plan.profiles:
-            stale |= {cid for cid in owner_of.values() if cid and cid.type == PROFILE}
-        removed = sorted(p for p, cid in owner_of.items() if cid in stale and p not in files)
-        # skipped members keep their previous content rather than vanishing
-        for skipped in got.skipped:
-            cid = ComponentId.parse(skipped["component"])
-            for path, owner in owner_of.items():
-                if owner == cid and path in removed:
-                    removed.remove(path)
-            if str(cid) in old_index:
-                index[str(cid)] = old_index[str(cid)]
-                skipped["stale"] = True
-        files[INDEX_PATH] = _json_bytes(dict(sorted(index.items())))
-    if previous:
-        _keep_stale_profile_entries(store, old_paths, got.skipped, files, registry)
-
+    previous = _Previous.read(store, store.head(env))
+    client = _connect(config, env, connect, progress)
+    refresh = check_org_identity(store, env, previous.commit, client.org_id, new_org=new_org)
+    incremental = bool(previous.commit and not full and previous.index and refresh is None)
+    pulled = _list_and_retrieve(config, env, client, store, registry, ride, manifest, previous,
+                                incremental, progress)
+    files, index, removed, warnings = _assemble(config, client, store, registry, ride, previous,
+                                                pulled, incremental, progress)
     counts = Counter(ComponentId.parse(k).type for k in index
                      if registry.child(ComponentId.parse(k).type) is None)
-    finished = time.monotonic()
+    cost = {"list_calls": pulled.inventory.list_calls, "api_calls": getattr(client, "calls", 0),
+            "retrieves": pulled.got.retrieves, "bytes_retrieved": pulled.got.bytes,
+            "inventory": pulled.how}
     meta = {
         "env": env, "org_id": client.org_id, "instance_url": client.instance_url,
         "api_version": config.api_version, "started": started_at.isoformat(timespec="seconds"),
         "finished": _utc_now().isoformat(timespec="seconds"),
-        "duration_s": round(finished - started, 3), "components": sum(counts.values()),
-        "counts_by_type": dict(sorted(counts.items())), "skipped": got.skipped,
+        "duration_s": round(time.monotonic() - started, 3), "components": sum(counts.values()),
+        "counts_by_type": dict(sorted(counts.items())), "skipped": pulled.got.skipped,
         "warnings": warnings, "incremental": incremental, "manifest": config.manifest,
-        "retrieved": len(plan.members), "removed": len(plan.removed),
-        "accounting": acc.to_json(),
+        "retrieved": len(pulled.plan.members), "removed": len(pulled.plan.removed),
+        "accounting": pulled.acc.to_json(),
     }
+    if pulled.tracking:
+        meta[tracking.META_KEY] = pulled.tracking
     if refresh is not None:
         meta["refresh"] = refresh
-    if incremental:
-        tree = store.write_tree(files, base_commit=previous, removed=removed)
-    else:
-        tree = store.write_tree(files)
-    # a refresh or a stale member is recorded even when the tree did not change
-    if previous and refresh is None and not got.skipped and tree == store.tree_of(previous):
-        commit, changed = previous, False
-    else:
-        commit = store.write_snapshot(env, files, meta, expected_old=previous,
-                                      base_commit=previous if incremental else None,
-                                      removed=removed)
-        changed = True
-    return PullResult(env=env, commit=commit, previous=previous, changed=changed,
+    commit, changed = _record(store, env, previous, files, meta, removed, incremental,
+                              refreshed=refresh is not None, skipped=bool(pulled.got.skipped))
+    return PullResult(env=env, commit=commit, previous=previous.commit, changed=changed,
                       incremental=incremental, components=meta["components"],
-                      counts_by_type=meta["counts_by_type"], retrieved=len(plan.members),
-                      removed=len(plan.removed), skipped=got.skipped, warnings=warnings,
-                      duration_s=meta["duration_s"], retrieves=got.retrieves, org_id=client.org_id,
-                      accounting=meta["accounting"])
+                      counts_by_type=meta["counts_by_type"], retrieved=len(pulled.plan.members),
+                      removed=len(pulled.plan.removed), skipped=pulled.got.skipped,
+                      warnings=warnings, duration_s=meta["duration_s"],
+                      retrieves=pulled.got.retrieves, org_id=client.org_id,
+                      accounting=meta["accounting"], cost=cost)
 
 
-@dataclass
-class _Plan:
-    members: list[ComponentId]  # top-level, non-profile members to retrieve
-    profiles: list[str]  # profiles to retrieve (with related types riding along)
-    replaced: set[ComponentId]  # components whose old files are replaced
-    removed: set[ComponentId]  # components gone from the org
-    # "full": profiles come back complete (retrieved with every related component);
-    # "patch": no profile changed, only related components came or went: the retrieved pieces
-    # (entries for the retrieved members) are merged over the previous files
-    profile_mode: str = "full"
+def _connect(config: Config, env: str, connect, progress):
+    from sfenv.org.client import connect as default_connect
+
+    connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s)
+    client = connect(config.env(env), config.api_version)
+    if progress:
+        progress.note(f"{env}: logged in to {client.instance_url} as {client.username}")
+    return client
 
 
-def _plan(inventory: Inventory, old_index: dict | None, registry: Registry) -> _Plan:
-    all_profiles = sorted(c.full_name for c in inventory.top if c.type == PROFILE)
-    non_profile = [c for c in inventory.top if c.type != PROFILE]
-    if old_index is None:
-        return _Plan(non_profile, all_profiles, set(), set())
+def _list(config: Config, client, registry: Registry, manifest, previous: _Previous,
+          incremental: bool, progress) -> tuple[Inventory, dict, str]:
+    """The inventory, the source-tracking meta to record, and how the inventory was made.
 
-    def moved(cid: ComponentId, props: dict) -> bool:
-        old = old_index.get(str(cid))
-        return old is None or old.get("lastModifiedDate") != props.get("lastModifiedDate")
-
-    old_ids = {ComponentId.parse(k) for k in old_index}
-    new_ids = set(inventory.top) | set(inventory.children)
-    refreshed = registry.always_refreshed()
-    changed_parents: set[ComponentId] = set()
-    for cid, props in inventory.children.items():
-        if moved(cid, props):
-            changed_parents.add(registry.parent_id(cid))
-    for cid in old_ids - new_ids:
-        if registry.child(cid.type) is not None:
-            changed_parents.add(registry.parent_id(cid))
-    members = {c for c in non_profile
-               if moved(c, inventory.top[c]) or c in changed_parents
-               or c.type in refreshed}
-    removed = {c for c in old_ids - new_ids if registry.child(c.type) is None}
-
-    related_churn = any(registry.parent_id(c).type in PROFILE_RELATED_TYPES
-                        or c.type in PROFILE_RELATED_TYPES for c in new_ids ^ old_ids)
-    profile_changed = (any(moved(c, inventory.top[c]) for c in inventory.top if c.type == PROFILE)
-                       or any(c.type == PROFILE for c in removed))
-    if profile_changed:
-        # an edited profile only comes out complete with every related component beside it
-        related = {c for c in non_profile if c.type in PROFILE_RELATED_TYPES}
-        members |= related
-        return _Plan(sorted(members), all_profiles, members, removed, "full")
-    if related_churn:
-        return _Plan(sorted(members), all_profiles, members, removed, "patch")
-    return _Plan(sorted(members), [], members, removed, "full")
+    On an org with source tracking whose previous snapshot recorded a counter, an incremental
+    pull lists only the types SourceMember names (see `sfenv.pull.tracking`)."""
+    revision = tracking.latest_revision(client)
+    scope = tracking.listing_scope(manifest.types, config.exclude, config.include_managed)
+    recorded = {"revision": revision, "scope": scope} if revision is not None else {}
+    since, how = tracking.since_when(previous.meta, revision, scope, incremental=incremental)
+    relist = None
+    if since is not None:
+        changes = tracking.changes_since(client, since, registry)
+        relist = changes.relist
+        how = (f"source tracking: {changes.rows} changes" if relist is not None
+               else f"full listing ({changes.reason})")
+    inventory = list_inventory(client, registry, manifest, exclude=config.exclude,
+                               include_managed=config.include_managed,
+                               parallel=config.pull.list_parallel, progress=progress,
+                               relist=relist, carried=previous.index if relist is not None else None)
+    return inventory, recorded, how
 
 
-def _check_manifest(config: Config, types: dict) -> None:
-    """ConfigError (exit 2) naming unknown types: never an empty snapshot from a typo."""
-    if config.manifest in SHIPPED_MANIFESTS:
-        return  # shipped manifests may name types newer than the registry: listed if the org has them
-    path = config.root / config.manifest
-    problem = check_manifest_types(list(types), str(path), path.read_text("utf-8", "replace"))
-    if problem:
-        raise ConfigError(problem)
+def _list_and_retrieve(config: Config, env: str, client, store: SnapshotStore,
+                       registry: Registry, ride: RideAlong, manifest, previous: _Previous,
+                       incremental: bool, progress) -> _Pulled:
+    """List, plan and retrieve; refuse a snapshot that would lose components silently."""
+    inventory, recorded, how = _list(config, client, registry, manifest, previous,
+                                     incremental, progress)
+    if incremental:
+        keep_known_present(inventory, previous.index)
+    plan = make_plan(inventory, previous.index if incremental else None, registry, ride)
+    prepared = Preparer(registry)
+    got = _retrieve(config, client, store, plan, ride, progress, prepared)
+    if incremental and plan.profile_mode == "patch":
+        keep.patch_profiles(got.files, store.read_blob, previous.paths, registry, ride,
+                            set(inventory.top) | set(inventory.children))
+    retrieved = prepared.finish(got.files)
+    got.files = {}
+    acc = account(inventory, plan.expected(ride), retrieved, got.skipped, registry)
+    # listed but not sent: on the skip list, so a previous snapshot's content is kept (stale)
+    got.skipped.extend({"component": cid, "reason": NOT_RETURNED} for cid in acc.missing)
+    keep.refuse_losses(env, plan, ride, retrieved, got.skipped, registry, incremental, inventory,
+                       previous.meta, ignore=acc.absent_known)
+    return _Pulled(inventory, plan, got, retrieved, prepared, acc, recorded, how)
 
 
-def only_metadata(files: dict[str, bytes], registry: Registry) -> tuple[dict[str, bytes], list[str]]:
-    """The retrieved files some registry type owns, and the refused rest (sorted).
-
-    A snapshot ref may be pushed to a code host where some paths act (`.github/workflows/`):
-    whatever an org's zip holds beyond metadata never lands in the store."""
-    kept: dict[str, bytes] = {}
-    refused: list[str] = []
-    for path, data in files.items():
-        if path.startswith(".") or "/." in path or registry.component_of(path) is None:
-            refused.append(path)
-        else:
-            kept[path] = data
-    return kept, sorted(refused)
-
-
-def _refuse_losses(env: str, plan: _Plan, retrieved: dict[str, bytes], skipped: list[dict],
-                   registry: Registry, incremental: bool, inventory: Inventory,
-                   previous_meta: dict | None, *, ignore: set[ComponentId] = frozenset()) -> None:
-    """OrgError (ref unmoved) when the snapshot would lose what the skip list does not name
-    (`ignore`: known names the org does not have, such as absent standard value sets)."""
-    previous_count = int((previous_meta or {}).get("components") or 0)
-    if not incremental and not inventory.top and previous_count:
-        raise OrgError(f"{env}: the org listed no components (the last snapshot has "
-                       f"{previous_count}); snapshot not written, the ref is unmoved")
-    wanted = len(plan.members) + len(plan.profiles)
-    if not incremental and wanted and not retrieved:
-        raise OrgError(f"{env}: a full pull of {wanted} components retrieved nothing "
-                       f"({len(skipped)} skipped); snapshot not written, the ref is unmoved")
-    owners = {registry.component_of(path) for path in retrieved}
-    named = {s["component"] for s in skipped}
-    expected = [*plan.members, *(ComponentId(PROFILE, p) for p in plan.profiles)]
-    lost = [str(c) for c in expected
-            if c not in owners and str(c) not in named and c not in ignore]
-    if lost:
-        raise OrgError(f"{env}: {len(lost)} listed components came back without files "
-                       f"(e.g. {', '.join(lost[:3])}); snapshot not written, the ref is unmoved")
+def _retrieve(config: Config, client, store: SnapshotStore, plan: Plan, ride: RideAlong,
+              progress, prepare: Preparer) -> Retrieved:
+    """The plan's members in chunks (of the size that last worked for this org)."""
+    size = chunkmemory.chunk_size(store.git_dir, client.org_id, config.pull.chunk_size)
+    retriever = ChunkRetriever(client, ride=ride, size=size, parallel=config.pull.parallel,
+                               poll=config.pull.poll_interval,
+                               max_poll=config.pull.poll_max_interval,
+                               timeout=config.pull.timeout_s, progress=progress,
+                               prepare=prepare)
+    chunks = plan_chunks(plan.members, plan.profiles, size, ride)
+    got = retriever.run(chunks) if chunks else retriever.result
+    if got.retrieves:
+        chunkmemory.remember(store.git_dir, client.org_id, max(retriever.size, 1))
+    return got
 
 
-def _keep_stale(store: SnapshotStore, previous: str, old_paths: dict[str, str],
-                old_index: dict, skipped: list[dict], files: dict[str, bytes],
-                index: dict, registry: Registry) -> None:
-    """A full pull keeps a skipped member's previous files and index entry, marked stale, so
-    the next diff does not read a member Salesforce failed to return as deleted."""
-    for entry in skipped:
-        cid = ComponentId.parse(entry["component"])
-        paths = [p for p in old_paths if not p.startswith(".sfenv/")
-                 and registry.component_of(p) == cid]
-        for path in paths:
-            files.setdefault(path, store.read_blob(old_paths[path]))
-        if str(cid) in old_index:
-            index[str(cid)] = old_index[str(cid)]
-        if paths:
-            entry["stale"] = True
+def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, ride: RideAlong,
+              previous: _Previous, pulled: _Pulled, incremental: bool,
+              progress) -> tuple[dict[str, bytes], dict, list[str], list[str]]:
+    """The snapshot's files, its index, the previous paths it removes, and the warnings."""
+    files = pulled.files
+    if progress:
+        progress.stage("normalizing and writing the snapshot", None)
+    skipped = pulled.got.skipped
+    skipped_ids = {s["component"] for s in skipped} | pulled.acc.dropped()
+    index = {k: v for k, v in pulled.inventory.index().items() if k not in skipped_ids}
+    side, side_warnings = org_side_files(client, config, _utc_now())
+    files.update(side)
+    warnings = pulled.inventory.warnings + pulled.acc.filter_warnings(pulled.got.warnings) + \
+        pulled.prepared.kept_as_is + side_warnings + [
+            f"refused {path}: no metadata type owns this path" for path in pulled.prepared.refused]
+    removed: list[str] = []
+    if previous.commit and not incremental:
+        keep.keep_stale(store.read_blob, previous.paths, previous.index, skipped, files, index,
+                        registry)
+    if incremental:
+        removed = keep.incremental_removals(pulled.plan, ride, previous.paths, previous.index,
+                                            skipped, files, index, registry)
+    if previous.commit:
+        keep.keep_stale_profile_entries(store.read_blob, previous.paths, skipped, files, registry,
+                                        ride)
+    files[INDEX_PATH] = json_bytes(dict(sorted(index.items())))
+    return files, index, removed, warnings
 
 
-def _keep_stale_profile_entries(store: SnapshotStore, old_paths: dict[str, str],
-                                skipped: list[dict], files: dict[str, bytes],
-                                registry: Registry) -> None:
-    """Profiles retrieved without a stale member hold no entries for it (nor for its fields):
-    keep the previous profile's entries for it, so no permission reads as revoked."""
-    stale = {ComponentId.parse(s["component"]) for s in skipped if s.get("stale")}
-    if not stale:
-        return
-    for path, data in list(files.items()):
-        owner = registry.component_of(path)
-        if owner is None or owner.type != PROFILE or path not in old_paths:
-            continue
-        kept = filter_profile(store.read_blob(old_paths[path]), stale, source=path)
-        files[path] = merge_profiles([data, kept], source=path)
-
-
-def _patch_profiles(files: dict[str, bytes], previous: dict[str, bytes],
-                    current: set[ComponentId]) -> None:
-    """Unchanged profiles, after components came or went: keep their previous permissions for
-    components still there, and take the retrieved entries (the new components') over them."""
-    for path, old in previous.items():
-        kept = filter_profile(old, current, source=path)
-        files[path] = merge_profiles([files[path], kept], source=path) if path in files else kept
-
-
-def _audit(client, config: Config) -> tuple[list[dict], str | None]:
-    since = (_utc_now() - dt.timedelta(days=config.pull.audit_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    try:
-        return client.audit_trail(since=since), None
-    except (RequestLimitError, SessionExpiredError):
-        raise  # the pull stops: a snapshot without its audit trail would hide who changed what
-    except OrgError as err:
-        return [], f"SetupAuditTrail not read: {err}"
+def _record(store: SnapshotStore, env: str, previous: _Previous, files: dict[str, bytes],
+            meta: dict, removed: list[str], incremental: bool, *, refreshed: bool,
+            skipped: bool) -> tuple[str, bool]:
+    """Write the snapshot commit (ref moved by compare-and-swap); (commit, changed). A
+    refresh or a stale member is recorded even when the tree did not change."""
+    base = previous.commit if incremental else None
+    tree = store.write_tree(files, base_commit=base, removed=removed) if incremental \
+        else store.write_tree(files)
+    if previous.commit and not refreshed and not skipped and tree == store.tree_of(previous.commit):
+        return previous.commit, False
+    commit = store.write_snapshot(env, files, meta, expected_old=previous.commit,
+                                  base_commit=base, removed=removed)
+    return commit, True
 
 
 def _read_json(store: SnapshotStore, commit: str, path: str):
     data = store.read_file(commit, path)
     return json.loads(data) if data else None
-
-
-def _json_bytes(value) -> bytes:
-    if isinstance(value, dict):
-        lines = [f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in value.items()]
-        return ("{\n" + ",\n".join(lines) + "\n}\n").encode() if lines else b"{}\n"
-    return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode()
 
 
 def backup_env(config: Config, env: str, *, tag: str | None = None, progress=None,

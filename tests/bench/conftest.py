@@ -161,3 +161,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     for row in bench.table():
         terminalreporter.write_line(row)
     terminalreporter.write_line(f"figures written to {bench.out}")
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory, bench):
+    """The generated org and its steps, shared by every benchmark file (see scenario.py)."""
+    from tests.bench.scenario import Scenario
+
+    sc = Scenario(tmp_path_factory.mktemp("bench"), bench.components, bench.mutate)
+    yield sc
+    sc.close()

@@ -16,14 +16,7 @@ from sfenv.metadata.registry import default_registry
 from sfenv.metadata.ziputil import read_zip, write_zip
 from sfenv.release.train import build, plan
 from tests.bench import sgd
-from tests.bench.scenario import BlobCounter, Scenario, Timer, git_diff_tree
-
-
-@pytest.fixture(scope="session")
-def scenario(tmp_path_factory, bench):
-    sc = Scenario(tmp_path_factory.mktemp("bench"), bench.components, bench.mutate)
-    yield sc
-    sc.close()
+from tests.bench.scenario import BlobCounter, Timer, git_diff_tree
 
 
 def test_generate_org(scenario, bench):
@@ -46,7 +39,8 @@ def test_full_pull(scenario, bench):
                   "configured_chunk_size": step.extra["configured_chunk_size"],
                   "parallel": step.extra["parallel"],
                   "components_per_s": round(result.components / step.seconds, 1),
-                  "skipped": len(result.skipped), "zip_mb": round(base.extra["zip_mb"], 1)}
+                  "skipped": len(result.skipped), "zip_mb": round(base.extra["zip_mb"], 1),
+                  **result.cost}
     bench.ratio(fig, "pull/baseline", step.seconds, base.seconds)
     assert not result.skipped, result.skipped[:5]
 
@@ -62,8 +56,11 @@ def test_incremental_pull(scenario, bench):
     fig.counts = {"changed_components": mutated.extra["changed"],
                   "deleted": mutated.extra["deleted"], "retrieved": result.retrieved,
                   "removed": result.removed, "retrieves": result.retrieves,
-                  "incremental": result.incremental}
+                  "incremental": result.incremental, **result.cost}
     bench.ratio(fig, "incremental/full", step.seconds, full.seconds)
+    for key in ("api_calls", "list_calls", "bytes_retrieved"):
+        if full.value.cost.get(key):
+            bench.ratio(fig, f"incremental/full {key}", result.cost[key], full.value.cost[key])
     assert result.incremental
 
     # correctness guard: the incremental tree is the tree a full pull of the same org gives

@@ -2,7 +2,9 @@
 
 Property-based: hypothesis draws sequences of changes (hand edits in Setup, deploys adding
 fields and classes, destructive deploys, audit-only changes) applied to one local org over
-HTTPS; after each sequence an incremental pull must equal a full pull of the same org.
+HTTPS; after each sequence an incremental pull must equal a full pull of the same org. Two
+kinds of org: one without source tracking (every type listed again), and a sandbox with
+source tracking, where the incremental pull lists only the types SourceMember names.
 """
 
 from __future__ import annotations
@@ -49,27 +51,39 @@ def delete_class_zip(name: str) -> bytes:
     return write_zip({"package.xml": package({}), "destructiveChanges.xml": package({"ApexClass": [name]})})
 
 
+def delete_field_zip(obj: str, name: str) -> bytes:
+    return write_zip({"package.xml": package({}),
+                      "destructiveChanges.xml": package({"CustomField": [f"{obj}.{name}"]})})
+
+
 operation = st.one_of(
     st.tuples(st.just("field"), st.sampled_from(["Account", "Invoice__c"]), st.integers(1, 40),
               st.integers(10, 250)),
     st.tuples(st.just("class"), st.integers(1, 6), st.text("abcdefgh ", min_size=1, max_size=12)),
     st.tuples(st.just("drop_class"), st.integers(1, 6)),
+    st.tuples(st.just("drop_field"), st.sampled_from(["Account", "Invoice__c"]), st.integers(1, 40)),
     st.tuples(st.just("hand_length"), st.integers(20, 255)),
     st.tuples(st.just("audit"), st.sampled_from(["Manage Currencies", "Divisions", "Company Information"])),
 )
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
+ENV = "sbx"
+# acme-qa: a sandbox without source tracking; acme-dev: a Developer sandbox that tracks
+SEEDS = {"untracked": "acme-qa", "tracked": "acme-dev"}
+
+
+@pytest.fixture(scope="module", params=sorted(SEEDS))
+def project(request, tmp_path_factory):
+    seed = SEEDS[request.param]
     with pytest.MonkeyPatch.context() as mp, \
-            local_project(tmp_path_factory.mktemp("incr"), {"qa": "acme-qa"}, mp, production=None) as p:
-        assert p.cli("pull", "qa").exit_code == 0
-        env = p.config().env("qa")
-        yield p, connect(env, "62.0")
+            local_project(tmp_path_factory.mktemp("incr"), {ENV: seed}, mp, production=None) as p:
+        assert p.cli("pull", ENV).exit_code == 0
+        env = p.config().env(ENV)
+        yield p, connect(env, "62.0"), request.param
 
 
 def apply(project, client, op) -> None:
-    org = project.orgs["qa"]
+    org = project.orgs[ENV]
     kind = op[0]
     if kind == "field":
         _, obj, n, length = op
@@ -81,6 +95,11 @@ def apply(project, client, op) -> None:
     elif kind == "drop_class":
         if (org.data_dir / "classes" / f"GenClass{op[1]}.cls").exists():
             assert client.deploy(delete_class_zip(f"GenClass{op[1]}")).success
+    elif kind == "drop_field":
+        _, obj, n = op
+        holder = org.data_dir / "objects" / f"{obj}.object"
+        if holder.exists() and f"<fullName>Gen_{n}__c</fullName>" in holder.read_text():
+            assert client.deploy(delete_field_zip(obj, f"Gen_{n}__c")).success
     elif kind == "hand_length":
         org.change(as_user="Priya Patel", set_field=("CustomField:Account.Region__c", f"length={op[1]}"))
     elif kind == "audit":
@@ -91,16 +110,20 @@ def apply(project, client, op) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=st.lists(operation, min_size=1, max_size=4))
 def test_incremental_pull_equals_full_pull_after_any_changes(project, ops):
-    p, client = project
+    p, client, kind = project
     for op in ops:
         apply(p, client, op)
-    incremental = p.cli_json("pull", "qa")
+    incremental = p.cli_json("pull", ENV)
     assert incremental["incremental"] is True
-    after_incremental = SnapshotStore(p.root).head("qa")
-    full = p.cli_json("pull", "qa", "--full")
+    if kind == "tracked":  # the tracked org's changes come from SourceMember, not a listing
+        assert incremental["cost"]["inventory"].startswith("source tracking"), incremental["cost"]
+    after_incremental = SnapshotStore(p.root).head(ENV)
+    full = p.cli_json("pull", ENV, "--full")
     assert full["changed"] is False, f"incremental missed something after {ops}"
-    assert SnapshotStore(p.root).head("qa") == after_incremental
-    assert snapshot_files(p, "qa") == org_files(p.orgs["qa"].data_dir)
+    assert SnapshotStore(p.root).head(ENV) == after_incremental
+    assert snapshot_files(p, ENV) == org_files(p.orgs[ENV].data_dir)
+    if kind == "tracked":
+        assert incremental["cost"]["list_calls"] < full["cost"]["list_calls"]
 
 
 def test_org_over_ten_thousand_files_is_pulled_in_chunks_the_server_accepts(tmp_path, monkeypatch):

@@ -1,8 +1,8 @@
 """Faults the local org injects at every phase of a promotion and a rollback (issue 13).
 
-A promotion of a one-class train to a tiny qa org makes, after the login, ~24 listMetadata
+A promotion of a one-class train to a tiny qa org makes, after the login, ~16 listMetadata
 calls and 4 REST queries (the backup), the validation (deploy + status polls), the quick
-deploy (submit + polls), then the verification pull (~30 calls). A request limit of N lets
+deploy (submit + polls), then the verification pull (~25 calls). A request limit of N lets
 N API calls through, so the values below put the limit in each phase. Every case ends
 refused-and-untouched (exit 3, qa as it was, no deploy) or, once a deploy was accepted,
 with that deploy logged and resumable; the same command afterwards finishes the promotion,
@@ -19,13 +19,14 @@ from tests.reliability.kit import error_line
 from tests.reliability.promote_kit import Path2, finished_deployed, record_complete, snap, two_orgs
 
 # API calls allowed before REQUEST_LIMIT_EXCEEDED. A clean promotion of the kit's train to qa
-# makes, in order (logins are not API calls): describe 1, listMetadata 2-25, REST 26-29
-# (backup); deploy 30, status 31-32, deployRecentValidation 33, status 34-35; describe 36,
-# listMetadata 37-60, retrieve 61, status 62-63, REST 64-67 (verification pull). Recount with a
-# probe on FaultInjector.decide when the pull's calls change.
-LIMIT_PHASES = {"backup-listing": 3, "backup-rest": 25, "validate": 29, "validate-poll": 30,
-                "quick-deploy-submit": 32, "quick-deploy-poll": 33,
-                "verify-listing": 41, "verify-retrieve": 60, "verify-rest": 63}
+# makes, in order (logins are not API calls): SourceMember query 1 (INVALID_TYPE: qa does not
+# track), describe 2, listMetadata 3-18, REST 19-22 (backup); deploy 23, status 24-25,
+# deployRecentValidation 26, status 27-28; SourceMember query 29, describe 30, listMetadata
+# 31-46, retrieve 47, status 48-49, REST 50-53 (verification pull). Recount with a probe on
+# FaultInjector.decide (or OrgClient._call) when the pull's calls change.
+LIMIT_PHASES = {"backup-listing": 4, "backup-rest": 18, "validate": 22, "validate-poll": 23,
+                "quick-deploy-submit": 25, "quick-deploy-poll": 26,
+                "verify-listing": 34, "verify-retrieve": 46, "verify-rest": 49}
 BEFORE_DEPLOY = {"backup-listing", "backup-rest", "validate", "validate-poll",
                  "quick-deploy-submit"}
 

@@ -1,0 +1,97 @@
+"""Which types an incremental pull lists again when SourceMember says what changed."""
+
+from __future__ import annotations
+
+from sfenv.errors import OrgError
+from sfenv.metadata.registry import default_registry
+from sfenv.pull.tracking import latest_revision, to_relist
+
+REGISTRY = default_registry()
+
+
+def test_a_changed_field_lists_fields_and_objects_and_nothing_else_tracked():
+    relist, why = to_relist([("CustomField", "Account.Region__c")], REGISTRY)
+    assert why == ""
+    assert {"CustomField", "CustomObject"} <= relist.types
+    assert not {"ApexClass", "Layout", "ValidationRule"} & relist.types
+
+
+def test_untracked_and_always_refreshed_types_are_listed_every_time():
+    relist, _ = to_relist([], REGISTRY)
+    assert REGISTRY.source_untracked() <= relist.types
+    assert REGISTRY.always_refreshed() <= relist.types
+    assert "SharingRules" in relist.types  # sourceTracking false in the coverage report
+
+
+def test_a_changed_report_lists_its_folder_only():
+    relist, _ = to_relist([("Report", "Sales/Pipeline"), ("Report", "unfiled$public/Mine")],
+                          REGISTRY)
+    assert relist.folders["Report"] == {"Sales", "unfiled$public"}
+    assert "ReportFolder" not in relist.types
+    assert relist.lists("Report", "Sales/Other") and not relist.lists("Report", "Ops/Other")
+
+
+def test_a_changed_folder_lists_every_folder_and_its_contents():
+    relist, _ = to_relist([("ReportFolder", "Sales"), ("Report", "Sales/Pipeline")], REGISTRY)
+    assert {"ReportFolder", "Report"} <= relist.types and "Report" not in relist.folders
+    assert relist.lists("Report", "Ops/Other")
+
+
+def test_settings_rows_name_their_own_type():
+    relist, _ = to_relist([("AccountSettings", "Account")], REGISTRY)
+    assert "Settings" in relist.types
+
+
+def test_a_type_unknown_to_the_registry_lists_everything():
+    relist, why = to_relist([("ApexClass", "A"), ("SomethingNew", "B")], REGISTRY)
+    assert relist is None and "SomethingNew" in why
+
+
+class _Org:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def query(self, soql, *, tooling=False):
+        assert tooling and "FROM SourceMember" in soql
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_an_org_without_tracking_has_no_counter_and_other_errors_stop_the_pull():
+    assert latest_revision(_Org(OrgError("no", code="INVALID_TYPE"))) is None
+    assert latest_revision(_Org([])) == 0
+    assert latest_revision(_Org([{"RevisionCounter": 41}])) == 41
+    try:
+        latest_revision(_Org(OrgError("limit", code="REQUEST_LIMIT_EXCEEDED")))
+    except OrgError as err:
+        assert err.code == "REQUEST_LIMIT_EXCEEDED"
+    else:
+        raise AssertionError("a request limit must not read as 'no tracking'")
+
+
+def _meta(revision, scope="s", skipped=()):
+    return {"source_tracking": {"revision": revision, "scope": scope}, "skipped": list(skipped)}
+
+
+def test_source_tracking_is_used_only_when_the_last_snapshot_can_be_trusted_as_a_base():
+    from sfenv.pull.tracking import since_when
+
+    assert since_when(_meta(7), 9, "s", incremental=True) == (7, "")
+    assert since_when(_meta(7), None, "s", incremental=True)[0] is None  # org stopped tracking
+    assert since_when(_meta(7), 9, "s", incremental=False)[0] is None  # --full
+    assert since_when({"skipped": []}, 9, "s", incremental=True)[0] is None  # no counter yet
+    assert since_when(_meta(7, scope="t"), 9, "s", incremental=True)[0] is None  # manifest changed
+    assert since_when(_meta(7, skipped=[{"component": "ApexClass:A"}]), 9, "s",
+                      incremental=True)[0] is None  # a skipped member must be listed again
+    assert since_when(_meta(12), 9, "s", incremental=True)[0] is None  # counter went back
+
+
+def test_the_listing_scope_changes_with_the_manifest_and_the_filters():
+    from sfenv.pull.tracking import listing_scope
+
+    base = listing_scope({"*": ["*"]}, [], False)
+    assert base == listing_scope({"*": ["*"]}, [], False)
+    assert base != listing_scope({"ApexClass": ["*"]}, [], False)
+    assert base != listing_scope({"*": ["*"]}, ["Report:*"], False)
+    assert base != listing_scope({"*": ["*"]}, [], True)
