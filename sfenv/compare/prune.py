@@ -28,9 +28,6 @@ from sfenv.metadata.canontext import top_level
 from sfenv.metadata.registry import MetadataType, Registry
 from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 
-# Below this many entry elements on a side, splitting in full is as cheap as pruning.
-MIN_ENTRIES = 32
-
 
 def _entry_names(mtype: MetadataType) -> frozenset[str]:
     names = {s.xml_element for s in mtype.sections}
@@ -58,11 +55,8 @@ def _prune_text(data_a: bytes, data_b: bytes,
     if a is None or b is None or a[0] != b[0]:
         return None
     wanted = {n.encode() for n in names}
-    entries_a = [t for n, t in a[1] if n in wanted]
-    entries_b = [t for n, t in b[1] if n in wanted]
-    if len(entries_a) < MIN_ENTRIES and len(entries_b) < MIN_ENTRIES:
-        return data_a, data_b
-    common = Counter(entries_a) & Counter(entries_b)
+    common = (Counter(t for n, t in a[1] if n in wanted)
+              & Counter(t for n, t in b[1] if n in wanted))
     if not common:
         return data_a, data_b
     out = []
@@ -74,14 +68,15 @@ def _prune_text(data_a: bytes, data_b: bytes,
                 left[text] -= 1
             else:
                 kept.append(text)
-        out.append(b"\n".join(kept) + tail)
+        # a root left empty keeps the text before its first element, as removing them does
+        out.append(b"\n".join(kept) + tail if len(kept) > 1 else head + b"\n    " + tail[1:])
     return out[0], out[1]
 
 
 def prune_common(path: str, data_a: bytes, data_b: bytes,
                  registry: Registry) -> tuple[bytes, bytes]:
     """`(a, b)` without the component entries both hold unchanged; the inputs when the file
-    has no such entries, is small, or does not parse (the caller reports it as it is)."""
+    has no such entries or does not parse (the caller reports it as it is)."""
     cid = registry.component_of(path)
     mtype = registry.find(cid.type) if cid is not None else None
     if mtype is None or mtype.strategy != "xml":
@@ -97,8 +92,6 @@ def prune_common(path: str, data_a: bytes, data_b: bytes,
     except MetadataError:
         return data_a, data_b
     entries_a, entries_b = _entries(root_a, names), _entries(root_b, names)
-    if len(entries_a) < MIN_ENTRIES and len(entries_b) < MIN_ENTRIES:
-        return data_a, data_b
     common = Counter(key for _, key in entries_a) & Counter(key for _, key in entries_b)
     if not common:
         return data_a, data_b
