@@ -17,6 +17,7 @@ import pickle
 import tempfile
 from functools import cache
 from pathlib import Path
+from stat import S_ISREG
 
 from sfenv import __version__
 from sfenv.compare.model import Diff
@@ -34,13 +35,22 @@ def cache_dir(store: object) -> Path | None:
 def code_fingerprint() -> str:
     """The code and type knowledge a diff depends on (compare and metadata, data included):
     an entry written by other code is never read."""
+    return tree_fingerprint(Path(__file__).resolve().parent.parent, ("compare", "metadata"))
+
+
+def tree_fingerprint(root: Path, folders: tuple[str, ...]) -> str:
+    """Each file under `root/<folder>` by its path, size and modification time in
+    nanoseconds, which any edit, install or checkout changes (reading every file cost more
+    than a small diff)."""
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}".encode())
-    root = Path(__file__).resolve().parent.parent
-    for folder in ("compare", "metadata"):
+    for folder in folders:
         for path in sorted((root / folder).rglob("*")):
-            if path.is_file() and path.suffix != ".pyc":
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes())
+            if path.suffix == ".pyc":
+                continue
+            info = path.stat()
+            if S_ISREG(info.st_mode):
+                digest.update(f"{path.relative_to(root).as_posix()}\0{info.st_size}\0"
+                              f"{info.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from lxml import etree
 
+from sfenv.metadata.canontext import element_texts
 from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import MetadataType, Registry
@@ -70,12 +71,13 @@ def entry_id(owner: ComponentId, el: etree._Element, mtype: MetadataType) -> Com
 def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
     """A profile/permission set as its own part (minus the entries) + one part per entry."""
     root = parse_xml(part.xml, str(part.id))
+    texts = element_texts(part.xml, root)  # the entries' own canonical bytes, when exact
     parts: list[Part] = []
     for el in list(root):
         cid = entry_id(part.id, el, mtype)
         if cid is None:
             continue
-        parts.append(Part(cid, part.id, write_xml(el)))
+        parts.append(Part(cid, part.id, texts.get(el) or write_xml(el)))
         root.remove(el)
     return [Part(part.id, part.parent, write_xml(root)), *parts] if parts else [part]
 

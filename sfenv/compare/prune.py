@@ -19,17 +19,14 @@ Any other file (comments, CDATA, another layout) is parsed and its elements matc
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from lxml import etree
 
 from sfenv.errors import MetadataError
+from sfenv.metadata.canontext import top_level
 from sfenv.metadata.registry import MetadataType, Registry
 from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
-
-# Below this many entry elements on a side, splitting in full is as cheap as pruning.
-MIN_ENTRIES = 32
 
 
 def _entry_names(mtype: MetadataType) -> frozenset[str]:
@@ -50,52 +47,16 @@ def _entries(root: etree._Element, names: frozenset[str]) -> list[tuple[etree._E
     return out
 
 
-_HEAD = re.compile(
-    rb'<\?xml version="1\.0" encoding="UTF-8"\?>\n<([A-Za-z][\w.-]*) xmlns="[^"<>&]*">\n')
-_TOP = re.compile(rb"\n(?=    <[A-Za-z])")  # before each top-level start tag
-_NAME_END = re.compile(rb"[\s/>]")
-
-
-def _top_level(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], bytes] | None:
-    """A canonical file as (head, [(element name, element text)], tail), or None when it is
-    not in the shape this reader is exact for."""
-    head = _HEAD.match(data)
-    if head is None or b"<!--" in data or b"<![CDATA[" in data:
-        return None
-    parts = _TOP.split(data)
-    if len(parts) < 2:
-        return None
-    close = b"\n</" + head.group(1) + b">"
-    last = parts[-1]
-    cut = last.rfind(close)
-    if cut < 0 or last[cut + len(close):] not in (b"", b"\n"):
-        return None
-    parts[-1], tail = last[:cut], last[cut:]
-    elements = []
-    for text in parts[1:]:
-        end = _NAME_END.search(text, 5)
-        if end is None:
-            return None
-        name = text[5:end.start()]
-        if not (text.endswith(b"</" + name + b">") or (b"\n" not in text and text.endswith(b"/>"))):
-            return None
-        elements.append((name, text))
-    return parts[0], elements, tail
-
-
 def _prune_text(data_a: bytes, data_b: bytes,
                 names: frozenset[str]) -> tuple[bytes, bytes] | None:
     """Pruning by text for two canonical files with the same root line; None when either is
     not canonical (the caller parses them)."""
-    a, b = _top_level(data_a), _top_level(data_b)
+    a, b = top_level(data_a), top_level(data_b)
     if a is None or b is None or a[0] != b[0]:
         return None
     wanted = {n.encode() for n in names}
-    entries_a = [t for n, t in a[1] if n in wanted]
-    entries_b = [t for n, t in b[1] if n in wanted]
-    if len(entries_a) < MIN_ENTRIES and len(entries_b) < MIN_ENTRIES:
-        return data_a, data_b
-    common = Counter(entries_a) & Counter(entries_b)
+    common = (Counter(t for n, t in a[1] if n in wanted)
+              & Counter(t for n, t in b[1] if n in wanted))
     if not common:
         return data_a, data_b
     out = []
@@ -107,14 +68,15 @@ def _prune_text(data_a: bytes, data_b: bytes,
                 left[text] -= 1
             else:
                 kept.append(text)
-        out.append(b"\n".join(kept) + tail)
+        # a root left empty keeps the text before its first element, as removing them does
+        out.append(b"\n".join(kept) + tail if len(kept) > 1 else head + b"\n    " + tail[1:])
     return out[0], out[1]
 
 
 def prune_common(path: str, data_a: bytes, data_b: bytes,
                  registry: Registry) -> tuple[bytes, bytes]:
     """`(a, b)` without the component entries both hold unchanged; the inputs when the file
-    has no such entries, is small, or does not parse (the caller reports it as it is)."""
+    has no such entries or does not parse (the caller reports it as it is)."""
     cid = registry.component_of(path)
     mtype = registry.find(cid.type) if cid is not None else None
     if mtype is None or mtype.strategy != "xml":
@@ -130,8 +92,6 @@ def prune_common(path: str, data_a: bytes, data_b: bytes,
     except MetadataError:
         return data_a, data_b
     entries_a, entries_b = _entries(root_a, names), _entries(root_b, names)
-    if len(entries_a) < MIN_ENTRIES and len(entries_b) < MIN_ENTRIES:
-        return data_a, data_b
     common = Counter(key for _, key in entries_a) & Counter(key for _, key in entries_b)
     if not common:
         return data_a, data_b

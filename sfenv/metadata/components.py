@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from sfenv.errors import MetadataError
+from sfenv.metadata.canontext import element_texts
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import ChildSpec, MetadataType, Registry
 from sfenv.metadata.xmlio import (
@@ -73,22 +74,36 @@ def split_file(path: str, data: bytes, registry: Registry) -> list[Piece]:
     if not is_xml_path(path, mtype):
         return []
     root = parse_xml(data, path)
+    with_children = bool(mtype.children) and mtype.strategy == "xml"
+    # a child's text in a canonical file is already its piece (unless sorting changes it)
+    texts = element_texts(data, root) if with_children else {}
     sort_unordered(root, mtype)
     pieces: list[Piece] = []
-    if mtype.children and mtype.strategy == "xml":
+    if with_children:
+        nested = _nested_unordered(mtype)
         for el in list(root):
-            spec = mtype.child_spec(local_name(el))
+            name = local_name(el)
+            spec = mtype.child_spec(name)
             if spec is None:
                 continue
             key = _child_key(el, spec, path)
             child_type = registry.get(spec.type_name)
             if child_type.unordered:
                 sort_unordered(el, child_type)
+            xml = texts.get(el)
+            if xml is None or child_type.unordered or name in nested:
+                xml = write_xml(el)
             child_id = ComponentId(spec.type_name, child_full_name(cid, spec, key))
-            pieces.append(Piece(child_id, cid, write_xml(el)))
+            pieces.append(Piece(child_id, cid, xml))
             root.remove(el)
     pieces.insert(0, Piece(cid, None, write_xml(root)))
     return pieces
+
+
+def _nested_unordered(mtype: MetadataType) -> frozenset[str]:
+    """Elements holding a list the type sorts ("recordTypes/picklistValues"): their text in a
+    file may change when split, so they are always written."""
+    return frozenset(u.split("/", 1)[0] for u in mtype.unordered if "/" in u)
 
 
 def _sort_key(spec: ChildSpec, el: etree._Element) -> str:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from memstore import MemoryStore
 
 from sfenv.compare.diff import diff_commits
-from sfenv.compare.prune import MIN_ENTRIES, prune_common
+from sfenv.compare.prune import prune_common
 from sfenv.metadata.components import split_file
 from sfenv.metadata.registry import default_registry
 from sfenv.metadata.xmlio import parse_xml, write_xml
@@ -17,9 +17,9 @@ from sfenv.metadata.xmlio import parse_xml, write_xml
 PATH = "objects/Account.object"
 # field names are unique in an object (repeated names are a file no org returns)
 FIELDS = st.lists(st.tuples(st.integers(0, 45), st.sampled_from([80, 255])),
-                  min_size=MIN_ENTRIES - 4, max_size=MIN_ENTRIES + 12, unique_by=lambda f: f[0])
+                  min_size=0, max_size=44, unique_by=lambda f: f[0])
 REPEATS = st.lists(st.tuples(st.integers(0, 45), st.sampled_from([80, 255])),
-                   min_size=MIN_ENTRIES - 4, max_size=MIN_ENTRIES + 12)
+                   min_size=0, max_size=44)
 
 
 def _object(fields: list[tuple[int, int]], label: str) -> bytes:
@@ -78,3 +78,27 @@ def test_text_and_parsed_pruning_keep_the_same_entries():
         assert _parsed(text_side) == _parsed(parsed_side)
     assert by_text[0].count(b"<fields>") == 2  # F00 removed, F03 changed
     assert by_text[1].count(b"<fields>") == 2  # F03 changed, F40 added
+
+
+def _fields_only(fields: list[int]) -> bytes:
+    return xml("CustomObject", "\n".join(field_xml(f"F{n:02d}__c", 80) for n in fields))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 9), unique=True, max_size=6),
+       st.lists(st.integers(0, 9), unique=True, max_size=6))
+def test_a_file_of_entries_only_gives_the_rows_of_splitting_in_full(old, new):
+    # every entry of a side in common: its pruned file has no element left at all
+    store = MemoryStore()
+    a, b = store.write({PATH: _fields_only(old)}), store.write({PATH: _fields_only(new)})
+    registry = default_registry()
+    assert _rows(diff_commits(store, a, b, registry=registry)) == _rows(
+        diff_commits(store, a, b, registry=registry, split=_full))
+
+
+def test_all_entries_in_common_on_one_side_is_no_object_change():
+    store = MemoryStore()
+    a = store.write({PATH: _fields_only(list(range(40)))})
+    b = store.write({PATH: _fields_only(list(range(41)))})
+    rows = diff_commits(store, a, b, registry=default_registry()).changes
+    assert [(str(c.component), c.kind) for c in rows] == [("CustomField:Account.F40__c", "added")]
