@@ -26,7 +26,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.release.checklist_state import current_done, frozen_checklist
 from sfenv.release.model import BuiltTrain
-from sfenv.release.train import load_train, releases_head, train_folder
+from sfenv.release.train import list_trains, load_train, releases_head, train_folder
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
@@ -155,14 +155,6 @@ def train_components(store: SnapshotStore, built: BuiltTrain,
         out.append(ComponentLine(component, kind, props.get("lastModifiedByName"),
                                  props.get("lastModifiedDate")))
     return out
-
-
-def _train_names(store: SnapshotStore) -> list[str]:
-    head = releases_head(store)
-    if head is None:
-        return []
-    return sorted({p.split("/")[1] for p in store.files(head)
-                   if p.startswith("releases/") and p.endswith("/log.json") and p.count("/") == 2})
 
 
 def _raw_log(store: SnapshotStore, train: str) -> list[dict[str, Any]]:
@@ -302,7 +294,7 @@ def changelog(config: Config, store: SnapshotStore, env: str,
     env_cfg = config.env(env)
     events: list[Event] = []
     explained: dict[str, set[str]] = {}
-    for train in _train_names(store):
+    for train in list_trains(store, record="log.json"):
         try:
             built: BuiltTrain | None = load_train(store, train)
         except SfenvError:

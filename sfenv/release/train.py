@@ -322,12 +322,14 @@ def load_train(store: SnapshotStore, train: str) -> BuiltTrain:
     return built
 
 
-def list_trains(store: SnapshotStore) -> list[str]:
+def list_trains(store: SnapshotStore, record: str = "train.json") -> list[str]:
+    """The trains whose folder on the releases ref holds `record` (`train.json`: built;
+    `log.json`: with a promotion log)."""
     head = releases_head(store)
     if head is None:
         return []
     return sorted({p.split("/")[1] for p in store.files(head)
-                   if p.startswith("releases/") and p.endswith("/train.json")
+                   if p.startswith("releases/") and p.endswith("/" + record)
                    and p.count("/") == 2})
 
 
