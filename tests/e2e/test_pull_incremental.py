@@ -140,3 +140,16 @@ def test_org_over_ten_thousand_files_is_pulled_in_chunks_the_server_accepts(tmp_
         assert len([f for f in snap if not f.startswith(".sfenv/")]) == len(files)
         memory = json.loads((store.git_dir / "sfenv" / "chunk-size.json").read_text())
         assert 0 < memory[p.orgs["big"].org_id] <= 15000
+
+
+def test_an_object_level_change_in_setup_reaches_the_incremental_pull(project):
+    """Org-wide defaults changed by hand: SourceMember has no row for it (CustomObject is a
+    type an org does not reliably record), so the incremental pull must list objects anyway."""
+    p, _client, kind = project
+    for model in ("Private", "ReadWrite"):
+        p.orgs[ENV].change(as_user="Priya Patel", set_field=("CustomObject:Account", f"sharingModel={model}"))
+        incremental = p.cli_json("pull", ENV)
+        assert incremental["incremental"] is True
+        account = SnapshotStore(p.root).read_file(SnapshotStore(p.root).head(ENV), "objects/Account.object")
+        assert f"<sharingModel>{model}</sharingModel>".encode() in account, (kind, incremental["cost"])
+        assert p.cli_json("pull", ENV, "--full")["changed"] is False

@@ -11,9 +11,10 @@ deleted component's row gets `IsNameObsolete = true`. Child components (CustomFi
 row has seen one change only (the member's first tracked change). `ChangedBy` holds the
 username of who made the change (Salesforce's Tooling API reference says so).
 
-Types a real org does not reliably record are never recorded here (`UNTRACKED_TYPES`): the
-Salesforce CLI's source-tracking library does not wait for SourceMember rows of these types
-after a deploy, because an org may write none. A client must keep listing them.
+Types a real org does not record, or not reliably (`UNTRACKED_TYPES`, the registry's
+`source_untracked`: the coverage report's untracked types, and those the Salesforce CLI's
+source-tracking library does not wait for after a deploy), are never recorded here. A client
+must keep listing them.
 
 Persisted as a plain dict inside state.json: `{"counter": int, "rows": {"Type:Name": row}}`.
 """
@@ -25,14 +26,11 @@ from collections.abc import Callable, Iterable
 from sfenv.localorg.state.ids import component_id
 from sfenv.localorg.state.users import User
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import default_registry
 
 KEY_PREFIX = "0MZ"
-UNTRACKED_TYPES = frozenset({
-    "AssignmentRules", "CustomObject", "CustomObjectTranslation", "DataCategoryGroup",
-    "EmailFolder", "EmailTemplateFolder", "GlobalValueSetTranslation", "InstalledPackage",
-    "ManagedContentType", "Portal", "SharingCriteriaRule", "SharingRules", "StandardValueSet",
-    "StandardValueSetTranslation", "TopicsForObjects",
-})
+# One list for the org and for the pull that reads it (the registry's `source_untracked`).
+UNTRACKED_TYPES = default_registry().source_untracked()
 
 
 def split_member(cid: ComponentId | str) -> tuple[str, str]:
