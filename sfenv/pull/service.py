@@ -295,7 +295,11 @@ def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, 
     if previous.commit:
         keep.keep_stale_profile_entries(store.read_blob, previous.paths, skipped, files, registry,
                                         ride)
-    files[INDEX_PATH] = json_bytes(dict(sorted(index.items())))
+    keys = list(index)
+    if keys != sorted(keys):  # kept stale entries were appended
+        index = dict(sorted(index.items()))
+    del keys
+    files[INDEX_PATH] = json_bytes(index)
     return files, index, removed, warnings
 
 
