@@ -20,11 +20,13 @@ from sfenv.metadata.registry import Registry
 from sfenv.pull.listing import Inventory
 from sfenv.pull.plan import Plan
 from sfenv.pull.retrieval import RideAlong
+from sfenv.store.stream import BlobId
 
 ReadBlob = Callable[[str], bytes]
+Files = dict[str, bytes | BlobId]  # a snapshot's files: bytes, or blobs already written
 
 
-def refuse_losses(env: str, plan: Plan, ride: RideAlong, retrieved: dict[str, bytes],
+def refuse_losses(env: str, plan: Plan, ride: RideAlong, retrieved: Files,
                   skipped: list[dict], registry: Registry, incremental: bool,
                   inventory: Inventory, previous_meta: dict | None, *,
                   ignore: set[ComponentId] = frozenset()) -> None:
@@ -48,7 +50,7 @@ def refuse_losses(env: str, plan: Plan, ride: RideAlong, retrieved: dict[str, by
 
 
 def keep_stale(read_blob: ReadBlob, old_paths: dict[str, str], old_index: dict,
-               skipped: list[dict], files: dict[str, bytes], index: dict,
+               skipped: list[dict], files: Files, index: dict,
                registry: Registry) -> None:
     """A full pull keeps a skipped member's previous files and index entry, marked stale, so
     the next diff does not read a member Salesforce failed to return as deleted."""
@@ -65,7 +67,7 @@ def keep_stale(read_blob: ReadBlob, old_paths: dict[str, str], old_index: dict,
 
 
 def incremental_removals(plan: Plan, ride: RideAlong, old_paths: dict[str, str],
-                         old_index: dict, skipped: list[dict], files: dict[str, bytes],
+                         old_index: dict, skipped: list[dict], files: Files,
                          index: dict, registry: Registry) -> list[str]:
     """The previous snapshot's paths an incremental pull removes: those of replaced and
     removed components not written again; skipped members keep theirs (and their index
@@ -85,7 +87,7 @@ def incremental_removals(plan: Plan, ride: RideAlong, old_paths: dict[str, str],
 
 
 def keep_stale_profile_entries(read_blob: ReadBlob, old_paths: dict[str, str],
-                               skipped: list[dict], files: dict[str, bytes],
+                               skipped: list[dict], files: Files,
                                registry: Registry, ride: RideAlong) -> None:
     """Profiles retrieved without a stale member hold no entries for it (nor for its fields):
     keep the previous profile's entries for it, so no permission reads as revoked."""
@@ -97,10 +99,11 @@ def keep_stale_profile_entries(read_blob: ReadBlob, old_paths: dict[str, str],
         if owner is None or owner.type != ride.type_name or path not in old_paths:
             continue
         kept = filter_profile(read_blob(old_paths[path]), stale, source=path)
+        data = read_blob(data) if isinstance(data, BlobId) else data
         files[path] = merge_profiles([data, kept], source=path)
 
 
-def patch_profiles(files: dict[str, bytes], read_blob: ReadBlob, old_paths: dict[str, str],
+def patch_profiles(files: Files, read_blob: ReadBlob, old_paths: dict[str, str],
                    registry: Registry, ride: RideAlong, current: set[ComponentId]) -> None:
     """Unchanged profiles, after components came or went: keep their previous permissions for
     components still there, and take the retrieved entries (the new components') over them."""
@@ -109,4 +112,7 @@ def patch_profiles(files: dict[str, bytes], read_blob: ReadBlob, old_paths: dict
         if owner is None or owner.type != ride.type_name:
             continue
         kept = filter_profile(read_blob(blob), current, source=path)
-        files[path] = merge_profiles([files[path], kept], source=path) if path in files else kept
+        got = files.get(path)
+        if isinstance(got, BlobId):
+            got = read_blob(got)
+        files[path] = merge_profiles([got, kept], source=path) if got is not None else kept

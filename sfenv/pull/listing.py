@@ -54,8 +54,9 @@ class Inventory:
 
     def index(self) -> dict[str, dict]:
         """The per-component index stored in the snapshot (`.sfenv/components.json`)."""
-        out = {str(cid): props for cid, props in [*self.top.items(), *self.children.items()]}
-        return dict(sorted(out.items()))
+        rows = [(str(cid), props) for cid, props in [*self.top.items(), *self.children.items()]]
+        rows.sort(key=lambda row: row[0])
+        return dict(rows)
 
 
 def load_manifest(name: str, root: Path) -> Package:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from sfenv.errors import MetadataError
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import canonicalize
+from sfenv.store.stream import BlobId, BlobSink
 
 
 def normalise_files(files: Mapping[str, bytes],
@@ -38,16 +39,25 @@ def _reason(err: MetadataError, path: str) -> str:
 class Preparer:
     """Retrieved files -> snapshot files, chunk by chunk as they arrive (thread-safe): files
     no registry type owns are refused (see `only_metadata`), the rest normalised. The refused
-    paths and the kept-as-retrieved warnings accumulate here."""
+    paths and the kept-as-retrieved warnings accumulate here.
 
-    def __init__(self, registry: Registry) -> None:
+    With a `sink` (`sfenv.store.stream.BlobSink`), each chunk's prepared files are written to
+    git at once and only their blob ids are held; `finish` keeps what it prepares (the merged
+    profiles, which later steps may merge again) as bytes."""
+
+    def __init__(self, registry: Registry, sink: BlobSink | None = None) -> None:
         self.registry = registry
+        self.sink = sink
         self.refused: list[str] = []
         self.kept_as_is: list[str] = []
         self.prepared: set[str] = set()
         self._lock = threading.Lock()
 
-    def __call__(self, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    def __call__(self, files: Mapping[str, bytes]) -> dict[str, bytes | BlobId]:
+        out = self._prepare(files)
+        return dict(self.sink.write(out)) if self.sink is not None else dict(out)
+
+    def _prepare(self, files: Mapping[str, bytes]) -> dict[str, bytes]:
         kept, refused = only_metadata(files, self.registry)
         out, warnings = normalise_files(kept, self.registry)
         with self._lock:
@@ -56,10 +66,11 @@ class Preparer:
             self.prepared.update(out)
         return out
 
-    def finish(self, files: dict[str, bytes]) -> dict[str, bytes]:
+    def finish(self, files: dict[str, bytes | BlobId]) -> dict[str, bytes | BlobId]:
         """Prepare what has not been yet (merged profile pieces); the snapshot's files."""
-        rest = self({p: d for p, d in files.items() if p not in self.prepared})
-        out = {p: d for p, d in files.items() if p in self.prepared}
+        rest = self._prepare({p: d for p, d in files.items()  # type: ignore[misc]
+                              if p not in self.prepared})  # blob ids are all prepared
+        out: dict[str, bytes | BlobId] = {p: d for p, d in files.items() if p in self.prepared}
         out.update(rest)
         self.refused.sort()
         self.kept_as_is.sort()

@@ -22,6 +22,7 @@ from sfenv.errors import MetadataError, OrgError, RequestLimitError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.profiles import merge_profiles
 from sfenv.metadata.registry import Registry
+from sfenv.store.stream import BlobId
 
 ABORT_CODES = {"INVALID_SESSION_ID", "INVALID_LOGIN", "REQUEST_LIMIT_EXCEEDED", "API_DISABLED_FOR_ORG"}
 LIMIT_CODES = {"LIMIT_EXCEEDED", "EXCEEDED_ID_LIMIT", "MAX_FILES_EXCEEDED"}
@@ -66,7 +67,7 @@ class Chunk:
 
 @dataclass
 class Retrieved:
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes | BlobId] = field(default_factory=dict)  # bytes or written blobs
     skipped: list[dict] = field(default_factory=list)  # {"component", "reason"}
     warnings: list[str] = field(default_factory=list)
     retrieves: int = 0
@@ -96,7 +97,7 @@ class ChunkRetriever:
 
     def __init__(self, client, *, ride: RideAlong, size: int, parallel: int, poll: float,
                  max_poll: float, timeout: float, progress=None,
-                 prepare: Callable[[dict[str, bytes]], dict[str, bytes]] | None = None) -> None:
+                 prepare: Callable[[dict[str, bytes]], dict[str, bytes | BlobId]] | None = None) -> None:
         self.client = client
         self.ride = ride
         # applied to each chunk's files as they arrive (the riding type's pieces excepted: they

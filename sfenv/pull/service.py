@@ -42,6 +42,7 @@ from sfenv.pull.plan import Plan, make_plan
 from sfenv.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
 from sfenv.pull.sidefiles import INDEX_PATH, json_bytes, org_side_files
 from sfenv.store.snapshots import EnvLock, SnapshotStore
+from sfenv.store.stream import BlobId
 
 __all__ = ["INDEX_PATH", "BackupResult", "PullResult", "backup_env", "pull_env"]
 
@@ -139,7 +140,7 @@ class _Pulled:
     inventory: Inventory
     plan: Plan
     got: Retrieved
-    files: dict[str, bytes]  # retrieved metadata files, normalised
+    files: dict[str, bytes | BlobId]  # retrieved metadata files, normalised (or their blob ids)
     prepared: Preparer  # what was refused or kept as retrieved
     acc: Accounting
     tracking: dict  # meta["source_tracking"]: the counter this pull started from
@@ -236,8 +237,10 @@ def _list_and_retrieve(config: Config, env: str, client, store: SnapshotStore,
     if incremental:
         keep_known_present(inventory, previous.index)
     plan = make_plan(inventory, previous.index if incremental else None, registry, ride)
-    prepared = Preparer(registry)
-    got = _retrieve(config, client, store, plan, ride, progress, prepared)
+    # each chunk's files go to git as they arrive; only their blob ids are held
+    with store.blob_sink(known=previous.paths.values()) as sink:
+        prepared = Preparer(registry, sink)
+        got = _retrieve(config, client, store, plan, ride, progress, prepared)
     if incremental and plan.profile_mode == "patch":
         keep.patch_profiles(got.files, store.read_blob, previous.paths, registry, ride,
                             set(inventory.top) | set(inventory.children))
@@ -269,7 +272,7 @@ def _retrieve(config: Config, client, store: SnapshotStore, plan: Plan, ride: Ri
 
 def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, ride: RideAlong,
               previous: _Previous, pulled: _Pulled, incremental: bool,
-              progress) -> tuple[dict[str, bytes], dict, list[str], list[str]]:
+              progress) -> tuple[dict[str, bytes | BlobId], dict, list[str], list[str]]:
     """The snapshot's files, its index, the previous paths it removes, and the warnings."""
     files = pulled.files
     if progress:
@@ -292,11 +295,16 @@ def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, 
     if previous.commit:
         keep.keep_stale_profile_entries(store.read_blob, previous.paths, skipped, files, registry,
                                         ride)
-    files[INDEX_PATH] = json_bytes(dict(sorted(index.items())))
+    keys = list(index)
+    if keys != sorted(keys):  # kept stale entries were appended
+        index = dict(sorted(index.items()))
+    del keys
+    files[INDEX_PATH] = json_bytes(index)
     return files, index, removed, warnings
 
 
-def _record(store: SnapshotStore, env: str, previous: _Previous, files: dict[str, bytes],
+def _record(store: SnapshotStore, env: str, previous: _Previous,
+            files: dict[str, bytes | BlobId],
             meta: dict, removed: list[str], incremental: bool, *, refreshed: bool,
             skipped: bool) -> tuple[str, bool]:
     """Write the snapshot commit (ref moved by compare-and-swap); (commit, changed). A

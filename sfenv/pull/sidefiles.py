@@ -5,6 +5,7 @@ so a diff of two snapshots shows the entries that changed)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 from sfenv.config.model import Config
@@ -16,9 +17,20 @@ AUDIT_PATH = ".sfenv/audit-trail.json"
 
 
 def json_bytes(value: dict | list) -> bytes:
+    """A dict as one entry a line (keys in the dict's order), a list indented. The dict's
+    lines are encoded one at a time into one buffer: the component index of a large org
+    (tens of MB) is never held as lines, a joined string and bytes at once."""
     if isinstance(value, dict):
-        lines = [f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in value.items()]
-        return ("{\n" + ",\n".join(lines) + "\n}\n").encode() if lines else b"{}\n"
+        if not value:
+            return b"{}\n"
+        out = io.BytesIO()
+        sep = b"{\n"
+        for k, v in value.items():
+            out.write(sep)
+            out.write(f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}".encode())
+            sep = b",\n"
+        out.write(b"\n}\n")
+        return out.getvalue()
     return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode()
 
 

@@ -26,6 +26,7 @@ import git as gitpython
 
 from sfenv.errors import StoreError
 from sfenv.store.gitplumbing import ZERO, Git, blob_sha, parse_tree_record
+from sfenv.store.stream import BlobId, BlobSink
 
 SNAPSHOT_PREFIX = "refs/heads/sfenv/"
 DEFAULT_NAME = "sfenv"
@@ -345,7 +346,7 @@ class SnapshotStore:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def write_snapshot(self, env: str, files: Mapping[str, bytes], meta: dict, *,
+    def write_snapshot(self, env: str, files: Mapping[str, bytes | BlobId], meta: dict, *,
                        expected_old: str | None, base_commit: str | None = None,
                        removed: Iterable[str] = (), when: datetime | None = None) -> str:
         """Store a snapshot of `env` and move its ref from `expected_old` to it.
@@ -364,7 +365,7 @@ class SnapshotStore:
         return self.write_ref_commit(self.env_ref(env), files, message, expected_old=expected_old,
                                      base_commit=base_commit, removed=removed, when=when)
 
-    def write_ref_commit(self, ref: str, files: Mapping[str, bytes], message: str, *,
+    def write_ref_commit(self, ref: str, files: Mapping[str, bytes | BlobId], message: str, *,
                          expected_old: str | None, base_commit: str | None = None,
                          removed: Iterable[str] = (), when: datetime | None = None,
                          parent: str | None = None) -> str:
@@ -395,16 +396,27 @@ class SnapshotStore:
         self.update_ref(ref, commit, expected_old, message=message.partition("\n")[0])
         return commit
 
-    def write_tree(self, files: Mapping[str, bytes], *, base_commit: str | None = None,
+    def blob_sink(self, known: Iterable[str] = ()) -> BlobSink:
+        """A writer of blobs as they arrive (see `sfenv.store.stream`); a context manager."""
+        return BlobSink(self.git, known)
+
+    def write_tree(self, files: Mapping[str, bytes | BlobId], *, base_commit: str | None = None,
                    removed: Iterable[str] = (), known_commit: str | None = None) -> str:
-        """Store blobs and build a tree in a temporary index; returns the tree id."""
+        """Store blobs and build a tree in a temporary index; returns the tree id.
+
+        A file given as a `BlobId` (already in the object store, see `sfenv.store.stream`)
+        is not written again; the tree is the one its bytes would give."""
         known: set[str] = set()
-        for commit in {c for c in (base_commit, known_commit) if c}:
-            known.update(self.files(commit).values())
+        if any(not isinstance(data, BlobId) for data in files.values()):
+            for commit in {c for c in (base_commit, known_commit) if c}:
+                known.update(self.files(commit).values())
         entries: list[tuple[bytes, str]] = []
         missing: list[bytes] = []
         seen: set[str] = set()
         for path, data in files.items():
+            if isinstance(data, BlobId):
+                entries.append((path.encode("utf-8", "surrogateescape"), data))
+                continue
             sha = blob_sha(data)
             entries.append((path.encode("utf-8", "surrogateescape"), sha))
             if sha not in known and sha not in seen:
