@@ -2,7 +2,10 @@
 
 A broken catalogue must fail when it is loaded, naming the rule and the file, not in the
 middle of a promotion: so every condition is compiled, every template parsed, and every name
-a condition or template uses is checked against the variables the engine provides.
+a condition or template uses is checked against the variables the engine provides. The
+catalogue shipped in the package cannot change after install: its names are checked by the
+test suite (it loads a folder copy with every check), not again by every command that needs it
+(the check compiles each template: most of the load's time).
 """
 
 from __future__ import annotations
@@ -150,7 +153,8 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         if not isinstance(raw_rules, list):
             raise ChecklistError(f"{where}: 'rules' must be a list")
         for raw in raw_rules:
-            rule = _rule(raw, where, env, templates, parsed, bad_templates)
+            rule = _rule(raw, where, env, templates, parsed, bad_templates,
+                         check_names=path is not None)
             if rule.id in seen:
                 raise ChecklistError(f"{where}: rule {rule.id}: duplicate id (also in {seen[rule.id]})")
             seen[rule.id] = where
@@ -177,7 +181,8 @@ def _names_ok(ast: Any, allowed: set[str], what: str, where: str) -> None:
 
 
 def _rule(raw: Any, where: str, env: SandboxedEnvironment, templates: dict[str, str],
-          parsed: dict[str, Any], bad_templates: dict[str, str]) -> Rule:
+          parsed: dict[str, Any], bad_templates: dict[str, str], *,
+          check_names: bool = True) -> Rule:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         raise ChecklistError(f"{where}: every rule needs an 'id' (got {str(raw)[:60]!r})")
     rid = raw["id"]
@@ -213,6 +218,10 @@ def _rule(raw: Any, where: str, env: SandboxedEnvironment, templates: dict[str, 
     if per not in ("change", "train") or (per == "train" and feed != "changes"):
         raise ChecklistError(f"{here}: per must be 'change', or 'train' for the changes feed")
     allowed = (AUDIT_VARS if feed == "audit" else CHANGE_VARS) | HELPERS | JINJA_BUILTINS
+
+    def names_ok(ast: Any, what: str) -> None:
+        if check_names:
+            _names_ok(ast, allowed, what, here)
     for key in ("title", "template"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise ChecklistError(f"{here}: '{key}' is required")
@@ -225,7 +234,7 @@ def _rule(raw: Any, where: str, env: SandboxedEnvironment, templates: dict[str, 
             raise ChecklistError(f"{here}: {what} must be a non-empty expression")
         try:
             compiled = env.compile_expression(src, undefined_to_none=False)
-            _names_ok(env.parse("{{ (" + src + ") }}"), allowed, what, here)
+            names_ok(env.parse("{{ (" + src + ") }}"), what)
         except TemplateSyntaxError as err:
             raise ChecklistError(f"{here}: {what} does not compile: {err.message}") from None
         return compiled
@@ -241,7 +250,7 @@ def _rule(raw: Any, where: str, env: SandboxedEnvironment, templates: dict[str, 
         compiled_esc.append((compile_cond(item["condition"], "escalate condition"), item["severity"]))
     for what, src in (("title", raw["title"]), ("why", why)):
         try:
-            _names_ok(env.parse(src), allowed, what, here)
+            names_ok(env.parse(src), what)
         except TemplateSyntaxError as err:
             raise ChecklistError(f"{here}: {what} has a template error: {err.message}") from None
     tname = raw["template"]
@@ -249,7 +258,7 @@ def _rule(raw: Any, where: str, env: SandboxedEnvironment, templates: dict[str, 
         raise ChecklistError(f"{here}: template {tname!r} not found in templates/")
     if tname in bad_templates:
         raise ChecklistError(f"{here}: template {tname} has a syntax error at {bad_templates[tname]}")
-    _names_ok(parsed[tname], allowed, f"template {tname}", here)
+    names_ok(parsed[tname], f"template {tname}")
     for ref in meta.find_referenced_templates(parsed[tname]):
         if ref is not None and ref in bad_templates:
             raise ChecklistError(f"{here}: template {ref} (used by {tname}) has a syntax error at {bad_templates[ref]}")

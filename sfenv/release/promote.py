@@ -41,7 +41,7 @@ from sfenv.release.train import (
     releases_head,
     train_folder,
 )
-from sfenv.release.trees import StoreTree, prefetch
+from sfenv.release.trees import StoreTree
 from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
 from sfenv.store.snapshots import EnvLock
@@ -94,20 +94,22 @@ def skipped_envs(config: Config, built: BuiltTrain, env: str) -> list[str]:
 
 # -- checklist --------------------------------------------------------------------------------
 
-def _typed_components(tree: Mapping[str, bytes], registry: Registry) -> dict[ComponentId, bytes]:
+def _typed_components(store: SnapshotStore, commit: str,
+                      registry: Registry) -> dict[ComponentId, bytes]:
+    """The checklist's context components (roles, groups, queues) of a snapshot: git lists
+    only their folders, not the whole tree, and their files are read in one batch."""
     context = registry.checklist_context_types()
-    dirs = {registry.get(t).directory for t in context if registry.find(t)}
-    paths = [p for p in tree if p.split("/", 1)[0] in dirs]
-    prefetch(tree, paths)
-    files = {p: tree[p] for p in paths}
+    prefixes = sorted({registry.get(t).directory + "/" for t in context if registry.find(t)})
+    listed = store.files_under(commit, prefixes)
+    data = store.read_blobs(set(listed.values()))
+    files = {p: data[sha] for p, sha in listed.items()}
     return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
             if cid.type in context}
 
 
 def _group_members(store: SnapshotStore, commit: str) -> dict[str, list[str]]:
     """The snapshot's `.sfenv/group-members.json` (public group -> members); {} when absent."""
-    sha = store.files(commit).get(GROUP_MEMBERS_PATH)
-    data = load_json_blob(store.read_blob(sha) if sha else None, {})
+    data = load_json_blob(store.read_file(commit, GROUP_MEMBERS_PATH), {})
     return {str(g): [str(m) for m in v] for g, v in data.items()
             if isinstance(v, list)} if isinstance(data, dict) else {}
 
@@ -159,8 +161,8 @@ def compute_checklist(config: Config, store: SnapshotStore, built: BuiltTrain, e
         source_is_production=bool(source_env and source_env.production),
         manual=manual, manual_removed=manual_removed, audit_rows=compare_diff.audit_rows(store, built.source_commit),
         audit_since=since,
-        source_components=_typed_components(StoreTree(store, built.source_commit), registry),
-        target_components=_typed_components(StoreTree(store, target_commit), registry),
+        source_components=_typed_components(store, built.source_commit, registry),
+        target_components=_typed_components(store, target_commit, registry),
         group_members=_group_members(store, built.source_commit),
         username_suffixes=username_suffixes(config))
     return build_checklist(changes, ctx, load_catalogue())

@@ -19,7 +19,6 @@ from sfenv.checklist.model import username_suffixes
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.metadata.registry import Registry
 from sfenv.release.model import BuiltTrain
-from sfenv.release.trees import StoreTree
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
@@ -47,8 +46,8 @@ def undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str
         manual_removed=[(c.component, c.old_xml) for c in changes
                         if str(c.component) in manual_ids and c.new_xml is None],
         audit_rows=[], audit_since=None,
-        source_components=_typed_components(StoreTree(store, backup), registry),
-        target_components=_typed_components(StoreTree(store, with_train), registry),
+        source_components=_typed_components(store, backup, registry),
+        target_components=_typed_components(store, with_train, registry),
         group_members=_group_members(store, backup),
         username_suffixes=username_suffixes(config))
     return [replace(s, id=UNDO_PREFIX + s.id, title=f"Rollback: {s.title}")

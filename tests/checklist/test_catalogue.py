@@ -41,6 +41,8 @@ def test_shipped_catalogue_loads_from_the_installed_package():
 
 
 def test_catalogue_loads_from_a_folder_copy(tmp_path):
+    # a folder is loaded with every check, names included: this is where the shipped
+    # catalogue's names are checked (commands load it without that check)
     shutil.copytree(SHIPPED, tmp_path / "c", ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     assert len(load_catalogue(tmp_path / "c").rules) == len(load_catalogue().rules)
 
