@@ -69,8 +69,8 @@ class Path2:
         return (org.metadata_dir / "classes" / "C0.cls").read_text().split("// ", 1)[1].split(
             "\n", 1)[0]
 
-    def new_train(self) -> tuple[str, str]:
-        """Change C0 in dev by hand, pull dev, build a train carrying it: (train, value)."""
+    def change_dev(self) -> tuple[str, str]:
+        """Change C0 in dev by hand and pull dev: (the next train's name, the new value)."""
         self.serial += 1
         value, train = f"v{self.serial}", f"R{self.serial}"
         org = self.orgs["dev"].server.org
@@ -79,6 +79,11 @@ class Path2:
             org.touch_components(["ApexClass:C0"], org.user_by_name("Hand User"))
             org.save()
         self.ok("pull", "dev", "--quiet")
+        return train, value
+
+    def new_train(self) -> tuple[str, str]:
+        """Change C0 in dev by hand, pull dev, build a train carrying it: (train, value)."""
+        train, value = self.change_dev()
         self.ok("release", "build", train)
         self.trains.append(train)
         return train, value

@@ -18,7 +18,7 @@ import pytest
 
 from sfenv.release.train import load_train
 from tests.reliability.kit import error_line
-from tests.reliability.promote_kit import Path2, body, finished_deployed, snap, two_orgs
+from tests.reliability.promote_kit import Path2, finished_deployed, snap, two_orgs
 
 SFENV = str(Path(sys.executable).parent / "sfenv")
 
@@ -122,14 +122,7 @@ def test_a_pull_during_a_promotion_is_refused_and_the_promotion_is_verified(path
 
 
 def test_a_pull_during_a_build_leaves_both_complete(path2):
-    path2.serial += 1
-    value, train = f"v{path2.serial}", f"R{path2.serial}"
-    org = path2.orgs["dev"].server.org
-    with org.lock:
-        (org.metadata_dir / "classes" / "C0.cls").write_bytes(body(value))
-        org.touch_components(["ApexClass:C0"], org.user_by_name("Hand User"))
-        org.save()
-    path2.ok("pull", "dev", "--quiet")
+    train, value = path2.change_dev()
     heads = {path2.store.head("dev")}
     build = spawn(path2, "release", "build", train)
     pulled = path2.cli("pull", "dev", "--full", "--quiet")
