@@ -221,12 +221,22 @@ def iter_top_level(data: bytes, source: str, wanted: Iterable[str]) -> Iterator[
     want = set(wanted)
     seen: set[str] = set()
     depth = 0
-    context = etree.iterparse(
-        io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
+    # A pull parser fed in chunks, not `iterparse`: how far iterparse reads ahead of the events it
+    # yields depends on the lxml release (6.2 parses the whole buffer first), and a syntax error
+    # after the wanted elements must not hide them. Events parsed before an error stay readable.
+    parser = etree.XMLPullParser(
+        events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
+        huge_tree=False, remove_comments=True, remove_pis=True,
     )
-    try:
-        for event, elem in context:
+    for offset in range(0, max(len(data), 1), _STREAM_CHUNK):
+        error: etree.XMLSyntaxError | None = None
+        try:
+            parser.feed(data[offset: offset + _STREAM_CHUNK])
+            if offset + _STREAM_CHUNK >= len(data):
+                parser.close()
+        except etree.XMLSyntaxError as exc:
+            error = exc
+        for event, elem in parser.read_events():
             if event == "start":
                 depth += 1
                 continue
@@ -244,8 +254,11 @@ def iter_top_level(data: bytes, source: str, wanted: Iterable[str]) -> Iterator[
                     del parent[0]
             if seen >= want:
                 return
-    except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, source) from None
+        if error is not None:
+            raise _syntax_error(error, source) from None
+
+
+_STREAM_CHUNK = 64 * 1024
 
 
 # --- reading -------------------------------------------------------------------------------
