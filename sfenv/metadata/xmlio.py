@@ -10,7 +10,6 @@ text with `child_text` and writes with `write_xml`.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING

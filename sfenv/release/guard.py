@@ -10,6 +10,7 @@ since that reference *and* the target's fresh state still differs from what the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -92,4 +93,42 @@ def conflicts(store: SnapshotStore, built: BuiltTrain, reference: str, fresh: st
                             else None,
                             hand.new_by.last_modified_date if hand.kind != "removed" else None,
                             [str(e) for e in hand.elements]))
+    return out
+
+
+@dataclass
+class GuardOutcome:
+    """What the guard found before a deploy and what the user's `--overwrite` names allow.
+
+    `blocking` refuses the promotion; `overwritten` is recorded as overwritten by the deploy;
+    `unknown_names` are `--overwrite` names that match no conflict; `notes` are lines for the
+    promotion's steps."""
+
+    found: list[Conflict] = field(default_factory=list)
+    blocking: list[Conflict] = field(default_factory=list)
+    overwritten: list[Conflict] = field(default_factory=list)
+    unknown_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
+                    train_changes: list[Change], src: dict[str, bytes], registry: Registry,
+                    overwrite: Sequence[str] = (), overwrite_all: bool = False) -> GuardOutcome:
+    """The guard of one promotion: the target's changes since the plan (`reference_commit`)
+    that the train (`train_changes` against the target's fresh backup `fresh`, its files `src`)
+    would overwrite, split by the user's `--overwrite` names."""
+    out = GuardOutcome()
+    reference = reference_commit(built, env)
+    if reference is None:
+        out.notes.append(f"guard: no snapshot of {env} was recorded when {built.name} was "
+                         f"built; nothing to compare its fresh state with")
+        return out
+    out.found = conflicts(store, built, reference, fresh, train_changes, src, registry)
+    out.notes.append(
+        f"guard: {len(out.found)} component(s) of the train changed in {env} since the plan"
+        if out.found else f"guard: no component of the train changed in {env} since the plan")
+    named = {c.component for c in out.found} if overwrite_all else set(overwrite)
+    out.blocking = [c for c in out.found if c.component not in named]
+    out.overwritten = [c for c in out.found if c.component in named]
+    out.unknown_names = sorted(set(overwrite) - {c.component for c in out.found})
     return out

@@ -30,7 +30,7 @@ from sfenv.record.sync_points import record_sync_point
 from sfenv.release import log as release_log
 from sfenv.release.checklist_state import freeze_checklist
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
-from sfenv.release.guard import Conflict, conflicts, reference_commit
+from sfenv.release.guard import GuardOutcome, guard_promotion, reference_commit
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.rollback import rollback_package
 from sfenv.release.train import (
@@ -318,13 +318,13 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
     steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
 
     uncovered = backup_gaps(built, backup.pull.skipped, registry)
-    found = [] if uncovered else _guard(config, store, built, env, before, values, registry,
-                                        steps)
-    named = {c.component for c in found} if overwrite_all else set(overwrite)
-    blocking = [c for c in found if c.component not in named]
-    unknown = sorted(set(overwrite) - {c.component for c in found})
-    if unknown:
-        steps.append("--overwrite names no conflict: " + ", ".join(unknown))
+    guarded = GuardOutcome() if uncovered else _guard(
+        config, store, built, env, before, values, registry, overwrite, overwrite_all)
+    steps += guarded.notes
+    found, blocking = guarded.found, guarded.blocking
+    named = {c.component for c in guarded.overwritten}
+    if guarded.unknown_names:
+        steps.append("--overwrite names no conflict: " + ", ".join(guarded.unknown_names))
 
     checklist = compute_checklist(config, store, built, env, before, registry)
     still_open = open_before_steps(config, train, env, checklist, store)
@@ -546,21 +546,16 @@ def _record_origins(store: SnapshotStore, built: BuiltTrain, env: str, before: s
 
 
 def _guard(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
-           values: Mapping[str, str], registry: Registry, steps: list[str]) -> list[Conflict]:
-    """The target's changes since the plan that the train would overwrite."""
-    reference = reference_commit(built, env)
-    if reference is None:
-        steps.append(f"guard: no snapshot of {env} was recorded when {built.name} was built; "
-                     f"nothing to compare its fresh state with")
-        return []
+           values: Mapping[str, str], registry: Registry, overwrite: Sequence[str],
+           overwrite_all: bool) -> GuardOutcome:
+    """The target's changes since the plan that the train would overwrite (`guard` module)."""
+    if reference_commit(built, env) is None:
+        return guard_promotion(store, built, env, fresh, [], {}, registry)
     changes = train_changes(store, built, fresh, env, registry,
                             Neutralizer.for_envs(config.env(env),
                                                  config.environments.get(built.source)))
-    found = conflicts(store, built, reference, fresh, changes, built_src(store, built, values),
-                      registry)
-    steps.append(f"guard: {len(found)} component(s) of the train changed in {env} since the plan"
-                 if found else f"guard: no component of the train changed in {env} since the plan")
-    return found
+    return guard_promotion(store, built, env, fresh, changes, built_src(store, built, values),
+                           registry, overwrite, overwrite_all)
 
 
 class Deployer(Protocol):
