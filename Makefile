@@ -4,18 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench lint test-browser clean conformance
+.PHONY: install lock test check demo bench lint test-browser clean conformance
 
-$(STAMP): pyproject.toml
+# Dependencies come from requirements.lock (exact versions with hashes, runtime + dev); the
+# project itself is installed on top without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Re-resolve the dependencies of pyproject.toml (dev extra included) into requirements.lock.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+		-o requirements.lock pyproject.toml
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q --timeout=600
+
+# The fast tier after every change: pure core and components (tests/conftest.py CHECK_FOLDERS).
+check: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q --timeout=120 -m check
 
 demo: $(STAMP)
 	$(BIN)/sfenv demo --out demo-out
@@ -27,8 +40,11 @@ bench: $(STAMP)
 conformance: $(STAMP)
 	$(BIN)/python tools/conformance/run.py
 
+# ruff, the layer contracts (.importlinter) and mypy within its per-package budget.
 lint: $(STAMP)
-	$(BIN)/ruff check sfenv tests
+	$(BIN)/ruff check sfenv tests tools
+	@if [ -f .importlinter ]; then $(BIN)/lint-imports; fi
+	$(BIN)/python tools/mypy_budget.py
 
 test-browser: $(STAMP)
 	apt-get update -qq && apt-get install -y -qq chromium >/dev/null

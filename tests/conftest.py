@@ -53,3 +53,25 @@ def local_org(tmp_path):
         yield factory
     finally:
         factory.close()
+
+
+# --- test tiers ------------------------------------------------------------------------------
+# `make check` runs the tier marked `check`: the pure core and components, folder by folder
+# below, minus tests marked `slow` (those start local orgs and drive whole commands). `make
+# test` runs everything. A new folder joins the check tier here, by name, on purpose.
+CHECK_FOLDERS = frozenset({
+    "unit", "compare", "checklist", "config", "store", "source", "record", "cli", "render",
+    "architecture",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_root = Path(__file__).parent
+    for item in items:
+        try:
+            folder = Path(item.fspath).relative_to(tests_root).parts[0]
+        except ValueError:
+            continue
+        if folder in CHECK_FOLDERS and not item.get_closest_marker("slow") \
+                and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.check)

@@ -64,6 +64,7 @@ def branch_project(tmp_path, monkeypatch):
         yield project, repo
 
 
+@pytest.mark.slow  # starts two local orgs
 def test_a_train_built_from_a_branch_reaches_both_orgs(branch_project):
     project, _repo = branch_project
     project.ok("pull", "main")
