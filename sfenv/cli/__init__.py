@@ -21,6 +21,7 @@ AREA_MODULES = (
     "sfenv.cli.report_cmds",
     "sfenv.cli.source_cmds",
     "sfenv.cli.demo_cmds",
+    "sfenv.cli.sync_cmds",
 )
 
 

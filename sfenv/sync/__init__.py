@@ -1,0 +1,1 @@
+"""Sharing one metadata repository between jobs: `sfenv sync` (see `service`)."""
