@@ -22,6 +22,7 @@ AREA_MODULES = (
     "sfenv.cli.source_cmds",
     "sfenv.cli.demo_cmds",
     "sfenv.cli.sync_cmds",
+    "sfenv.cli.notify_cmds",
 )
 
 

@@ -23,13 +23,14 @@ from sfenv.config.model import (
     EnvConfig,
     PullSettings,
 )
+from sfenv.config.notify import parse_notify
 from sfenv.errors import ConfigError
 
 ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 
 TOP_KEYS = {
     "project", "api_version", "repository", "environments", "path", "manifest",
-    "include_types", "exclude", "manual_types", "include_managed", "pull",
+    "include_types", "exclude", "manual_types", "include_managed", "pull", "notify",
 }
 ENV_KEYS = {
     "kind", "auth", "login_url", "instance_url", "username", "password_env", "token_env",
@@ -220,6 +221,8 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
         config.include_managed = r.boolean(top["include_managed"][1], "include_managed")
     if "pull" in top:
         config.pull = _pull_settings(r, top["pull"][1])
+    if "notify" in top:
+        config.notify = parse_notify(r, top["notify"][1], set(environments))
     return config
 
 

@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfenv.config.notify import NotifyChannel
 from sfenv.errors import ConfigError
 
 AUTH_METHODS = ("password", "access_token", "sfdx_url", "jwt", "sf_cli")
@@ -85,6 +86,7 @@ class Config:
     manual_types: list[str] = field(default_factory=list)
     include_managed: bool = False
     pull: PullSettings = field(default_factory=PullSettings)
+    notify: list[NotifyChannel] = field(default_factory=list)
     environments_line: int = 0  # where `environments:` is, for messages
 
     def env(self, name: str) -> EnvConfig:
