@@ -23,6 +23,7 @@ AREA_MODULES = (
     "sfenv.cli.demo_cmds",
     "sfenv.cli.sync_cmds",
     "sfenv.cli.notify_cmds",
+    "sfenv.cli.monitor_cmds",
 )
 
 

@@ -309,6 +309,10 @@ class OrgClient:
             rows.append(record)
         return rows
 
+    def limits(self) -> dict[str, Any]:
+        """The org's `/limits` (name -> {Max, Remaining, …}): daily API requests, storage…"""
+        return dict(self._call("limits", lambda: self.sf.restful("limits")) or {})
+
     # --- Metadata API -----------------------------------------------------------------------
     def describe(self) -> list[dict]:
         root = self._call("describeMetadata", lambda: self._soap(
