@@ -24,6 +24,7 @@ AREA_MODULES = (
     "sfenv.cli.sync_cmds",
     "sfenv.cli.notify_cmds",
     "sfenv.cli.monitor_cmds",
+    "sfenv.cli.ci_cmds",
 )
 
 

@@ -1,0 +1,1 @@
+"""CI for teams: pipeline files written from sfenv.yml (`sfenv ci init`)."""

@@ -1,0 +1,69 @@
+"""`sfenv ci init PROVIDER`: write the team's pipeline files from sfenv.yml."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sfenv import __version__
+from sfenv.cli.common import config_option, emit_json, load
+from sfenv.errors import EXIT_USAGE
+
+
+@click.group("ci")
+def ci_group() -> None:
+    """Run sfenv from a team's CI (GitHub Actions, GitLab CI, Azure Pipelines)."""
+
+
+@ci_group.command("init")
+@click.argument("provider", type=click.Choice(["github", "gitlab", "azure"]))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where to write (default: the folder of sfenv.yml).")
+@click.option("--install", default=f"pip install sfenv=={__version__}", show_default=True,
+              help="The command a job runs to install sfenv.")
+@click.option("--max-parallel", type=click.IntRange(1, 25), default=4, show_default=True,
+              help="Backup jobs at a time (Salesforce allows 25 long calls per org).")
+@click.option("--remote", default="origin", show_default=True,
+              help="The git remote of the shared metadata repository.")
+@click.option("--force", is_flag=True, help="Replace pipeline files that exist.")
+@click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
+@config_option
+def ci_init(provider: str, out_dir: str | None, install: str, max_parallel: int, remote: str,
+            force: bool, as_json: bool, config_path: str | None) -> None:
+    """Write PROVIDER's pipeline files: nightly backups of every org environment (one job
+    each, one at a time per org, MAX_PARALLEL at once) and an hourly monitor of production,
+    every step a plain sfenv command. Prints the secrets to add to the CI secret store.
+    Existing files are kept unless --force.
+
+    \b
+    Example:
+      sfenv ci init github && git add .github && git commit -m "sfenv pipelines"
+    """
+    from sfenv.ci.pipelines import CiOptions, org_envs, pipeline_files, secret_names
+
+    config = load(config_path)
+    root = Path(out_dir) if out_dir else config.file.parent
+    files = pipeline_files(provider, config, CiOptions(install=install, max_parallel=max_parallel,
+                                                       remote=remote))
+    taken = sorted(p for p in files if (root / p).exists())
+    if taken and not force:
+        click.echo(f"error: {root / taken[0]} exists: nothing written (use --force to "
+                   f"replace it)", err=True)
+        sys.exit(EXIT_USAGE)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    secrets = sorted({n for e in org_envs(config) for n in secret_names(e)})
+    if as_json:
+        emit_json({"provider": provider, "files": sorted(files), "secrets": secrets})
+        return
+    for rel in files:
+        click.echo(f"wrote {root / rel}")
+    if secrets:
+        click.echo("Add these secrets to the CI system's secret store: " + ", ".join(secrets))
+
+
+COMMANDS = [ci_group]

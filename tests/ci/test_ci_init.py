@@ -1,0 +1,124 @@
+"""`sfenv ci init`: generated pipelines pass the CI systems' own schemas (and actionlint for
+GitHub), give each job only its environment's secrets, and their commands work when replayed
+against local orgs."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.projects import local_project
+
+CONFIG = """\
+project: acme
+api_version: "62.0"
+environments:
+  branch: {kind: git, ref: HEAD}
+  dev: {login_url: "https://dev.example", username: a@dev, password_env: SFENV_DEV_PW}
+  qa: {auth: access_token, access_token_env: QA_TOKEN, instance_url: "https://qa.example"}
+  prod: {login_url: "https://login.example", username: a@prod, password_env: PROD_PW,
+         token_env: PROD_TOKEN, production: true}
+path: [branch, dev, qa, prod]
+"""
+SCHEMAS = {".github/workflows/sfenv-nightly.yml": "vendor.github-workflows",
+           ".github/workflows/sfenv-monitor.yml": "vendor.github-workflows",
+           ".gitlab-ci.yml": "vendor.gitlab-ci",
+           "azure-pipelines.yml": "vendor.azure-pipelines"}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    (tmp_path / "sfenv.yml").write_text(CONFIG)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _init(*args: str):
+    from click.testing import CliRunner
+
+    from sfenv.cli import main
+    return CliRunner().invoke(main, ["ci", "init", *args])
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab", "azure"])
+def test_generated_files_pass_the_providers_schema(project, provider):
+    result = _init(provider)
+    assert result.exit_code == 0, result.output
+    assert "Add these secrets to the CI system's secret store: PROD_PW, PROD_TOKEN, QA_TOKEN, " \
+           "SFENV_DEV_PW" in result.output
+    written = [p for p in SCHEMAS if (project / p).exists()]
+    assert written
+    if shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("check-jsonschema is not installed (make install brings it)")
+    for rel in written:
+        check = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"),
+                                "--regex-variant", "python", "--builtin-schema", SCHEMAS[rel],
+                                str(project / rel)],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, f"{rel}: {check.stdout}{check.stderr}"
+
+
+def test_github_workflows_pass_actionlint(project):
+    assert _init("github").exit_code == 0
+    actionlint = Path(sys.executable).parent / "actionlint"
+    if not actionlint.exists():
+        pytest.skip("actionlint is not installed (make install brings it on x86-64 Linux)")
+    check = subprocess.run([str(actionlint), "-no-color",
+                            *sorted(str(p) for p in (project / ".github/workflows").glob("*.yml"))],
+                           capture_output=True, text=True, cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_backup_job_sees_only_its_own_environments_secrets(project):
+    assert _init("github").exit_code == 0
+    doc = yaml.safe_load((project / ".github/workflows/sfenv-nightly.yml").read_text())
+    job = doc["jobs"]["backup"]
+    assert job["strategy"]["matrix"]["env"] == ["dev", "qa", "prod"]  # orgs only, not git
+    assert job["concurrency"]["group"] == "sfenv-org-${{ matrix.env }}"
+    assert job["env"]["PROD_PW"] == "${{ matrix.env == 'prod' && secrets.PROD_PW || '' }}"
+    assert job["env"]["QA_TOKEN"] == "${{ matrix.env == 'qa' && secrets.QA_TOKEN || '' }}"
+    monitor = yaml.safe_load((project / ".github/workflows/sfenv-monitor.yml").read_text())
+    assert set(monitor["jobs"]["monitor"]["env"]) == {"PROD_PW", "PROD_TOKEN"}
+
+
+def test_existing_files_are_kept_unless_forced(project):
+    assert _init("gitlab").exit_code == 0
+    (project / ".gitlab-ci.yml").write_text("# ours\n")
+    again = _init("gitlab")
+    assert again.exit_code == 2 and ".gitlab-ci.yml exists: nothing written" in again.output
+    assert (project / ".gitlab-ci.yml").read_text() == "# ours\n"
+    assert _init("gitlab", "--force").exit_code == 0
+
+
+def test_backup_job_commands_replayed_against_local_orgs_back_up_into_the_shared_repository(
+        tmp_path, monkeypatch):
+    with local_project(tmp_path, {"dev": "acme-dev", "prod": "acme-prod"}, monkeypatch) as p:
+        shared = tmp_path / "shared.git"
+        subprocess.run(["git", "init", "--quiet", "--bare", str(shared)], check=True)
+        root = p.config().root
+        from sfenv.store.snapshots import SnapshotStore
+        SnapshotStore(root)
+        subprocess.run(["git", "-C", str(root), "remote", "add", "origin", str(shared)],
+                       check=True)
+        assert p.cli("ci", "init", "github").exit_code == 0
+        doc = yaml.safe_load((p.root / ".github/workflows/sfenv-nightly.yml").read_text())
+        job = doc["jobs"]["backup"]
+        commands = [s["run"] for s in job["steps"] if "run" in s and s["run"].startswith("sfenv ")]
+        for env in job["strategy"]["matrix"]["env"]:
+            for command in commands:
+                args = shlex.split(command.replace("${{ matrix.env }}", env))[1:]
+                result = p.cli(*args)
+                assert result.exit_code == 0, f"{command} ({env}): {result.output}"
+        tags = subprocess.run(["git", "--git-dir", str(shared), "tag", "--list", "backup/*"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        assert {t.split("/")[1] for t in tags} == {"dev", "prod"}
+        heads = subprocess.run(["git", "--git-dir", str(shared), "for-each-ref",
+                                "--format=%(refname)", "refs/heads/sfenv/"],
+                               capture_output=True, text=True, check=True).stdout.split()
+        assert {"refs/heads/sfenv/dev", "refs/heads/sfenv/prod"} <= set(heads)
