@@ -13,6 +13,7 @@ from sfenv.checklist.catalogue import Catalogue, Rule
 from sfenv.checklist.model import PHASES, SEVERITIES, ChecklistContext, Step
 from sfenv.checklist.roles import role_label, role_tree, tree_lines
 from sfenv.checklist.xmlview import aslist, dig, xml_dict
+from sfenv.compare.audit_match import granted
 from sfenv.compare.model import Change
 from sfenv.errors import ChecklistError
 from sfenv.metadata.ids import ComponentId
@@ -166,6 +167,8 @@ class _Hop:
             "target_has": lambda t, n: has(ctx.target_components, t, n),
             "source_has": lambda t, n: has(ctx.source_components, t, n),
             "source": self.source, "target": self.target,
+            "grants": lambda component: str(granted(ComponentId.parse(component)) or ""),
+            "entry_owner": _entry_owner,
         }
 
     def change_vars(self, change: Change) -> dict[str, Any]:
@@ -191,6 +194,14 @@ class _Hop:
             "old_text": _text(change.old_xml), "new_text": _text(change.new_xml),
             "changed": changed, "changes": [],
         }
+
+
+def _entry_owner(component: str) -> str:
+    """`ProfileClassAccess:Admin/X` -> `Profile Admin` (the file that holds the entry)."""
+    cid = ComponentId.parse(component)
+    found = default_registry().section_entry(cid.type)
+    owner = found[0].name if found else cid.type
+    return f"{owner} {cid.full_name.split('/', 1)[0]}"
 
 
 def _text(data: bytes | None) -> str:
@@ -285,7 +296,12 @@ def _manual_feed(hop: _Hop) -> Iterable[tuple[Rule, Step]]:
     helpers = hop.helpers()
     items = [(cid, xml, False) for cid, xml in hop.ctx.manual]
     items += [(cid, xml, True) for cid, xml in hop.ctx.manual_removed]
+    # Deleting a component removes every profile and permission set entry that grants it:
+    # no person has to revoke those.
+    deleted = {c.component for c in hop.changes if c.kind == "removed"}
     for cid, xml, removed in sorted(items, key=lambda item: item[0]):
+        if removed and granted(cid) in deleted:
+            continue
         if removed:  # held back, so a deploy will not remove it either: a person must
             change = Change(component=cid, kind="removed", path=str(cid), old_xml=xml)
         else:

@@ -59,6 +59,7 @@ def load_case(folder: Path) -> tuple[list[Change], ChecklistContext]:
         target_owner=spec.get("target_owner", "Release Team"),
         target_is_production=spec.get("target_is_production", True),
         manual=sorted(read_tree(folder / "manual").items()),
+        manual_removed=sorted(read_tree(folder / "manual_removed").items()),
         audit_rows=spec.get("audit_rows", []),
         audit_since=spec.get("audit_since"),
         source_components={**target_extra, **after},

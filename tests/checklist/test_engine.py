@@ -135,7 +135,20 @@ def test_manual_component_removed_in_the_source_becomes_a_removal_step(catalogue
     changes = [Change(entry, "removed", old_xml=old), Change(gone_role, "removed", old_xml=role("Old Team"))]
     steps = build_checklist(changes, ctx, catalogue)
     by_rule = {s.rule: s for s in steps}
-    assert set(by_rule) == {"manual", "manual-role"}, [s.rule for s in steps]
-    assert by_rule["manual"].title == "Remove ProfileClassAccess Admin/InvoicePdfLegacy by hand in prod"
-    assert any("apexClass: InvoicePdfLegacy" in line for line in by_rule["manual"].details)
+    assert set(by_rule) == {"manual-revoke", "manual-role"}, [s.rule for s in steps]
+    revoke = by_rule["manual-revoke"]
+    assert revoke.title == "Revoke ApexClass:InvoicePdfLegacy from Profile Admin by hand in prod"
+    assert "never revokes" in revoke.why and "policy" not in revoke.why
     assert by_rule["manual-role"].title == "Delete role Old Team (Old_Team): reassign its users first"
+
+
+def test_no_revoke_step_for_the_access_to_a_component_the_train_deletes(catalogue):
+    """Deleting a class removes every profile's access to it: nothing is left to revoke."""
+    entry = ComponentId("ProfileClassAccess", "Admin/InvoicePdfLegacy")
+    old = (f"<classAccesses {NS}><apexClass>InvoicePdfLegacy</apexClass>"
+           f"<enabled>true</enabled></classAccesses>").encode()
+    cls = ComponentId("ApexClass", "InvoicePdfLegacy")
+    ctx = ChecklistContext("qa", "prod", manual_removed=[(entry, old)])
+    changes = [Change(entry, "removed", old_xml=old), Change(cls, "removed", old_xml=b"<x/>")]
+    assert [s.rule for s in build_checklist(changes, ctx, catalogue)
+            if s.component == str(entry)] == []
