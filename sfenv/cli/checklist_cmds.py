@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -12,6 +10,7 @@ import click
 
 from sfenv.cli.common import config_option, emit_json, load
 from sfenv.errors import ChecklistError
+from sfenv.identity import IDENTITY_RULE, acting_user
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
@@ -42,8 +41,17 @@ def _provider():
     return checklist_for
 
 
+class _TrainArgument(click.Argument):
+    """The group's own TRAIN: shown in `sfenv checklist [TRAIN]`, not again in the usage line
+    of `checklist done|undo`, whose own TRAIN follows."""
+
+    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
+        # click asks with the subcommand's context when it writes a subcommand's usage line
+        return super().get_usage_pieces(ctx) if isinstance(ctx.command, click.Group) else []
+
+
 @click.group("checklist", cls=_ChecklistGroup, invoke_without_command=True)
-@click.argument("train", required=False)
+@click.argument("train", required=False, cls=_TrainArgument)
 @click.option("--env", "env", help="The environment the train is promoted to.")
 @click.option("--json", "as_json", is_flag=True, help="Print the checklist as JSON.")
 @click.option("--markdown", is_flag=True, help="Print a markdown task list (the default form).")
@@ -111,7 +119,7 @@ def _step_command(name: str, env_help: str, by_help: str) -> Callable[[F], click
     decorators = [checklist_group.command(name), click.argument("train"), click.argument("step"),
                   click.option("--env", "env", required=True, help=env_help),
                   click.option("--by", "who", default=None,
-                               help=f"{by_help} (default: git user or login name)."),
+                               help=f"{by_help} (default: {IDENTITY_RULE})."),
                   click.option("--json", "as_json", is_flag=True, help="Print the record as JSON."),
                   config_option]
 
@@ -124,12 +132,12 @@ def _step_command(name: str, env_help: str, by_help: str) -> Callable[[F], click
 
 
 def _step_at(config_path: str | None, train: str, env: str, step: str,
-             who: str | None) -> tuple[Config, SnapshotStore, ChecklistView, str, str]:
-    """(config, store, the checklist, who, when) for ticking or un-ticking a known step."""
+             who: str | None) -> tuple[Config, SnapshotStore, ChecklistView, str, str, str]:
+    """(config, store, the checklist, the step's full id, who, when) for ticking or
+    un-ticking a known step (named in full or by a unique beginning)."""
     config, store = _open(config_path)
     view = _view(config, store, train, env)
-    _known_step(view, step)
-    return config, store, view, who or _default_who(), _now()
+    return config, store, view, _known_step(view, step), acting_user(config.root, who), _now()
 
 
 @_step_command("done", "The environment the step was done in.", "Who did it")
@@ -143,7 +151,7 @@ def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     """
     from sfenv.release.checklist_state import freeze_view, record_step_done
 
-    config, store, view, who, when = _step_at(config_path, train, env, step, who)
+    config, store, view, step, who, when = _step_at(config_path, train, env, step, who)
     freeze_view(config, store, view, who, when)
     path = record_step_done(config, store, train, env, step, who, when)
     if as_json:
@@ -164,7 +172,7 @@ def undo_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     """
     from sfenv.release.checklist_state import record_step_undone
 
-    config, store, _, who, when = _step_at(config_path, train, env, step, who)
+    config, store, _, step, who, when = _step_at(config_path, train, env, step, who)
     was = record_step_undone(config, store, train, env, step, who, when)
     if as_json:
         emit_json({"train": train, "env": env, "step": step, "by": who, "at": when,
@@ -174,25 +182,25 @@ def undo_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
                f"(was done by {was.get('by')} at {was.get('at')})")
 
 
-def _known_step(view: ChecklistView, step: str) -> None:
+def _known_step(view: ChecklistView, step: str) -> str:
+    """The full id of `step`: itself, or the one step id it begins (audit ids are long:
+    `audit.0Ym5g` is enough when no other step starts so)."""
     ids = [s.id for s in view.steps]
-    if step not in ids:
-        hint = f"; steps: {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}" if ids else ""
-        raise ChecklistError(f"{view.train} → {view.env}: no checklist step {step!r}{hint}")
+    if step in ids:
+        return step
+    matching = [i for i in ids if i.startswith(step)] if step else []
+    if len(matching) == 1:
+        return matching[0]
+    if matching:
+        raise ChecklistError(f"{view.train} → {view.env}: {step!r} begins {len(matching)} step "
+                             f"ids ({', '.join(matching[:5])}{' ...' if len(matching) > 5 else ''})"
+                             f": give more of the id")
+    hint = f"; steps: {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}" if ids else ""
+    raise ChecklistError(f"{view.train} → {view.env}: no checklist step {step!r}{hint}")
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _default_who() -> str:
-    for var in ("GIT_AUTHOR_NAME", "SFENV_USER"):
-        if os.environ.get(var):
-            return os.environ[var]
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 COMMANDS = [checklist_group]

@@ -91,3 +91,39 @@ def test_missing_env_option_is_a_usage_error(project):
     result = CliRunner().invoke(main, ["checklist", "R1"])
     assert result.exit_code == 2
     assert "--env" in result.output
+
+
+def test_a_step_is_named_by_a_unique_beginning_of_its_id(project):
+    root, _ = project
+    result = CliRunner().invoke(main, ["checklist", "done", "R1", "owd.Pro", "--env", "prod",
+                                       "--by", "Ana"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("done: owd.Project__c (R1 → prod) by Ana")
+    state = json.loads((root / "releases" / "R1" / "checklist-prod.json").read_text())
+    assert set(state["done"]) == {"owd.Project__c"}
+
+
+def test_a_beginning_shared_by_two_steps_is_refused_naming_them(project, monkeypatch):
+    two = [*STEPS, Step("owd.Program__c", "before", "info", "OWD of Program__c", [], "", "",
+                        "owd", "CustomObject:Program__c")]
+    monkeypatch.setattr("sfenv.cli.checklist_cmds._provider", lambda: lambda c, t, e: two)
+    result = CliRunner().invoke(main, ["checklist", "done", "R1", "owd.Pr", "--env", "prod"])
+    assert result.exit_code == 2
+    assert "'owd.Pr' begins 2 step ids (owd.Project__c, owd.Program__c): give more" in \
+        result.output
+
+
+def test_ticks_without_by_follow_the_one_identity_rule(project, monkeypatch):
+    root, _ = project
+    monkeypatch.setenv("SFENV_USER", "Release Bot")
+    result = CliRunner().invoke(main, ["checklist", "done", "R1", "owd.Project__c", "--env",
+                                       "prod"])
+    assert result.exit_code == 0, result.output
+    state = json.loads((root / "releases" / "R1" / "checklist-prod.json").read_text())
+    assert state["done"]["owd.Project__c"]["by"] == "Release Bot"
+
+
+def test_subcommand_usage_names_train_once():
+    result = CliRunner().invoke(main, ["checklist", "done", "--help"], prog_name="sfenv")
+    assert result.output.splitlines()[0] == "Usage: sfenv checklist done [OPTIONS] TRAIN STEP"
+    assert "$SFENV_USER" in result.output
