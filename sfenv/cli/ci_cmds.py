@@ -14,7 +14,12 @@ from sfenv.errors import EXIT_USAGE
 
 @click.group("ci")
 def ci_group() -> None:
-    """Run sfenv from a team's CI (GitHub Actions, GitLab CI, Azure Pipelines)."""
+    """Run sfenv from a team's CI (GitHub Actions, GitLab CI, Azure Pipelines).
+
+    \b
+    Example:
+      sfenv ci init github
+    """
 
 
 @ci_group.command("init")

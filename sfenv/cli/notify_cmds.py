@@ -13,7 +13,12 @@ from sfenv.errors import EXIT_ORG, EXIT_USAGE
 
 @click.group("notify")
 def notify_group() -> None:
-    """Notifications to Slack, Teams, a JSON webhook or email (sfenv.yml `notify:`)."""
+    """Notifications to Slack, Teams, a JSON webhook or email (sfenv.yml `notify:`).
+
+    \b
+    Example:
+      sfenv notify test --channel team
+    """
 
 
 @notify_group.command("test")
