@@ -86,13 +86,17 @@ class Config:
     include_managed: bool = False
     pull: PullSettings = field(default_factory=PullSettings)
     environments_line: int = 0  # where `environments:` is, for messages
+    # things that are allowed but likely mistakes (file:line: ...), printed by the CLI
+    warnings: list[str] = field(default_factory=list)
 
     def env(self, name: str) -> EnvConfig:
         try:
             return self.environments[name]
         except KeyError:
             known = ", ".join(self.environments) or "none"
-            close = difflib.get_close_matches(name, list(self.environments), n=1, cutoff=0.5)
+            folded = {e.lower(): e for e in self.environments}
+            close = ([folded[name.lower()]] if name.lower() in folded else
+                     difflib.get_close_matches(name, list(self.environments), n=1, cutoff=0.5))
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise ConfigError(
                 f"{self.file}:{self.environments_line or 1}: unknown environment {name!r} "

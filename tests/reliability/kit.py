@@ -21,6 +21,7 @@ FAMILIES = {
     "test_hostile_config": "hostile config and manifests",
     "test_secrets": "secrets",
     "test_defects": "issue 13/10 defects (pull side)",
+    "test_config_messages": "config messages and one-line errors (issues 23, 26)",
     "test_promote_faults": "faults (promote, rollback)",
     "test_promote_kills": "sfenv killed mid-promotion, concurrent promotions",
 }
