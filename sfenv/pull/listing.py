@@ -14,6 +14,7 @@ cannot be listed (StandardValueSet) are asked for by their known names; those ro
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from collections import Counter
 from collections.abc import Iterable
@@ -149,15 +150,53 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     rows = first + (run(second) if second else [])
     if carried is not None and relist is not None:
         rows += _carried_rows(registry, carried, relist, listable, rows)
+    listed_names = _names_of_named_types(rows, wanted)
     _keep_rows(inventory, registry, rows, wanted, exclude=exclude,
                include_managed=include_managed)
     _add_known_names(inventory, wanted, exclude)
-    for type_name, members in wanted.items():
-        for member in members:
-            if member != "*" and ComponentId(type_name, member) not in inventory.top \
-                    and registry.child(type_name) is None:
-                inventory.warnings.append(f"{type_name}:{member} is in the manifest but not in the org")
+    _refuse_unknown_members(inventory, wanted, manifest, listed_names)
     return inventory
+
+
+def _names_of_named_types(rows: list[dict], wanted: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Every listed name of the types the manifest names members of (for "did you mean")."""
+    named = {t for t, members in wanted.items() if members and "*" not in members}
+    out: dict[str, set[str]] = {t: set() for t in named}
+    for row in rows:
+        if row.get("type") in out and row.get("fullName"):
+            out[row["type"]].add(row["fullName"])
+    return out
+
+
+def _refuse_unknown_members(inventory: Inventory, wanted: dict[str, list[str]],
+                            manifest: Package, listed: dict[str, set[str]]) -> None:
+    """ConfigError (exit 2) naming the manifest's members the org does not have: a misspelt
+    member used to be a warning, and a manifest of one misspelt member emptied the snapshot."""
+    named_types = {t for t, members in wanted.items() if members and "*" not in members}
+    if not named_types:
+        return
+    present: dict[str, set[str]] = {t: set() for t in named_types}
+    for cid in (*inventory.top, *inventory.children):  # one pass, whatever the manifest's size
+        if cid.type in present:
+            present[cid.type].add(cid.full_name)
+    missing: list[str] = []
+    for type_name in sorted(named_types):
+        names = present[type_name]
+        for member in dict.fromkeys(wanted[type_name]):
+            if member in names:
+                continue
+            close = difflib.get_close_matches(member, sorted(listed.get(type_name, names)), n=1,
+                                              cutoff=0.75) if len(missing) < 5 else []
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            missing.append(f"{type_name}:{member}{hint}")
+    if missing:
+
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        source = manifest.source or "the manifest"
+        raise ConfigError(f"{source}: names {len(missing)} component"
+                          f"{'s' if len(missing) > 1 else ''} the org does not have: "
+                          f"{', '.join(missing[:5])}{more}; fix the name or remove it from "
+                          "the manifest")
 
 
 _ROW_KEYS = ("type", "fullName", *PROPS_KEPT)  # what a pull keeps of a listed row
@@ -269,6 +308,12 @@ def _add_known_names(inventory: Inventory, wanted: dict[str, list[str]],
     """Unlistable types asked for with `*`: every known name not listed becomes a guessed row."""
     for type_name, members in wanted.items():
         if "*" not in members:
+            names = set(known_names(type_name))
+            for name in members:  # a named member of a type that cannot be listed
+                cid = ComponentId(type_name, name)
+                if name in names and cid not in inventory.top:
+                    inventory.top[cid] = {}
+                    inventory.guessed.add(cid)
             continue
         for name in known_names(type_name):
             cid = ComponentId(type_name, name)
