@@ -30,6 +30,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
 from sfenv.metadata.registry import Registry
 from sfenv.pull.coverage import exclusions, known_names
+from sfenv.pull.names import refuse_bad_name
 from sfenv.pull.tracking import Relist
 
 MANAGED_STATES = {"installed", "installedEditable", "deprecated", "deprecatedEditable"}
@@ -288,6 +289,7 @@ def _keep_rows(inventory: Inventory, registry: Registry, rows: list[dict],
         type_name, full_name = row.get("type"), row.get("fullName")
         if not type_name or not full_name:
             continue
+        refuse_bad_name(type_name, full_name, "listing")
         cid = ComponentId(type_name, full_name)
         if not include_managed and _is_managed(row):
             inventory.managed[type_name] += 1
