@@ -46,7 +46,7 @@ MAX_DEPTH = 32  # sfenv.yml nests four levels; deeper is a mistake or an attack
 PULL_BOUNDS: dict[str, tuple[float, float]] = {
     "chunk_size": (1, 100_000), "parallel": (1, 25), "list_parallel": (1, 25),
     "poll_interval": (0.01, 60), "poll_max_interval": (0.01, 600), "timeout_s": (1, 86_400),
-    "audit_days": (1, 3_650), "http_timeout_s": (0.1, 3_600),
+    "audit_days": (1, 3_650), "http_timeout_s": (0.1, 3_600), "verify_every": (1, 1_000),
 }
 TEST_LEVELS = {"NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"}
 

@@ -69,6 +69,9 @@ class PullSettings:
     timeout_s: float = 3600.0
     audit_days: int = 180
     http_timeout_s: float = 120.0
+    # on an org with source tracking, every Nth pull lists everything to verify the rows
+    # SourceMember let it carry (1: every pull); backups always do
+    verify_every: int = 10
 
 
 @dataclass
