@@ -14,6 +14,7 @@ cannot be listed (StandardValueSet) are asked for by their known names; those ro
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import fnmatch
 from collections import Counter
@@ -107,8 +108,8 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     if relist is not None:
         top_types = [t for t in top_types if t in relist.types]
         child_types = [t for t in child_types if t in relist.types]
+        relist = _with_old_folders(relist, carried)
         some_folders = {t: f for t, f in relist.folders.items() if t in top_types}
-        some_folders = _with_old_folders(some_folders, relist, carried)
 
     folder_queries = []
     plain_queries = []
@@ -234,21 +235,20 @@ def _wanted(registry: Registry, manifest: Package, described: dict[str, dict],
     return wanted
 
 
-def _with_old_folders(folders: dict[str, frozenset[str]], relist: Relist,
-                      carried: dict | None) -> dict[str, frozenset[str]]:
-    """The folders to list, plus those of carried rows with a name SourceMember gave in
-    another folder: a report moved between folders has a row for its new name only, and its
-    old folder (still carried) would otherwise keep it."""
-    if not folders or not carried:
-        return folders
-    out = {t: set(f) for t, f in folders.items()}
+def _with_old_folders(relist: Relist, carried: dict | None) -> Relist:
+    """`relist` plus the folders of carried rows with a name SourceMember gave in another
+    folder: a report moved between folders has a row for its new name only, and its old
+    folder (carried, not listed) would otherwise keep it."""
+    if not relist.folders or not relist.names or not carried:
+        return relist
+    out = {t: set(f) for t, f in relist.folders.items()}
     for key in carried:
         type_name, _, full_name = key.partition(":")
         names = relist.names.get(type_name)
         if type_name in out and names and "/" in full_name \
                 and full_name.rsplit("/", 1)[1] in names:
             out[type_name].add(full_name.split("/", 1)[0])
-    return {t: frozenset(f) for t, f in out.items()}
+    return dataclasses.replace(relist, folders={t: frozenset(f) for t, f in out.items()})
 
 
 def _children_worth_listing(registry: Registry, child_types: list[str], listed_top: set[str],

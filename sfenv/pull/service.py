@@ -207,8 +207,8 @@ def _connect(config: Config, env: str, connect, progress):
     return client
 
 
-def _list(config: Config, client, registry: Registry, manifest, previous: _Previous,
-          incremental: bool, progress) -> tuple[Inventory, dict, str]:
+def _list(config: Config, client, store: SnapshotStore, registry: Registry, manifest,
+          previous: _Previous, incremental: bool, progress) -> tuple[Inventory, dict, str]:
     """The inventory, the source-tracking meta to record, and how the inventory was made.
 
     On an org with source tracking whose previous snapshot recorded a counter, an incremental
@@ -216,7 +216,8 @@ def _list(config: Config, client, registry: Registry, manifest, previous: _Previ
     listing = tracking.plan_listing(client, registry, manifest.types, config.exclude,
                                     config.include_managed, previous.meta,
                                     incremental=incremental,
-                                    verify_every=config.pull.verify_every)
+                                    verify_every=config.pull.verify_every,
+                                    state_dir=store.git_dir)
     relist, recorded, how = listing.relist, listing.recorded, listing.how
     inventory = list_inventory(client, registry, manifest, exclude=config.exclude,
                                include_managed=config.include_managed,
@@ -229,7 +230,7 @@ def _list_and_retrieve(config: Config, env: str, client, store: SnapshotStore,
                        registry: Registry, ride: RideAlong, manifest, previous: _Previous,
                        incremental: bool, progress) -> _Pulled:
     """List, plan and retrieve; refuse a snapshot that would lose components silently."""
-    inventory, recorded, how = _list(config, client, registry, manifest, previous,
+    inventory, recorded, how = _list(config, client, store, registry, manifest, previous,
                                      incremental, progress)
     if incremental:
         keep_known_present(inventory, previous.index)

@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sfenv.errors import OrgError
 from sfenv.metadata.registry import Registry
@@ -44,6 +45,7 @@ LATEST = "SELECT RevisionCounter FROM SourceMember ORDER BY RevisionCounter DESC
 LATEST_ROW = ("SELECT Id, RevisionCounter FROM SourceMember ORDER BY RevisionCounter DESC "
               "LIMIT 1")
 ANCHOR = "SELECT Id FROM SourceMember WHERE Id = '{anchor}'"
+COUNT = "SELECT COUNT() FROM SourceMember"
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 _VERIFY = contextvars.ContextVar("sfenv_verify_tracking", default=False)
 SINCE = ("SELECT MemberType, MemberName, IsNameObsolete, RevisionCounter FROM SourceMember "
@@ -100,7 +102,8 @@ def listing_scope(types: Mapping[str, list[str]], exclude: list[str],
 
 
 def since_when(previous_meta: dict | None, revision: int | None, scope: str, *,
-               incremental: bool, verify_every: int = 0) -> tuple[int | None, str]:
+               incremental: bool, verify_every: int = 0,
+               unverified: int | None = None) -> tuple[int | None, str]:
     """(the counter to ask SourceMember from, or None to list everything; why).
     `verify_every`: list everything when this would be the Nth pull in a row trusting
     SourceMember (0: never for that reason); inside `verifying()`, always."""
@@ -110,7 +113,8 @@ def since_when(previous_meta: dict | None, revision: int | None, scope: str, *,
         return None, "full listing"
     if _VERIFY.get():
         return None, "full listing (a backup verifies the rows source tracking carried)"
-    unverified = ((previous_meta or {}).get(META_KEY) or {}).get("unverified_pulls")
+    if unverified is None:
+        unverified = ((previous_meta or {}).get(META_KEY) or {}).get("unverified_pulls")
     if verify_every and isinstance(unverified, int) and unverified + 1 >= verify_every:
         return None, (f"full listing (verifying the rows source tracking carried: every "
                       f"{verify_every} pulls)")
@@ -212,19 +216,24 @@ def latest_row(client) -> tuple[int, str] | None:
 
 def plan_listing(client, registry: Registry, types: Mapping[str, list[str]], exclude: list[str],
                  include_managed: bool, previous_meta: dict | None, *, incremental: bool,
-                 verify_every: int) -> Listing:
+                 verify_every: int, state_dir: Path | None = None) -> Listing:
     """How this pull lists (see the module docstring): everything, or the types SourceMember
-    names since the last snapshot when nothing says its rows cannot be trusted."""
+    names since the last snapshot when nothing says its rows cannot be trusted.
+
+    `state_dir` (the repository's git directory): where the pulls trusting SourceMember are
+    counted per org. The snapshot meta alone cannot count them: a pull that changes nothing
+    writes no commit, so an org that rarely changes would never be verified."""
     latest = latest_row(client)
     if latest is None:
         return Listing(None, "full listing (the org has no source tracking)", {})
     revision, anchor = latest
     scope = listing_scope(types, exclude, include_managed)
+    counted = _pulls_since_verified(state_dir, client.org_id) if state_dir else None
     since, how = since_when(previous_meta, revision, scope, incremental=incremental,
-                            verify_every=verify_every)
+                            verify_every=verify_every, unverified=counted)
     relist = None
+    gap, rows = _discontinuity(client, previous_meta) if since is not None else ("", None)
     if since is not None:
-        gap = _anchor_gone(client, previous_meta)
         if gap:
             how = f"full listing ({gap})"
         else:
@@ -232,23 +241,75 @@ def plan_listing(client, registry: Registry, types: Mapping[str, list[str]], exc
             relist = changes.relist
             how = (f"source tracking: {_counted(changes.rows, 'change')}" if relist is not None
                    else f"full listing ({changes.reason})")
-    carried = ((previous_meta or {}).get(META_KEY) or {}).get("unverified_pulls")
+    carried = counted if counted is not None else \
+        ((previous_meta or {}).get(META_KEY) or {}).get("unverified_pulls")
     unverified = ((carried if isinstance(carried, int) else 0) + 1) if relist is not None else 0
-    recorded = {"revision": revision, "scope": scope, "anchor": anchor,
+    if state_dir:
+        _remember_pulls(state_dir, client.org_id, unverified)
+    if rows is None:
+        rows = _row_count(client)
+    recorded = {"revision": revision, "scope": scope, "anchor": anchor, "rows": rows,
                 "verified": relist is None, "unverified_pulls": unverified}
     return Listing(relist, how, recorded)
 
 
-def _anchor_gone(client, previous_meta: dict | None) -> str:
-    """Why SourceMember's rows cannot continue the last snapshot's, or "": the row the last
-    pull ended at is gone (tracking was reset; the counter may since have grown past the
-    recorded value, which alone would hide the rows in between)."""
-    anchor = ((previous_meta or {}).get(META_KEY) or {}).get("anchor")
-    if not isinstance(anchor, str) or not _RECORD_ID.match(anchor):
-        return ""  # no row then (counter 0), or a snapshot from before anchors were recorded
-    if client.query(ANCHOR.format(anchor=anchor), tooling=True):
-        return ""
-    return "the source-tracking row the last pull ended at is gone: tracking was reset"
+def _memory_path(state_dir: Path) -> Path:
+    return state_dir / "sfenv" / "tracking-pulls.json"
+
+
+def _pulls_since_verified(state_dir: Path, org_id: str) -> int | None:
+    """Pulls of this org that trusted SourceMember since one listed everything (None: not
+    counted yet, the meta's count is used)."""
+    try:
+        value = json.loads(_memory_path(state_dir).read_text()).get(org_id)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def _remember_pulls(state_dir: Path, org_id: str, count: int) -> None:
+    """Counted when the listing is decided: a pull that fails afterwards still counts (a
+    failed verifying pull resets the count; its exit code says it failed)."""
+    path = _memory_path(state_dir)
+    try:
+        memory = json.loads(path.read_text())
+        if not isinstance(memory, dict):
+            memory = {}
+    except (OSError, ValueError):
+        memory = {}
+    memory[org_id] = count
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(memory, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def _discontinuity(client, previous_meta: dict | None) -> tuple[str, int | None]:
+    """(why SourceMember's rows cannot continue the last snapshot's, or ""; the row count).
+    Rows are updated in place and never deleted, so their count never falls and the row the
+    last pull ended at (`anchor`) never disappears, unless tracking was reset (the counter
+    may since have grown past the recorded value, which alone would hide the rows between)
+    or rows were lost."""
+    recorded = (previous_meta or {}).get(META_KEY) or {}
+    count = _row_count(client)
+    before = recorded.get("rows")
+    if isinstance(before, int) and count is not None and count < before:
+        return f"source-tracking rows are missing: {count} now, {before} at the last pull", count
+    anchor = recorded.get("anchor")
+    if isinstance(anchor, str) and _RECORD_ID.match(anchor) \
+            and not client.query(ANCHOR.format(anchor=anchor), tooling=True):
+        return "the source-tracking row the last pull ended at is gone: tracking was reset", count
+    return "", count
+
+
+def _row_count(client) -> int | None:
+    """SourceMember's row count (`SELECT COUNT()`: the query's totalSize), or None when the
+    client cannot count (`OrgClient.count`, requested of the lead: until then only the
+    anchor shows lost rows)."""
+    counter = getattr(client, "count", None)
+    if not callable(counter):
+        return None
+    return int(counter(COUNT, tooling=True))
 
 
 def newly_verified(previous_meta: dict | None, recorded: dict) -> bool:
