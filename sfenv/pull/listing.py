@@ -184,7 +184,8 @@ def _refuse_unknown_members(inventory: Inventory, wanted: dict[str, list[str]],
             present[cid.type].add(cid.full_name)
     missing: list[str] = []
     for type_name in sorted(named_types):
-        names = present[type_name]
+        # listed counts as known even when `exclude` or include_managed left it out
+        names = present[type_name] | listed.get(type_name, set())
         for member in dict.fromkeys(wanted[type_name]):
             if member in names:
                 continue
