@@ -87,6 +87,15 @@ def test_a_manifest_whose_only_member_is_misspelt_is_exit_2_and_the_snapshot_sta
     assert "did you mean InvoiceService?" in line, line
 
 
+def test_a_named_member_left_out_by_exclude_is_not_called_unknown(dev):
+    project, _ = dev
+    (project.root / "one.xml").write_bytes(manifest({"ApexClass": ["InvoiceService"]}))
+    with config_extra(project, 'manifest: one.xml\nexclude: ["ApexClass:InvoiceService"]\n'):
+        result = project.cli("pull", "dev", "--quiet")
+    assert result.exit_code != 0  # nothing left to pull: refused, but not as a typo
+    assert "does not have" not in result.output, result.output
+
+
 def test_an_incremental_pull_that_would_remove_everything_needs_full(dev):
     project, _ = dev
     before = SnapshotStore(project.root).head("dev")
