@@ -60,8 +60,8 @@ def list_cmd(env: str | None, as_json: bool, config_path: str | None) -> None:
 def prune_cmd(keep_daily: int, keep_weekly: int, dry_run: bool, as_json: bool,
               config_path: str | None) -> None:
     """Delete old timestamped backup tags (per environment). Tags only: the snapshots stay in
-    the environment's history. Named backups, and tags a release log or frozen checklist
-    points to, are never removed.
+    the environment's history. Named backups, tags a release log or frozen checklist points
+    to, and tags created in the last hour are never removed.
 
     \b
     Example:
@@ -80,7 +80,7 @@ def prune_cmd(keep_daily: int, keep_weekly: int, dry_run: bool, as_json: bool,
     for b in result.removed:
         click.echo(f"{verb} {b.tag}")
     for b in result.protected:
-        click.echo(f"kept {b.tag} (the release record points to it)")
+        click.echo(f"kept {b.tag} ({result.why.get(b.tag, 'protected')})")
     click.echo(f"{len(result.removed)} {verb}, {len(result.kept) + len(result.protected)} kept")
 
 

@@ -31,16 +31,43 @@ def init_cmd(project: str, force: bool) -> None:
     click.echo(f"wrote {path.resolve()}")
 
 
+def _counted(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 component", "2 components": counts read as English in every line we print."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def _warn_config(config) -> None:
+    """sfenv.yml's likely mistakes (allowed, so warned) on stderr, where JSON output is safe."""
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _refuse_new_org_on_production(config, env: str, confirm: str | None) -> None:
+    """`--new-org` rebinds ENV to whatever org its login reaches: on production that must be
+    said by name, so a block pointed at a sandbox cannot quietly become "production"."""
+    if not config.env(env).production or confirm == env:
+        return
+    if confirm is not None:
+        raise click.UsageError(f"--confirm-production {confirm!r} does not name {env}: run "
+                               f"`sfenv pull {env} --new-org --confirm-production {env}`")
+    raise ConfigError(f"{env} is production: --new-org would bind it to whatever org its login "
+                      f"reaches now; if production really moved to a new org, run "
+                      f"`sfenv pull {env} --new-org --confirm-production {env}`")
+
+
 @click.command("pull")
-@click.argument("env")
+@click.argument("env", required=False)
 @click.option("--full", is_flag=True, help="Retrieve everything, not only what changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.option("--new-org", is_flag=True,
               help="ENV was refreshed: accept its new org id and log the refresh.")
+@click.option("--confirm-production", "confirm", metavar="ENV", default=None,
+              help="With --new-org on a production environment: its name, to confirm.")
+@click.option("--all", "all_envs", is_flag=True, hidden=True)
 @config_option
-def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, new_org: bool,
-             config_path: str | None) -> None:
+def pull_cmd(env: str | None, full: bool, as_json: bool, quiet: bool, new_org: bool,
+             confirm: str | None, all_envs: bool, config_path: str | None) -> None:
     """Retrieve ENV's metadata into a snapshot commit on refs/heads/sfenv/ENV.
 
     After the first pull, only components whose lastModifiedDate moved are retrieved; on a
@@ -53,16 +80,24 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, new_org: bool,
     """
     from sfenv.pull import pull_env
 
+    if all_envs or not env:
+        _one_env_at_a_time(config_path, all_envs)
+    assert env is not None
     config = load(config_path)
+    _warn_config(config)
+    if confirm is not None and not new_org:
+        raise click.UsageError("--confirm-production goes with --new-org")
+    if new_org:
+        _refuse_new_org_on_production(config, env, confirm)
     with progress_shown(as_json, quiet) as progress:
         result = pull_env(config, env, full=full, progress=progress, new_org=new_org)
     if as_json:
         emit_json(result.to_json())
         return
-    kind = "incremental" if result.incremental else "full"
-    state = "new snapshot" if result.changed else "unchanged"
-    click.echo(f"{env}: {state} {result.commit[:12]} ({kind}, {result.components} components, "
-               f"{result.retrieved} retrieved, {result.removed} removed, {result.duration_s:.1f}s)")
+    click.echo(summary_line(result))
+    note = counts_note(result)
+    if note:
+        click.echo(f"  {note}")
     if result.cost:
         cost = result.cost
         click.echo(f"  org cost: {cost['api_calls']} API calls ({cost['list_calls']} listMetadata, "
@@ -77,6 +112,46 @@ def pull_cmd(env: str, full: bool, as_json: bool, quiet: bool, new_org: bool,
         click.echo(f"  … and {len(result.warnings) - 20} more warnings (see --json)")
     if result.accounting.get("incomplete"):
         click.echo(f"{env}: {result.accounting['incomplete']}")
+
+
+def summary_line(result) -> str:
+    """`dev: new snapshot abc (full, 83 components, 231 asked for, 0 removed, 1.6s)`."""
+    kind = "incremental" if result.incremental else "full"
+    state = "new snapshot" if result.changed else "unchanged"
+    asked = (f"{result.retrieved} asked for" if not result.incremental
+             else f"{result.retrieved} asked for again")
+    return (f"{result.env}: {state} {result.commit[:12]} ({kind}, "
+            f"{_counted(result.components, 'component')}, {asked}, "
+            f"{result.removed} removed, {result.duration_s:.1f}s)")
+
+
+def counts_note(result) -> str | None:
+    """Why the count asked for differs from the components count (both are right, and the
+    difference used to go unexplained: "83 components, 231 retrieved")."""
+    if result.incremental:
+        if result.retrieved == result.components:
+            return None
+        return (f"{result.retrieved} asked for again: the components that changed and the types "
+                "re-read on every pull; the others are kept from the last snapshot")
+    if result.retrieved <= result.components:
+        return None
+    return (f"{result.retrieved} asked for, {_counted(result.components, 'component')} kept: "
+            "names sfenv asks for without a listing (standard value sets) that this org does not "
+            "have are asked for and not kept; components count top-level components (fields and "
+            "other children are inside their object)")
+
+
+def _one_env_at_a_time(config_path: str | None, all_envs: bool) -> None:
+    """`pull` takes one environment; `--all` (or none) is answered with the exact commands."""
+    try:
+        config = load(config_path)
+        names = [n for stage in config.stages for n in stage] + \
+            [n for n in config.environments if all(n not in s for s in config.stages)]
+    except ConfigError:
+        names = []
+    run = " && ".join(f"sfenv pull {n}" for n in names) if names else "sfenv pull ENV"
+    what = "--all is not an option" if all_envs else "give the environment to pull"
+    raise click.UsageError(f"{what}: pull takes one environment at a time; run `{run}`")
 
 
 @click.group("backup", cls=BackupGroup, invoke_without_command=True)
@@ -104,13 +179,14 @@ def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bo
     from sfenv.pull import backup_env
 
     config = load(config_path)
+    _warn_config(config)
     with progress_shown(as_json, quiet) as progress:
         result = backup_env(config, env, tag=tag, progress=progress)
     if as_json:
         emit_json(result.to_json())
         return
     click.echo(f"{env}: backup {result.tag} -> {result.pull.commit[:12]} "
-               f"({result.pull.components} components)")
+               f"({_counted(result.pull.components, 'component')})")
 
 
 @click.command("log")
@@ -142,7 +218,8 @@ def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> Non
     for r in rows:
         tags = f"  [{', '.join(r.tags)}]" if r.tags else ""
         kind = "incr" if r.incremental else "full"
-        click.echo(f"{r.commit[:12]}  {r.when}  {kind}  {r.components:>6} components  "
+        click.echo(f"{r.commit[:12]}  {r.when}  {kind}  {r.components:>6} "
+                   f"{'component ' if r.components == 1 else 'components'}  "
                    f"+{r.added} ~{r.changed} -{r.removed}  {r.made_by}{tags}")
         if r.completeness and r.completeness.get("incomplete"):
             click.echo(f"    {r.completeness['incomplete']}")

@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -48,7 +49,7 @@ MAX_DEPTH = 32  # sfenv.yml nests four levels; deeper is a mistake or an attack
 PULL_BOUNDS: dict[str, tuple[float, float]] = {
     "chunk_size": (1, 100_000), "parallel": (1, 25), "list_parallel": (1, 25),
     "poll_interval": (0.01, 60), "poll_max_interval": (0.01, 600), "timeout_s": (1, 86_400),
-    "audit_days": (1, 3_650), "http_timeout_s": (0.1, 3_600),
+    "audit_days": (1, 3_650), "http_timeout_s": (0.1, 3_600), "verify_every": (1, 1_000),
 }
 TEST_LEVELS = {"NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"}
 
@@ -191,7 +192,13 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
     root_dir = r.file.parent
     if "repository" in top:
         node = top["repository"][1]
-        root_dir = (r.file.parent / r.string(node, "repository")).resolve()
+        text = r.string(node, "repository")
+        if "\0" in text:
+            raise r.fail(node, "repository must not contain a NUL character")
+        try:
+            root_dir = (r.file.parent / text).resolve()
+        except (OSError, ValueError, RuntimeError) as err:
+            raise r.fail(node, f"repository {text!r} is not a usable path ({err})") from None
         problem = _uncreatable(root_dir)
         if problem:
             raise r.fail(node, f"repository {root_dir}: {problem}")
@@ -216,6 +223,8 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
         _known_types(r, top["include_types"][1], config.include_types, "include_types")
     if "exclude" in top:
         config.exclude = r.string_list(top["exclude"][1], "exclude")
+        _known_types(r, top["exclude"][1], [p.split(":", 1)[0] for p in config.exclude],
+                     "exclude")
     if "manual_types" in top:
         config.manual_types = r.string_list(top["manual_types"][1], "manual_types")
         _known_types(r, top["manual_types"][1], config.manual_types, "manual_types")
@@ -227,7 +236,18 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
         config.notify = parse_notify(r, top["notify"][1], set(environments))
     if "monitor" in top:
         config.monitor = parse_monitor(r, top["monitor"][1])
+    config.warnings = _off_path(r, environments, stages)
     return config
+
+
+def _off_path(r: _Reader, envs: dict[str, EnvConfig], stages: list[list[str]]) -> list[str]:
+    """Warnings for org environments declared but not on the path. Warned, not refused: an org
+    kept only to be pulled and compared (a reporting org, a mirror) is a real use; but a
+    forgotten path entry means promotions never reach it, so it must not pass unsaid."""
+    on_path = {env for stage in stages for env in stage}
+    return [f"{r.file}:{env.line}: environment '{name}' is declared but not on the path: "
+            "promotions never reach it (add it to path, or remove it if it is not used)"
+            for name, env in envs.items() if name not in on_path]
 
 
 def _environments(r: _Reader, node: yaml.Node) -> dict[str, EnvConfig]:
@@ -284,7 +304,26 @@ def _environment(r: _Reader, name: str, key_node: yaml.Node, node: yaml.Node) ->
         url = getattr(env, url_key)
         if url and not re.match(r"^https?://", url):
             raise r.fail(fields[url_key][1], f"environment '{name}': {url_key} must start with https://")
+        if url:
+            problem = _bad_url(url)
+            if problem:
+                raise r.fail(fields[url_key][1],
+                             f"environment '{name}': {url_key} {url!r} is not a valid URL ({problem})")
     return env
+
+
+def _bad_url(url: str) -> str | None:
+    """Why `url` cannot be logged in to (an unclosed IPv6 bracket, no host, a bad port), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
+    except ValueError as err:
+        return str(err)
+    if not parts.hostname:
+        return "no host name"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "spaces or control characters"
+    return None
 
 
 def _source_environment(r: _Reader, name: str, key_node: yaml.Node,
@@ -347,7 +386,33 @@ def _stages(r: _Reader, node: yaml.Node, envs: dict[str, EnvConfig]) -> list[lis
                 raise r.fail(item, f"path names environment '{member}' twice")
             seen.add(member)
         stages.append(members)
+    _production_last(r, node, envs, stages)
     return stages
+
+
+def _production_last(r: _Reader, node: yaml.Node, envs: dict[str, EnvConfig],
+                     stages: list[list[str]]) -> None:
+    """One production environment at most, and only in the last stage of the path: a train
+    promoted through production into another stage would reach production before its tests."""
+    productions = [name for name, env in envs.items() if env.production]
+    if len(productions) > 1:
+        second = envs[productions[1]]
+        raise r.fail(_line_node(second.line, node), f"environments '{productions[0]}' and "
+                     f"'{productions[1]}' both say production: true; only one environment is "
+                     "production")
+    for index, stage in enumerate(stages[:-1]):
+        for member in stage:
+            if envs[member].production:
+                raise r.fail(node.value[index], f"path puts production environment '{member}' "
+                             f"before {', '.join(stages[index + 1])}: production must be the "
+                             "last stage")
+
+
+def _line_node(line: int, fallback: yaml.Node) -> yaml.Node:
+    """A stand-in node whose mark is `line` (1-based), for messages about a declaration."""
+    if not line:
+        return fallback
+    return yaml.ScalarNode("tag:yaml.org,2002:str", "", start_mark=yaml.Mark("", 0, line - 1, 0, "", 0))
 
 
 def _pull_settings(r: _Reader, node: yaml.Node) -> PullSettings:

@@ -71,6 +71,9 @@ class PullSettings:
     timeout_s: float = 3600.0
     audit_days: int = 180
     http_timeout_s: float = 120.0
+    # on an org with source tracking, every Nth pull lists everything to verify the rows
+    # SourceMember let it carry (1: every pull); backups always do
+    verify_every: int = 10
 
 
 @dataclass
@@ -90,13 +93,17 @@ class Config:
     notify: list[NotifyChannel] = field(default_factory=list)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     environments_line: int = 0  # where `environments:` is, for messages
+    # things that are allowed but likely mistakes (file:line: ...), printed by the CLI
+    warnings: list[str] = field(default_factory=list)
 
     def env(self, name: str) -> EnvConfig:
         try:
             return self.environments[name]
         except KeyError:
             known = ", ".join(self.environments) or "none"
-            close = difflib.get_close_matches(name, list(self.environments), n=1, cutoff=0.5)
+            folded = {e.lower(): e for e in self.environments}
+            close = ([folded[name.lower()]] if name.lower() in folded else
+                     difflib.get_close_matches(name, list(self.environments), n=1, cutoff=0.5))
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise ConfigError(
                 f"{self.file}:{self.environments_line or 1}: unknown environment {name!r} "

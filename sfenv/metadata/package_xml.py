@@ -6,6 +6,7 @@ verbatim and sort them (with `*` first) so that the same package always gives th
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from lxml import etree
 
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import NS, local_name, parse_xml, write_xml
 
 
@@ -20,6 +22,10 @@ from sfenv.metadata.xmlio import NS, local_name, parse_xml, write_xml
 class Package:
     types: dict[str, list[str]] = field(default_factory=dict)
     version: str = ""
+    source: str = field(default="", compare=False, repr=False)  # the file it was read from
+    # members already in each type's list, so `add` stays linear in a package's size
+    _seen: dict[str, set[str]] = field(default_factory=dict, compare=False, repr=False)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # <name> lines
 
     @classmethod
     def of(cls, components: Iterable[ComponentId], version: str) -> Package:
@@ -30,7 +36,11 @@ class Package:
 
     def add(self, cid: ComponentId) -> None:
         members = self.types.setdefault(cid.type, [])
-        if cid.full_name not in members:
+        seen = self._seen.get(cid.type)
+        if seen is None or len(seen) != len(members):  # first add, or the list was edited
+            seen = self._seen[cid.type] = set(members)
+        if cid.full_name not in seen:
+            seen.add(cid.full_name)
             members.append(cid.full_name)
 
     def components(self) -> list[ComponentId]:
@@ -42,31 +52,58 @@ def _member_order(name: str) -> tuple[int, str]:
     return (0 if name == "*" else 1, name)
 
 
-def parse_package(data: bytes, source: str) -> Package:
-    """Parse a package.xml; MetadataError naming `source` when it is not one."""
+_NAMES = etree.XPath("*[local-name()='name']")
+_MEMBERS = etree.XPath("*[local-name()='members']/text()", smart_strings=False)
+
+
+def parse_package(data: bytes, source: str, registry: Registry | None = None) -> Package:
+    """Parse a package.xml; MetadataError naming `source` when it is not one. With `registry`
+    (a package.xml a user wrote), unknown type names are refused too (`check_types`)."""
     root = parse_xml(data, source)
     if local_name(root) != "Package":
         raise MetadataError(f"{source}:{root.sourceline or 1}: root element is <{local_name(root)}>, "
                             "expected <Package>")
-    pkg = Package({}, "")
+    pkg = Package({}, "", source=source)
+    seen: dict[str, set[str]] = {}
     for el in root:
         name = local_name(el)
         if name == "version":
             pkg.version = (el.text or "").strip()
         elif name == "types":
-            type_name = ""
-            members: list[str] = []
-            for sub in el:
-                sub_name = local_name(sub)
-                if sub_name == "name":
-                    type_name = (sub.text or "").strip()
-                elif sub_name == "members":
-                    members.append(sub.text or "")
+            names = _NAMES(el)
+            type_name = (names[-1].text or "").strip() if names else ""
+            if names:
+                pkg.lines.setdefault(type_name, names[-1].sourceline or el.sourceline or 1)
+            # the members' texts straight from libxml2: no element object per member
+            members: list[str] = _MEMBERS(el)
             if not type_name:
                 raise MetadataError(f"{source}:{el.sourceline or 1}: <types> without <name>")
             bucket = pkg.types.setdefault(type_name, [])
-            bucket.extend(m for m in members if m and m not in bucket)
+            known = seen.setdefault(type_name, set())
+            for member in members:  # a set beside the list: linear, not `in` on the list
+                if member and member not in known:
+                    known.add(member)
+                    bucket.append(member)
+    if registry is not None:
+        check_types(pkg, source, registry)
     return pkg
+
+
+def check_types(pkg: Package, source: str, registry: Registry) -> None:
+    """MetadataError (exit 2) naming the types of a user's package.xml that no metadata type
+    has, with the line of the first and a "did you mean": a misspelt type used to give an
+    empty plan or snapshot with exit 0."""
+    known = {t.name for t in registry.all()} | {c.type_name for t in registry.all()
+                                                for c in t.children}
+    unknown = [t for t in pkg.types if t not in known and t != "*"]
+    if not unknown:
+        return
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        parts.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    raise MetadataError(f"{source}:{pkg.lines.get(unknown[0], 1)}: unknown metadata "
+                        f"type{'s' if len(unknown) > 1 else ''}: {', '.join(parts)}")
 
 
 def write_package(pkg: Package) -> bytes:

@@ -23,7 +23,7 @@ from lxml import etree
 from requests.adapters import HTTPAdapter
 
 from sfenv.config.model import EnvConfig
-from sfenv.errors import AuthError, OrgError
+from sfenv.errors import AuthError, ConfigError, OrgError
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 HTTP_TIMEOUT = (10, 120)
@@ -88,12 +88,16 @@ def login(env: EnvConfig, api_version: str, http: requests.Session,
     return method(env, api_version, http)
 
 
-def _secret(env: EnvConfig, var: str | None, what: str) -> str:
+def _secret(env: EnvConfig, var: str | None, what: str, key: str = "") -> str:
+    """The value of the variable sfenv.yml names; unset is a configuration error (exit 2),
+    found before any login is tried, so it never reads as a refused password."""
     if not var:
         raise AuthError(f"environment '{env.name}': no {what} configured")
     value = os.environ.get(var)
     if value is None or value == "":
-        raise AuthError(f"environment '{env.name}': environment variable {var} ({what}) is not set")
+        named = f" (sfenv.yml {key})" if key else ""
+        raise ConfigError(f"environment '{env.name}': environment variable {var} ({what}) is "
+                          f"not set{named}: export {var}=... before running sfenv")
     return value
 
 
@@ -136,8 +140,10 @@ def _host(url: str) -> str:
 
 
 def _soap_login(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
-    password = _secret(env, env.password_env, "password")
-    token = os.environ.get(env.token_env, "") if env.token_env else ""
+    password = _secret(env, env.password_env, "password", "password_env")
+    # a declared token_env must be set: without it the login fails as INVALID_LOGIN (exit 3),
+    # which sends the user to the password instead of the missing variable
+    token = _secret(env, env.token_env, "security token", "token_env") if env.token_env else ""
     body = (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -174,7 +180,7 @@ def _parse_soap(response: requests.Response, env: EnvConfig) -> etree._Element:
 
 
 def _access_token(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
-    token = _secret(env, env.access_token_env, "access token")
+    token = _secret(env, env.access_token_env, "access token", "access_token_env")
     return Session((env.instance_url or "").rstrip("/"), token, env.username)
 
 
@@ -207,11 +213,27 @@ def _oauth_token(env: EnvConfig, http: requests.Session, url: str, form: dict[st
     identity = payload.get("id", "")
     if "/id/" in identity:
         org_id = identity.split("/id/", 1)[1].split("/")[0]
-    return Session(payload["instance_url"].rstrip("/"), payload["access_token"], env.username, org_id)
+    username = env.username or _identity_username(http, identity, payload["access_token"])
+    return Session(payload["instance_url"].rstrip("/"), payload["access_token"], username, org_id)
+
+
+def _identity_username(http: requests.Session, identity: str, token: str) -> str | None:
+    """Who the token logs in as (the identity URL's `username`), for an auth that names no
+    user in sfenv.yml (sfdx auth URL); None when the org does not say (never fails a login)."""
+    if not identity.startswith(("https://", "http://")):
+        return None
+    try:
+        response = http.get(identity, headers={"Authorization": f"Bearer {token}",
+                                               "Accept": "application/json"},
+                            timeout=getattr(http, "sfenv_timeout", HTTP_TIMEOUT))
+        name = response.json().get("username") if response.status_code == 200 else None
+    except (requests.RequestException, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and name else None
 
 
 def _sfdx_url(env: EnvConfig, api_version: str, http: requests.Session) -> Session:
-    client_id, secret, refresh, instance = parse_sfdx_url(_secret(env, env.sfdx_url_env, "sfdx auth URL"))
+    client_id, secret, refresh, instance = parse_sfdx_url(_secret(env, env.sfdx_url_env, "sfdx auth URL", "sfdx_url_env"))
     form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh}
     if secret:
         form["client_secret"] = secret
@@ -223,11 +245,20 @@ def _jwt_bearer(env: EnvConfig, api_version: str, http: requests.Session) -> Ses
 
     key_path = Path(env.key_file or "").expanduser()
     if not key_path.is_file():
-        raise AuthError(f"environment '{env.name}': JWT key file {key_path} does not exist")
+        raise ConfigError(f"environment '{env.name}': JWT key file {key_path} does not exist")
     login_url = (env.login_url or DEFAULT_LOGIN_URL).rstrip("/")
     claims = {"iss": env.client_id, "sub": env.username, "aud": login_url,
               "exp": int(time.time()) + 180}
-    assertion = jwt.encode(claims, key_path.read_bytes(), algorithm="RS256")
+    try:
+        key = key_path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"environment '{env.name}': JWT key file {key_path} cannot be read "
+                          f"({err.strerror})") from None
+    try:
+        assertion = jwt.encode(claims, key, algorithm="RS256")
+    except (ValueError, TypeError, jwt.exceptions.PyJWTError) as err:
+        raise ConfigError(f"environment '{env.name}': JWT key file {key_path} is not an RSA "
+                          f"private key in PEM format ({type(err).__name__})") from None
     form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
     return _oauth_token(env, http, login_url, form)
 

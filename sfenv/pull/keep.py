@@ -36,6 +36,11 @@ def refuse_losses(env: str, plan: Plan, ride: RideAlong, retrieved: Files,
     if not incremental and not inventory.top and previous_count:
         raise OrgError(f"{env}: the org listed no components (the last snapshot has "
                        f"{previous_count}); snapshot not written, the ref is unmoved")
+    if incremental and not inventory.top and previous_count:
+        raise OrgError(f"{env}: this pull would remove all {previous_count} components and "
+                       "retrieve nothing (a manifest or exclude that now matches nothing?); "
+                       f"snapshot not written, the ref is unmoved; check the manifest, then run "
+                       f"`sfenv pull {env} --full` to take the org as a full listing finds it")
     wanted = len(plan.members) + len(plan.profiles)
     if not incremental and wanted and not retrieved:
         raise OrgError(f"{env}: a full pull of {wanted} components retrieved nothing "

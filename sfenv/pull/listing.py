@@ -14,6 +14,8 @@ cannot be listed (StandardValueSet) are asked for by their known names; those ro
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import fnmatch
 from collections import Counter
 from collections.abc import Iterable
@@ -29,6 +31,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, parse_package
 from sfenv.metadata.registry import Registry
 from sfenv.pull.coverage import exclusions, known_names
+from sfenv.pull.names import refuse_bad_name
 from sfenv.pull.tracking import Relist
 
 MANAGED_STATES = {"installed", "installedEditable", "deprecated", "deprecatedEditable"}
@@ -105,6 +108,7 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     if relist is not None:
         top_types = [t for t in top_types if t in relist.types]
         child_types = [t for t in child_types if t in relist.types]
+        relist = _with_old_folders(relist, carried)
         some_folders = {t: f for t, f in relist.folders.items() if t in top_types}
 
     folder_queries = []
@@ -149,15 +153,54 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     rows = first + (run(second) if second else [])
     if carried is not None and relist is not None:
         rows += _carried_rows(registry, carried, relist, listable, rows)
+    listed_names = _names_of_named_types(rows, wanted)
     _keep_rows(inventory, registry, rows, wanted, exclude=exclude,
                include_managed=include_managed)
     _add_known_names(inventory, wanted, exclude)
-    for type_name, members in wanted.items():
-        for member in members:
-            if member != "*" and ComponentId(type_name, member) not in inventory.top \
-                    and registry.child(type_name) is None:
-                inventory.warnings.append(f"{type_name}:{member} is in the manifest but not in the org")
+    _refuse_unknown_members(inventory, wanted, manifest, listed_names)
     return inventory
+
+
+def _names_of_named_types(rows: list[dict], wanted: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Every listed name of the types the manifest names members of (for "did you mean")."""
+    named = {t for t, members in wanted.items() if members and "*" not in members}
+    out: dict[str, set[str]] = {t: set() for t in named}
+    for row in rows:
+        if row.get("type") in out and row.get("fullName"):
+            out[row["type"]].add(row["fullName"])
+    return out
+
+
+def _refuse_unknown_members(inventory: Inventory, wanted: dict[str, list[str]],
+                            manifest: Package, listed: dict[str, set[str]]) -> None:
+    """ConfigError (exit 2) naming the manifest's members the org does not have: a misspelt
+    member used to be a warning, and a manifest of one misspelt member emptied the snapshot."""
+    named_types = {t for t, members in wanted.items() if members and "*" not in members}
+    if not named_types:
+        return
+    present: dict[str, set[str]] = {t: set() for t in named_types}
+    for cid in (*inventory.top, *inventory.children):  # one pass, whatever the manifest's size
+        if cid.type in present:
+            present[cid.type].add(cid.full_name)
+    missing: list[str] = []
+    for type_name in sorted(named_types):
+        # listed counts as known even when `exclude` or include_managed left it out
+        names = present[type_name] | listed.get(type_name, set())
+        for member in dict.fromkeys(wanted[type_name]):
+            if member in names:
+                continue
+            close = difflib.get_close_matches(member, sorted(listed.get(type_name, names)), n=1,
+                                              cutoff=0.75) if len(missing) < 5 else []
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            missing.append(f"{type_name}:{member}{hint}")
+    if missing:
+
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        source = manifest.source or "the manifest"
+        raise ConfigError(f"{source}: names {len(missing)} component"
+                          f"{'s' if len(missing) > 1 else ''} the org does not have: "
+                          f"{', '.join(missing[:5])}{more}; fix the name or remove it from "
+                          "the manifest")
 
 
 _ROW_KEYS = ("type", "fullName", *PROPS_KEPT)  # what a pull keeps of a listed row
@@ -191,6 +234,22 @@ def _wanted(registry: Registry, manifest: Package, described: dict[str, dict],
             continue
         wanted.setdefault(type_name, []).extend(members)
     return wanted
+
+
+def _with_old_folders(relist: Relist, carried: dict | None) -> Relist:
+    """`relist` plus the folders of carried rows with a name SourceMember gave in another
+    folder: a report moved between folders has a row for its new name only, and its old
+    folder (carried, not listed) would otherwise keep it."""
+    if not relist.folders or not relist.names or not carried:
+        return relist
+    out = {t: set(f) for t, f in relist.folders.items()}
+    for key in carried:
+        type_name, _, full_name = key.partition(":")
+        names = relist.names.get(type_name)
+        if type_name in out and names and "/" in full_name \
+                and full_name.rsplit("/", 1)[1] in names:
+            out[type_name].add(full_name.split("/", 1)[0])
+    return dataclasses.replace(relist, folders={t: frozenset(f) for t, f in out.items()})
 
 
 def _children_worth_listing(registry: Registry, child_types: list[str], listed_top: set[str],
@@ -249,6 +308,7 @@ def _keep_rows(inventory: Inventory, registry: Registry, rows: list[dict],
         type_name, full_name = row.get("type"), row.get("fullName")
         if not type_name or not full_name:
             continue
+        refuse_bad_name(type_name, full_name, "listing")
         cid = ComponentId(type_name, full_name)
         if not include_managed and _is_managed(row):
             inventory.managed[type_name] += 1
@@ -269,6 +329,12 @@ def _add_known_names(inventory: Inventory, wanted: dict[str, list[str]],
     """Unlistable types asked for with `*`: every known name not listed becomes a guessed row."""
     for type_name, members in wanted.items():
         if "*" not in members:
+            names = set(known_names(type_name))
+            for name in members:  # a named member of a type that cannot be listed
+                cid = ComponentId(type_name, name)
+                if name in names and cid not in inventory.top:
+                    inventory.top[cid] = {}
+                    inventory.guessed.add(cid)
             continue
         for name in known_names(type_name):
             cid = ComponentId(type_name, name)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from sfenv.errors import MetadataError
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import canonicalize
+from sfenv.pull.names import refuse_bad_path
 from sfenv.store.stream import BlobId, BlobSink
 
 
@@ -59,6 +60,10 @@ class Preparer:
 
     def _prepare(self, files: Mapping[str, bytes]) -> dict[str, bytes]:
         kept, refused = only_metadata(files, self.registry)
+        for path in kept:  # before anything of this chunk is written
+            cid = self.registry.component_of(path)
+            if cid is not None:
+                refuse_bad_path(path, cid.type, cid.full_name)
         out, warnings = normalise_files(kept, self.registry)
         with self._lock:
             self.refused.extend(refused)

@@ -185,7 +185,9 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     if refresh is not None:
         meta["refresh"] = refresh
     commit, changed = _record(store, env, previous, files, meta, removed, incremental,
-                              refreshed=refresh is not None, skipped=bool(pulled.got.skipped))
+                              refreshed=refresh is not None
+                              or tracking.newly_verified(previous.meta, pulled.tracking),
+                              skipped=bool(pulled.got.skipped))
     return PullResult(env=env, commit=commit, previous=previous.commit, changed=changed,
                       incremental=incremental, components=meta["components"],
                       counts_by_type=meta["counts_by_type"], retrieved=len(pulled.plan.members),
@@ -205,22 +207,18 @@ def _connect(config: Config, env: str, connect, progress):
     return client
 
 
-def _list(config: Config, client, registry: Registry, manifest, previous: _Previous,
-          incremental: bool, progress) -> tuple[Inventory, dict, str]:
+def _list(config: Config, client, store: SnapshotStore, registry: Registry, manifest,
+          previous: _Previous, incremental: bool, progress) -> tuple[Inventory, dict, str]:
     """The inventory, the source-tracking meta to record, and how the inventory was made.
 
     On an org with source tracking whose previous snapshot recorded a counter, an incremental
     pull lists only the types SourceMember names (see `sfenv.pull.tracking`)."""
-    revision = tracking.latest_revision(client)
-    scope = tracking.listing_scope(manifest.types, config.exclude, config.include_managed)
-    recorded = {"revision": revision, "scope": scope} if revision is not None else {}
-    since, how = tracking.since_when(previous.meta, revision, scope, incremental=incremental)
-    relist = None
-    if since is not None:
-        changes = tracking.changes_since(client, since, registry)
-        relist = changes.relist
-        how = (f"source tracking: {changes.rows} changes" if relist is not None
-               else f"full listing ({changes.reason})")
+    listing = tracking.plan_listing(client, registry, manifest.types, config.exclude,
+                                    config.include_managed, previous.meta,
+                                    incremental=incremental,
+                                    verify_every=config.pull.verify_every,
+                                    state_dir=store.git_dir)
+    relist, recorded, how = listing.relist, listing.recorded, listing.how
     inventory = list_inventory(client, registry, manifest, exclude=config.exclude,
                                include_managed=config.include_managed,
                                parallel=config.pull.list_parallel, progress=progress,
@@ -232,7 +230,7 @@ def _list_and_retrieve(config: Config, env: str, client, store: SnapshotStore,
                        registry: Registry, ride: RideAlong, manifest, previous: _Previous,
                        incremental: bool, progress) -> _Pulled:
     """List, plan and retrieve; refuse a snapshot that would lose components silently."""
-    inventory, recorded, how = _list(config, client, registry, manifest, previous,
+    inventory, recorded, how = _list(config, client, store, registry, manifest, previous,
                                      incremental, progress)
     if incremental:
         keep_known_present(inventory, previous.index)
@@ -330,15 +328,17 @@ def backup_env(config: Config, env: str, *, tag: str | None = None, progress=Non
     """A pull plus an annotated tag `backup/<env>/<UTC time>` (or `tag`) on the snapshot it
     gives. A given name is checked before the pull: invalid or taken is refused (exit 2).
     `lock`: run under the caller's lock of `env`, as `pull_env`."""
-    from sfenv.pull.backups import MESSAGE, check_tag_name, default_tag
+    from sfenv.pull.backups import annotation, check_tag_name, default_tag
 
     store = store or SnapshotStore(config.root)
     config.env(env)
     if tag is not None:
         check_tag_name(store, tag)
-    result = pull_env(config, env, progress=progress, connect=connect, store=store, lock=lock)
+    with tracking.verifying():  # a backup never rests on rows source tracking carried
+        result = pull_env(config, env, progress=progress, connect=connect, store=store,
+                          lock=lock)
     name = tag or default_tag(env, _utc_now())
     if tag is None and name in store.tags(name):  # two backups within one second
         name = f"{name}-{result.commit[:7]}"
-    store.tag(name, result.commit, f"{MESSAGE}{env} ({result.components} components)")
+    store.tag(name, result.commit, annotation(env, result.components, named=tag is not None))
     return BackupResult(result, name, store.env_ref(env))

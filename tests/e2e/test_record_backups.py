@@ -4,6 +4,7 @@ never removes what the release record points to."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -35,8 +36,13 @@ def project(tmp_path, monkeypatch):
     return tmp_path, store, commit
 
 
-def _backup(store, name, commit, env="prod"):
-    store.tag(name, commit, f"{MESSAGE}{env} (1 components)")
+def _backup(store, name, commit, env="prod", when: str | None = None):
+    """A backup tag as `sfenv backup` makes it: a timestamped one is tagged at its stamp."""
+    stamp = name.rsplit("/", 1)[-1]
+    if when is None and name.startswith("backup/") and len(stamp) == 16:
+        when = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z"
+    store.git.run(["tag", "-a", "-m", f"{MESSAGE}{env} (1 component)", name, commit],
+                  env={"GIT_COMMITTER_DATE": when} if when else None)
 
 
 def test_named_backups_are_listed_with_the_timestamped_ones(project):
@@ -99,6 +105,36 @@ def test_prune_keeps_one_per_day_and_week_and_what_the_release_log_names(project
     assert left == {"backup/prod/20261126T230000Z", "backup/prod/20261125T120000Z",
                     "backup/prod/20261118T120000Z", "backup/prod/20261110T120000Z", "pre-R2"}
     assert store.head("prod") == commit  # tags only: the history stays
+
+
+def test_a_named_backup_whose_name_looks_timestamped_is_never_pruned(project):
+    _, store, commit = project
+    _backup(store, "backup/prod/20250101T000000Z", commit, when="2026-11-01T00:00:00Z")
+    backup = list_backups(store)[0]
+    assert backup.named, "tagged in 2026 with a 2025 stamp: given with --tag, not a default"
+    result = prune_backups(store, keep_daily=0, keep_weekly=0)
+    assert not result.removed and list_backups(store)[0].tag == "backup/prod/20250101T000000Z"
+
+
+def test_a_named_backup_says_so_in_its_annotation():
+    from sfenv.pull.backups import annotation
+
+    assert annotation("prod", 1, named=True) == f"{MESSAGE}prod (1 component, named)"
+    assert annotation("prod", 83, named=False) == f"{MESSAGE}prod (83 components)"
+
+
+def test_a_backup_tagged_in_the_last_hour_is_never_pruned(project):
+    """The promotion race: its backup tag exists before the log entry that names it."""
+    _, store, commit = project
+    _backup(store, "backup/prod/20261101T000000Z", commit)  # old: pruned
+    fresh = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    _backup(store, f"backup/prod/{fresh}", commit)
+    result = prune_backups(store, keep_daily=0, keep_weekly=0)
+    assert [b.tag for b in result.removed] == ["backup/prod/20261101T000000Z"]
+    assert [b.tag for b in result.protected] == [f"backup/prod/{fresh}"]
+    assert "last hour" in result.why[f"backup/prod/{fresh}"]
+    out = CliRunner().invoke(main, ["backup", "prune", "--keep-daily", "0"])
+    assert f"kept backup/prod/{fresh} (created in the last hour" in out.output, out.output
 
 
 def test_prune_needs_a_policy(project):

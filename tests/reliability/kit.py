@@ -21,6 +21,10 @@ FAMILIES = {
     "test_hostile_config": "hostile config and manifests",
     "test_secrets": "secrets",
     "test_defects": "issue 13/10 defects (pull side)",
+    "test_config_messages": "config messages and one-line errors (issues 23, 26)",
+    "test_unknown_names": "unknown types and members, manifest size",
+    "test_prune_races": "prune races and named backups",
+    "test_tracking_gaps": "source-tracking counter discontinuities and verification",
     "test_promote_faults": "faults (promote, rollback)",
     "test_promote_kills": "sfenv killed mid-promotion, concurrent promotions",
 }

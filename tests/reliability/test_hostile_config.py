@@ -71,6 +71,21 @@ CASES: dict[str, tuple[bytes, int, str]] = {
                            "ApexClas (did you mean ApexClass?)"),
     "manual-types-typo": ((GOOD + "manual_types: [CustomObjects]\n").encode(), 14,
                           "CustomObjects"),
+    # issue 23: tracebacks before; issue 26: mistakes accepted before
+    "repository-nul": ((GOOD + 'repository: "a\\0b"\n').encode(), 14, "NUL"),
+    "login-url-unclosed-ipv6": (GOOD.replace("login_url: https://127.0.0.1:9",
+                                             "login_url: 'https://[::1'", 1).encode(), 5,
+                                "not a valid URL"),
+    "login-url-bad-port": (GOOD.replace("login_url: https://127.0.0.1:9",
+                                        "login_url: https://127.0.0.1:port", 1).encode(), 5,
+                           "not a valid URL"),
+    "production-mid-path": (GOOD.replace("path: [dev, prod]", "path: [prod, dev]").encode(), 13,
+                            "production must be the last stage"),
+    "two-productions": (GOOD.replace("    password_env: SFENV_REL_PW\n  prod:",
+                                     "    password_env: SFENV_REL_PW\n    production: true\n"
+                                     "  prod:").encode(), 9, "only one environment is production"),
+    "exclude-glob-unknown-type": ((GOOD + 'exclude: ["Grup:*"]\n').encode(), 14,
+                                  "Grup (did you mean Group?)"),
     "top-level-list": (b"- project: acme\n", 1, "must be a mapping"),
     "empty": (b"", 1, "empty"),
 }

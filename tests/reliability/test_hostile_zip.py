@@ -98,3 +98,45 @@ def test_duplicate_entry_names_are_refused():
 def test_garbage_is_not_a_zip():
     with pytest.raises(MetadataError, match="not a readable zip"):
         read_zip(b"PK\x03\x04 not really", "retrieve")
+
+
+LONG = "A" * 4_090
+BAD_NAMES = {"4090-characters": LONG, "control-character": "Evil\x07Bell",
+             "dot-dot-level": "..", "long-folder-level": f"{'F' * 300}/Report"}
+
+
+@pytest.mark.parametrize("case", ["4090-characters", "control-character"])
+def test_a_retrieved_name_no_api_name_can_have_fails_the_pull_untouched(tampered, case):
+    project, _, install = tampered
+    name = BAD_NAMES[case]
+    install(lambda data: zip_with(data, [(entry(f"classes/{name}.cls"), b"public class X {}"),
+                                         (entry(f"classes/{name}.cls-meta.xml"), b"<x/>")]))
+    before = SnapshotStore(project.root).head("dev")
+    line = untouched(project.root, "dev", before,
+                     project.cli("pull", "dev", "--full", "--quiet"), 3)
+    assert "ApexClass:" in line and "no Salesforce API name" in line, line
+    assert len(line) < 400, "the name is shown cut, not in full"
+
+
+@pytest.mark.parametrize("case", list(BAD_NAMES))
+def test_a_listed_name_no_api_name_can_have_fails_the_pull_before_any_retrieve(clean_dev,
+                                                                            monkeypatch, case):
+    from sfenv.org.client import OrgClient
+
+    project, _ = clean_dev
+    name = BAD_NAMES[case]
+    type_name = "Report" if "/" in name else "ApexClass"
+    original = OrgClient.list_metadata
+
+    def listing(self, queries, keys=None):
+        rows = original(self, queries, keys) if keys is not None else original(self, queries)
+        if any(q.get("type") == type_name for q in queries):
+            rows = [*rows, {"type": type_name, "fullName": name,
+                            "lastModifiedDate": "2026-01-01T00:00:00.000Z"}]
+        return rows
+
+    monkeypatch.setattr(OrgClient, "list_metadata", listing)
+    before = SnapshotStore(project.root).head("dev")
+    line = untouched(project.root, "dev", before,
+                     project.cli("pull", "dev", "--full", "--quiet"), 3)
+    assert f"listing names {type_name}:" in line, line

@@ -95,3 +95,46 @@ def test_the_listing_scope_changes_with_the_manifest_and_the_filters():
     assert base != listing_scope({"ApexClass": ["*"]}, [], False)
     assert base != listing_scope({"*": ["*"]}, ["Report:*"], False)
     assert base != listing_scope({"*": ["*"]}, [], True)
+
+
+def test_every_nth_pull_and_every_backup_list_everything():
+    from sfenv.pull.tracking import since_when, verifying
+
+    meta = {"source_tracking": {"revision": 7, "scope": "s", "unverified_pulls": 8}}
+    assert since_when(meta, 9, "s", incremental=True, verify_every=10) == (7, "")
+    since, why = since_when(meta, 9, "s", incremental=True, verify_every=10, unverified=9)
+    assert since is None and "every 10 pulls" in why
+    with verifying():
+        since, why = since_when(meta, 9, "s", incremental=True, verify_every=10)
+    assert since is None and "backup" in why
+    assert since_when(meta, 9, "s", incremental=True, verify_every=10)[0] == 7  # block ended
+
+
+def test_rows_that_do_not_reach_the_counter_list_everything():
+    from sfenv.pull.tracking import changes_since
+
+    rows = [{"MemberType": "ApexClass", "MemberName": "A", "RevisionCounter": 8}]
+    assert changes_since(_Org(rows), 7, REGISTRY, latest=8).relist is not None
+    gap = changes_since(_Org(rows), 7, REGISTRY, latest=12)
+    assert gap.relist is None and "rows are missing" in gap.reason
+
+
+def test_a_moved_report_names_its_new_leaf_for_the_old_folder_lookup():
+    relist, _ = to_relist([("Report", "Ops/Pipeline")], REGISTRY)
+    assert relist.folders["Report"] == {"Ops"} and relist.names["Report"] == {"Pipeline"}
+
+
+def test_a_listing_with_a_moved_report_lists_the_old_folder_and_carries_nothing_of_it():
+    from sfenv.pull.listing import _with_old_folders
+
+    relist, _ = to_relist([("Report", "Ops/Pipeline")], REGISTRY)
+    carried = {"Report:Sales/Pipeline": {}, "Report:Sales/Other": {}, "Report:Hr/X": {}}
+    wider = _with_old_folders(relist, carried)
+    assert wider.folders["Report"] == {"Ops", "Sales"}
+    assert wider.lists("Report", "Sales/Other") and not wider.lists("Report", "Hr/X")
+
+
+def test_one_change_reads_as_english():
+    from sfenv.pull.tracking import _counted
+
+    assert _counted(1, "change") == "1 change" and _counted(2, "change") == "2 changes"
