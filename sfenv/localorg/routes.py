@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sfenv.localorg import soap
 from sfenv.localorg.auth import identity, oauth, soap_login
@@ -19,11 +19,20 @@ from sfenv.localorg.mdapi import api as metadata_api
 from sfenv.localorg.replies import Reply, rest_error
 from sfenv.localorg.rest import api as rest
 from sfenv.localorg.rest import deploy as rest_deploy
-from sfenv.localorg.state import User
+from sfenv.localorg.state import OrgState, User
 
-if TYPE_CHECKING:
-    from sfenv.localorg.server import LocalOrgServer
 
+class App(Protocol):
+    """What a route handler reads of the server (`server.LocalOrgServer` is one): a Protocol,
+    so this table never imports the server that imports it."""
+
+    org: OrgState
+    rest: rest.RestApi
+
+    @property
+    def base_url(self) -> str: ...
+
+    def limit_info(self) -> tuple[int, int] | None: ...
 
 
 class Headers(Protocol):
@@ -48,7 +57,7 @@ class Request:
     body: bytes
 
 
-Handler = Callable[["LocalOrgServer", Request, re.Match], Reply]
+Handler = Callable[[App, Request, re.Match], Reply]
 
 
 @dataclass(frozen=True)
@@ -59,34 +68,34 @@ class Route:
     fault_kind: str      # what FaultInjector rules name: soap_login, oauth, soap, rest
 
 
-def _soap_login(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+def _soap_login(app: App, req: Request, match: re.Match) -> Reply:
     return soap_login.soap_login(app.org, app.base_url, req.body, match.group(1))
 
 
-def _oauth_token(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+def _oauth_token(app: App, req: Request, match: re.Match) -> Reply:
     return oauth.token(app.org, app.base_url, req.body, req.headers)
 
 
-def _userinfo(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+def _userinfo(app: App, req: Request, match: re.Match) -> Reply:
     return identity.userinfo(app.org, app.base_url, app.org.session_user(bearer(req.headers)))
 
 
-def _identity(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+def _identity(app: App, req: Request, match: re.Match) -> Reply:
     return identity.identity(app.org, app.base_url, app.org.session_user(bearer(req.headers)))
 
 
-def _metadata(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+def _metadata(app: App, req: Request, match: re.Match) -> Reply:
     status, payload = metadata_api.handle(app.org, req.body, match.group(1))
     return status, soap.CONTENT_TYPE, payload
 
 
 # --- REST: a session and a supported API version first (401, then 404), as Salesforce --------
 
-RestHandler = Callable[["LocalOrgServer", Request, re.Match, User], Reply]
+RestHandler = Callable[[App, Request, re.Match, User], Reply]
 
 
 def _session(handler: RestHandler) -> Handler:
-    def checked(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+    def checked(app: App, req: Request, match: re.Match) -> Reply:
         user = app.org.session_user(bearer(req.headers))
         if user is None:
             return _no_session()
@@ -112,7 +121,7 @@ def _tooling(match: re.Match) -> bool:
     return bool(match.group("tooling"))
 
 
-def _rest_other(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
+def _rest_other(app: App, req: Request, match: re.Match) -> Reply:
     """Any other URL under /services/data: 401 without a session, 404 for an unknown version,
     405 for methods other than GET, else 404."""
     if app.org.session_user(bearer(req.headers)) is None:
@@ -126,34 +135,34 @@ def _rest_other(app: LocalOrgServer, req: Request, match: re.Match) -> Reply:
     return _not_found()
 
 
-def _rest_deploy(app: LocalOrgServer, req: Request, match: re.Match, user: User) -> Reply:
+def _rest_deploy(app: App, req: Request, match: re.Match, user: User) -> Reply:
     rest_path = [p for p in (match.group("rest") or "").split("/") if p]
     return rest_deploy.handle(app.org, user, req.method, _version(match), rest_path, req.query,
                               req.body, req.headers.get("Content-Type") or "")
 
 
-def _rest_resources(app: LocalOrgServer, req: Request, match: re.Match, user: User) -> Reply:
+def _rest_resources(app: App, req: Request, match: re.Match, user: User) -> Reply:
     return app.rest.resources(_version(match), _tooling(match), user, app.base_url)
 
 
-def _rest_query(app: LocalOrgServer, req: Request, match: re.Match, user: User) -> Reply:
+def _rest_query(app: App, req: Request, match: re.Match, user: User) -> Reply:
     return app.rest.query(_version(match), _tooling(match), req.query)
 
 
-def _rest_more(app: LocalOrgServer, req: Request, match: re.Match, user: User) -> Reply:
+def _rest_more(app: App, req: Request, match: re.Match, user: User) -> Reply:
     return app.rest.more(match.group("locator"))
 
 
-def _rest_record(app: LocalOrgServer, req: Request, match: re.Match, user: User) -> Reply:
+def _rest_record(app: App, req: Request, match: re.Match, user: User) -> Reply:
     return app.rest.record(_version(match), match.group("sobject"), match.group("id"),
                            _tooling(match))
 
 
-def _rest_record_count(app: LocalOrgServer, req: Request, match: re.Match, user: User) -> Reply:
+def _rest_record_count(app: App, req: Request, match: re.Match, user: User) -> Reply:
     return app.rest.record_count(req.query)
 
 
-def _rest_limits(app: LocalOrgServer, req: Request, match: re.Match, user: User) -> Reply:
+def _rest_limits(app: App, req: Request, match: re.Match, user: User) -> Reply:
     return app.rest.limits(app.limit_info())
 
 

@@ -24,6 +24,7 @@ from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.metadata.components import keep_children
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
+from sfenv.metadata.profiles import filter_profile
 from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 from sfenv.metadata.ziputil import write_zip
 
@@ -142,8 +143,6 @@ ContextFilter = Callable[[str, bytes, set[ComponentId]], bytes]
 
 def context_filters(registry) -> dict[str, ContextFilter]:
     """Profiles keep only permissions for components retrieved alongside them."""
-    from sfenv.metadata.profiles import filter_profile
-
     def profile(path: str, data: bytes, ids: set[ComponentId]) -> bytes:
         return filter_profile(data, ids, source=path)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sfenv.localorg.state.dates import normalize_datetime, sf_now
 from sfenv.localorg.state.ids import new_id
-from sfenv.localorg.state.users import ADMIN_PROFILE, User, make_user
+from sfenv.localorg.state.people import ADMIN_PROFILE, User, make_user
 
 
 @dataclass

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sfenv.localorg.state.ids import component_id
-from sfenv.localorg.state.users import User
+from sfenv.localorg.state.people import User
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import default_registry
 
