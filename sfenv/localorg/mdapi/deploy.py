@@ -22,7 +22,7 @@ from pathlib import Path
 from lxml import etree
 
 from sfenv.errors import MetadataError
-from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.inventory import Inventory, mdapi_file_name, member_id
 from sfenv.localorg.mdapi.validate import Failure, check_deletion, check_deployed
 from sfenv.metadata.components import compose_file, split_file
 from sfenv.metadata.ids import ComponentId
@@ -217,9 +217,7 @@ def _resolve_members(plan: DeployPlan, pkg_inv: Inventory, package: Package
             if member == "*":
                 wanted |= set(pkg_inv.of_type(type_name))
                 continue
-            cid = ComponentId(type_name, member)
-            if mtype.in_folder and "/" not in member and mtype.folder_type:
-                cid = ComponentId(mtype.folder_type, member)
+            cid = member_id(registry, type_name, member)
             if cid in pkg_inv.by_component:
                 wanted.add(cid)
             else:
@@ -284,11 +282,12 @@ def _merge(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory, wanted: set
         old_paths = org_inv.by_component.get(cid, [])
         changed = any(org_inv.read(p) != pkg_inv.read(p) for p in new_paths if p in old_paths) \
             or set(new_paths) != set(old_paths)
+        stored = {path: mdapi_file_name(path, registry) for path in new_paths}
         for path in old_paths:
-            if path not in new_paths:
+            if path not in stored.values():
                 overlay[path] = None
-        for path in new_paths:
-            overlay[path] = pkg_inv.read(path)
+        for path in new_paths:  # kept under the Metadata API's names (folders: Sales-meta.xml)
+            overlay[stored[path]] = pkg_inv.read(path)
         main = org_inv.main_file(cid) if exists else None
         if exists and changed and main in old_paths:
             plan.before[cid] = org_inv.read(main)
@@ -334,9 +333,7 @@ def _delete(plan: DeployPlan, org_inv: Inventory, pkg: Package,
                                          f"Unknown type name '{type_name}' specified in package.xml"))
             continue
         for member in members:
-            cid = ComponentId(type_name, member)
-            if mtype.in_folder and "/" not in member and mtype.folder_type:
-                cid = ComponentId(mtype.folder_type, member)
+            cid = member_id(registry, type_name, member)
             if mtype.parent:
                 parent = org_inv.find_child(cid)
                 if parent is None:
