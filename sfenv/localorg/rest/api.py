@@ -51,7 +51,7 @@ SCHEMAS = {
 SOURCE_MEMBER = soql.SObject("SourceMember", {
     "Id": "id", "MemberType": "string", "MemberName": "string", "MemberIdOrName": "string",
     "RevisionCounter": "number", "RevisionNum": "number", "IsNameObsolete": "boolean",
-    "IsNewMember": "boolean", "ChangedBy": "string", "CreatedDate": "datetime",
+    "IsNewMember": "boolean", "ChangedBy": "id", "CreatedDate": "datetime",
     "CreatedById": "id", "LastModifiedDate": "datetime", "LastModifiedById": "id",
 })
 
