@@ -47,6 +47,10 @@ def deploys_apex(zip_bytes: bytes, single_package: bool) -> bool:
         return False
     return any(package.types.get(t) for t in APEX_TYPES)
 _ISTEST = re.compile(rb"@istest", re.IGNORECASE)
+# a method annotated @IsTest (with or without parameters), or declared with `testMethod`
+_TEST_ANNOTATED = re.compile(r"@istest\b(?:\s*\([^)]*\))?\s+(?:\w+\s+)*?void\s+(\w+)\s*\(",
+                             re.IGNORECASE)
+_TEST_MODIFIER = re.compile(r"\btestmethod\s+(?:\w+\s+)*?void\s+(\w+)\s*\(", re.IGNORECASE)
 _LINE = re.compile(r":(\d+)(?::(\d+))?:")
 
 
@@ -77,7 +81,7 @@ class DeployPlan:
     failures: list[Failure] = field(default_factory=list)
     writes: dict[str, bytes] = field(default_factory=dict)
     deletes: set[str] = field(default_factory=set)
-    tests_run: list[str] = field(default_factory=list)   # test classes "run"
+    tests_run: list[str] = field(default_factory=list)   # test methods "run": "Class.method"
     error_message: str | None = None                     # whole-deploy error (no component)
     before: dict[ComponentId, bytes] = field(default_factory=dict)  # old XML of changed comps
 
@@ -407,11 +411,29 @@ def _tests(plan: DeployPlan, after: Inventory, opts: DeployOptions, is_sandbox: 
         if not opts.run_tests:
             plan.error_message = "No tests specified with RunSpecifiedTests"
             return
-        plan.tests_run = sorted(opts.run_tests)
+        for name in sorted(opts.run_tests):
+            cls, _, method = name.partition(".")
+            plan.tests_run += [f"{cls}.{method}"] if method else _test_methods(after, cls)
     elif level in ("RunLocalTests", "RunAllTestsInOrg"):
-        plan.tests_run = [c.full_name for c in after.of_type("ApexClass")
-                          if any(_ISTEST.search(after.read(p)) for p in after.by_component[c]
-                                 if p.endswith(".cls"))]
+        for cid in after.of_type("ApexClass"):
+            plan.tests_run += _test_methods(after, cid.full_name)
+
+
+def _test_methods(inv: Inventory, class_name: str) -> list[str]:
+    """`Class.method` of each test method of a class (`@IsTest` or `testMethod`), in source
+    order, as Salesforce reports one result per method."""
+    cid = ComponentId("ApexClass", class_name)
+    found: list[str] = []
+    for path in inv.by_component.get(cid, []):
+        if not path.endswith(".cls"):
+            continue
+        text = inv.read(path).decode("utf-8", "replace")
+        if not _ISTEST.search(text.encode()) and "testmethod" not in text.lower():
+            continue
+        hits = sorted((m.start(), m.group(1)) for regex in (_TEST_ANNOTATED, _TEST_MODIFIER)
+                      for m in regex.finditer(text))
+        found += [f"{class_name}.{name}" for _, name in hits if f"{class_name}.{name}" not in found]
+    return found
 
 
 def apply_plan(root: Path, plan: DeployPlan, staging: Path) -> None:
