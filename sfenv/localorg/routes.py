@@ -130,8 +130,7 @@ def _rest_other(app: App, req: Request, match: re.Match) -> Reply:
     if version is None or not rest.supported_version(version.group(1)):
         return _not_found()
     if req.method != "GET":
-        return rest_error(405, "METHOD_NOT_ALLOWED",
-                          f"HTTP Method '{req.method}' not allowed. Allowed are GET")
+        return _not_allowed(req.method, "GET")
     return _not_found()
 
 
@@ -158,6 +157,48 @@ def _rest_record(app: App, req: Request, match: re.Match, user: User) -> Reply:
                            _tooling(match))
 
 
+def _rest_global_describe(app: App, req: Request, match: re.Match, user: User) -> Reply:
+    return app.rest.global_describe(_version(match), _tooling(match))
+
+
+def _rest_sobject(app: App, req: Request, match: re.Match, user: User) -> Reply:
+    return app.rest.sobject_info(_version(match), match.group("sobject"), _tooling(match),
+                                 full=False)
+
+
+def _rest_describe(app: App, req: Request, match: re.Match, user: User) -> Reply:
+    return app.rest.sobject_info(_version(match), match.group("sobject"), _tooling(match),
+                                 full=True)
+
+
+def _bulk_jobs(app: App, req: Request, match: re.Match, user: User) -> Reply:
+    if req.method == "POST":
+        return app.rest.bulk.create(user, _version(match), req.body)
+    if req.method == "GET":
+        return app.rest.bulk.list()
+    return _not_allowed(req.method, "GET, POST")
+
+
+def _bulk_job(app: App, req: Request, match: re.Match, user: User) -> Reply:
+    job = match.group("job")
+    if req.method == "GET":
+        return app.rest.bulk.get(job)
+    if req.method == "PATCH":
+        return app.rest.bulk.abort(job, req.body)
+    if req.method == "DELETE":
+        return app.rest.bulk.delete(job)
+    return _not_allowed(req.method, "GET, PATCH, DELETE")
+
+
+def _bulk_results(app: App, req: Request, match: re.Match, user: User) -> Reply:
+    return app.rest.bulk.results(match.group("job"), req.query)
+
+
+def _not_allowed(method: str, allowed: str) -> Reply:
+    return rest_error(405, "METHOD_NOT_ALLOWED",
+                      f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
+
+
 def _rest_record_count(app: App, req: Request, match: re.Match, user: User) -> Reply:
     return app.rest.record_count(req.query)
 
@@ -181,7 +222,13 @@ ROUTES: tuple[Route, ...] = tuple(Route(method, re.compile(pattern), handler, ki
     ("GET", _VT, _session(_rest_resources), "rest"),
     ("GET", _VT + r"/(?:query|queryAll)", _session(_rest_query), "rest"),
     ("GET", _VT + r"/(?:query|queryAll)/(?P<locator>[^/]+)", _session(_rest_more), "rest"),
+    ("GET", _VT + r"/sobjects", _session(_rest_global_describe), "rest"),
+    ("GET", _VT + r"/sobjects/(?P<sobject>[^/]+)", _session(_rest_sobject), "rest"),
+    ("GET", _VT + r"/sobjects/(?P<sobject>[^/]+)/describe", _session(_rest_describe), "rest"),
     ("GET", _VT + r"/sobjects/(?P<sobject>[^/]+)/(?P<id>[^/]+)", _session(_rest_record), "rest"),
+    (None, _V + r"/jobs/query", _session(_bulk_jobs), "rest"),
+    (None, _V + r"/jobs/query/(?P<job>[^/]+)", _session(_bulk_job), "rest"),
+    ("GET", _V + r"/jobs/query/(?P<job>[^/]+)/results", _session(_bulk_results), "rest"),
     ("GET", _V + r"/limits/recordCount", _session(_rest_record_count), "rest"),
     ("GET", _V + r"/limits", _session(_rest_limits), "rest"),
     (None, r"/services/data/.*", _rest_other, "rest"),

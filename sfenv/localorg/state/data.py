@@ -30,6 +30,7 @@ class StateData:
     group_members: dict[str, list[dict]] = field(default_factory=dict)  # group -> [{type, member}]
     source_tracking: bool = False   # offers SourceMember (sandboxes only: see source_members.py)
     source_members: dict = field(default_factory=dict)  # {"counter", "rows"}: SourceMembers
+    last_logins: dict[str, str] = field(default_factory=dict)  # user id -> User.LastLoginDate
 
 
 def new_data(seed: dict, username: str | None) -> StateData:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sfenv.localorg.state.data import StateData
+from sfenv.localorg.state.dates import sf_now
 from sfenv.localorg.state.people import ADMIN_PROFILE, User, make_user
 
 __all__ = ["ADMIN_PROFILE", "CLI_CLIENT_ID", "SESSION_SECONDS", "Session", "User",
@@ -85,7 +86,12 @@ class UsersAndSessions:
         sid = f"{self.org_id}!{secrets.token_urlsafe(72)}"
         with self.lock:
             self._sessions[sid] = Session(user.id, time.time() + self.session_seconds)
+            self._data.last_logins[user.id] = sf_now()   # kept with the next save()
         return sid
+
+    def last_login(self, user: User) -> str | None:
+        """User.LastLoginDate: when the user last logged in (None: never)."""
+        return self._data.last_logins.get(user.id)
 
     def session_user(self, session_id: str | None) -> User | None:
         if not session_id:
