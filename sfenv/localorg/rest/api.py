@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
+from sfenv.localorg import versions
 from sfenv.localorg.auth.identity import profile_id
 from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.rest import bulk, soql, soql_columns
@@ -24,9 +25,6 @@ from sfenv.localorg.rest import objects as rest_objects
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.dates import parse_sf_datetime
 
-# Salesforce serves 31.0 (Summer '14; 21.0-30.0 retired in Summer '25) to the current
-# release: Winter '27, 68.0
-MIN_VERSION, MAX_VERSION = 31, 68
 BATCH_SIZE = 2000
 _CURSORS_KEPT = 50
 
@@ -64,14 +62,11 @@ SOURCE_MEMBER = soql.SObject("SourceMember", {
 })
 
 
-def version_label(version: int) -> str:
-    """62 -> "Winter '25" (three releases a year, Winter first)."""
-    season = ("Winter", "Spring", "Summer")[(version - 62) % 3]
-    return f"{season} '{25 + (version - 62) // 3:02d}"
+version_label = versions.label
 
 
 def supported_version(number: str) -> bool:
-    return MIN_VERSION <= int(number) <= MAX_VERSION
+    return versions.supported(number)
 
 
 def _sf_rest_datetime(value: str | None) -> str | None:
@@ -138,7 +133,7 @@ class RestApi:
 
     def versions(self) -> Reply:
         body = [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
-                for v in range(MIN_VERSION, MAX_VERSION + 1)]
+                for v in range(versions.MIN_VERSION, versions.MAX_VERSION + 1)]
         return 200, JSON, json.dumps(body).encode()
 
     @staticmethod
