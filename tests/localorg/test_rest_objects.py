@@ -111,7 +111,12 @@ def test_tooling_apex_class_rows_come_from_the_org_classes(org, local_org):
 
 
 def test_installed_packages_release_updates_and_event_logs_are_empty_lists(org, local_org):
-    for soql, tooling in (("SELECT Id, SubscriberPackageId FROM InstalledSubscriberPackage", True),
+    installed = ("SELECT Id, SubscriberPackageId, SubscriberPackage.NamespacePrefix, "
+                 "SubscriberPackage.Name, SubscriberPackageVersion.Id, "
+                 "SubscriberPackageVersion.Name, SubscriberPackageVersion.MajorVersion, "
+                 "SubscriberPackageVersion.BuildNumber FROM InstalledSubscriberPackage "
+                 "ORDER BY SubscriberPackageId")
+    for soql, tooling in ((installed, True),
                           ("SELECT Id, DeveloperName, DueDate FROM ReleaseUpdate", True),
                           ("SELECT Id, EventType, LogDate FROM EventLogFile", False)):
         status, body = _query(local_org, org, soql, tooling)

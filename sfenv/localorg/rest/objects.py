@@ -46,6 +46,18 @@ TOOLING_SCHEMAS = {
     "InstalledSubscriberPackage": soql.SObject("InstalledSubscriberPackage", {
         "Id": "id", "SubscriberPackageId": "id", "SubscriberPackageVersionId": "id",
         "MinPackageVersionId": "id",
+    }, {"SubscriberPackage": ("SubscriberPackage", "SubscriberPackageId"),
+        "SubscriberPackageVersion": ("SubscriberPackageVersion", "SubscriberPackageVersionId")}),
+    # what `sf package installed list` reads through InstalledSubscriberPackage
+    "SubscriberPackage": soql.SObject("SubscriberPackage", {
+        "Id": "id", "Name": "string", "NamespacePrefix": "string", "Description": "string",
+        "IsPackageValid": "boolean",
+    }),
+    "SubscriberPackageVersion": soql.SObject("SubscriberPackageVersion", {
+        "Id": "id", "Name": "string", "SubscriberPackageId": "id", "MajorVersion": "number",
+        "MinorVersion": "number", "PatchVersion": "number", "BuildNumber": "number",
+        "IsBeta": "boolean", "IsManaged": "boolean", "Package2ContainerOptions": "string",
+        "ReleaseState": "string",
     }),
     "ReleaseUpdate": soql.SObject("ReleaseUpdate", {
         "Id": "id", "ApiVersion": "number", "Category": "string", "Description": "string",
@@ -126,4 +138,4 @@ def tables(org: OrgState) -> dict[str, list[dict]]:
 def tooling_tables(org: OrgState) -> dict[str, list[dict]]:
     """Rows of the Tooling objects of this module."""
     return {"ApexClass": apex_class_rows(org), "InstalledSubscriberPackage": [],
-            "ReleaseUpdate": []}
+            "SubscriberPackage": [], "SubscriberPackageVersion": [], "ReleaseUpdate": []}
