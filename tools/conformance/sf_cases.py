@@ -498,11 +498,14 @@ def export_bulk(ctx: Ctx) -> None:
     assert rows[0] == ["Id", "Username", "IsActive"] and len(rows) == 9, rows[:2]
 
 
-def query_bulk(ctx: Ctx) -> None:
-    result = ctx.sf("data", "query", "-q", USERS, "--bulk", "--wait", "5", "-o", "prod",
-                    "--json").result
-    assert result["totalSize"] == 8, result.get("totalSize")
-    assert ctx.org["username"] in {r["Username"] for r in result["records"]}
+def export_bulk_json(ctx: Ctx) -> None:
+    """`data query --bulk` left the CLI (2.14x): `data export bulk` is its Bulk 2.0 query."""
+    out = ctx.project / "users-bulk.json"
+    res = ctx.sf("data", "export", "bulk", "-q", USERS, "--output-file", str(out), "--wait", "5",
+                 "--result-format", "json", "-o", "prod", "--json")
+    assert res.result is not None
+    rows = json.loads(out.read_text())
+    assert len(rows) == 8 and ctx.org["username"] in {r["Username"] for r in rows}, rows[:2]
 
 
 # --- setup objects other tools read (#25) --------------------------------------------------------
@@ -679,7 +682,7 @@ CASES: list[Case] = [
     Case("sobject describe", sobject_describe),
     Case("package installed list", package_installed_list),
     Case("data export bulk (Bulk API 2.0)", export_bulk),
-    Case("data query --bulk (Bulk API 2.0)", query_bulk),
+    Case("data export bulk --result-format json (Bulk API 2.0)", export_bulk_json),
     Case("tracked: org login sfdx-url (sandbox)", tracked_login),
     Case("tracked: project retrieve preview", tracked_retrieve_preview),
     Case("tracked: project retrieve start", tracked_retrieve_start),
