@@ -88,7 +88,7 @@ def test_the_local_org_imports_only_metadata_and_errors_from_sfenv():
     outside = set()
     for name, path in _modules().items():
         for dep in _imports(name, path):
-            if dep.startswith("sfenv.") and not dep.startswith("sfenv.localorg"):
-                if not dep.startswith(ALLOWED_OUTSIDE):
-                    outside.add(f"{name} -> {dep}")
+            outside_localorg = dep.startswith("sfenv.") and not dep.startswith("sfenv.localorg")
+            if outside_localorg and not dep.startswith(ALLOWED_OUTSIDE):
+                outside.add(f"{name} -> {dep}")
     assert outside == set()
