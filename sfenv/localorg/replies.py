@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-Reply = tuple[int, str, bytes]
+# (status, content type, body), or with extra response headers (Bulk API 2.0's Sforce-Locator)
+Reply = tuple[int, str, bytes] | tuple[int, str, bytes, dict[str, str]]
 JSON = "application/json;charset=UTF-8"
 
 

@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfenv.localorg.changes import apply_change
 from sfenv.localorg.faults import FaultInjector
+from sfenv.localorg.seeds import materialize
 from sfenv.localorg.server import LocalOrgServer
 from sfenv.localorg.state import CLI_CLIENT_ID, STATE_DIR
 
@@ -47,7 +49,6 @@ class LocalOrgHandle:
                deactivate: str | None = None, audit: tuple[str, str] | None = None,
                when: str | None = None) -> list[str]:
         """A hand change in Setup, as `sfenv localorg change`: see `changes.apply_change`."""
-        from sfenv.localorg.changes import apply_change
         return apply_change(self._server.org, as_user=as_user, set_field=set_field,
                             deactivate=deactivate, audit=audit, when=when)
 
@@ -85,7 +86,6 @@ def sfdx_auth_url(server: LocalOrgServer) -> str:
 def materialize_if_empty(data_dir: Path, seed: str | None) -> None:
     """Write a seed org into `data_dir` when it is empty (imports the seeds module lazily)."""
     if seed and is_empty_dir(data_dir):
-        from sfenv.localorg.seeds import materialize
         data_dir.mkdir(parents=True, exist_ok=True)
         materialize(seed, data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.pull import chunkmemory, keep, tracking
 from sfenv.pull.accounting import Accounting, account
+from sfenv.pull.folders_migration import migrate_folder_files
 from sfenv.pull.identity import check_org_identity
 from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
 from sfenv.pull.normalise import Preparer
@@ -157,7 +158,7 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     ride = RideAlong.of(registry)
     started, started_at = time.monotonic(), _utc_now()
     manifest = load_manifest(config.manifest, config.root)
-    previous = _Previous.read(store, store.head(env))
+    previous = _Previous.read(store, migrate_folder_files(store, env, registry))
     client = _connect(config, env, connect, progress)
     refresh = check_org_identity(store, env, previous.commit, client.org_id, new_org=new_org)
     incremental = bool(previous.commit and not full and previous.index and refresh is None)

@@ -57,7 +57,7 @@ def test_missing_member_is_a_message_not_a_failure(client):
 def test_folder_members_and_the_folder_itself(client):
     result = client.retrieve_done({"Report": ["Sales", "Sales/Pipeline"]})
     assert set(read_zip(result.zipFile)) == {
-        "unpackaged/package.xml", "unpackaged/reports/Sales.reportFolder-meta.xml",
+        "unpackaged/package.xml", "unpackaged/reports/Sales-meta.xml",
         "unpackaged/reports/Sales/Pipeline.report"}
 
 

@@ -94,7 +94,7 @@ def test_deploy_records_each_component_and_child_with_increasing_counters(tracke
     bar = rows[0]
     admin = tracked.server.org.admin
     assert (bar["IsNewMember"], bar["IsNameObsolete"], bar["ChangedBy"],
-            bar["LastModifiedById"]) == (True, False, admin.username, admin.id)
+            bar["LastModifiedById"]) == (True, False, admin.id, admin.id)
     assert bar["Id"].startswith("0MZ") and len(bar["Id"]) == 18
     assert bar["MemberIdOrName"].startswith("01p")      # ApexClass ids
     assert bar["LastModifiedDate"].endswith("+0000")
@@ -133,11 +133,19 @@ def test_types_an_org_does_not_reliably_track_get_no_rows(tracked, local_org):
         ("CustomField", "Account.Region__c")]
 
 
+def test_a_label_change_gives_a_custom_label_row_and_no_container_row(tracked, local_org):
+    """Salesforce tracks each CustomLabel; the CustomLabels file is no member of its own."""
+    state = tracked.server.org
+    state.touch_components(["CustomLabels:CustomLabels", "CustomLabel:Greeting"], state.admin)
+    assert [(r["MemberType"], r["MemberName"]) for r in members(local_org, tracked)] == [
+        ("CustomLabel", "Greeting")]
+
+
 def test_hand_change_records_the_child_and_who_made_it(tracked, local_org):
     tracked.change(deactivate="RecordType:Account.Partner")
     [row] = members(local_org, tracked)
     assert (row["MemberType"], row["MemberName"], row["RevisionCounter"], row["ChangedBy"]) == (
-        "RecordType", "Account.Partner", 1, tracked.server.org.admin.username)
+        "RecordType", "Account.Partner", 1, tracked.server.org.admin.id)
 
 
 def test_one_row_per_member_updated_in_place_and_filtered_by_counter(tracked, local_org):

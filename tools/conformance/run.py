@@ -6,10 +6,15 @@ NODE_EXTRA_CA_CERTS, a JWT connected app registered), generates an sf project in
 folder with its own HOME (the user's sf config is never touched) and runs every case of
 tools/conformance/sf_cases.py in order. Prints one line per case, then `N passed, N failed`.
 
-Exit status: 0 when every failure is a documented known limit and at least 90% of the cases
-pass; 1 otherwise; 0 with a SKIPPED line when npm's registry is unreachable (nothing to test
-with). `--keep` leaves the temporary folder for inspection; `-k TEXT` runs the cases whose
-name holds TEXT (plus the logins they depend on).
+A second local org, an acme-dev sandbox with source tracking on, serves the tracked-sandbox
+cases (retrieve/deploy preview, tracked retrieve/deploy start, delete source) from a project
+of their own.
+
+The suite runs with the pinned CLI and with the CLI's current release (`--cli pinned|latest|
+both`, default both). Exit status: 0 when, for every CLI run, each failure is a documented
+known limit and at least 95% of the cases pass; 1 otherwise; 0 with a SKIPPED line when npm's
+registry is unreachable (nothing to test with). `--keep` leaves the temporary folder for
+inspection; `-k TEXT` runs the cases whose name holds TEXT (plus the logins they depend on).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import sf_toolchain as toolchain  # noqa: E402
 
 from sfenv.localorg.testing import running_org  # noqa: E402
 
-PASS_RATE = 0.9
+PASS_RATE = 0.95
 JWT_CLIENT_ID = "3MVG9sfenvConformance"
 OTHER_ADMINS = ("priya.patel@acme.example", "marcus.chen@acme.example")
 
@@ -77,31 +82,59 @@ def _env(chain: toolchain.Toolchain, home: Path, ca_file: str | None) -> dict[st
 def _selected(only: str | None) -> list[suite.Case]:
     if not only:
         return suite.CASES
-    logins = [c for c in suite.CASES if c.name.startswith("org login")]
+    logins = [c for c in suite.CASES if c.name.startswith(("org login", "tracked: org login"))]
     return logins + [c for c in suite.CASES if only in c.name and c not in logins]
 
 
-def run(only: str | None, keep: bool) -> int:
-    try:
-        chain = toolchain.ensure()
-    except toolchain.Unreachable as err:
-        print(f"conformance: SKIPPED - npm registry unreachable ({err})")
-        return 0
+CLIS = {"pinned": toolchain.SF_CLI, "latest": toolchain.SF_CLI_LATEST}
+
+
+def run(only: str | None, keep: bool, cli: str = "both") -> int:
+    """Run the suite once per CLI release asked for; 0 when every run passes."""
+    names = ["pinned", "latest"] if cli == "both" else [cli]
+    outcomes = []
+    for name in names:
+        try:
+            chain = toolchain.ensure(cli=CLIS[name])
+        except toolchain.Unreachable as err:
+            print(f"conformance: SKIPPED - npm registry unreachable ({err})")
+            return 0
+        print(f"conformance: Salesforce CLI {chain.cli_version()} ({name})")
+        outcomes.append(_run_with(chain, only, keep))
+    return 0 if all(code == 0 for code in outcomes) else 1
+
+
+def _run_with(chain: toolchain.Toolchain, only: str | None, keep: bool) -> int:
     work = Path(tempfile.mkdtemp(prefix="sfenv-conformance-"))
     home = work / "home"
     home.mkdir()
     passed, failed, limits = 0, [], []
     started = time.monotonic()
     try:
-        with running_org(work / "org", seed="acme-prod") as org:
+        with running_org(work / "org", seed="acme-prod") as org, \
+                running_org(work / "sandbox", seed="acme-dev") as sandbox:
             jwt_key, cert = _jwt_key(work)
             org.register_jwt_cert(JWT_CLIENT_ID, cert)
+            sandbox.set_source_tracking(True)
             env = _env(chain, home, org.ca_file)
-            made = subprocess.run(["sf", "project", "generate", "--name", "proj", "--json"],
-                                  cwd=work, env=env, capture_output=True, text=True, timeout=300)
-            if made.returncode != 0:
-                print(f"conformance: cannot generate an sf project: {made.stderr[-300:]}")
-                return 1
+            if sandbox.ca_file and sandbox.ca_file != org.ca_file:   # one CA file for node
+                bundle = work / "ca-bundle.pem"
+                bundle.write_text(Path(org.ca_file or "").read_text()
+                                  + Path(sandbox.ca_file).read_text())
+                env["NODE_EXTRA_CA_CERTS"] = str(bundle)
+            for name in ("proj", "tracked"):
+                made = subprocess.run(["sf", "project", "generate", "--name", name, "--json"],
+                                      cwd=work, env=env, capture_output=True, text=True,
+                                      timeout=300)
+                if made.returncode != 0:
+                    print(f"conformance: cannot generate an sf project: {made.stderr[-300:]}")
+                    return 1
+
+            def touch(cids: list[str]) -> None:
+                state = sandbox.server.org
+                state.touch_components(cids, state.admin)
+                state.save()
+
             ctx = suite.Ctx(
                 project=work / "proj", env=env, jwt_key=jwt_key, jwt_client_id=JWT_CLIENT_ID,
                 node=chain.node(), node_modules=chain.node_modules,
@@ -110,6 +143,9 @@ def run(only: str | None, keep: bool) -> int:
                 org={"instance_url": org.instance_url, "username": org.username,
                      "access_token": org.access_token, "sfdx_auth_url": org.sfdx_auth_url,
                      "org_id": org.org_id},
+                tracked=work / "tracked", sandbox_dir=work / "sandbox", touch=touch,
+                sandbox={"instance_url": sandbox.instance_url, "username": sandbox.username,
+                         "sfdx_auth_url": sandbox.sfdx_auth_url, "org_id": sandbox.org_id},
             )
             for case in _selected(only):
                 t0 = time.monotonic()
@@ -143,8 +179,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", dest="only", help="only the cases whose name holds this text")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--cli", choices=("pinned", "latest", "both"), default="both",
+                        help="which Salesforce CLI release to run the suite with")
     args = parser.parse_args()
-    return run(args.only, args.keep)
+    return run(args.only, args.keep, args.cli)
 
 
 if __name__ == "__main__":

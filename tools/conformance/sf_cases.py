@@ -3,8 +3,12 @@ runs against a seeded production local org, each with an assertion on its result
 written, status, rows. Cases run in order and share a `Ctx` (aliases, job ids, the project).
 
 A case marked `known_limit` documents something the local org does not do (Apex execution,
-record DML, sObject describe): it runs and is reported like any other, and a failure there
-does not fail the suite.
+record DML, data objects such as Account): it runs and is reported like any other, and a
+failure there does not fail the suite.
+
+The tracked-sandbox cases run in a project of their own (`Ctx.tracked`) against a second
+local org, an acme-dev sandbox with source tracking on (`Ctx.sandbox`); `Ctx.touch` records a
+change made in that org's Setup (a SourceMember row), as a colleague's edit would.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import io
 import json
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 CMD_TIMEOUT_S = 180
@@ -58,6 +62,15 @@ class Ctx:
     node: str
     node_modules: Path
     jobs: dict[str, str] = field(default_factory=dict)
+    tracked: Path | None = None          # the tracked-sandbox workflow's own sf project
+    sandbox: dict = field(default_factory=dict)      # like `org`, for the tracked sandbox
+    sandbox_dir: Path | None = None
+    touch: Callable[[list[str]], None] | None = None  # a Setup change in the sandbox
+
+    def in_tracked(self) -> Ctx:
+        """The same context working in the tracked-sandbox project."""
+        assert self.tracked is not None, "no tracked-sandbox project"
+        return replace(self, project=self.tracked)
 
     def sf(self, *args: str, extra_env: dict[str, str] | None = None) -> Result:
         argv = ["sf", *args]
@@ -424,6 +437,175 @@ def jsforce_script(ctx: Ctx) -> None:
     assert "AccountScoring" in out["classes"] and out["label"] and out["profiles"] > 0, out
 
 
+# --- folders (trailing-slash members, Metadata API folder file names) -----------------------
+
+
+def retrieve_folder_manifest(ctx: Ctx) -> None:
+    ctx.write("manifest/folders.xml", package_xml({
+        "Report": ["Billing_Reports/", "Billing_Reports/Open_Invoices_by_Status"]}))
+    result = ctx.sf("project", "retrieve", "start", "-x", "manifest/folders.xml", "-o", "prod",
+                    "--json").result
+    names = {(f["type"], f["fullName"]) for f in result["files"]}
+    assert ("ReportFolder", "Billing_Reports") in names, names
+    reports = ctx.project / "force-app/main/default/reports"
+    assert (reports / "Billing_Reports.reportFolder-meta.xml").is_file()
+    assert not list(reports.rglob("*.reportFolder.reportFolder-meta.xml"))
+    assert (reports / "Billing_Reports/Open_Invoices_by_Status.report-meta.xml").is_file()
+
+
+def retrieve_folder_metadata_dir(ctx: Ctx) -> None:
+    res = ctx.sf("project", "retrieve", "start", "-x", "manifest/folders.xml",
+                 "--target-metadata-dir", "mdapi-folders", "--unzip", "-o", "prod", "--json")
+    assert res.result is not None
+    found = {p.name for p in (ctx.project / "mdapi-folders").rglob("*-meta.xml")}
+    assert "Billing_Reports-meta.xml" in found, found
+    assert not [n for n in found if n.endswith("Folder-meta.xml")], found
+
+
+def deploy_new_folder(ctx: Ctx) -> None:
+    folder = ctx.project / "force-app/main/default/reports"
+    ctx.write("force-app/main/default/reports/Conformance_Reports.reportFolder-meta.xml",
+              '<?xml version="1.0" encoding="UTF-8"?>\n'
+              f'<ReportFolder xmlns="{NS}">\n    <accessType>Public</accessType>\n'
+              "    <name>Conformance Reports</name>\n    <publicFolderAccess>ReadWrite"
+              "</publicFolderAccess>\n</ReportFolder>\n")
+    assert folder.is_dir()
+    ctx.write("manifest/new-folder.xml", package_xml({"Report": ["Conformance_Reports/"]}))
+    _deployed(ctx.sf("project", "deploy", "start", "-x", "manifest/new-folder.xml", "-o", "prod",
+                     "--json"))
+    assert (ctx.org_dir / "reports/Conformance_Reports-meta.xml").is_file()
+
+
+# --- objects, packages, Bulk API 2.0 ------------------------------------------------------------
+
+
+def sobject_list(ctx: Ctx) -> None:
+    result = ctx.sf("sobject", "list", "-o", "prod", "--json").result
+    assert {"User", "Profile", "Organization"} <= set(result), result
+
+
+def package_installed_list(ctx: Ctx) -> None:
+    result = ctx.sf("package", "installed", "list", "-o", "prod", "--json").result
+    assert result == [], result
+
+
+def export_bulk(ctx: Ctx) -> None:
+    out = ctx.project / "users-bulk.csv"
+    res = ctx.sf("data", "export", "bulk", "-q", USERS, "--output-file", str(out), "--wait", "5",
+                 "-o", "prod", "--json")
+    assert res.result is not None
+    rows = list(csv.reader(io.StringIO(out.read_text().strip())))
+    assert rows[0] == ["Id", "Username", "IsActive"] and len(rows) == 9, rows[:2]
+
+
+def export_bulk_json(ctx: Ctx) -> None:
+    """`data query --bulk` left the CLI (2.14x): `data export bulk` is its Bulk 2.0 query."""
+    out = ctx.project / "users-bulk.json"
+    res = ctx.sf("data", "export", "bulk", "-q", USERS, "--output-file", str(out), "--wait", "5",
+                 "--result-format", "json", "-o", "prod", "--json")
+    assert res.result is not None
+    rows = json.loads(out.read_text())
+    assert len(rows) == 8 and ctx.org["username"] in {r["Username"] for r in rows}, rows[:2]
+
+
+# --- setup objects other tools read (#25) --------------------------------------------------------
+
+
+def _rows(ctx: Ctx, soql: str, *extra: str) -> list[dict]:
+    return ctx.sf("data", "query", "-q", soql, *extra, "-o", "prod", "--json").result["records"]
+
+
+def tooling_apex_class(ctx: Ctx) -> None:
+    rows = _rows(ctx, "SELECT Id, Name, ApiVersion, Status FROM ApexClass ORDER BY Name",
+                 "--use-tooling-api")
+    assert "AccountScoring" in {r["Name"] for r in rows}, rows[:3]
+
+
+def tooling_release_updates(ctx: Ctx) -> None:
+    assert _rows(ctx, "SELECT Id, DeveloperName, DueDate, Status FROM ReleaseUpdate",
+                 "--use-tooling-api") == []
+
+
+def user_licenses(ctx: Ctx) -> None:
+    rows = _rows(ctx, "SELECT Name, TotalLicenses, UsedLicenses FROM UserLicense")
+    assert any(r["Name"] == "Salesforce" and r["UsedLicenses"] > 0 for r in rows), rows
+
+
+def event_log_files(ctx: Ctx) -> None:
+    assert _rows(ctx, "SELECT Id, EventType, LogDate FROM EventLogFile") == []
+
+
+def last_login(ctx: Ctx) -> None:
+    rows = _rows(ctx, "SELECT Username, LastLoginDate FROM User WHERE IsActive = true")
+    logged = {r["Username"]: r["LastLoginDate"] for r in rows}
+    assert logged.get(ctx.org["username"]), logged
+
+
+def limits_full_set(ctx: Ctx) -> None:
+    result = ctx.sf("org", "list", "limits", "-o", "prod", "--json").result
+    names = {r["name"] for r in result}
+    assert len(names) >= 50 and {"DailyBulkV2QueryJobs", "DataStorageMB"} <= names, len(names)
+
+
+# --- the tracked-sandbox workflow -----------------------------------------------------------------
+TRACKED_CLASS = "ConformanceTracked"
+
+
+def tracked_login(ctx: Ctx) -> None:
+    t = ctx.in_tracked()
+    url_file = t.write("auth/dev-url.txt", ctx.sandbox["sfdx_auth_url"])
+    res = t.sf("org", "login", "sfdx-url", "--sfdx-url-file", str(url_file), "--alias", "dev",
+               "--json")
+    assert res.result["username"] == ctx.sandbox["username"]
+
+
+def tracked_retrieve_preview(ctx: Ctx) -> None:
+    assert ctx.touch is not None
+    ctx.touch(["ApexClass:AccountScoring"])
+    result = ctx.in_tracked().sf("project", "retrieve", "preview", "-o", "dev", "--json").result
+    names = {f.get("fullName") for f in result.get("toRetrieve", [])}
+    assert "AccountScoring" in names, result
+
+
+def tracked_retrieve_start(ctx: Ctx) -> None:
+    t = ctx.in_tracked()
+    result = t.sf("project", "retrieve", "start", "-o", "dev", "--json").result
+    names = {f["fullName"] for f in result["files"]}
+    assert "AccountScoring" in names, names
+    assert (t.project / "force-app/main/default/classes/AccountScoring.cls").is_file()
+    again = t.sf("project", "retrieve", "preview", "-o", "dev", "--json").result
+    assert not again.get("toRetrieve"), again.get("toRetrieve")
+
+
+def tracked_deploy_preview(ctx: Ctx) -> None:
+    t = ctx.in_tracked()
+    _new_class(t, TRACKED_CLASS)
+    result = t.sf("project", "deploy", "preview", "-o", "dev", "--json").result
+    names = {f.get("fullName") for f in result.get("toDeploy", [])}
+    assert TRACKED_CLASS in names and "AccountScoring" not in names, names
+
+
+def tracked_deploy_start(ctx: Ctx) -> None:
+    t = ctx.in_tracked()
+    result = _deployed(t.sf("project", "deploy", "start", "-o", "dev", "--json"))
+    deployed = {f["fullName"] for f in result.get("files", [])}
+    assert TRACKED_CLASS in deployed and "AccountScoring" not in deployed, deployed
+    assert ctx.sandbox_dir is not None
+    assert (ctx.sandbox_dir / f"classes/{TRACKED_CLASS}.cls").is_file()
+    after = t.sf("project", "deploy", "preview", "-o", "dev", "--json").result
+    assert not after.get("toDeploy"), after.get("toDeploy")
+
+
+def tracked_delete_source(ctx: Ctx) -> None:
+    t = ctx.in_tracked()
+    res = t.sf("project", "delete", "source", "-m", f"ApexClass:{TRACKED_CLASS}", "-o", "dev",
+               "--no-prompt", "--json")
+    assert res.result is not None
+    assert ctx.sandbox_dir is not None
+    assert not (ctx.sandbox_dir / f"classes/{TRACKED_CLASS}.cls").exists()
+    assert not (t.project / f"force-app/main/default/classes/{TRACKED_CLASS}.cls").exists()
+
+
 # --- known limits: documented, expected to fail -------------------------------------------
 
 
@@ -440,6 +622,11 @@ def data_create_record(ctx: Ctx) -> None:
 
 
 def sobject_describe(ctx: Ctx) -> None:
+    result = ctx.sf("sobject", "describe", "-s", "User", "-o", "prod", "--json").result
+    assert result["name"] == "User" and any(f["name"] == "Username" for f in result["fields"])
+
+
+def sobject_describe_data(ctx: Ctx) -> None:
     result = ctx.sf("sobject", "describe", "-s", "Account", "-o", "prod", "--json").result
     assert result["name"] == "Account"
 
@@ -482,9 +669,30 @@ CASES: list[Case] = [
     Case("project deploy start (REST)", deploy_rest),
     Case("project deploy validate + quick (REST)", deploy_rest_validate_quick),
     Case("jsforce identity, metadata list/read, query", jsforce_script),
+    Case("project retrieve start --manifest folder/ members", retrieve_folder_manifest),
+    Case("project retrieve start folders --target-metadata-dir", retrieve_folder_metadata_dir),
+    Case("project deploy start --manifest new folder", deploy_new_folder),
+    Case("sobject list", sobject_list),
+    Case("data query --use-tooling-api ApexClass", tooling_apex_class),
+    Case("data query --use-tooling-api ReleaseUpdate", tooling_release_updates),
+    Case("data query UserLicense", user_licenses),
+    Case("data query EventLogFile", event_log_files),
+    Case("data query User.LastLoginDate", last_login),
+    Case("org list limits (Salesforce's full set)", limits_full_set),
+    Case("sobject describe", sobject_describe),
+    Case("package installed list", package_installed_list),
+    Case("data export bulk (Bulk API 2.0)", export_bulk),
+    Case("data export bulk --result-format json (Bulk API 2.0)", export_bulk_json),
+    Case("tracked: org login sfdx-url (sandbox)", tracked_login),
+    Case("tracked: project retrieve preview", tracked_retrieve_preview),
+    Case("tracked: project retrieve start", tracked_retrieve_start),
+    Case("tracked: project deploy preview", tracked_deploy_preview),
+    Case("tracked: project deploy start", tracked_deploy_start),
+    Case("tracked: project delete source", tracked_delete_source),
     Case("apex run", apex_run, known_limit="no Apex runtime: the local org stores Apex source, "
          "it does not compile or execute it"),
     Case("data create record", data_create_record, known_limit="no record DML: the REST API "
          "answers queries over setup objects only"),
-    Case("sobject describe", sobject_describe, known_limit="no sObject describe endpoint"),
+    Case("sobject describe Account", sobject_describe_data, known_limit="no data objects: "
+         "the local org serves setup objects (User, Profile, ...), not Account records"),
 ]

@@ -1,7 +1,11 @@
 """The real clients for the conformance suite: Node 22, the Salesforce CLI and jsforce, installed
 from npm into a cache folder outside the repository (default `~/.cache/sfenv-conformance`,
 override with `SFENV_CONFORMANCE_CACHE`). Versions are pinned: the suite asserts on what these
-versions do. A machine whose Node is older than 22 gets the `node@22` npm package."""
+versions do. A machine whose Node is older than 22 gets the `node@22` npm package.
+
+The CLI's current release (`@salesforce/cli@latest`) installs next to the pinned one, in the
+cache's `latest/` folder, so the suite can run with both; `cli_version()` says which release
+that was."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SF_CLI = "@salesforce/cli@2.146.3"
+SF_CLI_LATEST = "@salesforce/cli@latest"
 JSFORCE = "jsforce@3.10.16"
 NODE = "node@22"
 MIN_NODE_MAJOR = 22
@@ -45,6 +50,15 @@ class Toolchain:
     def node(self) -> str:
         return str(self.node_bin / "node") if self.node_bin else (shutil.which("node") or "node")
 
+    def cli_version(self) -> str:
+        """The installed Salesforce CLI's version ("2.146.3"), or "unknown"."""
+        try:
+            data = json.loads((self.node_modules / "@salesforce" / "cli" / "package.json")
+                              .read_text())
+        except (OSError, ValueError):
+            return "unknown"
+        return str(data.get("version") or "unknown")
+
 
 def cache_dir() -> Path:
     default = Path.home() / ".cache" / "sfenv-conformance"
@@ -60,8 +74,8 @@ def _node_major(node: str) -> int:
     return int(text.split(".")[0]) if text.split(".")[0].isdigit() else 0
 
 
-def _wanted(needs_node: bool) -> list[str]:
-    return [SF_CLI, JSFORCE] + ([NODE] if needs_node else [])
+def _wanted(needs_node: bool, cli: str = SF_CLI) -> list[str]:
+    return [cli, JSFORCE] + ([NODE] if needs_node else [])
 
 
 def _installed(cache: Path) -> list[str]:
@@ -71,12 +85,13 @@ def _installed(cache: Path) -> list[str]:
         return []
 
 
-def ensure(log=print) -> Toolchain:
-    """Install what is missing (Unreachable when npm cannot reach its registry)."""
-    cache = cache_dir()
+def ensure(log=print, cli: str = SF_CLI) -> Toolchain:
+    """Install what is missing (Unreachable when npm cannot reach its registry). `cli`: the
+    pinned release, or SF_CLI_LATEST (installed once into `latest/`, kept until removed)."""
+    cache = cache_dir() if cli == SF_CLI else cache_dir() / "latest"
     system_node = shutil.which("node")
     needs_node = system_node is None or _node_major(system_node) < MIN_NODE_MAJOR
-    wanted = _wanted(needs_node)
+    wanted = _wanted(needs_node, cli)
     chain = Toolchain(cache, cache / "node_modules" / "node" / "bin" if needs_node else None)
     if all(w in _installed(cache) for w in wanted) and chain.sf.exists():
         return chain

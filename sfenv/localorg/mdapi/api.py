@@ -17,8 +17,10 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from sfenv.localorg import versions
 from sfenv.localorg.mdapi import envelope as s
 from sfenv.localorg.mdapi.audit import audit_deploy
+from sfenv.localorg.mdapi.crud import Crud, check_count, save_results
 from sfenv.localorg.mdapi.deploy import (
     NO_TEST_RUN_IN_PRODUCTION,
     DeployOptions,
@@ -65,9 +67,12 @@ def handle(org, body: bytes, version: str) -> tuple[int, bytes]:
         user = org.session_user(session_id)
         if user is None:
             raise SoapFault("INVALID_SESSION_ID", INVALID_SESSION)
+        if not versions.supported(version):
+            raise SoapFault("UNSUPPORTED_API_VERSION", "Invalid Api version specified on URL")
         handler = OPERATIONS.get(op)
-        if handler is None:
-            raise SoapFault("INVALID_OPERATION", f"Operation {op} is not supported by this org")
+        if handler is None:  # not in the WSDL of a served version (checkStatus: gone in 31.0)
+            raise SoapFault("soapenv:Client", f"No operation available for request "
+                            f"{{{s.MD_NS}}}{op}, please check the WSDL for the service.")
         element = handler(Call(org, user, request, version, SIGNATURES[op]))
         return 200, envelope(etree.tostring(element, encoding="unicode"))
     except SoapFault as err:
@@ -443,9 +448,10 @@ def _run_test_result(details, tests: list[str]) -> None:
     node = s.add(details, "runTestResult")
     s.add(node, "numFailures", 0)
     s.add(node, "numTestsRun", len(tests))
-    for name in tests:
+    for test in tests:   # one result per test method, as Salesforce reports them
+        name, _, method = test.partition(".")
         ok = s.add(node, "successes")
-        s.add_fields(ok, [("id", ""), ("methodName", "test"), ("name", name),
+        s.add_fields(ok, [("id", ""), ("methodName", method), ("name", name),
                           ("namespace", ""), ("time", 1.0)])
     s.add(node, "totalTime", float(len(tests)))
 
@@ -509,7 +515,40 @@ def _deployed_since(history: list[dict], validation: Job) -> bool:
     )
 
 
+# --- CRUD (crud.py) ----------------------------------------------------------------------
+
+
+def _crud(call: Call) -> Crud:
+    return Crud(call.org, call.user, call.registry, call.inventory)
+
+
+def _save(operation: str, mode: str) -> Callable[[Call], etree._Element]:
+    def op(call: Call) -> etree._Element:
+        nodes = call.args.get("metadata") or []
+        check_count(nodes, operation)
+        return save_results(operation, _crud(call).save(nodes, mode), upsert=mode == "upsert")
+    return op
+
+
+def op_delete_metadata(call: Call) -> etree._Element:
+    names = [n for n in call.arg_texts("fullNames") if n]
+    check_count(names, "deleteMetadata")
+    outcomes = _crud(call).delete(call.arg_text("type") or "", names)
+    return save_results("deleteMetadata", outcomes)
+
+
+def op_rename_metadata(call: Call) -> etree._Element:
+    outcome = _crud(call).rename(call.arg_text("type") or "", call.arg_text("oldFullName") or "",
+                                 call.arg_text("newFullName") or "")
+    return save_results("renameMetadata", [outcome])
+
+
 OPERATIONS: dict[str, Callable[[Call], etree._Element]] = {
+    "createMetadata": _save("createMetadata", "create"),
+    "updateMetadata": _save("updateMetadata", "update"),
+    "upsertMetadata": _save("upsertMetadata", "upsert"),
+    "deleteMetadata": op_delete_metadata,
+    "renameMetadata": op_rename_metadata,
     "describeMetadata": op_describe,
     "listMetadata": op_list,
     "readMetadata": op_read,
@@ -532,4 +571,9 @@ SIGNATURES: dict[str, tuple[Param, ...]] = {
     "checkDeployStatus": (("asyncProcessId", False), ("includeDetails", False)),
     "cancelDeploy": (("String", False),),
     "deployRecentValidation": (("validationId", False),),
+    "createMetadata": (("metadata", True),),
+    "updateMetadata": (("metadata", True),),
+    "upsertMetadata": (("metadata", True),),
+    "deleteMetadata": (("type", False), ("fullNames", True)),
+    "renameMetadata": (("type", False), ("oldFullName", False), ("newFullName", False)),
 }

@@ -22,7 +22,7 @@ from pathlib import Path
 from lxml import etree
 
 from sfenv.errors import MetadataError
-from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.inventory import Inventory, mdapi_file_name, member_id
 from sfenv.localorg.mdapi.validate import Failure, check_deletion, check_deployed
 from sfenv.metadata.components import compose_file, split_file
 from sfenv.metadata.ids import ComponentId
@@ -47,6 +47,10 @@ def deploys_apex(zip_bytes: bytes, single_package: bool) -> bool:
         return False
     return any(package.types.get(t) for t in APEX_TYPES)
 _ISTEST = re.compile(rb"@istest", re.IGNORECASE)
+# a method annotated @IsTest (with or without parameters), or declared with `testMethod`
+_TEST_ANNOTATED = re.compile(r"@istest\b(?:\s*\([^)]*\))?\s+(?:\w+\s+)*?void\s+(\w+)\s*\(",
+                             re.IGNORECASE)
+_TEST_MODIFIER = re.compile(r"\btestmethod\s+(?:\w+\s+)*?void\s+(\w+)\s*\(", re.IGNORECASE)
 _LINE = re.compile(r":(\d+)(?::(\d+))?:")
 
 
@@ -77,7 +81,7 @@ class DeployPlan:
     failures: list[Failure] = field(default_factory=list)
     writes: dict[str, bytes] = field(default_factory=dict)
     deletes: set[str] = field(default_factory=set)
-    tests_run: list[str] = field(default_factory=list)   # test classes "run"
+    tests_run: list[str] = field(default_factory=list)   # test methods "run": "Class.method"
     error_message: str | None = None                     # whole-deploy error (no component)
     before: dict[ComponentId, bytes] = field(default_factory=dict)  # old XML of changed comps
 
@@ -217,9 +221,7 @@ def _resolve_members(plan: DeployPlan, pkg_inv: Inventory, package: Package
             if member == "*":
                 wanted |= set(pkg_inv.of_type(type_name))
                 continue
-            cid = ComponentId(type_name, member)
-            if mtype.in_folder and "/" not in member and mtype.folder_type:
-                cid = ComponentId(mtype.folder_type, member)
+            cid = member_id(registry, type_name, member)
             if cid in pkg_inv.by_component:
                 wanted.add(cid)
             else:
@@ -284,11 +286,12 @@ def _merge(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory, wanted: set
         old_paths = org_inv.by_component.get(cid, [])
         changed = any(org_inv.read(p) != pkg_inv.read(p) for p in new_paths if p in old_paths) \
             or set(new_paths) != set(old_paths)
+        stored = {path: mdapi_file_name(path, registry) for path in new_paths}
         for path in old_paths:
-            if path not in new_paths:
+            if path not in stored.values():
                 overlay[path] = None
-        for path in new_paths:
-            overlay[path] = pkg_inv.read(path)
+        for path in new_paths:  # kept under the Metadata API's names (folders: Sales-meta.xml)
+            overlay[stored[path]] = pkg_inv.read(path)
         main = org_inv.main_file(cid) if exists else None
         if exists and changed and main in old_paths:
             plan.before[cid] = org_inv.read(main)
@@ -334,9 +337,7 @@ def _delete(plan: DeployPlan, org_inv: Inventory, pkg: Package,
                                          f"Unknown type name '{type_name}' specified in package.xml"))
             continue
         for member in members:
-            cid = ComponentId(type_name, member)
-            if mtype.in_folder and "/" not in member and mtype.folder_type:
-                cid = ComponentId(mtype.folder_type, member)
+            cid = member_id(registry, type_name, member)
             if mtype.parent:
                 parent = org_inv.find_child(cid)
                 if parent is None:
@@ -410,11 +411,29 @@ def _tests(plan: DeployPlan, after: Inventory, opts: DeployOptions, is_sandbox: 
         if not opts.run_tests:
             plan.error_message = "No tests specified with RunSpecifiedTests"
             return
-        plan.tests_run = sorted(opts.run_tests)
+        for name in sorted(opts.run_tests):
+            cls, _, method = name.partition(".")
+            plan.tests_run += [f"{cls}.{method}"] if method else _test_methods(after, cls)
     elif level in ("RunLocalTests", "RunAllTestsInOrg"):
-        plan.tests_run = [c.full_name for c in after.of_type("ApexClass")
-                          if any(_ISTEST.search(after.read(p)) for p in after.by_component[c]
-                                 if p.endswith(".cls"))]
+        for cid in after.of_type("ApexClass"):
+            plan.tests_run += _test_methods(after, cid.full_name)
+
+
+def _test_methods(inv: Inventory, class_name: str) -> list[str]:
+    """`Class.method` of each test method of a class (`@IsTest` or `testMethod`), in source
+    order, as Salesforce reports one result per method."""
+    cid = ComponentId("ApexClass", class_name)
+    found: list[str] = []
+    for path in inv.by_component.get(cid, []):
+        if not path.endswith(".cls"):
+            continue
+        text = inv.read(path).decode("utf-8", "replace")
+        if not _ISTEST.search(text.encode()) and "testmethod" not in text.lower():
+            continue
+        hits = sorted((m.start(), m.group(1)) for regex in (_TEST_ANNOTATED, _TEST_MODIFIER)
+                      for m in regex.finditer(text))
+        found += [f"{class_name}.{name}" for _, name in hits if f"{class_name}.{name}" not in found]
+    return found
 
 
 def apply_plan(root: Path, plan: DeployPlan, staging: Path) -> None:

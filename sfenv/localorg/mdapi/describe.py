@@ -13,7 +13,7 @@ from sfenv.localorg.soap import SoapFault
 from sfenv.localorg.state.ids import component_id
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry
-from sfenv.metadata.xmlio import local_name
+from sfenv.metadata.xmlio import local_name, parse_xml
 
 MAX_LIST_QUERIES = 3
 MAX_READ_NAMES = 10
@@ -129,8 +129,6 @@ def read_metadata(inv: Inventory, type_name: str, full_names: list[str]) -> etre
 
 
 def _component_xml(inv: Inventory, cid: ComponentId) -> etree._Element | None:
-    from sfenv.metadata.xmlio import parse_xml
-
     mtype = inv.registry.find(cid.type)
     if mtype is not None and mtype.parent:
         parent = inv.find_child(cid)

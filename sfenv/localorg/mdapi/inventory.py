@@ -3,7 +3,7 @@
 The folder is in Metadata API format. Top-level components come from the registry
 (`component_of` a path); child components (fields in an object file...) from `split_file`
 of their parent file, computed only when a caller asks for them. Folders of in-folder types
-(`reports/Sales.reportFolder-meta.xml`) are components of the folder type (`ReportFolder`),
+(`reports/Sales-meta.xml`; a source-format name `Sales.reportFolder-meta.xml` is read too) are components of the folder type (`ReportFolder`),
 reported with fileName `reports/Sales` as Salesforce does.
 """
 
@@ -18,6 +18,39 @@ from pathlib import Path
 from sfenv.metadata.components import Piece, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import MetadataType, Registry
+
+META = "-meta.xml"
+
+
+def member_id(registry: Registry, type_name: str, member: str) -> ComponentId:
+    """The component a manifest member names. For in-folder types a member without a slash,
+    or with a trailing one (`Billing_Reports/`, as the Salesforce CLI writes folders), is the
+    folder; `Billing_Reports/Q1` is the report."""
+    mtype = registry.find(type_name)
+    if mtype is not None and mtype.in_folder:
+        folder_type = mtype.folder_type or f"{type_name}Folder"
+        if "/" not in member:
+            return ComponentId(folder_type, member)
+        if member.endswith("/") and member.rstrip("/"):
+            return ComponentId(folder_type, member.rstrip("/"))
+    return ComponentId(type_name, member)
+
+
+def mdapi_file_name(path: str, registry: Registry) -> str:
+    """A folder's file as the Metadata API names it: `reports/Sales-meta.xml`, not the source
+    format's `reports/Sales.reportFolder-meta.xml` (which a client converting to source format
+    would turn into `Sales.reportFolder.reportFolder-meta.xml`). Other paths are unchanged."""
+    if not path.endswith(META):
+        return path
+    cid = registry.component_of(path)
+    mtype = registry.find(cid.type) if cid is not None else None
+    if mtype is None or mtype.strategy != "folder" or not mtype.suffix:
+        return path
+    stem = path[: -len(META)]
+    if not stem.endswith("." + mtype.suffix):
+        return path
+    renamed = stem[: -len(mtype.suffix) - 1] + META
+    return renamed if registry.component_of(renamed) == cid else path
 
 
 def classify(path: str, registry: Registry) -> ComponentId | None:

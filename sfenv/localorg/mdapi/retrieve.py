@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.mdapi.inventory import Inventory, mdapi_file_name, member_id
 from sfenv.metadata.components import keep_children
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
+from sfenv.metadata.profiles import filter_profile
 from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 from sfenv.metadata.ziputil import write_zip
 
@@ -106,10 +107,7 @@ def _folder_owner(inv: Inventory, type_name: str) -> str | None:
 
 
 def _member_id(inv: Inventory, type_name: str, member: str) -> ComponentId:
-    mtype = inv.registry.find(type_name)
-    if mtype is not None and mtype.in_folder and "/" not in member:
-        return ComponentId(mtype.folder_type or f"{type_name}Folder", member)
-    return ComponentId(type_name, member)
+    return member_id(inv.registry, type_name, member)
 
 
 def _wildcard(inv: Inventory, type_name: str) -> list[ComponentId]:
@@ -142,8 +140,6 @@ ContextFilter = Callable[[str, bytes, set[ComponentId]], bytes]
 
 def context_filters(registry) -> dict[str, ContextFilter]:
     """Profiles keep only permissions for components retrieved alongside them."""
-    from sfenv.metadata.profiles import filter_profile
-
     def profile(path: str, data: bytes, ids: set[ComponentId]) -> bytes:
         return filter_profile(data, ids, source=path)
 
@@ -163,7 +159,7 @@ def collect_files(inv: Inventory, sel: Selection) -> tuple[dict[str, bytes], lis
             data = inv.read(path)
             if handler is not None and not path.endswith("-meta.xml"):
                 data = handler(path, data, everything)
-            files[path] = data
+            files[mdapi_file_name(path, registry)] = data
         components.append((cid, inv.main_file(cid)))
     for parent, kids in sorted(sel.children.items()):
         path = inv.main_file(parent)

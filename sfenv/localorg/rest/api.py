@@ -14,14 +14,17 @@ import threading
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
+from sfenv.localorg import versions
 from sfenv.localorg.auth.identity import profile_id
 from sfenv.localorg.replies import JSON, Reply, rest_error
+from sfenv.localorg.rest import bulk, soql, soql_columns
+from sfenv.localorg.rest import describe as rest_describe
 from sfenv.localorg.rest import groups as rest_groups
-from sfenv.localorg.rest import soql, soql_columns
+from sfenv.localorg.rest import limits as rest_limits
+from sfenv.localorg.rest import objects as rest_objects
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.dates import parse_sf_datetime
 
-MIN_VERSION, MAX_VERSION = 31, 64
 BATCH_SIZE = 2000
 _CURSORS_KEPT = 50
 
@@ -36,34 +39,34 @@ SCHEMAS = {
         "Id": "id", "Username": "string", "Name": "string", "FirstName": "string",
         "LastName": "string", "Email": "string", "IsActive": "boolean", "ProfileId": "id",
         "UserType": "string", "CreatedDate": "datetime", "LastModifiedDate": "datetime",
-        "TimeZoneSidKey": "string", "LanguageLocaleKey": "string",
+        "TimeZoneSidKey": "string", "LanguageLocaleKey": "string", "LastLoginDate": "datetime",
     }, {"Profile": ("Profile", "ProfileId")}),
-    "Profile": soql.SObject("Profile", {"Id": "id", "Name": "string", "UserType": "string"}),
+    "Profile": soql.SObject("Profile", {"Id": "id", "Name": "string", "UserType": "string",
+                                        "UserLicenseId": "id"},
+                            {"UserLicense": ("UserLicense", "UserLicenseId")}),
     "SetupAuditTrail": soql.SObject("SetupAuditTrail", {
         "Id": "id", "Action": "string", "Section": "string", "CreatedDate": "datetime",
         "CreatedById": "id", "Display": "string", "DelegateUser": "string",
         "ResponsibleNamespacePrefix": "string",
     }, {"CreatedBy": ("User", "CreatedById")}),
     **rest_groups.SCHEMAS,
+    **rest_objects.SCHEMAS,
 }
 
 # the Tooling API's source tracking object: only on orgs with tracking (source_members.py)
 SOURCE_MEMBER = soql.SObject("SourceMember", {
     "Id": "id", "MemberType": "string", "MemberName": "string", "MemberIdOrName": "string",
     "RevisionCounter": "number", "RevisionNum": "number", "IsNameObsolete": "boolean",
-    "IsNewMember": "boolean", "ChangedBy": "string", "CreatedDate": "datetime",
+    "IsNewMember": "boolean", "ChangedBy": "id", "CreatedDate": "datetime",
     "CreatedById": "id", "LastModifiedDate": "datetime", "LastModifiedById": "id",
 })
 
 
-def version_label(version: int) -> str:
-    """62 -> "Winter '25" (three releases a year, Winter first)."""
-    season = ("Winter", "Spring", "Summer")[(version - 62) % 3]
-    return f"{season} '{25 + (version - 62) // 3:02d}"
+version_label = versions.label
 
 
 def supported_version(number: str) -> bool:
-    return MIN_VERSION <= int(number) <= MAX_VERSION
+    return versions.supported(number)
 
 
 def _sf_rest_datetime(value: str | None) -> str | None:
@@ -81,6 +84,7 @@ class RestApi:
         self.org = org
         self._cursors: OrderedDict[str, tuple] = OrderedDict()
         self._lock = threading.Lock()
+        self.bulk = bulk.BulkQueries(self.run_soql)
 
     # --- resources (the server's route table maps URLs to these) ---------------------------
     def resources(self, version: str, tooling: bool, user: User, base_url: str) -> Reply:
@@ -98,12 +102,38 @@ class RestApi:
             return self._columns(q, tooling)
         return self._query(version, q, tooling)
 
+    def run_soql(self, text: str, tooling: bool = False
+                 ) -> tuple[soql.Database, soql.SObject, list[tuple[str, ...]], list[dict]]:
+        """A query over the org's rows (all of them: no paging), for Bulk API 2.0 jobs."""
+        parsed = soql.parse(text)
+        db = self.database(tooling)
+        sobject, paths, rows, _total = db.run(parsed)
+        return db, sobject, paths, rows
+
+    # --- describe ---------------------------------------------------------------------------
+    def global_describe(self, version: str, tooling: bool) -> Reply:
+        """`GET …/sobjects`: every object this org answers queries on."""
+        schemas = self.database(tooling).schemas
+        return 200, JSON, json.dumps(
+            rest_describe.global_describe(schemas, version, tooling)).encode()
+
+    def sobject_info(self, version: str, name: str, tooling: bool, *, full: bool) -> Reply:
+        """`GET …/sobjects/{name}` (basic info) or `…/{name}/describe` (full describe)."""
+        db = self.database(tooling)
+        try:
+            sobject = db.schema(name)
+        except soql.SoqlError:
+            return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
+        body = (rest_describe.describe(sobject, db.schemas, version, tooling) if full
+                else rest_describe.basic_info(sobject, version, tooling))
+        return 200, JSON, json.dumps(body).encode()
+
     def record_count(self, query_string: str) -> Reply:
         return self._record_count(parse_qs(query_string).get("sObjects", [""])[0])
 
     def versions(self) -> Reply:
         body = [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
-                for v in range(MIN_VERSION, MAX_VERSION + 1)]
+                for v in range(versions.MIN_VERSION, versions.MAX_VERSION + 1)]
         return 200, JSON, json.dumps(body).encode()
 
     @staticmethod
@@ -118,14 +148,16 @@ class RestApi:
         """The org's queryable rows; the Tooling API adds SourceMember on orgs with tracking."""
         org = self.org
         profiles = {u.profile for u in org.users}
-        profile_rows = [{"Id": profile_id(org, p), "Name": p, "UserType": "Standard"}
-                        for p in sorted(profiles)]
+        license = rest_objects.license_id(org)
+        profile_rows = [{"Id": profile_id(org, p), "Name": p, "UserType": "Standard",
+                         "UserLicenseId": license} for p in sorted(profiles)]
         users = [{
             "Id": u.id, "Username": u.username, "Name": u.name, "FirstName": u.first_name or None,
             "LastName": u.last_name, "Email": u.email, "IsActive": u.is_active,
             "ProfileId": profile_id(org, u.profile), "UserType": "Standard",
             "CreatedDate": u.created_date, "LastModifiedDate": u.created_date,
             "TimeZoneSidKey": "America/Los_Angeles", "LanguageLocaleKey": "en_US",
+            "LastLoginDate": org.last_login(u),
         } for u in org.users]
         organization = [{
             "Id": org.org_id, "Name": org.org_name, "IsSandbox": org.is_sandbox,
@@ -142,11 +174,16 @@ class RestApi:
             "ResponsibleNamespacePrefix": None,
         } for r in org.audit_trail()]
         tables = {"Organization": organization, "User": users, "Profile": profile_rows,
-                  "SetupAuditTrail": audit, **rest_groups.rows(org)}
-        if tooling and org.source_tracking:
-            schemas = {**SCHEMAS, "SourceMember": SOURCE_MEMBER}
-            return soql.Database(schemas, {**tables, "SourceMember": org.source_member_rows()})
-        return soql.Database(SCHEMAS, tables)
+                  "SetupAuditTrail": audit, **rest_groups.rows(org),
+                  **rest_objects.tables(org)}
+        if not tooling:
+            return soql.Database(SCHEMAS, tables)
+        schemas = {**SCHEMAS, **rest_objects.TOOLING_SCHEMAS}
+        tables.update(rest_objects.tooling_tables(org))
+        if org.source_tracking:
+            schemas["SourceMember"] = SOURCE_MEMBER
+            tables["SourceMember"] = org.source_member_rows()
+        return soql.Database(schemas, tables)
 
     def _record_json(self, db: soql.Database, sobject: soql.SObject, row: dict,
                      paths: list[tuple[str, ...]], version: str, tooling: bool) -> dict:
@@ -244,11 +281,10 @@ class RestApi:
             counts.append({"count": len(db.rows.get(sobject.name, [])), "name": sobject.name})
         return 200, JSON, json.dumps({"sObjects": counts}).encode()
 
-    @staticmethod
-    def limits(limit_info: tuple[int, int] | None) -> Reply:
-        maximum, remaining = limit_info or (5_000_000, 5_000_000)
-        body = {"DailyApiRequests": {"Max": maximum, "Remaining": remaining}}
-        return 200, JSON, json.dumps(body).encode()
+    def limits(self, limit_info: tuple[int, int] | None) -> Reply:
+        """Salesforce's whole set of limits; API requests and Bulk 2.0 query jobs counted."""
+        used = {"DailyBulkV2QueryJobs": self.bulk.created}
+        return 200, JSON, json.dumps(rest_limits.limits(limit_info, used)).encode()
 
 
 def _attributes(sobject: str, record_id: str | None, version: str, tooling: bool) -> dict:

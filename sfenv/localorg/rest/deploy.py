@@ -23,6 +23,15 @@ from urllib.parse import parse_qs
 from lxml import etree
 
 from sfenv.localorg.mdapi import envelope as s
+from sfenv.localorg.mdapi.api import (
+    Call,
+    cancel_deploy,
+    check_deploy,
+    deploy_result,
+    jobs_of,
+    quick_deploy,
+    start_deploy,
+)
 from sfenv.localorg.mdapi.deploy import DeployOptions
 from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.soap import SoapFault
@@ -51,8 +60,6 @@ class RestError(Exception):
 def handle(org, user, method: str, version: str, rest: list[str], query: str, body: bytes,
            content_type: str) -> Reply:
     """`rest` is the path after `/services/data/vNN.0/metadata/deployRequest`."""
-    from sfenv.localorg.mdapi.api import Call
-
     call = Call(org, user, etree.Element("rest"), version)
     try:
         if not rest and method == "POST":
@@ -75,8 +82,6 @@ def handle(org, user, method: str, version: str, rest: list[str], query: str, bo
 
 
 def _start(call, version: str, body: bytes, content_type: str) -> Reply:
-    from sfenv.localorg.mdapi.api import quick_deploy, start_deploy
-
     if content_type.lower().startswith("application/json"):
         payload = _json(body)
         validation = payload.get("validatedDeployRequestId") if isinstance(payload, dict) else None
@@ -99,8 +104,6 @@ def _start(call, version: str, body: bytes, content_type: str) -> Reply:
 
 def _status(call, version: str, job_id: str, include_details: bool, status: int,
             validated: str | None = None) -> Reply:
-    from sfenv.localorg.mdapi.api import check_deploy, deploy_result, jobs_of
-
     if status == 201:   # just queued: report it without counting a poll
         job = jobs_of(call.org).get(job_id)
         result = deploy_result(job, False)
@@ -119,8 +122,6 @@ def _status(call, version: str, job_id: str, include_details: bool, status: int,
 
 
 def _cancel(call, version: str, job_id: str, body: bytes) -> Reply:
-    from sfenv.localorg.mdapi.api import cancel_deploy, deploy_result
-
     payload = _json(body) if body else {}
     wanted = (payload.get("deployResult") or {}).get("status") if isinstance(payload, dict) else None
     if wanted not in ("Canceling", "Canceled"):

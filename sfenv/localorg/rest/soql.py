@@ -410,6 +410,7 @@ def _check_literal(name: str, ftype: str, lit: Literal, op: str) -> None:
     ok = {
         "string": ("string",), "id": ("string",), "boolean": ("boolean",),
         "number": ("number",), "datetime": ("datetime", "date", "range"),
+        "date": ("date", "range"),
     }.get(ftype, ("string",))
     if lit.kind not in ok:
         if ftype == "datetime" and lit.kind == "string":

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from sfenv.localorg.rest.soql import Database, Query, SObject
 
-_APEX_TYPES = {"id": "Id", "string": "String", "boolean": "Boolean", "datetime": "Datetime",
+_APEX_TYPES = {"id": "Id", "string": "String", "boolean": "Boolean", "datetime": "Datetime", "date": "Date",
                "number": "Decimal"}
 KEY_PREFIXES = {"User": "005", "Profile": "00e", "Organization": "00D",
                 "SetupAuditTrail": "0Ym", "Group": "00G", "UserRole": "00E",
                 "GroupMember": "011", "PermissionSet": "0PS", "PermissionSetAssignment": "0Pa",
-                "SourceMember": "0MZ"}
+                "SourceMember": "0MZ", "ApexClass": "01p", "EventLogFile": "0AT",
+                "UserLicense": "100", "InstalledSubscriberPackage": "0A3"}
 
 
 def column_metadata(db: Database, query: Query) -> dict:

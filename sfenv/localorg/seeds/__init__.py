@@ -29,6 +29,7 @@ import yaml
 from lxml import etree
 
 from sfenv.errors import ConfigError
+from sfenv.localorg.seeds.generate import generate_org, large_seed_state
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
@@ -108,8 +109,6 @@ def materialize(seed: str, dest: Path) -> None:
         raise ConfigError(f"{dest}: not empty; a seed org is written into an empty folder")
     dest.mkdir(parents=True, exist_ok=True)
     if large is not None:
-        from sfenv.localorg.seeds.generate import generate_org, large_seed_state
-
         generated = generate_org(dest, large[0], large[1])
         _write_state(dest, large_seed_state(generated))
         return

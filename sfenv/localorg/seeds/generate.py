@@ -261,7 +261,7 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
         out.write(f"triggers/{name}.trigger-meta.xml", trigger_meta)
         ids.append(f"ApexTrigger:{name}")
     for i in range(counts["ReportFolder"]):
-        out.doc(f"ReportFolder:Folder{i:04d}", f"reports/Folder{i:04d}.reportFolder-meta.xml", (
+        out.doc(f"ReportFolder:Folder{i:04d}", f"reports/Folder{i:04d}-meta.xml", (
             "    <folderShares>\n        <accessLevel>View</accessLevel>\n"
             f"        <sharedTo>Group{i % counts['Group']:04d}</sharedTo>\n"
             f"        <sharedToType>Group</sharedToType>\n    </folderShares>\n    <name>Folder {i}</name>\n"))
@@ -279,7 +279,7 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
             "        <dateColumn>CUST_CREATED_DATE</dateColumn>\n        <interval>INTERVAL_CUSTOM</interval>\n"
             "    </timeFrameFilter>\n"))
     for i in range(counts["DashboardFolder"]):
-        out.doc(f"DashboardFolder:Dash{i:04d}", f"dashboards/Dash{i:04d}.dashboardFolder-meta.xml",
+        out.doc(f"DashboardFolder:Dash{i:04d}", f"dashboards/Dash{i:04d}-meta.xml",
                 f"    <name>Dashboards {i}</name>\n")
     for i in range(counts["Dashboard"]):
         name = f"Dash{i // _PER_FOLDER:04d}/Dashboard{i:05d}"
@@ -294,7 +294,7 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
             "        </components>\n    </leftSection>\n    <textColor>#000000</textColor>\n"
             f"    <title>Dashboard {i}</title>\n    <titleColor>#000000</titleColor>\n    <titleSize>12</titleSize>\n"))
     for i in range(counts["EmailFolder"]):
-        out.doc(f"EmailFolder:Mail{i:04d}", f"email/Mail{i:04d}.emailFolder-meta.xml", (
+        out.doc(f"EmailFolder:Mail{i:04d}", f"email/Mail{i:04d}-meta.xml", (
             f"    <accessType>Public</accessType>\n    <name>Templates {i}</name>\n"
             "    <publicFolderAccess>ReadWrite</publicFolderAccess>\n"))
     for i in range(counts["EmailTemplate"]):

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
+from sfenv.localorg.state.data import StateData
 from sfenv.localorg.state.dates import normalize_datetime, sf_now
 from sfenv.localorg.state.ids import new_id
-from sfenv.localorg.state.users import User
-
-if TYPE_CHECKING:
-    from sfenv.localorg.state.data import StateData
+from sfenv.localorg.state.people import User
 
 
 class AuditTrail:

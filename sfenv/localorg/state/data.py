@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sfenv.localorg.state.dates import normalize_datetime, sf_now
 from sfenv.localorg.state.ids import new_id
-from sfenv.localorg.state.users import ADMIN_PROFILE, User, make_user
+from sfenv.localorg.state.people import ADMIN_PROFILE, User, make_user
 
 
 @dataclass
@@ -30,6 +30,7 @@ class StateData:
     group_members: dict[str, list[dict]] = field(default_factory=dict)  # group -> [{type, member}]
     source_tracking: bool = False   # offers SourceMember (sandboxes only: see source_members.py)
     source_members: dict = field(default_factory=dict)  # {"counter", "rows"}: SourceMembers
+    last_logins: dict[str, str] = field(default_factory=dict)  # user id -> User.LastLoginDate
 
 
 def new_data(seed: dict, username: str | None) -> StateData:

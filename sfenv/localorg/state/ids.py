@@ -48,7 +48,13 @@ def component_id(org_id: str, type_name: str, full_name: str) -> str:
     """A stable 18-char id with the type's key prefix (`00N...` for a CustomField)."""
     mtype = default_registry().find(type_name)  # key prefixes live in the registry
     prefix = (mtype.id_prefix if mtype else None) or DEFAULT_PREFIX
-    digest = hashlib.sha256(f"{org_id}|{type_name}|{full_name}".encode()).digest()
+    return stable_id(prefix, org_id, type_name, full_name)
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """An 18-char id with this key prefix, the same for the same parts on every call and in
+    every process (records the org derives rather than stores: licenses, components)."""
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
     number = int.from_bytes(digest[:12], "big")
     body = ""
     for _ in range(9):

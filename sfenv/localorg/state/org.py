@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from sfenv.localorg.faults import FaultInjector
+from sfenv.localorg.mdapi.inventory import InventoryCache
 from sfenv.localorg.state.audit import AuditTrail
 from sfenv.localorg.state.components import ComponentDates
 from sfenv.localorg.state.data import StateData, load_data, new_data
@@ -71,8 +72,6 @@ class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
         # the server's fault settings; mdapi/api.py reads unknown_exception_members/truncate_zip
         self.faults = FaultInjector()
         # the metadata folder as components, rebuilt when its files change (mdapi/inventory.py)
-        from sfenv.localorg.mdapi.inventory import InventoryCache
-
         self.inventory_cache = InventoryCache()
         # bumped whenever the server itself changes components (deploys, hand changes)
         self.content_generation = 0

@@ -9,7 +9,8 @@ one org-wide, ever-increasing `RevisionCounter`. Salesforce never deletes a Sour
 deleted component's row gets `IsNameObsolete = true`. Child components (CustomField
 `Account.Region__c`...) get rows of their own when they change. `IsNewMember` is true while a
 row has seen one change only (the member's first tracked change). `ChangedBy` holds the
-username of who made the change (Salesforce's Tooling API reference says so).
+Id of the user who made the change, as on Salesforce. Container files that are no component
+of their own (`CustomLabels`: Salesforce tracks each `CustomLabel`) get no row.
 
 Types a real org does not record, or not reliably (`UNTRACKED_TYPES`, the registry's
 `source_untracked`: the coverage report's untracked types, and those the Salesforce CLI's
@@ -24,13 +25,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sfenv.localorg.state.ids import component_id
-from sfenv.localorg.state.users import User
+from sfenv.localorg.state.people import User
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import default_registry
 
 KEY_PREFIX = "0MZ"
 # One list for the org and for the pull that reads it (the registry's `source_untracked`).
 UNTRACKED_TYPES = default_registry().source_untracked()
+# files holding children only: their children get rows, the file itself never does
+CONTAINER_TYPES = frozenset({"CustomLabels"})
 
 
 def split_member(cid: ComponentId | str) -> tuple[str, str]:
@@ -56,7 +59,7 @@ class SourceMembers:
         rows: dict[str, dict] = self._store["rows"]
         for cid in cids:
             type_name, name = split_member(cid)
-            if type_name in UNTRACKED_TYPES:
+            if type_name in UNTRACKED_TYPES or type_name in CONTAINER_TYPES:
                 continue
             key = f"{type_name}:{name}"
             self._store["counter"] += 1
@@ -71,7 +74,7 @@ class SourceMembers:
             else:
                 row["IsNewMember"] = False
             row.update(RevisionCounter=self._store["counter"], RevisionNum=row["RevisionNum"] + 1,
-                       IsNameObsolete=deleted, ChangedBy=user.username, LastModifiedDate=when,
+                       IsNameObsolete=deleted, ChangedBy=user.id, LastModifiedDate=when,
                        LastModifiedById=user.id)
 
     def rows(self) -> list[dict]:

@@ -5,42 +5,20 @@ persisted data (`_data`), `lock` and `save()`."""
 from __future__ import annotations
 
 import secrets
-import string
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from sfenv.localorg.state.ids import new_id
+from sfenv.localorg.state.data import StateData
+from sfenv.localorg.state.dates import sf_now
+from sfenv.localorg.state.people import ADMIN_PROFILE, User, make_user
 
-if TYPE_CHECKING:
-    from sfenv.localorg.state.data import StateData
+__all__ = ["ADMIN_PROFILE", "CLI_CLIENT_ID", "SESSION_SECONDS", "Session", "User",
+           "UsersAndSessions"]
 
 SESSION_SECONDS = 2 * 60 * 60
-ADMIN_PROFILE = "System Administrator"
 CLI_CLIENT_ID = "PlatformCLI"  # the sf CLI's connected app; it has no secret
-
-
-@dataclass
-class User:
-    id: str
-    username: str
-    name: str
-    email: str
-    profile: str = ADMIN_PROFILE
-    is_active: bool = True
-    created_date: str = ""
-    password: str = ""
-    security_token: str = ""
-
-    @property
-    def first_name(self) -> str:
-        return self.name.rsplit(" ", 1)[0] if " " in self.name else ""
-
-    @property
-    def last_name(self) -> str:
-        return self.name.rsplit(" ", 1)[-1]
 
 
 @dataclass
@@ -108,7 +86,12 @@ class UsersAndSessions:
         sid = f"{self.org_id}!{secrets.token_urlsafe(72)}"
         with self.lock:
             self._sessions[sid] = Session(user.id, time.time() + self.session_seconds)
+            self._data.last_logins[user.id] = sf_now()   # kept with the next save()
         return sid
+
+    def last_login(self, user: User) -> str | None:
+        """User.LastLoginDate: when the user last logged in (None: never)."""
+        return self._data.last_logins.get(user.id)
 
     def session_user(self, session_id: str | None) -> User | None:
         if not session_id:
@@ -182,18 +165,3 @@ class UsersAndSessions:
                 self._data.group_members[group] = [dict(m) for m in members]
             else:
                 self._data.group_members.pop(group, None)
-
-
-def _secret(n: int = 16) -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(n))
-
-
-def make_user(username: str, name: str, email: str, profile: str, is_active: bool,
-              created: str) -> User:
-    """A new user with a fresh id, password and security token."""
-    return User(
-        id=new_id("005"), username=username, name=name, email=email, profile=profile,
-        is_active=is_active, created_date=created, password=_secret(16),
-        security_token=_secret(24),
-    )
