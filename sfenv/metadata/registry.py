@@ -395,8 +395,8 @@ class Registry:
         if t.strategy == "bundle":
             main = (t.bundle_main or "{n}").format(n=name)
             return f"{t.directory}/{name}/{main}"
-        if t.strategy == "folder":  # the snapshot layout of INTERFACES.md (mdapi also: Sales-meta.xml)
-            return f"{t.directory}/{name}.{t.suffix}{META}"
+        if t.strategy == "folder":  # as a Metadata API retrieve names it (INTERFACES.md)
+            return f"{t.directory}/{name}{META}"
         if t.name_has_extension or not t.suffix:
             return f"{t.directory}/{name}"
         return f"{t.directory}/{name}.{t.suffix}"

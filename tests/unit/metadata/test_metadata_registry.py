@@ -65,7 +65,7 @@ def test_component_of_ignores_files_that_are_not_components(registry, path):
     (C("ApexClass", "Foo"), "classes/Foo.cls"),
     (C("Document", "Shared/logo.png"), "documents/Shared/logo.png"),
     (C("Report", "A/B/R"), "reports/A/B/R.report"),
-    (C("ReportFolder", "Sales"), "reports/Sales.reportFolder-meta.xml"),
+    (C("ReportFolder", "Sales"), "reports/Sales-meta.xml"),
     (C("LightningComponentBundle", "myCmp"), "lwc/myCmp/myCmp.js-meta.xml"),
     (C("Settings", "Sharing"), "settings/Sharing.settings"),
 ])
