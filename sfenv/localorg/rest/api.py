@@ -15,6 +15,7 @@ from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from sfenv.localorg.auth.identity import profile_id
+from sfenv.localorg.deploy_requests import with_deploy_requests
 from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import soql, soql_columns
@@ -174,7 +175,7 @@ class RestApi:
             return rest_error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
         try:
             parsed = soql.parse(text)
-            db = self.database(tooling)
+            db = with_deploy_requests(self.database(tooling), self.org) if tooling else self.database(tooling)
             sobject, paths, rows, total = db.run(parsed)
         except soql.SoqlError as err:
             return rest_error(400, err.code, err.message)
