@@ -421,7 +421,11 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
             return _finish(config, store, result, "cancelled", error="declined at the prompt")
         try:
             deployed = _deploy(store, env, client, result, data, validation.id)
-        except DeployUnknownError as err:
+        except OrgError as err:
+            if not entry.deploy_ids and not isinstance(err, DeployUnknownError):
+                # refused at submission: nothing was accepted
+                return _finish(config, store, result, "deploy_failed",
+                               error=f"deploy of the {label} could not be submitted: {err}")
             if not entry.deploy_ids:  # the answer was lost and the org lists no deploy
                 return _finish(config, store, result, "deploy_unknown", error=(
                     f"the deploy of the {label} may not have been accepted by {env} ({err}); "
@@ -431,9 +435,6 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
                 f"deploy {entry.deploy_ids[-1]} was accepted by {env} but its outcome could not "
                 f"be read ({err}); run the same `sfenv release promote {train} --to {env}` "
                 f"again: it follows that deploy instead of submitting another"))
-        except OrgError as err:  # refused at submission: nothing was accepted
-            return _finish(config, store, result, "deploy_failed",
-                           error=f"deploy of the {label} could not be submitted: {err}")
         if deployed.id not in entry.deploy_ids:
             entry.deploy_ids.append(deployed.id)
         if not deployed.success:
@@ -885,14 +886,14 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
             lambda: client.submit_deploy(data, check_only=False, test_level=entry.test_level),
             record, result.steps)
         deployed = client.wait_deploy(deploy_id)
-    except DeployUnknownError as err:
+    except OrgError as err:
+        if not entry.deploy_ids and not isinstance(err, DeployUnknownError):
+            return _finish(config, store, result, "rollback_failed",
+                           error=f"the rollback deploy to {env} did not complete: {err}")
         return _finish(config, store, result, "deploy_unknown", error=(
             f"the rollback deploy {', '.join(entry.deploy_ids) or '(answer lost)'} to {env} "
             f"may have run but its outcome is unknown ({err}); run the same `sfenv release "
             f"rollback {train} --env {env}` again: it follows that deploy"))
-    except OrgError as err:
-        return _finish(config, store, result, "rollback_failed",
-                       error=f"the rollback deploy to {env} did not complete: {err}")
     return _rollback_deployed(config, store, built, env, result, deployed, info, promoted,
                               connect=connect, progress=progress, registry=registry, lock=lock)
 
