@@ -12,23 +12,23 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
-from sfenv.checklist.model import username_suffixes
+from sfenv import pull as pull_mod
+from sfenv.checklist import Step
 from sfenv.compare import diff as compare_diff
-from sfenv.compare.inventory import load_json_blob
-from sfenv.compare.model import Change
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.compare.status import SYNC_FILE, sync_ref
 from sfenv.errors import ConfigError, DeployUnknownError, OrgError, ReleaseError, SfenvError
-from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.ziputil import write_zip
-from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.record.origins import record_origins
 from sfenv.record.sync_points import record_sync_point
 from sfenv.release import log as release_log
-from sfenv.release.checklist_state import freeze_checklist
+from sfenv.release.checklist_compute import (
+    compute_checklist,
+    train_changes,
+)
+from sfenv.release.checklist_state import current_done, freeze_checklist
 from sfenv.release.deploying import (
     Deployer,
     accepted,
@@ -54,13 +54,12 @@ from sfenv.release.train import (
 from sfenv.release.trees import StoreTree
 from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
-from sfenv.store.snapshots import EnvLock
+from sfenv.store.snapshots import EnvLock, SnapshotStore
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
     from sfenv.org.client import DeployResult
     from sfenv.progress import Progress
-    from sfenv.store.snapshots import SnapshotStore
 
 
 # -- stages -----------------------------------------------------------------------------------
@@ -104,85 +103,8 @@ def skipped_envs(config: Config, built: BuiltTrain, env: str) -> list[str]:
 
 # -- checklist --------------------------------------------------------------------------------
 
-def _typed_components(store: SnapshotStore, commit: str,
-                      registry: Registry) -> dict[ComponentId, bytes]:
-    """The checklist's context components (roles, groups, queues) of a snapshot: git lists
-    only their folders, not the whole tree, and their files are read in one batch."""
-    context = registry.checklist_context_types()
-    prefixes = sorted({registry.get(t).directory + "/" for t in context if registry.find(t)})
-    listed = store.files_under(commit, prefixes)
-    data = store.read_blobs(set(listed.values()))
-    files = {p: data[sha] for p, sha in listed.items()}
-    return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
-            if cid.type in context}
-
-
-def _group_members(store: SnapshotStore, commit: str) -> dict[str, list[str]]:
-    """The snapshot's `.sfenv/group-members.json` (public group -> members); {} when absent."""
-    data = load_json_blob(store.read_file(commit, GROUP_MEMBERS_PATH), {})
-    return {str(g): [str(m) for m in v] for g, v in data.items()
-            if isinstance(v, list)} if isinstance(data, dict) else {}
-
-
-def train_changes(store: SnapshotStore, built: BuiltTrain, target_commit: str, env: str,
-                  registry: Registry, neutralize: Neutralizer | None = None) -> list[Change]:
-    """What the train changes in `env` as it is at `target_commit` (its components only)."""
-    diff = compare_diff.diff_commits(store, target_commit, built.source_commit,
-                                     registry=registry, neutralize=neutralize, a_name=env,
-                                     b_name=built.source)
-    ids = set(built.components) | set(built.deletes) | set(built.manual)
-    return [c for c in diff.changes
-            if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)]
-
-
-def _audit_since(config: Config, store: SnapshotStore, env: str) -> str | None:
-    """Setup changes made by hand upstream count from the last sync into `env` (a promotion
-    or `sfenv sync-point`); with none, every row the source's snapshot recorded counts."""
-    from sfenv.compare.status import sync_point
-
-    whens = []
-    for upstream in (config.upstream_of(env) if env in sum(config.stages, []) else []):
-        record = sync_point(store, upstream, env)
-        if record and record.get("when"):
-            whens.append(str(record["when"])[:19])
-    return max(whens) if whens else None
-
-
-def compute_checklist(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
-                      target_commit: str | None = None,
-                      registry: Registry | None = None) -> list[Step]:
-    registry = registry or default_registry()
-    env_cfg = config.env(env)
-    target_commit = target_commit or store.head(env) or built.target_commit
-    changes = train_changes(store, built, target_commit, env, registry,
-                            Neutralizer.for_envs(env_cfg, config.environments.get(built.source)))
-    manual_ids = set(built.manual)
-    # a removed manual component has no source XML: it goes to the changes feed (deletion
-    # rules), not to the manual feed, which would read its old XML as something to create
-    manual = [(c.component, c.new_xml) for c in changes
-              if str(c.component) in manual_ids and c.new_xml is not None]
-    manual_removed = [(c.component, c.old_xml) for c in changes
-                      if str(c.component) in manual_ids and c.new_xml is None]
-    since = _audit_since(config, store, env)
-    source_env = config.environments.get(built.source)
-    ctx = ChecklistContext(
-        source_env=built.source, target_env=env, target_owner=env_cfg.owner,
-        target_is_production=env_cfg.production,
-        source_is_production=bool(source_env and source_env.production),
-        manual=manual, manual_removed=manual_removed, audit_rows=compare_diff.audit_rows(store, built.source_commit),
-        audit_since=since,
-        source_components=_typed_components(store, built.source_commit, registry),
-        target_components=_typed_components(store, target_commit, registry),
-        group_members=_group_members(store, built.source_commit),
-        username_suffixes=username_suffixes(config))
-    return build_checklist(changes, ctx, load_catalogue())
-
-
 def open_before_steps(config: Config, train: str, env: str, steps: list[Step],
                       store: SnapshotStore | None = None) -> list[Step]:
-    from sfenv.release.checklist_state import current_done
-    from sfenv.store.snapshots import SnapshotStore
-
     done = current_done(config, store or SnapshotStore(config.root), train, env)
     return [s for s in steps if s.phase == "before" and s.id not in done]
 
@@ -291,11 +213,8 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
     failed backup); afterwards every outcome is logged and returned. The guard refuses (result
     "refused", nothing validated or deployed) when the target changed a component of the train
     since the plan, unless `overwrite` names it or `overwrite_all`."""
-    from sfenv import pull as pull_mod
-    from sfenv.org import client as org_client
-
     registry = registry or default_registry()
-    connect = connect or org_client.connect
+    connect = connect or org_client_connect()
     built = load_train(store, train)
     env_cfg = config.env(env)
     if getattr(env_cfg, "kind", "org") != "org":  # a git ref or a folder cannot be deployed to
@@ -453,8 +372,6 @@ def _complete(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
               lock: EnvLock | None = None) -> PromoteResult:
     """After the deploy: pull again and verify, record who made what, build the rollback
     package, freeze the checklist, record the sync point and the outcome."""
-    from sfenv import pull as pull_mod
-
     entry, steps, train = result.entry, result.steps, result.train
     before = entry.backup_commit
     try:
@@ -959,8 +876,6 @@ def _rollback_deployed(config: Config, store: SnapshotStore, built: BuiltTrain, 
                        lock: EnvLock | None) -> PromoteResult:
     """After the rollback deploy (`deployed`; None when an earlier run saw it succeed): pull
     again, verify `env` is back to the backup, add the undo steps, restore the hop's base."""
-    from sfenv import pull as pull_mod
-
     entry, train = result.entry, built.name
     if deployed is not None:
         if deployed.id not in entry.deploy_ids:
