@@ -200,14 +200,21 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--with-later", is_flag=True,
               help="First roll back the trains deployed to ENV after TRAIN, newest first.")
+@click.option("--overwrite", multiple=True, metavar="TYPE:NAME",
+              help="Roll back over this component although ENV changed it since the "
+                   "promotion (repeatable; recorded in the release log).")
+@click.option("--overwrite-all", is_flag=True,
+              help="Roll back over every component ENV changed since the promotion (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @config_option
-def rollback_cmd(train, env, yes, with_later, as_json, config_path):
+def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json, config_path):
     """Deploy the rollback package built when TRAIN was promoted to ENV (back to the backup
     taken before), pull again and verify.
 
     Refused (exit 2) while a later train is deployed to ENV on top of TRAIN (it is named):
-    --with-later rolls those back first, newest first, each recorded. Exit 4 when the
+    --with-later rolls those back first, newest first, each recorded. Refused (exit 1) when
+    ENV changed, since the promotion, components the rollback would overwrite (each is named):
+    --overwrite TYPE:NAME or --overwrite-all roll back over them, recorded. Exit 4 when the
     rollback deployed but ENV is not back to the backup.
 
     \b
@@ -222,7 +229,8 @@ def rollback_cmd(train, env, yes, with_later, as_json, config_path):
         raise ReleaseError(f"rolling back {env} needs confirmation and there is no terminal: "
                            f"pass --yes")
     result = rollback(config, _store(config), train, env, confirm=confirm,
-                      with_later=with_later, progress=progress_for(as_json, quiet=True))
+                      with_later=with_later, overwrite=overwrite, overwrite_all=overwrite_all,
+                      progress=progress_for(as_json, quiet=True))
     _outcome(result, as_json)
 
 

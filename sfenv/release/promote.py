@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sfenv import pull as pull_mod
@@ -40,8 +41,9 @@ from sfenv.release.deploying import (
 )
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
 from sfenv.release.guard import GuardOutcome, guard_promotion, reference_commit
+from sfenv.release.guard import conflicts as guard_conflicts
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
-from sfenv.release.rollback import rollback_package
+from sfenv.release.rollback import rollback_changes, rollback_package
 from sfenv.release.train import (
     current_user,
     export,
@@ -747,6 +749,7 @@ def later_trains(store: SnapshotStore, train: str, env: str) -> list[str]:
 def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
              confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
              progress: Progress | None = None, registry: Registry | None = None,
+             overwrite: Sequence[str] = (), overwrite_all: bool = False,
              lock: EnvLock | None = None) -> PromoteResult:
     """Deploy the rollback package recorded for `env`, pull again and check it is the backup.
     Like a promotion: the org id is checked before the deploy, the intent is logged before
@@ -793,6 +796,11 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
         return _finish(config, store, result, "rollback_failed",
                        error=f"the rollback deploy to {env} did not complete: {err}")
     check_org(store, env, client)  # before anything is logged or deployed (exit 2)
+    refused = _guard_rollback(config, store, built, env, result, info, promoted, registry,
+                              overwrite, overwrite_all, connect=connect, progress=progress,
+                              lock=lock)
+    if refused is not None:
+        return refused
 
     def record() -> None:
         _intent(store, result)
@@ -813,6 +821,53 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
             f"rollback {train} --env {env}` again: it follows that deploy"))
     return _rollback_deployed(config, store, built, env, result, deployed, info, promoted,
                               connect=connect, progress=progress, registry=registry, lock=lock)
+
+
+def _guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                    result: PromoteResult, info: dict[str, Any], promoted: LogEntry,
+                    registry: Registry, overwrite: Sequence[str], overwrite_all: bool, *,
+                    connect: Callable, progress: Progress | None,
+                    lock: EnvLock | None) -> PromoteResult | None:
+    """The guard of a rollback: pull `env` and name the changes made there by hand since the
+    promotion (its verification snapshot) that the rollback package would overwrite. Refused
+    (result "refused", exit 1, nothing deployed) unless `overwrite` names each of them or
+    `overwrite_all`; the overwritten ones are recorded. None: go on."""
+    entry, steps = result.entry, result.steps
+    if not promoted.after_commit:
+        steps.append(f"guard: the promotion of {built.name} to {env} recorded no snapshot "
+                     f"after its deploy; nothing to compare {env} with")
+        return None
+    fresh = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress,
+                              lock=lock).commit
+    ids = [ComponentId.parse(c) for c in built.components + built.deletes]
+    changes = rollback_changes(ids, StoreTree(store, entry.backup_commit),
+                               StoreTree(store, fresh), registry)
+    head = releases_head(store)
+    prefix = f"{train_folder(built.name)}rollback/{env}/src/"
+    listed = {p: sha for p, sha in store.files(head).items() if p.startswith(prefix)}
+    blobs = store.read_blobs(set(listed.values()))
+    src = {p[len(prefix):]: blobs[sha] for p, sha in listed.items()}
+    found = guard_conflicts(store, replace(built, deletes=list(info.get("destroy", []))),
+                            promoted.after_commit, fresh, changes, src, registry)
+    named = {c.component for c in found} if overwrite_all else set(overwrite)
+    blocking = [c for c in found if c.component not in named]
+    entry.overwrites = [c.to_dict() for c in found if c.component in named]
+    steps.append(f"guard: {len(found)} component(s) changed in {env} since the promotion"
+                 if found else f"guard: nothing the rollback writes changed in {env} since "
+                               f"the promotion")
+    unknown = sorted(set(overwrite) - {c.component for c in found})
+    if unknown:
+        steps.append("--overwrite names no conflict: " + ", ".join(unknown))
+    if blocking:
+        entry.conflicts = [c.to_dict() for c in blocking]
+        steps.extend(f"conflict: {c}" for c in blocking)
+        return _finish(config, store, result, "refused", error=(
+            f"{len(blocking)} component(s) the rollback of {built.name} would overwrite "
+            f"changed in {env} since the promotion (name each with --overwrite TYPE:NAME, or "
+            f"--overwrite-all)"))
+    steps.extend(f"overwriting {env}'s change (--overwrite): {c}" for c in found
+                 if c.component in named)
+    return None
 
 
 def org_client_connect() -> Callable:

@@ -272,3 +272,31 @@ def test_a_rollback_deploy_whose_answer_is_lost_is_followed_and_recorded(path2, 
     assert last["action"] == "rollback" and last["result"] == "rolled_back"
     assert last["deploy_ids"] == new and last["deploy_intents"][0]["kind"] == "rollback"
     assert path2.value_in_org("qa") == old
+
+
+def test_a_rollback_names_hand_changes_made_since_the_promotion_and_refuses_them(path2):
+    """On main a rollback reverted hand changes made after the promotion, with no guard."""
+    train, _ = path2.new_train()
+    old = path2.value_in_org("qa")
+    path2.ok("release", "promote", train, "--to", "qa")
+    org = path2.orgs["qa"].server.org
+    with org.lock:
+        (org.metadata_dir / "classes" / "C0.cls").write_bytes(body("hotfix after the deploy"))
+        org.touch_components(["ApexClass:C0"], org.user_by_name("Hand User"))
+        org.save()
+    before = accepted(path2)
+    refused = path2.cli("release", "rollback", train, "--env", "qa", "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert "ApexClass:C0: changed in the target by Hand User" in refused.output
+    assert accepted(path2) == before and path2.value_in_org("qa") == "hotfix after the deploy"
+    entry = path2.log(train)[-1]
+    assert entry["action"] == "rollback" and entry["result"] == "refused"
+    assert [c["component"] for c in entry["conflicts"]] == ["ApexClass:C0"]
+    done = path2.cli("release", "rollback", train, "--env", "qa", "--yes",
+                     "--overwrite", "ApexClass:C0")
+    assert done.exit_code == 0, done.output
+    last = path2.log(train)[-1]
+    assert last["result"] == "rolled_back"
+    assert [c["component"] for c in last["overwrites"]] == ["ApexClass:C0"]
+    assert path2.value_in_org("qa") == old
+    assert len(exactly_once(path2, before)) == 1

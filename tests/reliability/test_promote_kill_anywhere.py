@@ -42,6 +42,21 @@ def answer_lost(p: Path2, kind: str) -> bool:
     return p.orgs["qa"].faults.counters.get(f"reply_lost.{kind}", 0) >= 1
 
 
+def verification_pull_started(p: Path2) -> bool:
+    """qa ran a retrieve after its last deploy completed (the rollback's verification pull;
+    its guard's pull came before the deploy)."""
+    from sfenv.localorg.mdapi.jobs import jobs_of
+
+    jobs = jobs_of(p.orgs["qa"].server.org)
+    with jobs._lock:
+        listed = list(jobs._jobs.values())
+    done = [j.completed_date for j in listed if j.kind == "deploy" and j.completed_date
+            and not j.request[1].check_only]
+    last = max(done, default=None)
+    return last is not None and any(j.kind == "retrieve" and j.created_date >= last
+                                    for j in listed)
+
+
 @contextmanager
 def production_qa(p: Path2) -> Iterator[None]:
     """qa as a production org: a validation of a class without tests cannot be quick
@@ -137,7 +152,7 @@ def test_killed_in_a_rollback_then_again_rolls_back_once(path2, window):
     train, value = path2.new_train()
     old = path2.value_in_org("qa")
     path2.ok("release", "promote", train, "--to", "qa")
-    before, head = accepted(path2), path2.store.head("qa")
+    before = accepted(path2)
     faults = path2.orgs["qa"].faults
     faults.configure(latency_ms=25)
     if window == "accepted-answer-lost":
@@ -147,7 +162,7 @@ def test_killed_in_a_rollback_then_again_rolls_back_once(path2, window):
         "accepted-answer-lost": lambda: answer_lost(path2, "deploy"),
         "id-logged": lambda: bool(last_entry(path2, train, "rollback").get("deploy_ids")),
         "deploy-applied": lambda: path2.value_in_org("qa") == old,
-        "before-the-log": lambda: path2.store.head("qa") != head
+        "before-the-log": lambda: verification_pull_started(path2)
         and last_entry(path2, train, "rollback").get("result") == "in_progress",
     }[window]
     kill_at(path2, ["release", "rollback", train, "--env", "qa", "--yes"], reached)
