@@ -204,6 +204,9 @@ class LogEntry:
     deploy_intents: list[dict[str, str]] = field(default_factory=list)
     # how an unknown deploy was settled: "verify-only" or "abandon" (with who and when)
     resolution: dict[str, str] = field(default_factory=dict)
+    # the step runner (`release.runner`): the step about to run, and those done, in order
+    step: str = ""
+    steps_done: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

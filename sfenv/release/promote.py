@@ -44,6 +44,8 @@ from sfenv.release.guard import GuardOutcome, guard_promotion, reference_commit
 from sfenv.release.guard import conflicts as guard_conflicts
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.rollback import rollback_changes, rollback_package
+from sfenv.release.runner import Step as RunStep
+from sfenv.release.runner import resume_point, run_steps
 from sfenv.release.train import (
     current_user,
     export,
@@ -776,51 +778,105 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
     if confirm is None:
         raise ReleaseError(f"rolling back {env} needs confirmation: confirm interactively or "
                            f"pass --yes")
+    client: Deployer | None = None
     if prior is not None:
-        resumed = _resume_rollback(config, store, built, env, prior, info, promoted,
-                                   connect=connect, progress=progress, registry=registry,
-                                   lock=lock)
-        if resumed is not None:
-            return resumed
-    entry = LogEntry(action="rollback", env=env, result="", user=current_user(config.root),
-                     started=now_iso(), backup_tag=info.get("backup_tag", ""),
-                     backup_commit=info.get("before_commit", ""),
-                     test_level=env_cfg.effective_test_level(),
-                     package_digests=[zip_digest(data)])
-    result = PromoteResult(train, env, entry, [])
-    if not confirm(f"Roll back release {train} on {env} to backup {entry.backup_tag}?"):
-        return _finish(config, store, result, "cancelled", error="declined at the prompt")
+        if pending_intent(prior) is not None and not prior.deploy_ids:
+            _resolve_intent(config, store, train, env, prior, connect)
+        if not prior.deploy_ids:  # nothing was accepted: this attempt ends, a fresh one runs
+            prior.result, prior.error = "interrupted", "the process stopped before a deploy"
+            prior.finished = now_iso()
+            release_log.append(store, train, prior)
+            prior = None
+    if prior is not None:
+        entry = prior
+        if not entry.steps_done:  # an entry from before the step runner
+            entry.steps_done = ["deploy", "wait"] if entry.result == release_log.UNVERIFIED \
+                else ["deploy"]
+        result = PromoteResult(train, env, entry, [
+            f"resuming the rollback started {entry.started}: following deploy "
+            f"{entry.deploy_ids[-1]}"])
+    else:
+        entry = LogEntry(action="rollback", env=env, result="", user=current_user(config.root),
+                         started=now_iso(), backup_tag=info.get("backup_tag", ""),
+                         backup_commit=info.get("before_commit", ""),
+                         test_level=env_cfg.effective_test_level(),
+                         package_digests=[zip_digest(data)])
+        result = PromoteResult(train, env, entry, [])
+        if not confirm(f"Roll back release {train} on {env} to backup {entry.backup_tag}?"):
+            return _finish(config, store, result, "cancelled", error="declined at the prompt")
     try:
         client = connect(env_cfg, config.api_version)
     except OrgError as err:
+        if prior is not None:
+            raise
         return _finish(config, store, result, "rollback_failed",
                        error=f"the rollback deploy to {env} did not complete: {err}")
     check_org(store, env, client)  # before anything is logged or deployed (exit 2)
-    refused = _guard_rollback(config, store, built, env, result, info, promoted, registry,
-                              overwrite, overwrite_all, connect=connect, progress=progress,
-                              lock=lock)
-    if refused is not None:
-        return refused
+    if prior is None:  # a resumed rollback deployed already: its own change is no conflict
+        refused = _guard_rollback(config, store, built, env, result, info, promoted, registry,
+                                  overwrite, overwrite_all, connect=connect, progress=progress,
+                                  lock=lock)
+        if refused is not None:
+            return refused
+    steps = _rollback_steps(config, store, built, env, result, client, data, info, promoted,
+                            connect=connect, progress=progress, registry=registry, lock=lock)
+    start = resume_point(steps, entry)[0] if prior is not None else 0
+    return run_steps(steps, entry, lambda: _intent(store, result),
+                     lambda: _finish(config, store, result, "rolled_back"), start)
 
-    def record() -> None:
-        _intent(store, result)
 
-    try:
-        deploy_id = submit_once(
-            store, env, client, entry, new_intent("rollback", digest=zip_digest(data)),
-            lambda: client.submit_deploy(data, check_only=False, test_level=entry.test_level),
-            record, result.steps)
-        deployed = client.wait_deploy(deploy_id)
-    except OrgError as err:
-        if not entry.deploy_ids and not isinstance(err, DeployUnknownError):
-            return _finish(config, store, result, "rollback_failed",
-                           error=f"the rollback deploy to {env} did not complete: {err}")
+def _rollback_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                    result: PromoteResult, client: Deployer, data: bytes,
+                    info: dict[str, Any], promoted: LogEntry, *, connect: Callable,
+                    progress: Progress | None, registry: Registry,
+                    lock: EnvLock | None) -> list[RunStep]:
+    """A rollback as steps (`release.runner`): deploy the rollback package (intent and id
+    logged around the submit; followed on a rerun), wait for it, then pull, verify, add the
+    undo steps and give the hop its earlier base back."""
+    entry, train = result.entry, built.name
+
+    def unknown(err: OrgError) -> PromoteResult:
         return _finish(config, store, result, "deploy_unknown", error=(
             f"the rollback deploy {', '.join(entry.deploy_ids) or '(answer lost)'} to {env} "
             f"may have run but its outcome is unknown ({err}); run the same `sfenv release "
             f"rollback {train} --env {env}` again: it follows that deploy"))
-    return _rollback_deployed(config, store, built, env, result, deployed, info, promoted,
-                              connect=connect, progress=progress, registry=registry, lock=lock)
+
+    def deploy() -> PromoteResult | None:
+        if entry.deploy_ids:  # accepted in an earlier run: followed, never submitted again
+            return None
+        try:
+            submit_once(
+                store, env, client, entry, new_intent("rollback", digest=zip_digest(data)),
+                lambda: client.submit_deploy(data, check_only=False,
+                                             test_level=entry.test_level),
+                lambda: _intent(store, result), result.steps)
+        except OrgError as err:
+            if isinstance(err, DeployUnknownError):
+                return unknown(err)
+            return _finish(config, store, result, "rollback_failed",
+                           error=f"the rollback deploy to {env} did not complete: {err}")
+        return None
+
+    def wait() -> PromoteResult | None:
+        deploy_id = entry.deploy_ids[-1]
+        try:
+            deployed = client.wait_deploy(deploy_id)
+        except OrgError as err:
+            return unknown(err)
+        result.validation_components = _components_report(deployed)
+        if not deployed.success:
+            return _finish(config, store, result, "rollback_failed", _failures(deployed),
+                           f"rollback deploy failed ({deployed.status})")
+        result.steps.append(f"deployed the rollback package to {env}: {deployed.id}")
+        return None
+
+    def check() -> PromoteResult | None:
+        return _rollback_verify(config, store, built, env, result, info, promoted,
+                                connect=connect, progress=progress, registry=registry,
+                                lock=lock)
+
+    return [RunStep("deploy", deploy, "follow"), RunStep("wait", wait),
+            RunStep("verify", check)]
 
 
 def _guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
@@ -886,60 +942,13 @@ def _last_deployed(entries: list[LogEntry], env: str) -> LogEntry | None:
     return found
 
 
-def _resume_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
-                     prior: LogEntry, info: dict[str, Any], promoted: LogEntry, *,
+def _rollback_verify(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                     result: PromoteResult, info: dict[str, Any], promoted: LogEntry, *,
                      connect: Callable, progress: Progress | None, registry: Registry,
                      lock: EnvLock | None) -> PromoteResult | None:
-    """An interrupted rollback: follow the deploy it submitted (asking the org for one whose
-    id never reached the log) and finish it; None when nothing was accepted (start over)."""
-    train = built.name
-    if not prior.deploy_ids and pending_intent(prior) is None:
-        prior.result, prior.error = "interrupted", "the process stopped before a deploy"
-        prior.finished = now_iso()
-        release_log.append(store, train, prior)
-        return None
-    client = connect(config.env(env), config.api_version)
-    check_org(store, env, client)
-    found = _resolve_intent(config, store, train, env, prior, connect) \
-        if pending_intent(prior) else None
-    if not prior.deploy_ids:
-        prior.result, prior.error = "interrupted", f"{env} lists no rollback deploy since it"
-        prior.finished = now_iso()
-        release_log.append(store, train, prior)
-        return None
-    deploy_id = prior.deploy_ids[-1]
-    result = PromoteResult(train, env, prior, [
-        f"resuming the rollback started {prior.started}: following deploy {deploy_id}"
-        + (" (found in the org: its id never reached the log)" if found else "")])
-    if prior.result == release_log.UNVERIFIED:
-        deployed = None
-    else:
-        try:
-            deployed = client.wait_deploy(deploy_id)
-        except OrgError as err:
-            return _finish(config, store, result, "deploy_unknown", error=(
-                f"the rollback deploy {deploy_id} to {env} could not be followed ({err}); run "
-                f"the same rollback again"))
-    return _rollback_deployed(config, store, built, env, result, deployed, info, promoted,
-                              connect=connect, progress=progress, registry=registry, lock=lock)
-
-
-def _rollback_deployed(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
-                       result: PromoteResult, deployed: DeployResult | None,
-                       info: dict[str, Any], promoted: LogEntry, *, connect: Callable,
-                       progress: Progress | None, registry: Registry,
-                       lock: EnvLock | None) -> PromoteResult:
-    """After the rollback deploy (`deployed`; None when an earlier run saw it succeed): pull
-    again, verify `env` is back to the backup, add the undo steps, restore the hop's base."""
+    """After the rollback deploy: pull again, verify `env` is back to the backup, add the undo
+    steps, restore the hop's base. None when all is well (the runner records rolled_back)."""
     entry, train = result.entry, built.name
-    if deployed is not None:
-        if deployed.id not in entry.deploy_ids:
-            entry.deploy_ids.append(deployed.id)
-        result.validation_components = _components_report(deployed)
-        if not deployed.success:
-            return _finish(config, store, result, "rollback_failed", _failures(deployed),
-                           f"rollback deploy failed ({deployed.status})")
-        result.steps.append(f"deployed the rollback package to {env}: {deployed.id}")
     try:
         after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress,
                                   lock=lock).commit
@@ -965,4 +974,4 @@ def _rollback_deployed(config: Config, store: SnapshotStore, built: BuiltTrain, 
     restored_base = _restore_sync(store, promoted, train)
     if restored_base:
         result.steps.append(restored_base)
-    return _finish(config, store, result, "rolled_back")
+    return None
