@@ -10,6 +10,8 @@ import click
 from sfenv.cli.common import config_option, emit_json, load, progress_for
 from sfenv.errors import EXIT_DIFF, EXIT_ORG, ReleaseError
 
+EXIT_VERIFY = 4  # deployed (or rolled back), but the target does not hold what was deployed
+
 
 def _store(config):
     from sfenv.store.snapshots import SnapshotStore
@@ -125,9 +127,15 @@ def _outcome(result, as_json: bool) -> None:
         emit_json(result.to_dict())
     else:
         click.echo(promote_text(result))
-    if result.entry.result == "refused":  # the guard: the target changed what we would overwrite
+    entry = result.entry
+    if entry.result == "refused":  # the guard: the target changed what we would overwrite
         sys.exit(EXIT_DIFF)
-    if not result.ok and result.entry.result != "cancelled":
+    if entry.result == "rollback_incomplete" or (
+            entry.result in ("deployed", "rolled_back") and entry.verification
+            and not entry.verification.get("ok", True)):
+        click.echo(f"Error: {entry.error or 'deployed; verification failed'}", err=True)
+        sys.exit(EXIT_VERIFY)
+    if not result.ok and entry.result not in ("cancelled", "abandoned"):
         sys.exit(EXIT_ORG)
 
 
@@ -143,10 +151,16 @@ def _outcome(result, as_json: bool) -> None:
                    "(repeatable; recorded in the release log).")
 @click.option("--overwrite-all", is_flag=True,
               help="Deploy over every component ENV changed since the plan (recorded).")
+@click.option("--verify-only", is_flag=True,
+              help="Settle an unfinished promotion whose deploy ENV cannot report: pull ENV "
+                   "and finish if it holds the train (recorded; exit 4 if not).")
+@click.option("--abandon", is_flag=True,
+              help="Close an unfinished promotion whose deploy ENV cannot report, without "
+                   "verifying (recorded); the next promote starts over.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @config_option
-def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrite_all, as_json,
-                config_path):
+def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrite_all,
+                verify_only, abandon, as_json, config_path):
     """Promote TRAIN to ENV: back up ENV, check that ENV did not change the train's components
     since the plan, validate, deploy (quick deploy where possible), pull again and verify, then
     record the log and a rollback package.
@@ -154,7 +168,8 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
     Exit 1 when ENV changed components of the train since it was planned (each is listed with
     who, when and what; nothing was validated or deployed): name them with --overwrite or
     --overwrite-all to deploy over them. Exit 3 when Salesforce rejects the validation or
-    deploy (failures are printed and logged).
+    deploy (failures are printed and logged). Exit 4 when the deploy went through but ENV
+    does not hold the train as built ("deployed; verification failed").
 
     \b
     Example:
@@ -164,16 +179,18 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
     """
     from sfenv.release.promote import promote
 
+    if sum((check_only, verify_only, abandon)) > 1:
+        raise click.UsageError("--check-only, --verify-only and --abandon exclude each other")
     config = load(config_path)
     env_cfg = config.env(env)
     confirm = _confirm(yes, env)
-    if env_cfg.production and not check_only and confirm is None:
+    if env_cfg.production and not (check_only or verify_only or abandon) and confirm is None:
         raise ReleaseError(f"{env} is production and there is no terminal to confirm on: "
                            f"pass --yes to deploy")
     result = promote(config, _store(config), train, env, hotfix=hotfix, strict=strict,
                      check_only=check_only, confirm=confirm,
                      progress=progress_for(as_json, quiet=True), overwrite=overwrite,
-                     overwrite_all=overwrite_all)
+                     overwrite_all=overwrite_all, verify_only=verify_only, abandon=abandon)
     _outcome(result, as_json)
 
 
@@ -181,11 +198,24 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
 @click.argument("train")
 @click.option("--env", "env", required=True, metavar="ENV", help="Where to roll back.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--with-later", is_flag=True,
+              help="First roll back the trains deployed to ENV after TRAIN, newest first.")
+@click.option("--overwrite", multiple=True, metavar="TYPE:NAME",
+              help="Roll back over this component although ENV changed it since the "
+                   "promotion (repeatable; recorded in the release log).")
+@click.option("--overwrite-all", is_flag=True,
+              help="Roll back over every component ENV changed since the promotion (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @config_option
-def rollback_cmd(train, env, yes, as_json, config_path):
+def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json, config_path):
     """Deploy the rollback package built when TRAIN was promoted to ENV (back to the backup
     taken before), pull again and verify.
+
+    Refused (exit 2) while a later train is deployed to ENV on top of TRAIN (it is named):
+    --with-later rolls those back first, newest first, each recorded. Refused (exit 1) when
+    ENV changed, since the promotion, components the rollback would overwrite (each is named):
+    --overwrite TYPE:NAME or --overwrite-all roll back over them, recorded. Exit 4 when the
+    rollback deployed but ENV is not back to the backup.
 
     \b
     Example:
@@ -199,6 +229,7 @@ def rollback_cmd(train, env, yes, as_json, config_path):
         raise ReleaseError(f"rolling back {env} needs confirmation and there is no terminal: "
                            f"pass --yes")
     result = rollback(config, _store(config), train, env, confirm=confirm,
+                      with_later=with_later, overwrite=overwrite, overwrite_all=overwrite_all,
                       progress=progress_for(as_json, quiet=True))
     _outcome(result, as_json)
 

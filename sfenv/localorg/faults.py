@@ -14,13 +14,45 @@ Hooks read by `mdapi/api.py` (kept as plain attributes):
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 
+from sfenv.localorg.replies import Reply
+
 _UNSET = object()
 API_KINDS = ("soap", "rest")  # calls that count against the API request limit and session
+# the Metadata API operation of a SOAP body, and whether a deploy is a validation
+_OPERATION = re.compile(rb"<(?:[\w.-]+:)?(deploy|deployRecentValidation|checkDeployStatus)[\s>/]")
+_CHECK_ONLY = re.compile(rb"<(?:[\w.-]+:)?checkOnly>\s*true\s*<", re.I)
+LOST_REPLY_MODES = ("503", "close")
+LOSABLE = ("deploy", "quick_deploy", "validation")
+
+
+class ConnectionDropped(Exception):
+    """Raised out of the server's dispatch to close the connection without any answer (the
+    request's work is done: the org accepted it, the client never hears so)."""
+
+
+def _soap_operation(body: bytes) -> str | None:
+    """"deploy", "quick_deploy", "validation", "status" or None for a Metadata API body."""
+    found = _OPERATION.search(body[:4096])
+    if found is None:
+        return None
+    op = found.group(1)
+    if op == b"deployRecentValidation":
+        return "quick_deploy"
+    if op == b"checkDeployStatus":
+        return "status"
+    return "validation" if _CHECK_ONLY.search(body[-4096:]) else "deploy"
+
+
+def _unavailable() -> Reply:
+    html = ("<html><head><title>503 Service Unavailable</title></head><body><h1>Service "
+            "Unavailable</h1></body></html>")
+    return 503, "text/html;charset=UTF-8", html.encode()
 
 
 @dataclass(frozen=True)
@@ -48,6 +80,12 @@ class FaultInjector:
         self.unknown_exception_members: set[str] = set()
         self.truncate_zip = False
         self.deploy_failures: dict[str, str] = {}  # "Type:Name" -> problem of that component
+        # accept a deploy, then lose its answer: "503" (an error page) or "close" (connection
+        # closed without a reply), for `lose_reply_times` requests of the `lose_reply_of` kinds
+        self.lose_reply: str | None = None
+        self.lose_reply_of: tuple[str, ...] = ("deploy", "quick_deploy")
+        self.lose_reply_times = 1
+        self.fail_status_polls = 0  # the next N checkDeployStatus answers are 503 pages
         self._rng = random.Random(0)
         self._api_calls = 0
         self._since_expiry = 0
@@ -55,7 +93,9 @@ class FaultInjector:
     def configure(self, *, latency_ms=_UNSET, error_rate=_UNSET, error_statuses=_UNSET,
                   error_kinds=_UNSET, seed=_UNSET, request_limit=_UNSET,
                   session_expiry_after=_UNSET, unknown_exception_members=_UNSET,
-                  truncate_zip=_UNSET, deploy_failures=_UNSET) -> FaultInjector:
+                  truncate_zip=_UNSET, deploy_failures=_UNSET, lose_reply=_UNSET,
+                  lose_reply_of=_UNSET, lose_reply_times=_UNSET,
+                  fail_status_polls=_UNSET) -> FaultInjector:
         """Change only the settings given.
 
         latency_ms: delay added to every request. error_rate: share (0..1) of requests answered
@@ -63,6 +103,10 @@ class FaultInjector:
         limits which requests. request_limit: API calls allowed (counted from now) before every
         API call answers REQUEST_LIMIT_EXCEEDED (None: no limit). session_expiry_after: all
         sessions time out after this many API calls (and again after as many more).
+        lose_reply: "503" or "close": the next `lose_reply_times` Metadata API requests of the
+        `lose_reply_of` kinds ("deploy", "quick_deploy", "validation") are carried out, then
+        answered with a 503 page or a closed connection. fail_status_polls: the next N
+        checkDeployStatus calls are carried out (the deploy advances) and answered with 503.
         """
         with self._lock:
             if latency_ms is not _UNSET:
@@ -94,6 +138,19 @@ class FaultInjector:
                 self.truncate_zip = bool(truncate_zip)
             if deploy_failures is not _UNSET:
                 self.deploy_failures = dict(deploy_failures or {})
+            if lose_reply is not _UNSET:
+                if lose_reply not in (None, *LOST_REPLY_MODES):
+                    raise ValueError(f"lose_reply must be one of {LOST_REPLY_MODES}: {lose_reply!r}")
+                self.lose_reply = lose_reply
+            if lose_reply_of is not _UNSET:
+                kinds = tuple(lose_reply_of)
+                if any(k not in LOSABLE for k in kinds):
+                    raise ValueError(f"lose_reply_of must name {LOSABLE}: {kinds}")
+                self.lose_reply_of = kinds
+            if lose_reply_times is not _UNSET:
+                self.lose_reply_times = max(0, int(lose_reply_times))
+            if fail_status_polls is not _UNSET:
+                self.fail_status_polls = max(0, int(fail_status_polls))
         return self
 
     def reset(self) -> None:
@@ -104,7 +161,9 @@ class FaultInjector:
                        error_kinds=("soap_login", "oauth", "soap", "rest"), seed=0,
                        request_limit=None, session_expiry_after=None,
                        unknown_exception_members=set(), truncate_zip=False,
-                       deploy_failures={})
+                       deploy_failures={}, lose_reply=None,
+                       lose_reply_of=("deploy", "quick_deploy"), lose_reply_times=1,
+                       fail_status_polls=0)
 
     def decide(self, kind: str) -> Decision | None:
         """Called by the server before dispatch: sleeps for latency, then maybe a fault."""
@@ -135,6 +194,27 @@ class FaultInjector:
             time.sleep(delay)
         return decision
 
+    def after_reply(self, kind: str, body: bytes, reply: Reply) -> Reply:
+        """Called by the server with the reply of a request whose work is done: the reply to
+        send instead (a 503 page), or ConnectionDropped to close the connection unanswered."""
+        if kind != "soap" or (self.lose_reply is None and not self.fail_status_polls):
+            return reply
+        op = _soap_operation(body)
+        with self._lock:
+            if op == "status" and self.fail_status_polls:
+                self.fail_status_polls -= 1
+                self._counters["status_poll_lost"] += 1
+                return _unavailable()
+            if (op is None or op not in self.lose_reply_of or self.lose_reply is None
+                    or self.lose_reply_times <= 0 or reply[0] != 200):
+                return reply
+            self.lose_reply_times -= 1
+            self._counters[f"reply_lost.{op}"] += 1
+            mode = self.lose_reply
+        if mode == "close":
+            raise ConnectionDropped(op)
+        return _unavailable()
+
     def count(self, name: str, n: int = 1) -> None:
         """Record a fault a handler injected itself (e.g. "unknown_exception", "truncated_zip")."""
         with self._lock:
@@ -157,14 +237,17 @@ def parse_fault_option(text: str) -> dict:
     if not sep:
         raise ValueError(f"--fault wants KEY=VALUE, not {text!r}")
     value = value.strip()
-    ints = {"latency_ms", "seed", "request_limit", "session_expiry_after"}
+    ints = {"latency_ms", "seed", "request_limit", "session_expiry_after", "lose_reply_times",
+            "fail_status_polls"}
     if key in ints:
         return {key: int(value)}
     if key == "error_rate":
         return {key: float(value)}
     if key == "truncate_zip":
         return {key: value.lower() in ("1", "true", "yes", "on")}
-    if key in ("unknown_exception_members", "error_statuses", "error_kinds"):
+    if key == "lose_reply":
+        return {key: value or None}
+    if key in ("unknown_exception_members", "error_statuses", "error_kinds", "lose_reply_of"):
         items = [v.strip() for v in value.split(",") if v.strip()]
         if key == "error_statuses":
             return {key: tuple(int(v) for v in items)}

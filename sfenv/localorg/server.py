@@ -79,8 +79,8 @@ class LocalOrgServer:
         request = Request(method, path, parts.query, headers, body)
         for route in ROUTES:
             if route.method in (None, method) and (match := route.pattern.fullmatch(path)):
-                return self._guarded(route.fault_kind,
-                                     lambda r=route, m=match: r.handler(self, request, m))
+                return self.faults.after_reply(route.fault_kind, body, self._guarded(
+                    route.fault_kind, lambda r=route, m=match: r.handler(self, request, m)))
         return rest_error(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _guarded(self, kind: str, work) -> Reply:

@@ -114,6 +114,18 @@ class DeployResult:
     number_component_errors: int = 0
 
 
+class SubmitUnknownError(OrgError):
+    """A deploy submit whose answer was lost (5xx, connection closed, or "already deployed"):
+    the org may have accepted it. Never answered by another submit: the caller asks the org
+    which deploys exist (`recent_deploys`) and follows the one that ran. `ambiguous` lets
+    callers that do not import this module (and zeep with it) recognise it."""
+
+    ambiguous = True
+
+
+ALREADY_DEPLOYED = "already been deployed"
+
+
 def fault_code(fault: Fault) -> str:
     code = str(fault.code or "")
     return code.split(":", 1)[-1]
@@ -261,6 +273,46 @@ class OrgClient:
                                code=_rest_code(err)) from None
         raise OrgError(f"{self.env.name}: {what} failed after {self.retry.attempts} attempts")
 
+    def _submit(self, what: str, fn: Callable[[], Any]) -> Any:
+        """`fn()` (a deploy submit) without retrying anything the org may have accepted: an
+        expired session logs in again and a connect timeout is retried (the request never
+        reached the org); a 5xx, an HTML error page, a closed connection or "already
+        deployed" raise SubmitUnknownError; any other fault is a refusal (OrgError)."""
+        relogins = 0
+        for attempt in range(self.retry.attempts):
+            header = self._session
+            self.calls += 1
+            try:
+                return _unwrap(fn())
+            except Fault as fault:
+                code = fault_code(fault)
+                if code == REQUEST_LIMIT:
+                    raise self._limit_error(what) from None
+                if code in SESSION_CODES:
+                    relogins = self._renew(header, what, relogins)
+                    continue
+                if code in TRANSIENT_FAULTS or not code or ALREADY_DEPLOYED in str(fault.message):
+                    raise SubmitUnknownError(
+                        f"{self.env.name}: {what}: the answer was lost "
+                        f"({code or 'HTTP error page'}: {fault.message}); the org may have "
+                        f"accepted it", code=code or None) from None
+                raise OrgError(f"{self.env.name}: {what} failed: {code}: {fault.message}",
+                               code=code) from None
+            except TransportError as err:
+                raise SubmitUnknownError(f"{self.env.name}: {what}: the answer was lost (HTTP "
+                                         f"{err.status_code}); the org may have accepted it"
+                                         ) from None
+            except requests.ConnectTimeout:
+                if attempt + 1 < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt))
+                    continue
+                raise OrgError(f"{self.env.name}: {what} failed: ConnectTimeout") from None
+            except (requests.ConnectionError, requests.Timeout) as err:
+                raise SubmitUnknownError(f"{self.env.name}: {what}: the answer was lost "
+                                         f"({type(err).__name__}); the org may have accepted "
+                                         f"it") from None
+        raise OrgError(f"{self.env.name}: {what} failed after {self.retry.attempts} attempts")
+
     def _renew(self, header: Session | None, what: str, relogins: int) -> int:
         """Log in again after an expired session (other threads may have expired the new one
         already: a few renewals per call, then a one-line error)."""
@@ -389,6 +441,18 @@ class OrgClient:
                run_tests: tuple[str, ...] = (), purge_on_delete: bool = False,
                rollback_on_error: bool = True, poll: float = 0.5, max_poll: float = 10.0,
                timeout: float = 7200.0) -> DeployResult:
+        """Submit and follow a deploy. A validation (`check_only`) changes nothing, so its
+        submit is retried like any call; a real deploy's submit is not (`submit_deploy`)."""
+        deploy_id = self.submit_deploy(zip_bytes, check_only=check_only, test_level=test_level,
+                                       run_tests=run_tests, purge_on_delete=purge_on_delete,
+                                       rollback_on_error=rollback_on_error)
+        return self._wait_deploy(deploy_id, check_only, poll, max_poll, timeout)
+
+    def submit_deploy(self, zip_bytes: bytes, *, check_only: bool = False,
+                      test_level: str = "NoTestRun", run_tests: tuple[str, ...] = (),
+                      purge_on_delete: bool = False, rollback_on_error: bool = True) -> str:
+        """Start a deploy; the id the org accepted. For a real deploy, a lost answer raises
+        SubmitUnknownError instead of submitting the package a second time."""
         options = {
             "allowMissingFiles": False, "autoUpdatePackage": False, "checkOnly": check_only,
             "ignoreWarnings": False, "performRetrieve": False, "purgeOnDelete": purge_on_delete,
@@ -397,8 +461,13 @@ class OrgClient:
         }
         if run_tests:
             options["runTests"] = list(run_tests)
-        result = self._call("deploy", lambda: self._md.deploy(zip_bytes, options, _soapheaders=[self._header]))
-        return self._wait_deploy(str(result.id), check_only, poll, max_poll, timeout)
+
+        def submit() -> Any:
+            return self._md.deploy(zip_bytes, options, _soapheaders=[self._header])
+
+        result = (self._call("deploy", submit) if check_only
+                  else self._submit("deploy", submit))
+        return str(result.id)
 
     def deploy_status(self, deploy_id: str, *, check_only: bool = False) -> DeployResult:
         """One checkDeployStatus of a deploy submitted earlier (to resume after an interruption)."""
@@ -412,9 +481,26 @@ class OrgClient:
         return self._wait_deploy(deploy_id, False, poll, max_poll, timeout)
 
     def submit_quick_deploy(self, validation_id: str) -> str:
-        """Start a quick deploy of a validation; the deploy id Salesforce accepted."""
-        return str(self._call("deployRecentValidation", lambda: self._md.deployRecentValidation(
+        """Start a quick deploy of a validation; the deploy id Salesforce accepted. A lost
+        answer (or "already deployed") raises SubmitUnknownError, never a second submit."""
+        return str(self._submit("deployRecentValidation", lambda: self._md.deployRecentValidation(
             validation_id, _soapheaders=[self._header])))
+
+    def recent_deploys(self, since: str) -> list[dict[str, Any]]:
+        """The org's real (not check-only) deploys created at or after `since` (UTC,
+        `2026-12-06T13:00:00Z`), oldest first, from the Tooling API's DeployRequest: what a
+        submit whose answer was lost may have started."""
+        rows = self.query("SELECT Id, Status, CheckOnly, CreatedDate, CreatedBy.Username "
+                          f"FROM DeployRequest WHERE CreatedDate >= {since} "
+                          "ORDER BY CreatedDate", tooling=True)
+        out = []
+        for row in rows:
+            if row.get("CheckOnly"):
+                continue
+            by = row.pop("CreatedBy", None) or {}
+            row["CreatedByUsername"] = by.get("Username") if isinstance(by, dict) else None
+            out.append(row)
+        return out
 
     def wait_deploy(self, deploy_id: str, *, check_only: bool = False, poll: float = 0.5,
                     max_poll: float = 10.0, timeout: float = 7200.0) -> DeployResult:

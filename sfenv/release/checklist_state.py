@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from sfenv.checklist import Step
 from sfenv.checklist.state import done_steps, state_file
-from sfenv.errors import ChecklistError, StoreError
-from sfenv.release.train import RELEASES_REF, export, releases_head, train_folder
+from sfenv.errors import ChecklistError, ReleaseError, StoreError
+from sfenv.release.checklist_compute import compute_checklist
+from sfenv.release.log import read_log
+from sfenv.release.train import RELEASES_REF, export, load_train, releases_head, train_folder
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
@@ -284,9 +286,6 @@ class ChecklistView:
 def check_target(config: Config, store: SnapshotStore, train: str, env: str) -> None:
     """Refuse the checklist of the train's source (or an environment before it on the path):
     nothing is promoted there (ChecklistError, exit 2, naming the path)."""
-    from sfenv.errors import ReleaseError
-    from sfenv.release.train import load_train
-
     try:
         built = load_train(store, train)
     except ReleaseError:
@@ -303,8 +302,6 @@ def check_target(config: Config, store: SnapshotStore, train: str, env: str) -> 
 
 
 def _deployed_entry(store: SnapshotStore, train: str, env: str) -> LogEntry | None:
-    from sfenv.release.log import read_log
-
     last = None
     for entry in read_log(store, train):
         if entry.env == env and entry.action == "promote" and entry.result == "deployed":
@@ -324,9 +321,6 @@ def checklist_view(config: Config, store: SnapshotStore, train: str, env: str,
     done = current_done(config, store, train, env)
     entry = _deployed_entry(store, train, env)
     if entry is not None and entry.backup_commit:
-        from sfenv.release.promote import compute_checklist
-        from sfenv.release.train import load_train
-
         steps = compute_checklist(config, store, load_train(store, train), env,
                                   entry.backup_commit)
         return ChecklistView(train, env, steps, done, "backup", None, entry.backup_commit,

@@ -199,6 +199,14 @@ class LogEntry:
     # the hop's sync point record before this promotion recorded its own ({hop, commit}), so a
     # rollback can give the hop its earlier base (and the checklist its audit window) back
     sync_before: dict[str, str] = field(default_factory=dict)
+    # each deploy submit, logged before it is sent: {kind: quick|full|rollback,
+    # validation_id, digest, at, id} (`id` filled as soon as the org accepts it)
+    deploy_intents: list[dict[str, str]] = field(default_factory=list)
+    # how an unknown deploy was settled: "verify-only" or "abandon" (with who and when)
+    resolution: dict[str, str] = field(default_factory=dict)
+    # the step runner (`release.runner`): the step about to run, and those done, in order
+    step: str = ""
+    steps_done: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

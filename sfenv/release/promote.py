@@ -10,32 +10,46 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalogue
-from sfenv.checklist.model import username_suffixes
+from sfenv import pull as pull_mod
+from sfenv.checklist import Step
 from sfenv.compare import diff as compare_diff
-from sfenv.compare.inventory import load_json_blob
-from sfenv.compare.model import Change
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.compare.status import SYNC_FILE, sync_ref
-from sfenv.errors import OrgError, ReleaseError, SfenvError
-from sfenv.metadata.components import component_pieces
+from sfenv.errors import ConfigError, DeployUnknownError, OrgError, ReleaseError, SfenvError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.ziputil import write_zip
-from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.record.origins import record_origins
 from sfenv.record.sync_points import record_sync_point
 from sfenv.release import log as release_log
-from sfenv.release.checklist_state import freeze_checklist
+from sfenv.release.checklist_compute import (
+    compute_checklist,
+    train_changes,
+)
+from sfenv.release.checklist_state import current_done, freeze_checklist
+from sfenv.release.deploying import (
+    Deployer,
+    accepted,
+    check_org,
+    find_accepted,
+    new_intent,
+    pending_intent,
+    submit_once,
+)
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
 from sfenv.release.guard import GuardOutcome, guard_promotion, reference_commit
+from sfenv.release.guard import conflicts as guard_conflicts
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
-from sfenv.release.rollback import rollback_package
+from sfenv.release.rollback import rollback_changes, rollback_package
+from sfenv.release.runner import Step as RunStep
+from sfenv.release.runner import resume_point, run_steps
 from sfenv.release.train import (
     current_user,
     export,
+    list_trains,
     load_train,
     now_iso,
     releases_head,
@@ -44,13 +58,12 @@ from sfenv.release.train import (
 from sfenv.release.trees import StoreTree
 from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
-from sfenv.store.snapshots import EnvLock
+from sfenv.store.snapshots import EnvLock, SnapshotStore
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
     from sfenv.org.client import DeployResult
     from sfenv.progress import Progress
-    from sfenv.store.snapshots import SnapshotStore
 
 
 # -- stages -----------------------------------------------------------------------------------
@@ -94,85 +107,8 @@ def skipped_envs(config: Config, built: BuiltTrain, env: str) -> list[str]:
 
 # -- checklist --------------------------------------------------------------------------------
 
-def _typed_components(store: SnapshotStore, commit: str,
-                      registry: Registry) -> dict[ComponentId, bytes]:
-    """The checklist's context components (roles, groups, queues) of a snapshot: git lists
-    only their folders, not the whole tree, and their files are read in one batch."""
-    context = registry.checklist_context_types()
-    prefixes = sorted({registry.get(t).directory + "/" for t in context if registry.find(t)})
-    listed = store.files_under(commit, prefixes)
-    data = store.read_blobs(set(listed.values()))
-    files = {p: data[sha] for p, sha in listed.items()}
-    return {cid: piece.xml for cid, piece in component_pieces(files, registry).items()
-            if cid.type in context}
-
-
-def _group_members(store: SnapshotStore, commit: str) -> dict[str, list[str]]:
-    """The snapshot's `.sfenv/group-members.json` (public group -> members); {} when absent."""
-    data = load_json_blob(store.read_file(commit, GROUP_MEMBERS_PATH), {})
-    return {str(g): [str(m) for m in v] for g, v in data.items()
-            if isinstance(v, list)} if isinstance(data, dict) else {}
-
-
-def train_changes(store: SnapshotStore, built: BuiltTrain, target_commit: str, env: str,
-                  registry: Registry, neutralize: Neutralizer | None = None) -> list[Change]:
-    """What the train changes in `env` as it is at `target_commit` (its components only)."""
-    diff = compare_diff.diff_commits(store, target_commit, built.source_commit,
-                                     registry=registry, neutralize=neutralize, a_name=env,
-                                     b_name=built.source)
-    ids = set(built.components) | set(built.deletes) | set(built.manual)
-    return [c for c in diff.changes
-            if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)]
-
-
-def _audit_since(config: Config, store: SnapshotStore, env: str) -> str | None:
-    """Setup changes made by hand upstream count from the last sync into `env` (a promotion
-    or `sfenv sync-point`); with none, every row the source's snapshot recorded counts."""
-    from sfenv.compare.status import sync_point
-
-    whens = []
-    for upstream in (config.upstream_of(env) if env in sum(config.stages, []) else []):
-        record = sync_point(store, upstream, env)
-        if record and record.get("when"):
-            whens.append(str(record["when"])[:19])
-    return max(whens) if whens else None
-
-
-def compute_checklist(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
-                      target_commit: str | None = None,
-                      registry: Registry | None = None) -> list[Step]:
-    registry = registry or default_registry()
-    env_cfg = config.env(env)
-    target_commit = target_commit or store.head(env) or built.target_commit
-    changes = train_changes(store, built, target_commit, env, registry,
-                            Neutralizer.for_envs(env_cfg, config.environments.get(built.source)))
-    manual_ids = set(built.manual)
-    # a removed manual component has no source XML: it goes to the changes feed (deletion
-    # rules), not to the manual feed, which would read its old XML as something to create
-    manual = [(c.component, c.new_xml) for c in changes
-              if str(c.component) in manual_ids and c.new_xml is not None]
-    manual_removed = [(c.component, c.old_xml) for c in changes
-                      if str(c.component) in manual_ids and c.new_xml is None]
-    since = _audit_since(config, store, env)
-    source_env = config.environments.get(built.source)
-    ctx = ChecklistContext(
-        source_env=built.source, target_env=env, target_owner=env_cfg.owner,
-        target_is_production=env_cfg.production,
-        source_is_production=bool(source_env and source_env.production),
-        manual=manual, manual_removed=manual_removed, audit_rows=compare_diff.audit_rows(store, built.source_commit),
-        audit_since=since,
-        source_components=_typed_components(store, built.source_commit, registry),
-        target_components=_typed_components(store, target_commit, registry),
-        group_members=_group_members(store, built.source_commit),
-        username_suffixes=username_suffixes(config))
-    return build_checklist(changes, ctx, load_catalogue())
-
-
 def open_before_steps(config: Config, train: str, env: str, steps: list[Step],
                       store: SnapshotStore | None = None) -> list[Step]:
-    from sfenv.release.checklist_state import current_done
-    from sfenv.store.snapshots import SnapshotStore
-
     done = current_done(config, store or SnapshotStore(config.root), train, env)
     return [s for s in steps if s.phase == "before" and s.id not in done]
 
@@ -275,16 +211,14 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
             confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
             progress: Progress | None = None, registry: Registry | None = None,
             overwrite: Sequence[str] = (), overwrite_all: bool = False,
+            verify_only: bool = False, abandon: bool = False,
             lock: EnvLock | None = None) -> PromoteResult:
     """See the module docstring. Raises before anything is touched (stage, strict checklist,
     failed backup); afterwards every outcome is logged and returned. The guard refuses (result
     "refused", nothing validated or deployed) when the target changed a component of the train
     since the plan, unless `overwrite` names it or `overwrite_all`."""
-    from sfenv import pull as pull_mod
-    from sfenv.org import client as org_client
-
     registry = registry or default_registry()
-    connect = connect or org_client.connect
+    connect = connect or org_client_connect()
     built = load_train(store, train)
     env_cfg = config.env(env)
     if getattr(env_cfg, "kind", "org") != "org":  # a git ref or a folder cannot be deployed to
@@ -293,14 +227,28 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
     problem = stage_problem(config, built, entries, env)
     if problem and not hotfix:
         raise ReleaseError(problem + " (promote there first, or use --hotfix)")
-    if env_cfg.production and not check_only and confirm is None:
+    if env_cfg.production and not (check_only or verify_only or abandon) and confirm is None:
         raise ReleaseError(f"{env} is production: confirm interactively or pass --yes")
     values = env_values(config, built, env)  # refused here, before the backup, if undeclared
     zips = target_zips(store, built, values)
     prior = release_log.unfinished(entries, env)
-    if prior is not None and prior.deploy_ids and not check_only:
-        return _resume(config, store, built, env, prior, zips, values, problem is None,
-                       connect=connect, progress=progress, registry=registry, lock=lock)
+    if verify_only or abandon:
+        return _settle(config, store, built, env, prior, values, problem is None,
+                       abandon=abandon, connect=connect, progress=progress, registry=registry,
+                       lock=lock)
+    if prior is not None and (prior.deploy_ids or pending_intent(prior)):
+        if check_only:  # the entry names an accepted (or maybe accepted) deploy: keep it
+            raise ReleaseError(
+                f"the promotion of {train} to {env} started {prior.started} submitted deploy "
+                f"{', '.join(prior.deploy_ids) or '(answer lost)'} and did not finish: run "
+                f"`sfenv release promote {train} --to {env}` to follow it, or settle it with "
+                f"--verify-only or --abandon; --check-only would validate against a state the "
+                f"log cannot vouch for")
+        found = _resolve_intent(config, store, train, env, prior, connect)
+        if prior.deploy_ids:
+            return _resume(config, store, built, env, prior, zips, values, problem is None,
+                           connect=connect, progress=progress, registry=registry, lock=lock,
+                           found=found)
     if prior is not None:  # interrupted before any deploy was accepted: start over
         prior.result, prior.error = "interrupted", "the process stopped before a deploy"
         prior.finished = now_iso()
@@ -364,7 +312,11 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
     _intent(store, result)  # the log says what is about to happen before it does
     try:
         client = connect(env_cfg, config.api_version)
+        check_org(store, env, client)
     except SfenvError as err:  # nothing ran: the attempt ends here, logged
+        if isinstance(err, ConfigError):
+            _finish(config, store, result, "refused", error=str(err))
+            raise
         return _finish(config, store, result, "validation_failed",
                        error=f"could not reach {env} to validate: {err}")
 
@@ -391,12 +343,17 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
         if number == 1 and env_cfg.production and not confirm(production_question(built, env)):
             return _finish(config, store, result, "cancelled", error="declined at the prompt")
         try:
-            deployed = _deploy(client, data, validation.id, entry.test_level,
-                               accepted=lambda deploy_id: _accepted(store, result, deploy_id))
+            deployed = _deploy(store, env, client, result, data, validation.id)
         except OrgError as err:
-            if not entry.deploy_ids:  # no deploy was accepted: nothing to follow
+            if not entry.deploy_ids and not isinstance(err, DeployUnknownError):
+                # refused at submission: nothing was accepted
                 return _finish(config, store, result, "deploy_failed",
                                error=f"deploy of the {label} could not be submitted: {err}")
+            if not entry.deploy_ids:  # the answer was lost and the org lists no deploy
+                return _finish(config, store, result, "deploy_unknown", error=(
+                    f"the deploy of the {label} may not have been accepted by {env} ({err}); "
+                    f"run the same `sfenv release promote {train} --to {env}` again: it asks "
+                    f"{env} first and submits nothing twice"))
             return _finish(config, store, result, "deploy_unknown", error=(
                 f"deploy {entry.deploy_ids[-1]} was accepted by {env} but its outcome could not "
                 f"be read ({err}); run the same `sfenv release promote {train} --to {env}` "
@@ -419,8 +376,6 @@ def _complete(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
               lock: EnvLock | None = None) -> PromoteResult:
     """After the deploy: pull again and verify, record who made what, build the rollback
     package, freeze the checklist, record the sync point and the outcome."""
-    from sfenv import pull as pull_mod
-
     entry, steps, train = result.entry, result.steps, result.train
     before = entry.backup_commit
     try:
@@ -451,29 +406,84 @@ def _complete(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
                      by=entry.user, when=now_iso(), reason="promotion", config=config)
     if record_sync:  # a hotfix leaves upstream behind: its change must show as drift
         entry.sync_before = _record_sync(config, store, built, env, after, train)
-    return _finish(config, store, result, "deployed", extra=rollback_files)
+    error = "" if check.ok else verification_failed(check.mismatches)
+    return _finish(config, store, result, "deployed", error=error, extra=rollback_files)
+
+
+def verification_failed(mismatches: list[dict[str, str]]) -> str:
+    """The record's (and the CLI's) line for a deploy the org accepted whose result differs
+    from the package: the CLI exits 4 on it."""
+    return (f"deployed; verification failed: {len(mismatches)} mismatch(es): "
+            + ", ".join(f"{m['component']} ({m['problem']})" for m in mismatches[:5]))
 
 
 def _resume(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, prior: LogEntry,
             zips: list[bytes], values: Mapping[str, str], record_sync: bool, *,
             connect: Callable, progress: Progress | None, registry: Registry,
-            lock: EnvLock | None = None) -> PromoteResult:
+            lock: EnvLock | None = None, found: str | None = None) -> PromoteResult:
     """The last promotion to `env` stopped after Salesforce accepted a deploy: ask the org for
     that deploy by id and finish the promotion from there (never a second submission)."""
     if len(zips) > 1:
         raise ReleaseError(f"the promotion of {built.name} to {env} started {prior.started} "
                            f"was interrupted during a deploy in waves; resuming waves is not "
-                           f"supported: check deploy {prior.deploy_ids[-1]} in Setup")
+                           f"supported: check deploy {prior.deploy_ids[-1]} in Setup, then "
+                           f"--verify-only or --abandon")
     deploy_id = prior.deploy_ids[-1]
-    result = PromoteResult(built.name, env, prior, [
-        f"resuming the promotion started {prior.started}: following deploy {deploy_id}"])
+    result = PromoteResult(built.name, env, prior, [])
+    if found:
+        result.steps.append(f"the promotion started {prior.started} stopped before deploy "
+                            f"{found}'s id was logged: {env} lists it as accepted since then")
+    result.steps.append(f"resuming the promotion started {prior.started}: following deploy "
+                        f"{deploy_id}")
     client = connect(config.env(env), config.api_version)
-    deployed = client.wait_deploy(deploy_id)
+    check_org(store, env, client)
+    try:
+        deployed = client.wait_deploy(deploy_id)
+    except DeployUnknownError as err:
+        return _finish(config, store, result, "deploy_unknown", error=(
+            f"deploy {deploy_id} was accepted by {env} but its outcome could not be read "
+            f"({err}); run the same `sfenv release promote {built.name} --to {env}` again, or "
+            f"settle it with --verify-only or --abandon"))
+    except OrgError as err:  # e.g. INVALID_ID_FIELD: the org no longer knows the id
+        return _finish(config, store, result, "deploy_unknown", error=(
+            f"{env} could not report deploy {deploy_id} ({err}); settle the promotion with "
+            f"`sfenv release promote {built.name} --to {env} --verify-only` (pull and check "
+            f"{env} holds the train) or --abandon"))
     result.validation_components = _components_report(deployed)
     if not deployed.success:
         return _finish(config, store, result, "deploy_failed", _failures(deployed),
                        f"deploy {deploy_id} ended {deployed.status}")
     result.steps.append(f"deploy {deploy_id} to {env} had succeeded ({deployed.status})")
+    checklist = compute_checklist(config, store, built, env, prior.backup_commit, registry)
+    result.checklist = checklist
+    return _complete(config, store, built, env, result, values, checklist, record_sync,
+                     connect=connect, progress=progress, registry=registry, lock=lock)
+
+
+def _settle(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+            prior: LogEntry | None, values: Mapping[str, str], record_sync: bool, *,
+            abandon: bool, connect: Callable, progress: Progress | None, registry: Registry,
+            lock: EnvLock | None = None) -> PromoteResult:
+    """The ways out of a promotion whose deploy the org cannot report: `--verify-only`
+    pulls `env` and finishes the promotion if `env` holds the train (exit 4 if not);
+    `--abandon` closes the entry as abandoned, so the next promote starts over. Both are
+    recorded (`LogEntry.resolution`)."""
+    flag = "--abandon" if abandon else "--verify-only"
+    if prior is None:
+        raise ReleaseError(f"{flag}: no unfinished promotion of {built.name} to {env} in the "
+                           f"log (nothing to settle)")
+    result = PromoteResult(built.name, env, prior, [])
+    prior.resolution = {"how": flag.lstrip("-"), "by": current_user(config.root),
+                        "at": now_iso(), "was": prior.result}
+    if abandon:
+        result.steps.append(f"abandoned the promotion started {prior.started} (deploys "
+                            f"{', '.join(prior.deploy_ids) or 'none logged'}); nothing was "
+                            f"verified: check {env} before promoting again")
+        return _finish(config, store, result, "abandoned", error=(
+            f"abandoned by {prior.resolution['by']} ({prior.result}): the outcome of deploy "
+            f"{', '.join(prior.deploy_ids) or '(none logged)'} in {env} was never known"))
+    result.steps.append(f"--verify-only: checking that {env} holds {built.name} without "
+                        f"following deploy {', '.join(prior.deploy_ids) or '(none logged)'}")
     checklist = compute_checklist(config, store, built, env, prior.backup_commit, registry)
     result.checklist = checklist
     return _complete(config, store, built, env, result, values, checklist, record_sync,
@@ -492,13 +502,6 @@ def _intent(store: SnapshotStore, result: PromoteResult) -> None:
     """Record the promotion as in progress (with what is known so far) before the next step."""
     result.entry.result = release_log.IN_PROGRESS
     release_log.append(store, result.train, result.entry)
-
-
-def _accepted(store: SnapshotStore, result: PromoteResult, deploy_id: str) -> None:
-    """Salesforce accepted a deploy: its id is in the log before we wait for it."""
-    result.entry.deploy_ids.append(deploy_id)
-    result.steps.append(f"deploy {deploy_id} accepted by {result.env}")
-    _intent(store, result)
 
 
 def production_question(built: BuiltTrain, env: str) -> str:
@@ -558,28 +561,51 @@ def _guard(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, fr
                            registry, overwrite, overwrite_all)
 
 
-class Deployer(Protocol):
-    """What `_deploy` needs of an org client (`OrgClient`; tests pass a fake)."""
+def _deploy(store: SnapshotStore, env: str, client: Deployer, result: PromoteResult,
+            data: bytes, validation_id: str) -> DeployResult:
+    """Quick deploy of the validation where the org allows it, else a full deploy; each
+    submit's intent is logged before it and its id as soon as it returns (`deploying`). A
+    submit whose answer is lost is never followed by another one, and an accepted deploy is
+    followed to its end: an error while waiting propagates (DeployUnknownError)."""
+    entry, steps = result.entry, result.steps
 
-    def submit_quick_deploy(self, validation_id: str) -> str: ...
+    def record() -> None:
+        _intent(store, result)
 
-    def wait_deploy(self, deploy_id: str) -> DeployResult: ...
-
-    def deploy(self, zip_bytes: bytes, *, check_only: bool = ...,
-               test_level: str = ...) -> DeployResult: ...
-
-
-def _deploy(client: Deployer, data: bytes, validation_id: str, test_level: str,
-            accepted: Callable[[str], None]) -> DeployResult:
-    """Quick deploy of the validation where the org allows it, else a full deploy. Once a
-    quick deploy was accepted (`accepted(id)` records it) it is followed to its end: an error
-    while waiting propagates, and no second deploy of the package is ever submitted."""
+    digest = zip_digest(data)
+    quick = new_intent("quick", validation_id=validation_id, digest=digest)
     try:
-        deploy_id = client.submit_quick_deploy(validation_id)
-    except OrgError:  # refused at submission: nothing runs, a full deploy may
-        return client.deploy(data, check_only=False, test_level=test_level)
-    accepted(deploy_id)
+        deploy_id = submit_once(store, env, client, entry, quick,
+                                lambda: client.submit_quick_deploy(validation_id), record, steps)
+    except DeployUnknownError:
+        raise
+    except OrgError as err:  # refused at submission: nothing runs, a full deploy may
+        quick["refused"] = str(err)
+        steps.append(f"quick deploy refused by {env}: {err}; deploying the package")
+        deploy_id = submit_once(
+            store, env, client, entry, new_intent("full", digest=digest),
+            lambda: client.submit_deploy(data, check_only=False, test_level=entry.test_level),
+            record, steps)
     return client.wait_deploy(deploy_id)
+
+
+def _resolve_intent(config: Config, store: SnapshotStore, train: str, env: str,
+                    prior: LogEntry, connect: Callable) -> str | None:
+    """A rerun after the process stopped between a submit and its id reaching the log: ask
+    the org which deploy it accepted since the intent and log it (None when it lists none:
+    nothing was accepted, the intent is closed)."""
+    intent = pending_intent(prior)
+    if intent is None:
+        return None
+    client = connect(config.env(env), config.api_version)
+    check_org(store, env, client)
+    found = find_accepted(store, env, client, intent)
+    if found is None:
+        intent["refused"] = f"{env} lists no deploy accepted since {intent['at']}"
+        return None
+    accepted(prior, intent, found, [], env)
+    release_log.append(store, train, prior)
+    return found
 
 
 def _rollback_files(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
@@ -672,69 +698,265 @@ def _finish(config: Config, store: SnapshotStore, result: PromoteResult, outcome
 
 # -- rollback ---------------------------------------------------------------------------------
 
-def rollback(config: Config, store: SnapshotStore, train: str, env: str,
-             **options: Any) -> PromoteResult:
+def rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
+             with_later: bool = False, **options: Any) -> PromoteResult:
     """Roll `train` back on `env` (see `_rollback`), under the environment's promotion lock and
-    its own lock (the verification pull runs under it)."""
+    its own lock (the verification pull runs under it).
+
+    Refused (ReleaseError, exit 2) while a train deployed on `env` after `train` is still
+    there: rolling back the older one would silently undo it. `with_later` rolls those back
+    first, newest first, each recorded in its own log; it stops at the first that fails."""
     command = f"sfenv release rollback {train} --env {env}"
     with store.lock(f"{env}.promoting", command=command), \
             store.lock(env, command=command) as held:
-        return _rollback(config, store, train, env, lock=held, **options)
+        later = later_trains(store, train, env)
+        if later and not with_later:
+            raise ReleaseError(
+                f"{', '.join(later)} {'is' if len(later) == 1 else 'are'} deployed to {env} on "
+                f"top of {train}: rolling {train} back would undo {'it' if len(later) == 1 else 'them'} "
+                f"without a record; roll back {later[0]} first, or pass --with-later to roll "
+                f"back {', '.join(later)} then {train}, newest first")
+        done: list[str] = []
+        for newer in later:
+            first = _rollback(config, store, newer, env, lock=held, **options)
+            if not first.ok:
+                first.steps.insert(0, f"--with-later: rolling back {newer} before {train} "
+                                      f"failed; {train} was not rolled back")
+                return first
+            done.append(f"--with-later: rolled back {newer} on {env} first "
+                        f"({first.entry.result}, {', '.join(first.entry.deploy_ids)})")
+        result = _rollback(config, store, train, env, lock=held, **options)
+        result.steps[:0] = done
+        return result
+
+
+def later_trains(store: SnapshotStore, train: str, env: str) -> list[str]:
+    """The trains deployed to `env` (and not rolled back) after `train`'s deploy there,
+    newest first."""
+    mine = env_states(release_log.read_log(store, train)).get(env)
+    if mine is None or mine.result != "deployed":
+        return []
+    since = mine.finished or mine.started
+    found = []
+    for other in list_trains(store, "log.json"):
+        if other == train:
+            continue
+        state = env_states(release_log.read_log(store, other)).get(env)
+        if state is not None and state.result == "deployed" and \
+                (state.finished or state.started) > since:
+            found.append((state.finished or state.started, other))
+    return [name for _when, name in sorted(found, reverse=True)]
 
 
 def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
              confirm: Callable[[str], bool] | None = None, connect: Callable | None = None,
              progress: Progress | None = None, registry: Registry | None = None,
+             overwrite: Sequence[str] = (), overwrite_all: bool = False,
              lock: EnvLock | None = None) -> PromoteResult:
-    """Deploy the rollback package recorded for `env`, pull again and check it is the backup."""
-    from sfenv import pull as pull_mod
-    from sfenv.org import client as org_client
-
+    """Deploy the rollback package recorded for `env`, pull again and check it is the backup.
+    Like a promotion: the org id is checked before the deploy, the intent is logged before
+    the submit and the id as soon as it returns, and a rerun after an interruption follows
+    the deploy already accepted instead of submitting the package again."""
     registry = registry or default_registry()
-    connect = connect or org_client.connect
+    connect = connect or org_client_connect()
     built = load_train(store, train)  # a clear error for an unknown train
     env_cfg = config.env(env)
-    states = env_states(release_log.read_log(store, train))
+    entries = release_log.read_log(store, train)
+    prior = release_log.unfinished(entries, env, "rollback")
+    states = env_states(entries)
     last = states.get(env)
-    if last is None or last.result != "deployed":
+    if prior is None and (last is None or last.result != "deployed"):
         raise ReleaseError(f"release {train} is not deployed to {env}: nothing to roll back")
+    promoted = _last_deployed(entries, env)
     head = releases_head(store)
     prefix = f"{train_folder(train)}rollback/{env}/"
     data = store.read_file(head, prefix + "package.zip")
     info_bytes = store.read_file(head, prefix + "rollback.json")
-    if data is None or info_bytes is None:
+    if data is None or info_bytes is None or promoted is None:
         raise ReleaseError(f"no rollback package for {train} on {env} ({prefix})")
     info = json.loads(info_bytes)
     if confirm is None:
         raise ReleaseError(f"rolling back {env} needs confirmation: confirm interactively or "
                            f"pass --yes")
-    entry = LogEntry(action="rollback", env=env, result="", user=current_user(config.root),
-                     started=now_iso(), backup_tag=info.get("backup_tag", ""),
-                     backup_commit=info.get("before_commit", ""),
-                     test_level=env_cfg.effective_test_level())
-    result = PromoteResult(train, env, entry, [])
-    if not confirm(f"Roll back release {train} on {env} to backup {entry.backup_tag}?"):
-        return _finish(config, store, result, "cancelled", error="declined at the prompt")
+    client: Deployer | None = None
+    if prior is not None:
+        if pending_intent(prior) is not None and not prior.deploy_ids:
+            _resolve_intent(config, store, train, env, prior, connect)
+        if not prior.deploy_ids:  # nothing was accepted: this attempt ends, a fresh one runs
+            prior.result, prior.error = "interrupted", "the process stopped before a deploy"
+            prior.finished = now_iso()
+            release_log.append(store, train, prior)
+            prior = None
+    if prior is not None:
+        entry = prior
+        if not entry.steps_done:  # an entry from before the step runner
+            entry.steps_done = ["deploy", "wait"] if entry.result == release_log.UNVERIFIED \
+                else ["deploy"]
+        result = PromoteResult(train, env, entry, [
+            f"resuming the rollback started {entry.started}: following deploy "
+            f"{entry.deploy_ids[-1]}"])
+    else:
+        entry = LogEntry(action="rollback", env=env, result="", user=current_user(config.root),
+                         started=now_iso(), backup_tag=info.get("backup_tag", ""),
+                         backup_commit=info.get("before_commit", ""),
+                         test_level=env_cfg.effective_test_level(),
+                         package_digests=[zip_digest(data)])
+        result = PromoteResult(train, env, entry, [])
+        if not confirm(f"Roll back release {train} on {env} to backup {entry.backup_tag}?"):
+            return _finish(config, store, result, "cancelled", error="declined at the prompt")
     try:
         client = connect(env_cfg, config.api_version)
-        deployed = client.deploy(data, check_only=False, test_level=entry.test_level)
     except OrgError as err:
+        if prior is not None:
+            raise
         return _finish(config, store, result, "rollback_failed",
                        error=f"the rollback deploy to {env} did not complete: {err}")
-    entry.deploy_ids.append(deployed.id)
-    result.validation_components = _components_report(deployed)
-    if not deployed.success:
-        return _finish(config, store, result, "rollback_failed", _failures(deployed),
-                       f"rollback deploy failed ({deployed.status})")
-    result.steps.append(f"deployed the rollback package to {env}: {deployed.id}")
+    check_org(store, env, client)  # before anything is logged or deployed (exit 2)
+    if prior is None:  # a resumed rollback deployed already: its own change is no conflict
+        refused = _guard_rollback(config, store, built, env, result, info, promoted, registry,
+                                  overwrite, overwrite_all, connect=connect, progress=progress,
+                                  lock=lock)
+        if refused is not None:
+            return refused
+    steps = _rollback_steps(config, store, built, env, result, client, data, info, promoted,
+                            connect=connect, progress=progress, registry=registry, lock=lock)
+    start = resume_point(steps, entry)[0] if prior is not None else 0
+    return run_steps(steps, entry, lambda: _intent(store, result),
+                     lambda: _finish(config, store, result, "rolled_back"), start)
+
+
+def _rollback_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                    result: PromoteResult, client: Deployer, data: bytes,
+                    info: dict[str, Any], promoted: LogEntry, *, connect: Callable,
+                    progress: Progress | None, registry: Registry,
+                    lock: EnvLock | None) -> list[RunStep]:
+    """A rollback as steps (`release.runner`): deploy the rollback package (intent and id
+    logged around the submit; followed on a rerun), wait for it, then pull, verify, add the
+    undo steps and give the hop its earlier base back."""
+    entry, train = result.entry, built.name
+
+    def unknown(err: OrgError) -> PromoteResult:
+        return _finish(config, store, result, "deploy_unknown", error=(
+            f"the rollback deploy {', '.join(entry.deploy_ids) or '(answer lost)'} to {env} "
+            f"may have run but its outcome is unknown ({err}); run the same `sfenv release "
+            f"rollback {train} --env {env}` again: it follows that deploy"))
+
+    def deploy() -> PromoteResult | None:
+        if entry.deploy_ids:  # accepted in an earlier run: followed, never submitted again
+            return None
+        try:
+            submit_once(
+                store, env, client, entry, new_intent("rollback", digest=zip_digest(data)),
+                lambda: client.submit_deploy(data, check_only=False,
+                                             test_level=entry.test_level),
+                lambda: _intent(store, result), result.steps)
+        except OrgError as err:
+            if isinstance(err, DeployUnknownError):
+                return unknown(err)
+            return _finish(config, store, result, "rollback_failed",
+                           error=f"the rollback deploy to {env} did not complete: {err}")
+        return None
+
+    def wait() -> PromoteResult | None:
+        deploy_id = entry.deploy_ids[-1]
+        try:
+            deployed = client.wait_deploy(deploy_id)
+        except OrgError as err:
+            return unknown(err)
+        result.validation_components = _components_report(deployed)
+        if not deployed.success:
+            return _finish(config, store, result, "rollback_failed", _failures(deployed),
+                           f"rollback deploy failed ({deployed.status})")
+        result.steps.append(f"deployed the rollback package to {env}: {deployed.id}")
+        return None
+
+    def check() -> PromoteResult | None:
+        return _rollback_verify(config, store, built, env, result, info, promoted,
+                                connect=connect, progress=progress, registry=registry,
+                                lock=lock)
+
+    return [RunStep("deploy", deploy, "follow"), RunStep("wait", wait),
+            RunStep("verify", check)]
+
+
+def _guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                    result: PromoteResult, info: dict[str, Any], promoted: LogEntry,
+                    registry: Registry, overwrite: Sequence[str], overwrite_all: bool, *,
+                    connect: Callable, progress: Progress | None,
+                    lock: EnvLock | None) -> PromoteResult | None:
+    """The guard of a rollback: pull `env` and name the changes made there by hand since the
+    promotion (its verification snapshot) that the rollback package would overwrite. Refused
+    (result "refused", exit 1, nothing deployed) unless `overwrite` names each of them or
+    `overwrite_all`; the overwritten ones are recorded. None: go on."""
+    entry, steps = result.entry, result.steps
+    if not promoted.after_commit:
+        steps.append(f"guard: the promotion of {built.name} to {env} recorded no snapshot "
+                     f"after its deploy; nothing to compare {env} with")
+        return None
+    fresh = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress,
+                              lock=lock).commit
+    ids = [ComponentId.parse(c) for c in built.components + built.deletes]
+    changes = rollback_changes(ids, StoreTree(store, entry.backup_commit),
+                               StoreTree(store, fresh), registry)
+    head = releases_head(store)
+    prefix = f"{train_folder(built.name)}rollback/{env}/src/"
+    listed = {p: sha for p, sha in store.files(head).items() if p.startswith(prefix)}
+    blobs = store.read_blobs(set(listed.values()))
+    src = {p[len(prefix):]: blobs[sha] for p, sha in listed.items()}
+    found = guard_conflicts(store, replace(built, deletes=list(info.get("destroy", []))),
+                            promoted.after_commit, fresh, changes, src, registry)
+    named = {c.component for c in found} if overwrite_all else set(overwrite)
+    blocking = [c for c in found if c.component not in named]
+    entry.overwrites = [c.to_dict() for c in found if c.component in named]
+    steps.append(f"guard: {len(found)} component(s) changed in {env} since the promotion"
+                 if found else f"guard: nothing the rollback writes changed in {env} since "
+                               f"the promotion")
+    unknown = sorted(set(overwrite) - {c.component for c in found})
+    if unknown:
+        steps.append("--overwrite names no conflict: " + ", ".join(unknown))
+    if blocking:
+        entry.conflicts = [c.to_dict() for c in blocking]
+        steps.extend(f"conflict: {c}" for c in blocking)
+        return _finish(config, store, result, "refused", error=(
+            f"{len(blocking)} component(s) the rollback of {built.name} would overwrite "
+            f"changed in {env} since the promotion (name each with --overwrite TYPE:NAME, or "
+            f"--overwrite-all)"))
+    steps.extend(f"overwriting {env}'s change (--overwrite): {c}" for c in found
+                 if c.component in named)
+    return None
+
+
+def org_client_connect() -> Callable:
+    """The real org client's `connect` (imported on use: it loads zeep)."""
+    from sfenv.org import client as org_client
+
+    return org_client.connect
+
+
+def _last_deployed(entries: list[LogEntry], env: str) -> LogEntry | None:
+    """The promotion a rollback of `env` undoes: the last `deployed` promote entry there."""
+    found = None
+    for e in entries:
+        if e.env == env and e.action == "promote" and e.result == "deployed":
+            found = e
+    return found
+
+
+def _rollback_verify(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
+                     result: PromoteResult, info: dict[str, Any], promoted: LogEntry, *,
+                     connect: Callable, progress: Progress | None, registry: Registry,
+                     lock: EnvLock | None) -> PromoteResult | None:
+    """After the rollback deploy: pull again, verify `env` is back to the backup, add the undo
+    steps, restore the hop's base. None when all is well (the runner records rolled_back)."""
+    entry, train = result.entry, built.name
     try:
         after = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress,
                                   lock=lock).commit
     except SfenvError as err:  # rolled back, not verified: logged, so the deploy is on record
         return _finish(config, store, result, release_log.UNVERIFIED, error=(
-            f"the rollback package was deployed to {env} ({deployed.id}) but the verification "
-            f"pull failed: {err}; run `sfenv pull {env}` and compare with the backup "
-            f"{entry.backup_tag}"))
+            f"the rollback package was deployed to {env} ({', '.join(entry.deploy_ids)}) but "
+            f"the verification pull failed: {err}; run the same `sfenv release rollback "
+            f"{train} --env {env}` again to verify and finish"))
     entry.after_commit = after
     restored = StoreTree(store, entry.backup_commit)
     ids = [ComponentId.parse(c) for c in info.get("restore", [])]
@@ -743,12 +965,13 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
     entry.verification = check.to_dict()
     result.steps.append(f"verified {env}: " + ("back to the backup" if check.ok else
                                                f"{len(check.mismatches)} mismatches"))
-    _add_undo_steps(config, store, built, env, last, entry, result, registry)
+    _add_undo_steps(config, store, built, env, promoted, entry, result, registry)
     if not check.ok:
         return _finish(config, store, result, "rollback_incomplete", error=(
-            f"{env} is not back to the backup for {len(check.mismatches)} component(s): "
+            f"rolled back; verification failed: {env} is not back to the backup for "
+            f"{len(check.mismatches)} component(s): "
             + ", ".join(f"{m['component']} ({m['problem']})" for m in check.mismatches[:5])))
-    restored_base = _restore_sync(store, last, train)
+    restored_base = _restore_sync(store, promoted, train)
     if restored_base:
         result.steps.append(restored_base)
-    return _finish(config, store, result, "rolled_back")
+    return None

@@ -18,6 +18,7 @@ from sfenv.checklist import ChecklistContext, Step, build_checklist, load_catalo
 from sfenv.checklist.model import username_suffixes
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.metadata.registry import Registry
+from sfenv.release.checklist_compute import group_members, train_changes, typed_components
 from sfenv.release.model import BuiltTrain
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ UNDO_PREFIX = "undo."
 def undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, with_train: str,
                backup: str, registry: Registry) -> list[Step]:
     """The steps that take `env` from `with_train` back to `backup` by hand."""
-    from sfenv.release.promote import _group_members, _typed_components, train_changes
-
     env_cfg = config.env(env)
     reverse = replace(built, source=env, source_commit=backup)
     changes = train_changes(store, reverse, with_train, env, registry,
@@ -46,9 +45,9 @@ def undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str
         manual_removed=[(c.component, c.old_xml) for c in changes
                         if str(c.component) in manual_ids and c.new_xml is None],
         audit_rows=[], audit_since=None,
-        source_components=_typed_components(store, backup, registry),
-        target_components=_typed_components(store, with_train, registry),
-        group_members=_group_members(store, backup),
+        source_components=typed_components(store, backup, registry),
+        target_components=typed_components(store, with_train, registry),
+        group_members=group_members(store, backup),
         username_suffixes=username_suffixes(config))
     return [replace(s, id=UNDO_PREFIX + s.id, title=f"Rollback: {s.title}")
             for s in build_checklist(changes, ctx, load_catalogue())]

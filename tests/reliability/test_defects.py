@@ -161,11 +161,21 @@ def test_an_accepted_deploy_whose_polls_fail_is_reported_with_its_id_never_resub
     assert client.deploy_status(err.value.deploy_id, check_only=True).id[:15] == submitted[0][:15]
 
 
-def test_a_quick_deploy_whose_outcome_is_unknown_is_never_followed_by_a_full_deploy():
+def _fake_promotion(tmp_path):
+    from sfenv.release.model import LogEntry, PromoteResult
+    from sfenv.store.snapshots import SnapshotStore
+
+    entry = LogEntry(action="promote", env="qa", result="", user="u",
+                     started="2026-01-01T00:00:00Z")
+    return SnapshotStore(tmp_path), PromoteResult("R1", "qa", entry, [])
+
+
+def test_a_quick_deploy_whose_outcome_is_unknown_is_never_followed_by_a_full_deploy(tmp_path):
+    from sfenv.release import log as release_log
     from sfenv.release.promote import _deploy
 
+    store, result = _fake_promotion(tmp_path)
     calls: list[str] = []
-    accepted: list[str] = []
 
     def submit_quick_deploy(validation_id):
         calls.append("quick")
@@ -173,22 +183,24 @@ def test_a_quick_deploy_whose_outcome_is_unknown_is_never_followed_by_a_full_dep
 
     def wait_deploy(deploy_id):
         calls.append(f"wait {deploy_id}")
+        # the id is in the log before anyone waits for it, for a resume
+        assert release_log.read_log(store, "R1")[-1].deploy_ids == ["0Af1"]
         raise DeployUnknownError("deploy 0Af1 outcome unknown", deploy_id=deploy_id)
 
-    def deploy(data, **kwargs):
-        calls.append("full")
-
     client = SimpleNamespace(submit_quick_deploy=submit_quick_deploy, wait_deploy=wait_deploy,
-                             deploy=deploy)
+                             submit_deploy=lambda data, **kw: calls.append("full"),
+                             username="u", org_id="")
     with pytest.raises(DeployUnknownError):
-        _deploy(client, b"zip", "0Af0", "NoTestRun", accepted.append)
+        _deploy(store, "qa", client, result, b"zip", "0Af0")
     assert calls == ["quick", "wait 0Af1"]
-    assert accepted == ["0Af1"]  # the id is recorded before waiting, for a resume
+    assert result.entry.deploy_ids == ["0Af1"]
+    assert [i["kind"] for i in result.entry.deploy_intents] == ["quick"]
 
 
-def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy():
+def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy(tmp_path):
     from sfenv.release.promote import _deploy
 
+    store, result = _fake_promotion(tmp_path)
     calls: list[str] = []
 
     def submit_quick_deploy(validation_id):
@@ -196,9 +208,13 @@ def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy():
         raise OrgError("deployRecentValidation failed: INVALID_ID_FIELD", code="INVALID_ID_FIELD")
 
     client = SimpleNamespace(submit_quick_deploy=submit_quick_deploy,
-                             deploy=lambda data, **kw: calls.append("full") or "deployed")
-    assert _deploy(client, b"zip", "0Af0", "NoTestRun", lambda deploy_id: None) == "deployed"
-    assert calls == ["quick", "full"]
+                             submit_deploy=lambda data, **kw: calls.append("full") or "0Af2",
+                             wait_deploy=lambda deploy_id: calls.append(deploy_id) or "deployed",
+                             username="u", org_id="")
+    assert _deploy(store, "qa", client, result, b"zip", "0Af0") == "deployed"
+    assert calls == ["quick", "full", "0Af2"]
+    assert [(i["kind"], i["id"]) for i in result.entry.deploy_intents] == [("quick", ""),
+                                                                            ("full", "0Af2")]
 
 
 @pytest.fixture

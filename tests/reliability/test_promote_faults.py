@@ -118,13 +118,14 @@ def test_a_fault_in_the_guard_refuses_before_validation_and_leaves_no_backup_tag
         path2, monkeypatch):
     """A stand-in for a guard that finds a conflict: refused, exit 1, nothing validated and no
     backup tag left behind (issue 11), the log entry says refused."""
-    from sfenv.release.guard import Conflict
+    from sfenv.release.guard import Conflict, GuardOutcome
 
     train, value = path2.new_train()
     before = snap(path2)
     fake = Conflict(component="ApexClass:C0", kind="changed", changed_by="Hand User",
                     changed_on="2026-01-01", elements=[])
-    monkeypatch.setattr(promote_mod, "_guard", lambda *a, **k: [fake])
+    monkeypatch.setattr(promote_mod, "_guard",
+                        lambda *a, **k: GuardOutcome(found=[fake], blocking=[fake]))
     result = path2.cli("release", "promote", train, "--to", "qa")
     assert result.exit_code == 1, result.output
     entry = path2.log(train)[-1]
@@ -160,20 +161,29 @@ def test_the_log_cannot_be_written_after_the_deploy_the_next_run_finishes_the_re
 
 @pytest.mark.parametrize("phase", ["deploy", "verify"])
 def test_faults_in_a_rollback_end_logged_and_a_rerun_rolls_back(path2, phase):
-    """A rollback whose deploy cannot run ends `rollback_failed` (qa untouched); one whose
-    verification pull fails ends `unverified`, its deploy on record. Either way the next
-    rollback brings qa back to the backup, verified, and every deploy has its log entry."""
+    """A rollback whose deploy was accepted but cannot be followed (the request limit is hit
+    on its status polls) ends `deploy_unknown` with its id (the org may still run it); one
+    whose verification pull fails ends `unverified`, its deploy on record. Either way the
+    next rollback follows that deploy (never a second one), brings qa back to the backup,
+    verified, and every deploy has its log entry."""
     train, _ = path2.new_train()
     old = path2.value_in_org("qa")
     path2.ok("release", "promote", train, "--to", "qa")
     deployed = len(path2.deploys("qa"))
-    path2.orgs["qa"].faults.configure(request_limit=1 if phase == "deploy" else 8)
+    # the rollback pulls qa first (its guard): the limit counts from after that pull
+    faults = path2.orgs["qa"].faults
+    calls = faults.counters.get("requests.soap", 0) + faults.counters.get("requests.rest", 0)
+    path2.ok("pull", "qa", "--quiet")
+    pull_calls = (faults.counters.get("requests.soap", 0)
+                  + faults.counters.get("requests.rest", 0) - calls)
+    faults.configure(request_limit=pull_calls + (1 if phase == "deploy" else 8))
     result = path2.cli("release", "rollback", train, "--env", "qa", "--yes")
     assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output and "REQUEST_LIMIT_EXCEEDED" in result.output
     entry = path2.log(train)[-1]
     if phase == "deploy":
-        assert entry["result"] == "rollback_failed" and len(path2.deploys("qa")) == deployed
+        assert entry["result"] == "deploy_unknown" and entry["deploy_ids"], entry
+        assert len(path2.deploys("qa")) == deployed  # accepted, not run yet (nobody polled)
         assert path2.value_in_org("qa") != old
     else:
         assert entry["result"] == "unverified" and entry["deploy_ids"]
@@ -184,4 +194,5 @@ def test_faults_in_a_rollback_end_logged_and_a_rerun_rolls_back(path2, phase):
     assert path2.value_in_org("qa") == old
     last = path2.log(train)[-1]
     assert last["result"] == "rolled_back" and last["verification"]["ok"]
+    assert last["deploy_ids"] == entry["deploy_ids"]  # followed, not submitted again
     record_complete(path2)

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from sfenv.localorg import versions
 from sfenv.localorg.auth.identity import profile_id
+from sfenv.localorg.deploy_requests import with_deploy_requests
 from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.rest import bulk, soql, soql_columns
 from sfenv.localorg.rest import describe as rest_describe
@@ -211,7 +212,7 @@ class RestApi:
             return rest_error(400, "MALFORMED_QUERY", "unexpected token: '<EOF>'")
         try:
             parsed = soql.parse(text)
-            db = self.database(tooling)
+            db = with_deploy_requests(self.database(tooling), self.org) if tooling else self.database(tooling)
             sobject, paths, rows, total = db.run(parsed)
         except soql.SoqlError as err:
             return rest_error(400, err.code, err.message)
