@@ -11,6 +11,7 @@ EXIT_OK = 0
 EXIT_DIFF = 1
 EXIT_USAGE = 2
 EXIT_ORG = 3
+EXIT_VERIFY = 4  # deployed (or rolled back), but the target does not hold what was deployed
 
 
 class SfenvError(Exception):
@@ -75,6 +76,14 @@ class DeployUnknownError(OrgError):
     def __init__(self, message: str, *, deploy_id: str, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.deploy_id = deploy_id
+
+
+class SubmitUnknownError(OrgError):
+    """A deploy submit whose answer was lost (5xx, connection closed, or "already deployed"):
+    the org may have accepted it. Never answered by another submit: the caller asks the org
+    which deploys exist (`recent_deploys`) and follows the one that ran."""
+
+    ambiguous = True
 
 
 class OrgIdentityError(ConfigError):

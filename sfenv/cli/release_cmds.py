@@ -8,9 +8,7 @@ from pathlib import Path
 import click
 
 from sfenv.cli.common import config_option, emit_json, load, progress_for
-from sfenv.errors import EXIT_DIFF, EXIT_ORG, ReleaseError
-
-EXIT_VERIFY = 4  # deployed (or rolled back), but the target does not hold what was deployed
+from sfenv.errors import EXIT_DIFF, EXIT_ORG, EXIT_VERIFY, ReleaseError
 
 
 def _store(config):

@@ -41,6 +41,7 @@ from sfenv.errors import (
     OrgError,
     RequestLimitError,
     SessionExpiredError,
+    SubmitUnknownError,
 )
 from sfenv.org import soap
 from sfenv.org.auth import Session, TransientLoginError, http_session, login
@@ -112,15 +113,6 @@ class DeployResult:
     number_components_total: int = 0
     number_components_deployed: int = 0
     number_component_errors: int = 0
-
-
-class SubmitUnknownError(OrgError):
-    """A deploy submit whose answer was lost (5xx, connection closed, or "already deployed"):
-    the org may have accepted it. Never answered by another submit: the caller asks the org
-    which deploys exist (`recent_deploys`) and follows the one that ran. `ambiguous` lets
-    callers that do not import this module (and zeep with it) recognise it."""
-
-    ambiguous = True
 
 
 ALREADY_DEPLOYED = "already been deployed"

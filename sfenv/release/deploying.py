@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from sfenv.errors import DeployUnknownError, OrgError, OrgIdentityError
+from sfenv.errors import DeployUnknownError, OrgError, OrgIdentityError, SubmitUnknownError
 from sfenv.pull.identity import recorded_org_id, same_org
 from sfenv.release import log as release_log
 from sfenv.release.model import LogEntry
@@ -133,9 +133,8 @@ def submit_once(store: SnapshotStore, env: str, client: Deployer, entry: LogEntr
 
 
 def is_ambiguous(err: OrgError) -> bool:
-    """A submit whose answer was lost (`sfenv.org.client.SubmitUnknownError`): the org may
-    have accepted it. (Recognised by attribute: importing the client loads zeep.)"""
-    return bool(getattr(err, "ambiguous", False))
+    """A submit whose answer was lost (`SubmitUnknownError`): the org may have accepted it."""
+    return isinstance(err, SubmitUnknownError)
 
 
 def accepted(entry: LogEntry, intent: dict[str, str], deploy_id: str, steps: list[str],

@@ -27,6 +27,8 @@ FAMILIES = {
     "test_tracking_gaps": "source-tracking counter discontinuities and verification",
     "test_promote_faults": "faults (promote, rollback)",
     "test_promote_kills": "sfenv killed mid-promotion, concurrent promotions",
+    "test_promote_exactly_once": "lost deploy answers, org-bound and stacked rollbacks",
+    "test_promote_kill_anywhere": "sfenv killed at every deploy and rollback boundary",
 }
 
 
