@@ -1,0 +1,1 @@
+"""Notifications: one event sent to the channels of sfenv.yml that want it (`service`)."""
