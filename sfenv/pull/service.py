@@ -40,7 +40,9 @@ from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, lo
 from sfenv.pull.normalise import Preparer
 from sfenv.pull.plan import Plan, make_plan
 from sfenv.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
-from sfenv.pull.sidefiles import INDEX_PATH, json_bytes, org_side_files
+from sfenv.pull.sidefiles import org_side_files
+from sfenv.source.materialize import Materialized, materialize_env
+from sfenv.store.format import INDEX_PATH, META_REFRESH, json_bytes
 from sfenv.store.snapshots import EnvLock, SnapshotStore
 from sfenv.store.stream import BlobId
 
@@ -151,8 +153,8 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
                  store: SnapshotStore, registry: Registry | None, new_org: bool) -> PullResult:
     env_config = config.env(env)
     if not env_config.is_org:  # git ref or folder: converted, not retrieved
-        from sfenv.source.materialize import materialize_env
-        return materialize_env(config, env, store=store, registry=registry, progress=progress)
+        return _from_source(materialize_env(config, env, store=store, registry=registry,
+                                            progress=progress))
     registry = registry or default_registry()
     ride = RideAlong.of(registry)
     started, started_at = time.monotonic(), _utc_now()
@@ -183,7 +185,7 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     if pulled.tracking:
         meta[tracking.META_KEY] = pulled.tracking
     if refresh is not None:
-        meta["refresh"] = refresh
+        meta[META_REFRESH] = refresh
     commit, changed = _record(store, env, previous, files, meta, removed, incremental,
                               refreshed=refresh is not None, skipped=bool(pulled.got.skipped))
     return PullResult(env=env, commit=commit, previous=previous.commit, changed=changed,
@@ -193,6 +195,14 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
                       warnings=warnings, duration_s=meta["duration_s"],
                       retrieves=pulled.got.retrieves, org_id=client.org_id,
                       accounting=meta["accounting"], cost=cost)
+
+
+def _from_source(done: Materialized) -> PullResult:
+    """A git/dir environment's snapshot as a pull's result (everything counted retrieved)."""
+    return PullResult(env=done.env, commit=done.commit, previous=done.previous,
+                      changed=done.changed, incremental=False, components=done.components,
+                      counts_by_type=done.counts_by_type, retrieved=done.components, removed=0,
+                      warnings=done.warnings, duration_s=done.duration_s, org_id="")
 
 
 def _connect(config: Config, env: str, connect, progress):

@@ -52,9 +52,9 @@ from sfenv.report.sfxml import (
     role_from_xml,
     role_name_of,
 )
+from sfenv.store.format import AUDIT_PATH
 from sfenv.store.snapshots import SnapshotStore
 
-AUDIT_TRAIL_PATH = ".sfenv/audit-trail.json"
 BACKUP_PREFIX = "backup/"
 STATUS_ORDER = {"conflict": 0, "drift": 1, "pending": 2}
 MAX_NOTICES_PER_KIND = 5
@@ -229,7 +229,7 @@ def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict]:
     if head is None:
         return []
     try:
-        sha = store.files_under(head, [AUDIT_TRAIL_PATH]).get(AUDIT_TRAIL_PATH)
+        sha = store.files_under(head, [AUDIT_PATH]).get(AUDIT_PATH)
         if sha is None:
             return []
         rows = json.loads(store.read_blob(sha))
