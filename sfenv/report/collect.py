@@ -23,7 +23,7 @@ from sfenv.errors import SfenvError
 from sfenv.metadata.registry import default_registry
 from sfenv.pull.backups import list_backups
 from sfenv.release.checklist_state import current_done, frozen_checklist
-from sfenv.report.render import (
+from sfenv.report.model import (
     DEFAULT_MAX_AUDIT_ROWS,
     DEFAULT_MAX_ELEMENTS_PER_ROW,
     DEFAULT_MAX_ROWS_PER_HOP,
