@@ -8,6 +8,8 @@ Deterministic and re-runnable: a second run changes nothing, and `--rewrite` alo
 after a later merge brings code written against the old names. The move is a script rather
 than hand edits because five other branches change the same files today.
 
+Renamed imports are then sorted with ruff's isort rule (`ruff check --select I --fix`).
+
 What `--rewrite` rewrites, in tracked files under sfenv/, tests/, tools/ and in pyproject.toml:
 - dotted names `sfenv.a.b[.attr]` anywhere (imports, `mock.patch("sfenv.a.b.f")`,
   `importlib.import_module`, `resources.files("sfenv.a")`, `PackageLoader("sfenv.a", ...)`);
@@ -313,7 +315,20 @@ def rewrite(root: Path, table: Table, *, check: bool) -> list[str]:
             changed.append(f"rewrite {rel}")
             if not check:
                 path.write_text(new, encoding="utf-8")
+    if not check:
+        sort_imports(root, [c.split(" ", 1)[1] for c in changed if c.endswith(".py")])
     return changed
+
+
+def sort_imports(root: Path, files: list[str]) -> None:
+    """Renamed imports sorted again as the project's linter wants them (ruff's isort rule)."""
+    if not files:
+        return
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "I", "--fix",
+                           "--quiet", "--exit-zero", *files], cwd=root, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise RelayoutError(f"ruff (import sorting): {done.stderr.strip() or done.stdout.strip()}")
 
 
 def main(argv: list[str] | None = None) -> int:
