@@ -28,6 +28,7 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("sfenv.pull", "sfenv.services.pull"),
     ("sfenv.pull.history", "sfenv.services.records.history"),
     ("sfenv.pull.backups", "sfenv.services.records.backups"),
+    ("sfenv.pull.identity", "sfenv.services.records.org_identity"),  # org ids and refreshes
     ("sfenv.release", "sfenv.services.promote"),  # the promotion and anything new in release/
     ("sfenv.release.train", "sfenv.services.train.train"),
     ("sfenv.release.model", "sfenv.services.train.model"),
@@ -37,6 +38,7 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("sfenv.release.inventory", "sfenv.services.train.inventory"),
     ("sfenv.release.trees", "sfenv.services.train.trees"),
     ("sfenv.release.notes", "sfenv.services.train.notes"),
+    ("sfenv.release.waves", "sfenv.services.train.waves"),  # the build splits a package
     ("sfenv.release.log", "sfenv.services.records.release_log"),
     ("sfenv.release.checklist_state", "sfenv.services.records.checklist_state"),
     ("sfenv.release.changelog", "sfenv.services.records.changelog"),
