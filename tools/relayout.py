@@ -215,21 +215,20 @@ def rewrite_from_imports(text: str, table: Table, modules: set[str]) -> str:
     names go with the package. One statement becomes several when they part."""
 
     def fix(m: re.Match[str]) -> str:
-        pkg = m["pkg"]
+        pkg, new_pkg = m["pkg"], table.dotted(m["pkg"])
         groups: dict[str, list[str]] = {}
+        parted = False  # a module name moved apart from its package, or was renamed
         for name, alias in _import_names(m["names"]):
             if f"{pkg}.{name}" in modules:
                 new = table.dotted(f"{pkg}.{name}")
                 parent, _, last = new.rpartition(".")
+                parted = parted or parent != new_pkg or last != name
                 alias = alias or (name if last != name else None)
                 groups.setdefault(parent, []).append(last + (f" as {alias}" if alias else ""))
             else:
-                groups.setdefault(table.dotted(pkg), []).append(
-                    name + (f" as {alias}" if alias else ""))
-        if list(groups) == [table.dotted(pkg)] and table.dotted(pkg) == pkg:
-            return m[0]
-        if len(groups) == 1 and table.dotted(pkg) in groups:
-            return m[0].replace(pkg, table.dotted(pkg), 1)
+                groups.setdefault(new_pkg, []).append(name + (f" as {alias}" if alias else ""))
+        if not parted:  # the whole statement follows its package: keep its layout
+            return m[0] if new_pkg == pkg else m[0].replace(pkg, new_pkg, 1)
         indent = m["indent"]
         lines = []
         for parent in sorted(groups):

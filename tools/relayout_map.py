@@ -70,6 +70,11 @@ NEW_PACKAGES: dict[str, str] = {
     "sfenv.io": "The outside world: the org (HTTP), the snapshot store (git), sfdx sources.",
     "sfenv.services": "Orchestration: pull, train, promote, records, report. Return data, never print.",
     "sfenv.services.train": "Release trains: plan, build, package, delta and export.",
+    # used only when the old package's __init__.py is gone
+    "sfenv.services.records": "Records beside the snapshots, each on its own ref of the store.",
+    "sfenv.services.promote": "A built train promoted to one environment, and rolled back.",
+    "sfenv.services.pull": "Pull: an org's metadata into a git snapshot.",
+    "sfenv.views": "Text, JSON, markdown and HTML of what services return.",
     "sfenv.cli.local": "The commands that start local orgs (`sfenv demo`, `sfenv localorg`): "
                        "the only product code that imports sfenv.localorg.",
 }
