@@ -17,6 +17,8 @@ from sfenv.compare.diff import diff_commits
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.pull.backups import list_backups
+from sfenv.release.log import read_log
+from sfenv.release.train import releases_head
 from sfenv.store.format import INDEX_PATH, META_ORIGIN, META_REFRESH
 from sfenv.store.snapshots import SnapshotStore
 
@@ -57,9 +59,6 @@ def _top_count(index: dict[str, dict], registry: Registry) -> int:
 def release_origins(store: SnapshotStore) -> dict[str, list[tuple[str, str]]]:
     """commit -> [(what, train)] from every release log: pre-deploy backups and the pulls that
     verified a promotion or a rollback."""
-    from sfenv.release.log import read_log
-    from sfenv.release.train import releases_head
-
     out: dict[str, list[tuple[str, str]]] = {}
     head = releases_head(store)
     if head is None:

@@ -35,6 +35,7 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.pull import chunkmemory, keep, tracking
 from sfenv.pull.accounting import Accounting, account
+from sfenv.pull.backups import MESSAGE, check_tag_name, default_tag
 from sfenv.pull.identity import check_org_identity
 from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
 from sfenv.pull.normalise import Preparer
@@ -206,6 +207,8 @@ def _from_source(done: Materialized) -> PullResult:
 
 
 def _connect(config: Config, env: str, connect, progress):
+    # Imported here, not at the top: the org client loads zeep and simple-salesforce (about
+    # 1.5 s), which every other command (and `sfenv --help`) would pay. No cycle hides here.
     from sfenv.org.client import connect as default_connect
 
     connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s)
@@ -340,8 +343,6 @@ def backup_env(config: Config, env: str, *, tag: str | None = None, progress=Non
     """A pull plus an annotated tag `backup/<env>/<UTC time>` (or `tag`) on the snapshot it
     gives. A given name is checked before the pull: invalid or taken is refused (exit 2).
     `lock`: run under the caller's lock of `env`, as `pull_env`."""
-    from sfenv.pull.backups import MESSAGE, check_tag_name, default_tag
-
     store = store or SnapshotStore(config.root)
     config.env(env)
     if tag is not None:

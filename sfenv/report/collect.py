@@ -22,7 +22,9 @@ from sfenv.config.model import Config
 from sfenv.errors import SfenvError
 from sfenv.metadata.registry import default_registry
 from sfenv.pull.backups import list_backups
+from sfenv.release.changelog import changelog, train_components
 from sfenv.release.checklist_state import current_done, frozen_checklist
+from sfenv.release.train import load_train
 from sfenv.report.model import (
     DEFAULT_MAX_AUDIT_ROWS,
     DEFAULT_MAX_ELEMENTS_PER_ROW,
@@ -338,12 +340,6 @@ def _trains(config: Config, store: SnapshotStore, notices: list[str]) -> list[Tr
 
 def _attach_components(store: SnapshotStore, trains: list[TrainSummary], notices: list[str]) -> None:
     """What each train carries (added / changed / deleted / manual), with the upstream authors."""
-    try:
-        from sfenv.release.changelog import train_components
-        from sfenv.release.train import load_train
-    except ImportError as err:
-        notices.append(f"Train components unavailable ({_why(err)}).")
-        return
     for train in trains:
         try:
             built = load_train(store, train.name)
@@ -498,11 +494,6 @@ def _records(config: Config, store: SnapshotStore, order: list[str], notices: li
     prod = [env for env in order
             if getattr(config.environments.get(env), "production", False)]
     if not prod:
-        return []
-    try:
-        from sfenv.release.changelog import changelog
-    except ImportError as err:
-        notices.append(f"Change record unavailable ({_why(err)}).")
         return []
     out = []
     for env in prod:
