@@ -142,30 +142,32 @@ def package_dirs(table: Table, paths: Iterable[str]) -> set[str]:
 
 
 def move(root: Path, table: Table, *, check: bool) -> list[str]:
-    """git mv by the table; missing `__init__.py` files of new packages are created."""
+    """git mv by the table, and an `__init__.py` in every folder the move creates. Everything
+    is planned (and refused) before the first file moves, so a refusal leaves the tree as it
+    was."""
     files = tracked(root)
-    done: list[str] = []
-    for old, new in plan_moves(table, files):
-        done.append(f"move {old} -> {new}")
-        if not check:
-            (root / new).parent.mkdir(parents=True, exist_ok=True)
-            git("mv", old, new, cwd=root)
+    moves = plan_moves(table, files)
     after = [table.path(f) if f.startswith("sfenv/") else f for f in files]
-    for folder in sorted(package_dirs(table, after)):
+    before_dirs = package_dirs(table, files)
+    inits: list[tuple[str, str]] = []
+    for folder in sorted(package_dirs(table, after) - before_dirs):
         init = f"{folder}/__init__.py"
-        if init in after:
-            continue
-        dotted = folder.replace("/", ".")
-        doc = NEW_PACKAGES.get(dotted)
-        if doc is None:
-            raise RelayoutError(f"{folder}: a new package without a docstring in "
-                                "relayout_map.NEW_PACKAGES")
-        done.append(f"create {init}")
-        if not check:
-            (root / init).write_text(f'"""{doc}"""\n', encoding="utf-8")
-            git("add", init, cwd=root)
-    for folder in sorted({str(Path(o).parent) for o, _ in plan_moves(table, files)}
-                         if not check else ()):
+        if init not in after:
+            dotted = folder.replace("/", ".")
+            # a folder that had no __init__.py and moved: say so rather than refuse
+            doc = NEW_PACKAGES.get(dotted) or f"{dotted}: moved by tools/relayout.py."
+            inits.append((init, doc))
+    done: list[str] = [f"move {old} -> {new}" for old, new in moves]
+    done += [f"create {init}" for init, _ in inits]
+    if check:
+        return done
+    for old, new in moves:
+        (root / new).parent.mkdir(parents=True, exist_ok=True)
+        git("mv", old, new, cwd=root)
+    for init, doc in inits:
+        (root / init).write_text(f'"""{doc}"""\n', encoding="utf-8")
+        git("add", init, cwd=root)
+    for folder in sorted({str(Path(old).parent) for old, _ in moves}):
         _prune_empty(root / folder)
     return done
 

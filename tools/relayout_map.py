@@ -45,7 +45,8 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("sfenv.record", "sfenv.services.records"),
     ("sfenv.report", "sfenv.services.report"),
     ("sfenv.report.render", "sfenv.views.report"),  # the report's HTML and JSON
-    ("sfenv.sync", "sfenv.services.sync"),  # main's `sfenv sync` (CI jobs sharing one repo)
+    ("sfenv.sync", "sfenv.services.sync"),
+    ("sfenv.notify", "sfenv.services.notify"),  # main's notifications  # main's `sfenv sync` (CI jobs sharing one repo)
     # views
     ("sfenv.render", "sfenv.views"),
     ("sfenv.render.changelog_render", "sfenv.views.changelog"),
