@@ -3,6 +3,7 @@
     python tools/relayout.py --move      # git mv by the table in tools/relayout_map.py
     python tools/relayout.py --rewrite   # imports, patch targets, paths, pyproject's packages
     python tools/relayout.py             # both (--check: say what would change, exit 1 if any)
+    python tools/relayout.py --rewrite --docs   # also README.md and docs/*.md
 
 Deterministic and re-runnable: a second run changes nothing, and `--rewrite` alone is safe
 after a later merge brings code written against the old names. The move is a script rather
@@ -294,17 +295,27 @@ def packages_block(files: Iterable[str]) -> str:
     return "packages = [\n" + "\n".join(lines) + "\n]\n"
 
 
-def rewrite(root: Path, table: Table, *, check: bool) -> list[str]:
+def wanted(rel: str, *, docs: bool) -> bool:
+    """Files whose references are rewritten: code, tests, tools, pyproject; with `docs`, the
+    README and the top-level docs too (not docs/ARCHITECTURE.md, whose table names the old
+    modules on purpose, nor the session records under docs/*/)."""
+    if rel in SELF or rel.startswith(SKIP_PREFIXES):
+        return False
+    if rel in ("pyproject.toml", ".importlinter"):
+        return True
+    if docs and (rel == "README.md" or (rel.startswith("docs/") and rel.count("/") == 1
+                                        and rel.endswith(".md")
+                                        and rel != "docs/ARCHITECTURE.md")):
+        return True
+    return rel.startswith(REWRITE_DIRS) and rel.endswith(REWRITE_SUFFIXES)
+
+
+def rewrite(root: Path, table: Table, *, check: bool, docs: bool = False) -> list[str]:
     files = tracked(root)
     modules = old_modules(table, files)
     changed: list[str] = []
     for rel in files:
-        if rel in SELF or rel.startswith(SKIP_PREFIXES):
-            continue
-        if not (rel == "pyproject.toml" or rel == ".importlinter"
-                or (rel.startswith(REWRITE_DIRS) and rel.endswith(REWRITE_SUFFIXES))):
-            continue
-        if rel.startswith("docs/"):
+        if not wanted(rel, docs=docs):
             continue
         path = root / rel
         if not path.is_file():
@@ -337,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--move", action="store_true", help="git mv the modules only")
     parser.add_argument("--rewrite", action="store_true", help="rewrite references only")
+    parser.add_argument("--docs", action="store_true",
+                        help="also rewrite README.md and docs/*.md (not ARCHITECTURE.md)")
     parser.add_argument("--check", action="store_true",
                         help="change nothing; list what would change; exit 1 if anything")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository (default: this one)")
@@ -348,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.move or both:
             done += move(args.root, table, check=args.check)
         if args.rewrite or both:
-            done += rewrite(args.root, table, check=args.check)
+            done += rewrite(args.root, table, check=args.check, docs=args.docs)
     except RelayoutError as err:
         print(f"relayout: {err}", file=sys.stderr)
         return 2

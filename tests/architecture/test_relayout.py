@@ -143,3 +143,29 @@ def test_the_real_table_leaves_no_module_outside_a_layer():
     outside = sorted(new for new in (table.path(p) for p in files)
                      if not new.startswith(LAYER_DIRS) and new not in BASE_FILES)
     assert outside == []
+
+
+def test_a_refused_move_leaves_the_tree_as_it_was(repo, monkeypatch, capsys):
+    """Two files that would land on one path: refused (exit 2) before anything moves."""
+    (repo / "sfenv/store/log.py").write_text("X = 1\n")
+    git(repo, "add", "-A")
+    monkeypatch.setattr(relayout, "MOVES", MOVES + (("sfenv.store.log",
+                                                     "sfenv.services.records.release_log"),))
+    before = git(repo, "status", "--porcelain")
+    assert run(repo) == 2
+    assert "would both move to sfenv/services/records/release_log.py" in capsys.readouterr().err
+    assert git(repo, "status", "--porcelain") == before
+    assert (repo / "sfenv/release/log.py").is_file() and not (repo / "sfenv/services").exists()
+
+
+def test_docs_are_rewritten_only_when_asked_and_never_the_architecture_table(repo):
+    (repo / "docs").mkdir()
+    (repo / "docs/NOTES.md").write_text("See `sfenv.release.log` and sfenv/pull/service.py.\n")
+    (repo / "docs/ARCHITECTURE.md").write_text("| `release/log.py` | `sfenv.release.log` |\n")
+    git(repo, "add", "-A")
+    assert run(repo) == 0
+    assert "sfenv.release.log" in (repo / "docs/NOTES.md").read_text()
+    assert run(repo, "--rewrite", "--docs") == 0
+    assert (repo / "docs/NOTES.md").read_text() == (
+        "See `sfenv.services.records.release_log` and sfenv/services/pull/service.py.\n")
+    assert "sfenv.release.log" in (repo / "docs/ARCHITECTURE.md").read_text()
