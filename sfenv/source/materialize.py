@@ -85,14 +85,16 @@ def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = N
         index = _git_index(git_dir_of(where), commit, sub, loaded, registry)
     tree[INDEX_PATH] = _index_bytes(index)
     counts = Counter(cid.type for cid in {registry.component_of(p) for p in loaded.files} if cid)
+    components = sum(counts.values())
+    by_type = dict(sorted(counts.items()))
+    duration = round(time.monotonic() - started, 3)
     meta = {
         "env": env, "org_id": "", "instance_url": "", "api_version": config.api_version,
         "started": started_at.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 3),
-        "components": sum(counts.values()), "counts_by_type": dict(sorted(counts.items())),
+        "duration_s": duration, "components": components, "counts_by_type": by_type,
         "skipped": [], "warnings": loaded.warnings, "incremental": False,
-        "manifest": "", "retrieved": sum(counts.values()), "removed": 0,
+        "manifest": "", "retrieved": components, "removed": 0,
         "source": {"kind": env_config.kind, "location": str(where), "ref": env_config.ref,
                    "commit": commit, "format": loaded.format},
     }
@@ -102,8 +104,8 @@ def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = N
         new = store.write_snapshot(env, tree, meta, expected_old=previous)
         changed = True
     return Materialized(env=env, commit=new, previous=previous, changed=changed,
-                        components=meta["components"], counts_by_type=meta["counts_by_type"],
-                        warnings=loaded.warnings, duration_s=meta["duration_s"])
+                        components=components, counts_by_type=by_type,
+                        warnings=loaded.warnings, duration_s=duration)
 
 
 def _canonical(path: str, data: bytes, loaded: Loaded, registry: Registry) -> bytes:
