@@ -14,7 +14,8 @@ Renamed imports are then sorted with ruff's isort rule (`ruff check --select I -
 What `--rewrite` rewrites, in tracked files under sfenv/, tests/, tools/ and in pyproject.toml:
 - dotted names `sfenv.a.b[.attr]` anywhere (imports, `mock.patch("sfenv.a.b.f")`,
   `importlib.import_module`, `resources.files("sfenv.a")`, `PackageLoader("sfenv.a", ...)`);
-- `from sfenv.a import b` where `b` is a module that moved apart from its package;
+- `from sfenv.a import b` where `b` is a module that moved apart from its package, or a name
+  the package's `__init__.py` re-exports from a module that moved apart;
 - paths `sfenv/a/b.py` and `"sfenv" / "a"` in tests and tools;
 - the `packages = [...]` list of pyproject.toml, regenerated from the tree.
 """
@@ -22,10 +23,11 @@ What `--rewrite` rewrites, in tracked files under sfenv/, tests/, tools/ and in 
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,21 +216,29 @@ def _import_names(names: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def rewrite_from_imports(text: str, table: Table, modules: set[str]) -> str:
-    """`from OLD import a, b`: a name that is a module goes where that module went; other
-    names go with the package. One statement becomes several when they part."""
+def rewrite_from_imports(text: str, table: Table, modules: set[str],
+                         reexports: Mapping[tuple[str, str], str] | None = None) -> str:
+    """`from OLD import a, b`: a name that is a module goes where that module went; a name a
+    package's `__init__.py` re-exports from a module that left the package is imported from
+    that module; other names go with the package. One statement becomes several when they
+    part."""
+    reexports = reexports or {}
 
     def fix(m: re.Match[str]) -> str:
         pkg, new_pkg = m["pkg"], table.dotted(m["pkg"])
         groups: dict[str, list[str]] = {}
         parted = False  # a module name moved apart from its package, or was renamed
         for name, alias in _import_names(m["names"]):
+            home = reexports.get((new_pkg, name))
             if f"{pkg}.{name}" in modules:
                 new = table.dotted(f"{pkg}.{name}")
                 parent, _, last = new.rpartition(".")
                 parted = parted or parent != new_pkg or last != name
                 alias = alias or (name if last != name else None)
                 groups.setdefault(parent, []).append(last + (f" as {alias}" if alias else ""))
+            elif home is not None and not home.startswith(new_pkg + "."):
+                parted = True
+                groups.setdefault(home, []).append(name + (f" as {alias}" if alias else ""))
             else:
                 groups.setdefault(new_pkg, []).append(name + (f" as {alias}" if alias else ""))
         if not parted:  # the whole statement follows its package: keep its layout
@@ -248,8 +258,9 @@ def rewrite_from_imports(text: str, table: Table, modules: set[str]) -> str:
     return FROM_IMPORT.sub(fix, text)
 
 
-def rewrite_text(text: str, table: Table, modules: set[str]) -> str:
-    text = rewrite_from_imports(text, table, modules)
+def rewrite_text(text: str, table: Table, modules: set[str],
+                 reexports: Mapping[tuple[str, str], str] | None = None) -> str:
+    text = rewrite_from_imports(text, table, modules, reexports)
     text = DOTTED.sub(lambda m: table.dotted(m[0]), text)
     text = PATH.sub(lambda m: table.path(m[0]), text)
 
@@ -310,9 +321,30 @@ def wanted(rel: str, *, docs: bool) -> bool:
     return rel.startswith(REWRITE_DIRS) and rel.endswith(REWRITE_SUFFIXES)
 
 
+def package_reexports(root: Path, table: Table,
+                      files: Iterable[str]) -> dict[tuple[str, str], str]:
+    """(package, name) -> the module (new name) a package's `__init__.py` imports `name`
+    from, for every `from sfenv.x import name` in an `__init__.py` under sfenv/."""
+    out: dict[tuple[str, str], str] = {}
+    for rel in files:
+        if not (rel.startswith("sfenv/") and rel.endswith("/__init__.py")) \
+                or rel.startswith(SKIP_PREFIXES) or not (root / rel).is_file():
+            continue
+        package = table.dotted(rel[: -len("/__init__.py")].replace("/", "."))
+        tree = ast.parse((root / rel).read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                    and node.module.startswith("sfenv."):
+                for alias in node.names:
+                    if alias.asname in (None, alias.name):  # a renamed one stays with the package
+                        out[(package, alias.name)] = table.dotted(node.module)
+    return out
+
+
 def rewrite(root: Path, table: Table, *, check: bool, docs: bool = False) -> list[str]:
     files = tracked(root)
     modules = old_modules(table, files)
+    reexports = package_reexports(root, table, files)
     changed: list[str] = []
     for rel in files:
         if not wanted(rel, docs=docs):
@@ -321,7 +353,7 @@ def rewrite(root: Path, table: Table, *, check: bool, docs: bool = False) -> lis
         if not path.is_file():
             continue
         old = path.read_text(encoding="utf-8")
-        new = rewrite_text(old, table, modules)
+        new = rewrite_text(old, table, modules, reexports)
         if rel == "pyproject.toml":
             new = PACKAGES.sub(lambda _m: packages_block(files), new, count=1)
         if new != old:

@@ -33,7 +33,7 @@ FILES = {
     "sfenv/render/__init__.py": "",
     "sfenv/render/templates/page.html.j2": "<p>{{ x }}</p>\n",
     "sfenv/render/checklist_render.py": 'LOADER = ("sfenv.render", "templates")\n',
-    "sfenv/pull/__init__.py": "",
+    "sfenv/pull/__init__.py": "from sfenv.pull.backups import MESSAGE\n",  # a re-export
     "sfenv/pull/service.py": ("import sfenv.store.snapshots\n"
                               "from sfenv import release\n"
                               "\n\ndef run():\n"
@@ -44,7 +44,8 @@ FILES = {
     "sfenv/localorg/server.py": "from sfenv.metadata.registry import Registry\n",
     "sfenv/metadata/__init__.py": "",
     "sfenv/metadata/registry.py": "class Registry:\n    pass\n",
-    "tests/test_x.py": ('PATCH = "sfenv.pull.service.run"\n'
+    "tests/test_x.py": ("from sfenv.pull import MESSAGE\n"
+                        'PATCH = "sfenv.pull.service.run"\n'
                         'SOURCE = "sfenv/release/steps.py"\n'
                         'SCHEMA = "sfenv.release/1"\n'
                         'REF = "refs/heads/sfenv/release"\n'
@@ -94,6 +95,8 @@ def test_moves_by_the_table_and_rewrites_every_reference(repo):
     assert '("sfenv.views", "templates")' in (repo / "sfenv/views/checklist.py").read_text()
     assert "from sfenv.core.metadata.registry import" in (repo / "sfenv/localorg/server.py").read_text()
     test = (repo / "tests/test_x.py").read_text()
+    # a name the package re-exports from a module that left it: imported from that module
+    assert "from sfenv.services.records.backups import MESSAGE" in test
     assert '"sfenv.services.pull.service.run"' in test  # mock.patch targets
     assert '"sfenv/services/promote/steps.py"' in test  # paths
     assert '"sfenv" / "core" / "metadata" / "registry.json"' in test
