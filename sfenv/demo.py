@@ -87,6 +87,8 @@ class Demo:
 
     # --- config --------------------------------------------------------------------------
     def write_config(self) -> Path:
+        # Imported here so that `sfenv` commands other than the demo never load the seeds
+        # (the demo is the CLI's one way into the local org: cli/local/ after the relayout).
         from sfenv.localorg.seeds import ENV_VALUES
 
         lines = ["# Demo configuration written by `make demo` (local orgs on loopback).",

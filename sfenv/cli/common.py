@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from sfenv.config import load_config
 from sfenv.progress import NullProgress, Progress, for_terminal
 
 
@@ -18,8 +19,6 @@ def config_option(fn: Callable) -> Callable:
 
 
 def load(config_path: str | None):
-    from sfenv.config import load_config
-
     return load_config(config_path)
 
 

@@ -17,9 +17,10 @@ from sfenv.compare.diff import diff_commits
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.pull.backups import list_backups
+from sfenv.release.log import read_log
+from sfenv.release.train import releases_head
+from sfenv.store.format import INDEX_PATH, META_ORIGIN, META_REFRESH
 from sfenv.store.snapshots import SnapshotStore
-
-INDEX_PATH = ".sfenv/components.json"
 
 
 @dataclass
@@ -58,9 +59,6 @@ def _top_count(index: dict[str, dict], registry: Registry) -> int:
 def release_origins(store: SnapshotStore) -> dict[str, list[tuple[str, str]]]:
     """commit -> [(what, train)] from every release log: pre-deploy backups and the pulls that
     verified a promotion or a rollback."""
-    from sfenv.release.log import read_log
-    from sfenv.release.train import releases_head
-
     out: dict[str, list[tuple[str, str]]] = {}
     head = releases_head(store)
     if head is None:
@@ -78,7 +76,7 @@ def release_origins(store: SnapshotStore) -> dict[str, list[tuple[str, str]]]:
 
 
 def _made_by(meta: dict, origins: list[tuple[str, str]], tags: list[str]) -> tuple[str, list[str]]:
-    origin = meta.get("origin")
+    origin = meta.get(META_ORIGIN)
     if isinstance(origin, dict) and origin.get("kind"):
         train = str(origin.get("train") or "")
         return (f"{origin['kind']} of {train}" if train else str(origin["kind"]),
@@ -131,7 +129,7 @@ def snapshot_log(store: SnapshotStore, env: str, limit: int = 20,
             added = len(index)
         tags = sorted(tags_by_commit.get(entry.commit, []))
         made_by, trains = _made_by(meta, origins.get(entry.commit, []), tags)
-        refresh = meta.get("refresh") if isinstance(meta.get("refresh"), dict) else None
+        refresh = meta.get(META_REFRESH) if isinstance(meta.get(META_REFRESH), dict) else None
         if refresh:
             made_by = f"{made_by}; refresh (org {refresh.get('from_org_id', '?')} → " \
                       f"{refresh.get('to_org_id', '?')})"

@@ -35,13 +35,16 @@ from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.pull import chunkmemory, keep, tracking
 from sfenv.pull.accounting import Accounting, account
+from sfenv.pull.backups import annotation, check_tag_name, default_tag
 from sfenv.pull.folders_migration import migrate_folder_files
 from sfenv.pull.identity import check_org_identity
 from sfenv.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
 from sfenv.pull.normalise import Preparer
 from sfenv.pull.plan import Plan, make_plan
 from sfenv.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
-from sfenv.pull.sidefiles import INDEX_PATH, json_bytes, org_side_files
+from sfenv.pull.sidefiles import org_side_files
+from sfenv.source.materialize import Materialized, materialize_env
+from sfenv.store.format import INDEX_PATH, META_REFRESH, json_bytes
 from sfenv.store.snapshots import EnvLock, SnapshotStore
 from sfenv.store.stream import BlobId
 
@@ -152,8 +155,8 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
                  store: SnapshotStore, registry: Registry | None, new_org: bool) -> PullResult:
     env_config = config.env(env)
     if not env_config.is_org:  # git ref or folder: converted, not retrieved
-        from sfenv.source.materialize import materialize_env
-        return materialize_env(config, env, store=store, registry=registry, progress=progress)
+        return _from_source(materialize_env(config, env, store=store, registry=registry,
+                                            progress=progress))
     registry = registry or default_registry()
     ride = RideAlong.of(registry)
     started, started_at = time.monotonic(), _utc_now()
@@ -184,7 +187,7 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     if pulled.tracking:
         meta[tracking.META_KEY] = pulled.tracking
     if refresh is not None:
-        meta["refresh"] = refresh
+        meta[META_REFRESH] = refresh
     commit, changed = _record(store, env, previous, files, meta, removed, incremental,
                               refreshed=refresh is not None
                               or tracking.newly_verified(previous.meta, pulled.tracking),
@@ -198,7 +201,17 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
                       accounting=meta["accounting"], cost=cost)
 
 
+def _from_source(done: Materialized) -> PullResult:
+    """A git/dir environment's snapshot as a pull's result (everything counted retrieved)."""
+    return PullResult(env=done.env, commit=done.commit, previous=done.previous,
+                      changed=done.changed, incremental=False, components=done.components,
+                      counts_by_type=done.counts_by_type, retrieved=done.components, removed=0,
+                      warnings=done.warnings, duration_s=done.duration_s, org_id="")
+
+
 def _connect(config: Config, env: str, connect, progress):
+    # Imported here, not at the top: the org client loads zeep and simple-salesforce (about
+    # 1.5 s), which every other command (and `sfenv --help`) would pay. No cycle hides here.
     from sfenv.org.client import connect as default_connect
 
     connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s)
@@ -329,8 +342,6 @@ def backup_env(config: Config, env: str, *, tag: str | None = None, progress=Non
     """A pull plus an annotated tag `backup/<env>/<UTC time>` (or `tag`) on the snapshot it
     gives. A given name is checked before the pull: invalid or taken is refused (exit 2).
     `lock`: run under the caller's lock of `env`, as `pull_env`."""
-    from sfenv.pull.backups import annotation, check_tag_name, default_tag
-
     store = store or SnapshotStore(config.root)
     config.env(env)
     if tag is not None:

@@ -1,37 +1,17 @@
 """The snapshot's `.sfenv/` files beside the metadata: the component index, the Setup audit
-trail, public group members; and the JSON layout they are written in (one line per entry,
-so a diff of two snapshots shows the entries that changed)."""
+trail, public group members, as read from the org. Their paths and the JSON layout they are
+written in are the snapshot format: `sfenv.store.format`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 
 from sfenv.config.model import Config
 from sfenv.errors import OrgError, RequestLimitError, SessionExpiredError
 from sfenv.pull.groups import GROUP_MEMBERS_PATH, group_members
+from sfenv.store.format import AUDIT_PATH, INDEX_PATH, json_bytes
 
-INDEX_PATH = ".sfenv/components.json"
-AUDIT_PATH = ".sfenv/audit-trail.json"
-
-
-def json_bytes(value: dict | list) -> bytes:
-    """A dict as one entry a line (keys in the dict's order), a list indented. The dict's
-    lines are encoded one at a time into one buffer: the component index of a large org
-    (tens of MB) is never held as lines, a joined string and bytes at once."""
-    if isinstance(value, dict):
-        if not value:
-            return b"{}\n"
-        out = io.BytesIO()
-        sep = b"{\n"
-        for k, v in value.items():
-            out.write(sep)
-            out.write(f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}".encode())
-            sep = b",\n"
-        out.write(b"\n}\n")
-        return out.getvalue()
-    return (json.dumps(value, indent=1, sort_keys=True) + "\n").encode()
+__all__ = ["AUDIT_PATH", "INDEX_PATH", "json_bytes", "org_side_files"]
 
 
 def org_side_files(client, config: Config, now: dt.datetime) -> tuple[dict[str, bytes], list[str]]:

@@ -22,8 +22,10 @@ from sfenv.config.model import Config
 from sfenv.errors import SfenvError
 from sfenv.metadata.registry import default_registry
 from sfenv.pull.backups import list_backups
+from sfenv.release.changelog import changelog, train_components
 from sfenv.release.checklist_state import current_done, frozen_checklist
-from sfenv.report.render import (
+from sfenv.release.train import load_train
+from sfenv.report.model import (
     DEFAULT_MAX_AUDIT_ROWS,
     DEFAULT_MAX_ELEMENTS_PER_ROW,
     DEFAULT_MAX_ROWS_PER_HOP,
@@ -52,9 +54,9 @@ from sfenv.report.sfxml import (
     role_from_xml,
     role_name_of,
 )
+from sfenv.store.format import AUDIT_PATH
 from sfenv.store.snapshots import SnapshotStore
 
-AUDIT_TRAIL_PATH = ".sfenv/audit-trail.json"
 BACKUP_PREFIX = "backup/"
 STATUS_ORDER = {"conflict": 0, "drift": 1, "pending": 2}
 MAX_NOTICES_PER_KIND = 5
@@ -229,7 +231,7 @@ def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict]:
     if head is None:
         return []
     try:
-        sha = store.files_under(head, [AUDIT_TRAIL_PATH]).get(AUDIT_TRAIL_PATH)
+        sha = store.files_under(head, [AUDIT_PATH]).get(AUDIT_PATH)
         if sha is None:
             return []
         rows = json.loads(store.read_blob(sha))
@@ -338,12 +340,6 @@ def _trains(config: Config, store: SnapshotStore, notices: list[str]) -> list[Tr
 
 def _attach_components(store: SnapshotStore, trains: list[TrainSummary], notices: list[str]) -> None:
     """What each train carries (added / changed / deleted / manual), with the upstream authors."""
-    try:
-        from sfenv.release.changelog import train_components
-        from sfenv.release.train import load_train
-    except ImportError as err:
-        notices.append(f"Train components unavailable ({_why(err)}).")
-        return
     for train in trains:
         try:
             built = load_train(store, train.name)
@@ -498,11 +494,6 @@ def _records(config: Config, store: SnapshotStore, order: list[str], notices: li
     prod = [env for env in order
             if getattr(config.environments.get(env), "production", False)]
     if not prod:
-        return []
-    try:
-        from sfenv.release.changelog import changelog
-    except ImportError as err:
-        notices.append(f"Change record unavailable ({_why(err)}).")
         return []
     out = []
     for env in prod:

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from sfenv.config.model import Config, EnvConfig
@@ -20,12 +21,27 @@ from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import META, Registry, default_registry
 from sfenv.metadata.xmlio import canonicalize
-from sfenv.pull.service import INDEX_PATH, PullResult
 from sfenv.source.authorship import index_entries, last_changes
 from sfenv.source.load import Loaded, load_tree
 from sfenv.source.paths import locate
 from sfenv.source.trees import git_dir_of, read_dir, read_git, resolve_ref
+from sfenv.store.format import INDEX_PATH
 from sfenv.store.snapshots import SnapshotStore
+
+
+@dataclass
+class Materialized:
+    """The snapshot a git/dir environment gave; the pull service turns it into its result, so
+    this module needs nothing from the pull (the pull imports it)."""
+
+    env: str
+    commit: str
+    previous: str | None
+    changed: bool
+    components: int
+    counts_by_type: dict[str, int]
+    warnings: list[str]
+    duration_s: float
 
 
 def source_location(config: Config, env: EnvConfig) -> tuple[Path, str]:
@@ -49,7 +65,7 @@ def read_env_files(config: Config, env: EnvConfig) -> tuple[dict[str, bytes], st
 
 
 def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = None,
-                    registry: Registry | None = None, progress=None) -> PullResult:
+                    registry: Registry | None = None, progress=None) -> Materialized:
     """Read a git/dir environment and record it as a snapshot (unchanged content: no commit).
     The caller (`pull_env`) holds the environment's lock."""
     env_config = config.env(env)
@@ -69,14 +85,16 @@ def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = N
         index = _git_index(git_dir_of(where), commit, sub, loaded, registry)
     tree[INDEX_PATH] = _index_bytes(index)
     counts = Counter(cid.type for cid in {registry.component_of(p) for p in loaded.files} if cid)
+    components = sum(counts.values())
+    by_type = dict(sorted(counts.items()))
+    duration = round(time.monotonic() - started, 3)
     meta = {
         "env": env, "org_id": "", "instance_url": "", "api_version": config.api_version,
         "started": started_at.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 3),
-        "components": sum(counts.values()), "counts_by_type": dict(sorted(counts.items())),
+        "duration_s": duration, "components": components, "counts_by_type": by_type,
         "skipped": [], "warnings": loaded.warnings, "incremental": False,
-        "manifest": "", "retrieved": sum(counts.values()), "removed": 0,
+        "manifest": "", "retrieved": components, "removed": 0,
         "source": {"kind": env_config.kind, "location": str(where), "ref": env_config.ref,
                    "commit": commit, "format": loaded.format},
     }
@@ -85,10 +103,9 @@ def materialize_env(config: Config, env: str, *, store: SnapshotStore | None = N
     else:
         new = store.write_snapshot(env, tree, meta, expected_old=previous)
         changed = True
-    return PullResult(env=env, commit=new, previous=previous, changed=changed, incremental=False,
-                      components=meta["components"], counts_by_type=meta["counts_by_type"],
-                      retrieved=meta["components"], removed=0, warnings=loaded.warnings,
-                      duration_s=meta["duration_s"], org_id="")
+    return Materialized(env=env, commit=new, previous=previous, changed=changed,
+                        components=components, counts_by_type=by_type,
+                        warnings=loaded.warnings, duration_s=duration)
 
 
 def _canonical(path: str, data: bytes, loaded: Loaded, registry: Registry) -> bytes:

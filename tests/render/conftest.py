@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.report.render import ReportData
+from sfenv.report.model import ReportData
 
 from .sample import sample_report
 

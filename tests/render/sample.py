@@ -3,7 +3,7 @@ tests, the browser test and the screenshots."""
 
 from __future__ import annotations
 
-from sfenv.report.render import (
+from sfenv.report.model import (
     AuditRow,
     BackupTag,
     ChangeRow,

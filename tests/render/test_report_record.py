@@ -7,15 +7,14 @@ from __future__ import annotations
 import re
 
 from sfenv.report.collect import mark_train_rows
-from sfenv.report.render import (
+from sfenv.report.model import (
     BackupTag,
     ChangeRecord,
     ChecklistItem,
     RecordEntry,
     TrainComponent,
-    render_report,
-    report_to_dict,
 )
+from sfenv.report.render import render_report, report_to_dict
 
 from .sample import sample_report
 

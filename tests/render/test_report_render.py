@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from sfenv.report.render import (
+from sfenv.report.model import (
     ChangeRow,
     EnvSummary,
     HopSection,
@@ -13,10 +13,8 @@ from sfenv.report.render import (
     TypeGroup,
     build_owd_table,
     build_role_trees,
-    render_report,
-    report_to_dict,
-    role_tokens,
 )
+from sfenv.report.render import render_report, report_to_dict, role_tokens
 from sfenv.report.sfxml import Owd, RoleInfo
 
 
