@@ -11,7 +11,6 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -26,6 +25,7 @@ from sfenv.config.model import (
 )
 from sfenv.config.monitor import parse_monitor
 from sfenv.config.notify import parse_notify
+from sfenv.config.reader import YamlReader as _Reader
 from sfenv.errors import ConfigError
 
 ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
@@ -52,54 +52,6 @@ PULL_BOUNDS: dict[str, tuple[float, float]] = {
     "audit_days": (1, 3_650), "http_timeout_s": (0.1, 3_600), "verify_every": (1, 1_000),
 }
 TEST_LEVELS = {"NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"}
-
-
-class _Reader:
-    """Turns YAML nodes into Python values while remembering where they came from."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-
-    def fail(self, node: yaml.Node | None, message: str) -> ConfigError:
-        line = node.start_mark.line + 1 if node is not None else 1
-        return ConfigError(f"{self.file}:{line}: {message}")
-
-    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping")
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                raise self.fail(key_node, f"{what}: keys must be names")
-            if key in out:
-                raise self.fail(key_node, f"{what}: '{key}' is given twice")
-            out[key] = (key_node, value_node)
-        return out
-
-    def value(self, node: yaml.Node) -> Any:
-        return yaml.SafeLoader(  # constructing from a composed node keeps YAML's typing rules
-            ""
-        ).construct_object(node, deep=True)
-
-    def string(self, node: yaml.Node, what: str) -> str:
-        value = self.value(node)
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.fail(node, f"{what} must be a string")
-        return str(value)
-
-    def boolean(self, node: yaml.Node, what: str) -> bool:
-        value = self.value(node)
-        if not isinstance(value, bool):
-            raise self.fail(node, f"{what} must be true or false")
-        return value
-
-    def string_list(self, node: yaml.Node, what: str) -> list[str]:
-        if isinstance(node, yaml.ScalarNode):
-            return [self.string(node, what)]
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, f"{what} must be a list")
-        return [self.string(item, f"{what} item") for item in node.value]
 
 
 def find_config(start: Path | None = None) -> Path:

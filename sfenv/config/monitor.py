@@ -17,10 +17,11 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sfenv.config.reader import YamlReader
+
 if TYPE_CHECKING:
     import yaml
 
-    from sfenv.config.loader import _Reader
 
 DEFAULT_LIMITS = {"DailyApiRequests": 0.8, "DataStorageMB": 0.9, "FileStorageMB": 0.9}
 
@@ -33,7 +34,7 @@ class MonitorSettings:
     deployments_hours: float = 24.0
 
 
-def parse_monitor(r: _Reader, node: yaml.Node) -> MonitorSettings:
+def parse_monitor(r: YamlReader, node: yaml.Node) -> MonitorSettings:
     """The settings of the `monitor:` mapping; ConfigError with file:line for any mistake."""
     settings = MonitorSettings()
     for key, (k_node, v_node) in r.mapping(node, "monitor").items():

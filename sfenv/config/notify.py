@@ -23,10 +23,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sfenv.config.reader import YamlReader
+
 if TYPE_CHECKING:
     import yaml
 
-    from sfenv.config.loader import _Reader
 
 # Every event sfenv sends, and whether it is an exception (sent by default) or news (sent only
 # to a channel that lists it).
@@ -83,7 +84,7 @@ def exceptions() -> frozenset[str]:
     return frozenset(kind for kind, exceptional in EVENT_KINDS.items() if exceptional)
 
 
-def parse_notify(r: _Reader, node: yaml.Node, env_names: set[str]) -> list[NotifyChannel]:
+def parse_notify(r: YamlReader, node: yaml.Node, env_names: set[str]) -> list[NotifyChannel]:
     """The channels of the `notify:` list; ConfigError with file:line for any mistake."""
     import yaml
 
@@ -154,7 +155,7 @@ def parse_notify(r: _Reader, node: yaml.Node, env_names: set[str]) -> list[Notif
     return channels
 
 
-def _env_var(r: _Reader, item: yaml.Node, keys: dict[str, tuple[yaml.Node, yaml.Node]],
+def _env_var(r: YamlReader, item: yaml.Node, keys: dict[str, tuple[yaml.Node, yaml.Node]],
              name: str, key: str, required: bool) -> str:
     """The environment variable a channel names for one of its secrets ('' when optional and
     absent)."""
