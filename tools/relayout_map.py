@@ -45,8 +45,11 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("sfenv.record", "sfenv.services.records"),
     ("sfenv.report", "sfenv.services.report"),
     ("sfenv.report.render", "sfenv.views.report"),  # the report's HTML and JSON
-    ("sfenv.sync", "sfenv.services.sync"),
-    ("sfenv.notify", "sfenv.services.notify"),  # main's notifications  # main's `sfenv sync` (CI jobs sharing one repo)
+    ("sfenv.sync", "sfenv.services.sync"),  # `sfenv sync`: CI jobs sharing one repository
+    ("sfenv.notify", "sfenv.services.notify"),  # notifications
+    ("sfenv.monitor", "sfenv.services.monitor"),  # `sfenv monitor`
+    ("sfenv.ci", "sfenv.services.ci"),  # `sfenv ci init`: pipeline files
+    ("sfenv.adoption", "sfenv.services.adoption"),  # `sfenv adoption`
     # views
     ("sfenv.render", "sfenv.views"),
     ("sfenv.render.changelog_render", "sfenv.views.changelog"),
@@ -62,7 +65,8 @@ MOVES: tuple[tuple[str, str], ...] = (
 
 # Not moved (listed so the table says so): the base every layer may import, and the local org.
 STAYS: tuple[str, ...] = (
-    "sfenv", "sfenv.__main__", "sfenv.errors", "sfenv.progress", "sfenv.config", "sfenv.cli",
+    "sfenv", "sfenv.__main__", "sfenv.errors", "sfenv.progress", "sfenv.identity",
+    "sfenv.config", "sfenv.cli",
     "sfenv.localorg",
 )
 
