@@ -18,6 +18,7 @@ from sfenv.localorg.auth.identity import profile_id
 from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import soql, soql_columns
+from sfenv.localorg.rest import usage_objects  # localorg hook: usage data (sfenv adoption)
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.dates import parse_sf_datetime
 
@@ -143,10 +144,12 @@ class RestApi:
         } for r in org.audit_trail()]
         tables = {"Organization": organization, "User": users, "Profile": profile_rows,
                   "SetupAuditTrail": audit, **rest_groups.rows(org)}
+        usage_schemas = {**SCHEMAS, **usage_objects.schemas(org)}  # localorg hook: usage data
+        tables.update(usage_objects.rows(org, tables))  # localorg hook: usage data
         if tooling and org.source_tracking:
-            schemas = {**SCHEMAS, "SourceMember": SOURCE_MEMBER}
+            schemas = {**usage_schemas, "SourceMember": SOURCE_MEMBER}
             return soql.Database(schemas, {**tables, "SourceMember": org.source_member_rows()})
-        return soql.Database(SCHEMAS, tables)
+        return soql.Database(usage_schemas, tables)
 
     def _record_json(self, db: soql.Database, sobject: soql.SObject, row: dict,
                      paths: list[tuple[str, ...]], version: str, tooling: bool) -> dict:
