@@ -25,6 +25,7 @@ AREA_MODULES = (
     "sfenv.cli.notify_cmds",
     "sfenv.cli.monitor_cmds",
     "sfenv.cli.ci_cmds",
+    "sfenv.cli.adoption_cmds",
 )
 
 
