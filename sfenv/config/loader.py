@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from sfenv.config.adoption import parse_adoption
 from sfenv.config.model import (
     AUTH_METHODS,
     ENV_KINDS,
@@ -23,7 +24,6 @@ from sfenv.config.model import (
     EnvConfig,
     PullSettings,
 )
-from sfenv.config.adoption import parse_adoption
 from sfenv.config.monitor import parse_monitor
 from sfenv.config.notify import parse_notify
 from sfenv.errors import ConfigError
