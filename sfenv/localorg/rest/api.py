@@ -18,7 +18,7 @@ from sfenv.localorg.auth.identity import profile_id
 from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import soql, soql_columns
-from sfenv.localorg.rest import usage_objects  # localorg hook: usage data (sfenv adoption)
+from sfenv.localorg.rest import usage_objects as rest_usage  # localorg hook: usage data
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.dates import parse_sf_datetime
 
@@ -144,8 +144,8 @@ class RestApi:
         } for r in org.audit_trail()]
         tables = {"Organization": organization, "User": users, "Profile": profile_rows,
                   "SetupAuditTrail": audit, **rest_groups.rows(org)}
-        usage_schemas = {**SCHEMAS, **usage_objects.schemas(org)}  # localorg hook: usage data
-        tables.update(usage_objects.rows(org, tables))  # localorg hook: usage data
+        usage_schemas = {**SCHEMAS, **rest_usage.schemas(org)}  # localorg hook: usage data
+        tables.update(rest_usage.rows(org, tables))  # localorg hook: usage data
         if tooling and org.source_tracking:
             schemas = {**usage_schemas, "SourceMember": SOURCE_MEMBER}
             return soql.Database(schemas, {**tables, "SourceMember": org.source_member_rows()})
