@@ -57,3 +57,21 @@ def test_reports_pages_flows_logins_and_assignments(org):
     assert count(org, "SELECT COUNT() FROM LoginHistory WHERE LoginTime >= LAST_N_DAYS:3650") == 1
     with pytest.raises(Exception, match="no user 'Nobody'"):
         usage.add_logins(org, "Nobody", ["2026-12-02T08:00:00Z"])
+
+
+def test_a_long_text_area_cannot_be_filtered_but_can_be_read(org):
+    usage.add_records(org, "Project__c", [{"Description__c": "kick-off"}],
+                      when="2026-12-02T10:00:00Z")
+    with pytest.raises(soql.SoqlError) as err:
+        count(org, "SELECT COUNT() FROM Project__c WHERE Description__c != null")
+    assert err.value.code == "INVALID_FIELD" and "can not be filtered" in err.value.message
+    db = RestApi(org).database()
+    rows = db.run(soql.parse("SELECT Description__c FROM Project__c"))[2]
+    assert [r["Description__c"] for r in rows] == ["kick-off"]
+
+
+def test_group_members_carry_the_date_they_joined(org):
+    usage.set_member_date(org, "Billing_Team", "elena.garcia@acme.example", "2030-01-03T00:00:00Z")
+    assert count(org, "SELECT COUNT() FROM GroupMember WHERE Group.DeveloperName = 'Billing_Team' "
+                      "AND SystemModstamp >= 2030-01-01T00:00:00Z") == 1  # the other: org creation
+    assert count(org, "SELECT COUNT() FROM GroupMember WHERE Group.DeveloperName = 'Billing_Team'") == 2
