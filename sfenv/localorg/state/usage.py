@@ -129,7 +129,7 @@ def set_member_date(org: OrgState, group: str, member: str, when: str) -> None:
     """When `member` (as in group_members: username or developer name) joined `group`."""
     with org.lock:
         data = load(org)
-        data["group_member_dates"][f"{group}|{member.lower()}"] = _when(when)
+        data["group_member_dates"][f"{group}|{member}".lower()] = _when(when)
         _save(org, data)
 
 
