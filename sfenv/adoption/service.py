@@ -187,7 +187,7 @@ def _signal(org: CountingOrg, facts: ComponentFacts, settings: AdoptionSettings,
         if kind == "FlexiPage":
             figures = signals.page_views(org, name, t0, now)
             return "page_views", figures, verdicts.page_views(
-                _int(figures["days_with_views"]), int(figures["days"] or 0), settings)
+                _int(figures["days_with_views"]), _int(figures["days"]) or 0, settings)
         if kind == "Report":
             figures = signals.report_run(org, name, t0)
             return "report_run", figures, verdicts.report_run(bool(figures["ran_since_release"]))

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from sfenv.adoption.chart import adoption_section
 from sfenv.adoption.service import adoption_ref, history
 from sfenv.localorg.state import usage
 from sfenv.localorg.state.dates import parse_sf_datetime, sf_datetime
@@ -132,6 +133,11 @@ def test_three_days_give_verdicts_calls_and_a_three_point_trend(released):
     # the history: one file per day on the adoption ref
     store = SnapshotStore(project.config().root)
     assert len(history(store, "prod")) == 3 and store.ref_commit(adoption_ref("prod"))
+    # the report's section, from the history alone: unused first, the page's trend drawn
+    section = adoption_section(store, ["prod"])
+    assert section.index("Unused after 2 days") < section.index("FlexiPage:Feedback_Record_Page")
+    assert 'aria-label="' + ", ".join(f"{p['day']}: {v}" for p, v in
+                                     zip(page["trend"], (5, 9, 14), strict=True)) in section
 
 
 def test_fail_on_unused_exits_1_and_layouts_stay_unknown(released):
