@@ -30,11 +30,14 @@ def _moment(text: str | None) -> datetime | None:
 @click.option("--json", "as_json", is_flag=True, help="Print rows, trends and API calls as JSON.")
 @click.option("--fail-on-unused", is_flag=True,
               help="Exit 1 when a component is still unused after the days.")
+@click.option("--no-notify", is_flag=True, help="Do not send unused components to sfenv.yml's "
+                                                "notify: channels.")
 @click.option("--at", "at", default=None, hidden=True,
               help="Measure as at this time (ISO; tests and replays).")
 @config_option
 def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
-                 fail_on_unused: bool, at: str | None, config_path: str | None) -> None:
+                 fail_on_unused: bool, no_notify: bool, at: str | None,
+                 config_path: str | None) -> None:
     """Measure whether each component TRAIN (default: every train deployed to ENV) added or
     changed is used in ENV since it got there: field fill rates, records created, page views,
     report runs, screen-flow runs, permission set and group audiences; `unknown` where no free
@@ -55,8 +58,14 @@ def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
     config.env(env)  # an unknown name is exit 2 before any org is asked
     store = SnapshotStore(config.root)
     run = run_adoption(config, store, env, train, connect=connect, days=days, now=_moment(at))
+    warnings: list[str] = []
+    if not no_notify:
+        from sfenv.adoption.alerts import adoption_events
+        from sfenv.notify.service import notify
+        for event in adoption_events(run):
+            warnings += notify(config, store, event).warnings
     if as_json:
-        emit_json(run.to_dict())
+        emit_json({**run.to_dict(), "notification_warnings": warnings})
     else:
         unused = run.unused_settled
         if unused:
@@ -69,6 +78,8 @@ def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
         for note in run.notes:
             click.echo(f"note: {note}")
         click.echo(f"{len(run.calls)} API call(s)")
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
     if fail_on_unused and run.unused_settled:
         sys.exit(EXIT_DIFF)
 

@@ -149,3 +149,22 @@ def test_fail_on_unused_exits_1_and_layouts_stay_unknown(released):
     for row in others:  # Layout, CustomLabel, ApexClass...: no free signal
         if row["signal"] == "none":
             assert row["verdict"] == "unknown" and row["figures"] == {}
+
+
+def test_text_output_and_one_line_errors(released):
+    project, t0 = released
+    at = (t0 + timedelta(days=5)).isoformat()
+    text = project.cli("adoption", "--env", "prod", "--at", at, "--no-notify")
+    assert text.exit_code == 0, text.output
+    first = text.output.splitlines()[0]
+    assert first.startswith("unused after 2 days: ") and "Survey_Code__c" in first
+    assert "used     CustomField:Feedback__c.Rating__c  (R1, day 5) fill rate 80%" in text.output
+    assert text.output.rstrip().endswith("API call(s)")
+    never = project.cli("adoption", "R1", "--env", "qa", "--at", at)
+    assert never.exit_code == 2
+    assert never.output.strip() == ("error: release train R1 has no deployed promotion to qa "
+                                    "(see `sfenv release status R1`)")
+    missing = project.cli("adoption", "R9", "--env", "prod")
+    assert missing.exit_code == 2 and "no release train R9" in missing.output
+    unknown_env = project.cli("adoption", "--env", "uat")
+    assert unknown_env.exit_code == 2 and unknown_env.output.count("\n") == 1

@@ -194,3 +194,18 @@ def test_a_long_text_area_is_paged_never_filtered():
     figures = signals.field_fill(CountingOrg(org, CallLog()), "Case", "Notes__c",
                                  "LongTextArea", T0)
     assert (figures["records"], figures["filled"], figures["fill_rate"]) == (4, 1, 0.25)
+
+
+def test_only_settled_unused_components_make_one_exception_event():
+    from sfenv.adoption.alerts import adoption_events
+    from sfenv.adoption.service import AdoptionRun, Measure
+
+    run = AdoptionRun("prod", NOW.isoformat(), S)
+    run.rows = [Measure("R1", "CustomField:Case.A__c", "t", 20, "fill_rate", "unused", "0%", True),
+                Measure("R1", "CustomField:Case.B__c", "t", 3, "fill_rate", "unused", "0%", False),
+                Measure("R2", "Report:F/R", "t", 20, "report_run", "unused", "not run", True)]
+    (event,) = adoption_events(run)
+    assert event.kind == "adoption_unused" and event.title == "2 components unused after 14 days"
+    assert event.summary == "CustomField:Case.A__c (R1): 0%" and event.lines == ("Report:F/R (R2): not run",)
+    run.rows = run.rows[1:2]
+    assert adoption_events(run) == []
