@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sfenv.adoption import signals, verdicts
+from sfenv.adoption.grants import Grants, object_grants
 from sfenv.adoption.signals import CallLog, CountingOrg, Figures, Unavailable, UsageOrg
 from sfenv.config.adoption import AdoptionSettings
 from sfenv.config.model import Config, EnvConfig
@@ -130,6 +131,13 @@ class ComponentFacts:
     def __init__(self, store: SnapshotStore, commit: str | None, registry: Registry) -> None:
         self.store, self.commit, self.registry = store, commit, registry
         self._pieces: dict[str, dict[str, bytes]] = {}
+        self._grants: Grants | None = None
+
+    def grants(self, obj: str) -> tuple[set[str], set[str]]:
+        """(profiles, permission sets) of the snapshot that grant creating `obj`'s records."""
+        if self._grants is None:
+            self._grants = object_grants(self.store, self.commit) if self.commit else {}
+        return self._grants.get(obj, (set(), set()))
 
     def values(self, cid: ComponentId) -> dict[str, str]:
         """The component's top-level element texts (`type`, `formula`, `processType`...)."""
@@ -180,7 +188,7 @@ def _signal(org: CountingOrg, facts: ComponentFacts, settings: AdoptionSettings,
             return "fill_rate", figures, verdicts.field_fill(
                 _int(figures.get("filled")), _int(figures.get("records")), settings, why)
         if kind == "CustomObject":
-            figures = signals.object_records(org, name, t0)
+            figures = signals.object_records(org, name, t0, facts.grants(name))
             return "records_since", figures, verdicts.object_reach(
                 _int(figures["records"]), _int(figures["creators"]),
                 _int(figures["eligible_users"]), settings)

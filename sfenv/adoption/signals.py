@@ -7,7 +7,7 @@ words; any other failure (network, session, request limit) is raised: exit 3, no
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -104,16 +104,35 @@ def field_fill(org: CountingOrg, obj: str, name: str, kind: str, t0: datetime) -
     return figures
 
 
-def object_records(org: CountingOrg, obj: str, t0: datetime) -> Figures:
-    """Records created since T0, their distinct creators, and the active users (eligible)."""
+def object_records(org: CountingOrg, obj: str, t0: datetime,
+                   grants: tuple[Collection[str], Collection[str]] | None = None) -> Figures:
+    """Records created since T0, their distinct creators, and the eligible users: those whose
+    profile or permission set grants creating `obj` (`grants`: profile names, permission set
+    names), else every active user when no grant is known."""
     since = f"CreatedDate >= {soql_time(t0)}"
     records = org.count(f"SELECT COUNT() FROM {obj} WHERE {since}")
     creators: int | None = None
     if records <= ROW_CAP:
         rows = org.query(f"SELECT CreatedById FROM {obj} WHERE {since}") if records else []
         creators = len({r.get("CreatedById") for r in rows if r.get("CreatedById")})
-    eligible = org.count("SELECT COUNT() FROM User WHERE IsActive = true")
-    return {"records": records, "creators": creators, "eligible_users": eligible}
+    profiles, permsets = grants or ((), ())
+    if not profiles and not permsets:
+        eligible = org.count("SELECT COUNT() FROM User WHERE IsActive = true")
+        return {"records": records, "creators": creators, "eligible_users": eligible,
+                "eligible_from": "every active user (no grant of the object in the snapshot)"}
+    users: set[str] = set()
+    if profiles:
+        names = ", ".join(quote(p) for p in sorted(profiles))
+        users |= {str(r["Id"]) for r in org.query(
+            f"SELECT Id FROM User WHERE IsActive = true AND Profile.Name IN ({names})")}
+    if permsets:
+        names = ", ".join(quote(p) for p in sorted(permsets))
+        users |= {str(r["AssigneeId"]) for r in org.query(
+            "SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.Name IN "
+            f"({names})")}
+    return {"records": records, "creators": creators, "eligible_users": len(users),
+            "eligible_from": "profiles: " + (", ".join(sorted(profiles)) or "none")
+                             + "; permission sets: " + (", ".join(sorted(permsets)) or "none")}
 
 
 def page_views(org: CountingOrg, page: str, t0: datetime, now: datetime) -> Figures:

@@ -133,6 +133,10 @@ def test_three_days_give_verdicts_calls_and_a_three_point_trend(released):
     # the history: one file per day on the adoption ref
     store = SnapshotStore(project.config().root)
     assert len(history(store, "prod")) == 3 and store.ref_commit(adoption_ref("prod"))
+    # eligible users come from the grants in prod's snapshot (Admin.profile is System Administrator)
+    from sfenv.adoption.grants import object_grants
+    assert "System Administrator" in object_grants(store, store.head("prod"))["Invoice__c"][0]
+    assert obj["figures"]["eligible_from"].startswith("every active user")
     # the report's section, from the history alone: unused first, the page's trend drawn
     section = adoption_section(store, ["prod"])
     assert section.index("Unused after 2 days") < section.index("FlexiPage:Feedback_Record_Page")

@@ -209,3 +209,35 @@ def test_only_settled_unused_components_make_one_exception_event():
     assert event.summary == "CustomField:Case.A__c (R1): 0%" and event.lines == ("Report:F/R (R2): not run",)
     run.rows = run.rows[1:2]
     assert adoption_events(run) == []
+
+
+PROFILE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Profile xmlns="http://soap.sforce.com/2006/04/metadata">
+    <objectPermissions><allowCreate>true</allowCreate><object>Case</object></objectPermissions>
+    <objectPermissions><allowCreate>false</allowCreate><object>Lead</object></objectPermissions>
+</Profile>
+"""
+PERMSET = PROFILE.replace(b"Profile", b"PermissionSet")
+
+
+def test_eligible_users_come_from_the_profiles_and_permission_sets_that_grant_create(tmp_path):
+    from sfenv.adoption.grants import object_grants
+    from sfenv.store.snapshots import SnapshotStore
+
+    store = SnapshotStore(tmp_path / "repo")
+    commit = store.write_ref_commit("refs/sfenv/test", {
+        "profiles/Admin.profile": PROFILE, "profiles/Custom%3A Sales.profile": PROFILE,
+        "permissionsets/Case_Desk.permissionset": PERMSET}, "t\n", expected_old=None)
+    grants = object_grants(store, commit)
+    assert grants["Case"] == ({"System Administrator", "Custom: Sales"}, {"Case_Desk"})
+    assert "Lead" not in grants
+
+    org = FakeOrg({"FROM Case WHERE CreatedDate": 6},
+                  {"SELECT CreatedById": [{"CreatedById": "005A"}, {"CreatedById": "005B"}],
+                   "FROM User WHERE IsActive = true AND Profile.Name IN": [{"Id": "005A"},
+                                                                           {"Id": "005C"}],
+                   "PermissionSet.Name IN ('Case_Desk')": [{"AssigneeId": "005C"},
+                                                           {"AssigneeId": "005D"}]})
+    figures = signals.object_records(CountingOrg(org, CallLog()), "Case", T0, grants["Case"])
+    assert (figures["records"], figures["creators"], figures["eligible_users"]) == (6, 2, 3)
+    assert verdicts.object_reach(6, 2, 3, S).verdict == "used"
