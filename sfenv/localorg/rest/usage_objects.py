@@ -10,6 +10,7 @@ as in Salesforce, and a long text area is typed `textarea`, which SOQL cannot fi
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,9 +57,11 @@ FIXED = {
 }
 
 
-def schemas(org: OrgState) -> dict[str, soql.SObject]:
-    """The usage tables' schemas: the fixed objects plus one per object file in the org."""
-    found = dict(FIXED)
+def schemas(org: OrgState, base: Mapping[str, soql.SObject]) -> dict[str, soql.SObject]:
+    """The usage tables' schemas: the fixed objects plus one per object file in the org.
+    GroupMember (with its date) only replaces a GroupMember the org's `base` tables offer."""
+    found = {name: schema for name, schema in FIXED.items()
+             if name != "GroupMember" or name in base}
     directory = Path(org.metadata_dir) / "objects"
     if directory.is_dir():
         for entry in os.scandir(directory):
