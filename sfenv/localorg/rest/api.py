@@ -144,7 +144,7 @@ class RestApi:
         } for r in org.audit_trail()]
         tables = {"Organization": organization, "User": users, "Profile": profile_rows,
                   "SetupAuditTrail": audit, **rest_groups.rows(org)}
-        usage_schemas = {**SCHEMAS, **rest_usage.schemas(org)}  # localorg hook: usage data
+        usage_schemas = {**SCHEMAS, **rest_usage.schemas(org, SCHEMAS)}  # localorg hook: usage data
         tables.update(rest_usage.rows(org, tables))  # localorg hook: usage data
         if tooling and org.source_tracking:
             schemas = {**usage_schemas, "SourceMember": SOURCE_MEMBER}
