@@ -10,8 +10,8 @@ as in Salesforce, and a long text area is typed `textarea`, which SOQL cannot fi
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from functools import cache
 from pathlib import Path
 
 from sfenv.errors import MetadataError
@@ -30,6 +30,8 @@ RECORD_FIELDS = {"Id": "id", "Name": "string", "CreatedDate": "datetime",
                  "LastModifiedDate": "datetime", "CreatedById": "id",
                  "LastModifiedById": "id", "OwnerId": "id"}
 RECORD_LINKS = {"CreatedBy": ("User", "CreatedById"), "Owner": ("User", "OwnerId")}
+
+_LISTINGS: dict[tuple, list[dict]] = {}  # a folder's rows per its state (see _reports)
 
 FIXED = {
     "LoginHistory": soql.SObject("LoginHistory", {
@@ -59,19 +61,86 @@ FIXED = {
 
 def schemas(org: OrgState, base: Mapping[str, soql.SObject]) -> dict[str, soql.SObject]:
     """The usage tables' schemas: the fixed objects plus one per object file in the org.
-    GroupMember (with its date) only replaces a GroupMember the org's `base` tables offer."""
+    GroupMember (with its date) only replaces a GroupMember the org's `base` tables offer.
+    An object's fields are read from its file when a query first asks for them, so a query
+    on other tables costs one directory listing, not a parse of every object file."""
     found = {name: schema for name, schema in FIXED.items()
              if name != "GroupMember" or name in base}
+    return {**found, **_object_schemas(org)}
+
+
+_OBJECTS: dict[tuple[str, int, int], dict[str, soql.SObject]] = {}
+
+
+def _object_schemas(org: OrgState) -> dict[str, soql.SObject]:
+    """One schema per object file, built again only when the folder or the org's metadata
+    changed (a file added or removed, a deploy or hand change: `content_generation`)."""
     directory = Path(org.metadata_dir) / "objects"
-    if directory.is_dir():
+    try:
+        key = (str(directory), os.stat(directory).st_mtime_ns, org.content_generation)
+    except OSError:
+        return {}
+    cached = _OBJECTS.get(key)
+    if cached is None:
+        cached = {}
         for entry in os.scandir(directory):
-            if entry.name.endswith(".object") and entry.is_file():
+            if entry.name.endswith(".object"):
                 name = entry.name[: -len(".object")]
-                stat = entry.stat()
-                fields = _object_fields(entry.path, stat.st_mtime_ns, stat.st_size)
-                found[name] = soql.SObject(name, {**RECORD_FIELDS, **dict(fields)},
-                                           dict(RECORD_LINKS))
-    return found
+                cached[name] = soql.SObject(name, _LazyFields(entry.path), dict(RECORD_LINKS))
+        if len(_OBJECTS) > 8:
+            _OBJECTS.clear()
+        _OBJECTS[key] = cached
+    return cached
+
+
+class _LazyFields(dict[str, str]):
+    """The standard record fields plus the object file's custom fields, read on first use."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path: str | None = path
+
+    def _load(self) -> None:
+        if self._path is not None:
+            path, self._path = self._path, None
+            try:
+                stat = os.stat(path)
+                declared = _object_fields(path, stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                declared = ()
+            self.update({**RECORD_FIELDS, **dict(declared)})
+
+    def __getitem__(self, key: str) -> str:
+        self._load()
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        return super().__contains__(key)
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        self._load()
+        return super().get(key, default)
+
+    def items(self) -> ItemsView[str, str]:  # type: ignore[override]
+        self._load()
+        return super().items()
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        self._load()
+        return super().keys()
+
+    def values(self) -> ValuesView[str]:  # type: ignore[override]
+        self._load()
+        return super().values()
 
 
 def rows(org: OrgState, tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
@@ -88,19 +157,20 @@ def rows(org: OrgState, tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
          "PermissionSetId": by_name.get(a["PermissionSet"])}
         for a in data["permission_set_assignments"] if a["PermissionSet"] in by_name]
     out["GroupMember"] = _member_dates(org, tables.get("GroupMember", []),
-                                       data["group_member_dates"])
+                                       tables.get("Group", []), data["group_member_dates"])
     out["Report"] = _reports(org, data["report_runs"])
     out["LightningUsageByFlexiPageMetrics"] = list(data["page_views"])
     out["FlowInterviewLog"] = list(data["flow_interviews"])
     return out
 
 
-def _member_dates(org: OrgState, members: list[dict], dates: dict[str, str]) -> list[dict]:
+def _member_dates(org: OrgState, members: list[dict], groups: list[dict],
+                  dates: dict[str, str]) -> list[dict]:
     """GroupMember rows with SystemModstamp: the seeded join date, else the org's creation."""
     if not members:
         return []
     names: dict[str, str] = {u.id: u.username.lower() for u in org.users}
-    group_names = {g["Id"]: g["DeveloperName"] for g in _groups(org)}
+    group_names = {g["Id"]: g["DeveloperName"] for g in groups}
     out = []
     for member in members:
         key = f"{group_names.get(member['GroupId'], '')}|" \
@@ -109,39 +179,59 @@ def _member_dates(org: OrgState, members: list[dict], dates: dict[str, str]) -> 
     return out
 
 
-def _groups(org: OrgState) -> list[dict]:
-    from sfenv.localorg.rest import groups as rest_groups
-    return rest_groups.rows(org)["Group"]
-
-
 def _permission_sets(org: OrgState) -> list[dict]:
     directory = Path(org.metadata_dir) / "permissionsets"
-    if not directory.is_dir():
+    try:
+        key = (str(directory), os.stat(directory).st_mtime_ns)
+    except OSError:
         return []
-    return [{"Id": component_id(org.org_id, "PermissionSet", name), "Name": name,
-             "Label": name.replace("_", " "), "IsOwnedByProfile": False}
-            for name in sorted(e.name[: -len(".permissionset")] for e in os.scandir(directory)
-                               if e.name.endswith(".permissionset"))]
+    cached = _LISTINGS.get(key)
+    if cached is None:
+        cached = [{"Id": component_id(org.org_id, "PermissionSet", name), "Name": name,
+                   "Label": name.replace("_", " "), "IsOwnedByProfile": False}
+                  for name in sorted(e.name[: -len(".permissionset")]
+                                     for e in os.scandir(directory)
+                                     if e.name.endswith(".permissionset"))]
+        _remember(key, cached)
+    return cached
+
+
+def _remember(key: tuple, rows: list[dict]) -> None:
+    """Keep a listing for its folder state (a few states at most: old ones are dropped)."""
+    if len(_LISTINGS) > 16:
+        _LISTINGS.clear()
+    _LISTINGS[key] = rows
 
 
 def _reports(org: OrgState, runs: dict[str, str]) -> list[dict]:
+    """Report rows (one per file under reports/FOLDER/), listed again only when a folder
+    changed; LastRunDate from the seeded runs."""
     directory = Path(org.metadata_dir) / "reports"
     if not directory.is_dir():
         return []
-    out = []
-    for folder in sorted((e for e in os.scandir(directory) if e.is_dir()), key=lambda e: e.name):
-        for entry in sorted(os.scandir(folder.path), key=lambda e: e.name):
-            if not entry.name.endswith(".report"):
-                continue
-            name = entry.name[: -len(".report")]
-            full = f"{folder.name}/{name}"
-            out.append({"Id": component_id(org.org_id, "Report", full), "Name": name,
-                        "DeveloperName": name, "FolderName": folder.name,
-                        "LastRunDate": runs.get(full), "CreatedDate": org.created_date})
-    return out
+    folders = sorted((e for e in os.scandir(directory) if e.is_dir()), key=lambda e: e.name)
+    key = (str(directory), org.org_id, org.created_date,
+           tuple((f.name, f.stat().st_mtime_ns) for f in folders))
+    cached = _LISTINGS.get(key)
+    if cached is None:
+        cached = []
+        for folder in folders:
+            for entry in sorted(os.scandir(folder.path), key=lambda e: e.name):
+                if not entry.name.endswith(".report"):
+                    continue
+                name = entry.name[: -len(".report")]
+                cached.append({"Id": component_id(org.org_id, "Report", f"{folder.name}/{name}"),
+                               "Name": name, "DeveloperName": name, "FolderName": folder.name,
+                               "LastRunDate": None, "CreatedDate": org.created_date})
+        _remember(key, cached)
+    if not runs:
+        return cached
+    return [{**row, "LastRunDate": runs[full]} if (full := f"{row['FolderName']}/"
+                                                          f"{row['DeveloperName']}") in runs
+            else row for row in cached]
 
 
-@lru_cache(maxsize=1024)
+@cache
 def _object_fields(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
     """(field name, SOQL type) of the custom fields one object file declares; cached per file
     version. An unreadable file declares none (its object keeps the standard fields)."""
