@@ -187,6 +187,10 @@ def _signal(org: CountingOrg, facts: ComponentFacts, settings: AdoptionSettings,
             why = str(figures.pop("unknown_why", "") or "")
             return "fill_rate", figures, verdicts.field_fill(
                 _int(figures.get("filled")), _int(figures.get("records")), settings, why)
+        if kind == "CustomObject" and not name.endswith("__c"):
+            return "none", {}, verdicts.Verdict(
+                verdicts.UNKNOWN, f"{name} is a standard object: its records say nothing about "
+                                  "what the train changed on it")
         if kind == "CustomObject":
             figures = signals.object_records(org, name, t0, facts.grants(name))
             return "records_since", figures, verdicts.object_reach(

@@ -108,11 +108,12 @@ def test_an_object_the_org_does_not_offer_is_unknown_not_zero():
     assert flow.verdict == "unknown" and flow.figures == {}
 
 
-def test_apex_autolaunched_flows_and_formula_fields_are_unknown_without_any_call():
+def test_apex_autolaunched_flows_standard_objects_and_formula_fields_are_unknown_without_a_call():
     org = FakeOrg({}, {})
     for component, facts in (("ApexClass:InvoiceService", {}),
                              ("LightningComponentBundle:invoiceCard", {}),
                              ("Flow:Set_Due_Date", {"processType": "AutoLaunchedFlow"}),
+                             ("CustomObject:Account", {}),
                              ("CustomField:Invoice__c.Days_Overdue__c", {"formula": "TODAY()"})):
         row, calls = _measure(org, component, {component: facts})
         assert (row.verdict, row.signal, calls) == ("unknown", "none", []), component
