@@ -75,3 +75,27 @@ def test_group_members_carry_the_date_they_joined(org):
     assert count(org, "SELECT COUNT() FROM GroupMember WHERE Group.DeveloperName = 'Billing_Team' "
                       "AND SystemModstamp >= 2030-01-01T00:00:00Z") == 1  # the other: org creation
     assert count(org, "SELECT COUNT() FROM GroupMember WHERE Group.DeveloperName = 'Billing_Team'") == 2
+
+
+def test_a_usage_data_file_seeds_every_kind_and_names_an_unknown_key(org):
+    usage.seed_usage(org, {
+        "records": {"Invoice__c": [{"Status__c": "Sent", "CreatedDate": "2027-02-01T09:00:00Z",
+                                    "by": "Tom Becker"}]},
+        "logins": [{"user": "Sofia Rossi", "times": ["2027-02-01T08:00:00Z"]}],
+        "page_views": [{"page": "Invoice_Record_Page", "day": "2027-02-01", "count": 3}],
+        "report_runs": {"Billing_Reports/Revenue_by_Account_Tier": "2027-02-01T10:00:00Z"},
+        "flow_runs": [{"flow": "Invoice_Wizard", "when": "2027-02-01T10:00:00Z", "count": 2}],
+        "permission_sets": [{"name": "Billing_Manager", "user": "Elena Garcia",
+                             "when": "2027-02-01T10:00:00Z"}],
+    })
+    since = "2027-01-31T00:00:00Z"
+    assert count(org, f"SELECT COUNT() FROM Invoice__c WHERE CreatedDate >= {since}") == 1
+    assert count(org, f"SELECT COUNT() FROM LoginHistory WHERE LoginTime >= {since}") == 1
+    assert count(org, "SELECT COUNT() FROM LightningUsageByFlexiPageMetrics "
+                      "WHERE MetricsDate >= 2027-01-31") == 1
+    assert count(org, f"SELECT COUNT() FROM Report WHERE LastRunDate >= {since}") == 1
+    assert count(org, f"SELECT COUNT() FROM FlowInterviewLog WHERE CreatedDate >= {since}") == 2
+    assert count(org, "SELECT COUNT() FROM PermissionSetAssignment WHERE "
+                      f"PermissionSet.Name = 'Billing_Manager' AND SystemModstamp >= {since}") == 1
+    with pytest.raises(Exception, match="unknown key 'clicks'"):
+        usage.seed_usage(org, {"clicks": []})
