@@ -163,7 +163,7 @@ class ComponentFacts:
 
 def measure(org: CountingOrg, facts: ComponentFacts, settings: AdoptionSettings, train: str,
             component: str, t0_text: str, now: datetime) -> Measure:
-    t0 = signals._time(t0_text)
+    t0 = signals.parse_time(t0_text)
     age = max(0.0, (now - t0).total_seconds() / 86400)
     cid = ComponentId.parse(component)
     signal, figures, verdict = _signal(org, facts, settings, cid, t0, now)

@@ -160,7 +160,7 @@ def report_run(org: CountingOrg, full_name: str, t0: datetime) -> Figures:
     if not mine:
         raise Unavailable(f"no Report row named {name}")
     last = mine[0].get("LastRunDate")
-    ran = bool(last) and _time(str(last)) >= t0
+    ran = bool(last) and parse_time(str(last)) >= t0
     return {"last_run": last, "ran_since_release": ran}
 
 
@@ -175,7 +175,7 @@ def flow_runs(org: CountingOrg, flow: str, t0: datetime) -> Figures:
 def audience(org: CountingOrg, members: Sequence[dict], t0: datetime, now: datetime) -> Figures:
     """Assignees (user ids, with when they were added) and how many logged in since T0."""
     users = sorted({str(m["user"]) for m in members})
-    added = sum(1 for m in members if m.get("when") and _time(str(m["when"])) >= t0)
+    added = sum(1 for m in members if m.get("when") and parse_time(str(m["when"])) >= t0)
     active: set[str] = set()
     for start in range(0, len(users), IN_CHUNK):
         chunk = ", ".join(quote(u) for u in users[start:start + IN_CHUNK])
@@ -200,7 +200,8 @@ def group_members(org: CountingOrg, name: str, group_type: str) -> list[dict]:
             if str(r.get("UserOrGroupId") or "").startswith("005")]
 
 
-def _time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
+    """Salesforce's `...000+0000`, ISO `...Z`/`+00:00` and plain dates, timezone-aware (UTC)."""
     value = text.strip()
     if len(value) == 10:
         return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
