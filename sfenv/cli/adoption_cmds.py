@@ -43,8 +43,8 @@ def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
     report runs, screen-flow runs, permission set and group audiences; `unknown` where no free
     signal exists. Each run is recorded per day on refs/sfenv/adoption/ENV, so trends build up.
 
-    Exit 0, or 1 with --fail-on-unused when something is unused after the days; 3 when the org
-    cannot be reached.
+    Exit 0, or 1 with --fail-on-unused when something is unused after the days; 2 for an
+    unknown environment or a train that never reached it; 3 when the org cannot be reached.
 
     \b
     Example (a scheduled CI job):
