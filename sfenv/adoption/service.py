@@ -21,7 +21,7 @@ from sfenv.adoption.grants import Grants, object_grants
 from sfenv.adoption.signals import CallLog, CountingOrg, Figures, Unavailable, UsageOrg
 from sfenv.config.adoption import AdoptionSettings
 from sfenv.config.model import Config, EnvConfig
-from sfenv.errors import MetadataError, ReleaseError
+from sfenv.errors import MetadataError, ReleaseError, StoreError
 from sfenv.metadata.components import split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
@@ -241,7 +241,15 @@ def history(store: SnapshotStore, env: str) -> dict[str, dict[str, Any]]:
     out = {}
     blobs = store.read_blobs(days.values())
     for path in sorted(days):
-        out[path[len(DAYS_DIR):-len(".json")]] = json.loads(blobs[days[path]])
+        try:
+            record = json.loads(blobs[days[path]])
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as err:
+            raise StoreError(f"{adoption_ref(env)}:{path}: not an adoption record ({err}); "
+                             "remove that day with git or delete the ref to start the history "
+                             "again") from err
+        out[path[len(DAYS_DIR):-len(".json")]] = record
     return out
 
 

@@ -64,3 +64,18 @@ def test_the_trend_svg_draws_one_line_per_run_of_figures_in_the_verdict_colour()
                             {"day": "d3", "value": 0.2}], "low"))
     assert list(gap.iter(f"{SVG}polyline")) == [] and len(list(gap.iter(f"{SVG}circle"))) == 2
     assert "d2: -" in gap.findtext(f"{SVG}title")
+
+
+def test_a_damaged_day_is_a_one_line_error_naming_the_ref_and_file(tmp_path):
+    import pytest
+
+    from sfenv.errors import StoreError
+
+    store = SnapshotStore(tmp_path / "repo")
+    store.write_ref_commit("refs/sfenv/adoption/prod", {"days/2026-12-03.json": b"{not json"},
+                           "damaged\n", expected_old=None)
+    with pytest.raises(StoreError) as err:
+        history(store, "prod")
+    message = str(err.value)
+    assert message.startswith("refs/sfenv/adoption/prod:days/2026-12-03.json: not an adoption "
+                              "record") and "\n" not in message

@@ -242,3 +242,14 @@ def test_eligible_users_come_from_the_profiles_and_permission_sets_that_grant_cr
     figures = signals.object_records(CountingOrg(org, CallLog()), "Case", T0, grants["Case"])
     assert (figures["records"], figures["creators"], figures["eligible_users"]) == (6, 2, 3)
     assert verdicts.object_reach(6, 2, 3, S).verdict == "used"
+
+
+def test_a_long_text_area_on_too_many_records_is_unknown_with_the_reason():
+    org = FakeOrg({"LastModifiedDate": signals.ROW_CAP + 1}, {})
+    log = CallLog()
+    figures = signals.field_fill(CountingOrg(org, log), "Case", "Notes__c", "LongTextArea", T0)
+    assert figures["filled"] is None and figures["fill_rate"] is None
+    assert "cannot be filtered" in str(figures["unknown_why"]) and len(log.calls) == 1
+    row, _ = _measure(org, "CustomField:Case.Notes__c",
+                      {"CustomField:Case.Notes__c": {"type": "LongTextArea"}})
+    assert row.verdict == "unknown" and "cannot be filtered" in row.why
