@@ -11,6 +11,7 @@ import click
 
 from sfenv import __version__
 from sfenv.cli import (
+    adoption_cmds,
     checklist_cmds,
     ci_cmds,
     compare_cmds,
@@ -30,7 +31,7 @@ from sfenv.errors import EXIT_USAGE, SfenvError
 # every edge from the CLI to the layers below.
 AREA_MODULES: tuple[ModuleType, ...] = (
     localorg_cmds, pull_cmds, compare_cmds, release_cmds, checklist_cmds, report_cmds,
-    source_cmds, demo_cmds, sync_cmds, notify_cmds, monitor_cmds, ci_cmds,
+    source_cmds, demo_cmds, sync_cmds, notify_cmds, monitor_cmds, ci_cmds, adoption_cmds,
 )
 
 

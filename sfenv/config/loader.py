@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from sfenv.config.adoption import parse_adoption
 from sfenv.config.model import (
     AUTH_METHODS,
     ENV_KINDS,
@@ -33,7 +34,7 @@ ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 TOP_KEYS = {
     "project", "api_version", "repository", "environments", "path", "manifest",
     "include_types", "exclude", "manual_types", "include_managed", "pull", "notify",
-    "monitor",
+    "monitor", "adoption",
 }
 ENV_KEYS = {
     "kind", "auth", "login_url", "instance_url", "username", "password_env", "token_env",
@@ -188,6 +189,8 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
         config.notify = parse_notify(r, top["notify"][1], set(environments))
     if "monitor" in top:
         config.monitor = parse_monitor(r, top["monitor"][1])
+    if "adoption" in top:
+        config.adoption = parse_adoption(r, top["adoption"][1])
     config.warnings = _off_path(r, environments, stages)
     return config
 

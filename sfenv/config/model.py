@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfenv.config.adoption import AdoptionSettings
 from sfenv.config.monitor import MonitorSettings
 from sfenv.config.notify import NotifyChannel
 from sfenv.errors import ConfigError
@@ -92,6 +93,7 @@ class Config:
     pull: PullSettings = field(default_factory=PullSettings)
     notify: list[NotifyChannel] = field(default_factory=list)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    adoption: AdoptionSettings = field(default_factory=AdoptionSettings)
     environments_line: int = 0  # where `environments:` is, for messages
     # things that are allowed but likely mistakes (file:line: ...), printed by the CLI
     warnings: list[str] = field(default_factory=list)

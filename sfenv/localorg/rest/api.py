@@ -23,6 +23,7 @@ from sfenv.localorg.rest import describe as rest_describe
 from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import limits as rest_limits
 from sfenv.localorg.rest import objects as rest_objects
+from sfenv.localorg.rest import usage_objects as rest_usage
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.dates import parse_sf_datetime
 
@@ -177,9 +178,12 @@ class RestApi:
         tables = {"Organization": organization, "User": users, "Profile": profile_rows,
                   "SetupAuditTrail": audit, **rest_groups.rows(org),
                   **rest_objects.tables(org)}
+        # usage data (`sfenv adoption`): custom object records, logins, assignments, page views
+        base = {**SCHEMAS, **rest_usage.schemas(org, SCHEMAS)}
+        tables.update(rest_usage.rows(org, tables))
         if not tooling:
-            return soql.Database(SCHEMAS, tables)
-        schemas = {**SCHEMAS, **rest_objects.TOOLING_SCHEMAS}
+            return soql.Database(base, tables)
+        schemas = {**base, **rest_objects.TOOLING_SCHEMAS}
         tables.update(rest_objects.tooling_tables(org))
         if org.source_tracking:
             schemas["SourceMember"] = SOURCE_MEMBER

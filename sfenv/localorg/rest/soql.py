@@ -380,6 +380,9 @@ class Database:
         if isinstance(node, BoolOp):
             return BoolOp(node.op, tuple(self._check(sobject, n) for n in node.items))
         canonical, ftype = self.resolve(sobject, node.path)
+        if ftype == "textarea":  # localorg hook: long text areas cannot be filtered
+            raise SoqlError("INVALID_FIELD", f"field '{canonical[-1]}' can not be filtered "
+                                             "in a query call")
         for lit in node.values:
             _check_literal(".".join(canonical), ftype, lit, node.op)
         return Compare(canonical, node.op, node.values)
