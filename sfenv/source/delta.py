@@ -22,7 +22,7 @@ from sfenv.metadata.package_xml import Package, destructive_files, parse_package
 from sfenv.metadata.references import is_standard
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.xmlio import NS, canonical_text, canonicalize, local_name, parse_xml, write_xml
-from sfenv.release.package import assemble, hold_unpackageable
+from sfenv.release.package import assemble, hold_unpackageable, is_entry
 from sfenv.source.convert import to_source
 from sfenv.source.load import Loaded, load_tree
 from sfenv.source.trees import read_git, resolve_ref
@@ -94,7 +94,12 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
 
 
 def _hold(changes: list[Change], registry: Registry) -> tuple[list[Change], list[Held]]:
-    """Drop what must never be deleted by a deploy; say why."""
+    """Drop what must never be deleted by a deploy; say why. The removed entries of a removed
+    profile or permission set go too: deleting their parent removes them, and there is no
+    file left to carry them (that was `PermissionSet:X: no file in the source snapshot`)."""
+    gone = {c.component for c in changes if c.kind == "removed" and c.parent is None}
+    changes = [c for c in changes
+               if not (c.kind == "removed" and c.parent in gone and is_entry(c, registry))]
     packaged, revoked = hold_unpackageable(changes, registry)
     held = [Held(str(c.component), "a removed permission entry: revoke it by hand")
             for c in revoked]
