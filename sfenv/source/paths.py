@@ -25,6 +25,7 @@ class Located:
 class _Index:
     by_suffix: dict[str, tuple[tuple[str, str], ...]]  # suffix -> ((type, directory), ...)
     containers: dict[str, str]  # directory holding content files -> type
+    flat: frozenset[str]  # of those, the ones whose files lie directly inside (classes, pages)
 
 
 _INDEXES: dict[tuple[int, int], tuple[Registry, SourceTable, _Index]] = {}
@@ -55,14 +56,23 @@ def _build_index(registry: Registry, table: SourceTable) -> _Index:
     for type_name, suffixes in table.merged_folders.items():
         for suffix in suffixes:
             by_suffix.setdefault(suffix, []).insert(0, (type_name, registry.get(type_name).directory))
-    return _Index({k: tuple(v) for k, v in by_suffix.items()}, containers)
+    flat = frozenset(d for d, n in containers.items()
+                     if registry.get(n).strategy == "content" and not registry.get(n).in_folder
+                     and n not in table.mixed_content)
+    return _Index({k: tuple(v) for k, v in by_suffix.items()}, containers, flat)
 
 
 def locate(path: str, registry: Registry, table: SourceTable) -> Located | None:
     """The type and type-relative path of a source file, or None when it is not metadata."""
     segments = path.split("/")
     index = _index(registry, table)
-    container = next((i for i, s in enumerate(segments[:-1]) if s in index.containers), None)
+    # the outermost folder named like a content type's: a static resource may hold a folder
+    # called `classes`; but a flat type's folder (classes, components, pages) holds its files
+    # directly, so `force-app/components/feature/classes/X.cls` is an Apex class of a feature
+    # folder named `components`, not an Apex component
+    last = len(segments) - 2
+    container = next((i for i, s in enumerate(segments[:-1])
+                      if s in index.containers and (i == last or s not in index.flat)), None)
     name = segments[-1]
     if name.endswith(META):
         stem = name[: -len(META)]
