@@ -25,6 +25,7 @@ from sfenv.metadata.xmlio import NS, canonical_text, canonicalize, local_name, p
 from sfenv.release.package import assemble, hold_unpackageable, is_entry
 from sfenv.source.convert import to_source
 from sfenv.source.load import Loaded, load_tree
+from sfenv.source.outpaths import SafeWriter, check_destination
 from sfenv.source.paths import locate
 from sfenv.source.project import FORCEIGNORE, PROJECT_FILE, SfdxProject, read_project
 from sfenv.source.trees import git_dir_of, git_listing, resolve_ref
@@ -253,13 +254,7 @@ def source_layout(result: DeltaResult, registry: Registry | None = None) -> dict
 
 def write_delta(result: DeltaResult, out: Path, *, fmt: str = "mdapi") -> list[Path]:
     """Write the package under `out`: Metadata API (package.xml, destructive manifests, src/)
-    or source format (`source_layout`)."""
-    written: list[Path] = []
+    or source format (`source_layout`). Every path goes through `SafeWriter`: nothing lands
+    outside `out`, and no symlink below it is followed."""
     files = source_layout(result) if fmt == "source" else result.files
-    for rel, data in sorted(files.items()):
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        written.append(target)
-    return written
-
+    return SafeWriter(check_destination(out), "--out").write_all(files)
