@@ -143,3 +143,21 @@ def test_profile_sort_and_canonicalise_growth(bench):
     fig.ratios = {"20k/10k": times[20_000] / times[10_000], "40k/20k": times[40_000] / times[20_000],
                   "100k/40k (linear 2.5)": times[100_000] / times[40_000]}
     fig.notes.append(f"100k entries in {times[100_000]:.2f} s (target 1 s)")
+
+
+def test_bench_org_proportions_against_the_corpora(bench, tmp_path):
+    """The bench states the shape it used: the generated org's proportions beside the real
+    orgs' (entries per profile/permission set, children per custom object)."""
+    from sfenv.localorg.seeds.generate import generate_org
+    from tests.bench.proportions import corpora_proportions, measure
+    from tests.bench.scenario import org_files
+
+    generate_org(tmp_path / "org", 3000, 0)
+    generated = measure(org_files(tmp_path / "org"))
+    fig = bench.figure("bench_org_proportions")
+    keys = ("entries_per_profile", "entries_per_permission_set", "fields_per_object",
+            "validation_rules_per_object", "record_types_per_object", "list_views_per_object",
+            "layouts_per_object")
+    fig.counts = {f"generated {k}": generated[k]["mean"] for k in keys}
+    for name, real in corpora_proportions().items():
+        fig.notes.append(f"{name}: " + ", ".join(f"{k}={real[k]['mean']}" for k in keys))
