@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sfenv.compare.diff import diff_commits
 from sfenv.compare.model import Change
+from sfenv.errors import MetadataError
 from sfenv.metadata.package_xml import Package, destructive_files, parse_package
 from sfenv.metadata.references import is_standard
 from sfenv.metadata.registry import Registry, default_registry
@@ -77,7 +78,14 @@ def _load(repo: Path, commit: str, sub: str, registry: Registry,
     blobs = Git(git_dir_of(repo)).read_blobs(list(paths.values()))
     loaded = load_tree({p: blobs[s] for p, s in paths.items()}, f"{repo}@{commit[:12]}",
                        registry)
-    return loaded, {p: canonicalize(p, d, registry) for p, d in loaded.files.items()}
+    tree: dict[str, bytes] = {}
+    for path, data in loaded.files.items():
+        try:
+            tree[path] = canonicalize(path, data, registry)
+        except MetadataError as err:  # name the commit and the repository's file, not ours
+            where = ", ".join(prefix + o for o in loaded.origin.get(path, [path]))
+            raise MetadataError(f"{commit[:12]}:{where}: {err}") from None
+    return loaded, tree
 
 
 _PROJECT_PATHS = (PROJECT_FILE, FORCEIGNORE, "src/package.xml")

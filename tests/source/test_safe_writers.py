@@ -109,3 +109,19 @@ def test_the_writer_refuses_paths_that_leave_the_destination(tmp_path, rel):
     with pytest.raises(ConfigError):
         SafeWriter(tmp_path / "out").write(rel, b"x")
     assert _files_under(tmp_path) == set()
+
+
+def test_a_malformed_file_in_a_commit_is_named_by_commit_and_repository_path(tmp_path):
+    # nav-crm-nks-base has commits whose flexipage does not parse
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("sfdx-project.json", '{"packageDirectories": [{"path": "force-app"}]}')
+    repo.write("force-app/main/default/classes/A.cls", "public class A {}\n")
+    repo.commit("base")
+    page = "force-app/main/default/flexipages/Home.flexipage-meta.xml"
+    repo.write(page, '<?xml version="1.0" encoding="UTF-8"?>\n<FlexiPage xmlns="http://soap.'
+                     'sforce.com/2006/04/metadata">\n    <a></b>\n</FlexiPage>\n')
+    head = repo.commit("broken page")
+    result = _delta(repo)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and head[:12] in lines[0] and page in lines[0], lines
