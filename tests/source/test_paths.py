@@ -28,3 +28,11 @@ def test_apex_components_and_static_resource_folders_still_locate():
         "ApexComponent", "components/Nav.component")
     assert _located("force-app/main/default/staticresources/lib/classes/x.js") == (
         "StaticResource", "staticresources/lib/classes/x.js")
+
+
+def test_classes_in_sub_folders_are_classes_named_by_their_file():
+    # nav-crm-nks-base keeps classes/saf-wrappers/*.cls; the CLI names them by file name
+    base = "force-app/main/default/classes/saf-wrappers"
+    assert _located(f"{base}/NKS_SafBruker.cls") == ("ApexClass", "classes/NKS_SafBruker.cls")
+    assert _located(f"{base}/NKS_SafBruker.cls-meta.xml") == (
+        "ApexClass", "classes/NKS_SafBruker.cls-meta.xml")
