@@ -302,15 +302,21 @@ def sort_list(parent: etree._Element, name: str, key: str) -> None:
 
 
 def _sort_lists(parent: etree._Element, keys_by_tag: dict[str, str]) -> None:
+    """Sort, per tag of `keys_by_tag`, the children of `parent` with that tag among the slots
+    they occupy. Linear in the number of children (plus the sort): the children are listed once
+    and, when an order changed, put back in one slice assignment. lxml's `parent[i]`, `insert`
+    and `remove` walk the sibling list, so a loop of them is quadratic on a 37k-entry profile."""
+    children = list(parent)
     slots: dict[str, list[int]] = {}
-    for i, c in enumerate(parent):
+    for i, c in enumerate(children):
         if c.tag in keys_by_tag:
             slots.setdefault(c.tag, []).append(i)
+    changed = False
     for tag, positions in slots.items():
         if len(positions) < 2:
             continue
         key = keys_by_tag[tag]
-        items = [parent[i] for i in positions]
+        items = [children[i] for i in positions]
         if key:
             key_tag = tag.rsplit("}", 1)[0] + "}" + key if tag[0] == "{" else key
             keyed = [((el.findtext(key_tag) or ""), el) for el in items]
@@ -324,10 +330,11 @@ def _sort_lists(parent: etree._Element, keys_by_tag: dict[str, str]) -> None:
             ordered = sorted(items, key=canonical_text)
         if all(a is b for a, b in zip(ordered, items, strict=True)):
             continue
-        for el in items:
-            parent.remove(el)
+        changed = True
         for pos, el in zip(positions, ordered, strict=True):
-            parent.insert(pos, el)
+            children[pos] = el
+    if changed:
+        parent[:] = children
 
 
 def sort_unordered(root: etree._Element, mtype: MetadataType) -> None:

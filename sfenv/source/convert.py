@@ -22,7 +22,7 @@ from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import META, MetadataType, Registry
 from sfenv.metadata.source_format import SourceTable
-from sfenv.metadata.xmlio import NS, local_name, parse_xml, write_xml
+from sfenv.metadata.xmlio import NS, canonical_text, local_name, parse_xml, write_xml
 from sfenv.source import staticres
 from sfenv.source.decompose import Q, compose, decompose, locale_key, qualified
 from sfenv.source.paths import locate
@@ -53,6 +53,14 @@ def to_mdapi(files: Mapping[str, bytes], registry: Registry,
             out.warnings.append(f"{path}: not metadata, left out")
             continue
         previous = by_type[found.type].get(found.rel)
+        if (previous is not None and found.type not in table.merged
+                and found.type not in table.decomposed):
+            merged = _merge_duplicate(previous, (path, files[path]))
+            if merged is not None:
+                by_type[found.type][found.rel] = merged
+                out.warnings.append(f"{path}: the same component file as {previous[0]} (two "
+                                    f"package directories hold {found.rel}): entries merged")
+                continue
         if previous is not None and found.type not in table.merged:
             raise MetadataError(f"{path}: the same component file as {previous[0]} "
                                 f"(two package directories hold {found.rel})")
@@ -72,6 +80,40 @@ def to_mdapi(files: Mapping[str, bytes], registry: Registry,
         else:
             _plain_to_mdapi(type_name, rels, registry, table, out)
     return out
+
+
+def _merge_duplicate(first: tuple[str, bytes], second: tuple[str, bytes]
+                     ) -> tuple[str, bytes] | None:
+    """One file from two package directories' copies of one component file (the same
+    Translations or SharingRules file kept beside the feature using it, as real repositories
+    do): identical bytes, or XML whose list entries are united and whose single values
+    agree. None when they conflict (a different `apiVersion`, two Apex bodies): an error."""
+    if first[1] == second[1]:
+        return first
+    if not first[0].endswith(META):
+        return None
+    a, b = parse_xml(first[1], first[0]), parse_xml(second[1], second[0])
+    if a.tag != b.tag:
+        return None
+    single = {local_name(c): canonical_text(c) for c in a if isinstance(c.tag, str) and not len(c)}
+    seen = {canonical_text(c) for c in a if isinstance(c.tag, str)}
+    for child in list(b):
+        if not isinstance(child.tag, str):
+            continue
+        text = canonical_text(child)
+        name = local_name(child)
+        if not len(child) and name in single:
+            if single[name] != text:
+                return None
+            continue
+        if text not in seen:
+            seen.add(text)
+            a.append(child)
+    kept = sorted((c for c in a if isinstance(c.tag, str)), key=local_name)  # stable
+    for child in list(a):
+        a.remove(child)
+    a.extend(kept)
+    return first[0], write_xml(a)
 
 
 def _compose_decomposed(type_name: str, rels: Mapping[str, tuple[str, bytes]],

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from lxml import etree
 
+from sfenv.errors import MetadataError
 from sfenv.metadata.registry import META
 from sfenv.metadata.source_format import Decomposed
 from sfenv.metadata.xmlio import DECLARATION, NS, local_name, parse_xml, write_xml
@@ -87,6 +88,9 @@ def decompose(parent: Decomposed, name: str, suffix: str, data: bytes, source: s
         key = node.findtext(Q + child.key)
         if not key:
             continue  # an element without a name cannot be a file; it stays in the parent
+        if "/" in key or "\\" in key or "\0" in key or key in (".", ".."):
+            raise MetadataError(f"{source}: {child.type} {name}.{key!r} is not a Salesforce "
+                                "name (it would be a file outside its folder); refused")
         doc = etree.Element(Q + child.type, nsmap={None: NS})
         doc.text = node.text
         for sub in node:

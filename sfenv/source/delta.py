@@ -18,14 +18,19 @@ from pathlib import Path
 
 from sfenv.compare.diff import diff_commits
 from sfenv.compare.model import Change
+from sfenv.errors import MetadataError
 from sfenv.metadata.package_xml import Package, destructive_files, parse_package
 from sfenv.metadata.references import is_standard
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.metadata.xmlio import NS, canonical_text, canonicalize, local_name, parse_xml, write_xml
-from sfenv.release.package import assemble, hold_unpackageable
+from sfenv.release.package import assemble, hold_unpackageable, is_entry
 from sfenv.source.convert import to_source
 from sfenv.source.load import Loaded, load_tree
-from sfenv.source.trees import read_git, resolve_ref
+from sfenv.source.outpaths import SafeWriter, check_destination
+from sfenv.source.paths import locate
+from sfenv.source.project import FORCEIGNORE, PROJECT_FILE, SfdxProject, read_project
+from sfenv.source.trees import git_dir_of, git_listing, resolve_ref
+from sfenv.store.gitplumbing import Git
 from sfenv.store.snapshots import SnapshotStore
 
 DEFAULT_API_VERSION = "62.0"
@@ -59,20 +64,109 @@ class DeltaResult:
         }
 
 
-def _load(repo: Path, commit: str, sub: str, registry: Registry) -> tuple[Loaded, dict[str, bytes]]:
-    prefix = sub.strip("/") + "/" if sub.strip("/") else ""
-    files = read_git(repo, commit, wanted=lambda p: p.startswith(prefix))
-    loaded = load_tree({p[len(prefix):]: d for p, d in files.items()}, f"{repo}@{commit[:12]}",
+def _load(repo: Path, commit: str, sub: str, registry: Registry,
+          listing: dict[str, str], keep: set[tuple[str, str]] | None
+          ) -> tuple[Loaded, dict[str, bytes]]:
+    """The commit's canonical Metadata API tree: every metadata file of the project folder, or
+    (`keep` given) only the files of the components `keep` names, plus the project files."""
+    prefix = _prefix(sub)
+    paths = {p[len(prefix):]: s for p, s in listing.items() if p.startswith(prefix)}
+    if keep is not None:
+        keys = _component_keys(paths, registry, _project_of(repo, paths), _src_of(paths))
+        paths = {p: s for p, s in paths.items()
+                 if p in _PROJECT_PATHS or keys.get(p) in keep}
+    blobs = Git(git_dir_of(repo)).read_blobs(list(paths.values()))
+    loaded = load_tree({p: blobs[s] for p, s in paths.items()}, f"{repo}@{commit[:12]}",
                        registry)
-    return loaded, {p: canonicalize(p, d, registry) for p, d in loaded.files.items()}
+    tree: dict[str, bytes] = {}
+    for path, data in loaded.files.items():
+        try:
+            tree[path] = canonicalize(path, data, registry)
+        except MetadataError as err:  # name the commit and the repository's file, not ours
+            where = ", ".join(prefix + o for o in loaded.origin.get(path, [path]))
+            raise MetadataError(f"{commit[:12]}:{where}: {err}") from None
+    return loaded, tree
+
+
+_PROJECT_PATHS = (PROJECT_FILE, FORCEIGNORE, "src/package.xml")
+
+
+def _prefix(sub: str) -> str:
+    return sub.strip("/") + "/" if sub.strip("/") else ""
+
+
+def _project_of(repo: Path, paths: dict[str, str]) -> SfdxProject | None:
+    if PROJECT_FILE not in paths:
+        return None
+    sha = paths[PROJECT_FILE]
+    raw = Git(git_dir_of(repo)).read_blobs([sha])[sha]
+    return read_project({PROJECT_FILE: raw}, str(repo))
+
+
+def _src_of(paths: dict[str, str]) -> str:
+    """Where a Metadata API tree starts (as `load_tree` reads it)."""
+    return "src/" if "src/package.xml" in paths else ""
+
+
+def _component_keys(paths: dict[str, str], registry: Registry, project: SfdxProject | None,
+                    prefix: str) -> dict[str, tuple[str, str]]:
+    """path -> (type folder, name up to its first dot) for the metadata files among `paths`:
+    the same key for every file of one component in either format (`objects/Account.object`
+    and `objects/Account/fields/X.field-meta.xml` both give ("objects", "Account")). Coarser
+    than a component (every record of one custom metadata type shares a key), never finer."""
+    keys: dict[str, tuple[str, str]] = {}
+    if project is not None:
+        table = registry.source.with_options(project.options)
+        for path in paths:
+            found = locate(path, registry, table)
+            if found is not None:
+                keys[path] = _key_of(found.rel)
+        return keys
+    for path in paths:
+        if path.startswith(prefix):
+            keys[path] = _key_of(path[len(prefix):])
+    return keys
+
+
+def _key_of(rel: str) -> tuple[str, str]:
+    segments = rel.split("/")
+    return segments[0], (segments[1].split(".", 1)[0] if len(segments) > 1 else "")
+
+
+def _touched(repo: Path, sub: str, registry: Registry, listing_a: dict[str, str],
+             listing_b: dict[str, str]) -> set[tuple[str, str]] | None:
+    """The component keys of the files that differ between the commits, or None when the whole
+    trees must be read: the project's own files changed (package directories, `.forceignore`,
+    `src/package.xml` decide what every other file is), or replacements may read any file."""
+    prefix = _prefix(sub)
+    changed = {p[len(prefix):] for p in listing_a.keys() | listing_b.keys()
+               if p.startswith(prefix) and listing_a.get(p) != listing_b.get(p)}
+    if changed & set(_PROJECT_PATHS):
+        return None
+    keep: set[tuple[str, str]] = set()
+    for listing in (listing_a, listing_b):
+        paths = {p[len(prefix):]: s for p, s in listing.items() if p.startswith(prefix)}
+        project = _project_of(repo, paths)
+        if project is not None and project.replacements:
+            return None
+        keys = _component_keys({p: paths[p] for p in changed if p in paths}, registry, project,
+                               _src_of(paths))
+        keep.update(keys.values())
+    return keep
 
 
 def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
-                  registry: Registry | None = None) -> DeltaResult:
+                  registry: Registry | None = None, narrow: bool = True) -> DeltaResult:
+    """The delta between two commits. `narrow` (the default) reads only the components whose
+    files differ between them (with every file of those components on both sides), so the
+    cost follows the size of the change, not of the repository; the result is the same as
+    reading both whole trees (`narrow=False`), which the corpora tests check."""
     registry = registry or default_registry()
     a, b = resolve_ref(repo, from_ref), resolve_ref(repo, to_ref)
-    loaded_a, tree_a = _load(repo, a, path, registry)
-    loaded_b, tree_b = _load(repo, b, path, registry)
+    listing_a, listing_b = git_listing(repo, a), git_listing(repo, b)
+    keep = _touched(repo, path, registry, listing_a, listing_b) if narrow else None
+    loaded_a, tree_a = _load(repo, a, path, registry, listing_a, keep)
+    loaded_b, tree_b = _load(repo, b, path, registry, listing_b, keep)
     api_version = loaded_b.api_version or DEFAULT_API_VERSION
     with tempfile.TemporaryDirectory(prefix="sfenv-delta-") as tmp:
         store = SnapshotStore(Path(tmp))
@@ -87,14 +181,19 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
     for name in ("destructiveChangesPre.xml", "destructiveChangesPost.xml"):
         for type_name, members in _members(pkg.files.get(name)).items():
             destructive.setdefault(type_name, []).extend(members)
+    warnings = set(loaded_a.warnings) | set(loaded_b.warnings)
     return DeltaResult(a, b, api_version, changes, package,
                        {k: sorted(v) for k, v in sorted(destructive.items())},
-                       sorted(held, key=lambda h: h.component), pkg.files,
-                       sorted(set(loaded_a.warnings) | set(loaded_b.warnings)))
+                       sorted(held, key=lambda h: h.component), pkg.files, sorted(warnings))
 
 
 def _hold(changes: list[Change], registry: Registry) -> tuple[list[Change], list[Held]]:
-    """Drop what must never be deleted by a deploy; say why."""
+    """Drop what must never be deleted by a deploy; say why. The removed entries of a removed
+    profile or permission set go too: deleting their parent removes them, and there is no
+    file left to carry them (that was `PermissionSet:X: no file in the source snapshot`)."""
+    gone = {c.component for c in changes if c.kind == "removed" and c.parent is None}
+    changes = [c for c in changes
+               if not (c.kind == "removed" and c.parent in gone and is_entry(c, registry))]
     packaged, revoked = hold_unpackageable(changes, registry)
     held = [Held(str(c.component), "a removed permission entry: revoke it by hand")
             for c in revoked]
@@ -163,13 +262,7 @@ def source_layout(result: DeltaResult, registry: Registry | None = None) -> dict
 
 def write_delta(result: DeltaResult, out: Path, *, fmt: str = "mdapi") -> list[Path]:
     """Write the package under `out`: Metadata API (package.xml, destructive manifests, src/)
-    or source format (`source_layout`)."""
-    written: list[Path] = []
+    or source format (`source_layout`). Every path goes through `SafeWriter`: nothing lands
+    outside `out`, and no symlink below it is followed."""
     files = source_layout(result) if fmt == "source" else result.files
-    for rel, data in sorted(files.items()):
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        written.append(target)
-    return written
-
+    return SafeWriter(check_destination(out), "--out").write_all(files)

@@ -16,6 +16,7 @@ from sfenv.errors import ConfigError
 from sfenv.metadata.registry import Registry, default_registry
 from sfenv.release.package import manifest
 from sfenv.source.convert import to_source
+from sfenv.source.outpaths import SafeWriter, check_destination, check_relative
 from sfenv.source.project import PROJECT_FILE, read_project
 from sfenv.store.snapshots import SnapshotStore
 
@@ -36,20 +37,29 @@ class ExportResult:
                 "written": self.written, "unchanged": self.unchanged, "warnings": self.warnings}
 
 
-def _default_package_dir(dest: Path, api_version: str) -> Path:
-    project_file = dest / PROJECT_FILE
+def _default_package_dir(dest: Path, api_version: str, writer: SafeWriter) -> str:
+    """The folder (relative to `dest`) that gets the files: `<default package dir>/main/default`.
+    An absolute or `..` package directory is refused: the export stays inside `dest`."""
+    project_file = writer.target(PROJECT_FILE)
     if not project_file.exists():
-        dest.mkdir(parents=True, exist_ok=True)
-        project_file.write_text(json.dumps({
+        writer.write(PROJECT_FILE, (json.dumps({
             "packageDirectories": [{"path": "force-app", "default": True}],
-            "sourceApiVersion": api_version}, indent=2) + "\n", encoding="utf-8")
-        return dest / "force-app" / "main" / "default"
+            "sourceApiVersion": api_version}, indent=2) + "\n").encode("utf-8"))
+        return "force-app/main/default"
     try:
         dirs = json.loads(project_file.read_text(encoding="utf-8"))["packageDirectories"]
         chosen = next((d for d in dirs if d.get("default")), dirs[0])["path"]
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
         raise ConfigError(f"{project_file}: no packageDirectories to export into") from None
-    return dest / chosen / "main" / "default"
+    if not isinstance(chosen, str):
+        raise ConfigError(f"{project_file}: no packageDirectories to export into")
+    rel = chosen.strip().removeprefix("./").rstrip("/")
+    try:
+        check_relative(rel, "export")
+    except ConfigError:
+        raise ConfigError(f"{project_file}: default package directory {chosen!r} is not inside "
+                          f"{dest}; refused") from None
+    return f"{rel}/main/default"
 
 
 def export_snapshot(store: SnapshotStore, spec: str, dest: Path, *, fmt: str, api_version: str,
@@ -61,27 +71,32 @@ def export_snapshot(store: SnapshotStore, spec: str, dest: Path, *, fmt: str, ap
     listing = {p: s for p, s in store.files(commit).items() if not p.startswith(".sfenv/")}
     blobs = store.read_blobs(listing.values())
     files = {p: blobs[s] for p, s in listing.items()}
+    writer = SafeWriter(check_destination(dest), "export")
     if fmt == "mdapi":
         target = dest
         out = dict(files)
         ids = {cid for cid in (registry.component_of(p) for p in files) if cid is not None}
         out["package.xml"] = manifest(sorted(ids), registry, api_version)
         warnings: list[str] = []
+        prefix = ""
     else:
-        target = _default_package_dir(dest, api_version)
+        prefix = _default_package_dir(dest, api_version, writer) + "/"
+        target = writer.target(prefix + "x").parent  # refuses a symlinked force-app/main/default
         existing = {p.relative_to(target).as_posix(): p.read_bytes()
-                    for p in target.rglob("*") if p.is_file()} if target.is_dir() else {}
+                    for p in target.rglob("*") if p.is_file() and not p.is_symlink()} \
+            if target.is_dir() else {}
         project = read_project({PROJECT_FILE: (dest / PROJECT_FILE).read_bytes()}, str(dest))
         table = registry.source.with_options(project.options)  # the project's decomposition presets
         conversion = to_source(files, registry, table, existing=existing)
         out, warnings = conversion.files, conversion.warnings
+    for rel in out:
+        writer.target(prefix + rel)  # refuse before writing anything
     written = unchanged = 0
     for rel, data in sorted(out.items()):
         path = target / rel
-        if path.is_file() and path.read_bytes() == data:
+        if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
             unchanged += 1
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        writer.write(prefix + rel, data)
         written += 1
     return ExportResult(commit, str(target), fmt, written, unchanged, warnings)

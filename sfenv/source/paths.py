@@ -25,6 +25,7 @@ class Located:
 class _Index:
     by_suffix: dict[str, tuple[tuple[str, str], ...]]  # suffix -> ((type, directory), ...)
     containers: dict[str, str]  # directory holding content files -> type
+    flat: dict[str, str]  # of those, the flat ones (classes, pages) -> their type's suffix
 
 
 _INDEXES: dict[tuple[int, int], tuple[Registry, SourceTable, _Index]] = {}
@@ -55,15 +56,26 @@ def _build_index(registry: Registry, table: SourceTable) -> _Index:
     for type_name, suffixes in table.merged_folders.items():
         for suffix in suffixes:
             by_suffix.setdefault(suffix, []).insert(0, (type_name, registry.get(type_name).directory))
-    return _Index({k: tuple(v) for k, v in by_suffix.items()}, containers)
+    flat = {d: registry.get(n).suffix or "" for d, n in containers.items()
+            if registry.get(n).strategy == "content" and not registry.get(n).in_folder
+            and n not in table.mixed_content}
+    return _Index({k: tuple(v) for k, v in by_suffix.items()}, containers, flat)
 
 
 def locate(path: str, registry: Registry, table: SourceTable) -> Located | None:
     """The type and type-relative path of a source file, or None when it is not metadata."""
     segments = path.split("/")
     index = _index(registry, table)
-    container = next((i for i, s in enumerate(segments[:-1]) if s in index.containers), None)
+    # the outermost folder named like a content type's: a static resource may hold a folder
+    # called `classes`; but a flat type's folder (classes, components, pages) counts only for
+    # its own files (by suffix) or the files directly in it, so
+    # `force-app/components/feature/classes/X.cls` is an Apex class of a feature folder named
+    # `components`, not an Apex component; `classes/sub/X.cls` is the Apex class X
     name = segments[-1]
+    last = len(segments) - 2
+    container = next((i for i, s in enumerate(segments[:-1])
+                      if s in index.containers and (i == last or s not in index.flat
+                                                    or _has_suffix(name, index.flat[s]))), None)
     if name.endswith(META):
         stem = name[: -len(META)]
         suffix = stem.rsplit(".", 1)[1] if "." in stem else ""
@@ -74,7 +86,16 @@ def locate(path: str, registry: Registry, table: SourceTable) -> Located | None:
             i = found[-1]
             if container is not None and container < i:
                 break  # a -meta.xml inside a bundle or a static resource folder
+            if directory in index.flat:  # sub-folders of classes/ are the team's, not the type's
+                return Located(type_name, f"{directory}/{name}")
             return Located(type_name, "/".join(segments[i:]))
     if container is not None:
-        return Located(index.containers[segments[container]], "/".join(segments[container:]))
+        folder = segments[container]
+        if folder in index.flat:
+            return Located(index.containers[folder], f"{folder}/{name}")
+        return Located(index.containers[folder], "/".join(segments[container:]))
     return None
+
+
+def _has_suffix(name: str, suffix: str) -> bool:
+    return bool(suffix) and (name.endswith(f".{suffix}") or name.endswith(f".{suffix}{META}"))

@@ -7,7 +7,10 @@ same code serves `dir` and `git` environments and `sfenv delta`.
 from __future__ import annotations
 
 import json
+import pickle
 import re
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -68,6 +71,9 @@ def read_project(files: Mapping[str, bytes], where: str) -> SfdxProject:
         data = json.loads(raw)
     except ValueError as err:
         raise ConfigError(f"{where}/{PROJECT_FILE}: not valid JSON: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}/{PROJECT_FILE}: nested too deeply to be a project "
+                          "file") from None
     dirs = data.get("packageDirectories") if isinstance(data, dict) else None
     if not isinstance(dirs, list) or not dirs:
         raise ConfigError(f"{where}/{PROJECT_FILE}: packageDirectories must list at least one path")
@@ -128,11 +134,47 @@ def apply_replacements(files: dict[str, bytes], project: SfdxProject,
         else:
             warnings.append(f"replacement from {r.file!r} not applied: no such file")
             continue
-        for path in [p for p in files if r.applies_to(p)]:
-            text = files[path].decode("utf-8", "surrogateescape")
-            if r.string is not None:
-                text = text.replace(r.string, new)
-            else:
-                text = re.sub(r.regex or "", lambda _m, new=new: new, text)
-            files[path] = text.encode("utf-8", "surrogateescape")
+        paths = [p for p in files if r.applies_to(p)]
+        if r.string is not None:
+            for path in paths:
+                text = files[path].decode("utf-8", "surrogateescape")
+                files[path] = text.replace(r.string, new).encode("utf-8", "surrogateescape")
+        elif paths:
+            files.update(_bounded_sub(r.regex or "", new, {p: files[p] for p in paths}))
     return warnings
+
+
+REGEX_SECONDS = 10.0
+_SUB = """
+import pickle, re, sys
+pattern, new, files = pickle.load(sys.stdin.buffer)
+rx = re.compile(pattern)
+out = {p: rx.sub(lambda _m: new, d.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+       for p, d in files.items()}
+sys.stdout.buffer.write(pickle.dumps(out))
+"""
+
+
+def _bounded_sub(pattern: str, new: str, files: dict[str, bytes]) -> dict[str, bytes]:
+    """`re.sub(pattern, new)` over `files`, in a child process killed after REGEX_SECONDS.
+
+    Why: the pattern comes from the repository (a branch under review may carry one), and a
+    catastrophic one such as `(a+)+$` would otherwise hang the pull that holds the
+    environment's lock. The standard `re` has no timeout; a thread cannot be stopped."""
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        raise ConfigError(f"{PROJECT_FILE}: replacements regexToReplace {pattern!r}: {err}") from None
+    payload = pickle.dumps((pattern, new, files))
+    try:
+        done = subprocess.run([sys.executable, "-c", _SUB], input=payload, capture_output=True,
+                              timeout=REGEX_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"{PROJECT_FILE}: replacements regexToReplace {pattern!r} ran over "
+                          f"{REGEX_SECONDS:g} s on {len(files)} file(s); refused (a pattern "
+                          "that backtracks without bound?)") from None
+    if done.returncode != 0:
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
+        raise ConfigError(f"{PROJECT_FILE}: replacements regexToReplace {pattern!r} failed: {last}")
+    result: dict[str, bytes] = pickle.loads(done.stdout)  # noqa: S301 - our own child's output
+    return result

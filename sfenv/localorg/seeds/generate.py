@@ -160,7 +160,37 @@ def _field_xml(name: str, kind: int, rng: random.Random, objects: int, i: int) -
             f"        <required>false</required>\n{tail}        <type>Text</type>\n        <unique>false</unique>\n")
 
 
-def _object_xml(i: int, fields: list[str], rng: random.Random, objects: int) -> str:
+# Children per custom object, from the corpora (`tests/bench/proportions.py`; mean over the
+# three real orgs at their tips): validation rules 0.2-0.9 (-> 0.8 here), record types 0.2-1.4
+# (-> 1.0), list views 1.5-1.9 (-> 1.75). Drawn from their own random stream, so the rest of a
+# generated org is what it was before these children were added.
+_VALIDATION_RULES = (0, 0, 1, 1, 2)
+_RECORD_TYPES = (0, 0, 0, 1, 2, 3)
+_EXTRA_LIST_VIEWS = (0, 0, 1, 2)
+
+
+def _object_children(i: int, fields: list[str], rng: random.Random) -> dict[str, str]:
+    """The list views, record types and validation rules of object `i` (XML by element)."""
+    views = "".join(
+        f"    <listViews>\n        <fullName>View_{v}</fullName>\n"
+        + "".join(f"        <columns>{f}</columns>\n" for f in fields[v:v + 3])
+        + f"        <filterScope>Mine</filterScope>\n        <label>View {v}</label>\n    </listViews>\n"
+        for v in range(rng.choice(_EXTRA_LIST_VIEWS)))
+    types = "".join(
+        f"    <recordTypes>\n        <fullName>Type_{r}</fullName>\n        <active>true</active>\n"
+        f"        <label>Type {r}</label>\n    </recordTypes>\n"
+        for r in range(rng.choice(_RECORD_TYPES)))
+    rules = "".join(
+        f"    <validationRules>\n        <fullName>Rule_{r}</fullName>\n        <active>true</active>\n"
+        f"        <errorConditionFormula>ISBLANK({fields[r % len(fields)]})</errorConditionFormula>\n"
+        f"        <errorMessage>Rule {r} of object {i}.</errorMessage>\n    </validationRules>\n"
+        for r in range(rng.choice(_VALIDATION_RULES)))
+    return {"listViews": views, "recordTypes": types, "validationRules": rules}
+
+
+def _object_xml(i: int, fields: list[str], rng: random.Random, objects: int,
+                children: dict[str, str] | None = None) -> str:
+    extra = children or {}
     body = ["    <deploymentStatus>Deployed</deploymentStatus>\n",
             f"    <description>Generated object {i}.</description>\n",
             "    <enableActivities>false</enableActivities>\n    <enableReports>true</enableReports>\n",
@@ -172,11 +202,13 @@ def _object_xml(i: int, fields: list[str], rng: random.Random, objects: int) -> 
     body.append(f"    <label>Object {i}</label>\n")
     body.append("    <listViews>\n        <fullName>All</fullName>\n        <columns>NAME</columns>\n"
                 + "".join(f"        <columns>{f}</columns>\n" for f in fields[:4])
-                + "        <filterScope>Everything</filterScope>\n        <label>All</label>\n    </listViews>\n")
+                + "        <filterScope>Everything</filterScope>\n        <label>All</label>\n    </listViews>\n"
+                + extra.get("listViews", ""))
     body.append("    <nameField>\n        <label>Name</label>\n        <type>Text</type>\n    </nameField>\n")
-    body.append(f"    <pluralLabel>Objects {i}</pluralLabel>\n    <searchLayouts/>\n")
+    body.append(f"    <pluralLabel>Objects {i}</pluralLabel>\n{extra.get('recordTypes', '')}"
+                "    <searchLayouts/>\n")
     body.append(f"    <sharingModel>{rng.choice(('Private', 'Read', 'ReadWrite'))}</sharingModel>\n")
-    body.append("    <visibility>Public</visibility>\n")
+    body.append(f"{extra.get('validationRules', '')}    <visibility>Public</visibility>\n")
     return _doc("CustomObject", "".join(body))
 
 
@@ -233,13 +265,15 @@ def generate_org(dest: Path, components: int, seed: int = 0) -> GeneratedOrg:
     out = _Writer(Path(dest))
     ids = out.ids
     n_obj = counts["CustomObject"]
+    shape = random.Random(f"{seed}-object-children")
     object_fields: list[list[str]] = []
     for i in range(n_obj):
         nfields = rng.randint(8, 40)
         names = [f"Field_{j:03d}__c" for j in range(nfields - 2)] + [f"Ref_{j}__c" for j in range(2)]
         names.sort()
         object_fields.append(names)
-        out.write(f"objects/{_obj(i)}.object", _object_xml(i, names, rng, n_obj))
+        out.write(f"objects/{_obj(i)}.object",
+                  _object_xml(i, names, rng, n_obj, _object_children(i, names, shape)))
         out.write(f"layouts/{_obj(i)}-Object {i} Layout.layout", _layout_xml(names))
         ids += [f"CustomObject:{_obj(i)}", f"Layout:{_obj(i)}-Object {i} Layout"]
     for i in range(counts["CustomTab"]):
