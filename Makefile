@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock test check demo bench lint test-browser clean conformance
+.PHONY: install lock test check demo bench lint test-browser clean conformance corpora
 
 # Dependencies come from requirements.lock (exact versions with hashes, runtime + dev); the
 # project itself is installed on top without resolving anything again.
@@ -36,6 +36,12 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench -q -s --bench-out bench-results.json -p no:randomly
 
+# The real org repositories of ../shared/corpora: every heavy case, then every consecutive commit
+# pair of every bundle through `sfenv delta` (hours; --resume continues an interrupted walk).
+corpora: $(STAMP)
+	SFENV_CORPORA_ALL=1 $(BIN)/python -m pytest -q -p no:randomly tests/corpora
+	$(BIN)/python -m tests.corpora.walk --out corpora-walk.jsonl --resume
+
 # The real sf CLI and jsforce (from npm, cached in ~/.cache/sfenv-conformance) against a local org
 conformance: $(STAMP)
 	$(BIN)/python tools/conformance/run.py
@@ -51,4 +57,4 @@ test-browser: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser
 
 clean:
-	rm -rf $(VENV) demo-out bench-results.json
+	rm -rf $(VENV) demo-out bench-results.json corpora-walk.jsonl
