@@ -137,6 +137,12 @@ class BuiltTrain:
     # each environment's snapshot when the train was built: what a promotion there was planned
     # against (the guard compares the target's fresh state with it)
     env_commits: dict[str, str] = field(default_factory=dict)
+    # the path's hops at build time: environment -> the one upstream of it (the hop whose drift
+    # a promotion there would overwrite)
+    hops: dict[str, str] = field(default_factory=dict)
+    # the target's own changes the plan found at build time, per environment ({component,
+    # status, by, date, reason}): the guard refuses them at promote unless named
+    known_conflicts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     commit: str = ""  # commit on the releases ref
     tag: str = ""
     folder: str = ""  # exported copy on disk

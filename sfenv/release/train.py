@@ -439,7 +439,15 @@ def build(config: Config, store: SnapshotStore, train: str, *, source: str | Non
         bytes=sum(map(len, members.values())), scope=scope.to_dict(),
         pulled_in=prep.pulled, placeholders=prep.placeholders,
         env_commits={env: head for env in sorted(config.environments)
-                     if (head := store.head(env)) is not None})
+                     if (head := store.head(env)) is not None},
+        hops={b: a for a, b in reversed(config.hops())})
+    known = overwritten(config, store, prep, registry)
+    if known:  # promote refuses them unless named: say so now, and keep them with the train
+        built.known_conflicts = {prep.target: known}
+        warnings += [f"would overwrite {prep.target}'s change by {c.get('by') or 'unknown'}"
+                     + (f" on {c['date']}" if c.get("date") else "")
+                     + f": {c['component']} ({c['status']}; {c['reason']}); `release promote` "
+                       f"refuses unless --overwrite names it" for c in known]
     files["changes.json"] = _changes_json(prep.changes, registry)
     files["RELEASE_NOTES.md"] = release_notes(built, plan_).encode()
     files["train.json"] = (json.dumps(built.train_json(), indent=2, sort_keys=True) + "\n").encode()
