@@ -126,11 +126,11 @@ def origin(store: StatusReader, env: str) -> dict | None:
         return cache[key]
     entries = log(env, limit=100_000)  # newest first
     found = None
-    for entry in entries:
+    for at, entry in enumerate(entries):
         refresh = entry.meta.get("refresh") if isinstance(entry.meta, dict) else None
         if isinstance(refresh, dict):
             found = {"commit": entry.commit, "date": str(refresh.get("at") or entry.date),
-                     "refreshed": True}
+                     "refreshed": True, "since": {e.commit for e in entries[:at + 1]}}
             break
     if found is None and entries:
         found = {"commit": entries[-1].commit, "date": entries[-1].date, "refreshed": False}
@@ -149,10 +149,9 @@ def effective_base(store: StatusReader, a: str, b: str,
     both sides changed since sfenv first saw them is a conflict, not a guess by dates."""
     first_a, first_b = origin(store, a), origin(store, b)
     note = ""
-    if base:
-        when = str(base.get("when") or "")[:19]
-        stale = [(env, o) for env, o in ((a, first_a), (b, first_b))
-                 if o and o["refreshed"] and when < o["date"][:19]]
+    if base:  # stale when its commit of a refreshed end is older than the refresh
+        stale = [(env, o) for env, o, side in ((a, first_a, "a_commit"), (b, first_b, "b_commit"))
+                 if o and o["refreshed"] and base.get(side) not in o["since"]]
         if not stale:
             return base, ""
         note = "re-baselined after the refresh of " + ", ".join(

@@ -175,10 +175,33 @@ def known_drift(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
         by = entry.target_by or (entry.target_change.new_by if entry.target_change
                                  else entry.change.old_by)
         elements = entry.target_change.elements if entry.target_change else []
+        newer = ("would delete the target's newer component; "
+                 if entry.change.kind == "removed" else "")
         out.append(Conflict(str(entry.change.component), entry.status, by.last_modified_by,
                             by.last_modified_date, [str(e) for e in elements],
-                            f"{entry.status} on {upstream} → {env}: {entry.reason}"))
+                            f"{newer}{entry.status} on {upstream} → {env}: {entry.reason}"))
     return out
+
+
+def unvetted(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
+             registry: Registry) -> set[str] | None:
+    """What the target changed since this train's last deployed promotion to `env` took its
+    backup (that promotion's guard checked the rest), plus what it overwrote by name; None
+    when the train was never deployed there. A re-promotion after a rollback thus meets
+    only the target's new changes, not the state the first promotion was allowed over."""
+    from sfenv.release.log import read_log
+
+    try:
+        entries = read_log(store, built.name)
+    except StoreError:
+        return None
+    last = next((e for e in reversed(entries) if e.action == "promote" and e.env == env
+                 and e.result == "deployed" and e.backup_commit), None)
+    if last is None:
+        return None
+    changed = {str(c.component) for c in compare_diff.diff_commits(
+        store, last.backup_commit, fresh, registry=registry).changes}
+    return changed | {str(c.get("component")) for c in last.overwrites}
 
 
 def recorded(built: BuiltTrain, env: str, changes: list[Change]) -> list[Conflict]:
@@ -186,8 +209,10 @@ def recorded(built: BuiltTrain, env: str, changes: list[Change]) -> list[Conflic
     changes there."""
     wanted = {str(c.component) for c in changes}
     return [Conflict(str(d["component"]), str(d.get("status") or "drift"), d.get("by"),
-                     d.get("date"), [], f"known when {built.name} was built: "
-                                        f"{d.get('reason') or d.get('status')}")
+                     d.get("date"), [],
+                     ("would delete the target's newer component; " if d.get("change") ==
+                      "removed" else "")
+                     + f"known when {built.name} was built: {d.get('reason') or d.get('status')}")
             for d in built.known_conflicts.get(env, []) if str(d.get("component")) in wanted]
 
 
@@ -297,10 +322,13 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
                          f"of the train differ there")
     else:
         changes = affected(train_changes, built, src, registry)
+        earlier = [*recorded(built, env, changes),
+                   *known_drift(store, built, env, fresh, changes, registry, config)]
+        fresh_since = unvetted(store, built, env, fresh, registry) if earlier else None
+        if fresh_since is not None:
+            earlier = [c for c in earlier if c.component in fresh_since]
         out.found = _merge([
-            conflicts(store, built, reference, fresh, train_changes, src, registry),
-            recorded(built, env, changes),
-            known_drift(store, built, env, fresh, changes, registry, config)])
+            conflicts(store, built, reference, fresh, train_changes, src, registry), earlier])
         out.notes.append(
             f"guard: {len(out.found)} component(s) of the train changed in {env} outside the "
             f"release process" if out.found

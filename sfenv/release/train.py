@@ -276,8 +276,20 @@ def overwritten(config: Config, store: SnapshotStore, prep: Prepared,
                                  else entry.change.old_by)
         out.append({"component": str(entry.change.component), "status": entry.status,
                     "by": by.last_modified_by, "date": by.last_modified_date,
-                    "reason": entry.reason})
+                    "reason": entry.reason, "change": entry.change.kind})
     return out
+
+
+def overwrite_line(target: str, conflict: dict) -> str:
+    """One line of the plan (and build) for a target change the train would overwrite; a
+    deletion of a component the target has on its own says so."""
+    who = f" by {conflict.get('by') or 'unknown'}" + (
+        f" on {conflict['date']}" if conflict.get("date") else "")
+    if conflict.get("change") == "removed":
+        return (f"would delete {target}'s newer component {conflict['component']} (last "
+                f"changed{who}; {conflict['status']}; {conflict['reason']})")
+    return (f"would overwrite {target}'s change{who}: {conflict['component']} "
+            f"({conflict['status']}; {conflict['reason']})")
 
 
 def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
@@ -444,10 +456,8 @@ def build(config: Config, store: SnapshotStore, train: str, *, source: str | Non
     known = overwritten(config, store, prep, registry)
     if known:  # promote refuses them unless named: say so now, and keep them with the train
         built.known_conflicts = {prep.target: known}
-        warnings += [f"would overwrite {prep.target}'s change by {c.get('by') or 'unknown'}"
-                     + (f" on {c['date']}" if c.get("date") else "")
-                     + f": {c['component']} ({c['status']}; {c['reason']}); `release promote` "
-                       f"refuses unless --overwrite names it" for c in known]
+        warnings += [f"{overwrite_line(prep.target, c)}; `release promote` refuses unless "
+                     f"--overwrite names it" for c in known]
     files["changes.json"] = _changes_json(prep.changes, registry)
     files["RELEASE_NOTES.md"] = release_notes(built, plan_).encode()
     files["train.json"] = (json.dumps(built.train_json(), indent=2, sort_keys=True) + "\n").encode()

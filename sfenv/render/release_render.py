@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sfenv.release.model import BuiltTrain, Item, PromoteResult, ReleasePlan, TrainSummary
+from sfenv.release.train import overwrite_line
 
 SIGN = {"added": "+", "modified": "~", "removed": "-"}
 
@@ -41,10 +42,7 @@ def plan_text(plan: ReleasePlan) -> str:
     if plan.conflicts:
         lines.append(f"Changes made in {plan.target} that this train would overwrite "
                      f"(`release promote` refuses unless --overwrite names them):")
-        lines += [f"  ! would overwrite {plan.target}'s change by {c.get('by') or 'unknown'}"
-                  + (f" on {c['date']}" if c.get("date") else "")
-                  + f": {c['component']} ({c['status']}; {c['reason']})"
-                  for c in plan.conflicts] + [""]
+        lines += [f"  ! {overwrite_line(plan.target, c)}" for c in plan.conflicts] + [""]
     if plan.dependency_problems:
         lines.append("Dependency problems:")
         lines += [f"  ✗ {p}" for p in plan.dependency_problems] + [""]
