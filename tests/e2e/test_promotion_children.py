@@ -192,3 +192,24 @@ def test_a_target_never_pulled_before_the_build_is_guarded_against_its_backup(
         assert refused.exit_code == 1, refused.output
         assert f"conflict: {RULE}" in refused.output
         assert "no snapshot of prod before this promotion" in refused.output
+
+
+def test_permission_entries_of_components_prod_lacks_are_left_out_and_listed(project):
+    scope = ("--from", "qa", "--to", "prod", "--include", "PermissionSet:Billing_Manager")
+    left = ["PermissionSetClassAccess:Billing_Manager/InvoiceReminderService",
+            "PermissionSetFieldPermission:Billing_Manager/Invoice__c.Payment_Terms__c"]
+    plan = project.cli("release", "plan", "R9", *scope)
+    assert "Permission entries left out of the package (2):" in plan.output, plan.output
+    for entry in left:
+        assert f"  - {entry} (not deployed: no " in plan.output
+        assert f"  + {entry}" not in plan.output  # not promised as added
+    assert "  = PermissionSetClassAccess:Billing_Manager/InvoiceService" in plan.output
+    built = project.cli("release", "build", "R9", *scope)
+    assert built.exit_code == 0, built.output
+    notes = (project.root / "releases" / "R9" / "RELEASE_NOTES.md").read_text()
+    assert "## Permission entries left out (2)" in notes and left[0] in notes
+    assert "PermissionSetClassAccess:Billing_Manager/InvoiceService" in notes
+    done = project.cli("release", "promote", "R9", "--to", "prod", "--yes", "--hotfix")
+    assert done.exit_code == 0, done.output  # Salesforce (and the local org) would reject them
+    xml = org_file(project, "prod", "permissionsets/Billing_Manager.permissionset")
+    assert "InvoiceReminderService" not in xml and "InvoiceService" in xml
