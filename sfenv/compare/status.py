@@ -158,8 +158,38 @@ def effective_base(store: StatusReader, a: str, b: str,
             f"{env} on {o['date'][:10]}" for env, o in stale)
     if first_a is None or first_b is None:
         return None, note
+    # a refreshed end is a copy of another org as of its refresh: the other end is taken as
+    # it was then (its snapshot at that time), not as sfenv first saw it
+    if first_a["refreshed"] and not first_b["refreshed"]:
+        first_b = _as_of(store, b, first_a["date"]) or first_b
+    elif first_b["refreshed"] and not first_a["refreshed"]:
+        first_a = _as_of(store, a, first_b["date"]) or first_a
     return {"a_commit": first_a["commit"], "b_commit": first_b["commit"], "kind": "first",
             "when": max(first_a["date"], first_b["date"])[:19]}, note
+
+
+def _as_of(store: StatusReader, env: str, when: str) -> dict | None:
+    """`env`'s latest snapshot taken at or before `when` (ISO UTC), as `origin` gives it."""
+    log = getattr(store, "log", None)
+    if log is None:
+        return None
+    for entry in log(env, limit=100_000):  # newest first
+        if _utc(entry.date) <= _utc(when):
+            return {"commit": entry.commit, "date": entry.date, "refreshed": False}
+    return None
+
+
+def _utc(text: str) -> str:
+    """An ISO-8601 instant as a sortable UTC string (commit dates carry their offset)."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text)[:19]
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def path_status(store: StatusReader, config: Config, hop: tuple[str, str], *,
