@@ -211,6 +211,8 @@ def path_status(store: StatusReader, config: Config, hop: tuple[str, str], *,
     base = sync_point(store, a, b)
     used, status.note = effective_base(store, a, b, base)
     base = used if used and used.get("kind") != "first" else None
+    if used and not base and not status.note:
+        status.note = f"no sync point: the base is sfenv's first snapshots of both ({used['when']})"
     entries, accepted, known = _classify_commits(store, config, a, b, head_a, head_b, used,
                                                  registry, split, filters or ComponentFilter())
     status.entries, status.accepted, status.known_differences = entries, accepted, known
