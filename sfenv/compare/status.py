@@ -174,12 +174,12 @@ def _as_of(store: StatusReader, env: str, when: str) -> dict | None:
     if log is None:
         return None
     for entry in log(env, limit=100_000):  # newest first
-        if _utc(entry.date) <= _utc(when):
+        if utc_key(entry.date) <= utc_key(when):
             return {"commit": entry.commit, "date": entry.date, "refreshed": False}
     return None
 
 
-def _utc(text: str) -> str:
+def utc_key(text: str) -> str:
     """An ISO-8601 instant as a sortable UTC string (commit dates carry their offset)."""
     from datetime import UTC, datetime
 

@@ -141,6 +141,25 @@ def conflicts(store: SnapshotStore, built: BuiltTrain, reference: str, fresh: st
             for c in affected(train_changes, built, src, registry) if c.component in since]
 
 
+def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference: str,
+                    config: Config | None) -> str:
+    """The reference for "changed after the build": the target's snapshot at the build, or
+    its snapshot right after a later promotion into it (another train's change is the release
+    process, not the target's own; hand changes it left are drift of its sync point)."""
+    from sfenv.compare.status import sync_point, utc_key
+
+    upstream = hop_into(built, env, config)
+    if upstream is None:
+        return reference
+    try:
+        point = sync_point(store, upstream, env)
+    except StoreError:
+        return reference
+    if point and utc_key(str(point.get("when") or "")) >= utc_key(built.created):
+        return str(point["b_commit"])
+    return reference
+
+
 def hop_into(built: BuiltTrain, env: str, config: Config | None) -> str | None:
     """The environment upstream of `env` on the path (the hop whose drift the train would
     overwrite), from the configuration or as recorded with the train."""
@@ -321,6 +340,7 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
                          f"backup with {built.source}'s base: {len(out.found)} component(s) "
                          f"of the train differ there")
     else:
+        reference = since_promotion(store, built, env, reference, config)
         changes = affected(train_changes, built, src, registry)
         earlier = [*recorded(built, env, changes),
                    *known_drift(store, built, env, fresh, changes, registry, config)]

@@ -15,7 +15,7 @@ promotion:
   refusal names only children the target made by hand;
 and after every step every org holds what the oracle says.
 
-Budget: SFENV_MODEL_EXAMPLES (default 2) examples of 10 steps, well under a minute each;
+Budget: SFENV_MODEL_EXAMPLES (default 2) examples of 12 steps, well under a minute each;
 `SFENV_MODEL_PROFILE=soak` runs 200 examples. `pytest --hypothesis-show-statistics` prints
 the share of steps per kind, of child kinds changed and of environments.
 """
@@ -184,6 +184,7 @@ class ChildGuardMachine(RuleBasedStateMachine):
         self.store = SnapshotStore(self.root)
         self.counter = 0
         self.trains: dict[str, dict] = {}
+        self.refreshed = False  # one refresh an example: a rare event, not half the steps
         for env in ENVS:
             self.ok("pull", env)
         self.hand_change("dev", "CustomField:Model__c.F0__c")  # something for the first build
@@ -262,14 +263,31 @@ class ChildGuardMachine(RuleBasedStateMachine):
         self.trains[name] = {"carries": carries, "state": {}, "backup": {}, "after": {},
                              "seq": {}}
 
+    def reachable(self, name: str) -> list[str]:
+        """Where the train may go: qa, or the stage after one where it is deployed."""
+        state = self.trains[name]["state"]
+        return [env for i, env in enumerate(ENVS[1:], 1)
+                if i == 1 or state.get(ENVS[i - 1]) == "deployed"]
+
     @precondition(lambda self: self.trains)
     @rule(data=st.data(), mode=st.sampled_from(("none", "named", "all")))
     def promote(self, data, mode):
         name = data.draw(st.sampled_from(sorted(self.trains)))
+        self._promote(name, data.draw(st.sampled_from(self.reachable(name))), mode)
+
+    @precondition(lambda self: self.trains)
+    @rule(data=st.data(), mode=st.sampled_from(("none", "named", "all")))
+    def hotfix_then_promote(self, data, mode):
+        """A hand change in the target on a child the train carries, then the promotion: the
+        case the guard exists for."""
+        name = data.draw(st.sampled_from(sorted(self.trains)))
+        env = data.draw(st.sampled_from(self.reachable(name)))
+        slot = data.draw(st.sampled_from(sorted(self.trains[name]["carries"])))
+        self.hand_change(env, slot)
+        self._promote(name, env, mode)
+
+    def _promote(self, name: str, env: str, mode: str) -> None:
         train = self.trains[name]
-        reachable = [env for i, env in enumerate(ENVS[1:], 1)
-                     if i == 1 or train["state"].get(ENVS[i - 1]) == "deployed"]
-        env = data.draw(st.sampled_from(reachable))
         now = self.vals[env]
         affected = {s for s, v in train["carries"].items() if now[s] != v}
         lost = sorted(affected & self.own[env])
@@ -333,6 +351,7 @@ class ChildGuardMachine(RuleBasedStateMachine):
         train["state"][env] = "rolled_back"
         count(f"rollback of {env}")
 
+    @precondition(lambda self: not self.refreshed)
     @rule()
     def refresh_uat(self):
         """uat becomes a copy of prod (a new org id), pulled with --new-org."""
@@ -345,6 +364,7 @@ class ChildGuardMachine(RuleBasedStateMachine):
                                  org.user_by_name("Org Admin"))
             org.save()
         self.ok("pull", "uat", "--new-org")
+        self.refreshed = True
         self.vals["uat"] = dict(self.vals["prod"])
         self.own["uat"] = set()
         for train in self.trains.values():  # what was deployed to uat is gone with it
@@ -364,7 +384,7 @@ class ChildGuardMachine(RuleBasedStateMachine):
 SOAK = os.environ.get("SFENV_MODEL_PROFILE") == "soak"
 ChildGuardMachine.TestCase.settings = settings(
     max_examples=200 if SOAK else int(os.environ.get("SFENV_MODEL_EXAMPLES", "2")),
-    stateful_step_count=10, deadline=None, suppress_health_check=list(HealthCheck),
+    stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
 TestChildGuardModel = ChildGuardMachine.TestCase
 
