@@ -340,10 +340,12 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
                          f"backup with {built.source}'s base: {len(out.found)} component(s) "
                          f"of the train differ there")
     else:
-        reference = since_promotion(store, built, env, reference, config)
+        synced = since_promotion(store, built, env, reference, config)
         changes = affected(train_changes, built, src, registry)
-        earlier = [*recorded(built, env, changes),
+        # a sync point after the build judged the hop again: the hop's classes say the rest
+        earlier = [*(recorded(built, env, changes) if synced == reference else []),
                    *known_drift(store, built, env, fresh, changes, registry, config)]
+        reference = synced
         fresh_since = unvetted(store, built, env, fresh, registry) if earlier else None
         if fresh_since is not None:
             earlier = [c for c in earlier if c.component in fresh_since]
