@@ -64,7 +64,9 @@ def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_comm
         previous = sync_point(store, a, b)
     except StoreError:
         previous = None  # an unreadable record: classify two-way
-    entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, previous,
+    used, _ = effective_base(store, a, b, previous)
+    previous = used if used and used.get("kind") != "first" else None
+    entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, used,
                                              registry or default_registry(), split)
     acceptance = {"when": when, "by": by, "reason": reason} if accept else None
     doc["differences"] = {str(e.change.component): _record_of(e, when, acceptance)
@@ -110,6 +112,86 @@ def component_base(record: dict | None, cid: str) -> dict | None:
             "when": record.get("when")}
 
 
+def origin(store: StatusReader, env: str) -> dict | None:
+    """Where sfenv's knowledge of `env` begins: its latest refresh snapshot (an org id change
+    accepted with `--new-org`) or else its first snapshot, as {commit, date, refreshed};
+    None without a snapshot or a store that keeps no history."""
+    log = getattr(store, "log", None)
+    head = store.head(env)
+    if log is None or head is None:
+        return None
+    key = ("origin", env, head)
+    cache = getattr(store, "cache", None)
+    if isinstance(cache, dict) and key in cache:
+        return cache[key]
+    entries = log(env, limit=100_000)  # newest first
+    found = None
+    for at, entry in enumerate(entries):
+        refresh = entry.meta.get("refresh") if isinstance(entry.meta, dict) else None
+        if isinstance(refresh, dict):
+            found = {"commit": entry.commit, "date": str(refresh.get("at") or entry.date),
+                     "refreshed": True, "since": {e.commit for e in entries[:at + 1]}}
+            break
+    if found is None and entries:
+        found = {"commit": entries[-1].commit, "date": entries[-1].date, "refreshed": False}
+    if isinstance(cache, dict):
+        cache[key] = found
+    return found
+
+
+def effective_base(store: StatusReader, a: str, b: str,
+                   base: dict | None) -> tuple[dict | None, str]:
+    """(the base to classify hop A→B against, a note for status).
+
+    A sync point older than a refresh of either end no longer describes the org: it is
+    dropped ("re-baselined after the refresh of DATE"). Without a usable sync point, the
+    first snapshots of both ends (or their refresh snapshots) are the base, so a component
+    both sides changed since sfenv first saw them is a conflict, not a guess by dates."""
+    first_a, first_b = origin(store, a), origin(store, b)
+    note = ""
+    if base:  # stale when its commit of a refreshed end is older than the refresh
+        stale = [(env, o) for env, o, side in ((a, first_a, "a_commit"), (b, first_b, "b_commit"))
+                 if o and o["refreshed"] and base.get(side) not in o["since"]]
+        if not stale:
+            return base, ""
+        note = "re-baselined after the refresh of " + ", ".join(
+            f"{env} on {o['date'][:10]}" for env, o in stale)
+    if first_a is None or first_b is None:
+        return None, note
+    # a refreshed end is a copy of another org as of its refresh: the other end is taken as
+    # it was then (its snapshot at that time), not as sfenv first saw it
+    if first_a["refreshed"] and not first_b["refreshed"]:
+        first_b = _as_of(store, b, first_a["date"]) or first_b
+    elif first_b["refreshed"] and not first_a["refreshed"]:
+        first_a = _as_of(store, a, first_b["date"]) or first_a
+    return {"a_commit": first_a["commit"], "b_commit": first_b["commit"], "kind": "first",
+            "when": max(first_a["date"], first_b["date"])[:19]}, note
+
+
+def _as_of(store: StatusReader, env: str, when: str) -> dict | None:
+    """`env`'s latest snapshot taken at or before `when` (ISO UTC), as `origin` gives it."""
+    log = getattr(store, "log", None)
+    if log is None:
+        return None
+    for entry in log(env, limit=100_000):  # newest first
+        if utc_key(entry.date) <= utc_key(when):
+            return {"commit": entry.commit, "date": entry.date, "refreshed": False}
+    return None
+
+
+def utc_key(text: str) -> str:
+    """An ISO-8601 instant as a sortable UTC string (commit dates carry their offset)."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text)[:19]
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def path_status(store: StatusReader, config: Config, hop: tuple[str, str], *,
                 registry: Registry | None = None, split: Splitter | None = None,
                 filters: ComponentFilter | None = None) -> HopStatus:
@@ -127,7 +209,11 @@ def path_status(store: StatusReader, config: Config, hop: tuple[str, str], *,
             ", ".join(f"`sfenv pull {m}`" for m in missing)
         return status
     base = sync_point(store, a, b)
-    entries, accepted, known = _classify_commits(store, config, a, b, head_a, head_b, base,
+    used, status.note = effective_base(store, a, b, base)
+    base = used if used and used.get("kind") != "first" else None
+    if used and not base and not status.note:
+        status.note = f"no sync point: the base is sfenv's first snapshots of both ({used['when']})"
+    entries, accepted, known = _classify_commits(store, config, a, b, head_a, head_b, used,
                                                  registry, split, filters or ComponentFilter())
     status.entries, status.accepted, status.known_differences = entries, accepted, known
     if base:
@@ -151,6 +237,7 @@ def classify_hop(store: StatusReader, config: Config | None, a: str, b: str, a_c
         base = sync_point(store, a, b)
     except StoreError:
         base = None
+    base, _ = effective_base(store, a, b, base)
     entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, base,
                                              registry or default_registry(), None)
     return entries + accepted
@@ -197,7 +284,8 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
     tgt = {c.component: c for c in diff_commits(store, b0, status.target_commit,
                                                 registry=registry, split=split).changes}
     when = str(base.get("when") or "?")
-    since = f"since the sync point of {when}"
+    since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
+             else f"since the sync point of {when}")
     recorded = base.get("differences")
     recorded = recorded if isinstance(recorded, dict) else {}
     unclassified: list[Change] = []
@@ -209,7 +297,7 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
         if not isinstance(rec, dict) or rec.get("status") not in CLASSES:
             rec = None
         if not in_src and not in_tgt:  # differed already at the base: keep its class there
-            status.known_differences += 1
+            status.known_differences += base.get("kind") != "first"
             if rec is None:
                 unclassified.append(change)
                 continue
@@ -243,7 +331,7 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
         carried = HopStatus(status.source, status.target, None, [], False,
                             status.source_commit, status.target_commit)
         _two_way(store, carried, unclassified)
-        for entry in carried.entries:
+        for entry in carried.entries if base.get("kind") != "first" else ():
             entry.since_before = when
             entry.reason = "no class recorded at the sync point; " + entry.reason
         status.entries += carried.entries

@@ -60,6 +60,20 @@ class Wave:
     has_destructive: bool = False
 
 
+@dataclass(frozen=True)
+class EntryFit:
+    """One permission entry of a profile or permission set in the package: deployed, or left
+    out because the component it grants is neither in the target nor in the train."""
+
+    entry: str  # PermissionSetClassAccess:Billing_Manager/InvoiceReminderService
+    grants: str  # ApexClass:InvoiceReminderService
+    deployed: bool
+
+    def __str__(self) -> str:
+        return self.entry if self.deployed else (
+            f"{self.entry} (not deployed: no {self.grants} in the target or the train)")
+
+
 @dataclass
 class PackageFiles:
     """The package as files: `package.xml`, destructive manifests, `src/<path>`."""
@@ -68,6 +82,9 @@ class PackageFiles:
     deployed: list[ComponentId]
     deleted: list[ComponentId]
     pre_deleted: list[ComponentId] = field(default_factory=list)
+    # every profile / permission set entry of the package, deployed or left out (fitted to
+    # the target by `package.assemble`)
+    entries: list[EntryFit] = field(default_factory=list)
 
     def src(self) -> dict[str, bytes]:
         """The metadata files only (paths relative to the package root)."""
@@ -102,6 +119,10 @@ class ReleasePlan:
     # hop): {component, status, by, date, reason}
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. a target that is not the next stage
+    # profile / permission set entries the package deploys, and those left out because the
+    # component they grant is neither in the target nor in the train
+    entries: list[str] = field(default_factory=list)
+    entries_left_out: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -137,6 +158,15 @@ class BuiltTrain:
     # each environment's snapshot when the train was built: what a promotion there was planned
     # against (the guard compares the target's fresh state with it)
     env_commits: dict[str, str] = field(default_factory=dict)
+    # the path's hops at build time: environment -> the one upstream of it (the hop whose drift
+    # a promotion there would overwrite)
+    hops: dict[str, str] = field(default_factory=dict)
+    # the target's own changes the plan found at build time, per environment ({component,
+    # status, by, date, reason}): the guard refuses them at promote unless named
+    known_conflicts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # profile / permission set entries left out of the package (their component is in
+    # neither the build's target nor the train): "entry (not deployed: ...)"
+    entries_left_out: list[str] = field(default_factory=list)
     commit: str = ""  # commit on the releases ref
     tag: str = ""
     folder: str = ""  # exported copy on disk

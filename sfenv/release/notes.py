@@ -38,6 +38,14 @@ def release_notes(train: BuiltTrain, plan: ReleasePlan) -> str:
     lines += _table("Changed", plan.changes)
     lines += _table("Deleted", plan.deletes)
     lines += _table("Held back: manual steps (see `sfenv checklist`)", plan.manual)
+    if plan.entries:
+        lines += [f"## Permission entries deployed ({len(plan.entries)})", ""]
+        lines += [f"- `{_cell(e)}`" for e in plan.entries] + [""]
+    if plan.entries_left_out:
+        lines += [f"## Permission entries left out ({len(plan.entries_left_out)})", "",
+                  "Their component is neither in the target nor in the train; Salesforce would "
+                  "reject the deploy.", ""]
+        lines += [f"- `{_cell(e)}`" for e in plan.entries_left_out] + [""]
     if plan.pulled_in:
         lines += [f"## Pulled in as dependencies ({len(plan.pulled_in)})", ""]
         lines += [f"- `{c}`" for c in plan.pulled_in] + [""]

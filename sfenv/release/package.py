@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sfenv.compare.model import Change
-from sfenv.errors import ReleaseError
+from sfenv.errors import MetadataError, ReleaseError
 from sfenv.metadata.components import compose_file, keep_children, split_file
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.package_xml import Package, write_package
+from sfenv.metadata.references import is_standard
 from sfenv.metadata.registry import Registry
 from sfenv.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
-from sfenv.release.model import PackageFiles
+from sfenv.metadata.ziputil import read_zip, write_zip
+from sfenv.release.model import EntryFit, PackageFiles
 from sfenv.release.trees import prefetch
 
 PACKAGE = "package.xml"
@@ -254,9 +256,23 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
 
 
 def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: Registry,
-             api_version: str, *, extra_units: Sequence[Unit] = ()) -> tuple[PackageFiles, list[Unit]]:
-    """The package files (`package.xml`, destructive manifests, `src/...`) and its units."""
+             api_version: str, *, extra_units: Sequence[Unit] = (),
+             target_has: Callable[[ComponentId], bool] | None = None,
+             ) -> tuple[PackageFiles, list[Unit]]:
+    """The package files (`package.xml`, destructive manifests, `src/...`) and its units.
+    With `target_has` (the target's inventory), profile and permission set entries granting
+    a component neither the target nor the package has are left out (`PackageFiles.entries`
+    lists every entry, deployed or not)."""
     parts = units(changes, source, registry) + list(extra_units)
+    fits: list[EntryFit] = []
+    if target_has is not None:
+        carried = {c.component for c in changes if c.kind != "removed"} | {
+            u.owner for u in parts}
+        for unit in parts:
+            if unit.owner.type in registry.section_types():
+                unit.files, found = fit_entries(
+                    unit.files, lambda c: c in carried or target_has(c), registry)
+                fits += found
     deployed = sorted({m for u in parts for m in u.members})
     deleted = deletions(changes, registry)
     pre = needs_pre(deleted, deployed)
@@ -270,7 +286,7 @@ def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: R
         for path, data in unit.files.items():
             files["src/" + path] = data
     pkg = PackageFiles(files=dict(sorted(files.items())), deployed=deployed, deleted=deleted,
-                       pre_deleted=sorted(pre))
+                       pre_deleted=sorted(pre), entries=sorted(fits, key=lambda f: f.entry))
     return pkg, parts
 
 
@@ -282,3 +298,83 @@ def digest(files: Mapping[str, bytes]) -> str:
         h.update(path.encode("utf-8") + b"\0" + str(len(data)).encode() + b"\0")
         h.update(data)
     return "sha256:" + h.hexdigest()
+
+
+# -- permission entries fitted to a target ------------------------------------------------------
+
+def permission_files(files: Mapping[str, bytes], registry: Registry) -> list[str]:
+    """The package's profile and permission set files (paths as given)."""
+    kinds = set(registry.section_types())
+    return [p for p in files if (owner := registry.component_of(p)) is not None
+            and owner.type in kinds]
+
+
+def fit_entries(files: Mapping[str, bytes], available: Callable[[ComponentId], bool],
+                registry: Registry) -> tuple[dict[str, bytes], list[EntryFit]]:
+    """The files with every profile/permission set entry whose granted component is not
+    `available` left out (Salesforce rejects a deploy naming a component the org lacks:
+    "no ApexClass named X found"), and every entry, deployed or not. Other files unchanged;
+    a file with nothing left out keeps its bytes."""
+    from sfenv.compare.inventory import entry_id
+    from sfenv.metadata.profiles import section_entries
+
+    out = dict(files)
+    fits: list[EntryFit] = []
+    for path in permission_files(files, registry):
+        owner = registry.component_of(path)
+        assert owner is not None  # permission_files keeps owned paths only
+        mtype = registry.get(owner.type)
+        root = parse_xml(files[path], path)
+        dropped = False
+        for el, grants in list(section_entries(root, mtype)):
+            cid = entry_id(owner, el, mtype)
+            ok = is_standard(grants) or available(grants)
+            fits.append(EntryFit(str(cid or owner), str(grants), ok))
+            if not ok:
+                root.remove(el)
+                dropped = True
+        if dropped:
+            out[path] = write_xml(root)
+    return out, sorted(fits, key=lambda f: f.entry)
+
+
+def carried_ids(files: Mapping[str, bytes], registry: Registry) -> set[ComponentId]:
+    """Every component and child the package's metadata files carry."""
+    out: set[ComponentId] = set()
+    for path, data in files.items():
+        owner = registry.component_of(path)
+        if owner is None:
+            continue
+        out.add(owner)
+        mtype = registry.find(owner.type)
+        if mtype is not None and mtype.children and mtype.strategy == "xml":
+            try:
+                out.update(p.id for p in split_file(path, data, registry))
+            except MetadataError:
+                continue
+    return out
+
+
+
+
+def fit_src(src: Mapping[str, bytes], target_has: Callable[[ComponentId], bool],
+            registry: Registry) -> tuple[dict[str, bytes], list[EntryFit]]:
+    """The train's metadata files fitted to one target, as `fit_zip` fits its zips: what a
+    promotion's guard and verification compare with."""
+    carried = carried_ids(src, registry)
+    return fit_entries(src, lambda c: c in carried or target_has(c), registry)
+
+
+def fit_zips(zips: Sequence[bytes], target_has: Callable[[ComponentId], bool],
+             registry: Registry) -> tuple[list[bytes], list[EntryFit]]:
+    """Every wave of a train fitted to one target; a component any wave carries counts as
+    carried (waves deploy in order, permission sets after what they grant)."""
+    members = [read_zip(z, f"wave {n}") for n, z in enumerate(zips, 1)]
+    carried = set().union(*(carried_ids(m, registry) for m in members)) if members else set()
+    out: list[bytes] = []
+    fits: list[EntryFit] = []
+    for data, files in zip(zips, members, strict=True):
+        fitted, found = fit_entries(files, lambda c: c in carried or target_has(c), registry)
+        out.append(data if fitted == files else write_zip(fitted))
+        fits += found
+    return out, fits

@@ -197,7 +197,7 @@ def prepare(config: Config, store: SnapshotStore, *, source: str | None, target:
     problems = deps.check(packaged, target_inv, target, registry, needs)
     source_side = side_values(source_env)
     pkg, units = assemble(packaged, NeutralTree(source_tree, source_side), registry,
-                          config.api_version)
+                          config.api_version, target_has=target_inv.has)
     waves = split(pkg, units, needs, limits or Limits(), registry, config.api_version)
     placeholders = placeholders_in(pkg.src(), declared_names(source_side, source_env), registry)
     return Prepared(source, source_commit, target, target_commit, packaged, manual, problems,
@@ -276,12 +276,26 @@ def overwritten(config: Config, store: SnapshotStore, prep: Prepared,
                                  else entry.change.old_by)
         out.append({"component": str(entry.change.component), "status": entry.status,
                     "by": by.last_modified_by, "date": by.last_modified_date,
-                    "reason": entry.reason})
+                    "reason": entry.reason, "change": entry.change.kind})
     return out
 
 
+def overwrite_line(target: str, conflict: dict) -> str:
+    """One line of the plan (and build) for a target change the train would overwrite; a
+    deletion of a component the target has on its own says so."""
+    who = f" by {conflict.get('by') or 'unknown'}" + (
+        f" on {conflict['date']}" if conflict.get("date") else "")
+    if conflict.get("change") == "removed":
+        return (f"would delete {target}'s newer component {conflict['component']} (last "
+                f"changed{who}; {conflict['status']}; {conflict['reason']})")
+    return (f"would overwrite {target}'s change{who}: {conflict['component']} "
+            f"({conflict['status']}; {conflict['reason']})")
+
+
 def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
-    items = [_item(c, prep.index, registry) for c in sorted(prep.changes, key=lambda c: c.component)]
+    left_out = {f.entry for f in prep.pkg.entries if not f.deployed}  # listed on their own
+    items = [_item(c, prep.index, registry) for c in sorted(prep.changes, key=lambda c: c.component)
+             if str(c.component) not in left_out]
     members = prep.pkg.zip_members()
     return ReleasePlan(
         train=train, source=prep.source, source_commit=prep.source_commit, target=prep.target,
@@ -293,7 +307,9 @@ def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
         dependency_problems=prep.problems, files=len(members),
         bytes=sum(map(len, members.values())), waves=len(prep.waves),
         pre_deletes=[str(c) for c in prep.pkg.pre_deleted], pulled_in=prep.pulled,
-        placeholders=prep.placeholders)
+        placeholders=prep.placeholders,
+        entries=[f.entry for f in prep.pkg.entries if f.deployed],
+        entries_left_out=[str(f) for f in prep.pkg.entries if not f.deployed])
 
 
 # -- the releases ref -------------------------------------------------------------------------
@@ -439,7 +455,14 @@ def build(config: Config, store: SnapshotStore, train: str, *, source: str | Non
         bytes=sum(map(len, members.values())), scope=scope.to_dict(),
         pulled_in=prep.pulled, placeholders=prep.placeholders,
         env_commits={env: head for env in sorted(config.environments)
-                     if (head := store.head(env)) is not None})
+                     if (head := store.head(env)) is not None},
+        hops={b: a for a, b in reversed(config.hops())},
+        entries_left_out=plan_.entries_left_out)
+    known = overwritten(config, store, prep, registry)
+    if known:  # promote refuses them unless named: say so now, and keep them with the train
+        built.known_conflicts = {prep.target: known}
+        warnings += [f"{overwrite_line(prep.target, c)}; `release promote` refuses unless "
+                     f"--overwrite names it" for c in known]
     files["changes.json"] = _changes_json(prep.changes, registry)
     files["RELEASE_NOTES.md"] = release_notes(built, plan_).encode()
     files["train.json"] = (json.dumps(built.train_json(), indent=2, sort_keys=True) + "\n").encode()

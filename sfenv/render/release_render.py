@@ -5,8 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from sfenv.release.model import BuiltTrain, Item, PromoteResult, ReleasePlan, TrainSummary
+from sfenv.release.train import overwrite_line
 
 SIGN = {"added": "+", "modified": "~", "removed": "-"}
+
+
+def entry_lines(deployed: list[str], left_out: list[str]) -> list[str]:
+    """Every profile / permission set entry the package deploys, and those
+    left out (their component is in neither the target nor the train)."""
+    lines: list[str] = []
+    if deployed:
+        lines.append(f"Permission entries the package deploys ({len(deployed)}):")
+        lines += [f"  = {e}" for e in deployed] + [""]
+    if left_out:
+        lines.append(f"Permission entries left out of the package ({len(left_out)}):")
+        lines += [f"  - {e}" for e in left_out] + [""]
+    return lines
 
 
 def _who(item: Item) -> str:
@@ -41,10 +55,8 @@ def plan_text(plan: ReleasePlan) -> str:
     if plan.conflicts:
         lines.append(f"Changes made in {plan.target} that this train would overwrite "
                      f"(`release promote` refuses unless --overwrite names them):")
-        lines += [f"  ! would overwrite {plan.target}'s change by {c.get('by') or 'unknown'}"
-                  + (f" on {c['date']}" if c.get("date") else "")
-                  + f": {c['component']} ({c['status']}; {c['reason']})"
-                  for c in plan.conflicts] + [""]
+        lines += [f"  ! {overwrite_line(plan.target, c)}" for c in plan.conflicts] + [""]
+    lines += entry_lines(plan.entries, plan.entries_left_out)
     if plan.dependency_problems:
         lines.append("Dependency problems:")
         lines += [f"  ✗ {p}" for p in plan.dependency_problems] + [""]
@@ -65,6 +77,8 @@ def built_text(train: BuiltTrain) -> str:
              f"  commit  {train.commit[:10]} on refs/heads/sfenv/releases, tag {train.tag}",
              f"  folder  {train.folder}"]
     lines += [f"warning: {w}" for w in train.warnings]
+    lines += [f"  left out (not in {train.target} nor the train): {e}"
+              for e in train.entries_left_out]
     if train.pulled_in:
         lines.append(f"  pulled in as dependencies: {', '.join(train.pulled_in)}")
     if train.placeholders:

@@ -15,7 +15,7 @@ from sfenv.errors import MetadataError
 from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.metadata.components import Piece
 from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.references import Reference, named_references
+from sfenv.metadata.references import Reference, is_standard, named_references
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,31 @@ CHECKED: dict[str, dict[str, tuple[str, ...]]] = {
     "SharingRules": {"sharedTo": ("Role", "Group", "Queue"),
                      "sharedFrom": ("Role", "Group", "Queue")},
 }
+
+
+# What a profile or permission set entry may grant that a deploy checks exists: Salesforce
+# rejects the whole deploy ("In field: apexClass - no ApexClass named X found"), it never
+# skips the entry. Standard objects and fields always exist.
+GRANTS_CHECKED = ("ApexClass", "ApexPage", "CustomPermission", "CustomField", "CustomObject")
+
+
+def _grants(after: Inventory, cid: ComponentId) -> Iterator[tuple[str, ComponentId]]:
+    """(key element, granted component) of every checked entry of a deployed profile or
+    permission set."""
+    mtype = after.registry.find(cid.type)
+    if mtype is None or not mtype.sections:
+        return
+    for piece in after.pieces(cid)[:1]:
+        try:
+            found = named_references(piece)
+        except MetadataError:
+            continue
+        for ref in found:
+            section = mtype.section(ref.element) if ref.element else None
+            if (section is not None and section.grants == ref.component.type
+                    and ref.component.type in GRANTS_CHECKED
+                    and not is_standard(ref.component)):
+                yield section.keys[0], ref.component
 
 
 def _names(after: Inventory, type_name: str) -> set[str]:
@@ -73,6 +98,7 @@ def _checked(after: Inventory, cid: ComponentId) -> Iterator[tuple[Piece, Refere
 def check_deployed(after: Inventory, deployed: Iterable[ComponentId]) -> list[Failure]:
     """Every reference the checked types make to a component missing after the deploy."""
     failures: list[Failure] = []
+    names: dict[str, set[str]] = {}
     for cid in sorted(set(deployed)):
         for _piece, ref in _checked(after, cid):
             if not _exists(after, ref.component):
@@ -80,6 +106,17 @@ def check_deployed(after: Inventory, deployed: Iterable[ComponentId]) -> list[Fa
                     cid, after.main_file(cid),
                     f"In field: {ref.element} - no {ref.component.type} named "
                     f"{ref.component.full_name} found"))
+        for key, granted in _grants(after, cid):
+            if granted.type == "CustomField":
+                missing = not _exists(after, granted)
+            else:  # one name set per type: a permission set grants hundreds of classes
+                if granted.type not in names:
+                    names[granted.type] = _names(after, granted.type)
+                missing = granted.full_name not in names[granted.type]
+            if missing:
+                failures.append(Failure(
+                    cid, after.main_file(cid),
+                    f"In field: {key} - no {granted.type} named {granted.full_name} found"))
     return failures
 
 

@@ -1,0 +1,15 @@
+"""Prints the child guard model's generator statistics after the run (steps per kind)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 (pytest's object)
+    module = next((m for name, m in list(sys.modules.items())
+                   if name.endswith("test_child_guard_model")), None)
+    lines = module.statistics() if module is not None else []
+    if lines:
+        terminalreporter.section("child guard model statistics")
+        for line in lines:
+            terminalreporter.write_line(line)

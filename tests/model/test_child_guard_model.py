@@ -1,0 +1,411 @@
+"""Model-based test of the guard at the child level (issue 22) on four local orgs over HTTPS,
+path dev → qa → uat → prod.
+
+Random sequences of hand changes to children (fields, a validation rule, a list view, a record
+type, a custom label, permission entries of a permission set that travels whole) in every
+environment, train builds from dev, promotions along the path (no --overwrite, every conflict
+named one by one, or --overwrite-all), re-promotions, rollbacks of the latest promotion of an
+environment and refreshes of uat from prod. An oracle tracks every child's value per
+environment and which values are the environment's own (made there by hand). After every
+promotion:
+
+- nothing the target made by hand is lost unless an --overwrite named it: a promotion that
+  would change such a child without a name is refused and changes nothing;
+- the record lists exactly what was overwritten (`overwrites` of the log entry), and a
+  refusal names only children the target made by hand;
+and after every step every org holds what the oracle says.
+
+Budget: SFENV_MODEL_EXAMPLES (default 2) examples of 12 steps, well under a minute each;
+`SFENV_MODEL_PROFILE=soak` runs 200 examples. `pytest --hypothesis-show-statistics` prints
+the share of steps per kind, of child kinds changed and of environments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from sfenv.cli import main
+from sfenv.localorg.testing import running_org
+from sfenv.metadata.ids import ComponentId
+from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
+from sfenv.store.snapshots import SnapshotStore
+
+ENVS = ("dev", "qa", "uat", "prod")
+NS = "http://soap.sforce.com/2006/04/metadata"
+OBJECT, PERMSET, LABELS = ("objects/Model__c.object", "permissionsets/Model_Access.permissionset",
+                           "labels/CustomLabels.labels")
+# child -> (file, list element, key element, key, value element)
+SLOTS: dict[str, tuple[str, str, str, str, str]] = {
+    "CustomField:Model__c.F0__c": (OBJECT, "fields", "fullName", "F0__c", "label"),
+    "CustomField:Model__c.F1__c": (OBJECT, "fields", "fullName", "F1__c", "label"),
+    "ValidationRule:Model__c.V0": (OBJECT, "validationRules", "fullName", "V0", "errorMessage"),
+    "ListView:Model__c.L0": (OBJECT, "listViews", "fullName", "L0", "label"),
+    "RecordType:Model__c.T0": (OBJECT, "recordTypes", "fullName", "T0", "label"),
+    "CustomLabel:Lab0": (LABELS, "labels", "fullName", "Lab0", "value"),
+    "PermissionSetFieldPermission:Model_Access/Model__c.F0__c":
+        (PERMSET, "fieldPermissions", "field", "Model__c.F0__c", "editable"),
+    "PermissionSetFieldPermission:Model_Access/Model__c.F1__c":
+        (PERMSET, "fieldPermissions", "field", "Model__c.F1__c", "editable"),
+}
+OWNER = {OBJECT: "CustomObject:Model__c", PERMSET: "PermissionSet:Model_Access",
+         LABELS: "CustomLabels:CustomLabels"}
+KIND = {s: s.split(":", 1)[0] for s in SLOTS}
+Vals = dict[str, str]
+STEPS: Counter[str] = Counter()  # over the whole run: printed when the module finishes
+
+
+def count(kind: str, detail: str = "") -> None:
+    """One step of `kind` (hypothesis events count test cases; this counts steps)."""
+    STEPS[kind] += 1
+    if detail:
+        STEPS[detail] += 1
+    event(f"step: {kind}")
+    if detail:
+        event(detail)
+
+
+def start_files() -> dict[str, str]:
+    fields = "".join(f"""    <fields>
+        <fullName>{f}__c</fullName>
+        <label>start</label>
+        <length>80</length>
+        <type>Text</type>
+    </fields>
+""" for f in ("F0", "F1"))
+    perms = "".join(f"""    <fieldPermissions>
+        <editable>true</editable>
+        <field>Model__c.{f}__c</field>
+        <readable>true</readable>
+    </fieldPermissions>
+""" for f in ("F0", "F1"))
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    return {
+        OBJECT: f"""{head}<CustomObject xmlns="{NS}">
+    <deploymentStatus>Deployed</deploymentStatus>
+{fields}    <label>Model</label>
+    <listViews>
+        <fullName>L0</fullName>
+        <filterScope>Everything</filterScope>
+        <label>start</label>
+    </listViews>
+    <nameField>
+        <label>Model Name</label>
+        <type>Text</type>
+    </nameField>
+    <pluralLabel>Models</pluralLabel>
+    <recordTypes>
+        <fullName>T0</fullName>
+        <active>true</active>
+        <label>start</label>
+    </recordTypes>
+    <sharingModel>ReadWrite</sharingModel>
+    <validationRules>
+        <fullName>V0</fullName>
+        <active>true</active>
+        <errorConditionFormula>false</errorConditionFormula>
+        <errorMessage>start</errorMessage>
+    </validationRules>
+</CustomObject>
+""",
+        PERMSET: f"""{head}<PermissionSet xmlns="{NS}">
+{perms}    <label>Model Access</label>
+</PermissionSet>
+""",
+        LABELS: f"""{head}<CustomLabels xmlns="{NS}">
+    <labels>
+        <fullName>Lab0</fullName>
+        <language>en_US</language>
+        <protected>false</protected>
+        <shortDescription>Lab0</shortDescription>
+        <value>start</value>
+    </labels>
+</CustomLabels>
+""",
+    }
+
+
+def start_vals() -> Vals:
+    return {s: ("true" if spec[4] == "editable" else "start") for s, spec in SLOTS.items()}
+
+
+def seed_org(folder: Path, *, sandbox: bool) -> None:
+    for rel, text in start_files().items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+    (folder / ".localorg").mkdir()
+    users = [{"username": f"{n.split()[0].lower()}@model.example", "name": n,
+              "profile": "System Administrator"} for n in ("Org Admin", "Hand User")]
+    (folder / ".localorg" / "seed.json").write_text(json.dumps(
+        {"org_name": "Model Org", "is_sandbox": sandbox, "users": users, "components": {},
+         "audit_trail": []}))
+
+
+def slot_element(root, slot: str):
+    _, element, key_el, key, value_el = SLOTS[slot]
+    for el in root:
+        if isinstance(el.tag, str) and local_name(el) == element and \
+                child_text(el, key_el) == key:
+            return next(c for c in el if isinstance(c.tag, str) and local_name(c) == value_el)
+    raise AssertionError(f"{slot}: not in the file")
+
+
+def read_vals(files: dict[str, bytes]) -> Vals:
+    roots = {rel: parse_xml(data, rel) for rel, data in files.items()}
+    return {s: (slot_element(roots[SLOTS[s][0]], s).text or "") for s in SLOTS}
+
+
+class ChildGuardMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack = ExitStack()
+        self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
+        self.vals = {env: start_vals() for env in ENVS}
+        self.own: dict[str, set[str]] = {env: set() for env in ENVS}  # made there by hand
+        self.orgs = {}
+        for env in ENVS:
+            folder = self.tmp / "orgs" / env
+            seed_org(folder, sandbox=env != "prod")
+            self.orgs[env] = self.stack.enter_context(running_org(folder))
+        self.root = self.tmp / "project"
+        self.root.mkdir()
+        self.config_path = self._write_config()
+        self.store = SnapshotStore(self.root)
+        self.counter = 0
+        self.trains: dict[str, dict] = {}
+        self.refreshed = False  # one refresh an example: a rare event, not half the steps
+        for env in ENVS:
+            self.ok("pull", env)
+        self.hand_change("dev", "CustomField:Model__c.F0__c")  # something for the first build
+        self.build()
+
+    def teardown(self) -> None:
+        self.stack.close()
+
+    def _write_config(self) -> Path:
+        lines = ["project: model", 'api_version: "62.0"', "environments:"]
+        for env, org in self.orgs.items():
+            var = f"SFENV_CHILDMODEL_{env.upper()}_PW"
+            os.environ[var] = org.password + org.security_token
+            lines += [f"  {env}:", f"    login_url: {org.instance_url}",
+                      f"    username: {org.username}", f"    password_env: {var}"]
+            if org.ca_file:
+                lines.append(f"    ca_file: {org.ca_file}")
+            if env == "prod":
+                lines.append("    production: true")
+        lines += [f"path: [{', '.join(ENVS)}]", "pull:", "  poll_interval: 0.02",
+                  "  poll_max_interval: 0.1"]
+        path = self.root / "sfenv.yml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def cli(self, *args: str):
+        return CliRunner().invoke(main, [*args, "--config", str(self.config_path)],
+                                  catch_exceptions=False)
+
+    def ok(self, *args: str):
+        result = self.cli(*args)
+        assert result.exit_code == 0, f"sfenv {' '.join(args)}: {result.output}"
+        return result
+
+    def log(self, train: str) -> list[dict]:
+        head = self.store.ref_commit("refs/heads/sfenv/releases")
+        return json.loads(self.store.read_file(head, f"releases/{train}/log.json"))
+
+    # -- hand changes -------------------------------------------------------------------------
+    @rule(env=st.sampled_from(ENVS), slot=st.sampled_from(sorted(SLOTS)))
+    def hand_change(self, env, slot):
+        org = self.orgs[env].server.org
+        rel = SLOTS[slot][0]
+        self.counter += 1
+        old = self.vals[env][slot]
+        value = ({"true": "false"}.get(old, "true") if SLOTS[slot][4] == "editable"
+                 else f"{env}{self.counter}")
+        with org.lock:
+            path = org.metadata_dir / rel
+            root = parse_xml(path.read_bytes(), rel)
+            slot_element(root, slot).text = value
+            path.write_bytes(write_xml(root))
+            org.touch_components([ComponentId.parse(OWNER[rel])], org.user_by_name("Hand User"))
+            org.save()
+        self.vals[env][slot] = value
+        self.own[env].add(slot)
+        self.ok("pull", env)
+        count(f"hand change in {env}", f"child kind: {KIND[slot]}")
+
+    # -- trains -------------------------------------------------------------------------------
+    @precondition(lambda self: len(self.trains) < 3)
+    @rule()
+    def build(self):
+        name = f"R{len(self.trains) + 1}"
+        dev, qa = self.vals["dev"], self.vals["qa"]
+        carries = {s: dev[s] for s in SLOTS if dev[s] != qa[s]}
+        if any(s.startswith("PermissionSet") for s in carries):  # the set travels whole
+            carries.update({s: dev[s] for s in SLOTS if s.startswith("PermissionSet")})
+        result = self.cli("release", "build", name)
+        if not carries:
+            assert result.exit_code == 2 and "nothing to release" in result.output
+            count("build (nothing to release)")
+            return
+        assert result.exit_code == 0, result.output
+        count("build")
+        self.trains[name] = {"carries": carries, "state": {}, "backup": {}, "after": {},
+                             "seq": {}}
+
+    def reachable(self, name: str) -> list[str]:
+        """Where the train may go: qa, or the stage after one where it is deployed."""
+        state = self.trains[name]["state"]
+        return [env for i, env in enumerate(ENVS[1:], 1)
+                if i == 1 or state.get(ENVS[i - 1]) == "deployed"]
+
+    @precondition(lambda self: self.trains)
+    @rule(data=st.data(), mode=st.sampled_from(("none", "named", "all")))
+    def promote(self, data, mode):
+        name = data.draw(st.sampled_from(sorted(self.trains)))
+        self._promote(name, data.draw(st.sampled_from(self.reachable(name))), mode)
+
+    @precondition(lambda self: self.trains)
+    @rule(data=st.data(), mode=st.sampled_from(("none", "named", "all")))
+    def hotfix_then_promote(self, data, mode):
+        """A hand change in the target on a child the train carries, then the promotion: the
+        case the guard exists for."""
+        name = data.draw(st.sampled_from(sorted(self.trains)))
+        env = data.draw(st.sampled_from(self.reachable(name)))
+        slot = data.draw(st.sampled_from(sorted(self.trains[name]["carries"])))
+        self.hand_change(env, slot)
+        self._promote(name, env, mode)
+
+    def _promote(self, name: str, env: str, mode: str) -> None:
+        train = self.trains[name]
+        now = self.vals[env]
+        affected = {s for s, v in train["carries"].items() if now[s] != v}
+        lost = sorted(affected & self.own[env])
+        args = ["release", "promote", name, "--to", env, "--yes"]
+        if mode == "all":
+            args.append("--overwrite-all")
+        elif mode == "named":
+            for slot in lost:
+                args += ["--overwrite", slot]
+        result = self.cli(*args)
+        entry = self.log(name)[-1]
+        if result.exit_code == 1:
+            assert entry["result"] == "refused", result.output
+            named = {c["component"] for c in entry["conflicts"]}
+            assert named, result.output
+            assert named <= self.own[env], (env, named, self.own[env], result.output)
+            assert mode != "all", result.output
+            count(f"promote to {env} refused", f"overwrite mode: {mode}")
+            return
+        assert result.exit_code == 0, result.output
+        if lost and mode == "none":
+            raise AssertionError(f"{name} → {env} overwrote {lost} made there by hand, "
+                                 f"unnamed: {result.output}")
+        overwritten = sorted(c["component"] for c in entry["overwrites"])
+        assert overwritten == lost, (overwritten, lost, result.output)
+        count(f"promote to {env}" + (" over named hand changes" if lost else ""),
+              f"overwrite mode: {mode}")
+        train["backup"][env] = (dict(now), set(self.own[env]))
+        now.update(train["carries"])
+        self.own[env] -= set(train["carries"])
+        train["state"][env] = "deployed"
+        train["after"][env] = dict(now)
+        self.counter += 1
+        train["seq"][env] = self.counter
+
+    def latest(self) -> dict[str, str]:
+        """Environment -> the train deployed there last, when the environment has not changed
+        by hand since (a rollback of hand changes made after a promotion is another rule's)."""
+        out: dict[str, tuple[int, str]] = {}
+        for name, train in self.trains.items():
+            for env, state in train["state"].items():
+                if state == "deployed" and train["after"][env] == self.vals[env] and (
+                        env not in out or train["seq"][env] > out[env][0]):
+                    out[env] = (train["seq"][env], name)
+        return {env: name for env, (_, name) in out.items()
+                if all(t["seq"].get(env, -1) <= out[env][0] for t in self.trains.values())}
+
+    @precondition(lambda self: self.latest())
+    @rule(data=st.data())
+    def rollback(self, data):
+        latest = self.latest()
+        env = data.draw(st.sampled_from(sorted(latest)))
+        name = latest[env]
+        self.ok("release", "rollback", name, "--env", env, "--yes")
+        train = self.trains[name]
+        vals, own = train["backup"][env]
+        for slot in train["carries"]:
+            self.vals[env][slot] = vals[slot]
+            if slot in own:
+                self.own[env].add(slot)
+        train["state"][env] = "rolled_back"
+        count(f"rollback of {env}")
+
+    @precondition(lambda self: not self.refreshed)
+    @rule()
+    def refresh_uat(self):
+        """uat becomes a copy of prod (a new org id), pulled with --new-org."""
+        src, org = self.orgs["prod"].server.org, self.orgs["uat"].server.org
+        with org.lock:
+            for rel in OWNER:
+                shutil.copyfile(src.metadata_dir / rel, org.metadata_dir / rel)
+            org._data.org_id = org.new_id("00D")
+            org.touch_components([ComponentId.parse(c) for c in OWNER.values()],
+                                 org.user_by_name("Org Admin"))
+            org.save()
+        self.ok("pull", "uat", "--new-org")
+        self.refreshed = True
+        self.vals["uat"] = dict(self.vals["prod"])
+        self.own["uat"] = set()
+        for train in self.trains.values():  # what was deployed to uat is gone with it
+            if train["state"].get("uat") == "deployed":
+                train["state"]["uat"] = "refreshed"
+        count("refresh of uat")
+
+    # -- invariants ---------------------------------------------------------------------------
+    @invariant()
+    def orgs_hold_what_the_oracle_says(self):
+        for env in ENVS:
+            head = self.store.head(env)
+            files = {rel: self.store.read_file(head, rel) for rel in OWNER}
+            assert read_vals(files) == self.vals[env], env
+
+
+SOAK = os.environ.get("SFENV_MODEL_PROFILE") == "soak"
+ChildGuardMachine.TestCase.settings = settings(
+    max_examples=200 if SOAK else int(os.environ.get("SFENV_MODEL_EXAMPLES", "2")),
+    stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
+TestChildGuardModel = ChildGuardMachine.TestCase
+
+
+def statistics() -> list[str]:
+    """The generator's statistics: share of steps per kind (per env), of child kinds changed
+    and of overwrite modes (printed by tests/model/conftest.py after the run)."""
+    if not STEPS:
+        return []
+    detail = ("child kind", "overwrite mode")
+    steps = sum(n for k, n in STEPS.items() if not k.startswith(detail))
+    lines = [f"child guard model: {steps} steps"]
+    for key, n in sorted(STEPS.items()):
+        prefix = key.split(":")[0]
+        base = (sum(m for k, m in STEPS.items() if k.split(":")[0] == prefix)
+                if key.startswith(detail) else steps)
+        lines.append(f"  {key}: {n} ({100 * n / max(base, 1):.0f}%)")
+    return lines
+
+
+@pytest.fixture(autouse=True)
+def _no_ca_override(monkeypatch):
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)
