@@ -97,8 +97,13 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
     """(packaged, held): a removed permission entry cannot be listed in a destructive manifest
     (it is revoked by deploying the parent with the permission off), so it is held back for a
     manual step rather than dropped."""
+    changes = list(changes)
+    # a deleted permission set or profile takes its entries with it: nothing to revoke or hold
+    gone = {c.component for c in changes if c.kind == "removed" and c.parent is None}
     packaged, held = [], []
     for change in changes:
+        if change.kind == "removed" and change.parent in gone and is_entry(change, registry):
+            continue
         revoked = change.kind == "removed" and is_entry(change, registry)
         # a permission set travels whole, so leaving the entry out of it revokes it
         whole = (revoked and change.parent is not None

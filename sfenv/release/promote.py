@@ -43,6 +43,7 @@ from sfenv.release.envvalues import substitute_files, substitute_zip, target_val
 from sfenv.release.guard import GuardOutcome, guard_promotion, reference_commit
 from sfenv.release.guard import conflicts as guard_conflicts
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
+from sfenv.release.package import fit_src, fit_zips
 from sfenv.release.rollback import rollback_changes, rollback_package
 from sfenv.release.runner import Step as RunStep
 from sfenv.release.runner import resume_point, run_steps
@@ -55,7 +56,7 @@ from sfenv.release.train import (
     releases_head,
     train_folder,
 )
-from sfenv.release.trees import StoreTree
+from sfenv.release.trees import StoreTree, target_has
 from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
 from sfenv.store.snapshots import EnvLock, SnapshotStore
@@ -264,6 +265,9 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
                                  lock=lock)
     before = backup.pull.commit
     steps.append(f"backup of {env}: {backup.tag} ({before[:12]})")
+    # entries granting what neither this target nor the train has: Salesforce rejects them
+    zips, fits = fit_zips(zips, target_has(store, before, registry), registry)
+    steps += [f"left out of the package for {env}: {f}" for f in fits if not f.deployed]
 
     uncovered = backup_gaps(built, backup.pull.skipped, registry)
     guarded = GuardOutcome() if uncovered else _guard(
@@ -387,7 +391,9 @@ def _complete(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
             f"failed: {err}; run the same `sfenv release promote {train} --to {env}` again "
             f"to verify and finish"))
     entry.after_commit = after
-    check = verify(built_src(store, built, values),
+    src, _ = fit_src(built_src(store, built, values), target_has(store, before, registry),
+                     registry)
+    check = verify(src,
                    [ComponentId.parse(c) for c in built.components],
                    [ComponentId.parse(c) for c in built.deletes], StoreTree(store, after),
                    registry)
@@ -557,8 +563,10 @@ def _guard(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, fr
     changes = train_changes(store, built, fresh, env, registry,
                             Neutralizer.for_envs(config.env(env),
                                                  config.environments.get(built.source)))
-    return guard_promotion(store, built, env, fresh, changes, built_src(store, built, values),
-                           registry, overwrite, overwrite_all)
+    src, _ = fit_src(built_src(store, built, values), target_has(store, fresh, registry),
+                     registry)
+    return guard_promotion(store, built, env, fresh, changes, src, registry, overwrite,
+                           overwrite_all, config=config)
 
 
 def _deploy(store: SnapshotStore, env: str, client: Deployer, result: PromoteResult,

@@ -132,7 +132,7 @@ class Scope:
             data = Path(self.manifest).read_bytes()
         except OSError as err:
             raise ReleaseError(f"{self.manifest}: cannot read ({err.strerror})") from None
-        return parse_package(data, str(self.manifest)).types
+        return parse_package(data, str(self.manifest), registry=default_registry()).types
 
     def to_dict(self) -> dict[str, Any]:
         return {"include": list(self.include), "exclude": list(self.exclude),

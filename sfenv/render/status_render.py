@@ -99,6 +99,8 @@ def _headline(h: HopStatus) -> str:
         base = f"since sync point of {_when((h.base_info or {}).get('when'))}"
     else:
         base = "no sync point, by lastModifiedDate"
+    if h.note:  # e.g. "re-baselined after the refresh of qa on DATE", the first snapshots
+        base = f"{h.note}; {base}"
     prod = " (production)" if h.target_is_production else ""
     return f"{h.source} → {h.target}{prod}: {counts} [{base}]"
 

@@ -133,6 +133,7 @@ class PromotionMachine(RuleBasedStateMachine):
         self.config_path = self._write_config()
         self.store = SnapshotStore(self.root)
         self.counter = 0
+        self.seq = 0  # promotions so far: which train is deployed on top of which
         self.trains: dict[str, dict] = {}
         self.sync_marks: dict[tuple, int] = {hop: 0 for hop in HOPS}  # syncs recorded per hop
         self.role = {env: False for env in ENVS}  # where Role:Model_Role exists
@@ -228,7 +229,7 @@ class PromotionMachine(RuleBasedStateMachine):
         self.trains[name] = {"carries": carries, "dev": dict(dev),
                              "at_build": {e: dict(v) for e, v in self.oracle.vals.items()},
                              "state": {}, "backup": {}, "hop_before": {}, "role": role,
-                             "backup_role": {}}
+                             "backup_role": {}, "after": {}, "seq": {}}
 
     @precondition(lambda self: self.trains)
     @rule(data=st.data(), overwrite=st.booleans())
@@ -276,6 +277,9 @@ class PromotionMachine(RuleBasedStateMachine):
             else:
                 now[n] = v
         train["state"][env] = "deployed"
+        train["after"][env] = dict(now)
+        self.seq += 1
+        train["seq"][env] = self.seq
         a_vals = train["dev"] if env == "qa" else self.oracle.vals["qa"]
         self.oracle.record_sync(hop, a_vals, now, accept=False)
         self.sync_marks[hop] += 1
@@ -288,7 +292,23 @@ class PromotionMachine(RuleBasedStateMachine):
                          for e, s in t["state"].items() if s == "deployed")
         name, env = data.draw(st.sampled_from(choices))
         train = self.trains[name]
-        self.ok("release", "rollback", name, "--env", env, "--yes")
+        result = self.cli("release", "rollback", name, "--env", env, "--yes")
+        later = sorted(n for n, t in self.trains.items() if n != name
+                       and t["state"].get(env) == "deployed" and t["seq"][env] > train["seq"][env])
+        if later:  # rolling back an older train would undo a newer one
+            assert result.exit_code == 2 and all(n in result.output for n in later), result.output
+            event("rollback: refused, a later train is deployed")
+            return
+        now, backup, after = self.oracle.vals[env], train["backup"][env], train["after"][env]
+        changed = sorted(n for n in train["carries"]
+                         if now.get(n) != after.get(n) and now.get(n) != backup.get(n))
+        if changed:  # hand changes since the promotion that the rollback would overwrite
+            assert result.exit_code == 1, result.output
+            for n in changed:
+                assert f"conflict: ApexClass:{n}" in result.output, result.output
+            event("rollback: refused by the guard")
+            return
+        assert result.exit_code == 0, result.output
         store = self.store
         log = json.loads(store.read_file(store.ref_commit("refs/heads/sfenv/releases"),
                                          f"releases/{name}/log.json"))

@@ -105,8 +105,6 @@ def test_an_incremental_pull_that_would_remove_everything_needs_full(dev):
     assert "would remove all" in line and "`sfenv pull dev --full`" in line, line
 
 
-@pytest.mark.xfail(strict=True, reason="needs the one-line request R2 in sfenv/release/train.py "
-                   "(docs/wave3/reliability.md): Scope.members parses with the registry")
 def test_release_plan_with_a_misspelt_manifest_type_is_exit_2(dev):
     project, _ = dev
     (project.root / "m.xml").write_bytes(manifest({"ApexClas": ["InvoicePdfService"]}))
