@@ -39,6 +39,7 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("sfenv.release.trees", "sfenv.services.train.trees"),
     ("sfenv.release.notes", "sfenv.services.train.notes"),
     ("sfenv.release.waves", "sfenv.services.train.waves"),  # the build splits a package
+    ("sfenv.release.checklist_compute", "sfenv.services.train.checklist"),  # a train's steps
     ("sfenv.release.log", "sfenv.services.records.release_log"),
     ("sfenv.release.checklist_state", "sfenv.services.records.checklist_state"),
     ("sfenv.release.changelog", "sfenv.services.records.changelog"),

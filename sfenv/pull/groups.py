@@ -12,8 +12,8 @@ from typing import Any
 
 from sfenv.errors import RequestLimitError, SessionExpiredError, SfenvError
 from sfenv.metadata.registry import default_registry
+from sfenv.store.format import GROUP_MEMBERS_PATH  # noqa: F401  (the snapshot format)
 
-GROUP_MEMBERS_PATH = ".sfenv/group-members.json"
 PUBLIC = "Regular"  # the Group sObject's Type value of a public group
 
 

@@ -16,8 +16,8 @@ from sfenv.compare.status import sync_point
 from sfenv.metadata.components import component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.pull.groups import GROUP_MEMBERS_PATH
 from sfenv.release.model import BuiltTrain
+from sfenv.store.format import GROUP_MEMBERS_PATH
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config

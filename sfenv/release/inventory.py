@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from sfenv.metadata.components import Piece, component_pieces
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry
-from sfenv.release.trees import prefetch
+from sfenv.release.trees import StoreTree, prefetch
+
+if TYPE_CHECKING:
+    from sfenv.store.snapshots import SnapshotStore
 
 
 class Inventory:
@@ -62,3 +66,9 @@ class Inventory:
 
     def piece(self, cid: ComponentId) -> Piece | None:
         return self.pieces_of(self.registry.parent_id(cid)).get(cid)
+
+
+def target_has(store: SnapshotStore, commit: str, registry: Registry) -> Callable[[ComponentId], bool]:
+    """Whether a snapshot holds a component (child components included): what a package is
+    fitted to (`package.fit_zips`)."""
+    return Inventory(StoreTree(store, commit), registry).has

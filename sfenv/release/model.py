@@ -302,3 +302,15 @@ class TrainSummary:
         data["checklist"] = {env: [s.to_dict() if hasattr(s, "to_dict") else s for s in steps]
                              for env, steps in self.checklist.items()}
         return data
+
+
+def overwrite_line(target: str, conflict: dict) -> str:
+    """One line of the plan (and build) for a target change the train would overwrite; a
+    deletion of a component the target has on its own says so."""
+    who = f" by {conflict.get('by') or 'unknown'}" + (
+        f" on {conflict['date']}" if conflict.get("date") else "")
+    if conflict.get("change") == "removed":
+        return (f"would delete {target}'s newer component {conflict['component']} (last "
+                f"changed{who}; {conflict['status']}; {conflict['reason']})")
+    return (f"would overwrite {target}'s change{who}: {conflict['component']} "
+            f"({conflict['status']}; {conflict['reason']})")

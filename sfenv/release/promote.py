@@ -42,6 +42,7 @@ from sfenv.release.deploying import (
 from sfenv.release.envvalues import substitute_files, substitute_zip, target_values
 from sfenv.release.guard import GuardOutcome, guard_promotion, reference_commit
 from sfenv.release.guard import conflicts as guard_conflicts
+from sfenv.release.inventory import target_has
 from sfenv.release.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
 from sfenv.release.package import fit_src, fit_zips
 from sfenv.release.rollback import rollback_changes, rollback_package
@@ -56,7 +57,7 @@ from sfenv.release.train import (
     releases_head,
     train_folder,
 )
-from sfenv.release.trees import StoreTree, target_has
+from sfenv.release.trees import StoreTree
 from sfenv.release.undo import undo_steps
 from sfenv.release.verify import verify
 from sfenv.store.snapshots import EnvLock, SnapshotStore

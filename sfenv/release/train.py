@@ -34,6 +34,7 @@ from sfenv.release.model import (
     PackageFiles,
     ReleasePlan,
     Wave,
+    overwrite_line,
 )
 from sfenv.release.notes import release_notes
 from sfenv.release.package import (
@@ -278,18 +279,6 @@ def overwritten(config: Config, store: SnapshotStore, prep: Prepared,
                     "by": by.last_modified_by, "date": by.last_modified_date,
                     "reason": entry.reason, "change": entry.change.kind})
     return out
-
-
-def overwrite_line(target: str, conflict: dict) -> str:
-    """One line of the plan (and build) for a target change the train would overwrite; a
-    deletion of a component the target has on its own says so."""
-    who = f" by {conflict.get('by') or 'unknown'}" + (
-        f" on {conflict['date']}" if conflict.get("date") else "")
-    if conflict.get("change") == "removed":
-        return (f"would delete {target}'s newer component {conflict['component']} (last "
-                f"changed{who}; {conflict['status']}; {conflict['reason']})")
-    return (f"would overwrite {target}'s change{who}: {conflict['component']} "
-            f"({conflict['status']}; {conflict['reason']})")
 
 
 def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:

@@ -6,12 +6,10 @@ actually packaged are read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sfenv.metadata.ids import ComponentId
-    from sfenv.metadata.registry import Registry
     from sfenv.store.snapshots import SnapshotStore
 
 
@@ -58,11 +56,3 @@ class StoreTree(Mapping[str, bytes]):
 
     def __contains__(self, path: object) -> bool:
         return path in self.blobs
-
-
-def target_has(store: SnapshotStore, commit: str, registry: Registry) -> Callable[[ComponentId], bool]:
-    """Whether a snapshot holds a component (child components included): what a package is
-    fitted to (`package.fit_zips`)."""
-    from sfenv.release.inventory import Inventory
-
-    return Inventory(StoreTree(store, commit), registry).has

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfenv.release.model import BuiltTrain, Item, PromoteResult, ReleasePlan, TrainSummary
-from sfenv.release.train import overwrite_line
+from sfenv.release.model import (
+    BuiltTrain,
+    Item,
+    PromoteResult,
+    ReleasePlan,
+    TrainSummary,
+    overwrite_line,
+)
 
 SIGN = {"added": "+", "modified": "~", "removed": "-"}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.localorg.deploy_requests import rows as deploy_requests
+from sfenv.localorg.rest.deploy_requests import rows as deploy_requests
 from sfenv.org.client import OrgClient
 from sfenv.release import log as release_log
 from sfenv.release.train import list_trains

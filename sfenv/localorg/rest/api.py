@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 
 from sfenv.localorg import versions
 from sfenv.localorg.auth.identity import profile_id
-from sfenv.localorg.deploy_requests import with_deploy_requests
 from sfenv.localorg.replies import JSON, Reply, rest_error
 from sfenv.localorg.rest import bulk, soql, soql_columns
 from sfenv.localorg.rest import describe as rest_describe
@@ -24,6 +23,7 @@ from sfenv.localorg.rest import groups as rest_groups
 from sfenv.localorg.rest import limits as rest_limits
 from sfenv.localorg.rest import objects as rest_objects
 from sfenv.localorg.rest import usage_objects as rest_usage
+from sfenv.localorg.rest.deploy_requests import with_deploy_requests
 from sfenv.localorg.state import OrgState, User
 from sfenv.localorg.state.dates import parse_sf_datetime
 
