@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from sfenv.checklist import Step, done_steps, record_done, role_tree
+from sfenv.checklist import Step, role_tree
 from sfenv.checklist.roles import tree_lines
+from sfenv.checklist.state import done_steps, record_done
 from sfenv.errors import ChecklistError
 from sfenv.render.checklist_render import role_tree_html, to_html, to_json, to_markdown
 
