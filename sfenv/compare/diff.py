@@ -28,13 +28,12 @@ from sfenv.compare.inventory import (
     parts_of_file,
     sort_keys_for,
 )
-from sfenv.compare.model import Attribution, Change, Diff, ElementChange
+from sfenv.compare.model import Attribution, Change, Diff, ElementChange, TreeChange
 from sfenv.compare.neutralize import Neutralizer
 from sfenv.compare.prune import prune_common
 from sfenv.errors import MetadataError
 from sfenv.metadata.ids import ComponentId
 from sfenv.metadata.registry import Registry, default_registry
-from sfenv.store.snapshots import TreeChange
 
 GROUPED = ("content", "bundle")  # strategies whose files together make one component
 _SPLIT = default_splitter()  # pruning common entries is exact for this splitter

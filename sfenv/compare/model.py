@@ -10,6 +10,17 @@ from typing import Any, Literal
 
 from sfenv.metadata.ids import ComponentId
 
+
+@dataclass(frozen=True)
+class TreeChange:
+    """One file that differs between two trees; a side's blob is None where the file is absent.
+    (What the store's `changed` answers: defined here, below the store, so comparing needs no
+    import of the store.)"""
+
+    path: str
+    old_blob: str | None
+    new_blob: str | None
+
 ChangeKind = Literal["added", "removed", "modified"]
 ElementKind = Literal["changed", "added", "removed"]
 PathClass = Literal["pending", "drift", "conflict"]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import git as gitpython
 
+from sfenv.compare.model import TreeChange
 from sfenv.errors import StoreError
 from sfenv.store.gitplumbing import ZERO, Git, blob_sha, parse_tree_record
 from sfenv.store.stream import BlobId, BlobSink
@@ -34,15 +35,6 @@ DEFAULT_EMAIL = "sfenv@localhost"
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 _AT = re.compile(r"^(?P<name>.+)@\{(?P<when>[^}]+)\}$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@dataclass(frozen=True)
-class TreeChange:
-    """One file that differs between two trees; a side's blob is None where the file is absent."""
-
-    path: str
-    old_blob: str | None
-    new_blob: str | None
 
 
 @dataclass(frozen=True)
