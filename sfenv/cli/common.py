@@ -19,7 +19,12 @@ def config_option(fn: Callable) -> Callable:
 
 
 def load(config_path: str | None):
-    return load_config(config_path)
+    """sfenv.yml, with its likely mistakes (allowed, so warned: an environment off the path)
+    on stderr, where JSON output is safe, for every command."""
+    config = load_config(config_path)
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return config
 
 
 def emit_json(value: Any) -> None:

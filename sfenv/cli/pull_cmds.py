@@ -36,12 +36,6 @@ def _counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"
 
 
-def _warn_config(config) -> None:
-    """sfenv.yml's likely mistakes (allowed, so warned) on stderr, where JSON output is safe."""
-    for warning in config.warnings:
-        click.echo(f"warning: {warning}", err=True)
-
-
 def _refuse_new_org_on_production(config, env: str, confirm: str | None) -> None:
     """`--new-org` rebinds ENV to whatever org its login reaches: on production that must be
     said by name, so a block pointed at a sandbox cannot quietly become "production"."""
@@ -84,7 +78,6 @@ def pull_cmd(env: str | None, full: bool, as_json: bool, quiet: bool, new_org: b
         _one_env_at_a_time(config_path, all_envs)
     assert env is not None
     config = load(config_path)
-    _warn_config(config)
     if confirm is not None and not new_org:
         raise click.UsageError("--confirm-production goes with --new-org")
     if new_org:
@@ -179,7 +172,6 @@ def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bo
     from sfenv.pull import backup_env
 
     config = load(config_path)
-    _warn_config(config)
     with progress_shown(as_json, quiet) as progress:
         result = backup_env(config, env, tag=tag, progress=progress)
     if as_json:

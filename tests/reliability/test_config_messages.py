@@ -125,3 +125,12 @@ def test_counts_read_as_english_for_one():
     one = SimpleNamespace(env="dev", incremental=True, changed=True, commit="a" * 40,
                           components=1, retrieved=1, removed=0, duration_s=0.1)
     assert "1 component," in summary_line(one) and "1 components" not in summary_line(one)
+
+
+def test_every_command_warns_once_about_an_environment_off_the_path(project):
+    (project / "sfenv.yml").write_text(GOOD.replace("path: [dev, prod]", "path: [prod]"))
+    for args in (("pull", "dev"), ("status",), ("release", "list")):
+        result = run(project, *args)
+        warnings = [line for line in result.stderr.splitlines()
+                    if "declared but not on the path" in line]
+        assert len(warnings) == 1, (args, result.stderr)
