@@ -118,6 +118,18 @@ def _confirm(yes: bool, what: str):
     return lambda message: click.confirm(message, default=False)
 
 
+def _tell(config, result, action: str) -> None:
+    """Send the outcome to sfenv.yml's notify: channels; a failed delivery only warns."""
+    from sfenv.notify.release_events import release_event
+    from sfenv.notify.service import notify
+
+    event = release_event(result, action=action, production=config.env(result.env).production)
+    if event is None or not config.notify:
+        return
+    for warning in notify(config, _store(config), event).warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def _outcome(result, as_json: bool) -> None:
     from sfenv.render.release_render import promote_text
 
@@ -189,6 +201,7 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
                      check_only=check_only, confirm=confirm,
                      progress=progress_for(as_json, quiet=True), overwrite=overwrite,
                      overwrite_all=overwrite_all, verify_only=verify_only, abandon=abandon)
+    _tell(config, result, "promote")
     _outcome(result, as_json)
 
 
@@ -229,6 +242,7 @@ def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json,
     result = rollback(config, _store(config), train, env, confirm=confirm,
                       with_later=with_later, overwrite=overwrite, overwrite_all=overwrite_all,
                       progress=progress_for(as_json, quiet=True))
+    _tell(config, result, "rollback")
     _outcome(result, as_json)
 
 
