@@ -28,12 +28,17 @@ def report_cmd(out: str, as_json: bool, config_path: str | None) -> None:
     Example:
       sfenv report --out report.html && xdg-open report.html
     """
+    from sfenv.adoption.chart import adoption_section
     from sfenv.report.collect import collect_report
     from sfenv.report.render import render_report, report_to_dict
     from sfenv.store.snapshots import SnapshotStore
 
     config = load(config_path)
-    data = collect_report(config, SnapshotStore(config.root), out=out)
+    store = SnapshotStore(config.root)
+    data = collect_report(config, store, out=out)
+    # adoption is the report's sibling service: the CLI joins them (see .importlinter)
+    data.adoption_html = adoption_section(
+        store, [name for name, env in config.environments.items() if env.production])
     if as_json:
         emit_json(report_to_dict(data))
         return

@@ -263,6 +263,8 @@ class ReportData:
     records: list[ChangeRecord] = field(default_factory=list)  # production change records
     notices: list[str] = field(default_factory=list)  # what could not be shown, and why
     reproduce: str = "sfenv report --out report.html"
+    # `sfenv adoption`'s section (an HTML fragment that escapes its own text), "" when no run
+    adoption_html: str = ""
 
 
 # ---------------------------------------------------------------- builders (pure)

@@ -22,6 +22,7 @@ from sfenv.report.model import ReportData, RoleNode, slug
 def report_to_dict(data: ReportData) -> dict[str, Any]:
     """Plain JSON-ready dict (stable keys; see docs/json-schemas.md, "report")."""
     out = dataclasses.asdict(data)
+    out.pop("adoption_html", None)  # HTML; `sfenv adoption --json` has the figures
     for env, raw in zip(data.path, out["path"], strict=True):
         raw["short"] = env.short
     for hop, raw in zip(data.hops, out["hops"], strict=True):
