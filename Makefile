@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock test check demo bench lint test-browser clean conformance corpora
+.PHONY: install lock test check soak demo bench lint test-browser clean conformance corpora
 
 # Dependencies come from requirements.lock (exact versions with hashes, runtime + dev); the
 # project itself is installed on top without resolving anything again.
@@ -25,6 +25,12 @@ lock: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q --timeout=600
+
+# The promotion models at soak size: 200 examples each, with the generator's statistics
+# (share of steps per kind, child types, environments). `make test` runs a small budget.
+soak: $(STAMP)
+	SFENV_MODEL_PROFILE=soak SFENV_MODEL_EXAMPLES=200 $(BIN)/python -m pytest -q -p no:randomly \
+		tests/model --hypothesis-show-statistics --timeout=0
 
 # The fast tier after every change: pure core and components (tests/conftest.py CHECK_FOLDERS).
 check: $(STAMP)
