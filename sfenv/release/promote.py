@@ -659,7 +659,13 @@ def _restore_sync(store: SnapshotStore, promoted: LogEntry, train: str) -> str:
     source, env = info["hop"].split("/", 1)
     ref = sync_ref(source, env)
     now = store.ref_commit(ref)
-    if now != info.get("recorded"):
+    recorded = info.get("recorded")
+    # unmoved: the ref is where the promotion left it, or a later rollback (of a train stacked
+    # on this one) restored that same record in a new commit
+    same = now == recorded or (now is not None and recorded is not None and
+                               store.read_file(now, SYNC_FILE) == store.read_file(recorded,
+                                                                                  SYNC_FILE))
+    if not same:
         return f"the sync point of {source} → {env} moved since the promotion: left as it is"
     if info.get("commit"):
         data = store.read_file(info["commit"], SYNC_FILE) or b""

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from sfenv.config.model import EnvConfig
-from sfenv.errors import AuthError
+from sfenv.errors import AuthError, ConfigError
 from sfenv.localorg.testing import running_org
 from sfenv.metadata.ziputil import write_zip
 from sfenv.org.client import connect
@@ -69,9 +69,9 @@ def test_jwt_bearer_login_with_a_registered_certificate(org, tmp_path):
     assert client.org_id == org.org_id
 
 
-def test_missing_secret_and_bad_password_are_auth_errors(org, monkeypatch):
-    monkeypatch.delenv("NOPE", raising=False)
-    with pytest.raises(AuthError, match="NOPE"):
+def test_missing_secret_is_a_config_error_and_bad_password_an_auth_error(org, monkeypatch):
+    monkeypatch.delenv("NOPE", raising=False)  # a configuration mistake (exit 2), named
+    with pytest.raises(ConfigError, match="environment variable NOPE"):
         connect(env_for(org, username=org.username, password_env="NOPE"), "62.0")
     monkeypatch.setenv("BAD", "wrong")
     with pytest.raises(AuthError, match="login failed"):

@@ -57,7 +57,10 @@ def setup(tmp_path: Path):
         "prod", {**common, "objects/Account.object": obj("Private"),
                  ".sfenv/audit-trail.json": json.dumps(audit).encode()},
         {"env": "prod", "finished": "2024-05-02T09:31:00Z"}, expected_old=None)
+    # a timestamped backup is tagged at its stamp (sfenv backup's own tags are)
+    store.git.base_env["GIT_COMMITTER_DATE"] = "2024-05-01T17:59:00Z"
     store.tag("backup/prod/20240501T175900Z", prod, "backup")
+    del store.git.base_env["GIT_COMMITTER_DATE"]
     store.tag("release/R1", prod, "not a backup")
     return config, store
 
