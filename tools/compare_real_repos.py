@@ -27,16 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sfenv.metadata.package_xml import parse_package  # noqa: E402
-from sfenv.metadata.registry import default_registry  # noqa: E402
-from sfenv.metadata.xmlio import canonicalize  # noqa: E402
-from sfenv.metadata.ziputil import read_zip  # noqa: E402
-from sfenv.source.convert import to_source  # noqa: E402
-from sfenv.source.delta import compute_delta  # noqa: E402
-from sfenv.source.load import load_tree  # noqa: E402
-from sfenv.source.paths import locate  # noqa: E402
-from sfenv.source.project import read_project, source_files  # noqa: E402
-from sfenv.source.trees import read_dir, read_git, resolve_ref  # noqa: E402
+from sfenv.core.metadata.package_xml import parse_package  # noqa: E402
+from sfenv.core.metadata.registry import default_registry  # noqa: E402
+from sfenv.core.metadata.xmlio import canonicalize  # noqa: E402
+from sfenv.core.metadata.ziputil import read_zip  # noqa: E402
+from sfenv.io.source.convert import to_source  # noqa: E402
+from sfenv.io.source.load import load_tree  # noqa: E402
+from sfenv.io.source.paths import locate  # noqa: E402
+from sfenv.io.source.project import read_project, source_files  # noqa: E402
+from sfenv.io.source.trees import read_dir, read_git, resolve_ref  # noqa: E402
+from sfenv.services.train.delta import compute_delta  # noqa: E402
 
 
 def node(script: str, args: list[str], node_modules: Path) -> subprocess.CompletedProcess:

@@ -1,4 +1,4 @@
-"""Generate sfenv/metadata/registry.json from Salesforce CLI's registry plus sfenv's own facts.
+"""Generate sfenv/core/metadata/registry.json from Salesforce CLI's registry plus sfenv's own facts.
 
 Why: the type table must cover every Metadata API type, and SDR already knows directories,
 suffixes, folders and child types. We add what SDR does not say: which repeated lists are
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_SDR = Path("/work/shared/reference/sdr-metadataRegistry.json")
-OUT = Path(__file__).resolve().parent.parent / "sfenv" / "metadata" / "registry.json"
+OUT = Path(__file__).resolve().parent.parent / "sfenv" / "core" / "metadata" / "registry.json"
 
 # Lists whose order carries no meaning: element -> key element ("" = sort by canonical text).
 # Nested lists are written "parent/child" relative to the file's root element.

@@ -1,4 +1,4 @@
-"""Generate the `source_format` part of sfenv/metadata/registry.json: the source-format facts
+"""Generate the `source_format` part of sfenv/core/metadata/registry.json: the source-format facts
 sfenv needs per type.
 
 Input: the Salesforce CLI's source-deploy-retrieve registry (metadataRegistry.json). Output: the
@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "sfenv" / "metadata" / "registry.json"
+OUT = Path(__file__).resolve().parent.parent / "sfenv" / "core" / "metadata" / "registry.json"
 KEY = "source_format"
 
 

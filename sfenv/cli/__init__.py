@@ -15,8 +15,6 @@ from sfenv.cli import (
     checklist_cmds,
     ci_cmds,
     compare_cmds,
-    demo_cmds,
-    localorg_cmds,
     monitor_cmds,
     notify_cmds,
     pull_cmds,
@@ -25,6 +23,7 @@ from sfenv.cli import (
     source_cmds,
     sync_cmds,
 )
+from sfenv.cli.local import demo_cmds, localorg_cmds
 from sfenv.errors import EXIT_USAGE, SfenvError
 
 # Plain imports, not names given to importlib: the import contracts (.importlinter) see

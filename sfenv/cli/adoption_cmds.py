@@ -50,9 +50,9 @@ def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
     Example (a scheduled CI job):
       sfenv adoption --env prod --json --fail-on-unused > adoption.json
     """
-    from sfenv.adoption.orgread import connect
-    from sfenv.adoption.service import run_adoption
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.adoption.orgread import connect
+    from sfenv.services.adoption.service import run_adoption
 
     config = load(config_path)
     config.env(env)  # an unknown name is exit 2 before any org is asked
@@ -60,8 +60,8 @@ def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
     run = run_adoption(config, store, env, train, connect=connect, days=days, now=_moment(at))
     warnings: list[str] = []
     if not no_notify:
-        from sfenv.adoption.alerts import adoption_events
-        from sfenv.notify.service import notify
+        from sfenv.services.adoption.alerts import adoption_events
+        from sfenv.services.notify.service import notify
         for event in adoption_events(run):
             warnings += notify(config, store, event).warnings
     if as_json:

@@ -33,8 +33,8 @@ def list_cmd(env: str | None, as_json: bool, config_path: str | None) -> None:
     Example:
       sfenv backup list --env prod
     """
-    from sfenv.pull.backups import list_backups
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.backups import list_backups
 
     config = load(config_path)
     if env:
@@ -67,8 +67,8 @@ def prune_cmd(keep_daily: int, keep_weekly: int, dry_run: bool, as_json: bool,
     Example:
       sfenv backup prune --keep-daily 7 --keep-weekly 8 --dry-run
     """
-    from sfenv.pull.backups import prune_backups
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.backups import prune_backups
 
     config = load(config_path)
     result = prune_backups(SnapshotStore(config.root), keep_daily=keep_daily,

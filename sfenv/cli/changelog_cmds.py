@@ -22,9 +22,9 @@ def changelog_cmd(env: str, as_json: bool, config_path: str | None) -> None:
     Example:
       sfenv changelog prod > prod-changes.md
     """
-    from sfenv.release.changelog import changelog
-    from sfenv.render.changelog_render import to_json, to_markdown
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.changelog import changelog
+    from sfenv.views.changelog import to_json, to_markdown
 
     config = load(config_path)
     record = changelog(config, SnapshotStore(config.root), env)

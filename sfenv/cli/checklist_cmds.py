@@ -14,8 +14,8 @@ from sfenv.identity import IDENTITY_RULE, acting_user
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
-    from sfenv.release.checklist_state import ChecklistView
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.checklist_state import ChecklistView
 
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -36,7 +36,7 @@ class _ChecklistGroup(click.Group):
 
 def _provider():
     """The release glue that turns a train and an env into steps (owned by the release area)."""
-    from sfenv.release import checklist_for
+    from sfenv.services.promote import checklist_for
 
     return checklist_for
 
@@ -74,7 +74,7 @@ def checklist_group(ctx: click.Context, train: str | None, env: str | None, as_j
         return
     if not train or not env:
         raise click.UsageError("give TRAIN and --env ENV (e.g. sfenv checklist R1 --env prod)")
-    from sfenv.render.checklist_render import to_json, to_markdown
+    from sfenv.views.checklist import to_json, to_markdown
 
     config, store = _open(config_path)
     view = _view(config, store, train, env)
@@ -91,14 +91,14 @@ def checklist_group(ctx: click.Context, train: str | None, env: str | None, as_j
 
 
 def _open(config_path: str | None) -> tuple[Config, SnapshotStore]:
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
 
     config = load(config_path)
     return config, SnapshotStore(config.root)
 
 
 def _view(config: Config, store: SnapshotStore, train: str, env: str) -> ChecklistView:
-    from sfenv.release.checklist_state import checklist_view
+    from sfenv.services.records.checklist_state import checklist_view
 
     config.env(env)  # ConfigError naming the file for an unknown env
     return checklist_view(config, store, train, env, _provider())
@@ -149,7 +149,7 @@ def done_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     Example:
       sfenv checklist done R1 role-new.EMEA_Sales_Manager --env prod --by "Ana Lima"
     """
-    from sfenv.release.checklist_state import freeze_view, record_step_done
+    from sfenv.services.records.checklist_state import freeze_view, record_step_done
 
     config, store, view, step, who, when = _step_at(config_path, train, env, step, who)
     freeze_view(config, store, view, who, when)
@@ -170,7 +170,7 @@ def undo_cmd(train: str, step: str, env: str, who: str | None, as_json: bool,
     Example:
       sfenv checklist undo R1 group-members.Finance_Approvers --env prod
     """
-    from sfenv.release.checklist_state import record_step_undone
+    from sfenv.services.records.checklist_state import record_step_undone
 
     config, store, _, step, who, when = _step_at(config_path, train, env, step, who)
     was = record_step_undone(config, store, train, env, step, who, when)

@@ -46,7 +46,7 @@ def ci_init(provider: str, out_dir: str | None, install: str, max_parallel: int,
     Example:
       sfenv ci init github && git add .github && git commit -m "sfenv pipelines"
     """
-    from sfenv.ci.pipelines import CiOptions, org_envs, pipeline_files, secret_names
+    from sfenv.services.ci.pipelines import CiOptions, org_envs, pipeline_files, secret_names
 
     config = load(config_path)
     root = Path(out_dir) if out_dir else config.file.parent

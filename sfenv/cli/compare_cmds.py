@@ -62,17 +62,17 @@ def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_
       sfenv diff qa prod --type CustomField --fail-on-diff
       sfenv diff prod@{2026-11-01} prod --json
     """
-    from sfenv.compare.diff import diff_commits
-    from sfenv.compare.filters import ComponentFilter
-    from sfenv.compare.neutralize import Neutralizer
-    from sfenv.metadata.registry import default_registry
-    from sfenv.render import diff_render
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.core.compare.diff import diff_commits
+    from sfenv.core.compare.filters import ComponentFilter
+    from sfenv.core.compare.neutralize import Neutralizer
+    from sfenv.core.metadata.registry import default_registry
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.views import diff as diff_render
 
     config = load(config_path)
     env_a, env_b = _env_of(a, config), _env_of(b, config)
     if fresh:
-        from sfenv.pull import pull_env
+        from sfenv.services.pull import pull_env
 
         for spec, env in ((a, env_a), (b, env_b)):
             if env and spec == env:
@@ -120,11 +120,11 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: str | None, show_al
       sfenv status --fail-on-drift
       sfenv status --fail-on-drift uat,prod
     """
-    from sfenv.compare.filters import ComponentFilter
-    from sfenv.compare.refreshes import sandbox_refreshes
-    from sfenv.compare.status import all_status
-    from sfenv.render import status_render
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.core.compare.filters import ComponentFilter
+    from sfenv.core.compare.status import all_status
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.refreshes import sandbox_refreshes
+    from sfenv.views import status as status_render
 
     config = load(config_path)
     watched = _drift_envs(config, fail_on_drift) if fail_on_drift is not None else set()
@@ -180,9 +180,9 @@ def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str 
     Example:
       sfenv sync-point qa prod --reason "after the March refresh"
     """
-    from sfenv.compare.status import sync_point, sync_ref
-    from sfenv.record.sync_points import record_sync_point
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.core.compare.status import sync_point, sync_ref
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.sync_points import record_sync_point
 
     config = load(config_path)
     config.env(a)

@@ -30,11 +30,11 @@ def monitor_cmd(envs: tuple[str, ...], as_json: bool, no_notify: bool,
     Example (a scheduled CI job):
       sfenv monitor prod --json > monitor.json
     """
-    from sfenv.monitor.alerts import monitor_events
-    from sfenv.monitor.service import run_monitor
-    from sfenv.notify.service import notify
-    from sfenv.org.client import connect
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.org.client import connect
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.monitor.alerts import monitor_events
+    from sfenv.services.monitor.service import run_monitor
+    from sfenv.services.notify.service import notify
 
     config = load(config_path)
     names = list(envs) or [n for n, e in config.environments.items() if e.kind == "org"]

@@ -36,9 +36,9 @@ def notify_test(channels: tuple[str, ...], as_json: bool, config_path: str | Non
     """
     from dataclasses import replace
 
-    from sfenv.notify.events import Event
-    from sfenv.notify.service import notify
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.notify.events import Event
+    from sfenv.services.notify.service import notify
 
     config = load(config_path)
     chosen = [c for c in config.notify if not channels or c.name in channels]

@@ -72,7 +72,7 @@ def pull_cmd(env: str | None, full: bool, as_json: bool, quiet: bool, new_org: b
       sfenv pull prod            # incremental after the first time
       sfenv pull prod --full     # everything again
     """
-    from sfenv.pull import pull_env
+    from sfenv.services.pull import pull_env
 
     if all_envs or not env:
         _one_env_at_a_time(config_path, all_envs)
@@ -169,7 +169,7 @@ def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bo
         return
     if not env:
         raise click.UsageError("give ENV (e.g. sfenv backup prod), or a subcommand: list, prune")
-    from sfenv.pull import backup_env
+    from sfenv.services.pull import backup_env
 
     config = load(config_path)
     with progress_shown(as_json, quiet) as progress:
@@ -195,8 +195,8 @@ def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> Non
     Example:
       sfenv log prod -n 5
     """
-    from sfenv.pull.history import snapshot_log
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.history import snapshot_log
 
     config = load(config_path)
     config.env(env)

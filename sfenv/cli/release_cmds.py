@@ -1,4 +1,4 @@
-"""`sfenv release plan|build|promote|rollback|status|list`: thin wrappers over sfenv.release."""
+"""`sfenv release plan|build|promote|rollback|status|list`: thin wrappers over sfenv.services.promote."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from sfenv.errors import EXIT_DIFF, EXIT_ORG, EXIT_VERIFY, ReleaseError
 
 
 def _store(config):
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
 
     return SnapshotStore(config.root)
 
 
 def _scope(include, exclude, manifest, with_dependencies):
-    from sfenv.release.train import Scope
+    from sfenv.services.train.train import Scope
 
     return Scope(tuple(include), tuple(exclude), Path(manifest) if manifest else None,
                  with_dependencies)
@@ -67,8 +67,8 @@ def plan_cmd(train, source, target, hotfix, include, exclude, manifest, with_dep
     Example:
       sfenv release plan R1 --from dev --to qa --include 'CustomField:Account.*'
     """
-    from sfenv.release.train import plan
-    from sfenv.render.release_render import plan_text
+    from sfenv.services.train.train import plan
+    from sfenv.views.release import plan_text
 
     config = load(config_path)
     result = plan(config, _store(config), train, source=source, target=target,
@@ -94,8 +94,8 @@ def build_cmd(train, source, target, hotfix, include, exclude, manifest, with_de
     Example:
       sfenv release build R1 --from dev --to qa
     """
-    from sfenv.release.train import build
-    from sfenv.render.release_render import built_text
+    from sfenv.services.train.train import build
+    from sfenv.views.release import built_text
 
     config = load(config_path)
     built = build(config, _store(config), train, source=source, target=target, force=force,
@@ -120,8 +120,8 @@ def _confirm(yes: bool, what: str):
 
 def _tell(config, result, action: str) -> None:
     """Send the outcome to sfenv.yml's notify: channels; a failed delivery only warns."""
-    from sfenv.notify.release_events import release_event
-    from sfenv.notify.service import notify
+    from sfenv.services.notify.release_events import release_event
+    from sfenv.services.notify.service import notify
 
     event = release_event(result, action=action, production=config.env(result.env).production)
     if event is None or not config.notify:
@@ -131,7 +131,7 @@ def _tell(config, result, action: str) -> None:
 
 
 def _outcome(result, as_json: bool) -> None:
-    from sfenv.render.release_render import promote_text
+    from sfenv.views.release import promote_text
 
     if as_json:
         emit_json(result.to_dict())
@@ -187,7 +187,7 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
       sfenv release promote R1 --to prod --yes
       sfenv release promote R1 --to prod --yes --overwrite CustomField:Account.Region__c
     """
-    from sfenv.release.promote import promote
+    from sfenv.services.promote.promote import promote
 
     if sum((check_only, verify_only, abandon)) > 1:
         raise click.UsageError("--check-only, --verify-only and --abandon exclude each other")
@@ -232,7 +232,7 @@ def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json,
     Example:
       sfenv release rollback R1 --env prod --yes
     """
-    from sfenv.release.promote import rollback
+    from sfenv.services.promote.promote import rollback
 
     config = load(config_path)
     confirm = _confirm(yes, env)
@@ -247,8 +247,8 @@ def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json,
 
 
 def _summaries(config, train):
-    from sfenv.release.status import summary
-    from sfenv.release.train import list_trains
+    from sfenv.services.promote.status import summary
+    from sfenv.services.train.train import list_trains
 
     store = _store(config)
     names = [train] if train else list_trains(store)
@@ -267,7 +267,7 @@ def status_cmd(train, as_json, config_path):
     Example:
       sfenv release status R1 --json
     """
-    from sfenv.render.release_render import status_json, status_text
+    from sfenv.views.release import status_json, status_text
 
     summaries = _summaries(load(config_path), train)
     if as_json:
@@ -286,7 +286,7 @@ def list_cmd(as_json, config_path):
     Example:
       sfenv release list
     """
-    from sfenv.render.release_render import list_text, status_json
+    from sfenv.views.release import list_text, status_json
 
     summaries = _summaries(load(config_path), None)
     if as_json:

@@ -28,10 +28,10 @@ def report_cmd(out: str, as_json: bool, config_path: str | None) -> None:
     Example:
       sfenv report --out report.html && xdg-open report.html
     """
-    from sfenv.adoption.chart import adoption_section
-    from sfenv.report.collect import collect_report
-    from sfenv.report.render import render_report, report_to_dict
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.adoption.chart import adoption_section
+    from sfenv.services.report.collect import collect_report
+    from sfenv.views.report import render_report, report_to_dict
 
     config = load(config_path)
     store = SnapshotStore(config.root)

@@ -35,7 +35,7 @@ def delta_cmd(from_ref: str, to_ref: str, out_dir: str | None, repo_dir: str, su
       sfenv delta origin/main HEAD --out delta/
       sfenv delta v1.2 HEAD --out delta/ --format source
     """
-    from sfenv.source.delta import compute_delta, write_delta
+    from sfenv.services.train.delta import compute_delta, write_delta
 
     result = compute_delta(Path(repo_dir), from_ref, to_ref, path=sub)
     if out_dir:
@@ -71,8 +71,8 @@ def export_cmd(env: str, dest: str, fmt: str, as_json: bool, config_path: str | 
     Example:
       sfenv export prod --format source ../prod-project
     """
-    from sfenv.source.export import export_snapshot
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.train.export import export_snapshot
 
     config = load(config_path)
     result = export_snapshot(SnapshotStore(config.root), env, Path(dest), fmt=fmt,

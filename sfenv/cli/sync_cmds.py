@@ -30,9 +30,9 @@ def sync_cmd(remote: str, as_json: bool, config_path: str | None) -> None:
     Example (nightly job, one per environment):
       sfenv pull prod && sfenv sync --remote origin
     """
-    from sfenv.release.checklist_state import replay
-    from sfenv.store.snapshots import SnapshotStore
-    from sfenv.sync.service import sync
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.records.checklist_state import replay
+    from sfenv.services.sync.service import sync
 
     config = load(config_path)
     store = SnapshotStore(config.root)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from sfenv.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.registry import Registry, default_registry
 
 
 def unknown_type_names(names: Iterable[str], registry: Registry | None = None) -> str | None:

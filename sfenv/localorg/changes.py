@@ -1,7 +1,7 @@
 """Hand changes in Setup, simulated: an admin edits a component (or makes a change the API
 cannot see) outside any release. Used by `sfenv localorg change` and `LocalOrgHandle.change`.
 
-Edits go straight to the org folder's Metadata API files (through sfenv.metadata's parser and
+Edits go straight to the org folder's Metadata API files (through sfenv.core.metadata's parser and
 writer, so the bytes stay Salesforce-shaped), then the component's lastModified data and the
 audit trail record who did it. Only the edited component is touched: as in Salesforce, editing
 `CustomField:Account.Region__c` changes that field's lastModifiedDate, not Account's.
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from lxml import etree
 
+from sfenv.core.metadata.components import child_full_name
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 from sfenv.errors import MetadataError
 from sfenv.localorg.mdapi.audit import audit_section
 from sfenv.localorg.state import OrgState, User
-from sfenv.metadata.components import child_full_name
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 
 
 def apply_change(org: OrgState, *, as_user: str | None = None,

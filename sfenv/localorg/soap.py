@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from sfenv.metadata.xmlio import hardened_parser, local_name
+from sfenv.core.metadata.xmlio import hardened_parser, local_name
 
 SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"

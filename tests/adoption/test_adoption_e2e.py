@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from sfenv.adoption.chart import adoption_section
-from sfenv.adoption.service import adoption_ref, history
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.state import usage
 from sfenv.localorg.state.dates import parse_sf_datetime, sf_datetime
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.adoption.chart import adoption_section
+from sfenv.services.adoption.service import adoption_ref, history
 from tests.projects import local_project
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
@@ -74,7 +74,7 @@ def released(tmp_path_factory):
                        "--overwrite", "CustomField:Account.Region__c",
                        "--overwrite", "ValidationRule:Account.Region_Format")
             store = SnapshotStore(project.config().root)
-            from sfenv.release.log import read_log
+            from sfenv.services.records.release_log import read_log
             t0 = parse_sf_datetime(next(e.finished for e in read_log(store, "R1")
                                         if e.result == "deployed"))
             yield project, t0
@@ -137,7 +137,7 @@ def test_three_days_give_verdicts_calls_and_a_three_point_trend(released):
     store = SnapshotStore(project.config().root)
     assert len(history(store, "prod")) == 3 and store.ref_commit(adoption_ref("prod"))
     # eligible users come from the grants in prod's snapshot (Admin.profile is System Administrator)
-    from sfenv.adoption.grants import object_grants
+    from sfenv.services.adoption.grants import object_grants
     assert "System Administrator" in object_grants(store, store.head("prod"))["Invoice__c"][0]
     assert obj["figures"]["eligible_from"].startswith("every active user")
     # the report's section, from the history alone: unused first, the page's trend drawn

@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from sfenv.adoption.chart import adoption_section
-from sfenv.adoption.service import AdoptionRun, Measure, add_trends, history, record
 from sfenv.config.adoption import AdoptionSettings
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.adoption.chart import adoption_section
+from sfenv.services.adoption.service import AdoptionRun, Measure, add_trends, history, record
 from tests.render.test_report_browser import CHROMIUM, _chromium
 
 pytestmark = [

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-from sfenv.adoption.chart import COLOURS, adoption_section, latest_rows, trend_svg
-from sfenv.adoption.service import AdoptionRun, Measure, add_trends, history, record
 from sfenv.config.adoption import AdoptionSettings
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.adoption.chart import COLOURS, adoption_section, latest_rows, trend_svg
+from sfenv.services.adoption.service import AdoptionRun, Measure, add_trends, history, record
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.adoption import signals, verdicts
-from sfenv.adoption.service import ComponentFacts, deployed_at, measure
-from sfenv.adoption.signals import CallLog, CountingOrg
 from sfenv.config import load_config
 from sfenv.config.adoption import AdoptionSettings
+from sfenv.core.metadata.registry import default_registry
 from sfenv.errors import ConfigError, OrgError
-from sfenv.metadata.registry import default_registry
-from sfenv.release.model import LogEntry
+from sfenv.services.adoption import signals, verdicts
+from sfenv.services.adoption.service import ComponentFacts, deployed_at, measure
+from sfenv.services.adoption.signals import CallLog, CountingOrg
+from sfenv.services.train.model import LogEntry
 
 S = AdoptionSettings(days=14, used=0.3, low=0.05)
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -198,8 +198,8 @@ def test_a_long_text_area_is_paged_never_filtered():
 
 
 def test_only_settled_unused_components_make_one_exception_event():
-    from sfenv.adoption.alerts import adoption_events
-    from sfenv.adoption.service import AdoptionRun, Measure
+    from sfenv.services.adoption.alerts import adoption_events
+    from sfenv.services.adoption.service import AdoptionRun, Measure
 
     run = AdoptionRun("prod", NOW.isoformat(), S)
     run.rows = [Measure("R1", "CustomField:Case.A__c", "t", 20, "fill_rate", "unused", "0%", True),
@@ -222,8 +222,8 @@ PERMSET = PROFILE.replace(b"Profile", b"PermissionSet")
 
 
 def test_eligible_users_come_from_the_profiles_and_permission_sets_that_grant_create(tmp_path):
-    from sfenv.adoption.grants import object_grants
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.adoption.grants import object_grants
 
     store = SnapshotStore(tmp_path / "repo")
     commit = store.write_ref_commit("refs/sfenv/test", {

@@ -11,10 +11,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import local_name, parse_xml
-from sfenv.source.load import load_tree
-from sfenv.source.trees import read_dir
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import local_name, parse_xml
+from sfenv.io.source.load import load_tree
+from sfenv.io.source.trees import read_dir
 from tests.corpora.checks import corpora_dir
 from tests.corpora.pairs import CORPORA
 

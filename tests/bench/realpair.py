@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds.generate import generate_org
-from sfenv.store.snapshots import SnapshotStore
 from tests.bench.scenario import org_files
 
 # sizes of the real pair (issue 16); `scale` multiplies them

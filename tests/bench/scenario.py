@@ -21,11 +21,11 @@ from pathlib import Path
 
 from sfenv.config import load_config
 from sfenv.config.model import Config
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import materialize
 from sfenv.localorg.seeds.generate import mutate_org
 from sfenv.localorg.testing import LocalOrgHandle, running_org
-from sfenv.pull import PullResult, pull_env
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.pull import PullResult, pull_env
 
 PASSWORD_VAR = "SFENV_BENCH_PW"
 MUTATE_SEED = 1
@@ -153,7 +153,7 @@ class Scenario:
     def zip_baseline(self) -> Step:
         """Read the org folder's files and zip them: the floor under any retrieve of them."""
         def run() -> Step:
-            from sfenv.metadata.ziputil import write_zip
+            from sfenv.core.metadata.ziputil import write_zip
 
             self.generated()
             with Timer() as t:

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 from sfenv.config import load_config
+from sfenv.core.metadata.package_xml import parse_package
+from sfenv.core.metadata.registry import default_registry
 from sfenv.errors import DependencyError
-from sfenv.metadata.package_xml import parse_package
-from sfenv.metadata.registry import default_registry
-from sfenv.release.train import build, plan
-from sfenv.source.delta import _load, compute_delta, write_delta
-from sfenv.source.trees import git_listing
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.source.trees import git_listing
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.train.delta import _load, compute_delta, write_delta
+from sfenv.services.train.train import build, plan
 from tests.bench import sgd
 from tests.bench.realpair import CONFIG
 from tests.corpora.checks import corpora_dir

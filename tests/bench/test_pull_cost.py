@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from sfenv.pull import pull_env
+from sfenv.services.pull import pull_env
 from tests.bench.pull_process import run_pull
 from tests.bench.scenario import Timer
 

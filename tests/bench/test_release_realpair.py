@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sfenv.config import load_config
-from sfenv.release.train import build, plan
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.train.train import build, plan
 from tests.bench import sgd
 from tests.bench.realpair import RealPair, mutated_pair, real_pair
 from tests.bench.scenario import Timer

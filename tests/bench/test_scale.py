@@ -11,10 +11,10 @@ import shutil
 
 import pytest
 
-from sfenv.compare.diff import diff_commits
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.ziputil import read_zip, write_zip
-from sfenv.release.train import build, plan
+from sfenv.core.compare.diff import diff_commits
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.ziputil import read_zip, write_zip
+from sfenv.services.train.train import build, plan
 from tests.bench import sgd
 from tests.bench.scenario import BlobCounter, Timer, git_diff_tree
 
@@ -171,8 +171,8 @@ def test_release_build(scenario, bench, sgd_main):
 
 
 def test_report(scenario, bench):
-    from sfenv.report.collect import collect_report
-    from sfenv.report.render import render_report
+    from sfenv.services.report.collect import collect_report
+    from sfenv.views.report import render_report
 
     scenario.commits()
     config, store = scenario.config(), scenario.store()

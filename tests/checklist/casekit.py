@@ -8,11 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from sfenv.checklist import ChecklistContext
-from sfenv.checklist.engine import field_changes
-from sfenv.checklist.xmlview import xml_dict
-from sfenv.compare.model import Change, ElementChange
-from sfenv.metadata.ids import ComponentId
+from sfenv.core.checklist import ChecklistContext
+from sfenv.core.checklist.engine import field_changes
+from sfenv.core.checklist.xmlview import xml_dict
+from sfenv.core.compare.model import Change, ElementChange
+from sfenv.core.metadata.ids import ComponentId
 
 CASES = Path(__file__).parent / "cases"
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from sfenv.checklist import build_checklist, load_catalogue
-from sfenv.render.checklist_render import dumps
+from sfenv.core.checklist import build_checklist, load_catalogue
+from sfenv.views.checklist import dumps
 
 from .casekit import CASES, load_case
 

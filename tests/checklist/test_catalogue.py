@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.checklist import load_catalogue
+from sfenv.core.checklist import load_catalogue
 from sfenv.errors import ChecklistError
 
 SHIPPED = Path(str(resources.files("sfenv.checklists")))
@@ -81,9 +81,9 @@ def test_missing_catalogue_folder_is_a_checklist_error(tmp_path):
 
 def test_conditions_cannot_reach_python_internals(tmp_path):
     yml = GOOD_RULE.replace('"new.name"', '"new.__class__.__mro__"')
-    from sfenv.checklist import ChecklistContext, build_checklist
-    from sfenv.compare.model import Change
-    from sfenv.metadata.ids import ComponentId
+    from sfenv.core.checklist import ChecklistContext, build_checklist
+    from sfenv.core.compare.model import Change
+    from sfenv.core.metadata.ids import ComponentId
 
     cat = load_catalogue(make_catalogue(tmp_path, yml))
     change = Change(ComponentId("Role", "X"), "added",

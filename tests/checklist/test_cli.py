@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sfenv.checklist import Step
 from sfenv.cli import main
+from sfenv.core.checklist import Step
 
 YML = """\
 project: acme

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.checklist import ChecklistContext, build_checklist, load_catalogue
-from sfenv.checklist.engine import more_restrictive
-from sfenv.checklist.model import username_suffixes
-from sfenv.compare.model import Change, ElementChange
 from sfenv.config.model import Config, EnvConfig
-from sfenv.metadata.ids import ComponentId
+from sfenv.core.checklist import ChecklistContext, build_checklist, load_catalogue
+from sfenv.core.checklist.engine import more_restrictive
+from sfenv.core.checklist.model import username_suffixes
+from sfenv.core.compare.model import Change, ElementChange
+from sfenv.core.metadata.ids import ComponentId
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
 

@@ -9,18 +9,18 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sfenv.checklist import Step
 from sfenv.cli import main
+from sfenv.core.checklist import Step
 from sfenv.errors import ChecklistError
-from sfenv.release.checklist_state import (
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.records.checklist_state import (
     freeze_checklist,
     frozen_checklist,
     record_step_done,
     record_step_undone,
     replay,
 )
-from sfenv.release.train import commit_files
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.train.train import commit_files
 
 YML = """\
 project: acme

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from sfenv.checklist import Step, role_tree
-from sfenv.checklist.roles import tree_lines
-from sfenv.checklist.state import done_steps, record_done
+from sfenv.core.checklist import Step, role_tree
+from sfenv.core.checklist.roles import tree_lines
 from sfenv.errors import ChecklistError
-from sfenv.render.checklist_render import role_tree_html, to_html, to_json, to_markdown
+from sfenv.services.records.checklist_done import done_steps, record_done
+from sfenv.views.checklist import role_tree_html, to_html, to_json, to_markdown
 
 BEFORE = {"CEO": {"name": "CEO"}, "VP_Sales": {"name": "VP Sales", "parentRole": "CEO"},
           "VP_Service": {"name": "VP Service", "parentRole": "CEO"},

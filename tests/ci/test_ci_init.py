@@ -102,7 +102,7 @@ def test_backup_job_commands_replayed_against_local_orgs_back_up_into_the_shared
         shared = tmp_path / "shared.git"
         subprocess.run(["git", "init", "--quiet", "--bare", str(shared)], check=True)
         root = p.config().root
-        from sfenv.store.snapshots import SnapshotStore
+        from sfenv.io.store.snapshots import SnapshotStore
         SnapshotStore(root)
         subprocess.run(["git", "-C", str(root), "remote", "add", "origin", str(shared)],
                        check=True)

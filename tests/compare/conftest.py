@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.metadata.registry import default_registry
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.core.metadata.registry import default_registry
+from sfenv.io.store.snapshots import SnapshotStore
 
 
 @pytest.fixture()

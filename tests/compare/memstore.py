@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 
-from sfenv.store.snapshots import TreeChange
+from sfenv.io.store.snapshots import TreeChange
 
 
 class MemoryStore:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 
-from sfenv.compare.audit_match import _token
+from sfenv.core.compare.audit_match import _token
 
 
 def _regex(word: str, text: str) -> bool:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from memstore import MemoryStore
 
-from sfenv.compare.diff import diff_commits
-from sfenv.metadata.registry import default_registry
+from sfenv.core.compare.diff import diff_commits
+from sfenv.core.metadata.registry import default_registry
 
 CASES = Path(__file__).parent / "cases"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from compare_helpers import account, field_xml, snap, xml
 
 from sfenv.cli import main
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 
 CONFIG = """\
 project: acme

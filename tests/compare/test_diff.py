@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from compare_helpers import account, field_xml, index, snap, xml
 
-from sfenv.compare.diff import diff_commits
-from sfenv.compare.model import ElementChange
-from sfenv.compare.neutralize import Neutralizer
-from sfenv.metadata.ids import ComponentId
+from sfenv.core.compare.diff import diff_commits
+from sfenv.core.compare.model import ElementChange
+from sfenv.core.compare.neutralize import Neutralizer
+from sfenv.core.metadata.ids import ComponentId
 
 RT = """    <recordTypes>
         <fullName>Partner</fullName>
@@ -191,7 +191,7 @@ def test_large_pair_with_one_percent_changed_reads_only_changed_blobs(store, reg
 
 
 def test_reordering_keyed_or_plain_lists_is_not_an_element_change():
-    from sfenv.compare.elements import element_changes
+    from sfenv.core.compare.elements import element_changes
 
     def vs(*names: str, members: tuple[str, ...] = ()) -> bytes:
         return xml("CustomField", "".join(

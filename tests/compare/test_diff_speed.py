@@ -9,11 +9,11 @@ import json
 from compare_helpers import NS, field_xml, xml
 from memstore import MemoryStore
 
-from sfenv.compare.diff import diff_commits
-from sfenv.compare.inventory import index_entries
-from sfenv.compare.prune import prune_common
-from sfenv.metadata.components import split_file
-from sfenv.metadata.xmlio import parse_xml
+from sfenv.core.compare.diff import diff_commits
+from sfenv.core.compare.inventory import index_entries
+from sfenv.core.compare.prune import prune_common
+from sfenv.core.metadata.components import split_file
+from sfenv.core.metadata.xmlio import parse_xml
 
 
 def _profile(fields: dict[str, bool], description: str = "Admin") -> bytes:
@@ -140,7 +140,7 @@ def test_a_changed_class_carries_its_unchanged_meta_file(registry):
 def test_the_component_index_reads_like_a_dict(store):
     from compare_helpers import snap
 
-    from sfenv.compare.diff import component_index
+    from sfenv.core.compare.diff import component_index
 
     entries = {"ApexClass:A": {"lastModifiedByName": "Ann"}, "ApexClass:B": {"x": 1}}
     lines = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in entries.items()]
@@ -156,7 +156,7 @@ def test_the_component_index_reads_like_a_dict(store):
 def test_a_diff_is_computed_once_per_pair_of_trees(store, registry):
     from compare_helpers import snap
 
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
 
     old, new = _pair()
     a = snap(store, "prod", old)

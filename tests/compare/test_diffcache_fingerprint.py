@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from sfenv.compare.diffcache import code_fingerprint, tree_fingerprint
+from sfenv.core.compare.diffcache import code_fingerprint, tree_fingerprint
 
 
 def _tree(tmp_path):

@@ -7,8 +7,8 @@ from deepdiff import DeepDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sfenv.compare.elements import Tree, element_changes, tree_changes
-from sfenv.compare.model import ElementChange
+from sfenv.core.compare.elements import Tree, element_changes, tree_changes
+from sfenv.core.compare.model import ElementChange
 
 LABELS = st.sampled_from(["a", "b", "field[X]", "field[Y]", "value[Gold]", "__hidden", "x.y"])
 LEAVES = st.one_of(st.sampled_from(["", "1", "2", "Read"]), st.just(True))

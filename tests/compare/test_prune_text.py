@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from memstore import MemoryStore
 
-from sfenv.compare.diff import diff_commits
-from sfenv.compare.prune import prune_common
-from sfenv.metadata.components import split_file
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import parse_xml, write_xml
+from sfenv.core.compare.diff import diff_commits
+from sfenv.core.compare.prune import prune_common
+from sfenv.core.metadata.components import split_file
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import parse_xml, write_xml
 
 PATH = "objects/Account.object"
 # field names are unique in an object (repeated names are a file no org returns)

@@ -6,9 +6,9 @@ import json
 
 from compare_helpers import Cfg, Env, account, field_xml, index, snap
 
-from sfenv.compare.filters import ComponentFilter, IgnoreRules
-from sfenv.compare.status import all_status, path_status, sync_point
-from sfenv.record.sync_points import record_sync_point
+from sfenv.core.compare.filters import ComponentFilter, IgnoreRules
+from sfenv.core.compare.status import all_status, path_status, sync_point
+from sfenv.services.records.sync_points import record_sync_point
 
 
 def obj(*fields: tuple[str, int]) -> dict[str, bytes]:

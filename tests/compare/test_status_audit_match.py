@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.compare.audit_match import label_of, matches, rows_about
-from sfenv.metadata.ids import ComponentId
+from sfenv.core.compare.audit_match import label_of, matches, rows_about
+from sfenv.core.metadata.ids import ComponentId
 
 ROWS = [  # as the acme orgs' Setup Audit Trail holds them, newest first
     {"Section": "Customize Accounts", "Display": "Changed active flag for Region_Format "

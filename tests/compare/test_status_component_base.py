@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from compare_helpers import Cfg, Env, account, field_xml, index, snap
 
-from sfenv.compare.status import component_base, path_status, sync_point
-from sfenv.record.sync_points import record_sync_point
+from sfenv.core.compare.status import component_base, path_status, sync_point
+from sfenv.services.records.sync_points import record_sync_point
 
 DAY1, DAY2, DAY3 = "2026-10-01T00:00:00.000Z", "2026-10-05T00:00:00.000Z", "2026-10-09T00:00:00.000Z"
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from compare_helpers import Cfg, Env, account, field_xml, index, snap
 
-from sfenv.compare.status import SYNC_FILE, path_status, sync_point, sync_ref
-from sfenv.record import sync_points
-from sfenv.record.sync_points import record_sync_point
-from sfenv.render.status_render import status_json, status_markdown, status_text
+from sfenv.core.compare.status import SYNC_FILE, path_status, sync_point, sync_ref
+from sfenv.services.records import sync_points
+from sfenv.services.records.sync_points import record_sync_point
+from sfenv.views.status import status_json, status_markdown, status_text
 
 QA_DATE, HOTFIX_DATE = "2026-10-01T00:00:00.000Z", "2026-10-20T08:00:00.000Z"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sfenv.metadata.registry import default_registry
-from sfenv.source.paths import locate
+from sfenv.core.metadata.registry import default_registry
+from sfenv.io.source.paths import locate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

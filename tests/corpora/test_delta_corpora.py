@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from sfenv.cli import main
-from sfenv.source.delta import compute_delta, write_delta
+from sfenv.services.train.delta import compute_delta, write_delta
 from tests.corpora.checks import check_written
 from tests.corpora.pairs import CORPORA, DAHLIA, LISTED, NKS, Pair
 

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.metadata.registry import default_registry
-from sfenv.source.load import load_tree
-from sfenv.source.trees import read_git
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.core.metadata.registry import default_registry
+from sfenv.io.source.load import load_tree
+from sfenv.io.source.trees import read_git
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.corpora.pairs import ARBEIDSGIVER, DAHLIA, NKS
 from tests.projects import local_project
 
 
 def org_tree(repo: Path, commit: str = "HEAD") -> dict[str, bytes]:
     """The Metadata API files of `commit` (a source project converted as `sfenv delta` does)."""
-    from sfenv.source.trees import resolve_ref
+    from sfenv.io.source.trees import resolve_ref
 
     files = read_git(repo, resolve_ref(repo, commit))
     return load_tree(files, str(repo), default_registry()).files

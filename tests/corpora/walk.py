@@ -46,7 +46,7 @@ def clone(bundle: Path, dest: Path) -> Path:
 
 
 def walk_pair(repo: Path, old: str, new: str, scratch: Path) -> dict:
-    from sfenv.source.delta import compute_delta, write_delta
+    from sfenv.services.train.delta import compute_delta, write_delta
 
     row: dict = {"old": old, "new": new}
     start = time.perf_counter()

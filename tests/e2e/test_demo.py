@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sfenv.demo import run_demo
+from sfenv.cli.local.demo import run_demo
 
 
 def test_demo_runs_the_release_flow_and_writes_the_report(tmp_path):

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.projects import local_project
 
 

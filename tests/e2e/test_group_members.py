@@ -10,9 +10,9 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.rest import api as rest
 from sfenv.localorg.testing import running_org
-from sfenv.store.snapshots import SnapshotStore
 from tests.projects import local_project
 
 FINANCE_IN_DEV = ["Role:VP_Sales", "RoleAndSubordinates:EMEA_Sales_Manager",

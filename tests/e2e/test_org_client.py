@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from sfenv.config.model import EnvConfig
+from sfenv.core.metadata.ziputil import write_zip
 from sfenv.errors import AuthError, ConfigError
+from sfenv.io.org.client import connect
 from sfenv.localorg.testing import running_org
-from sfenv.metadata.ziputil import write_zip
-from sfenv.org.client import connect
 
 PACKAGE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
            b"    <types>\n        <members>Hello</members>\n        <name>ApexClass</name>\n    </types>\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from sfenv.core.metadata.xmlio import parse_xml, write_xml
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
-from sfenv.metadata.xmlio import parse_xml, write_xml
-from sfenv.release.train import RELEASES_REF
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.train.train import RELEASES_REF
 from tests.projects import local_project
 
 SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
@@ -44,7 +44,7 @@ def org_file(project, env: str, rel: str) -> str:
 
 def edit_org(project, env: str, rel: str, edit, touched: list[str], user: str) -> None:
     """A hand change the local org's `change` command cannot make (an added element)."""
-    from sfenv.metadata.ids import ComponentId
+    from sfenv.core.metadata.ids import ComponentId
 
     org = project.orgs[env].server.org
     with org.lock:

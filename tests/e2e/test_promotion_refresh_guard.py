@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
-from sfenv.store.snapshots import SnapshotStore
 from tests.projects import local_project
 
 SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod", "spare": "acme-qa"}

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
-from sfenv.release.train import RELEASES_REF
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.train.train import RELEASES_REF
 from tests.projects import local_project
 
 SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
@@ -168,8 +168,8 @@ def test_an_accepted_deploy_whose_status_is_lost_is_followed_on_the_next_run_not
     """Issue 13: when the status polls of an accepted quick deploy failed, sfenv submitted a
     full deploy of the same package (on Salesforce both would run)."""
     from sfenv.errors import OrgError
-    from sfenv.org.client import connect
-    from sfenv.release.promote import promote
+    from sfenv.io.org.client import connect
+    from sfenv.services.promote.promote import promote
 
     submitted: list[str] = []
 
@@ -221,21 +221,21 @@ def test_a_second_promotion_of_an_environment_is_refused_before_its_backup(proje
 
 def test_a_failed_verification_pull_is_logged_and_the_next_run_verifies_and_finishes(
         project, monkeypatch):
-    import sfenv.pull
+    import sfenv.services.pull
     from sfenv.errors import StoreError
-    from sfenv.release.promote import promote
+    from sfenv.services.promote.promote import promote
 
-    real_pull = sfenv.pull.pull_env
+    real_pull = sfenv.services.pull.pull_env
 
     def busy(*args, **kwargs):
         raise StoreError("environment qa is locked by pid 4242 (a scheduled pull)")
 
     config, store = project.config(), SnapshotStore(project.root)
-    monkeypatch.setattr(sfenv.pull, "pull_env", busy)
+    monkeypatch.setattr(sfenv.services.pull, "pull_env", busy)
     first = promote(config, store, "R1", "qa")
     assert first.entry.result == "unverified" and first.entry.deploy_ids
     assert "run the same `sfenv release promote R1 --to qa` again" in first.entry.error
-    monkeypatch.setattr(sfenv.pull, "pull_env", real_pull)
+    monkeypatch.setattr(sfenv.services.pull, "pull_env", real_pull)
     again = promote(config, store, "R1", "qa")
     assert again.entry.result == "deployed" and again.entry.verification["ok"]
     assert again.entry.deploy_ids == first.entry.deploy_ids  # followed, not deployed again

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sfenv.compare import refreshes
-from sfenv.compare.refreshes import cadence_days
+from sfenv.services.records import refreshes
+from sfenv.services.records.refreshes import cadence_days
 from tests.reliability.promote_kit import two_orgs
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import canonicalize
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import canonicalize
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.projects import local_project
 
 SKIP_DIRS = (".localorg",)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.mdapi import retrieve as md_retrieve
-from sfenv.pull.accounting import completeness
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.pull.accounting import completeness
 from tests.projects import local_project
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfenv.metadata.ziputil import write_zip
-from sfenv.org.client import connect
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.core.metadata.ziputil import write_zip
+from sfenv.io.org.client import connect
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.e2e.test_pull import org_files, snapshot_files
 from tests.projects import local_project
 

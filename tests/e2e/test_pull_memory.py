@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
-import sfenv.pull.service as service
+import sfenv.services.pull.service as service
 from sfenv.config.loader import load_config
-from sfenv.pull import pull_env
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.pull import pull_env
 from tests.projects import local_project
 
 RESOURCES = 48

@@ -10,15 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from sfenv.cli import main
-from sfenv.pull.backups import (
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.records.backups import (
     MESSAGE,
     BackupError,
     check_tag_name,
     list_backups,
     prune_backups,
 )
-from sfenv.release.train import commit_files
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.train.train import commit_files
 from tests.projects import OFFLINE_PROD_YML
 
 # an org nobody answers at: a pull would fail with exit 3, so exit 2 proves the check came first
@@ -117,7 +117,7 @@ def test_a_named_backup_whose_name_looks_timestamped_is_never_pruned(project):
 
 
 def test_a_named_backup_says_so_in_its_annotation():
-    from sfenv.pull.backups import annotation
+    from sfenv.services.records.backups import annotation
 
     assert annotation("prod", 1, named=True) == f"{MESSAGE}prod (1 component, named)"
     assert annotation("prod", 83, named=False) == f"{MESSAGE}prod (83 components)"

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from sfenv.cli import main
-from sfenv.release.train import commit_files
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.train.train import commit_files
 
 YML = """\
 project: acme

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from sfenv.cli import main
-from sfenv.pull.backups import MESSAGE
-from sfenv.pull.history import snapshot_log
-from sfenv.release.train import commit_files
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.records.backups import MESSAGE
+from sfenv.services.records.history import snapshot_log
+from sfenv.services.train.train import commit_files
 from tests.projects import OFFLINE_PROD_YML
 
 YML = OFFLINE_PROD_YML

@@ -7,13 +7,13 @@ not walk or a file the retrieve leaves out shows up here by name.
 
 from __future__ import annotations
 
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import canonicalize
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.seeds.every_type import every_type_files, generate_every_type
 from sfenv.localorg.testing import running_org
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import canonicalize
-from sfenv.pull.coverage import exclusions
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.pull.coverage import exclusions
 from tests.projects import Project, write_config
 
 

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.metadata.registry import default_registry
-from sfenv.pull.folders_migration import folder_renames, mdapi_folder_path, migrate_folder_files
-from sfenv.store.snapshots import SnapshotStore
-from sfenv.store.stream import BlobId
+from sfenv.core.metadata.registry import default_registry
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.io.store.stream import BlobId
+from sfenv.services.pull.folders_migration import (
+    folder_renames,
+    mdapi_folder_path,
+    migrate_folder_files,
+)
 from tests.projects import local_project
 from tests.source.gitrepo import GitRepo
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import parse_xml, write_xml
 from sfenv.errors import ConfigError
 from sfenv.localorg.seeds import materialize
 from sfenv.localorg.seeds.generate import generate_org, mutate_org, plan_counts
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import parse_xml, write_xml
 
 
 def tree(root: Path) -> dict[str, bytes]:

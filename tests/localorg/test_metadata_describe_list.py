@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.metadata.registry import default_registry
+from sfenv.core.metadata.registry import default_registry
 
 from .md_support import Client_, Fault, make_org, zeep_parse
 

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from sfenv.metadata.components import split_file
-from sfenv.metadata.registry import default_registry
+from sfenv.core.metadata.components import split_file
+from sfenv.core.metadata.registry import default_registry
 
 from .md_support import ORG_FILES, Client_, make_org, read_zip
 

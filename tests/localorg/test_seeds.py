@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import parse_xml, write_xml
 from sfenv.errors import ConfigError
 from sfenv.localorg.seeds import ACME_DIR, ENV_VALUES, build_acme, list_seeds, materialize
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import parse_xml, write_xml
 
 NS = "{http://soap.sforce.com/2006/04/metadata}"
 SEEDS = ("acme-prod", "acme-qa", "acme-dev")

@@ -15,9 +15,9 @@ import requests
 from click.testing import CliRunner
 
 from sfenv.cli import main
+from sfenv.core.metadata.xmlio import child_text
 from sfenv.localorg import soap
 from sfenv.localorg.state import STATE_DIR
-from sfenv.metadata.xmlio import child_text
 
 OBJECT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">

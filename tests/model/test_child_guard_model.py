@@ -37,10 +37,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sfenv.cli import main
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.xmlio import child_text, local_name, parse_xml, write_xml
-from sfenv.store.snapshots import SnapshotStore
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"

@@ -30,12 +30,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sfenv.cli import main
-from sfenv.compare.status import all_status
 from sfenv.config import load_config
+from sfenv.core.compare.status import all_status
+from sfenv.core.metadata.registry import default_registry
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
-from sfenv.metadata.registry import default_registry
-from sfenv.release.checklist_state import frozen_checklist
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.records.checklist_state import frozen_checklist
 
 ENVS = ("dev", "qa", "prod")
 HOPS = (("dev", "qa"), ("qa", "prod"))

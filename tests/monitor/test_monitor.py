@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.changes import apply_change
-from sfenv.monitor import checks
-from sfenv.monitor.service import last_run
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.monitor import checks
+from sfenv.services.monitor.service import last_run
 from tests.projects import local_project
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -99,9 +99,9 @@ def test_an_unknown_environment_is_exit_2_before_any_org_is_asked(tmp_path, monk
 
 
 def test_outside_changes_alert_as_drift_only_in_production(tmp_path, monkeypatch):
-    from sfenv.monitor.alerts import monitor_events
-    from sfenv.monitor.checks import Finding
-    from sfenv.monitor.service import EnvMonitor, MonitorReport
+    from sfenv.services.monitor.alerts import monitor_events
+    from sfenv.services.monitor.checks import Finding
+    from sfenv.services.monitor.service import EnvMonitor, MonitorReport
 
     with local_project(tmp_path, {"qa": "acme-qa", "prod": "acme-prod"}, monkeypatch) as project:
         config = project.config()

@@ -18,12 +18,12 @@ from sfenv.cli import main as cli
 from sfenv.config import load_config
 from sfenv.config.notify import NotifyChannel, exceptions
 from sfenv.errors import ConfigError
-from sfenv.notify import payloads
-from sfenv.notify.deliver import send
-from sfenv.notify.events import Event
-from sfenv.notify.service import notify
-from sfenv.record.notifications import read_notifications
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.notify import payloads
+from sfenv.services.notify.deliver import send
+from sfenv.services.notify.events import Event
+from sfenv.services.notify.service import notify
+from sfenv.services.records.notifications import read_notifications
 
 BASE = """\
 project: acme

@@ -7,8 +7,8 @@ import json
 from click.testing import CliRunner
 
 from sfenv.cli import main as cli
-from sfenv.notify.release_events import release_event
-from sfenv.release.model import ComponentFailure, LogEntry, PromoteResult
+from sfenv.services.notify.release_events import release_event
+from sfenv.services.train.model import ComponentFailure, LogEntry, PromoteResult
 from tests.notify.test_notify import BASE, Receiver  # noqa: F401  (fixture helpers)
 
 
@@ -52,7 +52,7 @@ def test_promote_tells_the_channels_and_a_dead_channel_only_warns(tmp_path, monk
         monkeypatch.setenv("HOOK", receiver.url)
         refused = _result("refused", error="1 component changed", conflicts=[
             {"component": "CustomField:Account.Region__c", "changed_by": "Tom Becker"}])
-        monkeypatch.setattr("sfenv.release.promote.promote", lambda *a, **k: refused)
+        monkeypatch.setattr("sfenv.services.promote.promote.promote", lambda *a, **k: refused)
         result = CliRunner().invoke(cli, ["release", "promote", "R1", "--to", "qa"])
         assert result.exit_code == 1, result.output  # the refusal's own exit code
         (body,) = receiver.bodies

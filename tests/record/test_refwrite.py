@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from sfenv.compare.origins import ORIGINS_FILE, origins_ref, read_origins
+from sfenv.core.compare.origins import ORIGINS_FILE, origins_ref, read_origins
 from sfenv.errors import StoreError
-from sfenv.record.origins import record_origins
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.records.origins import record_origins
 
 
 class Racing:

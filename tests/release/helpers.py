@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sfenv.metadata.registry import default_registry
-from sfenv.release.model import PackageFiles
-from sfenv.release.package import assemble, select, split_manual
-from sfenv.release.rollback import changes_between
+from sfenv.core.metadata.registry import default_registry
+from sfenv.services.promote.rollback import changes_between
+from sfenv.services.train.model import PackageFiles
+from sfenv.services.train.package import assemble, select, split_manual
 
 CASES = Path(__file__).parent / "cases"
 API = "62.0"

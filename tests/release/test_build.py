@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from sfenv.config.model import Config, EnvConfig
+from sfenv.core.metadata.package_xml import parse_package
+from sfenv.core.metadata.ziputil import read_zip
 from sfenv.errors import DependencyError, ReleaseError
-from sfenv.metadata.package_xml import parse_package
-from sfenv.metadata.ziputil import read_zip
-from sfenv.release.model import Limits
-from sfenv.release.train import RELEASES_REF, Scope, build, load_train, plan
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.train.model import Limits
+from sfenv.services.train.train import RELEASES_REF, Scope, build, load_train, plan
 
 H = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'

@@ -9,14 +9,14 @@ import subprocess
 
 import pytest
 
-from sfenv.compare.neutralize import SideValues
 from sfenv.config.model import Config, EnvConfig
+from sfenv.core.compare.neutralize import SideValues
+from sfenv.core.metadata.ziputil import read_zip
 from sfenv.errors import ReleaseError
-from sfenv.metadata.ziputil import read_zip
-from sfenv.release.envvalues import substitute, target_values
-from sfenv.release.promote import built_src, env_values, promote, target_zips
-from sfenv.release.train import RELEASES_REF, build, plan
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.promote.promote import built_src, env_values, promote, target_zips
+from sfenv.services.train.envvalues import substitute, target_values
+from sfenv.services.train.train import RELEASES_REF, build, plan
 
 H = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.metadata.ziputil import read_zip, write_zip
+from sfenv.core.metadata.ziputil import read_zip, write_zip
 from tests.release.helpers import CASES, build_case, read_tree
 
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())

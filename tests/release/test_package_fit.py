@@ -4,10 +4,10 @@ are listed, not deployed."""
 
 from __future__ import annotations
 
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.ziputil import read_zip, write_zip
-from sfenv.release.package import fit_src, fit_zips
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.ziputil import read_zip, write_zip
+from sfenv.services.train.package import fit_src, fit_zips
 
 PERMSET = b"""<?xml version="1.0" encoding="UTF-8"?>
 <PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">

@@ -10,9 +10,9 @@ import pytest
 
 from sfenv.config.model import Config, EnvConfig
 from sfenv.errors import ReleaseError
-from sfenv.release.train import RELEASES_REF, build, plan
-from sfenv.render.release_render import plan_text
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.train.train import RELEASES_REF, build, plan
+from sfenv.views.release import plan_text
 
 META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/'
         b'2006/04/metadata">\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n'

@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 
 from sfenv.config.model import Config, EnvConfig
-from sfenv.release.train import build, plan
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.train.train import build, plan
 
 H = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from sfenv.core.metadata.ziputil import write_zip
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
-from sfenv.metadata.ziputil import write_zip
-from sfenv.release.train import RELEASES_REF
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.train.train import RELEASES_REF
 from tests.projects import local_project
 
 
@@ -83,9 +83,9 @@ def test_hotfix_to_prod_is_recorded_and_open_until_qa_has_it(orgs):
 def test_failed_validation_is_logged_and_leaves_the_target_untouched(orgs):
     """The org rejects the validation (a layout naming a field qa lacks): nothing is deployed,
     the log says why, the CLI-facing result carries problem, file and line."""
-    from sfenv.org.client import DeployResult, connect
-    from sfenv.release.promote import promote
-    from sfenv.render.release_render import promote_text
+    from sfenv.io.org.client import DeployResult, connect
+    from sfenv.services.promote.promote import promote
+    from sfenv.views.release import promote_text
 
     calls = []
 
@@ -123,7 +123,7 @@ def test_env_values_are_not_released_and_are_substituted_per_target(orgs):
     """dev, qa and prod differ in endpoints, emails and usernames declared as `values:`: the
     train leaves them alone; a real change to the named credential carries a placeholder and
     reaches qa with qa's endpoint."""
-    from sfenv.org.client import connect
+    from sfenv.io.org.client import connect
 
     store = SnapshotStore(orgs.root)
     train = json.loads(store.read_file(store.ref_commit(RELEASES_REF), "releases/R1/train.json"))

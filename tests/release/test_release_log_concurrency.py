@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 
-from sfenv.release import log as release_log
-from sfenv.release.model import LogEntry
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.records import release_log as release_log
+from sfenv.services.train.model import LogEntry
 
 
 def test_concurrent_appends_for_two_envs_lose_no_entry(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.release.model import LogEntry, PromoteResult
-from sfenv.release.runner import Step, resume_point, run_steps
+from sfenv.services.promote.runner import Step, resume_point, run_steps
+from sfenv.services.train.model import LogEntry, PromoteResult
 
 NAMES = ("deploy", "wait", "verify")
 

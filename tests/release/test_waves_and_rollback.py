@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.package_xml import parse_package
-from sfenv.metadata.registry import default_registry
-from sfenv.release.model import Limits
-from sfenv.release.package import assemble, digest, split_manual
-from sfenv.release.rollback import changes_between, rollback_package
-from sfenv.release.verify import verify
-from sfenv.release.waves import split
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.package_xml import parse_package
+from sfenv.core.metadata.registry import default_registry
+from sfenv.services.promote.rollback import changes_between, rollback_package
+from sfenv.services.promote.verify import verify
+from sfenv.services.train.model import Limits
+from sfenv.services.train.package import assemble, digest, split_manual
+from sfenv.services.train.waves import split
 
 API = "62.0"
 META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/'

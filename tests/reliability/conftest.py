@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.projects import Project, local_project
 from tests.reliability.kit import FAMILIES
 from tests.reliability.promote_kit import Path2
@@ -68,7 +68,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
 def tampered(clean_dev, monkeypatch):
     """Install `edit(files_zip) -> zip` on every retrieve answer (a hostile org or proxy);
     returns (project, baseline, install)."""
-    from sfenv.org.client import OrgClient
+    from sfenv.io.org.client import OrgClient
 
     project, baseline = clean_dev
     original = OrgClient.check_retrieve

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 
 # one test module per family; `python -m tests.reliability.count` counts cases by these
 FAMILIES = {

@@ -14,9 +14,9 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from sfenv.cli import main
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
-from sfenv.release.train import RELEASES_REF
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.train.train import RELEASES_REF
 
 META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/'
         b'2006/04/metadata">\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n'

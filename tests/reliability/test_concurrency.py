@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from sfenv.errors import StoreError
-from sfenv.pull import pull_env
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.pull import pull_env
 from tests.projects import local_project
 from tests.reliability.kit import complete, error_line, metadata_files, untouched
 
@@ -176,7 +176,7 @@ def test_a_lock_held_for_another_env_is_refused(clean_dev):
 
 
 def test_a_holder_takes_a_backup_under_its_own_lock(clean_dev):
-    from sfenv.pull import backup_env
+    from sfenv.services.pull import backup_env
 
     project, baseline = clean_dev
     store = SnapshotStore(project.root)

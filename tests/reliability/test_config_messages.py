@@ -96,7 +96,7 @@ def test_a_jwt_key_file_that_is_not_a_key_is_one_line(project):
 
 def test_sfdx_url_auth_logs_in_as_the_token_s_user_not_none(dev, monkeypatch):
     from sfenv.config.model import EnvConfig
-    from sfenv.org.client import connect
+    from sfenv.io.org.client import connect
 
     project, _ = dev
     org = project.orgs["dev"]

@@ -9,12 +9,12 @@ from types import SimpleNamespace
 import pytest
 from zeep.exceptions import TransportError
 
+from sfenv.core.metadata.package_xml import Package, write_package
+from sfenv.core.metadata.ziputil import write_zip
 from sfenv.errors import DeployUnknownError, OrgError
-from sfenv.metadata.package_xml import Package, write_package
-from sfenv.metadata.ziputil import write_zip
-from sfenv.org.client import connect
-from sfenv.pull import refresh_events
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.org.client import connect
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.records.org_identity import refresh_events
 from tests.projects import local_project, write_config
 from tests.reliability.kit import complete, error_line, untouched
 
@@ -43,7 +43,7 @@ def test_unknown_exception_member_is_not_read_as_deleted_by_the_next_diff(clean_
 
 
 def test_a_full_pull_that_retrieves_nothing_never_moves_the_ref(clean_dev, monkeypatch):
-    from sfenv.org.client import OrgClient, RetrieveResult
+    from sfenv.io.org.client import OrgClient, RetrieveResult
 
     project, _ = clean_dev
     before = SnapshotStore(project.root).head("dev")
@@ -56,7 +56,7 @@ def test_a_full_pull_that_retrieves_nothing_never_moves_the_ref(clean_dev, monke
 def test_listed_components_missing_from_the_retrieve_are_kept_and_named(clean_dev, monkeypatch):
     """An org that leaves listed classes out of its zips: the snapshot keeps their previous
     content (marked stale on the skip list), and the pull ends naming them as incomplete."""
-    from sfenv.org.client import OrgClient
+    from sfenv.io.org.client import OrgClient
 
     project, baseline = clean_dev
     original = OrgClient.retrieve
@@ -162,8 +162,8 @@ def test_an_accepted_deploy_whose_polls_fail_is_reported_with_its_id_never_resub
 
 
 def _fake_promotion(tmp_path):
-    from sfenv.release.model import LogEntry, PromoteResult
-    from sfenv.store.snapshots import SnapshotStore
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.train.model import LogEntry, PromoteResult
 
     entry = LogEntry(action="promote", env="qa", result="", user="u",
                      started="2026-01-01T00:00:00Z")
@@ -171,8 +171,8 @@ def _fake_promotion(tmp_path):
 
 
 def test_a_quick_deploy_whose_outcome_is_unknown_is_never_followed_by_a_full_deploy(tmp_path):
-    from sfenv.release import log as release_log
-    from sfenv.release.promote import _deploy
+    from sfenv.services.promote.promote import _deploy
+    from sfenv.services.records import release_log as release_log
 
     store, result = _fake_promotion(tmp_path)
     calls: list[str] = []
@@ -198,7 +198,7 @@ def test_a_quick_deploy_whose_outcome_is_unknown_is_never_followed_by_a_full_dep
 
 
 def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy(tmp_path):
-    from sfenv.release.promote import _deploy
+    from sfenv.services.promote.promote import _deploy
 
     store, result = _fake_promotion(tmp_path)
     calls: list[str] = []

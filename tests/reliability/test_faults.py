@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.reliability.kit import complete, untouched
 
 COMMANDS = ("pull", "backup")

@@ -11,9 +11,9 @@ import zipfile
 
 import pytest
 
+from sfenv.core.metadata.xmlio import parse_xml
 from sfenv.errors import MetadataError
-from sfenv.metadata.xmlio import parse_xml
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 
 TARGET = "classes/InvoiceService.cls-meta.xml"
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -10,9 +10,9 @@ import zipfile
 
 import pytest
 
+from sfenv.core.metadata.ziputil import read_zip
 from sfenv.errors import MetadataError
-from sfenv.metadata.ziputil import read_zip
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.reliability.kit import complete, untouched, zip_with
 
 
@@ -121,7 +121,7 @@ def test_a_retrieved_name_no_api_name_can_have_fails_the_pull_untouched(tampered
 @pytest.mark.parametrize("case", list(BAD_NAMES))
 def test_a_listed_name_no_api_name_can_have_fails_the_pull_before_any_retrieve(clean_dev,
                                                                             monkeypatch, case):
-    from sfenv.org.client import OrgClient
+    from sfenv.io.org.client import OrgClient
 
     project, _ = clean_dev
     name = BAD_NAMES[case]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.server import LocalOrgServer
-from sfenv.pull import pull_env
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.services.pull import pull_env
 from tests.projects import local_project
 from tests.reliability.kit import complete, metadata_files
 

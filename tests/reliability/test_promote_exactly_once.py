@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from sfenv.io.org.client import OrgClient
 from sfenv.localorg.rest.deploy_requests import rows as deploy_requests
-from sfenv.org.client import OrgClient
-from sfenv.release import log as release_log
-from sfenv.release.train import list_trains
+from sfenv.services.records import release_log as release_log
+from sfenv.services.train.train import list_trains
 from tests.reliability.promote_kit import Path2, body, finished_deployed, two_orgs
 
 
@@ -191,10 +191,10 @@ def test_abandon_closes_a_deploy_the_org_forgot_and_the_next_promote_starts_over
 
 def test_a_failed_verification_exits_4_and_the_record_says_so(path2, monkeypatch):
     """On main: "verified qa after the deploy: 1 mismatches … Result: deployed", exit 0."""
-    import sfenv.pull
+    import sfenv.services.pull
 
     train, _value = path2.new_train()
-    real_pull = sfenv.pull.pull_env
+    real_pull = sfenv.services.pull.pull_env
 
     def hand_change_then_pull(config, env, **kwargs):
         org = path2.orgs["qa"].server.org
@@ -204,7 +204,7 @@ def test_a_failed_verification_exits_4_and_the_record_says_so(path2, monkeypatch
             org.save()
         return real_pull(config, env, **kwargs)
 
-    monkeypatch.setattr(sfenv.pull, "pull_env", hand_change_then_pull)
+    monkeypatch.setattr(sfenv.services.pull, "pull_env", hand_change_then_pull)
     result = path2.cli("release", "promote", train, "--to", "qa")
     assert result.exit_code == 4, result.output
     assert "deployed; verification failed: 1 mismatch(es): ApexClass:C0" in result.output

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.release import log as release_log
-from sfenv.release import promote as promote_mod
+from sfenv.services.promote import promote as promote_mod
+from sfenv.services.records import release_log as release_log
 from tests.reliability.kit import error_line
 from tests.reliability.promote_kit import Path2, finished_deployed, record_complete, snap, two_orgs
 
@@ -118,7 +118,7 @@ def test_a_fault_in_the_guard_refuses_before_validation_and_leaves_no_backup_tag
         path2, monkeypatch):
     """A stand-in for a guard that finds a conflict: refused, exit 1, nothing validated and no
     backup tag left behind (issue 11), the log entry says refused."""
-    from sfenv.release.guard import Conflict, GuardOutcome
+    from sfenv.services.promote.guard import Conflict, GuardOutcome
 
     train, value = path2.new_train()
     before = snap(path2)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.release.train import load_train
+from sfenv.services.train.train import load_train
 from tests.reliability.kit import error_line
 from tests.reliability.promote_kit import Path2, finished_deployed, snap, two_orgs
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.pull import backups
-from sfenv.pull.backups import list_backups, prune_backups
+from sfenv.services.records import backups
+from sfenv.services.records.backups import list_backups, prune_backups
 from tests.reliability.promote_kit import Path2, finished_deployed, two_orgs
 
 
@@ -19,7 +19,7 @@ def test_prune_between_a_promotion_s_backup_and_its_log_entry_keeps_the_tag(path
                                                                            monkeypatch):
     """The issue's loop, made deterministic: prune runs in the window, with a policy that
     keeps nothing by age."""
-    import sfenv.release.promote as promote
+    import sfenv.services.promote.promote as promote
 
     train, value = path2.new_train()
     original = promote.compute_checklist

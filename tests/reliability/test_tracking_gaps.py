@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.projects import Project, local_project
 
 VERIFY_EVERY = 3

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 
 import pytest
 
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.package_xml import Package, parse_package
+from sfenv.core.metadata.registry import default_registry
 from sfenv.errors import MetadataError
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.package_xml import Package, parse_package
-from sfenv.metadata.registry import default_registry
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.reliability.kit import untouched
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'

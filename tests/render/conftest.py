@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.report.model import ReportData
+from sfenv.services.report.model import ReportData
 
 from .sample import sample_report
 

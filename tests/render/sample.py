@@ -3,7 +3,7 @@ tests, the browser test and the screenshots."""
 
 from __future__ import annotations
 
-from sfenv.report.model import (
+from sfenv.services.report.model import (
     AuditRow,
     BackupTag,
     ChangeRow,
@@ -18,7 +18,7 @@ from sfenv.report.model import (
     build_owd_table,
     build_role_trees,
 )
-from sfenv.report.sfxml import Owd, RoleInfo
+from sfenv.services.report.sfxml import Owd, RoleInfo
 
 
 def roles(*triples: tuple[str, str, str | None]) -> dict[str, RoleInfo]:

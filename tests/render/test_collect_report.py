@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-import sfenv.release
-from sfenv import checklist
-from sfenv.compare.model import Attribution, Change, ElementChange, HopStatus, PathEntry
+import sfenv.services.promote
 from sfenv.config.model import Config, EnvConfig
+from sfenv.core import checklist
+from sfenv.core.compare.model import Attribution, Change, ElementChange, HopStatus, PathEntry
+from sfenv.core.metadata.ids import ComponentId
 from sfenv.errors import SfenvError
-from sfenv.metadata.ids import ComponentId
-from sfenv.release import model
-from sfenv.report.collect import backup_tag, collect_report, matching_audit_rows
-from sfenv.report.render import render_report, report_to_dict
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.report.collect import backup_tag, collect_report, matching_audit_rows
+from sfenv.services.train import model
+from sfenv.views.report import render_report, report_to_dict
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
 
@@ -86,7 +86,7 @@ def test_collects_path_roles_owd_and_backups_from_snapshots(setup):
 
 def test_reads_each_distinct_blob_once_across_environments(setup, monkeypatch):
     config, store = setup
-    monkeypatch.setattr("sfenv.compare.status.all_status", lambda store, config: [])
+    monkeypatch.setattr("sfenv.core.compare.status.all_status", lambda store, config: [])
     asked: list[str] = []
     original = store.read_blobs
 
@@ -104,8 +104,8 @@ def test_reads_each_distinct_blob_once_across_environments(setup, monkeypatch):
 
 def test_unreadable_parts_are_named_in_the_report_not_a_crash(setup, monkeypatch):
     config, store = setup
-    monkeypatch.setattr("sfenv.compare.status.all_status", _refusing("status"))
-    monkeypatch.setattr(sfenv.release, "train_summaries", _refusing("trains"))
+    monkeypatch.setattr("sfenv.core.compare.status.all_status", _refusing("status"))
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", _refusing("trains"))
     data = collect_report(config, store)
     text = " ".join(data.notices)
     assert "Promotion path status unavailable" in text
@@ -152,8 +152,8 @@ def test_hops_from_path_status_capped_with_worst_first(setup, monkeypatch):
     entries = [entry("pending", f"Case.P{i}") for i in range(5)]
     entries.append(entry("drift", "Opportunity.Close_Date_Required", by="Linus"))
     hops = [HopStatus("qa", "prod", (qa, prod), entries, target_is_production=True)]
-    monkeypatch.setattr("sfenv.compare.status.all_status", lambda store_, config_: hops)
-    monkeypatch.setattr(sfenv.release, "train_summaries", lambda c, s: [], raising=False)
+    monkeypatch.setattr("sfenv.core.compare.status.all_status", lambda store_, config_: hops)
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [], raising=False)
     data = collect_report(config, store, max_rows_per_hop=3)
     hop = data.hops[0]
     assert hop.counts == {"pending": 5, "drift": 1, "conflict": 0}
@@ -178,7 +178,7 @@ def test_trains_adapted_from_release_summaries(setup, monkeypatch):
                         {"env": "prod", "state": "validated", "date": "2024-05-01T18:00:00Z"}],
                "checklist": {"prod": [{"id": "roles.Rep", "phase": "before", "title": "Move Rep",
                                        "severity": "warning"}]}}
-    monkeypatch.setattr(sfenv.release, "train_summaries", lambda c, s: [summary], raising=False)
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary], raising=False)
     state = config.root / "releases" / "R1" / "checklist-prod.json"
     state.parent.mkdir(parents=True)
     state.write_text(json.dumps({"done": {"roles.Rep": {"by": "ada", "at": "x"}}}))
@@ -201,7 +201,7 @@ def test_trains_from_the_release_layers_own_summary_objects(setup, monkeypatch):
                           title="Change Account OWD to Private")
     summary = model.TrainSummary("R2", "2024-04-29T12:00:00Z", "dev", "qa", "d1g", 5, envs, [],
                                  True, ["qa"], checklist={"prod": [step]})
-    monkeypatch.setattr(sfenv.release, "train_summaries", lambda c, s: [summary])
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary])
     train = collect_report(config, store).trains[0]
     assert [(s.env, s.status) for s in train.stages] == [
         ("dev", "source"), ("qa", "deployed"), ("prod", "built")]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.demo import TRAIN, run_demo
+from sfenv.cli.local.demo import TRAIN, run_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 

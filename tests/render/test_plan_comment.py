@@ -3,9 +3,9 @@ when, the plan grouped, the checklist with step ids, the size limit."""
 
 from __future__ import annotations
 
-from sfenv.checklist.model import Step
-from sfenv.release.model import DependencyProblem, Item, ReleasePlan
-from sfenv.render.plan_comment import MARKER, MAX_CHARS, plan_comment, summary_line
+from sfenv.core.checklist.model import Step
+from sfenv.services.train.model import DependencyProblem, Item, ReleasePlan
+from sfenv.views.plan_comment import MARKER, MAX_CHARS, plan_comment, summary_line
 
 
 def _plan(**kw) -> ReleasePlan:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.report.render import render_report
+from sfenv.views.report import render_report
 
 from .sample import sample_report
 

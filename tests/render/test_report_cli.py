@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sfenv.cli import main
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
 CONFIG = """\

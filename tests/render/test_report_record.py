@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import re
 
-from sfenv.report.collect import mark_train_rows
-from sfenv.report.model import (
+from sfenv.services.report.collect import mark_train_rows
+from sfenv.services.report.model import (
     BackupTag,
     ChangeRecord,
     ChecklistItem,
     RecordEntry,
     TrainComponent,
 )
-from sfenv.report.render import render_report, report_to_dict
+from sfenv.views.report import render_report, report_to_dict
 
 from .sample import sample_report
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from sfenv.report.model import (
+from sfenv.services.report.model import (
     ChangeRow,
     EnvSummary,
     HopSection,
@@ -14,8 +14,8 @@ from sfenv.report.model import (
     build_owd_table,
     build_role_trees,
 )
-from sfenv.report.render import render_report, report_to_dict, role_tokens
-from sfenv.report.sfxml import Owd, RoleInfo
+from sfenv.services.report.sfxml import Owd, RoleInfo
+from sfenv.views.report import render_report, report_to_dict, role_tokens
 
 
 def _text(html: str) -> str:

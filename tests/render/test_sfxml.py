@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sfenv.core.metadata.xmlio import iter_top_level
 from sfenv.errors import MetadataError
-from sfenv.metadata.xmlio import iter_top_level
-from sfenv.report.sfxml import (
+from sfenv.services.report.sfxml import (
     object_name_of,
     owd_from_xml,
     role_from_xml,
@@ -95,7 +95,7 @@ def test_paths_select_only_top_level_role_and_object_files():
 
 
 def test_canonical_object_files_give_what_streaming_gives():
-    from sfenv.metadata.xmlio import parse_xml, write_xml
+    from sfenv.core.metadata.xmlio import parse_xml, write_xml
 
     fields = "".join(f"<fields><fullName>F{i}__c</fullName><sharingModel>Nested</sharingModel>"
                      f"<label>F &amp; {i}</label></fields>" for i in range(300))

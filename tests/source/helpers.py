@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sfenv.metadata.ziputil import read_zip
+from sfenv.core.metadata.ziputil import read_zip
 
 CASES = Path(__file__).parent / "cases"
 

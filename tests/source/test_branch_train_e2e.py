@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.projects import local_project
 from tests.source.gitrepo import GitRepo
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
-from sfenv.source.convert import to_source
-from sfenv.source.load import load_tree
-from sfenv.source.project import read_project, source_files
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import local_name, parse_xml, write_xml
+from sfenv.io.source.convert import to_source
+from sfenv.io.source.load import load_tree
+from sfenv.io.source.project import read_project, source_files
 from tests.source.helpers import CASES, read_tree, tree_differences
 
 CONVERT = sorted(p for p in (CASES / "convert").iterdir() if p.is_dir())

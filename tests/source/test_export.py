@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.source.helpers import read_tree
 from tests.source.test_source_envs import FIELD, _cli, _project
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sfenv.metadata.registry import default_registry
-from sfenv.source.paths import locate
+from sfenv.core.metadata.registry import default_registry
+from sfenv.io.source.paths import locate
 
 
 def _located(path: str) -> tuple[str, str] | None:

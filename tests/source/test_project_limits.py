@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-import sfenv.source.project as project_mod
+import sfenv.io.source.project as project_mod
 from sfenv.errors import ConfigError
-from sfenv.source.project import apply_replacements, read_project
+from sfenv.io.source.project import apply_replacements, read_project
 
 
 def _project(replacements: list[dict]) -> project_mod.SfdxProject:

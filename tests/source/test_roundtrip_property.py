@@ -7,10 +7,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import canonicalize
-from sfenv.metadata.ziputil import write_zip
-from sfenv.source.convert import to_mdapi, to_source
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import canonicalize
+from sfenv.core.metadata.ziputil import write_zip
+from sfenv.io.source.convert import to_mdapi, to_source
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = "http://soap.sforce.com/2006/04/metadata"

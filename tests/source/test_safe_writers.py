@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from sfenv.cli import main
 from sfenv.errors import ConfigError
-from sfenv.source.outpaths import SafeWriter
+from sfenv.io.source.outpaths import SafeWriter
 from tests.source.gitrepo import GitRepo
 from tests.source.test_source_envs import _cli, _project
 

@@ -9,7 +9,7 @@ import json
 from click.testing import CliRunner
 
 from sfenv.cli import main
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.snapshots import SnapshotStore
 from tests.source.gitrepo import GitRepo
 from tests.source.helpers import CASES
 

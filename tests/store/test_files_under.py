@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.store.gitplumbing import blob_sha
-from sfenv.store.snapshots import SnapshotStore
+from sfenv.io.store.gitplumbing import blob_sha
+from sfenv.io.store.snapshots import SnapshotStore
 
 FILES = {
     "objects/Account.object": b"<CustomObject/>\n",

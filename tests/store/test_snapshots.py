@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from sfenv.errors import StoreError
-from sfenv.store.gitplumbing import blob_sha
-from sfenv.store.snapshots import SnapshotStore, TreeChange
+from sfenv.io.store.gitplumbing import blob_sha
+from sfenv.io.store.snapshots import SnapshotStore, TreeChange
 
 FILES = {
     "objects/Account.object": b"<CustomObject/>\n",

@@ -1,4 +1,4 @@
-"""Blobs written as they arrive (`sfenv.store.stream`): a pull holds ids, not bytes, and the
+"""Blobs written as they arrive (`sfenv.io.store.stream`): a pull holds ids, not bytes, and the
 snapshot it writes from those ids is the one the bytes would give."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from sfenv.errors import StoreError
-from sfenv.store.gitplumbing import blob_sha
-from sfenv.store.snapshots import SnapshotStore
-from sfenv.store.stream import BlobId
+from sfenv.io.store.gitplumbing import blob_sha
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.io.store.stream import BlobId
 
 FILES = {
     "classes/Foo.cls": b"public class Foo {}\n",

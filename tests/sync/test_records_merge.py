@@ -7,8 +7,8 @@ import json
 import pytest
 
 from sfenv.errors import StoreError
-from sfenv.release.checklist_state import replay
-from sfenv.sync.records_merge import merge_checklist, merge_log, merge_record_files
+from sfenv.services.records.checklist_state import replay
+from sfenv.services.sync.records_merge import merge_checklist, merge_log, merge_record_files
 
 
 def _doc(history: list[dict[str, str]], frozen_at: str = "") -> bytes:

@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from sfenv.cli import main as cli
-from sfenv.release.checklist_state import replay
-from sfenv.release.log import append, read_log
-from sfenv.release.model import LogEntry
-from sfenv.store.snapshots import SnapshotStore
-from sfenv.sync.service import RELEASES_REF, SUPERSEDED, sync
+from sfenv.io.store.snapshots import SnapshotStore
+from sfenv.services.records.checklist_state import replay
+from sfenv.services.records.release_log import append, read_log
+from sfenv.services.sync.service import RELEASES_REF, SUPERSEDED, sync
+from sfenv.services.train.model import LogEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -154,11 +154,11 @@ def test_cli_names_a_missing_remote_with_the_command_to_add_it(tmp_path, monkeyp
 JOB = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
-    from sfenv.release.checklist_state import replay
-    from sfenv.release.log import append
-    from sfenv.release.model import LogEntry
-    from sfenv.store.snapshots import SnapshotStore
-    from sfenv.sync.service import sync
+    from sfenv.services.records.checklist_state import replay
+    from sfenv.services.records.release_log import append
+    from sfenv.services.train.model import LogEntry
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.sync.service import sync
 
     store = SnapshotStore({repo!r})
     job, env = {job}, {env!r}

@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import default_registry
 from sfenv.localorg import versions
 from sfenv.localorg.mdapi import envelope as s
 from sfenv.localorg.mdapi.audit import audit_deploy
@@ -50,8 +52,6 @@ from sfenv.localorg.soap import (
     parse_envelope,
 )
 from sfenv.localorg.state.dates import sf_now
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import default_registry
 
 log = logging.getLogger(__name__)
 INVALID_SESSION = "Invalid Session ID found in SessionHeader: Illegal Session"

@@ -8,13 +8,13 @@ types a generic row. Deploys (`rows_for`) and hand changes (`localorg.changes`) 
 
 from __future__ import annotations
 
+from sfenv.core.metadata.components import split_file
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.xmlio import child_text, parse_xml
 from sfenv.errors import MetadataError
 from sfenv.localorg.mdapi.deploy import DeployPlan
 from sfenv.localorg.state import OrgState, User
-from sfenv.metadata.components import split_file
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import child_text, parse_xml
 
 STANDARD_PLURALS = {"Opportunity": "Opportunities", "Case": "Cases", "Account": "Accounts",
                     "Contact": "Contacts", "Lead": "Leads", "Campaign": "Campaigns"}

@@ -18,16 +18,16 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import Registry
+from sfenv.core.metadata.xmlio import local_name, write_xml
+from sfenv.core.metadata.ziputil import write_zip
 from sfenv.localorg.mdapi import envelope as s
 from sfenv.localorg.mdapi.audit import audit_deploy
 from sfenv.localorg.mdapi.deploy import DeployOptions, apply_plan, plan_deploy
 from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.soap import SoapFault
 from sfenv.localorg.state import OrgState, User
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry
-from sfenv.metadata.xmlio import local_name, write_xml
-from sfenv.metadata.ziputil import write_zip
 
 MAX_ITEMS = 10
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"

@@ -21,14 +21,14 @@ from pathlib import Path
 
 from lxml import etree
 
+from sfenv.core.metadata.components import compose_file, split_file
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.package_xml import Package, parse_package
+from sfenv.core.metadata.xmlio import hardened_parser, parse_xml
+from sfenv.core.metadata.ziputil import read_zip
 from sfenv.errors import MetadataError
 from sfenv.localorg.mdapi.inventory import Inventory, mdapi_file_name, member_id
 from sfenv.localorg.mdapi.validate import Failure, check_deletion, check_deployed
-from sfenv.metadata.components import compose_file, split_file
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.package_xml import Package, parse_package
-from sfenv.metadata.xmlio import hardened_parser, parse_xml
-from sfenv.metadata.ziputil import read_zip
 
 PARENT_MUST_EXIST = {"CustomObject"}  # parent types that are entities, not container files
 DESTRUCTIVE = ("destructiveChangesPre.xml", "destructiveChanges.xml", "destructiveChangesPost.xml")

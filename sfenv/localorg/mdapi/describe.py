@@ -6,14 +6,14 @@ import copy
 
 from lxml import etree
 
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import Registry
+from sfenv.core.metadata.xmlio import local_name, parse_xml
 from sfenv.localorg.mdapi import envelope as s
 from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.mdapi.retrieve import UNFILED
 from sfenv.localorg.soap import SoapFault
 from sfenv.localorg.state.ids import component_id
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry
-from sfenv.metadata.xmlio import local_name, parse_xml
 
 MAX_LIST_QUERIES = 3
 MAX_READ_NAMES = 10

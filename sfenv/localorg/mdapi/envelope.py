@@ -12,8 +12,8 @@ from typing import Any
 
 from lxml import etree
 
-from sfenv.metadata.xmlio import child_text as xml_child_text
-from sfenv.metadata.xmlio import local_name as local
+from sfenv.core.metadata.xmlio import child_text as xml_child_text
+from sfenv.core.metadata.xmlio import local_name as local
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sfenv.metadata.components import Piece, split_file
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import MetadataType, Registry
+from sfenv.core.metadata.components import Piece, split_file
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import MetadataType, Registry
 
 META = "-meta.xml"
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from sfenv.core.metadata.components import keep_children
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.package_xml import Package, write_package
+from sfenv.core.metadata.profiles import filter_profile
+from sfenv.core.metadata.xmlio import local_name, parse_xml, write_xml
+from sfenv.core.metadata.ziputil import write_zip
 from sfenv.localorg.mdapi.inventory import Inventory, mdapi_file_name, member_id
-from sfenv.metadata.components import keep_children
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.package_xml import Package, write_package
-from sfenv.metadata.profiles import filter_profile
-from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
-from sfenv.metadata.ziputil import write_zip
 
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024

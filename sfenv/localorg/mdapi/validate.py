@@ -2,7 +2,7 @@
 
 Each check reads the org as it would be after the deploy (`after`: an Inventory over the
 merged file set) and reports `Failure`s with Salesforce's wording. What a component names is
-read by `sfenv.metadata.references` (one reading for release dependencies and for the local
+read by `sfenv.core.metadata.references` (one reading for release dependencies and for the local
 org); the table `CHECKED` says which of those names a deploy or a deletion is checked for.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from sfenv.core.metadata.components import Piece
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.references import Reference, is_standard, named_references
 from sfenv.errors import MetadataError
 from sfenv.localorg.mdapi.inventory import Inventory
-from sfenv.metadata.components import Piece
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.references import Reference, is_standard, named_references
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Failure:
 # What a deploy is checked for, as Salesforce checks it: per deployed type, the elements whose
 # named components must exist once the deploy is applied, and the types they may name
 # (Salesforce: "In field: <element> - no <Type> named <name> found"). What an element names
-# comes from `sfenv.metadata.references`, the same reading release dependencies use.
+# comes from `sfenv.core.metadata.references`, the same reading release dependencies use.
 CHECKED: dict[str, dict[str, tuple[str, ...]]] = {
     "Role": {"parentRole": ("Role",)},
     "Layout": {"field": ("CustomField",)},

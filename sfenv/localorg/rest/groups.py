@@ -15,11 +15,11 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from sfenv.core.metadata.xmlio import local_name, parse_xml
 from sfenv.errors import MetadataError
 from sfenv.localorg.rest import soql
 from sfenv.localorg.state import OrgState
 from sfenv.localorg.state.ids import component_id, id18
-from sfenv.metadata.xmlio import local_name, parse_xml
 
 SCHEMAS = {
     "Group": soql.SObject("Group", {

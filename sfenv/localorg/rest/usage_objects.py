@@ -14,12 +14,12 @@ from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from functools import cache
 from pathlib import Path
 
+from sfenv.core.metadata.xmlio import local_name, parse_xml
 from sfenv.errors import MetadataError
 from sfenv.localorg.rest import soql
 from sfenv.localorg.state import OrgState
 from sfenv.localorg.state import usage as usage_state
 from sfenv.localorg.state.ids import component_id
-from sfenv.metadata.xmlio import local_name, parse_xml
 
 # a CustomField <type> -> the SOQL engine's field type
 FIELD_TYPES = {"Checkbox": "boolean", "Number": "number", "Currency": "number",

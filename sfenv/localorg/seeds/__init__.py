@@ -28,12 +28,12 @@ from pathlib import Path
 import yaml
 from lxml import etree
 
+from sfenv.core.metadata.components import component_pieces
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.xmlio import local_name, parse_xml, write_xml
 from sfenv.errors import ConfigError
 from sfenv.localorg.seeds.generate import generate_org, large_seed_state
-from sfenv.metadata.components import component_pieces
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import local_name, parse_xml, write_xml
 
 SEEDS_DIR = Path(__file__).parent
 ACME_DIR = SEEDS_DIR / "acme"

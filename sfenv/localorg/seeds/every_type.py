@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import MetadataType, Registry, default_registry
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import MetadataType, Registry, default_registry
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = "http://soap.sforce.com/2006/04/metadata"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
+from sfenv.core.metadata.ids import ComponentId
 from sfenv.localorg.state.data import StateData
 from sfenv.localorg.state.dates import normalize_datetime, sf_now
 from sfenv.localorg.state.ids import new_id
 from sfenv.localorg.state.people import User
 from sfenv.localorg.state.source_members import SourceMembers
-from sfenv.metadata.ids import ComponentId
 
 
 class ComponentDates:

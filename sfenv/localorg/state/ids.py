@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import string
 
-from sfenv.metadata.registry import default_registry
+from sfenv.core.metadata.registry import default_registry
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _CHECKSUM_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import default_registry
 from sfenv.localorg.state.ids import component_id
 from sfenv.localorg.state.people import User
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import default_registry
 
 KEY_PREFIX = "0MZ"
 # One list for the org and for the pull that reads it (the registry's `source_untracked`).

@@ -1,8 +1,8 @@
 """Audit rows of hand changes and of deploys come from one wording table (the registry)."""
 
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import default_registry
 from sfenv.localorg.mdapi.audit import audit_section, plural
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import default_registry
 
 C = ComponentId
 

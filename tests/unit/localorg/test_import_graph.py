@@ -1,5 +1,5 @@
 """The local org's import graph: no cycles (module-level, in functions or under TYPE_CHECKING)
-and nothing of sfenv imported but `sfenv.metadata` and `sfenv.errors` (it stands in for
+and nothing of sfenv imported but `sfenv.core.metadata` and `sfenv.errors` (it stands in for
 Salesforce, so it must not depend on the product it serves)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import sfenv.localorg
 
 ROOT = Path(sfenv.localorg.__file__).parent
-ALLOWED_OUTSIDE = ("sfenv.metadata", "sfenv.errors")
+ALLOWED_OUTSIDE = ("sfenv.core.metadata", "sfenv.errors")
 
 
 def _modules() -> dict[str, Path]:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.metadata.registry import default_registry
+from sfenv.core.metadata.registry import default_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path("/work/shared/reference")

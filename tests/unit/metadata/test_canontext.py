@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sfenv.compare.inventory as inventory
-import sfenv.metadata.components as components
-from sfenv.compare.inventory import default_splitter, parts_of_file
-from sfenv.metadata.canontext import element_texts
-from sfenv.metadata.components import split_file
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import parse_xml, write_xml
+import sfenv.core.compare.inventory as inventory
+import sfenv.core.metadata.components as components
+from sfenv.core.compare.inventory import default_splitter, parts_of_file
+from sfenv.core.metadata.canontext import element_texts
+from sfenv.core.metadata.components import split_file
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import parse_xml, write_xml
 
 NS = "http://soap.sforce.com/2006/04/metadata"
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'

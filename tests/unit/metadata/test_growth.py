@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 import time
 
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import canonicalize
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import canonicalize
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<Profile xmlns="http://soap.sforce.com/2006/04/metadata">\n'
 

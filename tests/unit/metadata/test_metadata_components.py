@@ -2,16 +2,16 @@ import time
 
 import pytest
 
-from sfenv.errors import MetadataError
-from sfenv.metadata.components import (
+from sfenv.core.metadata.components import (
     Piece,
     component_pieces,
     compose_file,
     keep_children,
     split_file,
 )
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.xmlio import canonicalize
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.xmlio import canonicalize
+from sfenv.errors import MetadataError
 
 C = ComponentId
 

@@ -1,8 +1,8 @@
 import pytest
 
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.package_xml import Package, parse_package, write_package
 from sfenv.errors import MetadataError
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.package_xml import Package, parse_package, write_package
 
 C = ComponentId
 NAMES = ["Opportunity-Opp & Deals", "Account-Account Layout", "Case-Case Layout v1.2", "Überblick-Ä Layout"]

@@ -1,9 +1,9 @@
 import pytest
 
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.profiles import filter_profile, merge_profiles, section_entries
-from sfenv.metadata.registry import default_registry
-from sfenv.metadata.xmlio import canonicalize, local_name, parse_xml
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.profiles import filter_profile, merge_profiles, section_entries
+from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.xmlio import canonicalize, local_name, parse_xml
 
 C = ComponentId
 

@@ -1,8 +1,8 @@
 import pytest
 
-from sfenv.metadata.components import Piece, split_file
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.references import formula_fields, is_standard, references
+from sfenv.core.metadata.components import Piece, split_file
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.references import formula_fields, is_standard, references
 
 C = ComponentId
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from sfenv.metadata.ids import ComponentId
-from sfenv.metadata.registry import Registry, default_registry
-from sfenv.metadata.xmlio import NS
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.xmlio import NS
 
 C = ComponentId
 
@@ -150,9 +150,9 @@ def test_every_profile_and_permission_set_list_and_child_type_has_identity_keys(
 
 def test_diff_rows_and_profile_merge_agree_on_what_one_entry_is():
     """Merging a profile keeps exactly the entries the diff shows as rows (one identity)."""
-    from sfenv.compare.inventory import parts_of_file
-    from sfenv.metadata.components import split_file
-    from sfenv.metadata.profiles import merge_profiles
+    from sfenv.core.compare.inventory import parts_of_file
+    from sfenv.core.metadata.components import split_file
+    from sfenv.core.metadata.profiles import merge_profiles
 
     body = "".join(
         f"    <loginIpRanges>\n        <endAddress>{end}</endAddress>\n"

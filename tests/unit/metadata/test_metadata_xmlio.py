@@ -1,8 +1,8 @@
 import pytest
 from lxml import etree
 
+from sfenv.core.metadata.xmlio import NS, canonicalize, parse_xml, write_xml
 from sfenv.errors import MetadataError
-from sfenv.metadata.xmlio import NS, canonicalize, parse_xml, write_xml
 
 
 def _roundtrip_files(fixtures):

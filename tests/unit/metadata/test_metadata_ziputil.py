@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
+from sfenv.core.metadata.ziputil import read_zip, write_zip
 from sfenv.errors import MetadataError
-from sfenv.metadata.ziputil import read_zip, write_zip
 
 
 def _zip(entries, *, symlink=None):

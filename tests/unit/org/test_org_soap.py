@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from sfenv.org import soap
+from sfenv.io.org import soap
 
 MD = "{http://soap.sforce.com/2006/04/metadata}"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from sfenv.core.metadata.registry import default_registry
 from sfenv.errors import OrgError
-from sfenv.metadata.registry import default_registry
-from sfenv.pull.tracking import latest_revision, to_relist
+from sfenv.services.pull.tracking import latest_revision, to_relist
 
 REGISTRY = default_registry()
 
@@ -75,7 +75,7 @@ def _meta(revision, scope="s", skipped=()):
 
 
 def test_source_tracking_is_used_only_when_the_last_snapshot_can_be_trusted_as_a_base():
-    from sfenv.pull.tracking import since_when
+    from sfenv.services.pull.tracking import since_when
 
     assert since_when(_meta(7), 9, "s", incremental=True) == (7, "")
     assert since_when(_meta(7), None, "s", incremental=True)[0] is None  # org stopped tracking
@@ -88,7 +88,7 @@ def test_source_tracking_is_used_only_when_the_last_snapshot_can_be_trusted_as_a
 
 
 def test_the_listing_scope_changes_with_the_manifest_and_the_filters():
-    from sfenv.pull.tracking import listing_scope
+    from sfenv.services.pull.tracking import listing_scope
 
     base = listing_scope({"*": ["*"]}, [], False)
     assert base == listing_scope({"*": ["*"]}, [], False)
@@ -98,7 +98,7 @@ def test_the_listing_scope_changes_with_the_manifest_and_the_filters():
 
 
 def test_every_nth_pull_and_every_backup_list_everything():
-    from sfenv.pull.tracking import since_when, verifying
+    from sfenv.services.pull.tracking import since_when, verifying
 
     meta = {"source_tracking": {"revision": 7, "scope": "s", "unverified_pulls": 8}}
     assert since_when(meta, 9, "s", incremental=True, verify_every=10) == (7, "")
@@ -111,7 +111,7 @@ def test_every_nth_pull_and_every_backup_list_everything():
 
 
 def test_rows_that_do_not_reach_the_counter_list_everything():
-    from sfenv.pull.tracking import changes_since
+    from sfenv.services.pull.tracking import changes_since
 
     rows = [{"MemberType": "ApexClass", "MemberName": "A", "RevisionCounter": 8}]
     assert changes_since(_Org(rows), 7, REGISTRY, latest=8).relist is not None
@@ -125,7 +125,7 @@ def test_a_moved_report_names_its_new_leaf_for_the_old_folder_lookup():
 
 
 def test_a_listing_with_a_moved_report_lists_the_old_folder_and_carries_nothing_of_it():
-    from sfenv.pull.listing import _with_old_folders
+    from sfenv.services.pull.listing import _with_old_folders
 
     relist, _ = to_relist([("Report", "Ops/Pipeline")], REGISTRY)
     carried = {"Report:Sales/Pipeline": {}, "Report:Sales/Other": {}, "Report:Hr/X": {}}
@@ -135,6 +135,6 @@ def test_a_listing_with_a_moved_report_lists_the_old_folder_and_carries_nothing_
 
 
 def test_one_change_reads_as_english():
-    from sfenv.pull.tracking import _counted
+    from sfenv.services.pull.tracking import _counted
 
     assert _counted(1, "change") == "1 change" and _counted(2, "change") == "2 changes"

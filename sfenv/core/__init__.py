@@ -1,0 +1,1 @@
+"""Pure core: metadata types, comparing, checklists. No I/O beyond package data."""

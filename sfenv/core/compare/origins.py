@@ -1,0 +1,55 @@
+"""Who really made a change that reached an environment through a promotion.
+
+After a deploy, the org says the deploy user last modified every component of the train; the
+person who made the change is the one the train's source snapshot names. Each promotion
+records, per environment, the train's components with that author and the date the target's
+snapshot gave them right after the deploy (`refs/sfenv/origins/<ENV>`, `origins.json`,
+written by `sfenv.services.records.origins`). Status then names the author for a component whose date
+in that environment has not moved since; one changed again by hand keeps the hand change's
+author. Nothing else is guessed: no record, no substitution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Protocol
+
+from sfenv.core.compare.model import Attribution, Change
+
+ORIGINS_FILE = "origins.json"
+
+
+class RecordReader(Protocol):
+    """What reading a record needs of a store (`sfenv.io.store.snapshots.SnapshotStore`)."""
+
+    def ref_commit(self, ref: str) -> str | None: ...
+    def read_file(self, commit: str, path: str) -> bytes | None: ...
+
+
+def origins_ref(env: str) -> str:
+    return f"refs/sfenv/origins/{env}"
+
+
+def read_origins(store: RecordReader, env: str) -> dict[str, dict]:
+    commit = store.ref_commit(origins_ref(env))
+    data = store.read_file(commit, ORIGINS_FILE) if commit else None
+    try:
+        doc = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    return {k: v for k, v in doc.items() if isinstance(v, dict)} if isinstance(doc, dict) else {}
+
+
+def attributed(change: Change, origins: Mapping[str, dict], *, side: str = "new") -> Change:
+    """`change` with the `side` ("new" or "old") author replaced by the recorded origin when
+    the component's date there is still the one the promotion left."""
+    by: Attribution = getattr(change, f"{side}_by")
+    rec = origins.get(str(change.component))
+    if rec is None and change.parent is not None:
+        rec = origins.get(str(change.parent))
+    if not rec or not by.last_modified_date or rec.get("deployed_date") != by.last_modified_date:
+        return change
+    real = Attribution(rec.get("by") or None, rec.get("date") or None)
+    return dataclasses.replace(change, **{f"{side}_by": real})

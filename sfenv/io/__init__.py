@@ -1,0 +1,1 @@
+"""The outside world: the org (HTTP), the snapshot store (git), sfdx sources."""

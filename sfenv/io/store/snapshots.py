@@ -1,0 +1,518 @@
+"""Snapshots as git commits: an environment's state is the commit at `refs/heads/sfenv/<env>`.
+
+Writes never touch a working tree or the repository's own index: blobs go in with one
+`git fast-import` (or are skipped when the parent tree already holds them), the tree is built in
+a temporary index (`GIT_INDEX_FILE`, `read-tree` of the base + `update-index --index-info`),
+then `write-tree`, `commit-tree` and `update-ref <ref> <new> <expected old>`, so a ref only
+moves when the whole snapshot is stored and never over a concurrent writer's commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import time
+import uuid
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import git as gitpython
+
+from sfenv.core.compare.model import TreeChange
+from sfenv.errors import StoreError
+from sfenv.io.store.gitplumbing import ZERO, Git, blob_sha, parse_tree_record
+from sfenv.io.store.stream import BlobId, BlobSink
+
+SNAPSHOT_PREFIX = "refs/heads/sfenv/"
+DEFAULT_NAME = "sfenv"
+DEFAULT_EMAIL = "sfenv@localhost"
+_HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
+_AT = re.compile(r"^(?P<name>.+)@\{(?P<when>[^}]+)\}$")
+_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class EnvLock:
+    """A held per-environment lock. Pass it to an operation that must run under it (a
+    promotion's backup and verification pull: `pull_env(..., lock=held)`), which then does
+    not take the lock again."""
+
+    env: str
+    path: Path
+    token: str
+    command: str
+
+    def still_held(self) -> bool:
+        try:
+            return json.loads(self.path.read_text()).get("token") == self.token
+        except (OSError, ValueError):
+            return False
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One snapshot in an environment's history."""
+
+    commit: str
+    parents: tuple[str, ...]
+    date: str  # committer date, ISO 8601
+    subject: str
+    meta: dict
+
+
+def _check_path(path: str) -> None:
+    parts = path.split("/")
+    if (not path or path.startswith("/") or "\\" in path or "\0" in path or "\n" in path
+            or any(p in ("", ".", "..") for p in parts) or parts[0] == ".git"):
+        raise StoreError(f"refusing to store a file with an unsafe path: {path!r}")
+
+
+def _check_env(env: str) -> None:
+    if not _ENV_NAME.match(env) or env.endswith(".lock"):
+        raise StoreError(f"not a valid environment name for a snapshot ref: {env!r}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _init_repo(repo_dir: Path) -> gitpython.Repo:
+    """`git init` the metadata repository; when two first pulls race, the loser opens the
+    repository the winner made."""
+    try:
+        repo_dir.mkdir(parents=True, exist_ok=True)
+        return gitpython.Repo.init(repo_dir)
+    except (OSError, gitpython.GitCommandError) as err:
+        for _ in range(40):
+            try:
+                return gitpython.Repo(repo_dir)
+            except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+                time.sleep(0.05)
+        reason = err.strerror if isinstance(err, OSError) else "git init failed"
+        raise StoreError(f"cannot create the metadata repository at {repo_dir}: "
+                         f"{reason}") from None
+
+
+class SnapshotStore:
+    """The metadata repository: snapshots, tags, sync points and other sfenv refs."""
+
+    def __init__(self, repo_dir: Path | str) -> None:
+        repo_dir = Path(repo_dir)
+        try:
+            self.repo = gitpython.Repo(repo_dir)
+        except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+            self.repo = _init_repo(repo_dir)
+        self.repo_dir = repo_dir
+        self.git_dir = Path(self.repo.common_dir)
+        self.git = Git(self.git_dir, self._identity_env())
+        self._tree_of: dict[str, str] = {}
+        self._files: dict[str, dict[str, str]] = {}
+        # Derived immutable data keyed by tree ids (compare's diffs); lives as long as the store.
+        self.cache: dict[object, object] = {}
+
+    def _identity_env(self) -> dict[str, str]:
+        """sfenv's identity unless the repository's own config names one (snapshots are
+        machine-made: a developer's global identity is not who changed the org)."""
+        env: dict[str, str] = {}
+        probe = Git(self.git_dir)
+        if not (probe.ok(["config", "--local", "--get", "user.name"]) or b"").strip():
+            env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = DEFAULT_NAME
+        if not (probe.ok(["config", "--local", "--get", "user.email"]) or b"").strip():
+            env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = DEFAULT_EMAIL
+        return env
+
+    # -- refs and resolution -----------------------------------------------------------------
+
+    @staticmethod
+    def env_ref(env: str) -> str:
+        return SNAPSHOT_PREFIX + env
+
+    def ref_commit(self, ref: str) -> str | None:
+        """The commit a ref points at, or None when it does not exist."""
+        out = self.git.ok(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+        return out.decode().strip() if out else None
+
+    def head(self, env: str) -> str | None:
+        """The latest snapshot of `env`, or None before the first pull."""
+        _check_env(env)
+        return self.ref_commit(self.env_ref(env))
+
+    def envs(self) -> list[str]:
+        """Environments that have snapshots."""
+        out = self.git.run(["for-each-ref", "--format=%(refname)", SNAPSHOT_PREFIX])
+        return sorted(line[len(SNAPSHOT_PREFIX):] for line in out.decode().splitlines())
+
+    def resolve(self, spec: str) -> str:
+        """env | ENV@{date} | ENV@{n} | tag (backup/..., release/...) | sha | full ref -> commit."""
+        spec = spec.strip()
+        at = _AT.match(spec)
+        if at:
+            return self._resolve_at(spec, at.group("name"), at.group("when").strip())
+        if _ENV_NAME.match(spec):
+            found = self.ref_commit(self.env_ref(spec))
+            if found:
+                return found
+        candidates = [f"refs/tags/{spec}", spec] if not spec.startswith("refs/") else [spec]
+        for cand in candidates:
+            if cand.startswith("-"):
+                break
+            found = self.ref_commit(cand)
+            if found:
+                return found
+        known = ", ".join(self.envs()) or "none yet"
+        kind = "commit" if _HEX.match(spec) else "environment, tag or commit"
+        raise StoreError(f"unknown snapshot {spec!r}: no such {kind} "
+                         f"(environments with snapshots: {known})")
+
+    def _resolve_at(self, spec: str, name: str, when: str) -> str:
+        base = self.resolve(name)
+        if when.isdigit():  # ENV@{n}: the n-th snapshot before the latest
+            found = self.ref_commit(f"{base}~{int(when)}")
+            if not found:
+                raise StoreError(f"{spec}: {name} has fewer than {int(when) + 1} snapshots")
+            return found
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", when):
+            when = f"{when} 23:59:59"  # a bare date means "as of the end of that day"
+        out = self.git.run(["rev-list", "-1", "--first-parent", f"--before={when}", base]).strip()
+        if not out:
+            raise StoreError(f"{spec}: {name} has no snapshot as old as {when!r}")
+        return out.decode()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def tree_of(self, commit: str) -> str:
+        tree = self._tree_of.get(commit)
+        if tree is None:
+            out = self.git.ok(["rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}"])
+            if not out:
+                raise StoreError(f"unknown snapshot commit {commit!r}")
+            tree = out.decode().strip()
+            self._tree_of[commit] = tree
+        return tree
+
+    def files(self, commit: str) -> dict[str, str]:
+        """path -> blob sha for the whole tree (cached by tree id; treat as read-only)."""
+        tree = self.tree_of(commit)
+        cached = self._files.get(tree)
+        if cached is None:
+            out = self.git.run(["ls-tree", "-r", "-z", "--full-tree", tree])
+            cached = {}
+            for rec in out.split(b"\0"):
+                if not rec:
+                    continue
+                info, _, path = rec.partition(b"\t")
+                cached[path.decode("utf-8", "surrogateescape")] = info.split()[2].decode()
+            self._files[tree] = cached
+        return cached
+
+    def files_under(self, commit: str, prefixes: Iterable[str]) -> dict[str, str]:
+        """path -> blob sha of the files whose path starts with one of `prefixes` (plain string
+        prefixes: `classes/Foo` gives `classes/Foo.cls`, `classes/Foo.cls-meta.xml`, and
+        `classes/FooBar.cls` too; `objects/` a whole folder; an exact path its file).
+
+        Git lists only the folders holding the prefixes (one `ls-tree` for them, one more
+        for the sub-folders that match), not the whole tree: what a diff of a few changed
+        files needs from trees of 85,000 files. Answered from `files` when it is cached."""
+        wanted = sorted(set(prefixes))
+        if not wanted:
+            return {}
+        tree = self.tree_of(commit)
+        cached = self._files.get(tree)
+        if cached is not None:
+            return {p: s for p, s in cached.items() if p.startswith(tuple(wanted))}
+        folders = sorted({p.rpartition("/")[0] for p in wanted})
+        # a folder holds up to ~20,000 entries at 60,000 components: decode only the matches
+        records = self.git.list_records(tree, [f + "/" if f else "." for f in folders])
+        keyed = sorted((rec[rec.index(b"\t") + 1:], rec) for rec in records)
+        paths = [path for path, _ in keyed]
+        found: dict[str, str] = {}
+        subtrees: list[str] = []
+        for prefix in wanted:
+            start = prefix.encode("utf-8", "surrogateescape")
+            for i in range(bisect_left(paths, start), len(paths)):
+                if not paths[i].startswith(start):
+                    break
+                path, kind, sha = parse_tree_record(keyed[i][1])
+                if kind == "blob":
+                    found[path] = sha
+                elif kind == "tree":
+                    subtrees.append(path)
+        for path, kind, sha in self.git.list_tree(tree, sorted(set(subtrees)), recursive=True):
+            if kind == "blob":
+                found[path] = sha
+        return found
+
+    def read_blob(self, sha: str) -> bytes:
+        return self.git.read_blobs([sha])[sha]
+
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """Many blobs with one `git cat-file --batch` process."""
+        return self.git.read_blobs(list(shas))
+
+    def read_file(self, commit: str, path: str) -> bytes | None:
+        sha = self.files_under(commit, [path]).get(path)
+        return None if sha is None else self.read_blob(sha)
+
+    def changed(self, a: str, b: str) -> list[TreeChange]:
+        """Files that differ between commits (or trees) a and b, without rename detection."""
+        out = self.git.run(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id",
+                            self.tree_of(a), self.tree_of(b)])
+        recs = out.split(b"\0")
+        changes: list[TreeChange] = []
+        for i in range(0, len(recs) - 1, 2):
+            info = recs[i].decode().split()
+            if len(info) < 5:
+                continue
+            old = None if info[2] == ZERO else info[2]
+            new = None if info[3] == ZERO else info[3]
+            changes.append(TreeChange(recs[i + 1].decode("utf-8", "surrogateescape"), old, new))
+        return changes
+
+    def message(self, commit: str) -> str:
+        return self.git.run(["log", "-1", "--format=%B", commit]).decode("utf-8", "replace")
+
+    def meta(self, commit: str) -> dict:
+        """The JSON object after a snapshot message's first line ({} when there is none)."""
+        _, _, rest = self.message(commit).partition("\n")
+        rest = rest.strip()
+        if not rest:
+            return {}
+        try:
+            value = json.loads(rest)
+        except json.JSONDecodeError as err:
+            raise StoreError(f"snapshot {commit[:12]} has an unreadable message: {err}") from None
+        return value if isinstance(value, dict) else {}
+
+    def log(self, env: str, limit: int = 20) -> list[LogEntry]:
+        """The latest `limit` snapshots of `env`, newest first."""
+        head = self.head(env)
+        if head is None:
+            return []
+        out = self.git.run(["log", "--first-parent", f"-n{limit}",
+                            "--format=%H%x00%P%x00%cI%x00%B%x1e", head]).decode("utf-8", "replace")
+        entries = []
+        for rec in out.split("\x1e"):
+            rec = rec.strip("\n")
+            if not rec:
+                continue
+            sha, parents, date, body = rec.split("\x00", 3)
+            subject, _, rest = body.partition("\n")
+            try:
+                meta = json.loads(rest) if rest.strip() else {}
+            except json.JSONDecodeError:
+                meta = {}
+            entries.append(LogEntry(sha, tuple(parents.split()), date, subject, meta))
+        return entries
+
+    # -- tags -------------------------------------------------------------------------------
+
+    def tag(self, name: str, commit: str, message: str) -> None:
+        """An annotated tag (backups, releases); refuses to move an existing tag."""
+        if self.ref_commit(f"refs/tags/{name}"):
+            raise StoreError(f"tag {name} already exists")
+        self.git.run(["tag", "-a", "-m", message, name, commit])
+
+    def tags(self, prefix: str = "") -> dict[str, str]:
+        """tag name -> commit, for tags starting with `prefix` (e.g. "backup/prod/")."""
+        out = self.git.run(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)",
+                            "refs/tags/"]).decode()
+        result = {}
+        for line in out.splitlines():
+            ref, obj, peeled = line.split("\x00")
+            name = ref[len("refs/tags/"):]
+            if name.startswith(prefix):
+                result[name] = peeled or obj
+        return result
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write_snapshot(self, env: str, files: Mapping[str, bytes | BlobId], meta: dict, *,
+                       expected_old: str | None, base_commit: str | None = None,
+                       removed: Iterable[str] = (), when: datetime | None = None) -> str:
+        """Store a snapshot of `env` and move its ref from `expected_old` to it.
+
+        Full write: `files` is the whole tree. Incremental (`base_commit` given): `files` are the
+        added/changed files and `removed` the deleted paths; the rest comes from the base tree.
+        """
+        _check_env(env)
+        count = meta.get("components")
+        if count is None and isinstance(meta.get("counts_by_type"), dict):
+            count = sum(meta["counts_by_type"].values())
+        if count is None:
+            count = len(files)
+        message = (f"sfenv pull {env}: {count} components\n\n"
+                   + json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
+        return self.write_ref_commit(self.env_ref(env), files, message, expected_old=expected_old,
+                                     base_commit=base_commit, removed=removed, when=when)
+
+    def write_ref_commit(self, ref: str, files: Mapping[str, bytes | BlobId], message: str, *,
+                         expected_old: str | None, base_commit: str | None = None,
+                         removed: Iterable[str] = (), when: datetime | None = None,
+                         parent: str | None = None) -> str:
+        """A commit of a tree on any ref (snapshots, release logs, sync points); atomic.
+
+        The parent is `parent`, else `expected_old`. Raises StoreError, leaving the ref as it
+        was, when anything fails or the ref no longer points at `expected_old`.
+        """
+        if not ref.startswith("refs/"):
+            raise StoreError(f"not a full ref name: {ref!r}")
+        removed = list(removed)
+        for path in list(files) + removed:
+            _check_path(path)
+        current = self.ref_commit(ref)
+        if current != expected_old:
+            raise StoreError(f"{ref} moved: expected {expected_old or 'no ref'}, found "
+                             f"{current or 'no ref'} (another writer got there first)")
+        tree = self.write_tree(files, base_commit=base_commit, removed=removed,
+                               known_commit=parent or expected_old)
+        args = ["commit-tree", tree]
+        if parent or expected_old:
+            args += ["-p", parent or expected_old]  # type: ignore[list-item]
+        env = {}
+        if when is not None:
+            stamp = when.isoformat()
+            env = {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+        commit = self.git.run([*args, "-F", "-"], input=message.encode(), env=env).decode().strip()
+        self.update_ref(ref, commit, expected_old, message=message.partition("\n")[0])
+        return commit
+
+    def blob_sink(self, known: Iterable[str] = ()) -> BlobSink:
+        """A writer of blobs as they arrive (see `sfenv.io.store.stream`); a context manager."""
+        return BlobSink(self.git, known)
+
+    def write_tree(self, files: Mapping[str, bytes | BlobId], *, base_commit: str | None = None,
+                   removed: Iterable[str] = (), known_commit: str | None = None) -> str:
+        """Store blobs and build a tree in a temporary index; returns the tree id.
+
+        A file given as a `BlobId` (already in the object store, see `sfenv.io.store.stream`)
+        is not written again; the tree is the one its bytes would give."""
+        known: set[str] = set()
+        if any(not isinstance(data, BlobId) for data in files.values()):
+            for commit in {c for c in (base_commit, known_commit) if c}:
+                known.update(self.files(commit).values())
+        entries: list[tuple[bytes, str]] = []
+        missing: list[bytes] = []
+        seen: set[str] = set()
+        for path, data in files.items():
+            if isinstance(data, BlobId):
+                entries.append((path.encode("utf-8", "surrogateescape"), data))
+                continue
+            sha = blob_sha(data)
+            entries.append((path.encode("utf-8", "surrogateescape"), sha))
+            if sha not in known and sha not in seen:
+                missing.append(data)
+                seen.add(sha)
+        if missing:
+            self.git.write_blobs(missing)
+        tmp = self.git_dir / f"sfenv-index-{os.getpid()}-{uuid.uuid4().hex}"
+        env = {"GIT_INDEX_FILE": str(tmp)}
+        try:
+            if base_commit:
+                self.git.run(["read-tree", self.tree_of(base_commit)], env=env)
+            else:
+                self.git.run(["read-tree", "--empty"], env=env)
+            lines = [b"0 " + ZERO.encode() + b"\t" + p.encode("utf-8", "surrogateescape") + b"\0"
+                     for p in removed]
+            entries.sort()  # index order: appending sorted entries is git's fast path
+            lines += [b"100644 " + sha.encode() + b"\t" + path + b"\0" for path, sha in entries]
+            if lines:
+                self.git.stream(["update-index", "-z", "--index-info"], iter(lines), env=env)
+            return self.git.run(["write-tree"], env=env).decode().strip()
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def update_ref(self, ref: str, new: str, expected_old: str | None, *,
+                   message: str = "sfenv") -> None:
+        """Compare-and-swap a ref: StoreError if it does not point at `expected_old`."""
+        try:
+            self.git.run(["update-ref", "--create-reflog", "-m", message, ref, new,
+                          expected_old or ZERO])
+        except StoreError as err:
+            current = self.ref_commit(ref)
+            raise StoreError(f"{ref} moved: expected {expected_old or 'no ref'}, found "
+                             f"{current or 'no ref'} ({err})") from None
+
+    def delete_ref(self, ref: str, expected_old: str) -> None:
+        self.git.run(["update-ref", "-d", ref, expected_old])
+
+    # -- locks ------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, env: str, *, wait: float = 0.0, command: str = "") -> Iterator[EnvLock]:
+        """Exclusive per-environment lock: an O_EXCL file recording its owner (pid, host,
+        command, time). A lock whose owner process is gone (same host) is taken over; a live
+        one makes this wait up to `wait` seconds, then fail in one line naming the owner.
+
+        Two pulls of one environment cannot run together; different environments can. The
+        yielded `EnvLock` lets the holder run nested operations under it.
+        """
+        _check_env(env)
+        lock_dir = self.git_dir / "sfenv-locks"
+        lock_dir.mkdir(exist_ok=True)
+        path = lock_dir / f"{env}.lock"
+        deadline = time.monotonic() + wait
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
+                "since": datetime.now().astimezone().isoformat(timespec="seconds"),
+                "token": uuid.uuid4().hex}
+        while True:
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._lock_holder(path)
+                if holder is None:
+                    continue  # stale lock removed: try again at once
+                if time.monotonic() >= deadline:
+                    doing = f" ({holder['command']})" if holder.get("command") else ""
+                    raise StoreError(f"environment {env} is locked by pid {holder.get('pid')}"
+                                     f"{doing} on {holder.get('host')} since "
+                                     f"{holder.get('since')} ({path})") from None
+                time.sleep(0.05)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                json.dump(info, fh)
+            break
+        try:
+            yield EnvLock(env, path, str(info["token"]), command)
+        finally:
+            try:
+                if json.loads(path.read_text()).get("token") == info["token"]:
+                    path.unlink()
+            except (OSError, ValueError):
+                pass
+
+    @staticmethod
+    def _lock_holder(path: Path) -> dict | None:
+        """The holder's info, or None after removing a stale lock (dead pid on this host)."""
+        try:
+            holder = json.loads(path.read_text() or "{}")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            holder = {}
+        if not holder:
+            # Being written right now, or left half-written by a crash: stale after a minute.
+            try:
+                if time.time() - path.stat().st_mtime > 60:
+                    path.unlink(missing_ok=True)
+                    return None
+            except FileNotFoundError:
+                return None
+            return {"pid": "?", "host": "?", "since": "?"}
+        pid = holder.get("pid")
+        if holder.get("host") == socket.gethostname() and isinstance(pid, int) \
+                and not _pid_alive(pid):
+            path.unlink(missing_ok=True)
+            return None
+        return holder

@@ -1,0 +1,1 @@
+"""Orchestration: pull, train, promote, records, report. Return data, never print."""

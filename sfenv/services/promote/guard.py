@@ -1,0 +1,364 @@
+"""The guard before every deploy: what a promotion would overwrite that the target changed
+itself, at the level the diff works (components, their children, permission entries).
+
+The train's changes are taken against the target's fresh pre-deploy backup. A change the
+train makes (it carries the component or child, deletes it, or replaces the container a
+permission entry lives in) is a conflict when the target changed it on its own:
+
+- since the train was planned (`reference_commit`: the target's snapshot at the build);
+- or before, as the hop into the target classifies it (drift or conflict against the hop's
+  sync point, or two-way without one): known drift, such as a production hotfix already in
+  the target's snapshot at build time, is named like a change made after the build;
+- or as stored with the train at build time (`BuiltTrain.known_conflicts`, the plan's
+  warnings);
+- with no snapshot of the target before the backup: where the fresh target differs from the
+  source's base (its snapshot at the hop's last sync, else its first snapshot), the target
+  holds something the source never had.
+
+A re-promotion of a train already there overwrites nothing (its changes against the fresh
+backup are empty). `--overwrite TYPE:NAME` names one conflict exactly: `CustomObject:X` covers
+X's own elements, never a field or rule of X.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sfenv.core.compare import diff as compare_diff
+from sfenv.core.compare.inventory import parts_of_file
+from sfenv.core.compare.model import Change
+from sfenv.core.compare.neutralize import Neutralizer
+from sfenv.core.metadata.components import split_file
+from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.registry import Registry
+from sfenv.errors import MetadataError, StoreError
+from sfenv.services.train.model import BuiltTrain
+
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.io.store.snapshots import SnapshotStore
+
+
+@dataclass
+class Conflict:
+    """A component the target changed itself that the train would overwrite."""
+
+    component: str
+    kind: str  # how the target changed it: added | modified | removed | drift | conflict
+    changed_by: str | None = None
+    changed_on: str | None = None
+    elements: list[str] = field(default_factory=list)
+    reason: str = ""  # how it was found (after the build, drift at the plan, no base...)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        who = f" by {self.changed_by or 'unknown'}" + (f" on {self.changed_on}"
+                                                       if self.changed_on else "")
+        what = f" ({', '.join(self.elements[:3])})" if self.elements else f" ({self.kind})"
+        return f"{self.component}: changed in the target{who}{what}" + (
+            f"; {self.reason}" if self.reason else "")
+
+
+def reference_commit(built: BuiltTrain, env: str) -> str | None:
+    """The target's snapshot the train was planned against, or None when none was recorded."""
+    if env == built.target:
+        return built.target_commit
+    return built.env_commits.get(env) or None
+
+
+def is_xml_file(path: str, owner: ComponentId | None, registry: Registry) -> bool:
+    """Whether a file's parts (children, permission entries) can be compared: every `.xml`
+    file and every file of an XML-strategy type (`objects/X.object`, `X.permissionset`,
+    `X.profile`, `X.workflow`, `CustomLabels.labels`, `X.translation`...)."""
+    if owner is None or path.endswith(".xml"):
+        return True
+    mtype = registry.find(owner.type)
+    return mtype is not None and mtype.strategy == "xml"
+
+
+def package_ids(src: dict[str, bytes], registry: Registry) -> set[str]:
+    """Every component (and child, and permission entry) the train's files carry."""
+    out: set[str] = set()
+    for path, data in src.items():
+        owner = registry.component_of(path)
+        if owner is not None:
+            out.add(str(owner))
+        if is_xml_file(path, owner, registry):
+            try:
+                out.update(str(p.id) for p in parts_of_file(path, data, registry, split_file))
+            except MetadataError:
+                continue
+    return out
+
+
+def whole_containers(src: dict[str, bytes], registry: Registry) -> set[str]:
+    """The carried components a deploy replaces whole (permission sets): every entry the
+    target has that the file lacks is removed by the deploy."""
+    whole = registry.deployed_whole()
+    return {str(owner) for path in src
+            if (owner := registry.component_of(path)) is not None and owner.type in whole}
+
+
+def affected(train_changes: Iterable[Change], built: BuiltTrain, src: dict[str, bytes],
+             registry: Registry) -> list[Change]:
+    """The train's changes the deploy really makes: parts its files carry, what it deletes,
+    and entries of a container it replaces whole (a permission entry added by hand)."""
+    carried = package_ids(src, registry)
+    whole = whole_containers(src, registry)
+    deleted = set(built.deletes)
+    out = []
+    for change in train_changes:
+        cid = str(change.component)
+        parent = str(change.parent) if change.parent else None
+        if cid in carried or cid in deleted or (parent is not None
+                                                and (parent in deleted or parent in whole)):
+            out.append(change)
+    return out
+
+
+def _hand(change: Change, reason: str) -> Conflict:
+    """A conflict from the target's own change (a diff from a reference to the fresh state)."""
+    gone = change.kind == "removed"
+    by = change.old_by if gone else change.new_by
+    return Conflict(str(change.component), change.kind, by.last_modified_by,
+                    by.last_modified_date, [str(e) for e in change.elements], reason)
+
+
+def conflicts(store: SnapshotStore, built: BuiltTrain, reference: str, fresh: str,
+              train_changes: list[Change], src: dict[str, bytes],
+              registry: Registry) -> list[Conflict]:
+    """Components the target changed between `reference` and `fresh` that the train (its
+    `train_changes` against `fresh`, its files `src`) would overwrite."""
+    if reference == fresh:
+        return []
+    since = {c.component: c for c in compare_diff.diff_commits(
+        store, reference, fresh, registry=registry).changes}
+    return [_hand(since[c.component], "changed after the build")
+            for c in affected(train_changes, built, src, registry) if c.component in since]
+
+
+def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference: str,
+                    config: Config | None) -> str:
+    """The reference for "changed after the build": the target's snapshot at the build, or
+    its snapshot right after a later promotion into it (another train's change is the release
+    process, not the target's own; hand changes it left are drift of its sync point)."""
+    from sfenv.core.compare.status import sync_point, utc_key
+
+    upstream = hop_into(built, env, config)
+    if upstream is None:
+        return reference
+    try:
+        point = sync_point(store, upstream, env)
+    except StoreError:
+        return reference
+    if point and utc_key(str(point.get("when") or "")) >= utc_key(built.created):
+        return str(point["b_commit"])
+    return reference
+
+
+def hop_into(built: BuiltTrain, env: str, config: Config | None) -> str | None:
+    """The environment upstream of `env` on the path (the hop whose drift the train would
+    overwrite), from the configuration or as recorded with the train."""
+    if config is not None:
+        upstream = config.upstream_of(env) if env in config.environments else []
+        if built.source in upstream and env == built.target:
+            return built.source
+        return upstream[0] if upstream else (built.source if env == built.target else None)
+    return built.hops.get(env) or (built.source if env == built.target else None)
+
+
+def known_drift(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
+                changes: list[Change], registry: Registry,
+                config: Config | None) -> list[Conflict]:
+    """The train's changes that the hop into `env` classifies as the target's own (drift or
+    conflict): changed there since the hop's base, or newer there without one."""
+    from sfenv.core.compare.status import classify_hop
+
+    upstream = hop_into(built, env, config)
+    if upstream is None or not changes:
+        return []
+    source_commit = (built.source_commit if upstream == built.source and env == built.target
+                     else store.head(upstream))
+    if source_commit is None:
+        return []
+    wanted = {c.component for c in changes}
+    out = []
+    for entry in classify_hop(store, config, upstream, env, source_commit, fresh,
+                              registry=registry):
+        if entry.status == "pending" or entry.accepted or entry.change.component not in wanted:
+            continue
+        by = entry.target_by or (entry.target_change.new_by if entry.target_change
+                                 else entry.change.old_by)
+        elements = entry.target_change.elements if entry.target_change else []
+        newer = ("would delete the target's newer component; "
+                 if entry.change.kind == "removed" else "")
+        out.append(Conflict(str(entry.change.component), entry.status, by.last_modified_by,
+                            by.last_modified_date, [str(e) for e in elements],
+                            f"{newer}{entry.status} on {upstream} → {env}: {entry.reason}"))
+    return out
+
+
+def unvetted(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
+             registry: Registry) -> set[str] | None:
+    """What the target changed since this train's last deployed promotion to `env` took its
+    backup (that promotion's guard checked the rest), plus what it overwrote by name; None
+    when the train was never deployed there. A re-promotion after a rollback thus meets
+    only the target's new changes, not the state the first promotion was allowed over."""
+    from sfenv.services.records.release_log import read_log
+
+    try:
+        entries = read_log(store, built.name)
+    except StoreError:
+        return None
+    last = next((e for e in reversed(entries) if e.action == "promote" and e.env == env
+                 and e.result == "deployed" and e.backup_commit), None)
+    if last is None:
+        return None
+    changed = {str(c.component) for c in compare_diff.diff_commits(
+        store, last.backup_commit, fresh, registry=registry).changes}
+    return changed | {str(c.get("component")) for c in last.overwrites}
+
+
+def recorded(built: BuiltTrain, env: str, changes: list[Change]) -> list[Conflict]:
+    """Conflicts the plan found at build time for `env`, for the components the train still
+    changes there."""
+    wanted = {str(c.component) for c in changes}
+    return [Conflict(str(d["component"]), str(d.get("status") or "drift"), d.get("by"),
+                     d.get("date"), [],
+                     ("would delete the target's newer component; " if d.get("change") ==
+                      "removed" else "")
+                     + f"known when {built.name} was built: {d.get('reason') or d.get('status')}")
+            for d in built.known_conflicts.get(env, []) if str(d.get("component")) in wanted]
+
+
+def source_base(store: SnapshotStore, built: BuiltTrain) -> str | None:
+    """The source's state before the train's changes: its commit at the train's hop's sync
+    point when one was recorded before the build, else its first snapshot."""
+    from sfenv.core.compare.status import origin, sync_point
+
+    try:
+        point = sync_point(store, built.source, built.target)
+    except StoreError:
+        point = None
+    if point and str(point.get("when") or "") <= built.created:
+        return str(point["a_commit"])
+    first = origin(store, built.source)
+    return first["commit"] if first else None
+
+
+def unknown_target(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
+                   changes: list[Change], registry: Registry) -> list[Conflict]:
+    """No snapshot of the target before the backup: the train's changes where the fresh
+    target differs from the source's base (what the target has that the source never had)."""
+    base = source_base(store, built)
+    if base is None or not changes:
+        return []
+    differ = {c.component: c for c in compare_diff.diff_commits(
+        store, base, fresh, registry=registry).changes}
+    out = []
+    for change in changes:
+        own = differ.get(change.component)
+        if own is None:
+            continue
+        conflict = _hand(own, f"{env} had no snapshot before this promotion; it differs from "
+                              f"{built.source}'s base")
+        conflict.changed_by = change.old_by.last_modified_by
+        conflict.changed_on = change.old_by.last_modified_date
+        out.append(conflict)
+    return out
+
+
+def own_changes(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
+                registry: Registry, config: Config | None) -> list[Change]:
+    """The train's changes against the fresh backup, when the promotion gave none."""
+    neutralize = (Neutralizer.for_envs(config.environments.get(env),
+                                       config.environments.get(built.source))
+                  if config is not None else None)
+    diff = compare_diff.diff_commits(store, fresh, built.source_commit, registry=registry,
+                                     neutralize=neutralize)
+    ids = set(built.components) | set(built.deletes) | set(built.manual)
+    return [c for c in diff.changes
+            if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)]
+
+
+def train_src(store: SnapshotStore, built: BuiltTrain) -> dict[str, bytes]:
+    """The train's metadata files as stored (placeholders unsubstituted: enough for ids)."""
+    from sfenv.services.train.train import releases_head, train_folder
+
+    head = releases_head(store)
+    if head is None:
+        return {}
+    prefix = train_folder(built.name) + "src/"
+    files = {p: sha for p, sha in store.files(head).items() if p.startswith(prefix)}
+    blobs = store.read_blobs(files.values())
+    return {p[len(prefix):]: blobs[sha] for p, sha in files.items()}
+
+
+@dataclass
+class GuardOutcome:
+    """What the guard found before a deploy and what the user's `--overwrite` names allow.
+
+    `blocking` refuses the promotion; `overwritten` is recorded as overwritten by the deploy;
+    `unknown_names` are `--overwrite` names that match no conflict; `notes` are lines for the
+    promotion's steps."""
+
+    found: list[Conflict] = field(default_factory=list)
+    blocking: list[Conflict] = field(default_factory=list)
+    overwritten: list[Conflict] = field(default_factory=list)
+    unknown_names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _merge(groups: Iterable[list[Conflict]]) -> list[Conflict]:
+    """One conflict per component, the first finding kept (changes after the build first)."""
+    out: dict[str, Conflict] = {}
+    for group in groups:
+        for conflict in group:
+            out.setdefault(conflict.component, conflict)
+    return sorted(out.values(), key=lambda c: c.component)
+
+
+def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
+                    train_changes: list[Change], src: dict[str, bytes], registry: Registry,
+                    overwrite: Sequence[str] = (), overwrite_all: bool = False, *,
+                    config: Config | None = None) -> GuardOutcome:
+    """The guard of one promotion: the target's own changes that the train (`train_changes`
+    against the target's fresh backup `fresh`, its files `src`) would overwrite, split by the
+    user's `--overwrite` names."""
+    out = GuardOutcome()
+    reference = reference_commit(built, env)
+    if reference is None:
+        src = src or train_src(store, built)
+        changes = affected(train_changes or own_changes(store, built, env, fresh, registry,
+                                                        config), built, src, registry)
+        out.found = unknown_target(store, built, env, fresh, changes, registry)
+        out.notes.append(f"guard: no snapshot of {env} before this promotion; compared its "
+                         f"backup with {built.source}'s base: {len(out.found)} component(s) "
+                         f"of the train differ there")
+    else:
+        synced = since_promotion(store, built, env, reference, config)
+        changes = affected(train_changes, built, src, registry)
+        # a sync point after the build judged the hop again: the hop's classes say the rest
+        earlier = [*(recorded(built, env, changes) if synced == reference else []),
+                   *known_drift(store, built, env, fresh, changes, registry, config)]
+        reference = synced
+        fresh_since = unvetted(store, built, env, fresh, registry) if earlier else None
+        if fresh_since is not None:
+            earlier = [c for c in earlier if c.component in fresh_since]
+        out.found = _merge([
+            conflicts(store, built, reference, fresh, train_changes, src, registry), earlier])
+        out.notes.append(
+            f"guard: {len(out.found)} component(s) of the train changed in {env} outside the "
+            f"release process" if out.found
+            else f"guard: no component of the train changed in {env} outside the release "
+                 f"process")
+    found = {c.component for c in out.found}
+    named = found if overwrite_all else set(overwrite)
+    out.blocking = [c for c in out.found if c.component not in named]
+    out.overwritten = [c for c in out.found if c.component in named]
+    out.unknown_names = sorted(set(overwrite) - found)
+    return out

@@ -1,0 +1,58 @@
+"""One runner for a release step list: before each step the release log says which step is
+about to run (`LogEntry.step`, result `in_progress`), after it the step is in
+`LogEntry.steps_done`. A rerun after an interruption continues from the first step not done,
+as that step's `on_resume` says: "again" (idempotent: run it again), "restart" (nothing
+irreversible happened yet: close the entry as interrupted and start a fresh attempt) or
+"follow" (the step knows how to pick up what it started, e.g. a deploy the org accepted).
+
+A step ends the run early by returning a finished `PromoteResult` (a refusal, a failure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sfenv.services.train.model import LogEntry, PromoteResult
+
+RESUME_POLICIES = ("again", "restart", "follow")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: `run()` does it (None: go on; a PromoteResult: the run ends with it)."""
+
+    name: str
+    run: Callable[[], PromoteResult | None]
+    on_resume: str = "again"
+
+    def __post_init__(self) -> None:
+        if self.on_resume not in RESUME_POLICIES:
+            raise ValueError(f"step {self.name}: on_resume must be one of {RESUME_POLICIES}")
+
+
+def resume_point(steps: Sequence[Step], entry: LogEntry) -> tuple[int, str]:
+    """Where a rerun of `entry` continues: (index of the first step not done, its policy);
+    (len(steps), "again") when every step is done but the outcome was never recorded."""
+    done = set(entry.steps_done)
+    for index, step in enumerate(steps):
+        if step.name not in done:
+            return index, step.on_resume
+    return len(steps), "again"
+
+
+def run_steps(steps: Sequence[Step], entry: LogEntry, record: Callable[[], None],
+              done: Callable[[], PromoteResult], start: int = 0) -> PromoteResult:
+    """Run `steps[start:]`, logging intent and outcome around each; `done()` records the
+    outcome once the last step has run."""
+    for step in steps[start:]:
+        entry.step = step.name
+        record()
+        ended = step.run()
+        if ended is not None:
+            return ended
+        if step.name not in entry.steps_done:
+            entry.steps_done.append(step.name)
+        record()
+    entry.step = ""
+    return done()

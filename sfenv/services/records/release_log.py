@@ -1,0 +1,76 @@
+"""The release log, `releases/<TRAIN>/log.json` on the releases ref: every promotion and
+rollback attempt, in order, with who, when, ids, result, backup and verification."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from sfenv.errors import ReleaseError, StoreError
+from sfenv.services.train.model import LogEntry
+from sfenv.services.train.train import RELEASES_REF, releases_head, train_folder
+
+if TYPE_CHECKING:
+    from sfenv.io.store.snapshots import SnapshotStore
+
+
+IN_PROGRESS = "in_progress"  # intent recorded, outcome not yet (or never: interrupted)
+UNVERIFIED = "unverified"  # deployed, but the verification pull failed
+UNFINISHED = (IN_PROGRESS, "deploy_unknown", UNVERIFIED)
+APPEND_ATTEMPTS = 50  # writers of other trains and environments move the ref meanwhile
+
+
+def _same(a: LogEntry, b: LogEntry) -> bool:
+    return (a.action, a.env, a.started) == (b.action, b.env, b.started)
+
+
+def unfinished(entries: list[LogEntry], env: str, action: str = "promote") -> LogEntry | None:
+    """The last `action` (promote or rollback) of `env` when it never reached an outcome (the
+    process or the org went away, or the deploy's status could not be read), else None."""
+    mine = [e for e in entries if e.env == env and e.action == action]
+    return mine[-1] if mine and mine[-1].result in UNFINISHED else None
+
+
+def _entries_at(store: SnapshotStore, head: str | None, train: str) -> list[LogEntry]:
+    data = store.read_file(head, train_folder(train) + "log.json") if head else None
+    if not data:
+        return []
+    return [LogEntry.from_json(e) for e in json.loads(data)]
+
+
+def read_log(store: SnapshotStore, train: str) -> list[LogEntry]:
+    return _entries_at(store, releases_head(store), train)
+
+
+def append(store: SnapshotStore, train: str, entry: LogEntry,
+           extra: Mapping[str, bytes] | None = None) -> tuple[str, bytes]:
+    """Append `entry` (and any extra files under the train folder) in one commit.
+
+    An entry recorded earlier as in progress (same action, env and start) is replaced: the
+    log says what a promotion is about to do before each step and what happened after.
+    The log is recomputed from the ref's head on every attempt, so a writer that lost the
+    race (another promotion of the same train to another environment) never writes back a
+    log without the winner's entry. Returns the commit and the new log.json bytes."""
+    folder = train_folder(train)
+    message = f"sfenv release {entry.action} {train} → {entry.env}: {entry.result}\n"
+    for attempt in range(APPEND_ATTEMPTS):
+        head = releases_head(store)
+        entries = [e.to_dict() for e in _entries_at(store, head, train)
+                   if not (e.result in UNFINISHED and _same(e, entry))] + [entry.to_dict()]
+        data = (json.dumps(entries, indent=2, sort_keys=True) + "\n").encode()
+        files = {folder + "log.json": data}
+        files.update({folder + p: b for p, b in (extra or {}).items()})
+        try:
+            commit = store.write_ref_commit(RELEASES_REF, files, message, expected_old=head,
+                                            base_commit=head)
+        except StoreError:
+            if releases_head(store) == head:
+                raise
+            time.sleep(random.random() * 0.02 * (attempt + 1))
+            continue
+        return commit, data
+    raise ReleaseError(f"{RELEASES_REF} keeps moving: the log entry of {train} → {entry.env} "
+                       f"could not be written; try again")

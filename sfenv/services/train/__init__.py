@@ -1,0 +1,1 @@
+"""Release trains: plan, build, package, delta and export."""
