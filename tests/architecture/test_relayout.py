@@ -17,7 +17,8 @@ from relayout_map import MOVES  # noqa: E402
 
 LAYER_DIRS = ("sfenv/core/", "sfenv/io/", "sfenv/services/", "sfenv/views/", "sfenv/cli/",
               "sfenv/config/", "sfenv/localorg/")
-BASE_FILES = {"sfenv/__init__.py", "sfenv/__main__.py", "sfenv/errors.py", "sfenv/progress.py"}
+BASE_FILES = {"sfenv/__init__.py", "sfenv/__main__.py", "sfenv/errors.py", "sfenv/progress.py",
+              "sfenv/identity.py"}  # the base every layer may import (relayout_map.STAYS)
 
 FILES = {
     "pyproject.toml": 'packages = [\n    "sfenv", "sfenv.release", "sfenv.pull",\n]\n',
