@@ -169,7 +169,7 @@ JOB = textwrap.dedent("""
         append(store, "R1", LogEntry(action="promote", env=f"{{env}}-job{{job}}", result="deployed",
                                      user="ci", started=f"2026-12-01T10:{{job:02d}}:{{round_:02d}}",
                                      finished="x"))
-        sync(store.git, "origin", replay, attempts=40)
+        sync(store.git, "origin", replay, attempts=60)
 """)
 
 

@@ -145,19 +145,24 @@ def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference
                     config: Config | None) -> str:
     """The reference for "changed after the build": the target's snapshot at the build, or
     its snapshot right after a later promotion into it (another train's change is the release
-    process, not the target's own; hand changes it left are drift of its sync point)."""
-    from sfenv.core.compare.status import sync_point, utc_key
+    process, not the target's own; hand changes it left are drift of its sync point), or its
+    refresh snapshot when it was refreshed after the build (a refreshed org is a new copy: what
+    differs is classified from the refresh on)."""
+    from sfenv.core.compare.status import origin, sync_point, utc_key
 
+    chosen, when = reference, utc_key(built.created)
     upstream = hop_into(built, env, config)
-    if upstream is None:
-        return reference
-    try:
-        point = sync_point(store, upstream, env)
-    except StoreError:
-        return reference
-    if point and utc_key(str(point.get("when") or "")) >= utc_key(built.created):
-        return str(point["b_commit"])
-    return reference
+    if upstream is not None:
+        try:
+            point = sync_point(store, upstream, env)
+        except StoreError:
+            point = None
+        if point and utc_key(str(point.get("when") or "")) >= when:
+            chosen, when = str(point["b_commit"]), utc_key(str(point.get("when") or ""))
+    start = origin(store, env)
+    if start and start.get("refreshed") and utc_key(str(start.get("date") or "")) >= when:
+        return str(start["commit"])
+    return chosen
 
 
 def hop_into(built: BuiltTrain, env: str, config: Config | None) -> str | None:

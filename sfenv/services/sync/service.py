@@ -19,7 +19,9 @@ Reconciling one ref:
 
 from __future__ import annotations
 
+import os
 import random
+import sys
 import subprocess
 import time
 from collections.abc import Callable
@@ -36,6 +38,7 @@ RELEASES_REF = "refs/heads/sfenv/releases"
 SUPERSEDED = "refs/sfenv/superseded/"
 MIRROR = "refs/sfenv-remotes/"
 ZERO = "0" * 40
+MAX_BACKOFF_S = 3.0  # jobs that lost a race spread out (exponential, random) up to this
 
 
 @dataclass
@@ -249,6 +252,9 @@ def sync(git: Git, remote: str,
                                  local_updates, pushes)
             if outcome is not None:
                 outcomes.append(outcome)
+        # A tip kept by an earlier attempt is already here: nothing to create again.
+        local_updates = {ref: (old, new) for ref, (old, new) in local_updates.items()
+                         if not (old is None and local_refs.get(ref) == new)}
         # Superseded tips kept locally are shared too (they are new on the remote).
         for ref, (_old, new) in list(local_updates.items()):
             if ref.startswith(SUPERSEDED) and ref not in remote_refs:
@@ -256,8 +262,10 @@ def sync(git: Git, remote: str,
         try:
             _apply_local(git, local_updates)
             _push(git, remote, pushes)
-        except LeaseLost:
-            sleep(random.uniform(0.05, 0.25) * attempt)
+        except LeaseLost as lost:  # another job got there first: wait a random, growing while
+            if os.environ.get("SFENV_SYNC_DEBUG"):  # why each attempt lost, for a support case
+                print(f"sync attempt {attempt}: {lost}", file=sys.stderr)
+            sleep(random.uniform(0.05, min(MAX_BACKOFF_S, 0.1 * 2 ** attempt)))
             continue
         result.outcomes = outcomes
         return result
