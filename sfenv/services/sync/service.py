@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
