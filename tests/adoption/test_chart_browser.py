@@ -9,19 +9,14 @@ import html as htmllib
 import json
 import re
 
-import pytest
-
 from sfenv.config.adoption import AdoptionSettings
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.adoption.chart import adoption_section
 from sfenv.services.adoption.service import AdoptionRun, Measure, add_trends, history, record
-from tests.render.test_report_browser import CHROMIUM, _chromium
+from tests.browser import BROWSER_MARKS
+from tests.browser import chromium as _chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs /usr/bin/chromium (apt-get install chromium; make test-browser)"),
-]
+pytestmark = BROWSER_MARKS
 
 PROBE = """<script>
 (function () {

@@ -9,22 +9,14 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from sfenv.cli.local.demo import TRAIN, run_demo
+from tests.browser import BROWSER_MARKS, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs /usr/bin/chromium (apt-get install chromium; make test-browser)"),
-]
+pytestmark = BROWSER_MARKS
 
 PROBE = """<script>
 (function () {
@@ -37,15 +29,7 @@ PROBE = """<script>
 
 
 def _visible_text(page: Path) -> str:
-    profile = tempfile.mkdtemp(prefix="sfenv-chromium-")
-    try:
-        done = subprocess.run(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update", "--no-first-run",
-             "--disable-sync", f"--user-data-dir={profile}", "--window-size=1400,2400",
-             "--dump-dom", page.as_uri()], capture_output=True, timeout=90, check=False)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    done = chromium("--window-size=1400,2400", "--dump-dom", page.as_uri())
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     match = re.search(r'<pre id="sfenv-probe">(.*?)</pre>', done.stdout.decode(), re.S)
     assert match, "the probe did not run: JavaScript or rendering failed"

@@ -10,25 +10,18 @@ import html as htmllib
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from sfenv.views.report import render_report
+from tests.browser import BROWSER_MARKS, chromium
 
 from .sample import sample_report
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs /usr/bin/chromium (apt-get install chromium; make test-browser)"),
-]
+pytestmark = BROWSER_MARKS
 
 # Appended to a copy of the report: writes what the reader sees, and where things sit, into the
 # DOM so that --dump-dom carries it out.
@@ -54,16 +47,7 @@ PROBE = """<script>
 </script>"""
 
 
-def _chromium(*args: str) -> subprocess.CompletedProcess:
-    profile = tempfile.mkdtemp(prefix="sfenv-chromium-")
-    try:
-        return subprocess.run(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update", "--no-first-run",
-             "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}", *args],
-            capture_output=True, timeout=90, check=False)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +55,7 @@ def seen(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("report")
     page = folder / "report.html"
     page.write_text(render_report(sample_report()).replace("</body>", PROBE + "</body>"))
-    done = _chromium("--window-size=1400,2400", "--dump-dom", page.as_uri())
+    done = chromium("--window-size=1400,2400", "--dump-dom", page.as_uri())
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     match = re.search(r'<pre id="sfenv-probe">(.*?)</pre>', done.stdout.decode(), re.S)
     assert match, "the probe did not run: JavaScript or rendering failed"
@@ -118,7 +102,7 @@ def test_screenshot_is_taken(tmp_path):
     page = tmp_path / "report.html"
     page.write_text(render_report(sample_report()))
     shot = tmp_path / "report.png"
-    done = _chromium("--window-size=1400,2400", f"--screenshot={shot}", page.as_uri())
+    done = chromium("--window-size=1400,2400", f"--screenshot={shot}", page.as_uri())
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("SFENV_UPDATE_SCREENSHOTS"):
@@ -128,9 +112,9 @@ def test_screenshot_is_taken(tmp_path):
 def _update_screenshots(page: Path) -> None:
     """docs/screenshots/report-*.png: the top of the report, and the roles/OWD/trains part."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    _chromium("--window-size=1400,1900", f"--screenshot={SCREENSHOTS / 'report-overview.png'}",
+    chromium("--window-size=1400,1900", f"--screenshot={SCREENSHOTS / 'report-overview.png'}",
               page.as_uri())
     lower = page.with_name("lower.html")
     lower.write_text(page.read_text().replace("</style>", "header, #path { display: none; }</style>"))
-    _chromium("--window-size=1400,1900", f"--screenshot={SCREENSHOTS / 'report-roles-owd.png'}",
+    chromium("--window-size=1400,1900", f"--screenshot={SCREENSHOTS / 'report-roles-owd.png'}",
               lower.as_uri())
