@@ -36,11 +36,11 @@ def seconds(entries: int, runs: int = 2) -> float:
 
 
 def test_sorting_and_canonicalising_a_profile_grows_linearly():
-    t10, t20, t40 = seconds(10_000), seconds(20_000), seconds(40_000)
-    # linear: ~2 per doubling; quadratic: ~4. Slack for a shared machine.
-    assert t20 / t10 < 3.0, (t10, t20, t40)
-    assert t40 / t20 < 3.0, (t10, t20, t40)
-    assert t40 < 8 * t10 * 1.5, (t10, t20, t40)
+    # 4x the entries: linear takes ~4x the time, quadratic ~16x. One ratio over a wide span,
+    # each the best of three runs, so a busy neighbour (the suite runs two workers) cannot
+    # make a linear step look quadratic, while the quadratic sort this guards against fails.
+    t10, t40 = seconds(10_000, runs=3), seconds(40_000, runs=3)
+    assert t40 / t10 < 9.0, (t10, t40)
 
 
 def test_canonical_output_is_sorted_by_field():
