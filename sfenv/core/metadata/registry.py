@@ -387,6 +387,23 @@ class Registry:
         return sorted(p for p in existing
                       if p.startswith(prefix) and self.component_of(p) == owner)
 
+    def mdapi_folder_path(self, path: str) -> str | None:
+        """`reports/Sales-meta.xml` for the source-format name `reports/Sales.reportFolder-meta.xml`
+        of a folder file (any folder type, nested folders too); None for any other path. The
+        one rule for both sides: the local org stores and serves the Metadata API name, and a
+        pull migrates snapshots taken before under the other."""
+        if not path.endswith(META):
+            return None
+        cid = self.component_of(path)
+        mtype = self.find(cid.type) if cid is not None else None
+        if mtype is None or mtype.strategy != "folder" or not mtype.suffix:
+            return None
+        stem = path[: -len(META)]
+        if not stem.endswith("." + mtype.suffix):
+            return None
+        renamed = stem[: -len(mtype.suffix) - 1] + META
+        return renamed if self.component_of(renamed) == cid else None
+
     def expected_path(self, cid: ComponentId) -> str:
         """The main file path a new component gets (the content file for meta-file types)."""
         owner = self.parent_id(cid)

@@ -40,17 +40,7 @@ def mdapi_file_name(path: str, registry: Registry) -> str:
     """A folder's file as the Metadata API names it: `reports/Sales-meta.xml`, not the source
     format's `reports/Sales.reportFolder-meta.xml` (which a client converting to source format
     would turn into `Sales.reportFolder.reportFolder-meta.xml`). Other paths are unchanged."""
-    if not path.endswith(META):
-        return path
-    cid = registry.component_of(path)
-    mtype = registry.find(cid.type) if cid is not None else None
-    if mtype is None or mtype.strategy != "folder" or not mtype.suffix:
-        return path
-    stem = path[: -len(META)]
-    if not stem.endswith("." + mtype.suffix):
-        return path
-    renamed = stem[: -len(mtype.suffix) - 1] + META
-    return renamed if registry.component_of(renamed) == cid else path
+    return registry.mdapi_folder_path(path) or path
 
 
 def classify(path: str, registry: Registry) -> ComponentId | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from sfenv.core.metadata.registry import META, Registry
+from sfenv.core.metadata.registry import Registry
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.io.store.stream import BlobId
 
@@ -23,19 +23,9 @@ META_KEY = "folder_migration"
 
 
 def mdapi_folder_path(path: str, registry: Registry) -> str | None:
-    """`reports/Sales-meta.xml` for `reports/Sales.reportFolder-meta.xml` (any folder type,
-    nested folders too); None when `path` is not a folder file under its source name."""
-    if not path.endswith(META):
-        return None
-    cid = registry.component_of(path)
-    mtype = registry.find(cid.type) if cid is not None else None
-    if mtype is None or mtype.strategy != "folder" or not mtype.suffix:
-        return None
-    stem = path[: -len(META)]
-    if not stem.endswith("." + mtype.suffix):
-        return None
-    renamed = stem[: -len(mtype.suffix) - 1] + META
-    return renamed if registry.component_of(renamed) == cid else None
+    """`reports/Sales-meta.xml` for `reports/Sales.reportFolder-meta.xml`; None when `path` is
+    not a folder file under its source name (`Registry.mdapi_folder_path`)."""
+    return registry.mdapi_folder_path(path)
 
 
 def folder_renames(paths: dict[str, str], registry: Registry) -> dict[str, str]:
