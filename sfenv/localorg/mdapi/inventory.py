@@ -19,7 +19,6 @@ from sfenv.core.metadata.components import Piece, split_file
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import MetadataType, Registry
 
-META = "-meta.xml"
 
 
 def member_id(registry: Registry, type_name: str, member: str) -> ComponentId:
