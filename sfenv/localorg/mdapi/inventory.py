@@ -20,7 +20,6 @@ from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import MetadataType, Registry
 
 
-
 def member_id(registry: Registry, type_name: str, member: str) -> ComponentId:
     """The component a manifest member names. For in-folder types a member without a slash,
     or with a trailing one (`Billing_Reports/`, as the Salesforce CLI writes folders), is the
