@@ -339,6 +339,15 @@ class OrgClient:
             record.pop("attributes", None)
         return records
 
+    def count(self, soql: str, *, tooling: bool = False) -> int:
+        """The row count of a `SELECT COUNT() …` query (its totalSize; no rows come back)."""
+        def run() -> int:
+            if tooling:
+                return int(self.sf.toolingexecute("query/", params={"q": soql})["totalSize"])
+            return int(self.sf.query(soql)["totalSize"])
+
+        return int(self._call("query", run))
+
     def audit_trail(self, since: str | None = None, limit: int = 2000) -> list[dict]:
         """SetupAuditTrail rows, newest first, flattened (`CreatedBy.Name` -> `CreatedByName`)."""
         where = f" WHERE CreatedDate >= {since}" if since else ""
