@@ -23,7 +23,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import requests
 from simple_salesforce.exceptions import SalesforceError
@@ -63,13 +63,13 @@ class RetryPolicy:
         return top * (0.25 + random.random() * 0.75)
 
 
-class Renew:
+class Renew(Protocol):
     """What the caller needs of the client: the current session token (to see whether
     another thread renewed it already) and a way to log in again."""
 
-    def session(self) -> object: ...  # pragma: no cover - protocol
+    def session(self) -> object: ...
 
-    def relogin(self, seen: object, what: str) -> None: ...  # pragma: no cover - protocol
+    def relogin(self, seen: object, what: str) -> None: ...
 
 
 class Caller:
@@ -196,7 +196,8 @@ class Caller:
         delay = self.policy.limit_delay(waits)
         waited = self.clock() - started
         if waited + delay > self.policy.limit_wait:
-            limit = message.split(" Limit", 1)[0].strip() or "ConcurrentRequests"
+            named = message.split(f"{REQUEST_LIMIT}:", 1)[-1]  # faultstrings repeat the code
+            limit = named.split(" Limit", 1)[0].strip() or "ConcurrentRequests"
             raise RequestLimitError(
                 f"{self.name}: {what} failed: REQUEST_LIMIT_EXCEEDED: {limit}: the org refused "
                 f"it for {waited:.0f}s because it already runs as many long calls as it allows "
