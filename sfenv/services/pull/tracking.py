@@ -349,15 +349,16 @@ def _incremental(client, since: int, registry: Registry, latest: Latest,
     anchor = recorded.get("anchor")
     if not (isinstance(anchor, str) and _RECORD_ID.match(anchor)):
         anchor = None
-    before, then = recorded.get("rows"), recorded.get("counted_to")
-    if not (isinstance(then, str) and _SECOND.match(then) and isinstance(before, int)):
+    rows, then = recorded.get("rows"), recorded.get("counted_to")
+    before = rows if isinstance(rows, int) else None
+    if not (isinstance(then, str) and _SECOND.match(then) and before is not None):
         then = None
     count = _row_count(client, then or latest.second)
     query = SINCE_AND_ANCHOR if anchor else SINCE
     read = client.query(query.format(revision=int(since), anchor=anchor or ""), tooling=True)
     above = [r for r in read if int(r.get("RevisionCounter") or 0) > since]
     lost = 0
-    if then is not None and count is not None:
+    if then is not None and before is not None and count is not None:
         lost = before - count
         # carried to this pull's second: the rows created since the last pull's second are
         # new since that pull, so they are among the rows above its counter
