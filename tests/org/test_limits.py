@@ -60,3 +60,20 @@ def test_the_daily_allowance_stops_at_once(monkeypatch):
     with pytest.raises(RequestLimitError, match="rolling 24-hour allowance"):
         canned.client.list_metadata([{"type": "ApexClass"}])
     assert canned.client.calls == 1 and canned.sleeps == []
+
+
+def test_a_rest_query_refused_for_long_transactions_waits_too(monkeypatch):
+    from simple_salesforce.exceptions import SalesforceRefusedRequest
+
+    canned = Canned(monkeypatch, [])
+    answers = [SalesforceRefusedRequest("https://canned.example/q", 403, "query", [
+        {"errorCode": "REQUEST_LIMIT_EXCEEDED",
+         "message": "ConcurrentPerOrgLongTxn Limit exceeded."}])]
+
+    def run():
+        if answers:
+            raise answers.pop()
+        return [{"Id": "001"}]
+
+    assert canned.client._call("query", run) == [{"Id": "001"}]
+    assert canned.client.calls == 2 and len(canned.sleeps) == 1
