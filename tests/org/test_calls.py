@@ -252,3 +252,10 @@ def test_an_xhtml_error_page_with_status_200_is_one_line(monkeypatch):
     canned = Canned(monkeypatch, [page])
     with pytest.raises(OrgError, match="^qa: describeMetadata failed: HTTP 200$"):
         canned.client.describe()
+
+
+def test_a_real_deploy_answer_without_an_id_is_a_lost_answer_not_a_refusal(monkeypatch):
+    canned = Canned(monkeypatch, [envelope("deploy", "<result><done>false</done></result>")])
+    with pytest.raises(SubmitUnknownError, match="may have accepted"):
+        canned.client.submit_deploy(b"PK")
+    assert canned.operations == ["deploy"]

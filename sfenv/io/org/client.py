@@ -24,7 +24,13 @@ from lxml import etree
 from simple_salesforce import Salesforce
 
 from sfenv.config.model import EnvConfig
-from sfenv.errors import AuthError, DeployUnknownError, OrgError, SessionExpiredError
+from sfenv.errors import (
+    AuthError,
+    DeployUnknownError,
+    OrgError,
+    SessionExpiredError,
+    SubmitUnknownError,
+)
 from sfenv.io.org import deploy as deploy_call
 from sfenv.io.org import describe as describe_call
 from sfenv.io.org import listing as listing_call
@@ -297,8 +303,6 @@ class OrgClient:
 
     def _lost_answer(self, what: str, err: AnswerError) -> OrgError:
         """A submit's answer came back without an id: the org may have accepted it."""
-        from sfenv.errors import SubmitUnknownError
-
         return SubmitUnknownError(f"{self.env.name}: {what}: the answer was lost ({err}); the "
                                   "org may have accepted it")
 
