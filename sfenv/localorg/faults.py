@@ -63,6 +63,7 @@ class Decision:
 
     action: str
     status: int = 500
+    message: str = "TotalRequests Limit exceeded."  # of a "limit": the daily allowance
 
 
 class FaultInjector:

@@ -109,7 +109,7 @@ class LocalOrgServer:
                     "Illegal Session. Session not found, missing session hash", ns=ns)
             return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         if decision.action == "limit":
-            message = "TotalRequests Limit exceeded."
+            message = decision.message
             if is_soap:
                 return soap.FAULT_STATUS, soap.CONTENT_TYPE, soap.fault(
                     "REQUEST_LIMIT_EXCEEDED", message, ns=ns)

@@ -7,12 +7,14 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from zeep.exceptions import TransportError
+from lxml import etree
 
 from sfenv.core.metadata.package_xml import Package, write_package
 from sfenv.core.metadata.ziputil import write_zip
 from sfenv.errors import DeployUnknownError, OrgError
+from sfenv.io.org import deploy as deploy_call
 from sfenv.io.org.client import connect
+from sfenv.io.org.soap import HttpError
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.records.org_identity import refresh_events
 from tests.projects import local_project, write_config
@@ -141,18 +143,18 @@ def test_an_accepted_deploy_whose_polls_fail_is_reported_with_its_id_never_resub
     config = project.config()
     client = connect(config.env("dev"), config.api_version, sleep=lambda s: None)
     submitted: list[str] = []
-    real_deploy = client._md.deploy
+    real_post = client._md.post
 
-    def counting_deploy(*args, **kwargs):
-        result = real_deploy(*args, **kwargs)
-        submitted.append(str(result["body"]["result"]["id"] if "body" in result else result.id))
-        return result
+    def post(request):  # every deploy counted; every status poll answers a 503 page
+        operation = etree.QName(request("x")[1][0]).localname
+        if operation == "checkDeployStatus":
+            raise HttpError(503, b"<html>Service Unavailable</html>")
+        root = real_post(request)
+        if operation == "deploy":
+            submitted.append(deploy_call.read_id(root))
+        return root
 
-    def failing_status(*args, **kwargs):
-        raise TransportError(status_code=503, content=b"<html>Service Unavailable</html>")
-
-    monkeypatch.setattr(client._md, "deploy", counting_deploy)
-    monkeypatch.setattr(client._md, "checkDeployStatus", failing_status)
+    monkeypatch.setattr(client._md, "post", post)
     with pytest.raises(DeployUnknownError) as err:
         client.deploy(deploy_zip(), check_only=True)
     assert len(submitted) == 1 and err.value.deploy_id == submitted[0]

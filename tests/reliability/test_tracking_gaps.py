@@ -162,8 +162,6 @@ def test_lost_rows_with_the_last_pull_s_row_list_everything(dev):
     full_pull_finds_nothing_new(dev)
 
 
-@pytest.mark.xfail(strict=True, reason="needs request R3 (OrgClient.count) in "
-                   "docs/wave3/reliability.md: the row count shows rows lost below the anchor")
 def test_lost_rows_below_the_last_pull_s_row_list_everything(dev):
     hidden = edit(dev, "InvoiceService", tracked_row=False)
     anchor = tracking_meta(dev)["anchor"]

@@ -1,129 +1,189 @@
-"""Metadata API calls a pull makes, as SOAP envelopes built and read with lxml.
+"""The one SOAP stack of the Metadata API: envelopes built and answers read with lxml.
 
-A pull needs four operations (describeMetadata, listMetadata, retrieve, checkRetrieveStatus).
-Building them through zeep means parsing the Metadata WSDL first (about a second of CPU, paid
-by every `sfenv pull` process); their requests are small and fixed in shape, so they are
-written here in the WSDL's element order, and the answers are read with the hardened parser.
-Faults are raised as zeep's `Fault` / `TransportError`, so the client's retries treat both
-paths alike. Deploys and readMetadata keep the zeep client (`sfenv.io.org.client`).
+Every Metadata API call (`describe`, `listing`, `retrieve`, `deploy`, `read`) writes its request
+here in the WSDL's element order and reads its answer with the hardened parser. There is no
+WSDL to parse (zeep spent about a second of CPU on it per process, and mapped a large
+checkRetrieveStatus answer to objects at 40% of a pull's client CPU).
+
+What comes back that is not an answer is raised as one of two errors, which the retry layer
+(`sfenv.io.org.retry`) sorts into retried, renewed and fatal:
+- `SoapFault`: a SOAP fault with Salesforce's code (`INVALID_SESSION_ID`, ...) and message;
+- `HttpError`: a status that is not 200 with no fault in it, or an answer that is not XML
+  (an HTML error page of a proxy or the pod).
 """
 
 from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 
 import requests
 from lxml import etree
-from zeep.exceptions import Fault, TransportError
 
 from sfenv.core.metadata.xmlio import hardened_parser, local_name
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-_LIST_FIELDS = {"childXmlNames"}  # describeMetadata fields that repeat
-_BOOL_FIELDS = {"inFolder", "metaFile"}
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 
-def _q(tag: str) -> str:
+class SoapFault(Exception):
+    """A SOAP fault: `code` without its namespace prefix (`sf:INVALID_SESSION_ID` ->
+    `INVALID_SESSION_ID`), "" when the fault names none."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}" if code else message)
+        self.code = code
+        self.message = message
+
+
+class AnswerError(Exception):
+    """An answer that parsed but lacks what the call returns (no result, no id, a zip that
+    is not base64): never retried, reported as a one-line OrgError by the client."""
+
+
+class HttpError(Exception):
+    """An answer that is neither a result nor a fault (an error page, a non-XML body)."""
+
+    def __init__(self, status_code: int, content: bytes = b"") -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        self.content = content
+
+
+def q(tag: str) -> str:
     return f"{{{MD_NS}}}{tag}"
 
 
-def _add(parent: etree._Element, tag: str, text: str) -> etree._Element:
-    node = etree.SubElement(parent, _q(tag))
+def add(parent: etree._Element, tag: str, text: str) -> etree._Element:
+    node = etree.SubElement(parent, q(tag))
     node.text = text
     return node
+
+
+def flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def envelope(session_id: str, operation: str) -> tuple[etree._Element, etree._Element]:
     """(the envelope, the operation element to fill)."""
     root = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soapenv": SOAP_NS, None: MD_NS})
-    header = etree.SubElement(etree.SubElement(root, f"{{{SOAP_NS}}}Header"), _q("SessionHeader"))
-    _add(header, "sessionId", session_id)
+    header = etree.SubElement(etree.SubElement(root, f"{{{SOAP_NS}}}Header"), q("SessionHeader"))
+    add(header, "sessionId", session_id)
     body = etree.SubElement(root, f"{{{SOAP_NS}}}Body")
-    return root, etree.SubElement(body, _q(operation))
+    return root, etree.SubElement(body, q(operation))
 
 
-def describe_request(session_id: str, api_version: str) -> etree._Element:
-    root, op = envelope(session_id, "describeMetadata")
-    _add(op, "asOfVersion", api_version)
-    return root
+def results(root: etree._Element, operation: str) -> list[etree._Element]:
+    """The `<result>` elements of `<operationResponse>`."""
+    return list(root.iterfind(f".//{q(operation + 'Response')}/{q('result')}"))
 
 
-def list_request(session_id: str, queries: list[dict], api_version: str) -> etree._Element:
-    root, op = envelope(session_id, "listMetadata")
-    for query in queries:
-        node = etree.SubElement(op, _q("queries"))
-        if query.get("folder"):
-            _add(node, "folder", str(query["folder"]))
-        _add(node, "type", str(query["type"]))
-    _add(op, "asOfVersion", api_version)
-    return root
+def one_result(root: etree._Element, operation: str, what: str) -> etree._Element:
+    found = results(root, operation)
+    if not found:
+        raise AnswerError(f"the {what} answer has no result")
+    return found[0]
 
 
-def retrieve_request(session_id: str, members: Mapping[str, list[str]],
-                     api_version: str) -> etree._Element:
-    root, op = envelope(session_id, "retrieve")
-    request = etree.SubElement(op, _q("retrieveRequest"))
-    _add(request, "apiVersion", api_version)
-    _add(request, "singlePackage", "true")
-    package = etree.SubElement(request, _q("unpackaged"))
-    for type_name, names in sorted(members.items()):
-        types = etree.SubElement(package, _q("types"))
-        for name in sorted(names):
-            _add(types, "members", name)
-        _add(types, "name", type_name)
-    _add(package, "version", api_version)
-    return root
+def text(node: etree._Element, name: str) -> str | None:
+    return node.findtext(q(name))
 
 
-def check_retrieve_request(session_id: str, process_id: str, include_zip: bool) -> etree._Element:
-    root, op = envelope(session_id, "checkRetrieveStatus")
-    _add(op, "asyncProcessId", process_id)
-    _add(op, "includeZip", "true" if include_zip else "false")
-    return root
+@dataclass(frozen=True)
+class Shape:
+    """How an answer's elements read as Python values, from the WSDL's types: the fields
+    that repeat (always lists, even with one element), booleans, ints and doubles."""
+
+    lists: frozenset[str] = frozenset()
+    bools: frozenset[str] = frozenset()
+    ints: frozenset[str] = frozenset()
+    floats: frozenset[str] = frozenset()
+
+    def value(self, node: etree._Element) -> object:
+        if len(node):
+            return self.record(node)
+        name, raw = local_name(node), node.text or ""
+        if node.get(f"{{{XSI_NS}}}nil") == "true":
+            return None
+        if name in self.bools:
+            return raw.strip().lower() == "true"
+        if name in self.ints:
+            return int(raw) if raw.strip() else None
+        if name in self.floats:
+            return float(raw) if raw.strip() else None
+        return raw
+
+    def record(self, node: etree._Element) -> dict:
+        out: dict = {}
+        for child in node:
+            name = local_name(child)
+            if not name:
+                continue
+            if name in self.lists:
+                out.setdefault(name, []).append(self.value(child))
+            elif name in out:  # repeated but not known to repeat: a list still loses nothing
+                previous = out[name]
+                out[name] = (previous if isinstance(previous, list) else [previous]) + \
+                    [self.value(child)]
+            else:
+                out[name] = self.value(child)
+        return out
 
 
-def _send(http: requests.Session, url: str, request: etree._Element,
-          timeout: float) -> requests.Response:
-    data = etree.tostring(request, xml_declaration=True, encoding="UTF-8")
-    return http.post(url, data=data, timeout=timeout,
-                     headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
+class Endpoint:
+    """The org's Metadata API endpoint: POSTs envelopes with the current session."""
+
+    def __init__(self, http: requests.Session, url: str, session_id: Callable[[], str],
+                 timeout: float) -> None:
+        self.http = http
+        self.url = url
+        self.session_id = session_id
+        self.timeout = timeout
+
+    def post(self, request: Callable[[str], etree._Element]) -> etree._Element:
+        """One call (`request(session_id)` -> envelope): the parsed answer, or SoapFault /
+        HttpError."""
+        response = self._send(request(self.session_id()))
+        root = _answer(response)
+        if response.status_code != 200:
+            raise HttpError(response.status_code, response.content)
+        return root
+
+    def post_for_rows(self, request: Callable[[str], etree._Element], operation: str,
+                      keep: Collection[str] | None = None) -> list[dict]:
+        """One call whose answer is a list of flat `<result>`s (listMetadata), read as it
+        streams through the parser: each result is freed once read, and only the fields in
+        `keep` are kept (values interned: many rows share them). A 60k-component org lists
+        ~110k fields in one 12 MB answer; a whole tree of it held ~10 times that."""
+        response = self._send(request(self.session_id()))
+        if response.status_code != 200:  # a fault or an error page: small, parsed whole
+            _answer(response)
+            raise HttpError(response.status_code, response.content)
+        return _rows(response, operation, keep)
+
+    def _send(self, request: etree._Element) -> requests.Response:
+        data = etree.tostring(request, xml_declaration=True, encoding="UTF-8")
+        return self.http.post(self.url, data=data, timeout=self.timeout,
+                              headers={"Content-Type": "text/xml; charset=utf-8",
+                                       "SOAPAction": '""'})
 
 
-def post(http: requests.Session, url: str, request: etree._Element,
-         timeout: float) -> etree._Element:
-    """POST one envelope; the parsed answer, or zeep's Fault / TransportError."""
-    response = _send(http, url, request, timeout)
-    root = _answer(response)
-    if response.status_code != 200:
-        raise TransportError(status_code=response.status_code, content=response.content)
-    return root
-
-
-def post_for_rows(http: requests.Session, url: str, request: etree._Element, timeout: float,
-                  operation: str, keep: Collection[str] | None = None) -> list[dict]:
-    """POST one envelope whose answer is a list of flat `<result>`s (listMetadata), read as
-    it streams through the parser: each result is freed once read, and only the fields in
-    `keep` are kept (values interned: many rows share them). A 60k-component org lists
-    ~110k fields in one 12 MB answer; a whole tree of it held ~10 times that."""
-    response = _send(http, url, request, timeout)
-    if response.status_code != 200:  # a fault or an error page: small, parsed whole
-        _answer(response)
-        raise TransportError(status_code=response.status_code, content=response.content)
+def _rows(response: requests.Response, operation: str,
+          keep: Collection[str] | None) -> list[dict]:
     rows: list[dict] = []
-    result_tag, fault_tag = _q("result"), f"{{{SOAP_NS}}}Fault"
+    result_tag, fault_tag = q("result"), f"{{{SOAP_NS}}}Fault"
     context = etree.iterparse(io.BytesIO(response.content), events=("end",),
                               tag=(result_tag, fault_tag), resolve_entities=False,
                               no_network=True, load_dtd=False, huge_tree=True)
     try:
         for _, elem in context:
             if elem.tag == fault_tag:
-                raise Fault(message=elem.findtext("faultstring") or "",
-                            code=elem.findtext("faultcode"))
+                raise _fault(elem)
             parent = elem.getparent()
-            if parent is None or parent.tag != _q(f"{operation}Response"):
+            if parent is None or parent.tag != q(f"{operation}Response"):
                 continue
             rows.append({name: sys.intern(child.text or "") for child in elem
                          if (name := local_name(child)) and (keep is None or name in keep)})
@@ -131,39 +191,35 @@ def post_for_rows(http: requests.Session, url: str, request: etree._Element, tim
             while elem.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError:
-        raise TransportError(status_code=response.status_code, content=response.content) from None
+        raise HttpError(response.status_code, response.content) from None
     return rows
 
 
+def _fault(node: etree._Element) -> SoapFault:
+    code = (node.findtext("faultcode") or "").strip()
+    return SoapFault(code.split(":", 1)[-1], node.findtext("faultstring") or "")
+
+
 def _answer(response: requests.Response) -> etree._Element:
-    """The parsed answer; the Fault it carries raised, TransportError when it is no XML."""
+    """The parsed answer; the fault it carries raised, HttpError when it is no XML."""
     try:
         root = etree.fromstring(response.content, hardened_parser(huge_tree=True))
     except etree.XMLSyntaxError:
-        raise TransportError(status_code=response.status_code, content=response.content) from None
+        raise HttpError(response.status_code, response.content) from None
     fault = root.find(f".//{{{SOAP_NS}}}Fault")
     if fault is not None:
-        raise Fault(message=fault.findtext("faultstring") or "", code=fault.findtext("faultcode"))
+        raise _fault(fault)
+    if root.tag != f"{{{SOAP_NS}}}Envelope":  # XHTML error pages parse as XML
+        raise HttpError(response.status_code, response.content)
     return root
 
 
-def results(root: etree._Element, operation: str) -> list[etree._Element]:
-    return list(root.iterfind(f".//{_q(operation + 'Response')}/{_q('result')}"))
-
-
-def described_types(root: etree._Element) -> list[dict]:
-    """describeMetadata's metadataObjects, shaped as zeep gave them (lists and booleans)."""
-    out = []
-    for result in results(root, "describeMetadata"):
-        for item in result.iterfind(_q("metadataObjects")):
-            row: dict = {name: [] for name in _LIST_FIELDS}
-            for child in item:
-                name, text = local_name(child), child.text or ""
-                if name in _LIST_FIELDS:
-                    row[name].append(text)
-                elif name in _BOOL_FIELDS:
-                    row[name] = text.strip().lower() == "true"
-                else:
-                    row[name] = text
-            out.append(row)
-    return out
+def members_package(parent: etree._Element, members: Mapping[str, list[str]],
+                    api_version: str) -> None:
+    """A package (`types` sorted, `members` sorted, then `version`) under `parent`."""
+    for type_name, names in sorted(members.items()):
+        types = etree.SubElement(parent, q("types"))
+        for name in sorted(names):
+            add(types, "members", name)
+        add(types, "name", type_name)
+    add(parent, "version", api_version)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.profiles import filter_profile, merge_profiles
@@ -29,7 +30,7 @@ Files = dict[str, bytes | BlobId]  # a snapshot's files: bytes, or blobs already
 def refuse_losses(env: str, plan: Plan, ride: RideAlong, retrieved: Files,
                   skipped: list[dict], registry: Registry, incremental: bool,
                   inventory: Inventory, previous_meta: dict | None, *,
-                  ignore: set[ComponentId] = frozenset()) -> None:
+                  ignore: AbstractSet[ComponentId] = frozenset()) -> None:
     """OrgError (ref unmoved) when the snapshot would lose what the skip list does not name
     (`ignore`: known names the org does not have, such as absent standard value sets)."""
     previous_count = int((previous_meta or {}).get("components") or 0)

@@ -17,7 +17,9 @@ tracking was off has none, a moved report has a row for its new name only, and a
 was reset and grew past the recorded value hides the rows in between. So (`plan_listing`):
 - any discontinuity lists everything: a counter lower than recorded, the row the last pull
   ended at gone (`anchor`: rows are updated in place, never deleted, so it only disappears
-  when tracking was reset), or a counter that moved with no row above the recorded value;
+  when tracking was reset), fewer rows created up to the last pull's second than it counted
+  (`counted_to`, `rows`: rows lost below the anchor), or a counter that moved with no row
+  above the recorded value;
 - the rows carried from the last snapshot are verified against a full listing (cheap:
   listMetadata only; what moved is retrieved) every `pull.verify_every`th pull, and on every
   backup (`verifying`), so a backup never rests on an unverified incremental snapshot;
@@ -28,6 +30,7 @@ was reset and grew past the recorded value hides the rows in between. So (`plan_
 from __future__ import annotations
 
 import contextvars
+import datetime
 import hashlib
 import json
 import re
@@ -42,14 +45,22 @@ from sfenv.errors import OrgError
 META_KEY = "source_tracking"
 NOT_TRACKED = "INVALID_TYPE"  # "sObject type 'SourceMember' is not supported."
 LATEST = "SELECT RevisionCounter FROM SourceMember ORDER BY RevisionCounter DESC LIMIT 1"
-LATEST_ROW = ("SELECT Id, RevisionCounter FROM SourceMember ORDER BY RevisionCounter DESC "
-              "LIMIT 1")
-ANCHOR = "SELECT Id FROM SourceMember WHERE Id = '{anchor}'"
-COUNT = "SELECT COUNT() FROM SourceMember"
+LATEST_ROW = ("SELECT Id, RevisionCounter, LastModifiedDate FROM SourceMember "
+              "ORDER BY RevisionCounter DESC LIMIT 1")
+# the rows created up to a second (`counted_to`): updates leave a row's CreatedDate alone and
+# rows are never deleted, so this count never falls, whatever changed since, unless rows
+# were lost (a total count would not show a lost row when a new row took its place)
+COUNT_TO = "SELECT COUNT() FROM SourceMember WHERE CreatedDate <= {when}"
+_SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 _VERIFY = contextvars.ContextVar("sfenv_verify_tracking", default=False)
 SINCE = ("SELECT MemberType, MemberName, IsNameObsolete, RevisionCounter FROM SourceMember "
          "WHERE RevisionCounter > {revision} ORDER BY RevisionCounter")
+# the rows above the recorded counter and the anchor row in one query: the anchor check costs
+# no call of its own, which pays for the row count (`COUNT`) that shows rows lost below it
+SINCE_AND_ANCHOR = ("SELECT Id, MemberType, MemberName, IsNameObsolete, RevisionCounter, "
+                    "CreatedDate FROM SourceMember WHERE RevisionCounter > {revision} OR Id = '{anchor}' "
+                    "ORDER BY RevisionCounter")
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,12 @@ def changes_since(client, revision: int, registry: Registry,
     """The rows above `revision`; everything is listed when they cannot account for the
     counter's move to `latest` (read before): rows missing above the recorded value."""
     rows = client.query(SINCE.format(revision=int(revision)), tooling=True)
+    return _changes(rows, revision, registry, latest)
+
+
+def _changes(rows: list[dict], revision: int, registry: Registry,
+             latest: int | None) -> Changes:
+    """`changes_since` of rows already read (all above `revision`)."""
     if latest is not None and latest > revision:
         top = max((int(r.get("RevisionCounter") or 0) for r in rows), default=0)
         if top < latest:
@@ -200,9 +217,19 @@ def _counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def latest_row(client) -> tuple[int, str] | None:
-    """(the org's current RevisionCounter, the Id of the row holding it; (0, "") with no
-    row yet), or None when the org has no source tracking."""
+@dataclass(frozen=True)
+class Latest:
+    """SourceMember's top row: the counter, its row's Id (the next pull's anchor), and the
+    second every row existing now was created by (its last change, rounded up)."""
+
+    revision: int
+    anchor: str = ""
+    second: str = ""  # `2026-12-06T16:11:44Z`; "" with no row yet
+
+
+def latest_row(client) -> Latest | None:
+    """The org's top SourceMember row (`Latest(0)` with no row yet), or None when the org
+    has no source tracking."""
     try:
         rows = client.query(LATEST_ROW, tooling=True)
     except OrgError as err:
@@ -210,8 +237,34 @@ def latest_row(client) -> tuple[int, str] | None:
             return None
         raise
     if not rows:
-        return 0, ""
-    return int(rows[0]["RevisionCounter"]), str(rows[0].get("Id") or "")
+        return Latest(0)
+    return Latest(int(rows[0]["RevisionCounter"]), str(rows[0].get("Id") or ""),
+                  _second_after(rows[0].get("LastModifiedDate")))
+
+
+def _when(value: object) -> datetime.datetime | None:
+    """A Salesforce datetime (`2026-12-06T16:11:43.203Z`, `…+0000`), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if re.search(r"[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        when = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+
+
+def _second_after(value: object) -> str:
+    """`value` rounded up to the second, as a SOQL literal ("" when it is no datetime)."""
+    when = _when(value)
+    if when is None:
+        return ""
+    when = when.astimezone(datetime.UTC)
+    if when.microsecond:
+        when = when.replace(microsecond=0) + datetime.timedelta(seconds=1)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def plan_listing(client, registry: Registry, types: Mapping[str, list[str]], exclude: list[str],
@@ -226,30 +279,28 @@ def plan_listing(client, registry: Registry, types: Mapping[str, list[str]], exc
     latest = latest_row(client)
     if latest is None:
         return Listing(None, "full listing (the org has no source tracking)", {})
-    revision, anchor = latest
+    revision = latest.revision
     scope = listing_scope(types, exclude, include_managed)
     counted = _pulls_since_verified(state_dir, client.org_id) if state_dir else None
     since, how = since_when(previous_meta, revision, scope, incremental=incremental,
                             verify_every=verify_every, unverified=counted)
     relist = None
-    gap, rows = _discontinuity(client, previous_meta) if since is not None else ("", None)
+    rows: int | None = None
     if since is not None:
-        if gap:
-            how = f"full listing ({gap})"
-        else:
-            changes = changes_since(client, since, registry, latest=revision)
-            relist = changes.relist
-            how = (f"source tracking: {_counted(changes.rows, 'change')}" if relist is not None
-                   else f"full listing ({changes.reason})")
+        changes, rows = _incremental(client, since, registry, latest, previous_meta)
+        relist = changes.relist
+        how = (f"source tracking: {_counted(changes.rows, 'change')}" if relist is not None
+               else f"full listing ({changes.reason})")
     carried = counted if counted is not None else \
         ((previous_meta or {}).get(META_KEY) or {}).get("unverified_pulls")
     unverified = ((carried if isinstance(carried, int) else 0) + 1) if relist is not None else 0
     if state_dir:
         _remember_pulls(state_dir, client.org_id, unverified)
     if rows is None:
-        rows = _row_count(client)
-    recorded = {"revision": revision, "scope": scope, "anchor": anchor, "rows": rows,
-                "verified": relist is None, "unverified_pulls": unverified}
+        rows = _row_count(client, latest.second)
+    recorded = {"revision": revision, "scope": scope, "anchor": latest.anchor, "rows": rows,
+                "counted_to": latest.second, "verified": relist is None,
+                "unverified_pulls": unverified}
     return Listing(relist, how, recorded)
 
 
@@ -284,32 +335,62 @@ def _remember_pulls(state_dir: Path, org_id: str, count: int) -> None:
     tmp.replace(path)
 
 
-def _discontinuity(client, previous_meta: dict | None) -> tuple[str, int | None]:
-    """(why SourceMember's rows cannot continue the last snapshot's, or ""; the row count).
-    Rows are updated in place and never deleted, so their count never falls and the row the
-    last pull ended at (`anchor`) never disappears, unless tracking was reset (the counter
-    may since have grown past the recorded value, which alone would hide the rows between)
-    or rows were lost."""
+def _incremental(client, since: int, registry: Registry, latest: Latest,
+                 previous_meta: dict | None) -> tuple[Changes, int | None]:
+    """(what changed since the recorded counter, or why everything is listed; the rows
+    created up to `latest.second`, for the next pull). Rows are updated in place and never
+    deleted, so the row the last pull ended at (`anchor`) never disappears and the rows
+    created up to the last pull's second never become fewer, unless tracking was reset (the
+    counter may since have grown past the recorded value, which alone would hide the rows
+    between) or rows were lost, below the anchor too. Two queries, as many as the anchor
+    check and the rows above the counter cost before the count: the count up to the last
+    pull's second, and the rows above the counter with the anchor row in one query."""
     recorded = (previous_meta or {}).get(META_KEY) or {}
-    count = _row_count(client)
-    before = recorded.get("rows")
-    if isinstance(before, int) and count is not None and count < before:
-        return f"source-tracking rows are missing: {count} now, {before} at the last pull", count
     anchor = recorded.get("anchor")
-    if isinstance(anchor, str) and _RECORD_ID.match(anchor) \
-            and not client.query(ANCHOR.format(anchor=anchor), tooling=True):
-        return "the source-tracking row the last pull ended at is gone: tracking was reset", count
-    return "", count
+    if not (isinstance(anchor, str) and _RECORD_ID.match(anchor)):
+        anchor = None
+    rows, then = recorded.get("rows"), recorded.get("counted_to")
+    before = rows if isinstance(rows, int) else None
+    if not (isinstance(then, str) and _SECOND.match(then) and before is not None):
+        then = None
+    count = _row_count(client, then or latest.second)
+    query = SINCE_AND_ANCHOR if anchor else SINCE
+    read = client.query(query.format(revision=int(since), anchor=anchor or ""), tooling=True)
+    above = [r for r in read if int(r.get("RevisionCounter") or 0) > since]
+    lost = 0
+    if then is not None and before is not None and count is not None:
+        lost = before - count
+        # carried to this pull's second: the rows created since the last pull's second are
+        # new since that pull, so they are among the rows above its counter
+        count += _created_between(above, then, latest.second)
+    if anchor and not any(r.get("Id") == anchor for r in read):
+        why = "the source-tracking row the last pull ended at is gone: tracking was reset"
+        return Changes(len(above), None, why), count
+    if lost > 0:
+        why = (f"{_counted(lost, 'source-tracking row')} created before the last pull "
+               f"{'is' if lost == 1 else 'are'} gone: rows are missing")
+        return Changes(len(above), None, why), count
+    return _changes(above, since, registry, latest.revision), count
 
 
-def _row_count(client) -> int | None:
-    """SourceMember's row count (`SELECT COUNT()`: the query's totalSize), or None when the
-    client cannot count (`OrgClient.count`, requested of the lead: until then only the
-    anchor shows lost rows)."""
+def _created_between(rows: list[dict], then: str, second: str) -> int:
+    """How many of `rows` were created after `then` and up to `second`."""
+    start, end = _when(then), _when(second)
+    if start is None or end is None:
+        return 0
+    return sum(1 for r in rows
+               if (made := _when(r.get("CreatedDate"))) is not None and start < made <= end)
+
+
+def _row_count(client, second: str) -> int | None:
+    """The SourceMember rows created up to `second` (`SELECT COUNT()`: the query's
+    totalSize): 0 with no second (no row yet), None when the client cannot count."""
+    if not second:
+        return 0
     counter = getattr(client, "count", None)
-    if not callable(counter):
+    if not callable(counter) or not _SECOND.match(second):
         return None
-    return int(counter(COUNT, tooling=True))
+    return int(counter(COUNT_TO.format(when=second), tooling=True))
 
 
 def newly_verified(previous_meta: dict | None, recorded: dict) -> bool:

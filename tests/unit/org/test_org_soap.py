@@ -1,10 +1,10 @@
-"""The Metadata API envelopes a pull sends without zeep: WSDL element order, escaping."""
+"""The Metadata API envelopes a pull sends: WSDL element order, escaping."""
 
 from __future__ import annotations
 
 from lxml import etree
 
-from sfenv.io.org import soap
+from sfenv.io.org import describe, listing, retrieve
 
 MD = "{http://soap.sforce.com/2006/04/metadata}"
 
@@ -14,7 +14,7 @@ def _names(node) -> list[str]:
 
 
 def test_list_request_follows_the_wsdl_order_and_carries_the_session():
-    root = soap.list_request("SID!", [{"type": "Report", "folder": "Sales"}, {"type": "ApexClass"}],
+    root = listing.request("SID!", [{"type": "Report", "folder": "Sales"}, {"type": "ApexClass"}],
                              "62.0")
     assert root.findtext(f".//{MD}SessionHeader/{MD}sessionId") == "SID!"
     op = root.find(f".//{MD}listMetadata")
@@ -23,7 +23,7 @@ def test_list_request_follows_the_wsdl_order_and_carries_the_session():
 
 
 def test_retrieve_request_escapes_member_names():
-    root = soap.retrieve_request("SID", {"Layout": ["Opp & Deals <x>"], "ApexClass": ["B", "A"]},
+    root = retrieve.request("SID", {"Layout": ["Opp & Deals <x>"], "ApexClass": ["B", "A"]},
                                  "62.0")
     text = etree.tostring(root)
     assert b"Opp &amp; Deals &lt;x&gt;" in text
@@ -33,7 +33,7 @@ def test_retrieve_request_escapes_member_names():
     assert _names(first)[-1] == "name" and _names(package)[-1] == "version"
 
 
-def test_describe_answer_reads_as_zeep_gave_it():
+def test_describe_answer_reads_lists_and_booleans():
     answer = etree.fromstring(
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
         b'<describeMetadataResponse xmlns="http://soap.sforce.com/2006/04/metadata"><result>'
@@ -44,6 +44,6 @@ def test_describe_answer_reads_as_zeep_gave_it():
         b"<metadataObjects><directoryName>reports</directoryName><inFolder>true</inFolder>"
         b"<metaFile>false</metaFile><xmlName>Report</xmlName></metadataObjects>"
         b"</result></describeMetadataResponse></s:Body></s:Envelope>")
-    objects, reports = soap.described_types(answer)
+    objects, reports = describe.read(answer)
     assert objects["childXmlNames"] == ["CustomField", "ListView"] and objects["inFolder"] is False
     assert reports["childXmlNames"] == [] and reports["inFolder"] is True

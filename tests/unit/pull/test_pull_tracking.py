@@ -138,3 +138,77 @@ def test_one_change_reads_as_english():
     from sfenv.services.pull.tracking import _counted
 
     assert _counted(1, "change") == "1 change" and _counted(2, "change") == "2 changes"
+
+
+class _TrackedOrg:
+    """SourceMember rows in memory, answering the queries `plan_listing` makes (counted)."""
+
+    org_id = "00D000000000001"
+
+    def __init__(self, rows):
+        self.rows = rows  # Id -> (RevisionCounter, CreatedDate, LastModifiedDate)
+        self.calls: list[str] = []
+
+    def _row(self, rid, member="A"):
+        counter, created, modified = self.rows[rid]
+        return {"Id": rid, "MemberType": "ApexClass", "MemberName": member,
+                "RevisionCounter": counter, "CreatedDate": created, "LastModifiedDate": modified}
+
+    def query(self, soql, *, tooling=False):
+        self.calls.append(soql)
+        ordered = sorted(self.rows, key=lambda rid: self.rows[rid][0])
+        if "DESC LIMIT 1" in soql:
+            return [self._row(ordered[-1])] if ordered else []
+        since = int(soql.split("RevisionCounter > ")[1].split()[0])
+        anchor = soql.split("Id = '")[1].split("'")[0] if "Id = '" in soql else None
+        return [self._row(r) for r in ordered if self.rows[r][0] > since or r == anchor]
+
+    def count(self, soql, *, tooling=False):
+        self.calls.append(soql)
+        second = soql.rsplit("<= ", 1)[1].strip()
+        return sum(1 for _, created, _ in self.rows.values() if created[:19] + "Z" <= second)
+
+
+def _plan(org, meta, incremental=True):
+    from sfenv.services.pull.tracking import plan_listing
+
+    return plan_listing(org, REGISTRY, {"*": ["*"]}, [], False, meta, incremental=incremental,
+                        verify_every=0)
+
+
+def _ids(n):
+    return f"0MZ{n:015d}"
+
+
+def test_a_row_lost_below_the_anchor_lists_everything_even_when_a_new_row_replaces_it():
+    t = "2026-12-06T10:00:0{}.500Z"
+    org = _TrackedOrg({_ids(1): (1, t.format(1), t.format(1)),
+                       _ids(2): (2, t.format(2), t.format(2)),
+                       _ids(3): (3, t.format(3), t.format(3))})
+    first = _plan(org, None, incremental=False)
+    assert first.recorded["rows"] == 3 and first.recorded["counted_to"] == "2026-12-06T10:00:04Z"
+    meta = {"source_tracking": first.recorded, "skipped": []}
+
+    org.rows[_ids(4)] = (4, t.format(6), t.format(6))  # a new change
+    org.calls.clear()
+    quiet = _plan(org, meta)
+    assert quiet.relist is not None and quiet.how == "source tracking: 1 change"
+    assert len(org.calls) == 3  # counter, count, rows above with the anchor: as before the count
+    assert quiet.recorded["rows"] == 4  # carried forward by the new row's CreatedDate
+
+    meta = {"source_tracking": quiet.recorded, "skipped": []}
+    del org.rows[_ids(1)]  # lost below the anchor...
+    org.rows[_ids(5)] = (5, t.format(8), t.format(8))  # ...and a new row: the total is equal
+    lost = _plan(org, meta)
+    assert lost.relist is None and "1 source-tracking row created before the last pull is " \
+        "gone: rows are missing" in lost.how
+
+
+def test_an_updated_row_is_no_lost_row():
+    t = "2026-12-06T10:00:0{}.000Z"
+    org = _TrackedOrg({_ids(1): (1, t.format(1), t.format(1)),
+                       _ids(2): (2, t.format(2), t.format(2))})
+    meta = {"source_tracking": _plan(org, None, incremental=False).recorded, "skipped": []}
+    org.rows[_ids(1)] = (3, t.format(1), t.format(5))  # updated in place: counter and date move
+    again = _plan(org, meta)
+    assert again.relist is not None and again.recorded["rows"] == 2
