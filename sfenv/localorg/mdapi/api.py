@@ -37,7 +37,6 @@ from sfenv.localorg.mdapi.describe import (
     list_metadata,
     read_metadata,
 )
-from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.mdapi.jobs import HistoryEntry, Job, jobs_of
 from sfenv.localorg.mdapi.retrieve import RetrieveOutcome, run_retrieve
 from sfenv.localorg.mdapi.validate import Failure
@@ -52,6 +51,7 @@ from sfenv.localorg.soap import (
     parse_envelope,
 )
 from sfenv.localorg.state.dates import sf_now
+from sfenv.localorg.state.inventory import Inventory
 
 log = logging.getLogger(__name__)
 INVALID_SESSION = "Invalid Session ID found in SessionHeader: Illegal Session"

@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from sfenv.localorg.faults import FaultInjector
-from sfenv.localorg.mdapi.inventory import InventoryCache
 from sfenv.localorg.state.audit import AuditTrail
 from sfenv.localorg.state.components import ComponentDates
 from sfenv.localorg.state.data import StateData, load_data, new_data
 from sfenv.localorg.state.ids import new_id
+from sfenv.localorg.state.inventory import InventoryCache
 from sfenv.localorg.state.users import ADMIN_PROFILE, SESSION_SECONDS, Session, UsersAndSessions
 
 STATE_DIR = ".localorg"
@@ -71,7 +71,7 @@ class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
         self.session_seconds = SESSION_SECONDS
         # the server's fault settings; mdapi/api.py reads unknown_exception_members/truncate_zip
         self.faults = FaultInjector()
-        # the metadata folder as components, rebuilt when its files change (mdapi/inventory.py)
+        # the metadata folder as components, rebuilt when its files change (state/inventory.py)
         self.inventory_cache = InventoryCache()
         # bumped whenever the server itself changes components (deploys, hand changes)
         self.content_generation = 0
