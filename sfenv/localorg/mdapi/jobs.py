@@ -83,6 +83,18 @@ class MetadataJobs:
         with self._lock:
             return self._jobs.get(job_id) or self._jobs.get(_key15(job_id, self._jobs))
 
+    def listing(self, kind: str | None = None) -> list[Job]:
+        """The jobs accepted since the org started (of `kind` if given), in the order the org
+        accepted them: a copy of the table, so callers never iterate it under its lock."""
+        with self._lock:
+            return [j for j in self._jobs.values() if kind is None or j.kind == kind]
+
+    def forget(self, job_id: str) -> bool:
+        """Drop job `job_id` as an expired async request is dropped (its status call then
+        answers INVALID_ID_FIELD); the deploy history keeps what it did. False if unknown."""
+        with self._lock:
+            return self._jobs.pop(_key15(job_id, self._jobs), None) is not None
+
     # --- history --------------------------------------------------------------------------
     @property
     def history_path(self) -> Path:
