@@ -62,6 +62,7 @@ class MetadataJobs:
     def __init__(self, state_dir: Path) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
+        self._seen: set[str] = set()     # every id added since the process started (15 chars)
         self._serial = 0
         self.state_dir = state_dir
         self.polls_to_finish = POLLS_TO_FINISH
@@ -77,7 +78,13 @@ class MetadataJobs:
     def add(self, job: Job) -> Job:
         with self._lock:
             self._jobs[job.id] = job
+            self._seen.add(job.id[:15])
         return job
+
+    def seen(self, job_id: str) -> bool:
+        """Whether this process has held job `job_id` (a forgotten one stays seen: expired)."""
+        with self._lock:
+            return job_id[:15] in self._seen
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
