@@ -129,4 +129,54 @@ def change_cmd(data_dir: Path, as_user: str | None, set_field: tuple[str, str] |
         click.echo(line)
 
 
+_USAGE_EXAMPLE = """\
+records:                       # rows per object; by = creator (default: the admin)
+  Feedback__c:
+    - {Rating__c: 5, by: Sofia Rossi, CreatedDate: 2026-12-07T09:00:00Z}
+logins:
+  - {user: Sofia Rossi, times: [2026-12-07T08:00:00Z, 2026-12-08T08:05:00Z]}
+report_runs:                   # Folder/DeveloperName: when it last ran
+  Billing_Reports/Revenue_by_Account_Tier: 2026-12-07T10:00:00Z
+flow_interviews:               # status Completed (default) or Error
+  - {flow: Invoice_Wizard, when: 2026-12-07T10:00:00Z, count: 3}
+page_views:
+  - {page: Invoice_Record_Page, day: 2026-12-07, count: 12}
+permission_sets:
+  - {name: Billing_Manager, user: Elena Garcia, when: 2026-12-07T10:00:00Z}
+"""
+# (sfenv.cli.local.usage_file reads the file; imported only when the command runs)
+USAGE_HELP = """Load usage data from FILE (YAML or JSON) into the local org in ORG_DIR.
+
+Records, logins, report runs, flow interviews, page views and permission set assignments,
+as `sfenv adoption` reads them. The whole file is checked first (a mistake is one line
+naming the file and line, exit 2), then added to ORG_DIR/.localorg/usage.json; a running
+org serves the new rows at once. Users are named by full name or username.
+
+\b
+Example:
+  sfenv localorg usage demo-out/orgs/prod usage.yml
+
+\b
+usage.yml:
+""" + "\n".join(f"  {line}" for line in _USAGE_EXAMPLE.splitlines())
+
+
+@localorg_group.command("usage", help=USAGE_HELP)
+@click.argument("data_dir", metavar="ORG_DIR",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+def usage_cmd(data_dir: Path, file: Path) -> None:
+    from sfenv.cli.local.usage_file import load_usage_file
+    from sfenv.localorg.state import STATE_DIR, STATE_FILE, OrgState
+
+    if not (data_dir / STATE_DIR / STATE_FILE).exists():
+        raise ConfigError(f"{data_dir}: not a local org folder (start it once with "
+                          "`sfenv localorg serve`)")
+    if not file.is_file():
+        raise ConfigError(f"{file}: no such usage file")
+    counts = load_usage_file(OrgState.open(data_dir), file)
+    shown = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in counts.items())
+    click.echo(f"{data_dir}: added {shown or 'nothing'} from {file}")
+
+
 COMMANDS = [localorg_group]
