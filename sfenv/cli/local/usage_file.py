@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from sfenv.localorg.state import OrgState
 from sfenv.localorg.state import usage as u
 
 KEYS = ("records", "logins", "report_runs", "flow_interviews", "page_views", "permission_sets")
-Step = Callable[[], None]
+Step = tuple[int, Callable[[], None]]   # rows it adds, and the write
 
 
 def load_usage_file(org: OrgState, path: Path) -> dict[str, int]:
@@ -49,10 +50,10 @@ def load_usage_file(org: OrgState, path: Path) -> dict[str, int]:
             raise reader.fail(key_node, f"unknown key '{key}' (known: {', '.join(KEYS)})")
         before = len(steps)
         getattr(check, key)(node, steps)
-        counts[key] = len(steps) - before
+        counts[key] = sum(n for n, _ in steps[before:])
     with u.batch(org):
-        for step in steps:
-            step()
+        for _rows, write in steps:
+            write()
     return counts
 
 
@@ -128,7 +129,7 @@ class _Checker:
                         raise self.r.fail(key, f"{sobject}: no field '{name}' on the object")
                     else:
                         row[name] = value.isoformat() if isinstance(value, date) else value
-                steps.append(lambda s=sobject, r=row: _add_records(self.org, s, r))
+                steps.append((1, partial(_add_records, self.org, sobject, row)))
 
     def logins(self, node: yaml.Node, steps: list[Step]) -> None:
         for item in self._items(node, "logins"):
@@ -138,7 +139,7 @@ class _Checker:
             times = [self._when(t, self._v(t), "logins.times")
                      for t in self._items(times_node, "logins.times")]
             status = str(e.get("status", (None, "Success"))[1])
-            steps.append(lambda w=user, t=times, s=status: u.add_logins(self.org, w, t, s))
+            steps.append((len(times), partial(u.add_logins, self.org, user, times, status)))
 
     def report_runs(self, node: yaml.Node, steps: list[Step]) -> None:
         for report, (key_node, value_node) in self.r.mapping(node, "report_runs").items():
@@ -146,7 +147,7 @@ class _Checker:
                 raise self.r.fail(key_node, f"report_runs: '{report}' must be "
                                             "Folder/DeveloperName")
             when = self._when(value_node, self._v(value_node), f"report_runs.{report}")
-            steps.append(lambda r=report, w=when: u.run_report(self.org, r, w))
+            steps.append((1, partial(u.run_report, self.org, report, when)))
 
     def flow_interviews(self, node: yaml.Node, steps: list[Step]) -> None:
         for item in self._items(node, "flow_interviews"):
@@ -159,8 +160,7 @@ class _Checker:
             count = self._count(*e["count"], "flow_interviews.count") if "count" in e else 1
             by = self._user(*e["by"], "flow_interviews.by") if "by" in e else None
             flow = str(e["flow"][1])
-            steps.append(lambda f=flow, w=when, s=status, c=count, b=by:
-                         u.add_flow_runs(self.org, f, w, s, c, b))
+            steps.append((count, partial(u.add_flow_runs, self.org, flow, when, status, count, by)))
 
     def page_views(self, node: yaml.Node, steps: list[Step]) -> None:
         for item in self._items(node, "page_views"):
@@ -174,7 +174,7 @@ class _Checker:
                                             "(2026-12-07)") from None
             count = self._count(*e["count"], "page_views.count")
             page = str(e["page"][1])
-            steps.append(lambda p=page, d=text, c=count: u.add_page_views(self.org, p, d, c))
+            steps.append((1, partial(u.add_page_views, self.org, page, text, count)))
 
     def permission_sets(self, node: yaml.Node, steps: list[Step]) -> None:
         for item in self._items(node, "permission_sets"):
@@ -182,8 +182,7 @@ class _Checker:
             user = self._user(*e["user"], "permission_sets.user")
             when = self._when(*e["when"], "permission_sets.when") if "when" in e else None
             name = str(e["name"][1])
-            steps.append(lambda n=name, w=user, t=when:
-                         u.assign_permission_set(self.org, n, w, t))
+            steps.append((1, partial(u.assign_permission_set, self.org, name, user, when)))
 
 
 def _add_records(org: OrgState, sobject: str, row: dict[str, object]) -> None:
