@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sfenv.config import load_config  # noqa: E402
 from sfenv.core.metadata.registry import default_registry  # noqa: E402
 from sfenv.io.store.snapshots import SnapshotStore  # noqa: E402
-from sfenv.localorg.mdapi.inventory import Inventory  # noqa: E402
 from sfenv.localorg.seeds import materialize  # noqa: E402
+from sfenv.localorg.state.inventory import Inventory  # noqa: E402
 from sfenv.localorg.testing import running_org  # noqa: E402
 from sfenv.services.pull import pull_env  # noqa: E402
 

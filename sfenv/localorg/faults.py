@@ -13,6 +13,7 @@ Hooks read by `mdapi/api.py` (kept as plain attributes):
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
@@ -29,6 +30,9 @@ _OPERATION = re.compile(rb"<(?:[\w.-]+:)?(deploy|deployRecentValidation|checkDep
 _CHECK_ONLY = re.compile(rb"<(?:[\w.-]+:)?checkOnly>\s*true\s*<", re.I)
 LOST_REPLY_MODES = ("503", "close")
 LOSABLE = ("deploy", "quick_deploy", "validation")
+# where a deploy can be stopped by `crash_at` (mdapi/api.py and mdapi/commit.py call them)
+DEPLOY_STAGES = ("received", "validating", "committing", "deploying", "replying")
+CRASH_EXIT = 137   # as a process killed by SIGKILL reports itself to a shell
 
 
 class ConnectionDropped(Exception):
@@ -86,6 +90,8 @@ class FaultInjector:
         self.lose_reply: str | None = None
         self.lose_reply_of: tuple[str, ...] = ("deploy", "quick_deploy")
         self.lose_reply_times = 1
+        # stop the whole org process at this stage of its next real deploy (DEPLOY_STAGES)
+        self.crash_at: str | None = None
         self.fail_status_polls = 0  # the next N checkDeployStatus answers are 503 pages
         self._rng = random.Random(0)
         self._api_calls = 0
@@ -165,6 +171,12 @@ class FaultInjector:
                        deploy_failures={}, lose_reply=None,
                        lose_reply_of=("deploy", "quick_deploy"), lose_reply_times=1,
                        fail_status_polls=0)
+
+    def crash_point(self, stage: str) -> None:
+        """Stop the org process here, with no cleanup (as a kill -9 does), if `crash_at`
+        names this deploy stage. Tests set it in an org run as its own process."""
+        if self.crash_at == stage:
+            os._exit(CRASH_EXIT)
 
     def decide(self, kind: str) -> Decision | None:
         """Called by the server before dispatch: sleeps for latency, then maybe a fault."""

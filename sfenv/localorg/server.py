@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sfenv.localorg import soap
 from sfenv.localorg.certs import ensure_certs
 from sfenv.localorg.faults import Decision
+from sfenv.localorg.mdapi.commit import recover
 from sfenv.localorg.replies import Reply, rest_error
 from sfenv.localorg.rest import api as rest
 from sfenv.localorg.routes import ROUTES, Headers, Request
@@ -36,6 +37,10 @@ class LocalOrgServer:
                  username: str | None = None, host: str = "127.0.0.1") -> None:
         self.data_dir = Path(data_dir)
         self.org = OrgState.open(self.data_dir, username=username)
+        settled = recover(self.org)   # what a stopped org left half done (mdapi/commit.py)
+        if settled:
+            log.warning("settled %d deploy(s) the org stopped in: %s", len(settled),
+                        ", ".join(settled))
         self.faults = self.org.faults
         self.rest = rest.RestApi(self.org)
         self.https = https

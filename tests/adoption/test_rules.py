@@ -234,7 +234,7 @@ def test_eligible_users_come_from_the_profiles_and_permission_sets_that_grant_cr
     assert "Lead" not in grants
 
     org = FakeOrg({"FROM Case WHERE CreatedDate": 6},
-                  {"SELECT CreatedById": [{"CreatedById": "005A"}, {"CreatedById": "005B"}],
+                  {"SELECT COUNT_DISTINCT(CreatedById) creators": [{"creators": 2}],
                    "FROM User WHERE IsActive = true AND Profile.Name IN": [{"Id": "005A"},
                                                                            {"Id": "005C"}],
                    "PermissionSet.Name IN ('Case_Desk')": [{"AssigneeId": "005C"},

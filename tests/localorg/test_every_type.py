@@ -10,8 +10,8 @@ from __future__ import annotations
 from sfenv.core.metadata.registry import default_registry
 from sfenv.core.metadata.xmlio import canonicalize
 from sfenv.io.store.snapshots import SnapshotStore
-from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.seeds.every_type import every_type_files, generate_every_type
+from sfenv.localorg.state.inventory import Inventory
 from sfenv.localorg.testing import running_org
 from sfenv.services.pull.coverage import exclusions
 from tests.projects import Project, write_config

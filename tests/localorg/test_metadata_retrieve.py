@@ -168,8 +168,8 @@ def test_unescaped_member_names_from_simple_salesforce_helper_are_accepted(clien
 
 
 def test_retrieve_over_the_zip_size_limit_fails_with_limit_exceeded(tmp_path):
-    from sfenv.localorg.mdapi.inventory import Inventory
     from sfenv.localorg.mdapi.retrieve import run_retrieve
+    from sfenv.localorg.state.inventory import Inventory
 
     make_org(tmp_path)
     inv = Inventory.of_folder(tmp_path, default_registry())

@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sfenv.errors import EXIT_DIFF, SfenvError
@@ -113,6 +114,19 @@ class Demo:
                   "  poll_max_interval: 0.5"]
         path = self.out / "sfenv.yml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.write_credentials()
+        return path
+
+    def write_credentials(self) -> Path:
+        """demo-out/credentials.env (readable by you only): the password variables sfenv.yml
+        names, so an org restarted by hand (`sfenv localorg serve --data demo-out/orgs/dev`,
+        same port) works with the same config after `set -a; . demo-out/credentials.env`."""
+        path = self.out / "credentials.env"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("# sfenv demo: password + security token of each local org (sfenv.yml)\n")
+            fh.writelines(f"{var}={value}\n" for var, value in sorted(self.env.items())
+                          if var.startswith("SFENV_DEMO_"))
         return path
 
     def _base_env(self) -> dict[str, str]:
@@ -174,11 +188,44 @@ def run_demo(out: Path, *, short: bool = False,
                  TRAIN, "--to", "prod", "--yes")
         demo.run("status after the train: drift left in prod", "status", ok_codes=(0, 1))
         demo.run("release status", "release", "status", TRAIN)
+        usage = demo.out / "usage-prod.yml"
+        usage.write_text(prod_usage(datetime.now(UTC)), encoding="utf-8")
+        demo.run("people use prod: records, logins, a report run, flow interviews",
+                 "localorg", "usage", str(demo.out / "orgs" / "prod"), str(usage))
+        demo.run("adoption: is the train's work used in prod?", "adoption", "--env", "prod",
+                 "--no-notify")
         demo.run("report", "report", "--out", str(demo.out / "report.html"))
         demo.say(f"\nDemo done. Report: {demo.out / 'report.html'}")
     finally:
         demo.stop_orgs()
     return demo
+
+
+def prod_usage(now: datetime) -> str:
+    """A few minutes of prod use after the train, as a `sfenv localorg usage` file: the new
+    Account field filled on most new accounts (used), the invoice discount never (unused), one
+    project by one person (low reach), the new group without members (unused); the role has
+    no signal (unknown). The report run and flow interviews are prod's other activity."""
+    def at(seconds: int) -> str:   # just after the deploy (the file is written after it)
+        return (now + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    accounts = [f"    - {{Name: Customer {i}, Customer_Since__c: 20{10 + i}-04-01, "
+                f"by: {'Elena Garcia' if i % 2 else 'Sofia Rossi'}, CreatedDate: {at(i)}}}"
+                for i in range(1, 7)]
+    accounts += [f"    - {{Name: Prospect {i}, by: Sofia Rossi, CreatedDate: {at(i)}}}"
+                 for i in range(1, 3)]
+    invoices = [f"    - {{Status__c: Sent, by: Elena Garcia, CreatedDate: {at(i)}}}"
+                for i in range(1, 5)]
+    return "\n".join([
+        "# prod usage after the train reached it (sfenv demo)",
+        "records:", "  Account:", *accounts, "  Invoice__c:", *invoices,
+        "  Project__c:", f"    - {{Name: Office move, by: Marcus Chen, CreatedDate: {at(3)}}}",
+        "logins:",
+        *[f"  - {{user: {who}, times: [{at(1)}, {at(5)}]}}"
+          for who in ("Elena Garcia", "Sofia Rossi", "Marcus Chen", "Tom Becker")],
+        "report_runs:", f"  Billing_Reports/Open_Invoices_by_Status: {at(4)}",
+        "flow_interviews:", f"  - {{flow: Invoice_Set_Due_Date, when: {at(2)}, count: 5}}",
+        "",
+    ])
 
 
 def _before_steps(steps: dict | list) -> list[str]:

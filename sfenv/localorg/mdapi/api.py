@@ -20,14 +20,13 @@ from lxml import etree
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import default_registry
 from sfenv.localorg import versions
+from sfenv.localorg.mdapi import commit
 from sfenv.localorg.mdapi import envelope as s
-from sfenv.localorg.mdapi.audit import audit_deploy
 from sfenv.localorg.mdapi.crud import Crud, check_count, save_results
 from sfenv.localorg.mdapi.deploy import (
     NO_TEST_RUN_IN_PRODUCTION,
     DeployOptions,
     DeployPlan,
-    apply_plan,
     deploys_apex,
     plan_deploy,
 )
@@ -37,8 +36,7 @@ from sfenv.localorg.mdapi.describe import (
     list_metadata,
     read_metadata,
 )
-from sfenv.localorg.mdapi.inventory import Inventory
-from sfenv.localorg.mdapi.jobs import HistoryEntry, Job, jobs_of
+from sfenv.localorg.mdapi.jobs import Job, jobs_of
 from sfenv.localorg.mdapi.retrieve import RetrieveOutcome, run_retrieve
 from sfenv.localorg.mdapi.validate import Failure
 from sfenv.localorg.soap import (
@@ -52,6 +50,7 @@ from sfenv.localorg.soap import (
     parse_envelope,
 )
 from sfenv.localorg.state.dates import sf_now
+from sfenv.localorg.state.inventory import Inventory
 
 log = logging.getLogger(__name__)
 INVALID_SESSION = "Invalid Session ID found in SessionHeader: Illegal Session"
@@ -230,6 +229,8 @@ def _run_retrieve(call: Call) -> Callable[[Job], None]:
 def _job(call: Call, job_id: str, kind: str) -> Job:
     """The org's async job `job_id` of `kind`, or Salesforce's INVALID_ID_FIELD fault."""
     job = jobs_of(call.org).get(job_id)
+    if job is None and kind == "deploy":   # completed before the org restarted
+        job = commit.job_from_history(call.org, job_id)
     if job is None or job.kind != kind:
         raise SoapFault("INVALID_ID_FIELD", f"Invalid {kind} request id: {job_id}")
     return job
@@ -303,8 +304,17 @@ def start_deploy(call: Call, zip_bytes: bytes, opts: DeployOptions) -> Job:
             and deploys_apex(zip_bytes, opts.single_package)):
         raise SoapFault("INVALID_OPERATION", NO_TEST_RUN_IN_PRODUCTION)
     jobs = jobs_of(call.org)
-    return jobs.add(Job(jobs.new_id("0Af"), "deploy", (zip_bytes, opts), call.user.id,
-                        call.user.name, sf_now()))
+    job = jobs.add(Job(jobs.new_id("0Af"), "deploy", (zip_bytes, opts), call.user.id,
+                       call.user.name, sf_now()))
+    return _accepted(call, job)
+
+
+def _accepted(call: Call, job: Job) -> Job:
+    """Persist that the org accepted `job` before answering (mdapi/commit.py)."""
+    with call.org.lock:
+        commit.note_accepted(call.org, job, job.request[1])
+    call.org.faults.crash_point("received")
+    return job
 
 
 def _inject_failures(org, plan) -> None:
@@ -328,29 +338,16 @@ def _run_deploy(call: Call) -> Callable[[Job], None]:
         org = call.org
         plan = plan_deploy(call.inventory(), zip_bytes, opts, is_sandbox=org.is_sandbox)
         _inject_failures(org, plan)
+        org.faults.crash_point("validating")
         job.result = plan
         ok = plan.ok and not plan.blocked_by_warnings(opts.ignore_warnings)
         job.status = "Succeeded" if ok else "Failed"
         if ok and not opts.check_only:
-            apply_plan(org.metadata_dir, plan, org.metadata_dir / ".localorg" / "staging")
-            user = org.user_by_id(job.user_id) or org.admin
-            org.touch_components(plan.touched(), user)
-            org.forget_components(plan.removed(), user)
-            audit_deploy(org, plan, user)
-            org.save()
-        _record(call, job, plan, opts)
+            # whole or not at all, across a kill: journal, commit point, apply (commit.py)
+            commit.commit(org, job, plan, opts, org.user_by_id(job.user_id) or org.admin)
+        else:
+            commit.finish_unapplied(org, job, plan, opts)
     return run
-
-
-def _record(call: Call, job: Job, plan: DeployPlan, opts: DeployOptions) -> None:
-    jobs_of(call.org).record(HistoryEntry(
-        id=job.id, check_only=opts.check_only, status=job.status,
-        created_by_name=job.user_name, created_date=job.created_date,
-        completed_date=sf_now(), test_level=opts.test_level,
-        components=[str(s_.component) for s_ in plan.successes],
-        failures=[f"{f.component}: {f.problem}" for f in plan.failures],
-        validation_id=job.validation_of,
-    ))
 
 
 def op_check_deploy(call: Call) -> etree._Element:
@@ -363,7 +360,10 @@ def check_deploy(call: Call, job_id: str, include_details: bool) -> etree._Eleme
     """One status poll of deploy `job_id`: its DeployResult (INVALID_ID_FIELD if unknown)."""
     job = _job(call, job_id, "deploy")
     if job.status != "Canceled":
+        was_done = job.completed_date is not None
         _advance(call, job, _run_deploy(call))
+        if not was_done and job.completed_date is not None:
+            call.org.faults.crash_point("replying")
     return deploy_result(job, include_details)
 
 
@@ -472,6 +472,7 @@ def cancel_deploy(call: Call, job_id: str) -> Job:
             job.completed_date = sf_now()
             job.canceled_by = (call.user.id, call.user.name)
             job.result = DeployPlan()
+            commit.finish_unapplied(call.org, job, job.result, job.request[1])
     return job
 
 
@@ -493,6 +494,9 @@ def quick_deploy(call: Call, validation_id: str) -> Job:
         if not opts.check_only or validation.status != "Succeeded":
             raise SoapFault("INVALID_ID_FIELD", "This deployment can't be quick deployed: "
                             "it is not a successful validation (checkOnly) deployment.")
+        if not _zip:   # read back from the history after a restart: its package is gone
+            raise SoapFault("INVALID_ID_FIELD", "This deployment can't be quick deployed: "
+                            "the local org restarted since the validation.")
         if validation.quick_deployed:
             raise SoapFault("INVALID_ID_FIELD", "This validation has already been deployed.")
         if not validation.result.tests_run and not call.org.is_sandbox:
@@ -503,8 +507,9 @@ def quick_deploy(call: Call, validation_id: str) -> Job:
                             "a deployment has completed since the validation.")
         validation.quick_deployed = True
     deploy_opts = DeployOptions(**{**vars(opts), "check_only": False})
-    return jobs.add(Job(jobs.new_id("0Af"), "deploy", (_zip, deploy_opts), call.user.id,
-                        call.user.name, sf_now(), validation_of=validation.id))
+    return _accepted(call, jobs.add(Job(jobs.new_id("0Af"), "deploy", (_zip, deploy_opts),
+                                        call.user.id, call.user.name, sf_now(),
+                                        validation_of=validation.id)))
 
 
 def _deployed_since(history: list[dict], validation: Job) -> bool:

@@ -25,9 +25,9 @@ from sfenv.core.metadata.ziputil import write_zip
 from sfenv.localorg.mdapi import envelope as s
 from sfenv.localorg.mdapi.audit import audit_deploy
 from sfenv.localorg.mdapi.deploy import DeployOptions, apply_plan, plan_deploy
-from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.soap import SoapFault
 from sfenv.localorg.state import OrgState, User
+from sfenv.localorg.state.inventory import Inventory
 
 MAX_ITEMS = 10
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"

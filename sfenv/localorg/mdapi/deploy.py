@@ -27,8 +27,8 @@ from sfenv.core.metadata.package_xml import Package, parse_package
 from sfenv.core.metadata.xmlio import hardened_parser, parse_xml
 from sfenv.core.metadata.ziputil import read_zip
 from sfenv.errors import MetadataError
-from sfenv.localorg.mdapi.inventory import Inventory, mdapi_file_name, member_id
 from sfenv.localorg.mdapi.validate import Failure, check_deletion, check_deployed
+from sfenv.localorg.state.inventory import Inventory, mdapi_file_name, member_id
 
 PARENT_MUST_EXIST = {"CustomObject"}  # parent types that are entities, not container files
 DESTRUCTIVE = ("destructiveChangesPre.xml", "destructiveChanges.xml", "destructiveChangesPost.xml")

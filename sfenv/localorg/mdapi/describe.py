@@ -10,10 +10,10 @@ from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
 from sfenv.core.metadata.xmlio import local_name, parse_xml
 from sfenv.localorg.mdapi import envelope as s
-from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.mdapi.retrieve import UNFILED
 from sfenv.localorg.soap import SoapFault
 from sfenv.localorg.state.ids import component_id
+from sfenv.localorg.state.inventory import Inventory
 
 MAX_LIST_QUERIES = 3
 MAX_READ_NAMES = 10

@@ -62,6 +62,7 @@ class MetadataJobs:
     def __init__(self, state_dir: Path) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
+        self._seen: set[str] = set()     # every id added since the process started (15 chars)
         self._serial = 0
         self.state_dir = state_dir
         self.polls_to_finish = POLLS_TO_FINISH
@@ -77,11 +78,29 @@ class MetadataJobs:
     def add(self, job: Job) -> Job:
         with self._lock:
             self._jobs[job.id] = job
+            self._seen.add(job.id[:15])
         return job
+
+    def seen(self, job_id: str) -> bool:
+        """Whether this process has held job `job_id` (a forgotten one stays seen: expired)."""
+        with self._lock:
+            return job_id[:15] in self._seen
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id) or self._jobs.get(_key15(job_id, self._jobs))
+
+    def listing(self, kind: str | None = None) -> list[Job]:
+        """The jobs accepted since the org started (of `kind` if given), in the order the org
+        accepted them: a copy of the table, so callers never iterate it under its lock."""
+        with self._lock:
+            return [j for j in self._jobs.values() if kind is None or j.kind == kind]
+
+    def forget(self, job_id: str) -> bool:
+        """Drop job `job_id` as an expired async request is dropped (its status call then
+        answers INVALID_ID_FIELD); the deploy history keeps what it did. False if unknown."""
+        with self._lock:
+            return self._jobs.pop(_key15(job_id, self._jobs), None) is not None
 
     # --- history --------------------------------------------------------------------------
     @property

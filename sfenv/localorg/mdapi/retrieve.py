@@ -26,7 +26,7 @@ from sfenv.core.metadata.package_xml import Package, write_package
 from sfenv.core.metadata.profiles import filter_profile
 from sfenv.core.metadata.xmlio import local_name, parse_xml, write_xml
 from sfenv.core.metadata.ziputil import write_zip
-from sfenv.localorg.mdapi.inventory import Inventory, mdapi_file_name, member_id
+from sfenv.localorg.state.inventory import Inventory, mdapi_file_name, member_id
 
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024

@@ -15,7 +15,7 @@ from sfenv.core.metadata.components import Piece
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.references import Reference, is_standard, named_references
 from sfenv.errors import MetadataError
-from sfenv.localorg.mdapi.inventory import Inventory
+from sfenv.localorg.state.inventory import Inventory
 
 
 @dataclass(frozen=True)

@@ -217,6 +217,10 @@ class RestApi:
         try:
             parsed = soql.parse(text)
             db = with_deploy_requests(self.database(tooling), self.org) if tooling else self.database(tooling)
+            if parsed.is_aggregate:
+                results = db.aggregate(parsed)
+                return 200, JSON, json.dumps(self._page(version, tooling, results,
+                                                        len(results))).encode()
             sobject, paths, rows, total = db.run(parsed)
         except soql.SoqlError as err:
             return rest_error(400, err.code, err.message)

@@ -109,9 +109,11 @@ class BulkQueries:
             return rest_error(400, "API_ERROR", "Only CSV is supported for query jobs")
         try:
             parsed = soql.parse(text)
-            if parsed.count:
+            if parsed.count or parsed.is_aggregate:
+                shown = "COUNT()" if parsed.count else (
+                    "GROUP BY" if parsed.group_by else f"{parsed.aggregates[0].function}()")
                 return rest_error(400, "API_ERROR", "Aggregate queries are not supported by "
-                                  "Bulk API 2.0 query jobs: COUNT()")
+                                  f"Bulk API 2.0 query jobs: {shown}")
             db, sobject, paths, rows = self._run(text)
         except soql.SoqlError as err:
             return rest_error(400, err.code, err.message)

@@ -33,9 +33,7 @@ def _job_row(job: Job) -> dict[str, Any]:
 def rows(org: Any) -> list[dict[str, Any]]:
     """Every deploy request the org knows, oldest first."""
     jobs = jobs_of(org)
-    with jobs._lock:  # the job table has no public listing (see docs/wave3/runner.md)
-        live = [j for j in jobs._jobs.values() if j.kind == "deploy"]
-    out = {j.id: _job_row(j) for j in live}
+    out = {j.id: _job_row(j) for j in jobs.listing("deploy")}
     for row in jobs.history():
         if row.get("id") in out:
             continue

@@ -1,8 +1,11 @@
 """A small SOQL subset: tokenizer, recursive-descent parser and evaluator over in-memory rows.
 
 Grammar (keywords case-insensitive):
-    query   := SELECT (COUNT() | field {, field}) FROM name [WHERE cond]
+    query   := SELECT (COUNT() | item {, item}) FROM name [WHERE cond] [GROUP BY field {, field}]
                [ORDER BY field [ASC|DESC] [NULLS FIRST|LAST] {, ...}] [LIMIT n] [OFFSET n]
+    item    := field | (COUNT | COUNT_DISTINCT) ( field ) [alias]
+An aggregate query (an aggregate item or GROUP BY) answers AggregateResult rows as Salesforce
+does: every plain field grouped, aggregates named by alias or expr0, expr1...
     cond    := term {OR term};  term := factor {AND factor}
     factor  := NOT factor | ( cond ) | field op value | field [NOT] IN ( value {, value} )
     op      := = | != | <> | < | <= | > | >= | LIKE
@@ -18,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sfenv.localorg.state.dates import parse_sf_datetime
@@ -93,6 +97,23 @@ class Query:
     order: list[tuple[tuple[str, ...], bool, bool]] = field(default_factory=list)  # path, desc, nulls_last
     limit: int | None = None
     offset: int = 0
+    aggregates: list[Aggregate] = field(default_factory=list)
+    group_by: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def is_aggregate(self) -> bool:
+        return bool(self.aggregates or self.group_by)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    function: str                  # COUNT | COUNT_DISTINCT
+    path: tuple[str, ...]
+    alias: str | None = None
+
+
+AGGREGATES = ("COUNT", "COUNT_DISTINCT")
+_RESERVED = {"FROM", "WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "AND", "OR", "NOT", "BY"}
 
 
 class _Parser:
@@ -131,23 +152,33 @@ class _Parser:
         self.expect_kw("SELECT")
         count = False
         fields: list[tuple[str, ...]] = []
-        if self.is_kw("COUNT") and self.peek(1).text == "(":
+        if self.is_kw("COUNT") and self.peek(1).text == "(" and self.peek(2).text == ")":
             self.next()
             self.expect("(")
             self.expect(")")
             count = True
         else:
-            fields.append(self.path())
+            aggregates: list[Aggregate] = []
+            self.item(fields, aggregates)
             while self.peek().text == ",":
                 self.next()
-                fields.append(self.path())
+                self.item(fields, aggregates)
         self.expect_kw("FROM")
         if self.peek().kind != "name":
             self.fail()
         query = Query(fields, count, self.next().text)
+        if not count:
+            query.aggregates = aggregates
         if self.is_kw("WHERE"):
             self.next()
             query.where = self.cond()
+        if self.is_kw("GROUP"):
+            self.next()
+            self.expect_kw("BY")
+            query.group_by.append(self.path())
+            while self.peek().text == ",":
+                self.next()
+                query.group_by.append(self.path())
         if self.is_kw("ORDER"):
             self.next()
             self.expect_kw("BY")
@@ -174,6 +205,23 @@ class _Parser:
         if self.peek().kind != "eof":
             self.fail()
         return query
+
+    def item(self, fields: list[tuple[str, ...]], aggregates: list[Aggregate]) -> None:
+        """One select item: a field, or an aggregate function of a field with its alias."""
+        if self.peek().kind == "name" and self.peek(1).text == "(":
+            function = self.next().text.upper()
+            if function not in AGGREGATES:
+                raise SoqlError("MALFORMED_QUERY", f"the local org does not serve {function}()"
+                                                   " (COUNT and COUNT_DISTINCT only)")
+            self.expect("(")
+            path = self.path()
+            self.expect(")")
+            alias = None
+            if self.peek().kind == "name" and self.peek().text.upper() not in _RESERVED:
+                alias = self.next().text
+            aggregates.append(Aggregate(function, path, alias))
+            return
+        fields.append(self.path())
 
     def integer(self) -> int:
         tok = self.next()
@@ -355,7 +403,12 @@ class Database:
         return self.schemas[target], self._by_id.get(target, {}).get(row.get(id_field) or "")
 
     def run(self, query: Query) -> tuple[SObject, list[tuple[str, ...]], list[dict], int]:
-        """(table, canonical field paths, matching rows after ORDER/OFFSET/LIMIT, total)."""
+        """(table, canonical field paths, matching rows after ORDER/OFFSET/LIMIT, total).
+        An aggregate query is answered by `aggregate`; here it is refused rather than read
+        as a plain one."""
+        if query.is_aggregate:
+            raise SoqlError("MALFORMED_QUERY", "aggregate queries are answered as "
+                                               "AggregateResult rows (Database.aggregate)")
         sobject = self.schema(query.sobject)
         paths = [self.resolve(sobject, p)[0] for p in query.fields]
         rows = list(self.rows.get(sobject.name, []))
@@ -374,6 +427,68 @@ class Database:
         if query.limit is not None:
             rows = rows[:query.limit]
         return sobject, paths, rows, total
+
+    def aggregate(self, query: Query) -> list[dict[str, Any]]:
+        """AggregateResult rows of an aggregate query (one per group; one row without GROUP
+        BY), with Salesforce's checks: each plain field grouped, each ordered field grouped,
+        no long text area aggregated or grouped."""
+        sobject = self.schema(query.sobject)
+        grouped = []
+        for path in query.group_by:
+            canonical, ftype = self.resolve(sobject, path)
+            if ftype == "textarea":
+                raise SoqlError("INVALID_FIELD", f"field '{canonical[-1]}' can not be grouped "
+                                                 "in a query call")
+            grouped.append(canonical)
+        for path in query.fields:
+            if self.resolve(sobject, path)[0] not in grouped:
+                raise SoqlError("MALFORMED_QUERY",
+                                f"Field must be grouped or aggregated: {'.'.join(path)}")
+        for path, _desc, _nulls in query.order:
+            if self.resolve(sobject, path)[0] not in grouped:
+                raise SoqlError("MALFORMED_QUERY",
+                                f"Ordered field must be grouped or aggregated: {'.'.join(path)}")
+        measured = []
+        for agg in query.aggregates:
+            canonical, ftype = self.resolve(sobject, agg.path)
+            if ftype == "textarea":
+                raise SoqlError("INVALID_FIELD", f"field {canonical[-1]} does not support "
+                                                 f"aggregate operator {agg.function}")
+            measured.append((agg, canonical))
+        rows = list(self.rows.get(sobject.name, []))
+        if query.where is not None:
+            checked = self._check(sobject, query.where)
+            rows = [r for r in rows if self._eval(sobject, r, checked)]
+        groups: dict[tuple, list[dict]] = {}
+        for row in rows:   # one pass: rows land in their group by key
+            key = tuple(_group_key(self.value(sobject, row, g)) for g in grouped)
+            groups.setdefault(key, []).append(row)
+        if not grouped:
+            groups = {(): rows}
+        out = []
+        names: list[str] = []
+        for agg, _ in measured:   # unaliased aggregates are expr0, expr1... in select order
+            names.append(agg.alias or f"expr{sum(1 for n in names if n.startswith('expr'))}")
+        for members in groups.values():
+            first = members[0] if members else {}
+            result: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
+            for g in grouped:
+                result[g[-1]] = self.value(sobject, first, g) if members else None
+            for name, (agg, canonical) in zip(names, measured, strict=True):
+                values = [self.value(sobject, r, canonical) for r in members]
+                present = [v for v in values if v is not None]
+                figure = len(set(map(_group_key, present))) if agg.function == "COUNT_DISTINCT" \
+                    else len(present)
+                result[name] = figure
+            out.append(result)
+        for path, desc, nulls_last in reversed(query.order):
+            name = self.resolve(sobject, path)[0][-1]
+            present = [r for r in out if r.get(name) is not None]
+            absent = [r for r in out if r.get(name) is None]
+            present.sort(key=partial(_sort_by, name), reverse=desc)
+            out = present + absent if nulls_last else absent + present
+        out = out[query.offset:]
+        return out[:query.limit] if query.limit is not None else out
 
     def _check(self, sobject: SObject, node):
         """Resolve field names and type-check literals once, before filtering."""
@@ -399,6 +514,17 @@ class Database:
             hit = any(_compare(value, "=", lit) for lit in node.values)
             return hit if node.op == "IN" else not hit
         return _compare(value, node.op, node.values[0])
+
+
+def _sort_by(name: str, row: dict[str, Any]) -> Any:
+    return _sort_key(row[name])
+
+
+def _group_key(value: Any) -> Any:
+    """Ids group by their first 15 characters and text case-insensitively, as in Salesforce."""
+    if isinstance(value, str):
+        return value[:15] if len(value) == 18 and value.isalnum() else value.lower()
+    return value
 
 
 def _no_column(name: str, entity: str) -> str:

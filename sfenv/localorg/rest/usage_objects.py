@@ -247,3 +247,9 @@ def _object_fields(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str]
         if values.get("fullName"):
             out.append((values["fullName"], FIELD_TYPES.get(values.get("type", ""), "string")))
     return tuple(out)
+
+
+def record_object(org: OrgState, sobject: str) -> soql.SObject | None:
+    """The record table `sobject` as queries see it (None when the org has no such object
+    file): what a usage data file may add rows to, with the fields it may fill."""
+    return _object_schemas(org).get(sobject)

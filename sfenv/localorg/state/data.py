@@ -31,6 +31,7 @@ class StateData:
     source_tracking: bool = False   # offers SourceMember (sandboxes only: see source_members.py)
     source_members: dict = field(default_factory=dict)  # {"counter", "rows"}: SourceMembers
     last_logins: dict[str, str] = field(default_factory=dict)  # user id -> User.LastLoginDate
+    applied_deploys: list[str] = field(default_factory=list)  # last deploy ids committed (mdapi/commit.py)
 
 
 def new_data(seed: dict, username: str | None) -> StateData:

@@ -36,16 +36,17 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from sfenv.localorg.faults import FaultInjector
-from sfenv.localorg.mdapi.inventory import InventoryCache
 from sfenv.localorg.state.audit import AuditTrail
 from sfenv.localorg.state.components import ComponentDates
 from sfenv.localorg.state.data import StateData, load_data, new_data
 from sfenv.localorg.state.ids import new_id
+from sfenv.localorg.state.inventory import InventoryCache
 from sfenv.localorg.state.users import ADMIN_PROFILE, SESSION_SECONDS, Session, UsersAndSessions
 
 STATE_DIR = ".localorg"
 STATE_FILE = "state.json"
 SEED_FILE = "seed.json"
+APPLIED_KEPT = 200   # deploy ids remembered as committed (a journal older than that is gone)
 T = TypeVar("T")
 
 
@@ -71,7 +72,7 @@ class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
         self.session_seconds = SESSION_SECONDS
         # the server's fault settings; mdapi/api.py reads unknown_exception_members/truncate_zip
         self.faults = FaultInjector()
-        # the metadata folder as components, rebuilt when its files change (mdapi/inventory.py)
+        # the metadata folder as components, rebuilt when its files change (state/inventory.py)
         self.inventory_cache = InventoryCache()
         # bumped whenever the server itself changes components (deploys, hand changes)
         self.content_generation = 0
@@ -137,6 +138,18 @@ class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
     is_sandbox = _Persisted[bool]()
     instance_name = _Persisted[str]()
     created_date = _Persisted[str]()
+
+    def mark_deploy_applied(self, deploy_id: str) -> None:
+        """Note that deploy `deploy_id` is committed (saved with the next save(), the commit
+        point of mdapi/commit.py); the last APPLIED_KEPT ids are kept."""
+        with self.lock:
+            ids = self._data.applied_deploys
+            ids.append(deploy_id)
+            del ids[:-APPLIED_KEPT]
+
+    def deploy_applied(self, deploy_id: str) -> bool:
+        with self.lock:
+            return deploy_id in self._data.applied_deploys
 
     def new_id(self, prefix: str) -> str:
         """A fresh 18-char id with this 3-char key prefix (00D org, 005 user, 0Ym audit...)."""

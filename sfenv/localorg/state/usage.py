@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ KINDS = ("records", "logins", "permission_set_assignments", "group_member_dates"
          "report_runs", "page_views", "flow_interviews")
 Usage = dict[str, Any]  # JSON: row lists and name -> date maps
 _cache: dict[str, tuple[tuple[int, int], Usage]] = {}
+_batches: dict[str, Usage] = {}   # usage file -> its data while a batch() is open
 
 
 def usage_path(org: OrgState) -> Path:
@@ -44,6 +46,8 @@ def empty() -> Usage:
 def load(org: OrgState) -> Usage:
     """The org's usage data (empty when none was seeded); read once per file version."""
     path = usage_path(org)
+    if str(path) in _batches:
+        return _batches[str(path)]
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -60,8 +64,25 @@ def load(org: OrgState) -> Usage:
     return data
 
 
+@contextmanager
+def batch(org: OrgState) -> Iterator[None]:
+    """Many additions, one read and one write of the file (a data file of N rows is not N
+    rewrites of a growing file); nothing is written if the block fails."""
+    path = str(usage_path(org))
+    with org.lock:
+        _batches[path] = json.loads(json.dumps(load(org)))
+        try:
+            yield
+            data = _batches.pop(path)
+            _save(org, data)
+        finally:
+            _batches.pop(path, None)
+
+
 def _save(org: OrgState, data: Usage) -> None:
     path = usage_path(org)
+    if str(path) in _batches:
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", "utf-8")

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sfenv.errors import OrgError
 
-ROW_CAP = 50_000  # rows read to page a long text area or distinct creators; above: unknown
+ROW_CAP = 50_000  # rows read to page a long text area; above: unknown
 IN_CHUNK = 200  # ids per IN (...) list
 NOT_OFFERED = ("INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND", "INSUFFICIENT_ACCESS",
                "MALFORMED_QUERY", "API_DISABLED_FOR_ORG", "FUNCTIONALITY_NOT_ENABLED")
@@ -111,10 +111,11 @@ def object_records(org: CountingOrg, obj: str, t0: datetime,
     names), else every active user when no grant is known."""
     since = f"CreatedDate >= {soql_time(t0)}"
     records = org.count(f"SELECT COUNT() FROM {obj} WHERE {since}")
-    creators: int | None = None
-    if records <= ROW_CAP:
-        rows = org.query(f"SELECT CreatedById FROM {obj} WHERE {since}") if records else []
-        creators = len({r.get("CreatedById") for r in rows if r.get("CreatedById")})
+    creators = 0
+    if records:   # one aggregate row, whatever the number of records
+        [row] = org.query(f"SELECT COUNT_DISTINCT(CreatedById) creators FROM {obj} "
+                          f"WHERE {since}")
+        creators = int(row["creators"])
     profiles, permsets = grants or ((), ())
     if not profiles and not permsets:
         eligible = org.count("SELECT COUNT() FROM User WHERE IsActive = true")

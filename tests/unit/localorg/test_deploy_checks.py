@@ -4,8 +4,8 @@ from sfenv.core.metadata.components import split_file
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.references import references
 from sfenv.core.metadata.registry import default_registry
-from sfenv.localorg.mdapi.inventory import Inventory
 from sfenv.localorg.mdapi.validate import check_deletion, check_deployed
+from sfenv.localorg.state.inventory import Inventory
 
 C = ComponentId
 NS = "http://soap.sforce.com/2006/04/metadata"
