@@ -71,4 +71,39 @@ def ci_init(provider: str, out_dir: str | None, install: str, max_parallel: int,
         click.echo("Add these secrets to the CI system's secret store: " + ", ".join(secrets))
 
 
+@ci_group.command("comment")
+@click.option("--provider", required=True, type=click.Choice(["github", "gitlab", "azure"]),
+              help="The CI system whose pull request gets the comment.")
+@click.option("--body", "body_file", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The comment (from `sfenv release plan … --format markdown-comment`).")
+@click.option("--pr", "number", default=None, metavar="N",
+              help="The pull request (default: from the CI system's variables).")
+@click.option("--token-env", default=None, metavar="VAR",
+              help="The variable holding the API token (default: GITHUB_TOKEN, GITLAB_TOKEN, "
+                   "SYSTEM_ACCESSTOKEN).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+def ci_comment(provider: str, body_file: str, number: str | None, token_env: str | None,
+               as_json: bool) -> None:
+    """Post the plan comment on this job's pull request, or update sfenv's comment there
+    (the one carrying the marker) so each pull request keeps one. Exit 2 when a variable is
+    missing, 3 when the provider's API refuses or cannot be reached.
+
+    \b
+    Example:
+      sfenv release plan pr-12 --from branch --format markdown-comment > sfenv-plan.md
+      sfenv ci comment --provider github --body sfenv-plan.md
+    """
+    import os
+
+    from sfenv.services.ci.comment import pull_request, upsert
+
+    body = Path(body_file).read_text(encoding="utf-8")
+    posted = upsert(pull_request(provider, os.environ, number=number, token_env=token_env), body)
+    if as_json:
+        emit_json(posted.to_dict())
+    else:
+        click.echo(f"{posted.action} the sfenv comment on {provider} pull request "
+                   f"{posted.number} (comment {posted.id})")
+
+
 COMMANDS = [ci_group]
