@@ -143,7 +143,8 @@ def test_github_pull_request_job_plans_comments_and_validates_against_the_next_s
     job = doc["jobs"]["validate"]
     # the job sees the next stage's secrets and the job token, nothing of qa or prod
     assert job["env"] == {"SFENV_DEV_PW": "${{ secrets.SFENV_DEV_PW }}",
-                          "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
+                          "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
+                          "SFENV_USER": "${{ github.actor }}"}  # named in the release log
     train = "pr-${{ github.event.pull_request.number }}"
     assert _commands(job["steps"]) == [
         "sfenv sync --remote origin",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -62,13 +63,15 @@ def _replay(project: Project, command: str, **values: str) -> str:
     return result.stdout
 
 
-@pytest.mark.slow  # starts three local orgs
-def test_pull_request_then_merge_jobs_validate_comment_and_deploy(tmp_path, monkeypatch):
+@contextmanager
+def _team(tmp_path, monkeypatch, provider: str):
+    """Three local orgs on the path after the branch, the shared repository as `origin`, the
+    pipeline files written, the CI's variables pointing at a local fake of the provider."""
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)
     with local_project(tmp_path, {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"},
                        monkeypatch, path=["branch", "dev", "qa", "prod"]) as project, \
-            fake_api() as github:
+            fake_api() as api:
         text = project.config_path.read_text()
         project.config_path.write_text(text.replace("environments:\n",
                                                     "environments:\n" + BRANCH_ENV, 1))
@@ -79,48 +82,91 @@ def test_pull_request_then_merge_jobs_validate_comment_and_deploy(tmp_path, monk
         shared = tmp_path / "shared.git"
         subprocess.run(["git", "init", "--quiet", "--bare", str(shared)], check=True)
         repo.git("remote", "add", "origin", str(shared))
-        project.ok("ci", "init", "github")
-        for name, value in ci_variables("github", github.url, int(PR)).items():
+        project.ok("ci", "init", provider)
+        for name, value in ci_variables(provider, api.url, int(PR)).items():
             monkeypatch.setenv(name, value)
+        yield project, repo, api, shared
 
-        # the nightly job backs up every org into the shared repository
+
+def _open_pull_request(project: Project, repo: GitRepo) -> None:
+    """The team's repository is dev as source; the pull request adds a field and a set."""
+    project.ok("export", "dev", str(project.root), "--format", "source")
+    repo.commit("dev as source", author="Ann Admin")
+    repo.git("checkout", "-q", "-b", "fleet")
+    repo.write("force-app/main/default/objects/Account/fields/Fleet_Size__c.field-meta.xml",
+               NEW_FIELD)
+    repo.write("force-app/main/default/permissionsets/Fleet_Manager.permissionset-meta.xml",
+               PERMSET)
+    repo.commit("Account.Fleet_Size__c", author="Ben Builder")
+
+
+def _merge(repo: GitRepo) -> None:
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge pull request #12", "fleet")
+
+
+def _check_comment(api, train: str) -> None:
+    assert len(api.comments) == 1
+    body = api.comments[0]["body"]
+    # the field, the set and the set's grant of the field
+    assert body.startswith(MARKER + f"\n**sfenv plan {train}: branch → dev: 3 to add, ")
+    assert "`Account.Fleet_Size__c` — Ben Builder" in body
+    assert "### Checklist (1 step(s))" in body and "(`permset-assign.Fleet_Manager`)" in body
+
+
+def _log(shared, train: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(shared), "show",
+                           f"refs/heads/sfenv/releases:releases/{train}/log.json"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def _dev_has_the_field(project: Project) -> bool:
+    store = SnapshotStore(project.root)
+    return "<fullName>Fleet_Size__c</fullName>" in store.read_file(
+        store.head("dev"), "objects/Account.object").decode()
+
+
+@pytest.mark.slow  # starts three local orgs
+def test_github_pull_request_then_merge_jobs_validate_comment_and_deploy(tmp_path, monkeypatch):
+    with _team(tmp_path, monkeypatch, "github") as (project, repo, github, shared):
         nightly = _job_commands(project, "sfenv-nightly.yml", "backup")
-        for env in ("dev", "qa", "prod"):
+        for env in ("dev", "qa", "prod"):  # the nightly matrix fills the shared repository
             for command in nightly:
                 _replay(project, command, **{"${{ matrix.env }}": env})
-        # the team's repository is dev as source; the pull request adds a field and a set
-        project.ok("export", "dev", str(project.root), "--format", "source")
-        repo.commit("dev as source", author="Ann Admin")
-        repo.git("checkout", "-q", "-b", "fleet")
-        repo.write("force-app/main/default/objects/Account/fields/Fleet_Size__c.field-meta.xml",
-                   NEW_FIELD)
-        repo.write("force-app/main/default/permissionsets/Fleet_Manager.permissionset-meta.xml",
-                   PERMSET)
-        repo.commit("Account.Fleet_Size__c", author="Ben Builder")
-
+        _open_pull_request(project, repo)
         pr_number = {"${{ github.event.pull_request.number }}": PR}
         for command in _job_commands(project, "sfenv-pr.yml", "validate"):
             _replay(project, command, **pr_number)
-        assert len(github.comments) == 1
-        body = github.comments[0]["body"]
-        # the field, the set and the set's grant of the field
-        assert body.startswith(MARKER + "\n**sfenv plan pr-12: branch → dev: 3 to add, ")
-        assert "`Account.Fleet_Size__c` — Ben Builder" in body
-        assert "### Checklist (1 step(s))" in body and "(`permset-assign.Fleet_Manager`)" in body
-        store = SnapshotStore(project.root)
-        dev_before = store.head("dev")
-        account = store.read_file(dev_before, "objects/Account.object").decode()
-        assert "Fleet_Size__c" not in account  # validated only
+        _check_comment(github, "pr-12")
+        assert not _dev_has_the_field(project)  # validated only
 
         # merged: the merge job promotes the train the pull request validated
-        repo.git("checkout", "-q", "main")
-        repo.git("merge", "-q", "--no-ff", "-m", "Merge pull request #12", "fleet")
+        _merge(repo)
         for command in _job_commands(project, "sfenv-merge.yml", "deploy"):
             _replay(project, command, **pr_number)
-        account = store.read_file(store.head("dev"), "objects/Account.object").decode()
-        assert "<fullName>Fleet_Size__c</fullName>" in account
-        log = subprocess.run(["git", "--git-dir", str(shared), "show",
-                              "refs/heads/sfenv/releases:releases/pr-12/log.json"],
-                             capture_output=True, text=True, check=True).stdout
+        assert _dev_has_the_field(project)
+        log = _log(shared, "pr-12")
         assert '"validated"' in log and '"deployed"' in log
         assert len(github.comments) == 1
+
+
+@pytest.mark.slow  # starts three local orgs
+def test_gitlab_merge_request_then_merge_jobs_validate_comment_and_deploy(tmp_path, monkeypatch):
+    with _team(tmp_path, monkeypatch, "gitlab") as (project, repo, gitlab, shared):
+        doc = yaml.safe_load((project.root / ".gitlab-ci.yml").read_text())
+        for env in ("dev", "qa", "prod"):
+            for command in doc[f"backup-{env}"]["script"]:
+                _replay(project, command)
+        _open_pull_request(project, repo)
+        for command in doc["sfenv-pr"]["script"]:
+            _replay(project, command, **{"$CI_MERGE_REQUEST_IID": PR})
+        _check_comment(gitlab, "mr-12")
+        assert not _dev_has_the_field(project)
+
+        _merge(repo)
+        short = repo.git("rev-parse", "--short", "HEAD")
+        for command in doc["sfenv-deploy"]["script"]:
+            _replay(project, command, **{"$CI_COMMIT_SHORT_SHA": short})
+        assert _dev_has_the_field(project)
+        assert '"validated"' in _log(shared, "mr-12")
+        assert '"deployed"' in _log(shared, f"main-{short}")

@@ -37,6 +37,9 @@ ADOPTION_CRON = "37 5 * * *"  # daily, after the nightly backups
 PLAN_FILE = "sfenv-plan.md"
 # The merge job's deploy: one line to change when promote reuses a recorded validation.
 MERGE_PROMOTE = "sfenv release promote {train} --to {target} --yes"
+# who the release log names for a CI promotion: the person behind the pull request or merge
+ACTOR = {"github": "${{ github.actor }}", "gitlab": "$GITLAB_USER_LOGIN",
+         "azure": "$(Build.RequestedFor)"}
 TOKEN_SECRETS = {"github": "GITHUB_TOKEN", "gitlab": "GITLAB_TOKEN",
                  "azure": "SYSTEM_ACCESSTOKEN"}
 HEADER = ("# Written by `sfenv ci init {provider}` from sfenv.yml; every step is a plain sfenv\n"
@@ -166,7 +169,8 @@ def _gh_pr_files(config: Config, flow: PrFlow, opts: CiOptions) -> dict[str, str
             # a newer push supersedes the running validation of the same pull request
             "concurrency": {"group": "sfenv-pr-${{ github.event.pull_request.number }}",
                             "cancel-in-progress": True},
-            "env": {**_gh_secrets(target), "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"},
+            "env": {**_gh_secrets(target), "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
+                    "SFENV_USER": ACTOR["github"]},
             "steps": _gh_setup(opts) + [_gh_run(c) for c in
                                         pr_commands(flow, train, "github", opts)],
         }},
@@ -181,7 +185,7 @@ def _gh_pr_files(config: Config, flow: PrFlow, opts: CiOptions) -> dict[str, str
             "runs-on": "ubuntu-latest",
             # one deploy to an org at a time; never cancel one that runs
             "concurrency": {"group": f"sfenv-deploy-{flow.target}", "cancel-in-progress": False},
-            "env": _gh_secrets(target),
+            "env": {**_gh_secrets(target), "SFENV_USER": ACTOR["github"]},
             "steps": _gh_setup(opts, ref=opts.main_branch) + [
                 _gh_run(c) for c in merge_commands(flow, train, opts, build=False)],
         }},
@@ -290,6 +294,7 @@ def gitlab(config: Config, opts: CiOptions) -> dict[str, str]:
         doc["sfenv-pr"] = {
             "stage": "validate",
             "interruptible": True,  # a newer push supersedes it
+            "variables": {"SFENV_USER": ACTOR["gitlab"]},
             "rules": [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event" && '
                              f'$CI_MERGE_REQUEST_TARGET_BRANCH_NAME == "{opts.main_branch}"'}],
             "script": pr_commands(flow, "mr-$CI_MERGE_REQUEST_IID", "gitlab", opts),
@@ -297,6 +302,7 @@ def gitlab(config: Config, opts: CiOptions) -> dict[str, str]:
         doc["sfenv-deploy"] = {
             "stage": "deploy",
             "resource_group": f"sfenv-org-{flow.target}",  # queued, never cancelled
+            "variables": {"SFENV_USER": ACTOR["gitlab"]},
             "rules": [{"if": '$CI_PIPELINE_SOURCE == "push" && '
                              f'$CI_COMMIT_BRANCH == "{opts.main_branch}"'}],
             "script": merge_commands(flow, "main-$CI_COMMIT_SHORT_SHA", opts, build=True),
@@ -339,12 +345,14 @@ def _az_pr_file(config: Config, flow: PrFlow, opts: CiOptions) -> dict[str, Any]
              "condition": "eq(variables['Build.Reason'], 'PullRequest')", "pool": pool,
              "steps": _az_setup(opts) + _az_steps(
                  pr_commands(flow, "pr-$(System.PullRequest.PullRequestId)", "azure", opts),
-                 target, {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"})},
+                 target, {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)",
+                          "SFENV_USER": ACTOR["azure"]})},
             {"job": "sfenv_deploy", "displayName": f"deploy the merge to {flow.target}",
              "condition": "in(variables['Build.Reason'], 'IndividualCI', 'BatchedCI')",
              "pool": pool,
              "steps": _az_setup(opts) + _az_steps(
-                 merge_commands(flow, "main-$(Build.BuildId)", opts, build=True), target)},
+                 merge_commands(flow, "main-$(Build.BuildId)", opts, build=True), target,
+                 {"SFENV_USER": ACTOR["azure"]})},
         ],
     }
 
