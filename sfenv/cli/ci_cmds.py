@@ -119,9 +119,11 @@ def ci_comment(provider: str, body_file: str, number: str | None, token_env: str
     import os
 
     from sfenv.services.ci.comment import pull_request, upsert
+    from sfenv.views.plan_comment import MARKER
 
     body = Path(body_file).read_text(encoding="utf-8")
-    posted = upsert(pull_request(provider, os.environ, number=number, token_env=token_env), body)
+    posted = upsert(pull_request(provider, os.environ, number=number, token_env=token_env), body,
+                    MARKER)
     if as_json:
         emit_json(posted.to_dict())
     else:

@@ -1,8 +1,8 @@
 """One sfenv comment per pull request, updated in place (`sfenv ci comment`).
 
-The body carries `MARKER`; the comment that carries it is found through the provider's REST
-API and updated, else a new one is created, so a pull request pushed ten times still has one
-plan comment. Which pull request, which repository and which API come from the CI system's
+The body carries a marker (`sfenv.views.plan_comment.MARKER`, passed in); the comment with it
+is found through the provider's REST API and updated, else a new one is created, so a pull
+request pushed ten times still has one plan comment. Which pull request, which repository and which API come from the CI system's
 standard variables; the token from a secret variable. The token is only ever put in a request
 header: no message, error or result names it.
 
@@ -25,7 +25,6 @@ import requests
 
 from sfenv.errors import ConfigError, SfenvError
 
-MARKER = "<!-- sfenv:plan-comment -->"
 TIMEOUT_S = 20.0
 PER_PAGE = 100
 MAX_PAGES = 50  # 5,000 comments: past that, a comment list is not a pull request's
@@ -126,13 +125,13 @@ def _call(pr: PullRequest, request: Requester, method: str, url: str,
         raise CommentError(f"{where}: the answer is not JSON") from None
 
 
-def _find(pr: PullRequest, request: Requester) -> tuple[str, str] | None:
+def _find(pr: PullRequest, request: Requester, marker: str) -> tuple[str, str] | None:
     """(id, update URL) of the comment carrying the marker, or None."""
     if pr.provider == "azure":
         threads = _call(pr, request, "GET", f"{pr.base}?{AZURE_API}")
         for thread in threads.get("value", []) if isinstance(threads, dict) else []:
             for c in thread.get("comments") or []:
-                if MARKER in str(c.get("content") or "") and not c.get("isDeleted"):
+                if marker in str(c.get("content") or "") and not c.get("isDeleted"):
                     return (f"{thread['id']}/{c['id']}",
                             f"{pr.base}/{thread['id']}/comments/{c['id']}?{AZURE_API}")
         return None
@@ -142,7 +141,7 @@ def _find(pr: PullRequest, request: Requester) -> tuple[str, str] | None:
         if not isinstance(items, list):
             raise CommentError(f"ci comment ({pr.provider}): the comment list is not a list")
         for c in items:
-            if MARKER in str(c.get(key) or ""):
+            if marker in str(c.get(key) or ""):
                 url = (f"{pr.base.rsplit('/', 2)[0]}/comments/{c['id']}"
                        if pr.provider == "github" else f"{pr.base}/{c['id']}")
                 return str(c["id"]), url
@@ -151,13 +150,14 @@ def _find(pr: PullRequest, request: Requester) -> tuple[str, str] | None:
     return None
 
 
-def upsert(pr: PullRequest, body: str, *, request: Requester = requests.request) -> Posted:
-    """Update the pull request's sfenv comment to `body` (which must carry the marker), or
-    create it."""
-    if MARKER not in body:
-        raise ConfigError(f"ci comment: the body does not carry the marker {MARKER} (write it "
+def upsert(pr: PullRequest, body: str, marker: str, *,
+           request: Requester = requests.request) -> Posted:
+    """Update the pull request's comment carrying `marker` to `body` (which must carry it
+    too), or create it."""
+    if marker not in body:
+        raise ConfigError(f"ci comment: the body does not carry the marker {marker} (write it "
                           f"with `sfenv release plan … --format markdown-comment`)")
-    found = _find(pr, request)
+    found = _find(pr, request, marker)
     if pr.provider == "azure":
         if found:
             _call(pr, request, "PATCH", found[1], {"content": body})
