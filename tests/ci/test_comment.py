@@ -27,13 +27,14 @@ def test_the_first_push_creates_the_comment_and_the_next_updates_it(tmp_path, mo
                                                                      provider):
     with fake_api() as api:
         api.comments.append({"id": 7, "body": "LGTM", "thread": 3})  # a reviewer's
+        api.comments.append({"id": 8, "body": f"why does\n{MARKER}\nsay 3?", "thread": 4})
         first = _post(tmp_path, monkeypatch, provider, api.url, f"{MARKER}\nplan v1\n")
         assert first.exit_code == 0, first.output
         assert first.output.startswith(f"created the sfenv comment on {provider} pull request 12")
         second = _post(tmp_path, monkeypatch, provider, api.url, f"{MARKER}\nplan v2\n")
         assert second.exit_code == 0, second.output
         assert second.output.startswith(f"updated the sfenv comment on {provider} pull request 12")
-        assert api.bodies() == ["LGTM", f"{MARKER}\nplan v2\n"]
+        assert api.bodies() == ["LGTM", f"why does\n{MARKER}\nsay 3?", f"{MARKER}\nplan v2\n"]
         assert TOKEN not in first.output + second.output
 
 

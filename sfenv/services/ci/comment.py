@@ -126,12 +126,13 @@ def _call(pr: PullRequest, request: Requester, method: str, url: str,
 
 
 def _find(pr: PullRequest, request: Requester, marker: str) -> tuple[str, str] | None:
-    """(id, update URL) of the comment carrying the marker, or None."""
+    """(id, update URL) of the comment that starts with the marker, or None (a reviewer's
+    comment quoting it further down is someone else's, never rewritten)."""
     if pr.provider == "azure":
         threads = _call(pr, request, "GET", f"{pr.base}?{AZURE_API}")
         for thread in threads.get("value", []) if isinstance(threads, dict) else []:
             for c in thread.get("comments") or []:
-                if marker in str(c.get("content") or "") and not c.get("isDeleted"):
+                if str(c.get("content") or "").lstrip().startswith(marker) and not c.get("isDeleted"):
                     return (f"{thread['id']}/{c['id']}",
                             f"{pr.base}/{thread['id']}/comments/{c['id']}?{AZURE_API}")
         return None
@@ -141,7 +142,7 @@ def _find(pr: PullRequest, request: Requester, marker: str) -> tuple[str, str] |
         if not isinstance(items, list):
             raise CommentError(f"ci comment ({pr.provider}): the comment list is not a list")
         for c in items:
-            if marker in str(c.get(key) or ""):
+            if str(c.get(key) or "").lstrip().startswith(marker):
                 url = (f"{pr.base.rsplit('/', 2)[0]}/comments/{c['id']}"
                        if pr.provider == "github" else f"{pr.base}/{c['id']}")
                 return str(c["id"]), url
