@@ -139,12 +139,23 @@ def test_github_pull_request_then_merge_jobs_validate_comment_and_deploy(tmp_pat
             _replay(project, command, **pr_number)
         _check_comment(github, "pr-12")
         assert not _dev_has_the_field(project)  # validated only
+        # a second push: the train is rebuilt, validated again, the one comment updated
+        repo.write("force-app/main/default/objects/Account/fields/Fleet_Size__c.field-meta.xml",
+                   NEW_FIELD.replace("Fleet Size", "Fleet Size (vehicles)"))
+        repo.commit("label", author="Ben Builder")
+        for command in _job_commands(project, "sfenv-pr.yml", "validate"):
+            _replay(project, command, **pr_number)
+        _check_comment(github, "pr-12")
+        assert [m for m, _ in github.requests].count("PATCH") == 1
 
         # merged: the merge job promotes the train the pull request validated
         _merge(repo)
         for command in _job_commands(project, "sfenv-merge.yml", "deploy"):
             _replay(project, command, **pr_number)
         assert _dev_has_the_field(project)
+        store = SnapshotStore(project.root)
+        assert "Fleet Size (vehicles)" in store.read_file(store.head("dev"),
+                                                          "objects/Account.object").decode()
         log = _log(shared, "pr-12")
         assert '"validated"' in log and '"deployed"' in log
         assert len(github.comments) == 1
