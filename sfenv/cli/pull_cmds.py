@@ -169,10 +169,12 @@ def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bo
         return
     if not env:
         raise click.UsageError("give ENV (e.g. sfenv backup prod), or a subcommand: list, prune")
+    from sfenv.services.notify.backup_events import told_if_failed
     from sfenv.services.pull import backup_env
 
     config = load(config_path)
-    with progress_shown(as_json, quiet) as progress:
+    with told_if_failed(config, env, lambda w: click.echo(f"warning: {w}", err=True)), \
+            progress_shown(as_json, quiet) as progress:
         result = backup_env(config, env, tag=tag, progress=progress)
     if as_json:
         emit_json(result.to_json())

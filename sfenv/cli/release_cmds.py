@@ -56,25 +56,40 @@ def release_group() -> None:
 @release_group.command("plan")
 @click.argument("train")
 @_scope_options
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown-comment"]),
+              default=None, help="text (default), json, or markdown-comment: the body of the "
+                                 "pull request's one sfenv comment (it carries a marker).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (--format json).")
 @config_option
 def plan_cmd(train, source, target, hotfix, include, exclude, manifest, with_dependencies,
-             as_json, config_path):
+             fmt, as_json, config_path):
     """Show what TRAIN would carry: adds, changes, deletes, manual items, dependency problems
-    and size. Writes nothing.
+    and size. Writes nothing. With --format markdown-comment, the body a CI job posts on the
+    pull request (`sfenv ci comment`); when TRAIN is already built for this source and target,
+    it lists the train's checklist with its step ids.
 
     \b
     Example:
       sfenv release plan R1 --from dev --to qa --include 'CustomField:Account.*'
+      sfenv release plan pr-12 --from branch --format markdown-comment > plan.md
     """
     from sfenv.services.train.train import plan
     from sfenv.views.release import plan_text
 
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} exclude each other")
+    fmt = "json" if as_json else (fmt or "text")
     config = load(config_path)
-    result = plan(config, _store(config), train, source=source, target=target,
+    store = _store(config)
+    result = plan(config, store, train, source=source, target=target,
                   scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix)
-    if as_json:
+    if fmt == "json":
         emit_json(result.to_dict())
+    elif fmt == "markdown-comment":
+        from sfenv.services.ci.plan import built_checklist
+        from sfenv.views.plan_comment import plan_comment
+
+        click.echo(plan_comment(result, built_checklist(config, store, result)), nl=False)
     else:
         click.echo(plan_text(result))
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from sfenv.core.checklist.model import PHASES, Step
 from sfenv.services.train.model import Item, ReleasePlan
 
-MARKER = "<!-- sfenv:plan-comment -->"
+MARKER = "<!-- sfenv:plan-comment -->"  # `sfenv ci comment` finds the comment by it
+
 MAX_CHARS = 65_000  # GitHub refuses comment bodies over 65,536 characters
 KIND_TITLES = (("adds", "To add"), ("changes", "To change"), ("deletes", "To delete"))
 
