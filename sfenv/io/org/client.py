@@ -65,8 +65,13 @@ class OrgClient:
 
     def __init__(self, env: EnvConfig, api_version: str, *, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, timeout: float = 120.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, poll: float = 0.5,
+                 max_poll: float = 10.0) -> None:
         self.env = env
+        # first and longest wait between status asks of a retrieve or deploy (sfenv.yml's
+        # pull.poll_interval / poll_max_interval when the caller passes them)
+        self.poll = poll
+        self.max_poll = max_poll
         self.api_version = api_version
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
@@ -215,8 +220,8 @@ class OrgClient:
         except AnswerError as err:
             raise self._answer_error(err) from None
 
-    def retrieve(self, members: dict[str, list[str]], *, poll: float = 0.5,
-                 max_poll: float = 10.0, timeout: float = 3600.0) -> RetrieveResult:
+    def retrieve(self, members: dict[str, list[str]], *, poll: float | None = None,
+                 max_poll: float | None = None, timeout: float = 3600.0) -> RetrieveResult:
         """Start a retrieve and poll with backoff until done; a Failed retrieve raises
         OrgError with Salesforce's status code (LIMIT_EXCEEDED, UNKNOWN_EXCEPTION...)."""
         from sfenv.core.metadata.ziputil import read_zip
@@ -234,7 +239,8 @@ class OrgClient:
 
     def deploy(self, zip_bytes: bytes, *, check_only: bool = False, test_level: str = "NoTestRun",
                run_tests: tuple[str, ...] = (), purge_on_delete: bool = False,
-               rollback_on_error: bool = True, poll: float = 0.5, max_poll: float = 10.0,
+               rollback_on_error: bool = True, poll: float | None = None,
+               max_poll: float | None = None,
                timeout: float = 7200.0) -> DeployResult:
         """Submit and follow a deploy. A validation (`check_only`) changes nothing, so its
         submit is retried like any call; a real deploy's submit is not (`submit_deploy`)."""
@@ -276,7 +282,8 @@ class OrgClient:
         except AnswerError as err:
             raise self._answer_error(err) from None
 
-    def quick_deploy(self, validation_id: str, *, poll: float = 0.5, max_poll: float = 10.0,
+    def quick_deploy(self, validation_id: str, *, poll: float | None = None,
+                     max_poll: float | None = None,
                      timeout: float = 7200.0) -> DeployResult:
         deploy_id = self.submit_quick_deploy(validation_id)
         return self._wait_deploy(deploy_id, False, poll, max_poll, timeout)
@@ -306,12 +313,13 @@ class OrgClient:
         return SubmitUnknownError(f"{self.env.name}: {what}: the answer was lost ({err}); the "
                                   "org may have accepted it")
 
-    def wait_deploy(self, deploy_id: str, *, check_only: bool = False, poll: float = 0.5,
-                    max_poll: float = 10.0, timeout: float = 7200.0) -> DeployResult:
+    def wait_deploy(self, deploy_id: str, *, check_only: bool = False,
+                    poll: float | None = None, max_poll: float | None = None, timeout: float = 7200.0) -> DeployResult:
         """Follow an accepted deploy (or validation) by id to its end."""
         return self._wait_deploy(deploy_id, check_only, poll, max_poll, timeout)
 
-    def _wait_deploy(self, deploy_id: str, check_only: bool, poll: float, max_poll: float,
+    def _wait_deploy(self, deploy_id: str, check_only: bool, poll: float | None,
+                     max_poll: float | None,
                      timeout: float) -> DeployResult:
         """Follow an accepted deploy to its end. When its status cannot be read (polls fail,
         the wait runs out), DeployUnknownError carries the id: the org may still apply it,
@@ -326,12 +334,15 @@ class OrgClient:
                 deploy_id=deploy_id, code=err.code) from None
         return deploy_call.result(raw, check_only)
 
-    def _poll(self, what: str, check: Callable[[], Any], poll: float, max_poll: float,
-              timeout: float, done: Callable[[Any], bool] | None = None) -> Any:
+    def _poll(self, what: str, check: Callable[[], Any], poll: float | None,
+              max_poll: float | None, timeout: float,
+              done: Callable[[Any], bool] | None = None) -> Any:
         """Ask `check()` until the async job says done, backing off from `poll` to `max_poll`
-        seconds between asks (Salesforce's guidance for retrieve and deploy status)."""
+        seconds between asks (Salesforce's guidance for retrieve and deploy status); the
+        client's own settings when the caller gives none."""
         started = time.monotonic()
-        delay = poll
+        delay = self.poll if poll is None else poll
+        max_poll = self.max_poll if max_poll is None else max_poll
         while True:
             result = check()
             if result.done if done is None else done(result):

@@ -210,11 +210,13 @@ def _from_source(done: Materialized) -> PullResult:
 
 
 def _connect(config: Config, env: str, connect, progress):
-    # Imported here, not at the top: the org client loads zeep and simple-salesforce (about
-    # 1.5 s), which every other command (and `sfenv --help`) would pay. No cycle hides here.
+    # Imported here, not at the top: the org client loads simple-salesforce and requests,
+    # which every other command (and `sfenv --help`) would pay. No cycle hides here.
     from sfenv.io.org.client import connect as default_connect
 
-    connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s)
+    connect = connect or functools.partial(default_connect, timeout=config.pull.http_timeout_s,
+                                           poll=config.pull.poll_interval,
+                                           max_poll=config.pull.poll_max_interval)
     client = connect(config.env(env), config.api_version)
     if progress:
         progress.note(f"{env}: logged in to {client.instance_url} as {client.username}")
