@@ -23,6 +23,7 @@ from sfenv.config.model import (
     Config,
     EnvConfig,
     PullSettings,
+    TypeNames,
 )
 from sfenv.config.monitor import parse_monitor
 from sfenv.config.notify import parse_notify
@@ -173,14 +174,15 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
                          "not exist (use default, core, backup or a package.xml path)")
     if "include_types" in top:
         config.include_types = r.string_list(top["include_types"][1], "include_types")
-        _known_types(r, top["include_types"][1], config.include_types, "include_types")
+        config.type_names.append(_type_names(top["include_types"][1], config.include_types,
+                                             "include_types"))
     if "exclude" in top:
         config.exclude = r.string_list(top["exclude"][1], "exclude")
-        _known_types(r, top["exclude"][1], [p.split(":", 1)[0] for p in config.exclude],
-                     "exclude")
+        config.type_names.append(_type_names(top["exclude"][1], config.exclude, "exclude"))
     if "manual_types" in top:
         config.manual_types = r.string_list(top["manual_types"][1], "manual_types")
-        _known_types(r, top["manual_types"][1], config.manual_types, "manual_types")
+        config.type_names.append(_type_names(top["manual_types"][1], config.manual_types,
+                                             "manual_types"))
     if "include_managed" in top:
         config.include_managed = r.boolean(top["include_managed"][1], "include_managed")
     if "pull" in top:
@@ -198,11 +200,14 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
 def _off_path(r: _Reader, envs: dict[str, EnvConfig], stages: list[list[str]]) -> list[str]:
     """Warnings for org environments declared but not on the path. Warned, not refused: an org
     kept only to be pulled and compared (a reporting org, a mirror) is a real use; but a
-    forgotten path entry means promotions never reach it, so it must not pass unsaid."""
+    forgotten path entry means promotions never reach it, so it must not pass unsaid. A `kind:
+    git` or `dir` environment off the path is not warned: a branch or folder read to compare
+    or build a train from (a pull request's branch) is what those kinds are for, and a warning
+    on every command would teach the team to ignore warnings."""
     on_path = {env for stage in stages for env in stage}
     return [f"{r.file}:{env.line}: environment '{name}' is declared but not on the path: "
             "promotions never reach it (add it to path, or remove it if it is not used)"
-            for name, env in envs.items() if name not in on_path]
+            for name, env in envs.items() if name not in on_path and env.is_org]
 
 
 def _environments(r: _Reader, node: yaml.Node) -> dict[str, EnvConfig]:
@@ -403,10 +408,7 @@ def _uncreatable(path: Path) -> str | None:
     return None
 
 
-def _known_types(r: _Reader, node: yaml.Node, names: list[str], what: str) -> None:
-    """Exit 2 naming metadata types no registry knows (a typo would silently empty a pull)."""
-    from sfenv.config.typenames import unknown_type_names
-
-    problem = unknown_type_names(names)
-    if problem:
-        raise r.fail(node, f"{what}: {problem}")
+def _type_names(node: yaml.Node, names: list[str], key: str) -> TypeNames:
+    """The names under `key`, kept with their line for the type check after loading (a typo
+    would silently empty a pull; the check needs the registry, which config cannot import)."""
+    return TypeNames(key, node.start_mark.line + 1, tuple(names))

@@ -60,6 +60,17 @@ class EnvConfig:
         return "RunLocalTests" if self.production else "NoTestRun"
 
 
+@dataclass(frozen=True)
+class TypeNames:
+    """Metadata type names one key of sfenv.yml gives (`include_types`, `exclude`,
+    `manual_types`), with their line: checked against the registry once it is built (the
+    registry, with the project's own types, sits above config), by `sfenv.core.metadata.typenames`."""
+
+    key: str
+    line: int
+    names: tuple[str, ...]
+
+
 @dataclass
 class PullSettings:
     """How retrieves are chunked and parallelised."""
@@ -95,6 +106,7 @@ class Config:
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     adoption: AdoptionSettings = field(default_factory=AdoptionSettings)
     environments_line: int = 0  # where `environments:` is, for messages
+    type_names: list[TypeNames] = field(default_factory=list)  # checked by the registry's owner
     # things that are allowed but likely mistakes (file:line: ...), printed by the CLI
     warnings: list[str] = field(default_factory=list)
 
