@@ -114,12 +114,17 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
 
 def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
                  ) -> tuple[list[Change], list[Change]]:
-    """(packaged, manual): types the team keeps manual never go in a package."""
-    manual_set = set(manual_types)
+    """(packaged, manual): types the team keeps manual never go in a package. An entry is a
+    type name or `Type:name-pattern` (`Group:*`, `Role:EMEA_*`: the template's own example,
+    which matched nothing while entries were compared as type names only)."""
+    manual_set = {m for m in manual_types if ":" not in m}
+    patterns = [m for m in manual_types if ":" in m]
     packaged, manual = [], []
     for change in changes:
-        types = {change.component.type} | ({change.parent.type} if change.parent else set())
-        (manual if types & manual_set else packaged).append(change)
+        ids = [change.component, *([change.parent] if change.parent else [])]
+        held = any(cid.type in manual_set for cid in ids) or any(
+            fnmatch.fnmatchcase(str(cid), p) for cid in ids for p in patterns)
+        (manual if held else packaged).append(change)
     return packaged, manual
 
 
