@@ -17,6 +17,7 @@ from functools import cache, cached_property
 from importlib import resources
 
 from sfenv.core.metadata import overrides
+from sfenv.core.metadata.handlers import Handler, handler_for
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.source_format import SourceTable, source_table_of
 
@@ -108,6 +109,11 @@ class MetadataType:
     audit_match: AuditMatch | None = None  # which audit rows are about one of its components
     object_separator: str | None = None  # full name "<object><sep><own>" (Layout: "-")
     source_handler: str | None = None  # named source-format converter (sfenv.io.source.convert)
+
+    @property
+    def handler(self) -> Handler:
+        """What its strategy means for paths, comparing and packaging (`handlers.py`)."""
+        return handler_for(self.strategy)
 
     def sort_key_of(self, element: str) -> str:
         """The element keying an unordered list ("" = sort by canonical text)."""
@@ -344,15 +350,13 @@ class Registry:
         if not candidates:
             return None
         for t in candidates:
-            if t.strategy == "bundle":
-                name, slash, _ = rel.partition("/")
-                if not slash:  # experiences/site1.site-meta.xml next to experiences/site1/
-                    name = name.removesuffix(META).split(".", 1)[0]
+            if t.handler.folder_per_component:
+                name = t.handler.bundle_name(rel)
                 return ComponentId(t.name, name) if name else None
         is_meta = rel.endswith(META)
         stem = rel[: -len(META)] if is_meta else rel
-        content = [t for t in candidates if t.strategy != "folder"]
-        folder = next((t for t in candidates if t.strategy == "folder"), None)
+        content = [t for t in candidates if not t.handler.is_folder]
+        folder = next((t for t in candidates if t.handler.is_folder), None)
         # folder metadata: reports/Sales-meta.xml (mdapi) or reports/Sales.reportFolder-meta.xml
         if folder is not None and is_meta:
             if folder.suffix and stem.endswith("." + folder.suffix):
@@ -396,36 +400,20 @@ class Registry:
             return None
         cid = self.component_of(path)
         mtype = self.find(cid.type) if cid is not None else None
-        if mtype is None or mtype.strategy != "folder" or not mtype.suffix:
-            return None
-        stem = path[: -len(META)]
-        if not stem.endswith("." + mtype.suffix):
-            return None
-        renamed = stem[: -len(mtype.suffix) - 1] + META
-        return renamed if self.component_of(renamed) == cid else None
+        renamed = mtype.handler.mdapi_meta_path(mtype, path) if mtype is not None else None
+        return renamed if renamed and self.component_of(renamed) == cid else None
 
     def expected_path(self, cid: ComponentId) -> str:
         """The main file path a new component gets (the content file for meta-file types)."""
         owner = self.parent_id(cid)
         t = self.get(owner.type)
-        name = owner.full_name
-        if t.strategy == "bundle":
-            main = (t.bundle_main or "{n}").format(n=name)
-            return f"{t.directory}/{name}/{main}"
-        if t.strategy == "folder":  # as a Metadata API retrieve names it (INTERFACES.md)
-            return f"{t.directory}/{name}{META}"
-        if t.name_has_extension or not t.suffix:
-            return f"{t.directory}/{name}"
-        return f"{t.directory}/{name}.{t.suffix}"
+        return t.handler.main_path(t, owner.full_name)
 
     def meta_path(self, cid: ComponentId) -> str | None:
         """The -meta.xml file of a content or folder component, else None."""
-        t = self.get(self.parent_id(cid).type)
-        if t.strategy == "folder":
-            return self.expected_path(cid)
-        if t.strategy == "content":
-            return self.expected_path(cid) + META
-        return None
+        owner = self.parent_id(cid)
+        t = self.get(owner.type)
+        return t.handler.meta_path(t, owner.full_name)
 
 
 @cache

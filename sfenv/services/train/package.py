@@ -133,11 +133,10 @@ def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
 def _manifest_id(cid: ComponentId, registry: Registry) -> ComponentId:
     """package.xml lists folders under their content type (ReportFolder:Sales -> Report:Sales)."""
     t = registry.find(cid.type)
-    if t is not None and t.strategy == "folder":
-        content = registry.folder_content_type(t.name)
-        if content is not None:
-            return ComponentId(content.name, cid.full_name)
-    return cid
+    if t is None or not t.handler.is_folder:
+        return cid
+    content = registry.folder_content_type(t.name)
+    return ComponentId(t.handler.manifest_type(t, content.name if content else None), cid.full_name)
 
 
 def manifest(ids: Iterable[ComponentId], registry: Registry, api_version: str) -> bytes:
@@ -210,9 +209,7 @@ def package_path(owner: ComponentId, path: str, registry: Registry) -> str:
     """Where a snapshot file goes in a Metadata API package: folders are `reports/Sales-meta.xml`
     there, whatever name the snapshot gives them."""
     mtype = registry.find(owner.type)
-    if mtype is not None and mtype.strategy == "folder" and path.endswith("-meta.xml"):
-        return f"{mtype.directory}/{owner.full_name}-meta.xml"
-    return path
+    return mtype.handler.package_path(mtype, owner.full_name, path) if mtype else path
 
 
 def _files_by_owner(source: Mapping[str, bytes], owners: set[ComponentId],
@@ -251,7 +248,7 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
                                f"(expected {registry.expected_path(owner)})")
         mtype = registry.find(owner.type)
         unit = Unit(owner, members)
-        partial = mtype is not None and bool(mtype.children) and mtype.strategy == "xml"
+        partial = mtype is not None and bool(mtype.children) and mtype.handler.compares_elements
         for path in files:
             data = source[path]
             if owner.type in whole:
@@ -357,7 +354,7 @@ def carried_ids(files: Mapping[str, bytes], registry: Registry) -> set[Component
             continue
         out.add(owner)
         mtype = registry.find(owner.type)
-        if mtype is not None and mtype.children and mtype.strategy == "xml":
+        if mtype is not None and mtype.children and mtype.handler.compares_elements:
             try:
                 out.update(p.id for p in split_file(path, data, registry))
             except MetadataError:
