@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sfenv.config import Config, load_config
-from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.overlays import project_registry
+from sfenv.core.metadata.registry import Registry
 from sfenv.core.metadata.typenames import check_config_types
 from sfenv.progress import NullProgress, Progress, for_terminal
 
@@ -40,10 +41,11 @@ class Workspace:
 
     @classmethod
     def open(cls, config_path: str | None) -> Workspace:
-        """Read sfenv.yml, build the registry, then check the type names sfenv.yml gives
-        against it (exit 2 naming file and line)."""
+        """Read sfenv.yml, build the project's registry (the shipped one with sfenv.yml's
+        `metadata_types:` laid over it), then check the type names sfenv.yml gives against it
+        (exit 2 naming file and line)."""
         config = load_config(config_path)
-        registry = default_registry()
+        registry = project_registry(config)
         check_config_types(config, registry)
         return cls(config, registry)
 

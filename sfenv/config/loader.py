@@ -19,11 +19,14 @@ from sfenv.config.adoption import parse_adoption
 from sfenv.config.model import (
     AUTH_METHODS,
     ENV_KINDS,
+    OVERLAY_FLAG_KEYS,
+    OVERLAY_TEXT_KEYS,
     SHIPPED_MANIFESTS,
     Config,
     EnvConfig,
     PullSettings,
     TypeNames,
+    TypeOverlay,
 )
 from sfenv.config.monitor import parse_monitor
 from sfenv.config.notify import parse_notify
@@ -35,7 +38,7 @@ ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 TOP_KEYS = {
     "project", "api_version", "repository", "environments", "path", "manifest",
     "include_types", "exclude", "manual_types", "include_managed", "pull", "notify",
-    "monitor", "adoption",
+    "monitor", "adoption", "metadata_types",
 }
 ENV_KEYS = {
     "kind", "auth", "login_url", "instance_url", "username", "password_env", "token_env",
@@ -187,6 +190,8 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
         config.include_managed = r.boolean(top["include_managed"][1], "include_managed")
     if "pull" in top:
         config.pull = _pull_settings(r, top["pull"][1])
+    if "metadata_types" in top:
+        config.metadata_types = _metadata_types(r, top["metadata_types"][1])
     if "notify" in top:
         config.notify = parse_notify(r, top["notify"][1], set(environments))
     if "monitor" in top:
@@ -373,6 +378,36 @@ def _line_node(line: int, fallback: yaml.Node) -> yaml.Node:
     if not line:
         return fallback
     return yaml.ScalarNode("tag:yaml.org,2002:str", "", start_mark=yaml.Mark("", 0, line - 1, 0, "", 0))
+
+
+TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{0,79}$")
+
+
+def _metadata_types(r: _Reader, node: yaml.Node) -> list[TypeOverlay]:
+    """`metadata_types:` as written: names and the shape of each entry. What the values mean
+    (a known strategy, a free directory) is the registry's to check, after loading."""
+    out: list[TypeOverlay] = []
+    for name, (key_node, value_node) in r.mapping(node, "metadata_types").items():
+        if not TYPE_NAME.match(name):
+            raise r.fail(key_node, f"metadata_types: '{name}' is not a metadata type name "
+                         "(a capital letter, then letters and digits: MyThing)")
+        values: list[tuple[str, str | bool]] = []
+        lines: list[tuple[str, int]] = []
+        for key, (k_node, v_node) in r.mapping(value_node, f"metadata_types.{name}").items():
+            what = f"metadata_types.{name}.{key}"
+            if key in OVERLAY_TEXT_KEYS:
+                values.append((key, r.string(v_node, what)))
+            elif key in OVERLAY_FLAG_KEYS:
+                values.append((key, r.boolean(v_node, what)))
+            else:
+                known = ", ".join((*OVERLAY_TEXT_KEYS, *OVERLAY_FLAG_KEYS))
+                raise r.fail(k_node, f"metadata_types.{name}: unknown key '{key}' (known: {known})")
+            lines.append((key, k_node.start_mark.line + 1))
+        if not values:
+            raise r.fail(key_node, f"metadata_types.{name}: say what is different (for a new "
+                         "type at least directory and suffix)")
+        out.append(TypeOverlay(name, key_node.start_mark.line + 1, tuple(values), tuple(lines)))
+    return out
 
 
 def _pull_settings(r: _Reader, node: yaml.Node) -> PullSettings:

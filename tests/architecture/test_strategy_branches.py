@@ -8,7 +8,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "sfenv"
-ALLOWED = {"core/metadata/handlers.py", "core/metadata/registry.py"}  # the field and its handler
+ALLOWED = {  # the field, its handler, and building rows from sfenv.yml
+    "core/metadata/handlers.py", "core/metadata/registry.py", "core/metadata/overlays.py"}
 # left in other engineers' files (docs/wave3/registry-2.md names the handler method for each);
 # the local org is Salesforce's side, but may ask the same handlers. Drop a file once clean.
 PENDING = {
