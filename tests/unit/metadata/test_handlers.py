@@ -54,3 +54,19 @@ def test_a_bundle_owns_every_file_of_its_folder_and_its_side_meta_file():
     assert handler.bundle_name("card/__tests__/card.test.js") == "card"
     assert handler.bundle_name("site1.site-meta.xml") == "site1"
     assert handler.bundle_name("/x") is None
+
+
+def test_the_ride_along_handler_is_the_registry_row_retrieved_with_related_types():
+    from sfenv.core.metadata.profiles import RideAlong, filter_profile
+    from sfenv.core.metadata.xmlio import NS
+
+    handler = RideAlong(default_registry())
+    assert handler.type.name == "Profile" and handler.type.retrieved_with
+    profile = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Profile xmlns="{NS}">\n'
+               "    <classAccesses>\n        <apexClass>A</apexClass>\n"
+               "        <enabled>true</enabled>\n    </classAccesses>\n"
+               "    <custom>false</custom>\n</Profile>\n").encode()
+    kept = handler.filter(profile, {C("ApexClass", "B")})
+    assert b"classAccesses" not in kept and b"<custom>false</custom>" in kept
+    assert kept == filter_profile(profile, {C("ApexClass", "B")})
+    assert handler.merge([kept, profile]) == handler.merge([profile, kept])
