@@ -64,9 +64,15 @@ def _apply(config: Config, overlay: TypeOverlay, known: MetadataType | None) -> 
         raise _fail(config, overlay, "suffix", f"'{suffix}' must be letters, digits, - or _ "
                     "(without the dot)")
     flags = {k: bool(v) for k, v in overlay.values if isinstance(v, bool)}
-    texts = {k: v for k, v in overlay.values if isinstance(v, str)}
     if known is not None:
-        return replace(known, **texts, **flags)
+        return replace(
+            known, directory=directory, strategy=strategy,
+            suffix=suffix if suffix is not None else known.suffix,
+            folder_type=_text(overlay, "folder_type") or known.folder_type,
+            bundle_main=_text(overlay, "bundle_main") or known.bundle_main,
+            meta_file=flags.get("meta_file", known.meta_file),
+            in_folder=flags.get("in_folder", known.in_folder),
+            name_has_extension=flags.get("name_has_extension", known.name_has_extension))
     if suffix is None and strategy in ("xml", "content") and not flags.get("name_has_extension"):
         raise _fail(config, overlay, None, f"{overlay.name} is not a type sfenv knows: give its "
                     "suffix too (the file name's ending, e.g. suffix: mything)")
