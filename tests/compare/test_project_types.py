@@ -108,3 +108,13 @@ def test_the_shape_of_metadata_types_is_checked_when_sfenv_yml_is_read(tmp_path,
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path / "sfenv.yml")
     assert str(err.value).startswith(f"{tmp_path / 'sfenv.yml'}:{line}: {words}"), err.value
+
+
+def test_the_example_in_sfenv_init_template_declares_a_valid_type(tmp_path):
+    from sfenv.config.template import TEMPLATE
+
+    text = TEMPLATE.format(project="acme").replace("# metadata_types:", "metadata_types:") \
+        .replace("#   ", "  ")
+    registry = registry_of(tmp_path, text)
+    assert registry.component_of("botBlueprints/Helper.blueprint") == \
+        ComponentId("BotBlueprint", "Helper")
