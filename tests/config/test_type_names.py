@@ -65,3 +65,25 @@ def test_the_cli_refuses_a_misspelt_manual_type_before_anything_is_written(tmp_p
     assert result.stderr.strip() == (f"error: {tmp_path / 'sfenv.yml'}:9: manual_types: unknown "
                                      "metadata type: Grup (did you mean Group?)")
     assert not (tmp_path / ".git").exists()
+
+
+def test_a_type_declared_in_metadata_types_may_be_named_in_include_types(tmp_path):
+    declared = ("metadata_types:\n  BotBlueprint: {directory: botBlueprints, suffix: blueprint}\n"
+                "include_types: [BotBlueprint, ApexClass]\n")
+    workspace = Workspace.open(str(write(tmp_path, MINIMAL + declared)))
+    assert workspace.registry.find("BotBlueprint") is not None
+    message = refusal(tmp_path, "include_types: [BotBlueprint]\n")  # not declared: unknown
+    assert "unknown metadata type: BotBlueprint" in message
+
+
+def test_one_workspace_per_run_however_often_a_command_asks(tmp_path):
+    import click
+
+    from sfenv.cli.common import WORKSPACES, load, workspace
+
+    path = str(write(tmp_path, MINIMAL))
+    with click.Context(click.Command("x"), obj={WORKSPACES: {}}):
+        first = workspace(path)
+        assert workspace(path) is first and load(path) is first.config
+    with click.Context(click.Command("x"), obj={WORKSPACES: {}}):
+        assert workspace(path) is not first  # the next run reads sfenv.yml again
