@@ -128,7 +128,8 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: str | None, show_al
     config = load(config_path)
     watched = _drift_envs(config, fail_on_drift) if fail_on_drift is not None else set()
     store = SnapshotStore(config.root)
-    hops = all_status(store, config, filters=ComponentFilter.build(root=config.root))
+    hops = all_status(store, config, filters=ComponentFilter.build(root=config.root),
+                      registry=workspace(config_path).registry)
     boxes = sandbox_refreshes(store, config)
     _output(as_json, markdown, lambda: status_render.status_json(hops, boxes),
             lambda: status_render.status_markdown(hops, show_accepted=show_all,
