@@ -35,3 +35,14 @@ def test_a_mistaken_declaration_is_one_line_and_exit_2(tmp_path):
         f"error: {tmp_path / 'sfenv.yml'}:10: metadata_types.BotBlueprint.strategy: unknown "
         "strategy 'zip' (known: xml, content, bundle, folder)")
     assert not (tmp_path / ".git").exists()
+
+
+def test_sfenv_status_lists_a_declared_type_pending_by_component(tmp_path):
+    (tmp_path / "sfenv.yml").write_text(DECLARED)
+    store = SnapshotStore(tmp_path)
+    snap(store, "prod", {"botBlueprints/Helper.blueprint": blueprint("Hello")})
+    snap(store, "qa", {"botBlueprints/Helper.blueprint": blueprint("Welcome")})
+    result = CliRunner().invoke(main, ["status", "--json", "--config", str(tmp_path / "sfenv.yml")])
+    assert result.exit_code == 0, result.output
+    [hop] = json.loads(result.stdout)["hops"]
+    assert [e["component"] for e in hop["entries"]] == ["BotBlueprint:Helper"], hop["entries"]
