@@ -118,3 +118,20 @@ def test_the_example_in_sfenv_init_template_declares_a_valid_type(tmp_path):
     registry = registry_of(tmp_path, text)
     assert registry.component_of("botBlueprints/Helper.blueprint") == \
         ComponentId("BotBlueprint", "Helper")
+
+
+def test_a_release_plan_packages_a_declared_type_under_its_own_name(tmp_path):
+    """The packager asks the declared type's handler too (plan's registry passed in)."""
+    from sfenv.services.train.train import plan
+
+    (tmp_path / "sfenv.yml").write_text(DECLARED)
+    config = load_config(tmp_path / "sfenv.yml")
+    store = SnapshotStore(tmp_path)
+    snap(store, "prod", {"botBlueprints/Helper.blueprint": blueprint("Hello")})
+    snap(store, "qa", {"botBlueprints/Helper.blueprint": blueprint("Welcome"),
+                       "botBlueprints/Greeter.blueprint": blueprint("Hi")})
+    result = plan(config, store, "R1", source="qa", target="prod",
+                  registry=project_registry(config))
+    assert [i.component for i in result.adds] == ["BotBlueprint:Greeter"]
+    assert [i.component for i in result.changes] == ["BotBlueprint:Helper"]
+    assert result.files == 3 and not result.dependency_problems  # two blueprints, package.xml
