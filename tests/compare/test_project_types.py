@@ -135,3 +135,28 @@ def test_a_release_plan_packages_a_declared_type_under_its_own_name(tmp_path):
     assert [i.component for i in result.adds] == ["BotBlueprint:Greeter"]
     assert [i.component for i in result.changes] == ["BotBlueprint:Helper"]
     assert result.files == 3 and not result.dependency_problems  # two blueprints, package.xml
+
+
+def test_a_projects_diff_is_cached_on_disk_under_its_overlays(tmp_path, monkeypatch):
+    """The shipped registry's disk cache keeps its key; a project's registry gets its own (one
+    per set of declarations), and any other registry none."""
+    from sfenv.core.compare import diff as diff_module
+
+    registry = registry_of(tmp_path, DECLARED)
+    assert default_registry().cache_tag == "" and registry.cache_tag.startswith("+overlays:")
+    other = registry_of(tmp_path, DECLARED.replace("suffix: blueprint", "suffix: bp"))
+    assert other.cache_tag != registry.cache_tag
+
+    store = SnapshotStore(tmp_path / "repo")
+    a = snap(store, "prod", {"botBlueprints/Helper.blueprint": blueprint("Hello")})
+    b = snap(store, "qa", {"botBlueprints/Helper.blueprint": blueprint("Welcome")})
+    first = diff_commits(store, a, b, registry=registry)
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError("computed again: the disk cache was not used")
+
+    monkeypatch.setattr(diff_module, "_compute", no_compute)
+    again = diff_commits(SnapshotStore(tmp_path / "repo"), a, b, registry=registry)
+    assert [str(c.component) for c in again.changes] == [str(c.component) for c in first.changes]
+    with pytest.raises(AssertionError, match="computed again"):  # other declarations: own entry
+        diff_commits(SnapshotStore(tmp_path / "repo"), a, b, registry=other)

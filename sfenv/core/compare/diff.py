@@ -33,7 +33,7 @@ from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.prune import prune_common
 from sfenv.core.metadata.handlers import Handler
 from sfenv.core.metadata.ids import ComponentId
-from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.registry import Registry
 from sfenv.errors import MetadataError
 
 _SPLIT = default_splitter()  # pruning common entries is exact for this splitter
@@ -64,9 +64,10 @@ def diff_commits(store: SnapshotReader, a_commit: str, b_commit: str, *, registr
     hit = store.cache.get(key)
     if isinstance(hit, Diff):
         return Diff(a_name, b_name, a_commit, b_commit, list(hit.changes), 0, hit.files_changed)
-    # on disk only for the default type knowledge (a caller's registry or splitter may differ)
-    disk = (entry_key(tree_a, tree_b, str(key[3]))
-            if registry is default_registry() and split in (None, _SPLIT) else None)
+    # on disk only for type knowledge with a tag (the shipped table "", a project's overlays
+    # digested) and the default splitter: any other registry or splitter may differ
+    disk = (entry_key(tree_a, tree_b, str(key[3]) + registry.cache_tag)
+            if registry.cache_tag is not None and split in (None, _SPLIT) else None)
     found = diffcache.load(store, disk) if disk else None
     if found is not None:
         store.cache[key] = found

@@ -9,6 +9,7 @@ changes for a project that declares none (the diff's disk cache keys on that ide
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import replace
 
@@ -30,7 +31,16 @@ def project_registry(config: Config, base: Registry | None = None) -> Registry:
     for overlay in config.metadata_types:
         types[overlay.name] = _apply(config, overlay, types.get(overlay.name))
     _check_together(config, types)
-    return Registry(tuple(types.values()), base.source)
+    return Registry(tuple(types.values()), base.source, cache_tag=_tag(config, base))
+
+
+def _tag(config: Config, base: Registry) -> str | None:
+    """The disk-cache tag of the result: the base's plus a digest of what the overlays say
+    (not where), so two projects declaring the same types share cached diffs."""
+    if base.cache_tag is None:
+        return None
+    said = repr([(o.name, o.values) for o in config.metadata_types])
+    return f"{base.cache_tag}+overlays:{hashlib.sha256(said.encode()).hexdigest()[:16]}"
 
 
 def _fail(config: Config, overlay: TypeOverlay, key: str | None, message: str) -> ConfigError:

@@ -198,6 +198,9 @@ class Registry:
     _by_name: Mapping[str, MetadataType] = field(repr=False, compare=False, hash=False, default=None)
     _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(repr=False, compare=False, hash=False,
                                                             default=None)
+    # what a result computed with this registry may be cached on disk under: "" for the shipped
+    # table, a digest of the overlays for a project's; None (never on disk) for any other
+    cache_tag: str | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         by_name = {t.name: t for t in self.types}
@@ -209,9 +212,9 @@ class Registry:
         object.__setattr__(self, "_by_dir", {k: tuple(v) for k, v in by_dir.items()})
 
     @classmethod
-    def from_json(cls, data: Mapping) -> Registry:
+    def from_json(cls, data: Mapping, cache_tag: str | None = None) -> Registry:
         return cls(tuple(_to_type(t) for t in data["types"]),
-                   source_table_of(data.get("source_format", {})))
+                   source_table_of(data.get("source_format", {})), cache_tag=cache_tag)
 
     # --- lookups -------------------------------------------------------------------------
     def get(self, name: str) -> MetadataType:
@@ -420,4 +423,4 @@ class Registry:
 def default_registry() -> Registry:
     """The shipped registry (parsed once; immutable)."""
     text = resources.files("sfenv.core.metadata").joinpath("registry.json").read_text(encoding="utf-8")
-    return Registry.from_json(json.loads(text))
+    return Registry.from_json(json.loads(text), cache_tag="")
