@@ -23,6 +23,7 @@ from sfenv.cli import (
     source_cmds,
     sync_cmds,
 )
+from sfenv.cli.common import WORKSPACES
 from sfenv.cli.local import demo_cmds, localorg_cmds
 from sfenv.errors import EXIT_USAGE, SfenvError
 
@@ -61,6 +62,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj[WORKSPACES] = {}  # common.workspace(): one Workspace per sfenv.yml for this run
 
 
 for _module in AREA_MODULES:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sfenv.cli.common import config_option, emit_json, load
+from sfenv.cli.common import config_option, emit_json, load, workspace
 from sfenv.errors import EXIT_DIFF, ConfigError, StoreError
 
 if TYPE_CHECKING:
@@ -65,7 +65,6 @@ def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_
     from sfenv.core.compare.diff import diff_commits
     from sfenv.core.compare.filters import ComponentFilter
     from sfenv.core.compare.neutralize import Neutralizer
-    from sfenv.core.metadata.registry import default_registry
     from sfenv.io.store.snapshots import SnapshotStore
     from sfenv.views import diff as diff_render
 
@@ -81,7 +80,7 @@ def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_
     commit_a, commit_b = store.resolve(a), store.resolve(b)
     neutralizer = Neutralizer.for_envs(config.environments.get(env_a) if env_a else None,
                                        config.environments.get(env_b) if env_b else None)
-    diff = diff_commits(store, commit_a, commit_b, registry=default_registry(),
+    diff = diff_commits(store, commit_a, commit_b, registry=workspace(config_path).registry,
                         neutralize=neutralizer, a_name=a, b_name=b)
     diff.changes = ComponentFilter.build(types, names, root=config.root).apply(diff.changes)
     _output(as_json, markdown, lambda: diff_render.diff_json(diff),
@@ -129,7 +128,8 @@ def status_cmd(as_json: bool, markdown: bool, fail_on_drift: str | None, show_al
     config = load(config_path)
     watched = _drift_envs(config, fail_on_drift) if fail_on_drift is not None else set()
     store = SnapshotStore(config.root)
-    hops = all_status(store, config, filters=ComponentFilter.build(root=config.root))
+    hops = all_status(store, config, filters=ComponentFilter.build(root=config.root),
+                      registry=workspace(config_path).registry)
     boxes = sandbox_refreshes(store, config)
     _output(as_json, markdown, lambda: status_render.status_json(hops, boxes),
             lambda: status_render.status_markdown(hops, show_accepted=show_all,

@@ -19,10 +19,14 @@ from sfenv.config.adoption import parse_adoption
 from sfenv.config.model import (
     AUTH_METHODS,
     ENV_KINDS,
+    OVERLAY_FLAG_KEYS,
+    OVERLAY_TEXT_KEYS,
     SHIPPED_MANIFESTS,
     Config,
     EnvConfig,
     PullSettings,
+    TypeNames,
+    TypeOverlay,
 )
 from sfenv.config.monitor import parse_monitor
 from sfenv.config.notify import parse_notify
@@ -34,7 +38,7 @@ ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 TOP_KEYS = {
     "project", "api_version", "repository", "environments", "path", "manifest",
     "include_types", "exclude", "manual_types", "include_managed", "pull", "notify",
-    "monitor", "adoption",
+    "monitor", "adoption", "metadata_types",
 }
 ENV_KEYS = {
     "kind", "auth", "login_url", "instance_url", "username", "password_env", "token_env",
@@ -173,18 +177,21 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
                          "not exist (use default, core, backup or a package.xml path)")
     if "include_types" in top:
         config.include_types = r.string_list(top["include_types"][1], "include_types")
-        _known_types(r, top["include_types"][1], config.include_types, "include_types")
+        config.type_names.append(_type_names(top["include_types"][1], config.include_types,
+                                             "include_types"))
     if "exclude" in top:
         config.exclude = r.string_list(top["exclude"][1], "exclude")
-        _known_types(r, top["exclude"][1], [p.split(":", 1)[0] for p in config.exclude],
-                     "exclude")
+        config.type_names.append(_type_names(top["exclude"][1], config.exclude, "exclude"))
     if "manual_types" in top:
         config.manual_types = r.string_list(top["manual_types"][1], "manual_types")
-        _known_types(r, top["manual_types"][1], config.manual_types, "manual_types")
+        config.type_names.append(_type_names(top["manual_types"][1], config.manual_types,
+                                             "manual_types"))
     if "include_managed" in top:
         config.include_managed = r.boolean(top["include_managed"][1], "include_managed")
     if "pull" in top:
         config.pull = _pull_settings(r, top["pull"][1])
+    if "metadata_types" in top:
+        config.metadata_types = _metadata_types(r, top["metadata_types"][1])
     if "notify" in top:
         config.notify = parse_notify(r, top["notify"][1], set(environments))
     if "monitor" in top:
@@ -198,11 +205,14 @@ def _build(r: _Reader, root: yaml.Node) -> Config:
 def _off_path(r: _Reader, envs: dict[str, EnvConfig], stages: list[list[str]]) -> list[str]:
     """Warnings for org environments declared but not on the path. Warned, not refused: an org
     kept only to be pulled and compared (a reporting org, a mirror) is a real use; but a
-    forgotten path entry means promotions never reach it, so it must not pass unsaid."""
+    forgotten path entry means promotions never reach it, so it must not pass unsaid. A `kind:
+    git` or `dir` environment off the path is not warned: a branch or folder read to compare
+    or build a train from (a pull request's branch) is what those kinds are for, and a warning
+    on every command would teach the team to ignore warnings."""
     on_path = {env for stage in stages for env in stage}
     return [f"{r.file}:{env.line}: environment '{name}' is declared but not on the path: "
             "promotions never reach it (add it to path, or remove it if it is not used)"
-            for name, env in envs.items() if name not in on_path]
+            for name, env in envs.items() if name not in on_path and env.is_org]
 
 
 def _environments(r: _Reader, node: yaml.Node) -> dict[str, EnvConfig]:
@@ -370,6 +380,36 @@ def _line_node(line: int, fallback: yaml.Node) -> yaml.Node:
     return yaml.ScalarNode("tag:yaml.org,2002:str", "", start_mark=yaml.Mark("", 0, line - 1, 0, "", 0))
 
 
+TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]{0,79}$")
+
+
+def _metadata_types(r: _Reader, node: yaml.Node) -> list[TypeOverlay]:
+    """`metadata_types:` as written: names and the shape of each entry. What the values mean
+    (a known strategy, a free directory) is the registry's to check, after loading."""
+    out: list[TypeOverlay] = []
+    for name, (key_node, value_node) in r.mapping(node, "metadata_types").items():
+        if not TYPE_NAME.match(name):
+            raise r.fail(key_node, f"metadata_types: '{name}' is not a metadata type name "
+                         "(a capital letter, then letters and digits: MyThing)")
+        values: list[tuple[str, str | bool]] = []
+        lines: list[tuple[str, int]] = []
+        for key, (k_node, v_node) in r.mapping(value_node, f"metadata_types.{name}").items():
+            what = f"metadata_types.{name}.{key}"
+            if key in OVERLAY_TEXT_KEYS:
+                values.append((key, r.string(v_node, what)))
+            elif key in OVERLAY_FLAG_KEYS:
+                values.append((key, r.boolean(v_node, what)))
+            else:
+                known = ", ".join((*OVERLAY_TEXT_KEYS, *OVERLAY_FLAG_KEYS))
+                raise r.fail(k_node, f"metadata_types.{name}: unknown key '{key}' (known: {known})")
+            lines.append((key, k_node.start_mark.line + 1))
+        if not values:
+            raise r.fail(key_node, f"metadata_types.{name}: say what is different (for a new "
+                         "type at least directory and suffix)")
+        out.append(TypeOverlay(name, key_node.start_mark.line + 1, tuple(values), tuple(lines)))
+    return out
+
+
 def _pull_settings(r: _Reader, node: yaml.Node) -> PullSettings:
     settings = PullSettings()
     for key, (k_node, v_node) in r.mapping(node, "pull").items():
@@ -403,10 +443,7 @@ def _uncreatable(path: Path) -> str | None:
     return None
 
 
-def _known_types(r: _Reader, node: yaml.Node, names: list[str], what: str) -> None:
-    """Exit 2 naming metadata types no registry knows (a typo would silently empty a pull)."""
-    from sfenv.config.typenames import unknown_type_names
-
-    problem = unknown_type_names(names)
-    if problem:
-        raise r.fail(node, f"{what}: {problem}")
+def _type_names(node: yaml.Node, names: list[str], key: str) -> TypeNames:
+    """The names under `key`, kept with their line for the type check after loading (a typo
+    would silently empty a pull; the check needs the registry, which config cannot import)."""
+    return TypeNames(key, node.start_mark.line + 1, tuple(names))

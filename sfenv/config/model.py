@@ -60,6 +60,40 @@ class EnvConfig:
         return "RunLocalTests" if self.production else "NoTestRun"
 
 
+@dataclass(frozen=True)
+class TypeNames:
+    """Metadata type names one key of sfenv.yml gives (`include_types`, `exclude`,
+    `manual_types`), with their line: checked against the registry once it is built (the
+    registry, with the project's own types, sits above config), by `sfenv.core.metadata.typenames`."""
+
+    key: str
+    line: int
+    names: tuple[str, ...]
+
+
+# what a project may say about a metadata type in sfenv.yml `metadata_types:` (text or flag)
+OVERLAY_TEXT_KEYS = ("directory", "suffix", "strategy", "folder_type", "bundle_main")
+OVERLAY_FLAG_KEYS = ("meta_file", "in_folder", "name_has_extension")
+
+
+@dataclass(frozen=True)
+class TypeOverlay:
+    """One entry of sfenv.yml `metadata_types:`: a type the shipped registry lacks, or facts of
+    a known type the project overrides (a newer suffix, another strategy). The registry applies
+    and validates it (`sfenv.core.metadata.overlays`); `lines` say where each key is."""
+
+    name: str
+    line: int
+    values: tuple[tuple[str, str | bool], ...]
+    lines: tuple[tuple[str, int], ...] = ()
+
+    def get(self, key: str) -> str | bool | None:
+        return dict(self.values).get(key)
+
+    def line_of(self, key: str) -> int:
+        return dict(self.lines).get(key, self.line)
+
+
 @dataclass
 class PullSettings:
     """How retrieves are chunked and parallelised."""
@@ -95,6 +129,8 @@ class Config:
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     adoption: AdoptionSettings = field(default_factory=AdoptionSettings)
     environments_line: int = 0  # where `environments:` is, for messages
+    type_names: list[TypeNames] = field(default_factory=list)  # checked by the registry's owner
+    metadata_types: list[TypeOverlay] = field(default_factory=list)  # the project's registry overlay
     # things that are allowed but likely mistakes (file:line: ...), printed by the CLI
     warnings: list[str] = field(default_factory=list)
 

@@ -39,4 +39,7 @@ include_managed: false         # managed-package components are left out by defa
 pull:
   chunk_size: 2500             # members per retrieve; halves on size limits
   parallel: 3                  # retrieves in flight at once
+# metadata_types:              # types sfenv's registry lacks, or a known type's facts changed
+#   BotBlueprint: {{directory: botBlueprints, suffix: blueprint, strategy: xml}}
+#   ApexClass: {{suffix: cls}}   # strategy: xml | content | bundle | folder
 """

@@ -8,6 +8,7 @@ import pytest
 
 from sfenv.core.checklist import Step, role_tree
 from sfenv.core.checklist.roles import tree_lines
+from sfenv.core.metadata.registry import default_registry
 from sfenv.errors import ChecklistError
 from sfenv.services.records.checklist_done import done_steps, record_done
 from sfenv.views.checklist import role_tree_html, to_html, to_json, to_markdown
@@ -21,7 +22,7 @@ AFTER = {**{k: v for k, v in BEFORE.items() if k != "Old"},
 
 
 def test_role_tree_marks_added_removed_and_moved():
-    root = role_tree(BEFORE, AFTER)
+    root = role_tree(BEFORE, AFTER, default_registry())
     assert tree_lines(root) == [
         "  CEO (CEO)",
         "-     Old (Old) [removed]",
@@ -36,12 +37,12 @@ def test_role_tree_reads_xml_and_survives_cycles():
     ns = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
     roles = {"A": f"<Role {ns}><name>A</name><parentRole>B</parentRole></Role>".encode(),
              "B": f"<Role {ns}><name>B</name><parentRole>A</parentRole></Role>".encode()}
-    lines = tree_lines(role_tree(roles, roles))
+    lines = tree_lines(role_tree(roles, roles, default_registry()))
     assert sorted(line.strip() for line in lines) == ["A (A)", "B (B)"]
 
 
 def test_role_tree_html_marks_changes_with_classes():
-    html = str(role_tree_html(role_tree(BEFORE, AFTER)))
+    html = str(role_tree_html(role_tree(BEFORE, AFTER, default_registry())))
     assert 'class="role-added"' in html and 'class="role-moved"' in html and "[removed]" in html
 
 

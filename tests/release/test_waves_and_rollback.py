@@ -141,3 +141,14 @@ def test_verification_reports_a_component_that_differs_after_deploy():
     result = verify(pkg.src(), pkg.deployed, pkg.deleted, after, registry)
     assert not result.ok
     assert result.mismatches == [{"component": "ApexClass:B", "problem": "differs from the package"}]
+
+
+def test_manual_types_name_patterns_hold_back_matching_components_only():
+    """`manual_types: ["Group:*"]` (sfenv.yml's template example) held nothing back before."""
+    registry = default_registry()
+    new = {**classes(["A", "LegacyB"]), "objects/Account.object": obj(["Region__c"])}
+    changes = changes_between({}, new, registry)
+    packaged, manual = split_manual(changes, ["ApexClass:Legacy*", "CustomObject:Account"])
+    assert {str(c.component) for c in manual} == {"ApexClass:LegacyB", "CustomObject:Account",
+                                                  "CustomField:Account.Region__c"}
+    assert {str(c.component) for c in packaged} == {"ApexClass:A"}

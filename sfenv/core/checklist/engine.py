@@ -16,7 +16,7 @@ from sfenv.core.checklist.xmlview import aslist, dig, xml_dict
 from sfenv.core.compare.audit_match import granted
 from sfenv.core.compare.model import Change
 from sfenv.core.metadata.ids import ComponentId
-from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import ChecklistError
 
 # Internal OWD values from least to most open; ControlledByParent is handled apart.
@@ -103,15 +103,17 @@ def lines(text: Any) -> list[str]:
 class _Hop:
     """Per-call state: parsed XML, the role hierarchy, and the template helpers."""
 
-    def __init__(self, changes: list[Change], ctx: ChecklistContext, catalogue: Catalogue):
+    def __init__(self, changes: list[Change], ctx: ChecklistContext, catalogue: Catalogue,
+                 registry: Registry):
         self.ctx = ctx
+        self.registry = registry
         self.catalogue = catalogue
         self.changes = sorted(changes, key=lambda c: (c.component, c.kind))
         self.source = {"name": ctx.source_env, "production": ctx.source_is_production}
         self.target = {"name": ctx.target_env, "production": ctx.target_is_production,
                        "owner": ctx.target_owner}
         self._roles: tuple[dict, dict] | None = None
-        self._hierarchy = default_registry().hierarchy_type().name  # the role tree's type
+        self._hierarchy = registry.hierarchy_type().name  # the role tree's type
 
     # -- role hierarchy: target now (before) and target after this promotion (after)
     def roles(self) -> tuple[dict, dict]:
@@ -143,13 +145,13 @@ class _Hop:
                                        self.ctx.source_components.items()
                                        if c.type == self._hierarchy}):
             if name in source:
-                label = role_label(name, source[name])
+                label = role_label(name, source[name], self.registry)
                 return f"{label} ({name})"
         return f"{name}"
 
     def role_tree_lines(self, changed_only: bool = True) -> list[str]:
         before, after = self.roles()
-        return tree_lines(role_tree(before, after), changed_only_context=changed_only)
+        return tree_lines(role_tree(before, after, self.registry), changed_only_context=changed_only)
 
     def helpers(self) -> dict[str, Any]:
         ctx = self.ctx
@@ -167,8 +169,9 @@ class _Hop:
             "target_has": lambda t, n: has(ctx.target_components, t, n),
             "source_has": lambda t, n: has(ctx.source_components, t, n),
             "source": self.source, "target": self.target,
-            "grants": lambda component: str(granted(ComponentId.parse(component)) or ""),
-            "entry_owner": _entry_owner,
+            "grants": lambda component: str(granted(ComponentId.parse(component), self.registry)
+                                            or ""),
+            "entry_owner": lambda component: _entry_owner(component, self.registry),
         }
 
     def change_vars(self, change: Change) -> dict[str, Any]:
@@ -196,10 +199,10 @@ class _Hop:
         }
 
 
-def _entry_owner(component: str) -> str:
+def _entry_owner(component: str, registry: Registry) -> str:
     """`ProfileClassAccess:Admin/X` -> `Profile Admin` (the file that holds the entry)."""
     cid = ComponentId.parse(component)
-    found = default_registry().section_entry(cid.type)
+    found = registry.section_entry(cid.type)
     owner = found[0].name if found else cid.type
     return f"{owner} {cid.full_name.split('/', 1)[0]}"
 
@@ -336,11 +339,13 @@ def _audit_feed(hop: _Hop) -> Iterable[tuple[Rule, Step]]:
                 break
 
 
-def build_checklist(changes: list[Change], ctx: ChecklistContext, catalogue: Catalogue) -> list[Step]:
+def build_checklist(changes: list[Change], ctx: ChecklistContext, catalogue: Catalogue,
+                    registry: Registry | None = None) -> list[Step]:
     """All the steps of one promotion, before-deploy steps first, then in catalogue order.
-    Step ids are deterministic, so done-marks recorded earlier still apply on the next run."""
+    Step ids are deterministic, so done-marks recorded earlier still apply on the next run.
+    (`registry`: the project's; the shipped one until the train and undo pass theirs.)"""
     order = {r.id: i for i, r in enumerate(catalogue.rules)}
-    hop = _Hop(changes, ctx, catalogue)
+    hop = _Hop(changes, ctx, catalogue, registry or default_registry())
     found: list[tuple[Rule, Step]] = [*_changes_feed(hop), *_manual_feed(hop), *_audit_feed(hop)]
     steps: dict[str, Step] = {}
     for _, step in found:

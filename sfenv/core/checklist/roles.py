@@ -13,7 +13,7 @@ from typing import Any
 
 from sfenv.core.checklist.xmlview import xml_dict
 from sfenv.core.metadata.ids import ComponentId
-from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.registry import Registry
 
 # status of a node going from before to after
 UNCHANGED, ADDED, REMOVED, MOVED, MODIFIED = "unchanged", "added", "removed", "moved", "modified"
@@ -36,36 +36,36 @@ class TreeNode:
             yield from child.walk(depth + 1)
 
 
-def _role_data(name: str, value: Any) -> dict[str, Any]:
+def _role_data(name: str, value: Any, registry: Registry) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
-    registry = default_registry()
     return xml_dict(value, registry.expected_path(ComponentId(registry.hierarchy_type().name, name)))
 
 
-def role_label(name: str, value: Any) -> str:
+def role_label(name: str, value: Any, registry: Registry) -> str:
     """`name` shown as Setup shows the role: its label (`<name>`), else the developer name."""
-    return _role_data(name, value).get("name") or name
+    return _role_data(name, value, registry).get("name") or name
 
 
-def parse_roles(roles: Mapping[Any, Any]) -> dict[str, dict[str, Any]]:
+def parse_roles(roles: Mapping[Any, Any], registry: Registry) -> dict[str, dict[str, Any]]:
     """name -> {"label", "parent", "data"} for every role in `roles`."""
-    hierarchy = default_registry().hierarchy_type()
+    hierarchy = registry.hierarchy_type()
     out: dict[str, dict[str, Any]] = {}
     for key, value in roles.items():
         if isinstance(key, ComponentId) and key.type != hierarchy.name:
             continue
         name = key.full_name if isinstance(key, ComponentId) else str(key)
-        data = _role_data(name, value)
+        data = _role_data(name, value, registry)
         parent = data.get(hierarchy.hierarchy_parent or "") or None
         out[name] = {"label": data.get("name") or name, "parent": parent, "data": data}
     return out
 
 
-def role_tree(roles_before: Mapping[Any, Any], roles_after: Mapping[Any, Any]) -> TreeNode:
+def role_tree(roles_before: Mapping[Any, Any], roles_after: Mapping[Any, Any],
+              registry: Registry) -> TreeNode:
     """The union of both hierarchies; each node says whether it was added, removed, moved
     (parent changed) or modified (other fields), children sorted by label then name."""
-    before, after = parse_roles(roles_before), parse_roles(roles_after)
+    before, after = parse_roles(roles_before, registry), parse_roles(roles_after, registry)
     nodes: dict[str, TreeNode] = {}
     for name in sorted(set(before) | set(after)):
         b, a = before.get(name), after.get(name)

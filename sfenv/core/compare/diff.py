@@ -31,13 +31,14 @@ from sfenv.core.compare.inventory import (
 from sfenv.core.compare.model import Attribution, Change, Diff, ElementChange, TreeChange
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.prune import prune_common
+from sfenv.core.metadata.handlers import Handler
 from sfenv.core.metadata.ids import ComponentId
-from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.registry import Registry
 from sfenv.errors import MetadataError
 
-GROUPED = ("content", "bundle")  # strategies whose files together make one component
 _SPLIT = default_splitter()  # pruning common entries is exact for this splitter
 INTERNAL = ".sfenv/"
+UNKNOWN = Handler()  # a file no registry type claims: compared byte for byte, as one file
 
 
 class SnapshotReader(Protocol):
@@ -63,9 +64,10 @@ def diff_commits(store: SnapshotReader, a_commit: str, b_commit: str, *, registr
     hit = store.cache.get(key)
     if isinstance(hit, Diff):
         return Diff(a_name, b_name, a_commit, b_commit, list(hit.changes), 0, hit.files_changed)
-    # on disk only for the default type knowledge (a caller's registry or splitter may differ)
-    disk = (entry_key(tree_a, tree_b, str(key[3]))
-            if registry is default_registry() and split in (None, _SPLIT) else None)
+    # on disk only for type knowledge with a tag (the shipped table "", a project's overlays
+    # digested) and the default splitter: any other registry or splitter may differ
+    disk = (entry_key(tree_a, tree_b, str(key[3]) + registry.cache_tag)
+            if registry.cache_tag is not None and split in (None, _SPLIT) else None)
     found = diffcache.load(store, disk) if disk else None
     if found is not None:
         store.cache[key] = found
@@ -91,7 +93,7 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
     # (a bundle's component bytes are all its files).
     files_a: dict[str, str] = {c.path: c.old_blob for c in tree_changes if c.old_blob}
     files_b: dict[str, str] = {c.path: c.new_blob for c in tree_changes if c.new_blob}
-    grouped = {o for o in owners if _strategy(registry, o) in GROUPED}
+    grouped = {o for o in owners if _handler(registry, o).files_make_one_component}
     # a grouped component's files all start with `<directory>/<full name>` (its content
     # file, its -meta.xml, or its bundle folder): git lists only those, and the index
     prefixes = {f"{registry.get(o.type).directory}/{o.full_name}" for o in grouped}
@@ -141,13 +143,13 @@ def _changes(registry: Registry, split: Splitter, owners: Mapping[ComponentId, s
 
     changes: list[Change] = []
     for owner, paths in owners.items():
-        strategy = _strategy(registry, owner)
-        if strategy in GROUPED:
+        handler = _handler(registry, owner)
+        if handler.files_make_one_component:
             change = _grouped_change(registry, owner, grouped_paths.get(owner, ([], [])),
                                      files_a, files_b, blobs, neutralize)
             if change:
                 changes.append(change)
-        elif strategy is None:
+        elif handler is UNKNOWN:
             for path in sorted(paths):
                 changes.append(_file_change(owner, path, files_a, files_b, blobs))
         else:
@@ -171,9 +173,10 @@ def _owner(registry: Registry, path: str) -> ComponentId:
     return registry.component_of(path) or ComponentId("File", path)
 
 
-def _strategy(registry: Registry, cid: ComponentId) -> str | None:
+def _handler(registry: Registry, cid: ComponentId) -> Handler:
+    """The owner's handler; UNKNOWN for a file no type claims (compared as a plain file)."""
     mtype = registry.find(cid.type)
-    return mtype.strategy if mtype is not None else None
+    return mtype.handler if mtype is not None else UNKNOWN
 
 
 def _attribution(entry: dict | None) -> Attribution:

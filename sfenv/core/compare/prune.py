@@ -31,7 +31,7 @@ from sfenv.errors import MetadataError
 
 def _entry_names(mtype: MetadataType) -> frozenset[str]:
     names = {s.xml_element for s in mtype.sections}
-    if mtype.strategy == "xml":
+    if mtype.handler.compares_elements:
         names |= {c.xml_element for c in mtype.children}
     return frozenset(names)
 
@@ -79,7 +79,7 @@ def prune_common(path: str, data_a: bytes, data_b: bytes,
     has no such entries or does not parse (the caller reports it as it is)."""
     cid = registry.component_of(path)
     mtype = registry.find(cid.type) if cid is not None else None
-    if mtype is None or mtype.strategy != "xml":
+    if mtype is None or not mtype.handler.compares_elements:
         return data_a, data_b
     names = _entry_names(mtype)
     if not names:

@@ -74,7 +74,7 @@ def split_file(path: str, data: bytes, registry: Registry) -> list[Piece]:
     if not is_xml_path(path, mtype):
         return []
     root = parse_xml(data, path)
-    with_children = bool(mtype.children) and mtype.strategy == "xml"
+    with_children = bool(mtype.children) and mtype.handler.compares_elements
     # a child's text in a canonical file is already its piece (unless sorting changes it)
     texts = element_texts(data, root) if with_children else {}
     sort_unordered(root, mtype)
@@ -201,7 +201,7 @@ def component_pieces(files: Mapping[str, bytes], registry: Registry) -> dict[Com
     for cid, paths in grouped.items():
         mtype = registry.get(cid.type)
         try:
-            if mtype.strategy == "xml" and len(paths) == 1:
+            if mtype.handler.compares_elements and len(paths) == 1:
                 for piece in split_file(paths[0], files[paths[0]], registry):
                     pieces[piece.id] = piece
                 continue

@@ -54,26 +54,48 @@ def section_entries(root: etree._Element, mtype: MetadataType
             yield el, ComponentId(section.grants, key)
 
 
-def filter_profile(data: bytes, retrieved: set[ComponentId], source: str = "profile") -> bytes:
-    """The profile as Salesforce returns it when retrieved with `retrieved`: section entries only
-    for retrieved components (a field also when its whole object was retrieved; `Type:*`
-    wildcards count), plus all of the profile's own settings. Canonical bytes."""
-    registry = default_registry()
-    ptype = registry.get("Profile")
-    root = parse_xml(data, source)
-    for el, cid in list(section_entries(root, ptype)):
-        if not any(owner in retrieved for owner in _owners(cid, registry)):
-            root.remove(el)
-    sort_unordered(root, ptype)
-    return write_xml(root)
+class RideAlong:
+    """The handler of the type a retrieve answers only for the components beside it (Profile:
+    the registry row with `retrieved_with`): how Salesforce filters it, how sfenv merges the
+    parts of a chunked retrieve. One object per registry, so a project's registry is honoured."""
+
+    def __init__(self, registry: Registry) -> None:
+        [self.type] = registry.retrieved_with_related()
+        self.registry = registry
+
+    def filter(self, data: bytes, retrieved: set[ComponentId], source: str = "profile") -> bytes:
+        """The profile as Salesforce returns it when retrieved with `retrieved`: section
+        entries only for retrieved components (a field also when its whole object was
+        retrieved; `Type:*` wildcards count), plus all of the profile's own settings."""
+        ptype = self.type
+        root = parse_xml(data, source)
+        for el, cid in list(section_entries(root, ptype)):
+            if not any(owner in retrieved for owner in _owners(cid, self.registry)):
+                root.remove(el)
+        sort_unordered(root, ptype)
+        return write_xml(root)
+
+    def merge(self, parts: list[bytes], source: str = "profile") -> bytes:
+        """One profile from the parts of a chunked retrieve (see `merge_profiles`)."""
+        return _merge(parts, source, self.type)
 
 
-def merge_profiles(parts: list[bytes], source: str = "profile") -> bytes:
+def filter_profile(data: bytes, retrieved: set[ComponentId], source: str = "profile",
+                   registry: Registry | None = None) -> bytes:
+    """`RideAlong.filter` (canonical bytes); the shipped registry unless one is given."""
+    return RideAlong(registry or default_registry()).filter(data, retrieved, source)
+
+
+def merge_profiles(parts: list[bytes], source: str = "profile",
+                   registry: Registry | None = None) -> bytes:
     """One profile from the parts of a chunked retrieve: the union of their entries (the first
     part wins when two disagree on one entry), elements in Salesforce's order, canonical."""
+    return RideAlong(registry or default_registry()).merge(parts, source)
+
+
+def _merge(parts: list[bytes], source: str, ptype: MetadataType) -> bytes:
     if not parts:
         raise ValueError("merge_profiles needs at least one part")
-    ptype = default_registry().get("Profile")
     roots = [parse_xml(p, f"{source} (part {i + 1})") for i, p in enumerate(parts)]
     merged = etree.Element(roots[0].tag, nsmap=roots[0].nsmap)
     seen: set[tuple[str, str]] = set()

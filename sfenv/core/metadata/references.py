@@ -17,7 +17,7 @@ from lxml import etree
 from sfenv.core.metadata.components import Piece
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.profiles import section_entries
-from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.core.metadata.xmlio import NS, child_text, local_name, parse_xml
 
 C = ComponentId
@@ -169,8 +169,8 @@ def _layout(piece: Piece, root: etree._Element) -> _Found:
     return refs
 
 
-def _permissions(piece: Piece, root: etree._Element) -> _Found:
-    registry = default_registry()
+def _permissions(piece: Piece, root: etree._Element, registry: Registry) -> _Found:
+    """A profile's or permission set's entries (the registry's `sections`): what each grants."""
     refs = _Found()
     for el, cid in section_entries(root, registry.get(piece.id.type)):
         refs.add(local_name(el), cid)
@@ -278,9 +278,6 @@ HANDLERS: dict[str, Handler] = {
     "ValidationRule": _validation_rule,
     "RecordType": _record_type,
     "Layout": _layout,
-    "Profile": _permissions,
-    "PermissionSet": _permissions,
-    "MutingPermissionSet": _permissions,
     "SharingCriteriaRule": _sharing_rule,
     "SharingOwnerRule": _sharing_rule,
     "SharingGuestRule": _sharing_rule,
@@ -299,13 +296,21 @@ HANDLERS: dict[str, Handler] = {
 _NEEDS_NO_XML = {"ApexTrigger"}
 
 
-def named_references(piece: Piece) -> list[Reference]:
+def named_references(piece: Piece, registry: Registry | None = None) -> list[Reference]:
     """What `piece` names and needs to exist (never itself), with the element naming each, in
-    document order. The local org's deploy checks and release dependencies both read this."""
+    document order. The local org's deploy checks and release dependencies both read this.
+    Types with permission sections (the registry's `sections`: profiles, permission sets) are
+    read by what their entries grant."""
+    registry = registry or default_registry()
+    if piece.id.type in registry.section_types():
+        if not piece.xml:
+            return []
+        root_el = parse_xml(piece.xml, str(piece.id))
+        return [r for r in _permissions(piece, root_el, registry).items if r.component != piece.id]
     handler = HANDLERS.get(piece.id.type)
     if handler is None:
         # children of object-named files (fields, workflow rules...) need at least their object
-        obj = default_registry().object_of_child(piece.id)
+        obj = registry.object_of_child(piece.id)
         return [Reference("", C("CustomObject", obj))] if obj else []
     root = None
     if piece.id.type not in _NEEDS_NO_XML:
@@ -318,6 +323,6 @@ def named_references(piece: Piece) -> list[Reference]:
     return [r for r in handler(piece, root).items if r.component not in own]
 
 
-def references(piece: Piece) -> set[ComponentId]:
+def references(piece: Piece, registry: Registry | None = None) -> set[ComponentId]:
     """The components `piece` names and needs to exist (never itself)."""
-    return {r.component for r in named_references(piece)}
+    return {r.component for r in named_references(piece, registry)}

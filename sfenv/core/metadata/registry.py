@@ -17,6 +17,7 @@ from functools import cache, cached_property
 from importlib import resources
 
 from sfenv.core.metadata import overrides
+from sfenv.core.metadata.handlers import Handler, handler_for
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.source_format import SourceTable, source_table_of
 
@@ -109,6 +110,11 @@ class MetadataType:
     object_separator: str | None = None  # full name "<object><sep><own>" (Layout: "-")
     source_handler: str | None = None  # named source-format converter (sfenv.io.source.convert)
 
+    @property
+    def handler(self) -> Handler:
+        """What its strategy means for paths, comparing and packaging (`handlers.py`)."""
+        return handler_for(self.strategy)
+
     def sort_key_of(self, element: str) -> str:
         """The element keying an unordered list ("" = sort by canonical text)."""
         for name, key in self.sort_keys:
@@ -192,6 +198,9 @@ class Registry:
     _by_name: Mapping[str, MetadataType] = field(repr=False, compare=False, hash=False, default=None)
     _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(repr=False, compare=False, hash=False,
                                                             default=None)
+    # what a result computed with this registry may be cached on disk under: "" for the shipped
+    # table, a digest of the overlays for a project's; None (never on disk) for any other
+    cache_tag: str | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         by_name = {t.name: t for t in self.types}
@@ -203,9 +212,9 @@ class Registry:
         object.__setattr__(self, "_by_dir", {k: tuple(v) for k, v in by_dir.items()})
 
     @classmethod
-    def from_json(cls, data: Mapping) -> Registry:
+    def from_json(cls, data: Mapping, cache_tag: str | None = None) -> Registry:
         return cls(tuple(_to_type(t) for t in data["types"]),
-                   source_table_of(data.get("source_format", {})))
+                   source_table_of(data.get("source_format", {})), cache_tag=cache_tag)
 
     # --- lookups -------------------------------------------------------------------------
     def get(self, name: str) -> MetadataType:
@@ -344,15 +353,13 @@ class Registry:
         if not candidates:
             return None
         for t in candidates:
-            if t.strategy == "bundle":
-                name, slash, _ = rel.partition("/")
-                if not slash:  # experiences/site1.site-meta.xml next to experiences/site1/
-                    name = name.removesuffix(META).split(".", 1)[0]
+            if t.handler.folder_per_component:
+                name = t.handler.bundle_name(rel)
                 return ComponentId(t.name, name) if name else None
         is_meta = rel.endswith(META)
         stem = rel[: -len(META)] if is_meta else rel
-        content = [t for t in candidates if t.strategy != "folder"]
-        folder = next((t for t in candidates if t.strategy == "folder"), None)
+        content = [t for t in candidates if not t.handler.is_folder]
+        folder = next((t for t in candidates if t.handler.is_folder), None)
         # folder metadata: reports/Sales-meta.xml (mdapi) or reports/Sales.reportFolder-meta.xml
         if folder is not None and is_meta:
             if folder.suffix and stem.endswith("." + folder.suffix):
@@ -396,40 +403,24 @@ class Registry:
             return None
         cid = self.component_of(path)
         mtype = self.find(cid.type) if cid is not None else None
-        if mtype is None or mtype.strategy != "folder" or not mtype.suffix:
-            return None
-        stem = path[: -len(META)]
-        if not stem.endswith("." + mtype.suffix):
-            return None
-        renamed = stem[: -len(mtype.suffix) - 1] + META
-        return renamed if self.component_of(renamed) == cid else None
+        renamed = mtype.handler.mdapi_meta_path(mtype, path) if mtype is not None else None
+        return renamed if renamed and self.component_of(renamed) == cid else None
 
     def expected_path(self, cid: ComponentId) -> str:
         """The main file path a new component gets (the content file for meta-file types)."""
         owner = self.parent_id(cid)
         t = self.get(owner.type)
-        name = owner.full_name
-        if t.strategy == "bundle":
-            main = (t.bundle_main or "{n}").format(n=name)
-            return f"{t.directory}/{name}/{main}"
-        if t.strategy == "folder":  # as a Metadata API retrieve names it (INTERFACES.md)
-            return f"{t.directory}/{name}{META}"
-        if t.name_has_extension or not t.suffix:
-            return f"{t.directory}/{name}"
-        return f"{t.directory}/{name}.{t.suffix}"
+        return t.handler.main_path(t, owner.full_name)
 
     def meta_path(self, cid: ComponentId) -> str | None:
         """The -meta.xml file of a content or folder component, else None."""
-        t = self.get(self.parent_id(cid).type)
-        if t.strategy == "folder":
-            return self.expected_path(cid)
-        if t.strategy == "content":
-            return self.expected_path(cid) + META
-        return None
+        owner = self.parent_id(cid)
+        t = self.get(owner.type)
+        return t.handler.meta_path(t, owner.full_name)
 
 
 @cache
 def default_registry() -> Registry:
     """The shipped registry (parsed once; immutable)."""
     text = resources.files("sfenv.core.metadata").joinpath("registry.json").read_text(encoding="utf-8")
-    return Registry.from_json(json.loads(text))
+    return Registry.from_json(json.loads(text), cache_tag="")

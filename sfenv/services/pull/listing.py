@@ -25,10 +25,10 @@ from importlib import resources
 from pathlib import Path
 
 from sfenv.config.model import SHIPPED_MANIFESTS
-from sfenv.config.typenames import check_manifest_types
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.package_xml import Package, parse_package
 from sfenv.core.metadata.registry import Registry
+from sfenv.core.metadata.typenames import check_manifest_types
 from sfenv.errors import ConfigError
 from sfenv.services.pull.coverage import exclusions, known_names
 from sfenv.services.pull.names import refuse_bad_name

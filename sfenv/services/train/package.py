@@ -114,12 +114,17 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
 
 def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
                  ) -> tuple[list[Change], list[Change]]:
-    """(packaged, manual): types the team keeps manual never go in a package."""
-    manual_set = set(manual_types)
+    """(packaged, manual): types the team keeps manual never go in a package. An entry is a
+    type name or `Type:name-pattern` (`Group:*`, `Role:EMEA_*`: the template's own example,
+    which matched nothing while entries were compared as type names only)."""
+    manual_set = {m for m in manual_types if ":" not in m}
+    patterns = [m for m in manual_types if ":" in m]
     packaged, manual = [], []
     for change in changes:
-        types = {change.component.type} | ({change.parent.type} if change.parent else set())
-        (manual if types & manual_set else packaged).append(change)
+        ids = [change.component, *([change.parent] if change.parent else [])]
+        held = any(cid.type in manual_set for cid in ids) or any(
+            fnmatch.fnmatchcase(str(cid), p) for cid in ids for p in patterns)
+        (manual if held else packaged).append(change)
     return packaged, manual
 
 
@@ -128,11 +133,10 @@ def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
 def _manifest_id(cid: ComponentId, registry: Registry) -> ComponentId:
     """package.xml lists folders under their content type (ReportFolder:Sales -> Report:Sales)."""
     t = registry.find(cid.type)
-    if t is not None and t.strategy == "folder":
-        content = registry.folder_content_type(t.name)
-        if content is not None:
-            return ComponentId(content.name, cid.full_name)
-    return cid
+    if t is None or not t.handler.is_folder:
+        return cid
+    content = registry.folder_content_type(t.name)
+    return ComponentId(t.handler.manifest_type(t, content.name if content else None), cid.full_name)
 
 
 def manifest(ids: Iterable[ComponentId], registry: Registry, api_version: str) -> bytes:
@@ -205,9 +209,7 @@ def package_path(owner: ComponentId, path: str, registry: Registry) -> str:
     """Where a snapshot file goes in a Metadata API package: folders are `reports/Sales-meta.xml`
     there, whatever name the snapshot gives them."""
     mtype = registry.find(owner.type)
-    if mtype is not None and mtype.strategy == "folder" and path.endswith("-meta.xml"):
-        return f"{mtype.directory}/{owner.full_name}-meta.xml"
-    return path
+    return mtype.handler.package_path(mtype, owner.full_name, path) if mtype else path
 
 
 def _files_by_owner(source: Mapping[str, bytes], owners: set[ComponentId],
@@ -246,7 +248,7 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
                                f"(expected {registry.expected_path(owner)})")
         mtype = registry.find(owner.type)
         unit = Unit(owner, members)
-        partial = mtype is not None and bool(mtype.children) and mtype.strategy == "xml"
+        partial = mtype is not None and bool(mtype.children) and mtype.handler.compares_elements
         for path in files:
             data = source[path]
             if owner.type in whole:
@@ -352,7 +354,7 @@ def carried_ids(files: Mapping[str, bytes], registry: Registry) -> set[Component
             continue
         out.add(owner)
         mtype = registry.find(owner.type)
-        if mtype is not None and mtype.children and mtype.strategy == "xml":
+        if mtype is not None and mtype.children and mtype.handler.compares_elements:
             try:
                 out.update(p.id for p in split_file(path, data, registry))
             except MetadataError:

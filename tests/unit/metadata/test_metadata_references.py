@@ -135,3 +135,17 @@ def test_workflow_field_update_and_rule_references(registry, fixtures):
 ])
 def test_is_standard(cid, standard):
     assert is_standard(cid) is standard
+
+
+def test_what_a_permission_set_grants_is_read_by_the_registry_it_is_given(registry):
+    """The registry's `sections` fact decides, not the type's name."""
+    from dataclasses import replace
+
+    from sfenv.core.metadata.registry import Registry
+
+    ps = _piece(C("PermissionSet", "Ops"), "<classAccesses><apexClass>Ops</apexClass>"
+                "<enabled>true</enabled></classAccesses>", "PermissionSet")
+    assert references(ps, registry) == {C("ApexClass", "Ops")}
+    plain = Registry(tuple(replace(t, sections=()) if t.name == "PermissionSet" else t
+                           for t in registry.types), registry.source)
+    assert references(ps, plain) == set()
