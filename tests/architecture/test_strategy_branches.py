@@ -15,7 +15,7 @@ ALLOWED = {  # the field, its handler, and building rows from sfenv.yml
 PENDING = {
     "core/metadata/xmlio.py", "io/source/convert.py", "io/source/paths.py",
     "services/promote/guard.py", "localorg/mdapi/crud.py", "localorg/mdapi/deploy.py",
-    "localorg/mdapi/describe.py", "localorg/mdapi/inventory.py", "localorg/seeds/every_type.py",
+    "localorg/mdapi/describe.py", "localorg/state/inventory.py", "localorg/seeds/every_type.py",
 }
 
 
