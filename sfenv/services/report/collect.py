@@ -187,10 +187,12 @@ def _change_row(hop: HopStatus, entry: PathEntry, audit_rows: list[dict], since:
     # `change` is what promoting would do to B: old = target (B), new = source (A).
     # base→A (`source_change`) and base→B (`target_change`) are exact when a base exists.
     if entry.status in ("pending", "conflict"):
-        by = entry.source_change.new_by if entry.source_change else change.new_by
+        by = entry.source_by or (entry.source_change.new_by if entry.source_change
+                                 else change.new_by)
         row.changed_in.append(Side(hop.source, by.last_modified_by, by.last_modified_date))
     if entry.status in ("drift", "conflict"):
-        by = entry.target_change.new_by if entry.target_change else change.old_by
+        by = entry.target_by or (entry.target_change.new_by if entry.target_change
+                                 else change.old_by)
         row.changed_in.append(Side(hop.target, by.last_modified_by, by.last_modified_date))
         given = entry.audit
         row.audit = ([_audit_row(r) for r in given][:DEFAULT_MAX_AUDIT_ROWS] if given

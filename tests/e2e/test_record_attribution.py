@@ -1,0 +1,86 @@
+"""Who a train credits (issue 26, attribution): the upstream author of each component, as
+`sfenv status` says, never the deploy user who carried it into the source environment, and
+a deletion to who deleted it, never to the last modifier of the deleted file.
+
+The demo orgs: dev has Jamal Wright's and Marcus Chen's work; Marcus Chen deleted
+ApexClass:InvoicePdfLegacy in dev (its last modifier in qa and prod is Lena Novak). R1 carries
+dev's work to qa; R2 is then built from qa (which got the work by promotion) for prod.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sfenv.localorg.seeds import ENV_VALUES
+from tests.projects import local_project
+
+SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
+DELETED = "ApexClass:InvoicePdfLegacy"
+AUTHORS = {"CustomField:Account.Customer_Since__c": "Jamal Wright",
+           "CustomField:Invoice__c.Discount__c": "Marcus Chen",
+           "Role:EMEA_Sales_Manager": "Jamal Wright"}
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            mp.delenv(var, raising=False)
+        values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
+        with local_project(tmp_path_factory.mktemp("attr"), SEEDS, mp, values=values) as project:
+            project.pull_all()
+            project.first_plan = project.cli_json(  # type: ignore[attr-defined]
+                "release", "plan", "R1", "--from", "dev", "--to", "qa")
+            project.first_report = project.cli_json("report")  # type: ignore[attr-defined]
+            project.ok("release", "build", "R1", "--from", "dev", "--to", "qa")
+            project.ok("release", "promote", "R1", "--to", "qa", "--yes")
+            yield project
+
+
+def _by(items: list[dict]) -> dict[str, str | None]:
+    return {i["component"]: i.get("last_modified_by") for i in items}
+
+
+def test_a_deletion_in_the_first_hop_is_credited_to_who_deleted_it(week):
+    plan = week.first_plan
+    deletes = _by(plan["deletes"])
+    assert deletes[DELETED] == "Marcus Chen"  # dev's audit trail, not qa's Lena Novak
+
+
+def test_release_notes_credit_the_deletion_to_who_deleted_it(week):
+    notes = (week.root / "releases" / "R1" / "RELEASE_NOTES.md").read_text()
+    [row] = [line for line in notes.splitlines() if f"`{DELETED}`" in line]
+    assert "Marcus Chen" in row and "Lena Novak" not in row
+
+
+def test_a_train_from_an_environment_fed_by_promotion_credits_the_upstream_authors(week):
+    plan = week.cli_json("release", "plan", "R2", "--from", "qa", "--to", "prod")
+    found = _by(plan["adds"] + plan["changes"] + plan["deletes"])
+    for component, author in AUTHORS.items():
+        assert found[component] == author, (component, found[component])
+    assert found[DELETED] == "Marcus Chen"
+    text = week.ok("release", "plan", "R2", "--from", "qa", "--to", "prod").output
+    assert re.search(r"- ApexClass:InvoicePdfLegacy\s+\(Marcus Chen", text), text
+
+
+def test_status_after_the_promotion_credits_the_deletion_upstream(week):
+    status = week.cli_json("status")
+    [hop] = [h for h in status["hops"] if h["target"] == "prod"]
+    entries = {e["component"]: e for e in hop["entries"]}
+    assert "by Marcus Chen" in entries[DELETED]["reason"], entries[DELETED]["reason"]
+
+
+def _rows(report: dict, source: str) -> list[dict]:
+    return [row for h in report["hops"] if h["source"] == source
+            for g in h.get("groups", []) for row in g["rows"] if row["component"] == DELETED]
+
+
+def test_the_report_changed_by_cell_names_who_deleted_it(week):
+    """Before the train: dev → qa; after it reached qa: qa → prod. Never "unknown in dev"
+    next to "deleted in dev by Marcus Chen"."""
+    for report, source in ((week.first_report, "dev"), (week.cli_json("report"), "qa")):
+        [row] = _rows(report, source)
+        assert [(s["by"], s["env"]) for s in row["changed_in"]] == [("Marcus Chen", source)], row
+        assert "by Marcus Chen" in row["reason"]
