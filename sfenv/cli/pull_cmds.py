@@ -169,9 +169,8 @@ def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bo
         return
     if not env:
         raise click.UsageError("give ENV (e.g. sfenv backup prod), or a subcommand: list, prune")
-    from sfenv.services.pull import backup_env
-
     from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.pull import backup_env
 
     config = load(config_path)
     store = SnapshotStore(config.root)
