@@ -10,6 +10,7 @@ dev's work to qa; R2 is then built from qa (which got the work by promotion) for
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -84,3 +85,37 @@ def test_the_report_changed_by_cell_names_who_deleted_it(week):
         [row] = _rows(report, source)
         assert [(s["by"], s["env"]) for s in row["changed_in"]] == [("Marcus Chen", source)], row
         assert "by Marcus Chen" in row["reason"]
+
+
+def test_the_report_and_changelog_components_of_a_train_from_qa_credit_upstream(week):
+    """The same rule in the report's train components (shared with `sfenv changelog`)."""
+    week.ok("release", "build", "R2", "--from", "qa", "--to", "prod")
+    report = week.cli_json("report")
+    [r2] = [t for t in report["trains"] if t["name"] == "R2"]
+    found = {c["component"]: c["by"] for c in r2["component_list"]}
+    for component, author in AUTHORS.items():
+        assert found[component] == author, (component, found[component])
+    assert found[DELETED] == "Marcus Chen"
+    notes = (week.root / "releases" / "R2" / "RELEASE_NOTES.md").read_text()
+    today = datetime.now(UTC).strftime("%Y-%m-%d")  # the day R1 was deployed to qa
+    rows = [line for line in notes.splitlines() if line.startswith("| `")]
+    assert rows and not [r for r in rows if today in r], notes
+
+
+def test_a_whole_permission_set_deploy_keeps_the_targets_own_entries_author(week):
+    """R1 deployed Billing_Manager whole to qa; qa's own entries (Payment_Terms__c, from qa's
+    release) keep qa's author of the set, never the deploy user."""
+    plan = week.cli_json("release", "plan", "R3", "--from", "qa", "--to", "prod")
+    found = _by(plan["adds"] + plan["changes"])
+    entry = "PermissionSetFieldPermission:Billing_Manager/Invoice__c.Payment_Terms__c"
+    assert found[entry] == "Marcus Chen", found[entry]
+    assert "Acme Administrator" not in {found[c] for c in found if "Billing_Manager" in c}
+
+
+def test_class_access_entries_go_with_the_deleted_class_not_to_a_manual_list(week):
+    """Deleting InvoicePdfLegacy removes the profiles' access to it: no "held back for a
+    manual step" lines, no "by hand" steps for it."""
+    plan = week.first_plan
+    assert [i["component"] for i in plan["manual"] if "InvoicePdfLegacy" in i["component"]] == []
+    text = week.ok("checklist", "R1", "--env", "prod").output
+    assert "InvoicePdfLegacy" not in text and "manual_types" not in text

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sfenv.core.compare import diff as compare_diff
+from sfenv.core.compare.audit_match import granted
 from sfenv.core.compare.model import Attribution, Change
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.origins import attributed, read_origins
@@ -193,6 +194,10 @@ def prepare(config: Config, store: SnapshotStore, *, source: str | None, target:
     packaged, manual = split_manual(changes, _manual_types(config, registry))
     packaged, held = hold_unpackageable(packaged, registry)
     manual += held
+    # deleting a class (field, page…) removes every profile and permission set entry that
+    # grants it: those are neither deployed nor a step for a person (as `sfenv checklist`)
+    deleted = {c.component for c in packaged if c.kind == "removed"}
+    manual = [c for c in manual if c.kind != "removed" or granted(c.component, registry) not in deleted]
     source_tree = StoreTree(store, source_commit)
     target_inv = Inventory(StoreTree(store, target_commit), registry)
     pulled: list[str] = []
@@ -227,7 +232,9 @@ def _item(change: Change, prep: Prepared, registry: Registry) -> Item:
     entry = prep.index.get(str(change.component)) or prep.index.get(str(owner)) or {}
     by = Attribution(entry.get("lastModifiedByName") or change.new_by.last_modified_by,
                      entry.get("lastModifiedDate") or change.new_by.last_modified_date)
-    by = attributed(replace(change, new_by=by), prep.origins).new_by
+    # an entry the train did not carry falls back to its container's record (a permission set
+    # deployed whole keeps the target's own entries with their author, not the deploy user)
+    by = attributed(replace(change, new_by=by, parent=change.parent or owner), prep.origins).new_by
     return Item(str(change.component), change.kind, change.path, by.last_modified_by,
                 by.last_modified_date)
 
