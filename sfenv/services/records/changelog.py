@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sfenv.core.compare.audit_match import granted
+from sfenv.core.compare.counts import counted
 from sfenv.core.compare.diff import audit_rows, component_index, diff_commits
 from sfenv.core.compare.model import Attribution, Change
 from sfenv.core.compare.origins import attributed, read_origins
@@ -319,7 +320,7 @@ def history_events(store: SnapshotStore, env: str, explained: dict[str, set[str]
         if lines:
             names = sorted({line.by for line in lines if line.by})
             events.append(Event(kind="drift", when=when, who=", ".join(names) or "unknown",
-                                title=f"{len(lines)} components changed outside the release "
+                                title=f"{counted(len(lines), 'change')} outside the release "
                                       f"process (first seen in this snapshot)",
                                 components=lines, commit=entry.commit))
     return events

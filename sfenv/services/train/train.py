@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfenv.core.compare import diff as compare_diff
 from sfenv.core.compare.audit_match import granted
+from sfenv.core.compare.counts import package
 from sfenv.core.compare.model import Attribution, Change
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.origins import attributed, read_origins
@@ -485,8 +486,9 @@ def build(config: Config, store: SnapshotStore, train: str, *, source: str | Non
     # the folder first: a build that cannot write it stops before anything is committed
     built.folder = str(export(config, train, files, [p[len(folder):] for p in stale]))
     commit = commit_files(store, {folder + p: b for p, b in files.items()},
-                          f"sfenv release build {train}: {len(built.components)} components, "
-                          f"{len(built.deletes)} deletions\n\n{built.digest}\n", removed=stale)
+                          f"sfenv release build {train}: "
+                          f"{package(len(built.components) + len(built.deletes), len(built.deletes))}"
+                          f"\n\n{built.digest}\n", removed=stale)
     tag = f"release/{train}"
     if force and store.ref_commit(f"refs/tags/{tag}"):
         store.git.run(["tag", "-d", tag])
