@@ -119,3 +119,12 @@ def test_class_access_entries_go_with_the_deleted_class_not_to_a_manual_list(wee
     assert [i["component"] for i in plan["manual"] if "InvoicePdfLegacy" in i["component"]] == []
     text = week.ok("checklist", "R1", "--env", "prod").output
     assert "InvoicePdfLegacy" not in text and "manual_types" not in text
+
+
+def test_the_checklist_prints_the_exact_command_that_ticks_a_step(week):
+    text = week.ok("checklist", "R1", "--env", "prod").output
+    [line] = [ln for ln in text.splitlines() if ln.startswith("_Tick a step when done:")]
+    command = line.split("`")[1].split()
+    assert command[:3] == ["sfenv", "checklist", "done"] and command[-2:] == ["--env", "prod"]
+    done = week.ok(*command[1:])  # copied as printed, without retyping an id
+    assert command[4] in done.output or "done" in done.output.lower()

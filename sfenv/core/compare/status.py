@@ -243,6 +243,20 @@ def classify_hop(store: StatusReader, config: Config | None, a: str, b: str, a_c
     return entries + accepted
 
 
+NO_DATES = "differs; no dates to tell which side changed it"
+# said once per hop under such rows: most are values that differ per org by design
+NO_DATES_HINT = ("{n} differ with no dates to tell which side changed them: if they are "
+                 "values that differ per environment by design (endpoints, emails, sandbox "
+                 "usernames), declare them under `values:` of each environment in sfenv.yml "
+                 "and sfenv neutralises them")
+
+
+def no_dates_hint(status: HopStatus) -> str | None:
+    """The hint for a hop with rows nobody can date, or None."""
+    n = sum(1 for e in status.entries if e.reason == NO_DATES)
+    return NO_DATES_HINT.format(n=f"{n} row" if n == 1 else f"{n} rows") if n else None
+
+
 def all_status(store: StatusReader, config: Config, *, registry: Registry | None = None,
                split: Splitter | None = None,
                filters: ComponentFilter | None = None) -> list[HopStatus]:
@@ -449,7 +463,7 @@ def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
             reason = (f"last changed in {status.source if newer_a else status.target}"
                       f"{_who(change, target=not newer_a)}")
         else:
-            kind, reason = "pending", "differs; no dates to tell which side changed it"
+            kind, reason = "pending", NO_DATES
         entry = PathEntry(kind, change, reason=reason)  # type: ignore[arg-type]
         if change.kind == "removed" and kind == "pending":
             entry.source_by = gone  # who deleted it, for the report's "changed by" cell
