@@ -333,9 +333,10 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
         if in_src and in_tgt:
             kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
         elif in_src and src[cid].kind == "removed":
-            if status.source_commit not in audits:
-                audits[status.source_commit] = audit_rows(store, status.source_commit)
-            gone = deleted_by(src[cid], origins, audits[status.source_commit])
+            source_commit = status.source_commit or ""
+            if source_commit not in audits:
+                audits[source_commit] = audit_rows(store, source_commit)
+            gone = deleted_by(src[cid], origins, audits[source_commit])
             kind, reason = "pending", (f"deleted in {status.source}{_who_by(gone)} {since}" if gone
                                        else f"deleted in {status.source} {since}")
         elif in_src:
