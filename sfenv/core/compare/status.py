@@ -374,16 +374,22 @@ def _against_own_base(store: StatusReader, status: HopStatus, change: Change, ow
                                                 registry=registry, split=split).changes}
     since = f"since the sync point of {own.get('when') or '?'}"
     s, t = src.get(cid), tgt.get(cid)
+    gone: Attribution | None = None
     if s is not None and t is not None:
         kind, reason = "conflict", _conflict_reason(status, s, t, since)
     elif t is not None:
         kind, reason = "drift", f"changed in {status.target}{_who_by(t.new_by)} {since}"
+    elif s is not None and s.kind == "removed":
+        gone = deleted_by(s, origins, audit_rows(store, status.source_commit or ""))
+        kind, reason = "pending", f"deleted in {status.source}{_who_by(gone or Attribution())} {since}"
     elif s is not None:
         kind, reason = "pending", f"changed in {status.source}{_who_by(change.new_by)} {since}"
     else:  # equal to the base on both sides once read apart, yet differing: say so, as pending
         kind, reason = "pending", f"differs, though neither side changed it {since}"
     entry = PathEntry(kind, change, s, t, reason)  # type: ignore[arg-type]
     entry.source_by = s.new_by if s is not None else None
+    if gone is not None:  # who deleted it, not the empty side of a deletion
+        entry.source_by = gone
     entry.target_by = t.new_by if t is not None else None
     return entry
 
