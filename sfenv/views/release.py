@@ -36,6 +36,16 @@ def _who(item: Item) -> str:
     return f"  ({item.last_modified_by or '?'}, {item.last_modified_date or '?'})"
 
 
+def _why_manual(item: Item) -> str:
+    """Why a change is held back, in the words that apply to it: a removed profile or
+    permission set entry cannot be revoked by a deploy; anything else is held because
+    sfenv.yml keeps its type manual (never cite manual_types for the former)."""
+    type_name, _, name = item.component.partition(":")
+    if item.kind == "removed" and "/" in name and type_name.startswith(("Profile", "PermissionSet")):
+        return "a deploy cannot revoke it"
+    return "sfenv.yml manual_types"
+
+
 def plan_text(plan: ReleasePlan) -> str:
     lines = [f"Release {plan.train}: {plan.source} ({plan.source_commit[:10]}) → "
              f"{plan.target} ({plan.target_commit[:10]})", ""]
@@ -53,9 +63,9 @@ def plan_text(plan: ReleasePlan) -> str:
         lines += [f"  {{{{{name}}}}}  {', '.join(comps)}"
                   for name, comps in plan.placeholders.items()] + [""]
     if plan.manual:
-        lines.append("Held back for a manual step (sfenv.yml manual_types, or a permission a "
-                     "deploy cannot revoke; see `sfenv checklist`):")
-        lines += [f"  ! {i.kind} {i.component}{_who(i)}" for i in plan.manual] + [""]
+        lines.append("Held back for a manual step (see `sfenv checklist`):")
+        lines += [f"  ! {i.kind} {i.component}{_who(i)}  [{_why_manual(i)}]"
+                  for i in plan.manual] + [""]
     if plan.pre_deletes:
         lines.append("Deleted before the deploy (destructiveChangesPre.xml): "
                      + ", ".join(plan.pre_deletes))

@@ -43,3 +43,20 @@ def changelog_markdown_of(events: list[Event]) -> str:
     from sfenv.services.records.changelog import Changelog
 
     return to_markdown(Changelog(env="qa", production=False, events=events))
+
+
+def test_the_plan_says_why_each_change_is_held_back_and_cites_manual_types_only_for_those():
+    from sfenv.services.train.model import Item, ReleasePlan
+    from sfenv.views.release import plan_text
+
+    plan = ReleasePlan(train="R1", source="dev", source_commit="a" * 40, target="qa",
+                       target_commit="b" * 40, adds=[], changes=[], deletes=[],
+                       manual=[Item("ProfileFieldPermission:Admin/Account.X__c", "removed"),
+                               Item("Role:EMEA", "added")],
+                       dependency_problems=[], files=1, bytes=1)
+    lines = plan_text(plan).splitlines()
+    [revoke] = [ln for ln in lines if "ProfileFieldPermission" in ln]
+    [role] = [ln for ln in lines if "Role:EMEA" in ln]
+    assert revoke.endswith("[a deploy cannot revoke it]") and "manual_types" not in revoke
+    assert role.endswith("[sfenv.yml manual_types]")
+    assert "Held back for a manual step (see `sfenv checklist`):" in lines
