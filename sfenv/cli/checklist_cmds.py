@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -88,6 +89,11 @@ def checklist_group(ctx: click.Context, train: str | None, env: str | None, as_j
         return
     click.echo(to_markdown(view.steps, view.done, heading=f"Checklist: {train} → {env}"), nl=False)
     click.echo(_basis_line(view))
+    first_open = next((step.id for step in view.steps if step.id not in view.done), None)
+    if first_open:  # the exact command, so nobody copies an id like audit.0Ym5g… by hand
+        click.echo(f"_Tick a step when done: `sfenv checklist done {shlex.quote(train)} "
+                   f"{shlex.quote(first_open)} --env {shlex.quote(env)}` (the step id in the "
+                   f"backquotes above; a unique beginning of it is enough)._")
 
 
 def _open(config_path: str | None) -> tuple[Config, SnapshotStore]:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from sfenv.config.model import Config
+    from sfenv.io.store.snapshots import SnapshotStore
+    from sfenv.services.train.model import BuiltTrain
 
 
 def _env_of(spec: str, config: Config) -> str | None:
@@ -77,17 +79,51 @@ def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_
             if env and spec == env:
                 pull_env(config, env)
     store = SnapshotStore(config.root)
-    commit_a, commit_b = store.resolve(a), store.resolve(b)
+    train_a, train_b = _train_of(store, a), _train_of(store, b)
+    if train_a and train_b:
+        raise click.UsageError("compare a train with an environment (sfenv diff release/R1 qa), "
+                               "not two trains")
+    # a train is its package, not a whole org: compare the train's components as built (their
+    # source snapshot) with the environment's, and nothing else
+    commit_a = train_a.source_commit if train_a else store.resolve(a)
+    commit_b = train_b.source_commit if train_b else store.resolve(b)
+    env_a = train_a.source if train_a and train_a.source in config.environments else env_a
+    env_b = train_b.source if train_b and train_b.source in config.environments else env_b
     neutralizer = Neutralizer.for_envs(config.environments.get(env_a) if env_a else None,
                                        config.environments.get(env_b) if env_b else None)
     diff = diff_commits(store, commit_a, commit_b, registry=workspace(config_path).registry,
                         neutralize=neutralizer, a_name=a, b_name=b)
+    train = train_a or train_b
+    if train is not None:
+        ids = set(train.components) | set(train.deletes) | set(train.manual)
+        diff.changes = [c for c in diff.changes if str(c.component) in ids
+                        or (c.parent is not None and str(c.parent) in ids)]
+        if not as_json:
+            from sfenv.core.compare.counts import counted, package
+
+            click.echo(f"release/{train.name}: compared as built from {train.source} "
+                       f"({train.source_commit[:10]}), its "
+                       f"{package(len(train.components) + len(train.deletes), len(train.deletes))}"
+                       f" and {counted(len(train.manual), 'manual change')} only", err=True)
     diff.changes = ComponentFilter.build(types, names, root=config.root).apply(diff.changes)
     _output(as_json, markdown, lambda: diff_render.diff_json(diff),
             lambda: diff_render.diff_markdown(diff), lambda: diff_render.diff_text(diff),
             lambda console: diff_render.print_diff_rich(diff, console))
     if fail_on_diff and diff.changes:
         sys.exit(EXIT_DIFF)
+
+
+def _train_of(store: SnapshotStore, spec: str) -> BuiltTrain | None:
+    """The built train a `release/NAME` spec names, else None (tags of other kinds, envs)."""
+    if not spec.startswith("release/"):
+        return None
+    from sfenv.errors import ReleaseError
+    from sfenv.services.train.train import load_train
+
+    try:
+        return load_train(store, spec[len("release/"):])
+    except ReleaseError:
+        return None
 
 
 @click.command("status")

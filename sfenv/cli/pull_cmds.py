@@ -169,15 +169,24 @@ def backup_cmd(ctx: click.Context, env: str | None, tag: str | None, as_json: bo
         return
     if not env:
         raise click.UsageError("give ENV (e.g. sfenv backup prod), or a subcommand: list, prune")
+    from sfenv.io.store.snapshots import SnapshotStore
     from sfenv.services.notify.backup_events import told_if_failed
     from sfenv.services.pull import backup_env
 
     config = load(config_path)
+    store = SnapshotStore(config.root)
+    before = set(store.tags()) if tag is None else set()
     with told_if_failed(config, env, lambda w: click.echo(f"warning: {w}", err=True)), \
             progress_shown(as_json, quiet) as progress:
-        result = backup_env(config, env, tag=tag, progress=progress)
+        result = backup_env(config, env, tag=tag, progress=progress, store=store,
+                            reuse_unchanged=True)
+    unchanged = result.tag in before  # the org did not change: no new tag on the same snapshot
     if as_json:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "unchanged": unchanged})
+        return
+    if unchanged:
+        click.echo(f"{env}: unchanged since {result.tag} -> {result.pull.commit[:12]} "
+                   f"({_counted(result.pull.components, 'component')}); no new tag")
         return
     click.echo(f"{env}: backup {result.tag} -> {result.pull.commit[:12]} "
                f"({_counted(result.pull.components, 'component')})")

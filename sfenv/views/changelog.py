@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sfenv.core.compare import counts
 from sfenv.services.records.changelog import Changelog, Event
 
 JSON_VERSION = 1
@@ -41,7 +42,8 @@ def _event_lines(event: Event) -> list[str]:
     for detail in event.details:
         out.append(f"- {detail}")
     if event.components:
-        out.append(f"- Components ({len(event.components)}):")
+        kinds = [c.kind for c in event.components]
+        out.append(f"- Changes ({counts.done(kinds.count('added'), kinds.count('changed'), kinds.count('deleted'), kinds.count('manual'))}):")
         for c in event.components[:MAX_COMPONENTS]:
             out.append(f"    - {c.kind} `{c.component}`{_who(c.by, c.date)}")
         if len(event.components) > MAX_COMPONENTS:
@@ -50,7 +52,7 @@ def _event_lines(event: Event) -> list[str]:
         if event.checklist:
             done = sum(1 for s in event.checklist if s.done)
             basis = " (frozen at the promotion)" if event.checklist_basis == "frozen" else ""
-            out.append(f"- Checklist{basis}: {done} of {len(event.checklist)} steps done")
+            out.append(f"- Checklist{basis}: {done} of {counts.counted(len(event.checklist), 'step')} done")
             for s in event.checklist:
                 phase = f"{s.phase} " if s.phase else ""
                 tick = f" — done by {s.by} at {s.at}" if s.done else " — open"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sfenv.core.compare import counts
 from sfenv.services.train.model import (
     BuiltTrain,
     Item,
@@ -35,6 +36,16 @@ def _who(item: Item) -> str:
     return f"  ({item.last_modified_by or '?'}, {item.last_modified_date or '?'})"
 
 
+def _why_manual(item: Item) -> str:
+    """Why a change is held back, in the words that apply to it: a removed profile or
+    permission set entry cannot be revoked by a deploy; anything else is held because
+    sfenv.yml keeps its type manual (never cite manual_types for the former)."""
+    type_name, _, name = item.component.partition(":")
+    if item.kind == "removed" and "/" in name and type_name.startswith(("Profile", "PermissionSet")):
+        return "a deploy cannot revoke it"
+    return "sfenv.yml manual_types"
+
+
 def plan_text(plan: ReleasePlan) -> str:
     lines = [f"Release {plan.train}: {plan.source} ({plan.source_commit[:10]}) → "
              f"{plan.target} ({plan.target_commit[:10]})", ""]
@@ -52,9 +63,9 @@ def plan_text(plan: ReleasePlan) -> str:
         lines += [f"  {{{{{name}}}}}  {', '.join(comps)}"
                   for name, comps in plan.placeholders.items()] + [""]
     if plan.manual:
-        lines.append("Held back for a manual step (sfenv.yml manual_types, or a permission a "
-                     "deploy cannot revoke; see `sfenv checklist`):")
-        lines += [f"  ! {i.kind} {i.component}{_who(i)}" for i in plan.manual] + [""]
+        lines.append("Held back for a manual step (see `sfenv checklist`):")
+        lines += [f"  ! {i.kind} {i.component}{_who(i)}  [{_why_manual(i)}]"
+                  for i in plan.manual] + [""]
     if plan.pre_deletes:
         lines.append("Deleted before the deploy (destructiveChangesPre.xml): "
                      + ", ".join(plan.pre_deletes))
@@ -66,9 +77,8 @@ def plan_text(plan: ReleasePlan) -> str:
     if plan.dependency_problems:
         lines.append("Dependency problems:")
         lines += [f"  ✗ {p}" for p in plan.dependency_problems] + [""]
-    lines.append(f"Plan: {len(plan.adds)} to add, {len(plan.changes)} to change, "
-                 f"{len(plan.deletes)} to delete, {len(plan.manual)} manual; "
-                 f"{plan.files} files, {plan.bytes} bytes"
+    lines.append(f"Plan: {counts.planned(len(plan.adds), len(plan.changes), len(plan.deletes), len(plan.manual))}; "
+                 f"{counts.counted(plan.files, 'file')}, {counts.counted(plan.bytes, 'byte')}"
                  + (f", {plan.waves} waves" if plan.waves > 1 else "") + ".")
     return "\n".join(lines)
 
@@ -76,8 +86,9 @@ def plan_text(plan: ReleasePlan) -> str:
 def built_text(train: BuiltTrain) -> str:
     lines = [f"Built release {train.name} from {train.source} ({train.source_commit[:10]}) "
              f"for {train.target} ({train.target_commit[:10]})",
-             f"  {len(train.components)} components, {len(train.deletes)} deletions, "
-             f"{len(train.manual)} manual; {train.files} files, {train.bytes} bytes"
+             f"  {counts.package(len(train.components) + len(train.deletes), len(train.deletes))}; "
+             f"{len(train.manual)} manual; {counts.counted(train.files, 'file')}, "
+             f"{counts.counted(train.bytes, 'byte')}"
              + (f" in {len(train.waves)} waves" if len(train.waves) > 1 else ""),
              f"  digest  {train.digest}",
              f"  commit  {train.commit[:10]} on refs/heads/sfenv/releases, tag {train.tag}",
@@ -144,7 +155,7 @@ def status_text(summaries: list[TrainSummary]) -> str:
         return "No release trains yet (sfenv release build TRAIN)."
     lines = []
     for s in summaries:
-        lines.append(f"{s.name}  built {s.created} from {s.source}, {s.components} components"
+        lines.append(f"{s.name}  built {s.created} from {s.source}, {counts.counted(s.components, 'package member')}"
                      + ("  [hotfix]" if s.hotfix else ""))
         for env in s.envs:
             extra = f"  {env.date}" if env.state not in ("source", "built") else ""
@@ -162,7 +173,7 @@ def list_text(summaries: list[TrainSummary]) -> str:
     lines = []
     for s in summaries:
         where = [e.env for e in s.envs if e.state == "deployed"]
-        lines.append(f"{s.name:<20} {s.created}  {s.source:<10} {s.components:>5} components  "
+        lines.append(f"{s.name:<20} {s.created}  {s.source:<10} {counts.counted(s.components, 'package member'):>19}  "
                      f"deployed: {', '.join(where) or '-'}")
     return "\n".join(lines)
 

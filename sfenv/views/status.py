@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sfenv.core.compare.model import HopStatus, PathEntry
+from sfenv.core.compare.status import no_dates_hint
 from sfenv.services.records.refreshes import SandboxRefresh
 from sfenv.views.diff import change_json
 
@@ -127,6 +128,9 @@ def status_text(hops: list[HopStatus], *, show_accepted: bool = False,
                 for row in e.audit[:3]:
                     lines.append(f"      audit: {row.get('CreatedDate', '')} "
                                  f"{row.get('CreatedByName', '')}: {row.get('Display', '')}")
+        hint = no_dates_hint(h)
+        if hint:
+            lines.append(f"    hint: {hint}")
         if h.accepted and show_accepted:
             for e in h.accepted:
                 lines.append(f"    accepted {e.change.component}  (was {e.status}; {e.reason})")
@@ -154,6 +158,8 @@ def status_markdown(hops: list[HopStatus], *, show_accepted: bool = False,
             out.append("")
         if h.accepted and not show_accepted:
             out += [f"_{_accepted_note(h)}_", ""]
+        if no_dates_hint(h):
+            out += [f"_Hint: {no_dates_hint(h)}._", ""]
     if sandboxes:
         out += ["#### Sandboxes", ""] + [f"- {sandbox_line(r)}" for r in sandboxes]
         out += [f"- **{r.warning}**" for r in sandboxes if r.warning] + [""]
@@ -184,6 +190,8 @@ def print_status_rich(hops: list[HopStatus], console: Any, *, show_accepted: boo
             console.print(table)
         if h.accepted and not show_accepted:
             console.print(f"  [dim]{_accepted_note(h)}[/dim]")
+        if no_dates_hint(h):
+            console.print(f"  hint: {no_dates_hint(h)}", markup=False, highlight=False)
     for line in sandboxes_text(sandboxes or []):
         style = "bold yellow" if line.startswith("warning:") else None
         console.print(line, style=style, markup=False, highlight=False)

@@ -232,3 +232,52 @@ def _refusing(what: str):
         raise SfenvError(f"{what}: the releases ref is unreadable")
 
     return fake
+
+
+def test_a_stage_upstream_of_the_trains_source_gets_no_steps_or_open_steps_badge(setup,
+                                                                                  monkeypatch):
+    """A train built from qa is never promoted to dev: dev's steps are not the train's."""
+    config, store = setup
+    step = {"id": "owd.Account", "phase": "before", "title": "Change Account OWD"}
+    summary = {"name": "R3", "created": "2024-04-29T12:00:00Z", "source": "qa", "target": "prod",
+               "digest": "d", "components": 1, "envs": [],
+               "checklist": {"dev": [step, {**step, "id": "x"}, {**step, "id": "y"}],
+                             "qa": [step], "prod": [step]}}
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary],
+                        raising=False)
+    data = collect_report(config, store)
+    [train] = data.trains
+    assert [(s.env, s.id) for s in train.checklist] == [("prod", "owd.Account")]
+    assert train.open_steps == 1
+    assert "1 open step<" in render_report(data)
+
+
+def test_the_role_tree_marks_removed_only_roles_a_deployed_train_deleted(setup, monkeypatch):
+    config, store = setup
+    from sfenv.services.report import collect
+    from sfenv.services.report.model import StageState, TrainComponent, TrainSummary
+
+    deployed = TrainSummary("R4", source="dev", stages=[
+        StageState(env="dev", status="source"), StageState(env="qa", status="deployed"),
+        StageState(env="prod", status="")],
+        component_list=[TrainComponent("Role:Old", "deleted"), TrainComponent("Role:New", "added")])
+    assert collect.roles_deleted([deployed]) == {"qa": {"Old"}}
+
+
+def test_a_stage_state_is_shown_in_the_release_layers_words_with_its_date(setup, monkeypatch):
+    """The seam for `stage_label` (steps): a re-promoted stage reads "re-promoted (DATE)", a
+    stage the train never reached reads "not yet"."""
+    config, store = setup
+    summary = {"name": "R5", "created": "2024-04-29T12:00:00Z", "source": "dev", "digest": "d",
+               "components": 1,
+               "envs": [{"env": "qa", "state": "re-promoted", "date": "2024-05-02T10:00:00Z",
+                         "label": "re-promoted (2024-05-02)"},
+                        {"env": "prod", "state": "not yet", "label": "not yet"}]}
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary],
+                        raising=False)
+    data = collect_report(config, store)
+    assert [(s.env, s.status, s.label) for s in data.trains[0].stages] == [
+        ("dev", "", ""), ("qa", "re-promoted", "re-promoted (2024-05-02)"), ("prod", "", "")]
+    html = render_report(data)
+    stages = html[html.index('id="train-r5"'):]
+    assert ">re-promoted (2024-05-02)</span>" in stages

@@ -77,7 +77,8 @@ def test_role_trees_are_visible_side_by_side_with_marks(seen):
     assert "Partner <Channel> Manager" in flat  # escaped in HTML, shown literally
     assert "Support Lead ↷ moved from SVP, Customer Service" in flat
     assert "Support Lead ↷ moved from VP, EMEA Sales" in flat
-    assert "VP, EMEA Sales − removed" in flat
+    assert "VP, EMEA Sales ◌ not promoted here yet" in flat  # prod never got it: no removal
+    assert "EMEA Sales − removed" not in flat
     trees = seen["trees"]
     assert len(trees) == 3
     assert len({round(t["top"]) for t in trees}) == 1, "role trees should sit in one row"
@@ -91,6 +92,30 @@ def test_owd_table_is_visible_with_highlighted_differences(seen):
     assert any(line.startswith("Property__c ReadWrite / Private ReadWrite / Private ◆ absent")
                for line in lines)
     assert seen["diff_background"] != seen["plain_background"]
+
+
+def test_the_owd_table_of_four_environments_fits_at_1400_px(tmp_path):
+    """Four stages with the longest values Salesforce has: no horizontal scroll hides UAT and
+    PROD (issue 26)."""
+    from sfenv.services.report.model import Owd, ReportData, build_owd_table
+
+    long = {f"Very_Long_Object_Name_{i}__c": Owd("ControlledByParent", "ControlledByCampaign")
+            for i in range(6)}
+    table = build_owd_table([(env, {**long, "Account": Owd(value, "Private")})
+                             for env, value in (("dev", "Read"), ("qa", "ReadWrite"),
+                                                ("uat", "ReadWriteTransfer"), ("prod", "Private"))])
+    data = ReportData(project="p", generated="2026-12-01T00:00:00Z", path=[], owd=table)
+    probe = PROBE.replace("var out = {", 'var s = document.querySelector("#owd .scroll"); var out = {'
+                          ' owd_overflow: s.scrollWidth - s.clientWidth,')
+    page = tmp_path / "owd.html"
+    page.write_text(render_report(data).replace("</body>", probe + "</body>"))
+    done = chromium("--window-size=1400,1600", "--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    match = re.search(r'<pre id="sfenv-probe">(.*?)</pre>', done.stdout.decode(), re.S)
+    assert match, "the probe did not run"
+    seen = json.loads(htmllib.unescape(match.group(1)))
+    assert seen["owd_overflow"] <= 0, seen["owd_overflow"]
+    assert "ReadWriteTransfer" in seen["text"] and "prod" in seen["text"]
 
 
 def test_layout_has_sticky_contents_and_no_horizontal_scroll(seen):

@@ -129,12 +129,26 @@ def test_moved_role_is_marked_with_its_previous_parent():
 def test_added_and_removed_roles_are_marked_in_words():
     dev = {"CEO": RoleInfo("CEO", "CEO", None), "Old": RoleInfo("Old", "Old Team", "CEO")}
     qa = {"CEO": RoleInfo("CEO", "CEO", None), "New": RoleInfo("New", "New Team", "CEO")}
-    trees = build_role_trees([("dev", dev), ("qa", qa)])
+    trees = build_role_trees([("dev", dev), ("qa", qa)], {"qa": {"Old"}})  # a train deleted it
     marks = {c.name: c.mark for c in trees[1].roots[0].children}
     assert marks == {"New": "added", "Old": "removed"}
     text = _text(render_report(_minimal(role_trees=trees)))
     assert "New Team + added" in text
     assert "Old Team − removed" in text
+
+
+def test_a_role_never_promoted_to_the_next_environment_is_not_marked_removed():
+    """dev's new role that no train has brought to qa yet is "not promoted here yet"."""
+    dev = {"CEO": RoleInfo("CEO", "CEO", None), "EMEA": RoleInfo("EMEA", "EMEA Sales", "CEO")}
+    qa = {"CEO": RoleInfo("CEO", "CEO", None)}
+    trees = build_role_trees([("dev", dev), ("qa", qa)])
+    assert (trees[1].removed, trees[1].upstream) == (0, 1)
+    assert {c.name: c.mark for c in trees[1].roots[0].children} == {"EMEA": "upstream"}
+    html = render_report(_minimal(role_trees=trees))
+    qa_tree = _text(html[html.index('id="roles-qa"'):])
+    assert "EMEA Sales ◌ not promoted here yet" in qa_tree
+    assert "removed" not in qa_tree.split("EMEA Sales", 1)[1]
+    assert "0 removed, 1 not promoted yet" in qa_tree
 
 
 def test_role_cycle_and_missing_parent_do_not_hang_and_show_every_role():

@@ -243,6 +243,20 @@ def classify_hop(store: StatusReader, config: Config | None, a: str, b: str, a_c
     return entries + accepted
 
 
+NO_DATES = "differs; no dates to tell which side changed it"
+# said once per hop under such rows: most are values that differ per org by design
+NO_DATES_HINT = ("{n} differ with no dates to tell which side changed them: if they are "
+                 "values that differ per environment by design (endpoints, emails, sandbox "
+                 "usernames), declare them under `values:` of each environment in sfenv.yml "
+                 "and sfenv neutralises them")
+
+
+def no_dates_hint(status: HopStatus) -> str | None:
+    """The hint for a hop with rows nobody can date, or None."""
+    n = sum(1 for e in status.entries if e.reason == NO_DATES)
+    return NO_DATES_HINT.format(n=f"{n} row" if n == 1 else f"{n} rows") if n else None
+
+
 def all_status(store: StatusReader, config: Config, *, registry: Registry | None = None,
                split: Splitter | None = None,
                filters: ComponentFilter | None = None) -> list[HopStatus]:
@@ -270,7 +284,7 @@ def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str
     if base:
         _three_way(store, work, changes, registry, split, base)
     else:
-        _two_way(store, work, changes)
+        _two_way(store, work, changes, origins)
     return work.entries, work.accepted, work.known_differences
 
 
@@ -315,8 +329,16 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
             status.entries.append(_against_own_base(store, status, change, own, registry, split,
                                                     origins))
             continue
+        gone: Attribution | None = None
         if in_src and in_tgt:
             kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
+        elif in_src and src[cid].kind == "removed":
+            source_commit = status.source_commit or ""
+            if source_commit not in audits:
+                audits[source_commit] = audit_rows(store, source_commit)
+            gone = deleted_by(src[cid], origins, audits[source_commit])
+            kind, reason = "pending", (f"deleted in {status.source}{_who_by(gone)} {since}" if gone
+                                       else f"deleted in {status.source} {since}")
         elif in_src:
             kind, reason = "pending", f"changed in {status.source}{_who_by(src[cid].new_by)} {since}"
         else:
@@ -326,11 +348,14 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
             # reconciled (a hotfix not upstream): promoting would overwrite one of them
             earlier = _carried(status, change, rec, when)
             kind, reason = "conflict", f"{reason}; and {rec['status']} before: {earlier.reason}"
-        status.entries.append(PathEntry(kind, change, src.get(cid), tgt.get(cid), reason))  # type: ignore[arg-type]
+        entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)  # type: ignore[arg-type]
+        if gone is not None and kind == "pending":
+            entry.source_by = gone
+        status.entries.append(entry)
     if unclassified:  # a record without classes (older sfenv): attribute by dates, never drop
         carried = HopStatus(status.source, status.target, None, [], False,
                             status.source_commit, status.target_commit)
-        _two_way(store, carried, unclassified)
+        _two_way(store, carried, unclassified, origins)
         for entry in carried.entries if base.get("kind") != "first" else ():
             entry.since_before = when
             entry.reason = "no class recorded at the sync point; " + entry.reason
@@ -349,16 +374,22 @@ def _against_own_base(store: StatusReader, status: HopStatus, change: Change, ow
                                                 registry=registry, split=split).changes}
     since = f"since the sync point of {own.get('when') or '?'}"
     s, t = src.get(cid), tgt.get(cid)
+    gone: Attribution | None = None
     if s is not None and t is not None:
         kind, reason = "conflict", _conflict_reason(status, s, t, since)
     elif t is not None:
         kind, reason = "drift", f"changed in {status.target}{_who_by(t.new_by)} {since}"
+    elif s is not None and s.kind == "removed":
+        gone = deleted_by(s, origins, audit_rows(store, status.source_commit or ""))
+        kind, reason = "pending", f"deleted in {status.source}{_who_by(gone or Attribution())} {since}"
     elif s is not None:
         kind, reason = "pending", f"changed in {status.source}{_who_by(change.new_by)} {since}"
     else:  # equal to the base on both sides once read apart, yet differing: say so, as pending
         kind, reason = "pending", f"differs, though neither side changed it {since}"
     entry = PathEntry(kind, change, s, t, reason)  # type: ignore[arg-type]
     entry.source_by = s.new_by if s is not None else None
+    if gone is not None:  # who deleted it, not the empty side of a deletion
+        entry.source_by = gone
     entry.target_by = t.new_by if t is not None else None
     return entry
 
@@ -416,20 +447,21 @@ def _attribution(side: object) -> Attribution:
     return Attribution(side.get("by") or None, side.get("date") or None)
 
 
-def _two_way(store: StatusReader, status: HopStatus, changes: list[Change]) -> None:
+def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
+             origins: dict[str, dict] | None = None) -> None:
     """No base: attribute each difference to the side that changed it last."""
     audit_a = audit_rows(store, status.source_commit) if changes else []
     audit_b = audit_rows(store, status.target_commit) if changes else []
     for change in changes:
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
+        gone: Attribution | None = None
         if change.kind == "added":
             kind, reason = "pending", f"exists only in {status.source}{_who(change, target=False)}"
         elif change.kind == "removed":
-            deleted = _deleted_in(audit_a, change)
-            if deleted:  # the source's audit trail says it deleted it, after B last touched it
-                kind = "pending"
-                reason = (f"deleted in {status.source} by {deleted.get('CreatedByName') or '?'} "
-                          f"on {deleted.get('CreatedDate')}")
+            gone = deleted_by(change, origins or {}, audit_a)
+            if gone:  # the source deleted it after B last touched it (its audit trail says so,
+                # or the promotion that brought the deletion recorded who made it upstream)
+                kind, reason = "pending", f"deleted in {status.source}{_who_by(gone)}"
             else:
                 kind, reason = "drift", f"exists only in {status.target}{_who(change, target=True)}"
         elif a_date and b_date and a_date != b_date:
@@ -438,11 +470,30 @@ def _two_way(store: StatusReader, status: HopStatus, changes: list[Change]) -> N
             reason = (f"last changed in {status.source if newer_a else status.target}"
                       f"{_who(change, target=not newer_a)}")
         else:
-            kind, reason = "pending", "differs; no dates to tell which side changed it"
+            kind, reason = "pending", NO_DATES
         entry = PathEntry(kind, change, reason=reason)  # type: ignore[arg-type]
+        if change.kind == "removed" and kind == "pending":
+            entry.source_by = gone  # who deleted it, for the report's "changed by" cell
         rows = audit_b if kind == "drift" else audit_a
         entry.audit = _audit_of(rows, change)
         status.entries.append(entry)
+
+
+def deleted_by(change: Change, origins: dict[str, dict], rows: list[dict]) -> Attribution | None:
+    """Who deleted the component of a removal `change` (old = the target's copy) in the
+    source: the person a promotion recorded as having deleted it upstream (`origins` of the
+    source, entries with `deleted`), else the newest deletion row of the source's audit trail
+    (`rows`) later than the target's own date. None when neither says: a deletion is never
+    credited to the last modifier of the deleted file."""
+    rec = origins.get(str(change.component))
+    if rec is None and change.parent is not None:
+        rec = origins.get(str(change.parent))
+    if rec and rec.get("deleted") and rec.get("by"):
+        return Attribution(rec.get("by"), rec.get("date") or None)
+    row = _deleted_in(rows, change)
+    if row is None:
+        return None
+    return Attribution(row.get("CreatedByName") or None, row.get("CreatedDate") or None)
 
 
 def _deleted_in(rows: list[dict], change: Change) -> dict | None:

@@ -352,7 +352,8 @@ class SnapshotStore:
             count = sum(meta["counts_by_type"].values())
         if count is None:
             count = len(files)
-        message = (f"sfenv pull {env}: {count} components\n\n"
+        noun = "component" if count == 1 else "components"
+        message = (f"sfenv pull {env}: {count} {noun}\n\n"
                    + json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
         return self.write_ref_commit(self.env_ref(env), files, message, expected_old=expected_old,
                                      base_commit=base_commit, removed=removed, when=when)

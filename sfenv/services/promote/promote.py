@@ -41,7 +41,7 @@ from sfenv.services.promote.undo import undo_steps
 from sfenv.services.promote.verify import verify
 from sfenv.services.records import release_log as release_log
 from sfenv.services.records.checklist_state import current_done, freeze_checklist
-from sfenv.services.records.origins import record_origins
+from sfenv.services.records.origins import record_origins, upstream_origins
 from sfenv.services.records.sync_points import record_sync_point
 from sfenv.services.train.checklist import (
     compute_checklist,
@@ -551,6 +551,7 @@ def _record_origins(store: SnapshotStore, built: BuiltTrain, env: str, before: s
                       "date": origin.get("lastModifiedDate"),
                       "deployed_date": change.new_by.last_modified_date,
                       "train": built.name, "source": built.source}
+    found.update(upstream_origins(store, built, before, after, found))
     if found:
         record_origins(store, env, found, f"release {built.name}")
 

@@ -45,7 +45,7 @@ from sfenv.services.pull.normalise import Preparer
 from sfenv.services.pull.plan import Plan, make_plan
 from sfenv.services.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
 from sfenv.services.pull.sidefiles import org_side_files
-from sfenv.services.records.backups import annotation, check_tag_name, default_tag
+from sfenv.services.records.backups import annotation, check_tag_name, default_tag, unchanged_backup
 from sfenv.services.records.org_identity import check_org_identity
 
 __all__ = ["INDEX_PATH", "BackupResult", "PullResult", "backup_env", "pull_env"]
@@ -340,7 +340,7 @@ def _read_json(store: SnapshotStore, commit: str, path: str):
 
 def backup_env(config: Config, env: str, *, tag: str | None = None, progress=None,
                connect=None, store: SnapshotStore | None = None,
-               lock: EnvLock | None = None) -> BackupResult:
+               lock: EnvLock | None = None, reuse_unchanged: bool = False) -> BackupResult:
     """A pull plus an annotated tag `backup/<env>/<UTC time>` (or `tag`) on the snapshot it
     gives. A given name is checked before the pull: invalid or taken is refused (exit 2).
     `lock`: run under the caller's lock of `env`, as `pull_env`."""
@@ -351,6 +351,9 @@ def backup_env(config: Config, env: str, *, tag: str | None = None, progress=Non
     with tracking.verifying():  # a backup never rests on rows source tracking carried
         result = pull_env(config, env, progress=progress, connect=connect, store=store,
                           lock=lock)
+    kept = unchanged_backup(store, env, result.commit) if reuse_unchanged and not tag else None
+    if kept:  # an unchanged org: no second tag on one snapshot
+        return BackupResult(result, kept, store.env_ref(env))
     name = tag or default_tag(env, _utc_now())
     if tag is None and name in store.tags(name):  # two backups within one second
         name = f"{name}-{result.commit[:7]}"

@@ -151,6 +151,15 @@ def list_backups(store: SnapshotStore) -> list[Backup]:
     return found
 
 
+def unchanged_backup(store: SnapshotStore, env: str, commit: str) -> str | None:
+    """The newest backup tag of `env` already on `commit`: a backup of an unchanged org adds
+    no tag (a nightly job would otherwise pile one tag a night on the same snapshot)."""
+    for backup in list_backups(store):
+        if backup.env == env and backup.commit == commit:
+            return backup.tag
+    return None
+
+
 def referenced_tags(store: SnapshotStore) -> set[str]:
     """Backup tags the release record names: release log entries, rollback packages and frozen
     checklists on the releases ref."""

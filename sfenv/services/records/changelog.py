@@ -16,11 +16,17 @@ Rendering (markdown, JSON, the report's section) is `sfenv.views.changelog`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sfenv.core.compare.diff import component_index, diff_commits
+from sfenv.core.compare.audit_match import granted
+from sfenv.core.compare.counts import counted
+from sfenv.core.compare.diff import audit_rows, component_index, diff_commits
+from sfenv.core.compare.model import Attribution, Change
+from sfenv.core.compare.origins import attributed, read_origins
+from sfenv.core.compare.status import deleted_by
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import SfenvError
@@ -106,24 +112,28 @@ def utc(value: Any) -> str:
 
 # -- trains -----------------------------------------------------------------------------------
 
-def _props(index: dict[str, dict], component: str, registry: Registry) -> dict:
+def _props(index: Mapping[str, dict], component: str, registry: Registry) -> dict:
     """The index entry of a component, else of the component whose file holds it (a
     permission set's field permission is changed by whoever last changed the set)."""
     if component in index:
         return index[component]
+    owner = _owner(component, registry)
+    return (index.get(owner) or {}) if owner else {}
+
+
+def _owner(component: str, registry: Registry) -> str | None:
+    """The component whose file holds this child or permission entry, else None."""
     try:
         cid = ComponentId.parse(component)
     except ValueError:
-        return {}
-    found = registry.child(cid.type)
-    if found is not None:
-        parent = str(registry.parent_id(cid))
-        return index.get(parent) or {}
+        return None
+    if registry.child(cid.type) is not None:
+        return str(registry.parent_id(cid))
     # permission entry rows (`PermissionSetFieldPermission:Set/Field`, see compare.inventory)
     owners = [t for t in registry.section_types() if cid.type.startswith(t) and "/" in cid.full_name]
     if owners:
-        return index.get(f"{max(owners, key=len)}:{cid.full_name.split('/', 1)[0]}") or {}
-    return {}
+        return f"{max(owners, key=len)}:{cid.full_name.split('/', 1)[0]}"
+    return None
 
 
 def train_components(store: SnapshotStore, built: BuiltTrain,
@@ -147,14 +157,39 @@ def train_components(store: SnapshotStore, built: BuiltTrain,
     lines += [(c, "manual") for c in built.manual if c not in listed]
     try:
         index = component_index(store, built.source_commit) if built.source_commit else {}
+        origins = read_origins(store, built.source)
+        deleting = any(kind == "deleted" for _c, kind in lines)
+        audit = audit_rows(store, built.source_commit) if deleting and built.source_commit else []
+        target = component_index(store, built.target_commit) if deleting else {}
     except SfenvError:
-        index = {}
+        index, origins, audit, target = {}, {}, [], {}
     out = []
     for component, kind in lines:
-        props = _props(index, component, registry)
-        out.append(ComponentLine(component, kind, props.get("lastModifiedByName"),
-                                 props.get("lastModifiedDate")))
+        by = _upstream(component, kind, index, target, origins, audit, registry)
+        out.append(ComponentLine(component, kind, by.last_modified_by, by.last_modified_date))
     return out
+
+
+def _upstream(component: str, kind: str, index: Mapping[str, dict], target: Mapping[str, dict],
+              origins: dict[str, dict], audit: list[dict], registry: Registry) -> Attribution:
+    """Who made the change upstream, as the train's plan and `sfenv status` say: the origins
+    record of the source for what a promotion brought there, who deleted it for a deletion
+    (never the deleted file's last modifier), else the source snapshot's index."""
+    try:
+        cid = ComponentId.parse(component)
+    except ValueError:
+        return Attribution()
+    if kind == "deleted":
+        old = _props(target, component, registry)
+        change = Change(cid, "removed", old_by=Attribution(old.get("lastModifiedByName"),
+                                                           old.get("lastModifiedDate")))
+        return deleted_by(change, origins, audit) or Attribution()
+    props = _props(index, component, registry)
+    owner = _owner(component, registry)
+    change = Change(cid, "modified", parent=ComponentId.parse(owner) if owner else None,
+                    new_by=Attribution(props.get("lastModifiedByName"),
+                                       props.get("lastModifiedDate")))
+    return attributed(change, origins).new_by
 
 
 def _raw_log(store: SnapshotStore, train: str) -> list[dict[str, Any]]:
@@ -276,13 +311,16 @@ def history_events(store: SnapshotStore, env: str, explained: dict[str, set[str]
             cid, parent = str(change.component), str(change.parent) if change.parent else None
             if known is not None and (cid in known or parent in known):
                 continue
+            gives = granted(change.component, registry) if change.kind == "removed" else None
+            if known is not None and gives is not None and str(gives) in known:
+                continue  # an entry granting a class the train deleted goes with the class
             by = change.new_by if change.kind != "removed" else change.old_by
             kind = {"added": "added", "removed": "deleted"}.get(change.kind, "changed")
             lines.append(ComponentLine(cid, kind, by.last_modified_by, by.last_modified_date))
         if lines:
             names = sorted({line.by for line in lines if line.by})
             events.append(Event(kind="drift", when=when, who=", ".join(names) or "unknown",
-                                title=f"{len(lines)} components changed outside the release "
+                                title=f"{counted(len(lines), 'change')} outside the release "
                                       f"process (first seen in this snapshot)",
                                 components=lines, commit=entry.commit))
     return events

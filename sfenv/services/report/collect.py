@@ -78,9 +78,10 @@ def collect_report(config: Config, store: SnapshotStore, *, out: str = "report.h
     )
     data.hops = _hops(config, store, heads, notices, max_rows_per_hop)
     roles, owds = _roles_and_owd(store, order, heads, notices)
-    data.role_trees = build_role_trees([(env, roles[env]) for env in order])
-    data.owd = build_owd_table([(env, owds[env]) for env in order])
     data.trains = _trains(config, store, notices)
+    data.role_trees = build_role_trees([(env, roles[env]) for env in order],
+                                       roles_deleted(data.trains))
+    data.owd = build_owd_table([(env, owds[env]) for env in order])
     mark_train_rows(data.hops, data.trains)
     data.backups = _backups(store, notices)
     data.records = _records(config, store, order, notices)
@@ -187,10 +188,12 @@ def _change_row(hop: HopStatus, entry: PathEntry, audit_rows: list[dict], since:
     # `change` is what promoting would do to B: old = target (B), new = source (A).
     # base→A (`source_change`) and base→B (`target_change`) are exact when a base exists.
     if entry.status in ("pending", "conflict"):
-        by = entry.source_change.new_by if entry.source_change else change.new_by
+        by = entry.source_by or (entry.source_change.new_by if entry.source_change
+                                 else change.new_by)
         row.changed_in.append(Side(hop.source, by.last_modified_by, by.last_modified_date))
     if entry.status in ("drift", "conflict"):
-        by = entry.target_change.new_by if entry.target_change else change.old_by
+        by = entry.target_by or (entry.target_change.new_by if entry.target_change
+                                 else change.old_by)
         row.changed_in.append(Side(hop.target, by.last_modified_by, by.last_modified_date))
         given = entry.audit
         row.audit = ([_audit_row(r) for r in given][:DEFAULT_MAX_AUDIT_ROWS] if given
@@ -350,6 +353,19 @@ def _attach_components(store: SnapshotStore, trains: list[TrainSummary], notices
         train.component_list = [TrainComponent(c.component, c.kind, c.by, c.date) for c in lines]
 
 
+def roles_deleted(trains: list[TrainSummary]) -> dict[str, set[str]]:
+    """env -> the roles a train deployed there deleted (the only roles the role tree marks
+    removed: one the previous environment has and this one never got is not a removal)."""
+    out: dict[str, set[str]] = {}
+    for train in trains:
+        names = {c.component.split(":", 1)[1] for c in train.component_list
+                 if c.kind == "deleted" and c.component.startswith("Role:")}
+        for stage in train.stages if names else ():
+            if stage.status == "deployed":
+                out.setdefault(stage.env, set()).update(names)
+    return out
+
+
 def mark_train_rows(hops: list[HopSection], trains: list[TrainSummary]) -> None:
     """A pending (or conflict) row belongs to a built train that carries the component and is
     not yet deployed to the hop's target."""
@@ -378,7 +394,8 @@ def train_summary(raw: Any, order: list[str]) -> TrainSummary:
                          digest=str(get("digest") or ""),
                          components=get("components") if isinstance(get("components"), int) else None,
                          hotfix=bool(get("hotfix")),
-                         open_hotfixes=[str(e) for e in get("open_hotfixes") or []])
+                         open_hotfixes=[str(e) for e in get("open_hotfixes") or []],
+                         source=str(get("source") or ""))
     source = get("source")
     envs = order[order.index(source):] if source in order else list(order)
     envs += [e for e in states if e not in envs]
@@ -387,7 +404,10 @@ def train_summary(raw: Any, order: list[str]) -> TrainSummary:
         stage = StageState(env=env)
         if sget is not None:
             state, date = str(sget("state") or ""), sget("date") or None
-            stage.status = "" if state == "pending" else state
+            stage.status = "" if state in ("pending", "not yet") else state
+            # seam: the steps layer's wording of the state with its date (EnvState.label);
+            # without it the status and date below are rendered as before
+            stage.label = str(sget("label") or "") if stage.status not in ("", "source") else ""
             stage.date = date
             stage.validated = sget("validated") or (date if state == "validated" else None)
             stage.deployed = sget("deployed") or (date if state == "deployed" else None)
@@ -410,9 +430,10 @@ def _attach_checklists(config: Config, raw: list[Any], trains: list[TrainSummary
                 missing.append(train.name)
             continue
         per_env = steps.items() if isinstance(steps, Mapping) else [("", steps)]
+        receives = {s.env for s in train.stages if s.env != train.source}
         for env, items in per_env:
-            if env in frozen_envs:
-                continue
+            if env in frozen_envs or (env and env not in receives):
+                continue  # the source and the stages upstream of it never receive the train
             done: Mapping[str, Any] = {}
             if env:
                 try:

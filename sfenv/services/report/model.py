@@ -14,7 +14,8 @@ from typing import Literal
 
 from sfenv.services.report.sfxml import Owd, RoleInfo
 
-RoleMark = Literal["same", "added", "removed", "moved", "new-env"]
+# "upstream": in the previous environment only, never promoted here (not a removal)
+RoleMark = Literal["same", "added", "removed", "moved", "new-env", "upstream"]
 
 DEFAULT_MAX_ROWS_PER_HOP = 200
 DEFAULT_MAX_ELEMENTS_PER_ROW = 12
@@ -133,6 +134,7 @@ class RoleTree:
     removed: int = 0
     moved: int = 0
     available: bool = True  # False: no snapshot of this environment
+    upstream: int = 0  # roles of the previous environment not promoted here yet
 
 
 @dataclass
@@ -176,6 +178,9 @@ class StageState:
     date: str | None = None  # when it reached `status`
     backup_tag: str = ""  # the backup taken before promoting here
     hotfix: bool = False
+    # the release layer's one wording of the state ("rolled back (2026-12-01)", "re-promoted
+    # (…)": `sfenv.services.promote.status.stage_label`, EnvState.label); "" from older records
+    label: str = ""
 
 
 @dataclass
@@ -206,6 +211,7 @@ class TrainComponent:
 class TrainSummary:
     name: str
     built: str | None = None
+    source: str = ""  # the environment it was built from (no checklist there or upstream)
     digest: str = ""
     components: int | None = None
     hotfix: bool = False
@@ -270,14 +276,19 @@ class ReportData:
 # ---------------------------------------------------------------- builders (pure)
 
 
-def build_role_trees(envs: Sequence[tuple[str, Mapping[str, RoleInfo] | None]]) -> list[RoleTree]:
+def build_role_trees(envs: Sequence[tuple[str, Mapping[str, RoleInfo] | None]],
+                     deleted: Mapping[str, set[str]] | None = None) -> list[RoleTree]:
     """Role trees in path order, each marked against the previous environment that has roles.
 
     `None` roles: the environment has no snapshot. A role is "moved" when its parent differs
-    from the previous environment's; removed roles are kept as ghost nodes under their old
-    parent (or at the top when that parent is gone too), so a reader sees where they were.
-    Cycles and missing parents never loop: unreachable roles are shown at the top.
+    from the previous environment's. A role of the previous environment missing here is
+    "removed" only when a train deployed here deleted it (`deleted`: env -> role names);
+    otherwise it was never promoted here ("upstream"), which is no removal. Both are kept as
+    ghost nodes under their old parent (or at the top when that parent is gone too), so a
+    reader sees where they were. Cycles and missing parents never loop: unreachable roles are
+    shown at the top.
     """
+    deleted = deleted or {}
     trees: list[RoleTree] = []
     prev_name: str | None = None
     prev: Mapping[str, RoleInfo] | None = None
@@ -301,7 +312,11 @@ def build_role_trees(envs: Sequence[tuple[str, Mapping[str, RoleInfo] | None]]) 
         tree = RoleTree(env=env, compared_to=prev_name, roots=[], count=len(roles))
         tree.added = sum(1 for m in marks.values() if m == "added")
         tree.moved = sum(1 for m in marks.values() if m == "moved")
-        tree.removed = len(ghosts)
+        gone = deleted.get(env, set())
+        for name in ghosts:
+            marks[name] = "removed" if name in gone else "upstream"
+        tree.removed = sum(1 for n in ghosts if marks[n] == "removed")
+        tree.upstream = len(ghosts) - tree.removed
         labels = {n: r.label for n, r in (prev or {}).items()}
         tree.roots = _assemble(roles, ghosts, marks, moved_from, labels)
         trees.append(tree)
@@ -316,7 +331,7 @@ def _assemble(roles: Mapping[str, RoleInfo], ghosts: Mapping[str, RoleInfo],
     nodes = {
         name: RoleNode(
             name=name, label=info.label,
-            mark="removed" if name in ghosts and name not in roles else marks.get(name, "same"),
+            mark=marks.get(name, "same"),
             previous_parent=moved_from.get(name),
             previous_parent_label=labels.get(moved_from.get(name) or ""),
         )

@@ -6,6 +6,7 @@ by a renderer: the same train always carries the same notes.
 
 from __future__ import annotations
 
+from sfenv.core.compare.counts import counted, package, planned
 from sfenv.services.train.model import BuiltTrain, Item, ReleasePlan
 
 
@@ -29,8 +30,9 @@ def release_notes(train: BuiltTrain, plan: ReleasePlan) -> str:
         f"- Built {train.created} by {train.created_by}",
         f"- From {train.source} at `{train.source_commit[:12]}`, "
         f"based on {train.target} at `{train.target_commit[:12]}`",
-        f"- {len(train.components)} components to deploy, {len(train.deletes)} to delete, "
-        f"{len(train.manual)} held back as manual; {train.files} files, {train.bytes} bytes"
+        f"- Changes: {planned(len(plan.adds), len(plan.changes), len(plan.deletes), len(plan.manual))}",
+        f"- Package: {package(len(train.components) + len(train.deletes), len(train.deletes))}; "
+        f"{counted(train.files, 'file')}, {counted(train.bytes, 'byte')}"
         + (f", {len(train.waves)} waves" if len(train.waves) > 1 else ""),
         f"- Digest `{train.digest}`", "",
     ]

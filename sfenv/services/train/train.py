@@ -10,14 +10,18 @@ import os
 import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sfenv.core.compare import diff as compare_diff
-from sfenv.core.compare.model import Change
+from sfenv.core.compare.audit_match import granted
+from sfenv.core.compare.counts import package
+from sfenv.core.compare.model import Attribution, Change
 from sfenv.core.compare.neutralize import Neutralizer
+from sfenv.core.compare.origins import attributed, read_origins
+from sfenv.core.compare.status import deleted_by
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.package_xml import parse_package
 from sfenv.core.metadata.registry import Registry, default_registry
@@ -159,6 +163,9 @@ class Prepared:
     waves: list[tuple[Wave, dict[str, bytes]]]
     index: dict[str, dict] = field(default_factory=dict)
     placeholders: dict[str, list[str]] = field(default_factory=dict)  # name -> components
+    # who really made what a promotion brought into the source (`refs/sfenv/origins/<SRC>`)
+    origins: dict[str, dict] = field(default_factory=dict)
+    source_audit: list[dict] = field(default_factory=list)  # the source's SetupAuditTrail rows
 
 
 def _manual_types(config: Config, registry: Registry) -> list[str]:
@@ -188,6 +195,10 @@ def prepare(config: Config, store: SnapshotStore, *, source: str | None, target:
     packaged, manual = split_manual(changes, _manual_types(config, registry))
     packaged, held = hold_unpackageable(packaged, registry)
     manual += held
+    # deleting a class (field, page…) removes every profile and permission set entry that
+    # grants it: those are neither deployed nor a step for a person (as `sfenv checklist`)
+    deleted = {c.component for c in packaged if c.kind == "removed"}
+    manual = [c for c in manual if c.kind != "removed" or granted(c.component, registry) not in deleted]
     source_tree = StoreTree(store, source_commit)
     target_inv = Inventory(StoreTree(store, target_commit), registry)
     pulled: list[str] = []
@@ -201,18 +212,32 @@ def prepare(config: Config, store: SnapshotStore, *, source: str | None, target:
                           config.api_version, target_has=target_inv.has)
     waves = split(pkg, units, needs, limits or Limits(), registry, config.api_version)
     placeholders = placeholders_in(pkg.src(), declared_names(source_side, source_env), registry)
+    origins = read_origins(store, source) if source in config.environments else {}
+    removals = any(c.kind == "removed" for c in (*packaged, *manual))
     return Prepared(source, source_commit, target, target_commit, packaged, manual, problems,
                     pulled, pkg, units, needs, waves,
-                    compare_diff.component_index(store, source_commit), placeholders)
+                    compare_diff.component_index(store, source_commit), placeholders, origins,
+                    compare_diff.audit_rows(store, source_commit) if removals else [])
 
 
-def _item(change: Change, index: dict[str, dict], registry: Registry) -> Item:
+def _item(change: Change, prep: Prepared, registry: Registry) -> Item:
+    """The component with its author upstream, as `sfenv status` names it: a change a
+    promotion brought into the source is credited to who made it (the origins record), not to
+    the deploy user; a deletion to who deleted it, never to the deleted file's last modifier."""
+    if change.kind == "removed":
+        gone = deleted_by(change, prep.origins, prep.source_audit)
+        return Item(str(change.component), change.kind, change.path,
+                    gone.last_modified_by if gone else None,
+                    gone.last_modified_date if gone else None)
     owner = change.parent or registry.parent_id(change.component)
-    entry = index.get(str(change.component)) or index.get(str(owner)) or {}
-    side = change.old_by if change.kind == "removed" else change.new_by
-    return Item(str(change.component), change.kind, change.path,
-                entry.get("lastModifiedByName") or side.last_modified_by,
-                entry.get("lastModifiedDate") or side.last_modified_date)
+    entry = prep.index.get(str(change.component)) or prep.index.get(str(owner)) or {}
+    by = Attribution(entry.get("lastModifiedByName") or change.new_by.last_modified_by,
+                     entry.get("lastModifiedDate") or change.new_by.last_modified_date)
+    # an entry the train did not carry falls back to its container's record (a permission set
+    # deployed whole keeps the target's own entries with their author, not the deploy user)
+    by = attributed(replace(change, new_by=by, parent=change.parent or owner), prep.origins).new_by
+    return Item(str(change.component), change.kind, change.path, by.last_modified_by,
+                by.last_modified_date)
 
 
 def direction(config: Config, source: str, target: str) -> tuple[str | None, bool]:
@@ -283,7 +308,7 @@ def overwritten(config: Config, store: SnapshotStore, prep: Prepared,
 
 def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
     left_out = {f.entry for f in prep.pkg.entries if not f.deployed}  # listed on their own
-    items = [_item(c, prep.index, registry) for c in sorted(prep.changes, key=lambda c: c.component)
+    items = [_item(c, prep, registry) for c in sorted(prep.changes, key=lambda c: c.component)
              if str(c.component) not in left_out]
     members = prep.pkg.zip_members()
     return ReleasePlan(
@@ -292,7 +317,7 @@ def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
         adds=[i for i in items if i.kind == "added"],
         changes=[i for i in items if i.kind == "modified"],
         deletes=[i for i in items if i.kind == "removed"],
-        manual=[_item(c, prep.index, registry) for c in sorted(prep.manual, key=lambda c: c.component)],
+        manual=[_item(c, prep, registry) for c in sorted(prep.manual, key=lambda c: c.component)],
         dependency_problems=prep.problems, files=len(members),
         bytes=sum(map(len, members.values())), waves=len(prep.waves),
         pre_deletes=[str(c) for c in prep.pkg.pre_deleted], pulled_in=prep.pulled,
@@ -461,8 +486,9 @@ def build(config: Config, store: SnapshotStore, train: str, *, source: str | Non
     # the folder first: a build that cannot write it stops before anything is committed
     built.folder = str(export(config, train, files, [p[len(folder):] for p in stale]))
     commit = commit_files(store, {folder + p: b for p, b in files.items()},
-                          f"sfenv release build {train}: {len(built.components)} components, "
-                          f"{len(built.deletes)} deletions\n\n{built.digest}\n", removed=stale)
+                          f"sfenv release build {train}: "
+                          f"{package(len(built.components) + len(built.deletes), len(built.deletes))}"
+                          f"\n\n{built.digest}\n", removed=stale)
     tag = f"release/{train}"
     if force and store.ref_commit(f"refs/tags/{tag}"):
         store.git.run(["tag", "-d", tag])
