@@ -66,5 +66,6 @@ def load_case(folder: Path) -> tuple[list[Change], ChecklistContext]:
         target_components=target,
         group_members=spec.get("group_members", {}),
         username_suffixes=spec.get("username_suffixes", {}),
+        manual_types=tuple(spec.get("manual_types", [])),
     )
     return changes_between(before, after), ctx

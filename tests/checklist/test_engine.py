@@ -152,3 +152,19 @@ def test_no_revoke_step_for_the_access_to_a_component_the_train_deletes(catalogu
     changes = [Change(entry, "removed", old_xml=old), Change(cls, "removed", old_xml=b"<x/>")]
     assert [s.rule for s in build_checklist(changes, ctx, catalogue)
             if s.component == str(entry)] == []
+
+
+def test_a_held_change_cites_manual_types_only_when_sfenv_yml_names_its_type():
+    """The catch-all manual step says "kept manual by policy (sfenv.yml manual_types)" only for
+    a type the team listed; any other held change says a deploy cannot make it (issue 26)."""
+    from sfenv.core.checklist import load_catalogue
+
+    xml = b"<BusinessHoursEntry><name>Default</name></BusinessHoursEntry>"
+    held = [(ComponentId("BusinessHoursEntry", "Default"), xml)]
+    listed = ChecklistContext("qa", "prod", manual=held, manual_types=("BusinessHoursEntry",))
+    unlisted = ChecklistContext("qa", "prod", manual=held)
+    [by_policy] = build_checklist([], listed, load_catalogue())
+    [cannot] = build_checklist([], unlisted, load_catalogue())
+    assert "kept manual by policy (sfenv.yml manual_types)" not in cannot.why
+    assert "A deploy cannot make this change" in cannot.why
+    assert by_policy.why.startswith("This type is kept manual by policy (sfenv.yml manual_types)")

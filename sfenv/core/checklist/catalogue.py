@@ -40,7 +40,7 @@ AUDIT_VARS = {"row", "source", "target"}
 HELPERS = {
     "aslist", "dig", "changed", "removed_keys", "added_keys", "removed_grants", "field_changes",
     "more_restrictive", "role_label", "role_tree_lines", "queue_members", "group_members",
-    "map_username", "target_has", "source_has", "lines", "grants", "entry_owner",
+    "map_username", "target_has", "source_has", "lines", "grants", "entry_owner", "kept_manual",
 }
 JINJA_BUILTINS = {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "true",
                   "false", "none", "True", "False", "None"}

@@ -15,7 +15,7 @@ from sfenv.core.checklist.roles import role_label, role_tree, tree_lines
 from sfenv.core.checklist.xmlview import aslist, dig, xml_dict
 from sfenv.core.compare.audit_match import granted
 from sfenv.core.compare.model import Change
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.ids import ComponentId, kept_manual
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import ChecklistError
 
@@ -172,6 +172,8 @@ class _Hop:
             "grants": lambda component: str(granted(ComponentId.parse(component), self.registry)
                                             or ""),
             "entry_owner": lambda component: _entry_owner(component, self.registry),
+            "kept_manual": lambda component: kept_manual([ComponentId.parse(component)],
+                                                         ctx.manual_types),
         }
 
     def change_vars(self, change: Change) -> dict[str, Any]:

@@ -63,6 +63,8 @@ class ChecklistContext:
     target_components: Mapping[ComponentId, bytes] = field(default_factory=dict)
     group_members: Mapping[str, list[str]] = field(default_factory=dict)
     username_suffixes: Mapping[str, str] = field(default_factory=dict)
+    # sfenv.yml's manual_types (type names or Type:pattern): why a held change is manual
+    manual_types: tuple[str, ...] = ()
 
     def suffix(self, env: str) -> str:
         if env in self.username_suffixes:

@@ -18,6 +18,7 @@ from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.io.store.format import GROUP_MEMBERS_PATH
 from sfenv.services.train.model import BuiltTrain
+from sfenv.services.train.package import manual_type_names
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
@@ -94,5 +95,5 @@ def compute_checklist(config: Config, store: SnapshotStore, built: BuiltTrain, e
         source_components=typed_components(store, built.source_commit, registry),
         target_components=typed_components(store, target_commit, registry),
         group_members=group_members(store, built.source_commit),
-        username_suffixes=username_suffixes(config))
+        username_suffixes=username_suffixes(config), manual_types=tuple(manual_type_names(config.manual_types, registry)))
     return build_checklist(changes, ctx, load_catalogue())

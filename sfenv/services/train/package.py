@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sfenv.core.compare.model import Change
 from sfenv.core.metadata.components import compose_file, keep_children, split_file
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.ids import ComponentId, kept_manual
 from sfenv.core.metadata.package_xml import Package, write_package
 from sfenv.core.metadata.references import is_standard
 from sfenv.core.metadata.registry import Registry
@@ -112,19 +112,25 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
     return packaged, held
 
 
+def manual_type_names(manual_types: Sequence[str], registry: Registry) -> list[str]:
+    """sfenv.yml's `manual_types` with type globs (`*Settings`) expanded to the registry's
+    names; `Type:pattern` entries stay as they are."""
+    names = [t.name for t in registry.types]
+    out: set[str] = set()
+    for pattern in manual_types:
+        out.update(fnmatch.filter(names, pattern) or [pattern])
+    return sorted(out)
+
+
 def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
                  ) -> tuple[list[Change], list[Change]]:
     """(packaged, manual): types the team keeps manual never go in a package. An entry is a
     type name or `Type:name-pattern` (`Group:*`, `Role:EMEA_*`: the template's own example,
     which matched nothing while entries were compared as type names only)."""
-    manual_set = {m for m in manual_types if ":" not in m}
-    patterns = [m for m in manual_types if ":" in m]
     packaged, manual = [], []
     for change in changes:
         ids = [change.component, *([change.parent] if change.parent else [])]
-        held = any(cid.type in manual_set for cid in ids) or any(
-            fnmatch.fnmatchcase(str(cid), p) for cid in ids for p in patterns)
-        (manual if held else packaged).append(change)
+        (manual if kept_manual(ids, manual_types) else packaged).append(change)
     return packaged, manual
 
 

@@ -4,7 +4,6 @@ changes between two snapshots and committed on the releases ref (never the worki
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
@@ -46,6 +45,7 @@ from sfenv.services.train.package import (
     assemble,
     digest,
     hold_unpackageable,
+    manual_type_names,
     select,
     split_manual,
 )
@@ -168,14 +168,6 @@ class Prepared:
     source_audit: list[dict] = field(default_factory=list)  # the source's SetupAuditTrail rows
 
 
-def _manual_types(config: Config, registry: Registry) -> list[str]:
-    names = [t.name for t in registry.types]
-    out: set[str] = set()
-    for pattern in config.manual_types:
-        out.update(fnmatch.filter(names, pattern) or [pattern])
-    return sorted(out)
-
-
 def prepare(config: Config, store: SnapshotStore, *, source: str | None, target: str | None,
             scope: Scope, registry: Registry | None = None,
             limits: Limits | None = None) -> Prepared:
@@ -192,7 +184,7 @@ def prepare(config: Config, store: SnapshotStore, *, source: str | None, target:
                                      a_name=target, b_name=source)
     changes = select(diff.changes, include=scope.include, exclude=scope.exclude,
                      members=scope.members(), registry=registry)
-    packaged, manual = split_manual(changes, _manual_types(config, registry))
+    packaged, manual = split_manual(changes, manual_type_names(config.manual_types, registry))
     packaged, held = hold_unpackageable(packaged, registry)
     manual += held
     # deleting a class (field, page…) removes every profile and permission set entry that
