@@ -54,8 +54,8 @@ def load(handle, tmp_path, text: str, name: str = "usage.yml"):
 def test_a_yaml_file_loads_every_kind_into_the_running_org(org, tmp_path):
     result = load(org, tmp_path, GOOD)
     assert result.exit_code == 0, result.output
-    assert "added 2 records, 2 logins, 1 report runs, 3 flow interviews, 1 page view days, " \
-           "1 permission set assignments" in result.output
+    assert "added 2 records, 2 logins, 1 report run, 3 flow interviews, 1 page view day, " \
+           "1 permission set assignment" in result.output
     assert count(org, f"SELECT COUNT() FROM Invoice__c WHERE CreatedDate >= {SINCE}") == 2
     assert count(org, f"SELECT COUNT() FROM LoginHistory WHERE LoginTime >= {SINCE}") == 2
     assert count(org, f"SELECT COUNT() FROM Report WHERE LastRunDate >= {SINCE}") == 1

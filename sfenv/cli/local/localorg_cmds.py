@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from sfenv.core.compare.counts import counted
 from sfenv.errors import ConfigError, MetadataError
 
 
@@ -206,9 +207,11 @@ usage.yml:
 """ + "\n".join(f"  {line}" for line in _USAGE_EXAMPLE.splitlines())
 
 
-ROW_NAMES = {"records": "records", "logins": "logins", "report_runs": "report runs",
-             "flow_interviews": "flow interviews", "page_views": "page view days",
-             "permission_sets": "permission set assignments"}
+ROW_NAMES = {"records": ("record", "records"), "logins": ("login", "logins"),
+             "report_runs": ("report run", "report runs"),
+             "flow_interviews": ("flow interview", "flow interviews"),
+             "page_views": ("page view day", "page view days"),
+             "permission_sets": ("permission set assignment", "permission set assignments")}
 
 
 @localorg_group.command("usage", help=USAGE_HELP)
@@ -225,7 +228,7 @@ def usage_cmd(data_dir: Path, file: Path) -> None:
     if not file.is_file():
         raise ConfigError(f"{file}: no such usage file")
     counts = load_usage_file(OrgState.open(data_dir), file)
-    shown = ", ".join(f"{n} {ROW_NAMES[key]}" for key, n in counts.items())
+    shown = ", ".join(counted(n, *ROW_NAMES[key]) for key, n in counts.items())
     click.echo(f"{data_dir}: added {shown or 'nothing'} from {file}")
 
 
