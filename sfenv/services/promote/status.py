@@ -8,15 +8,11 @@ from typing import TYPE_CHECKING
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import SfenvError
-from sfenv.services.promote.promote import (
-    built_src,
-    compute_checklist,
-    deployed_envs,
-    env_values,
-    skipped_envs,
-)
+from sfenv.services.promote.artifacts import built_src, env_values
+from sfenv.services.promote.stages import deployed_envs, skipped_envs
 from sfenv.services.promote.verify import verify
 from sfenv.services.records import release_log as release_log
+from sfenv.services.train.checklist import compute_checklist
 from sfenv.services.train.model import BuiltTrain, EnvState, LogEntry, TrainSummary
 from sfenv.services.train.train import list_trains, load_train
 from sfenv.services.train.trees import StoreTree
