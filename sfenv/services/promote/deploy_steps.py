@@ -17,7 +17,8 @@ from sfenv.services.promote.artifacts import (
 )
 from sfenv.services.promote.deploying import Deployer, new_intent, pending_intent, submit_once
 from sfenv.services.promote.promotion import Promotion
-from sfenv.services.promote.recording import log_intent, resolve_intent
+from sfenv.services.promote.recheck import changed_since
+from sfenv.services.promote.recording import drop_backup_tag, log_intent, resolve_intent
 from sfenv.services.promote.runner import Step
 from sfenv.services.train.model import PromoteResult
 
@@ -162,11 +163,47 @@ def wait(p: Promotion, number: int) -> PromoteResult | None:
     return None
 
 
+def recheck(p: Promotion) -> PromoteResult | None:
+    """Just before the first deploy call: refuse, like the guard, when the org reports a
+    carried component changed since the backup (during the validation) that --overwrite does
+    not name (`recheck`); named ones are recorded as overwritten."""
+    entry, env, train = p.entry, p.env, p.built.name
+    try:
+        found = changed_since(p.store, entry.backup_commit, p.org(),
+                              p.built.components + p.built.deletes, p.registry)
+    except OrgError as err:
+        return p.finish("deploy_failed", error=(
+            f"could not re-check {env}'s components before the deploy: {err}; nothing was "
+            f"deployed"))
+    if not found:
+        p.notes.append(f"re-checked {env} before the deploy: nothing the train carries changed "
+                       f"since the backup")
+        return None
+    named = {c.component for c in found} if p.overwrite_all else set(p.overwrite)
+    blocking = [c for c in found if c.component not in named]
+    recorded = {c.get("component") for c in entry.overwrites}
+    entry.overwrites += [c.to_dict() for c in found
+                         if c.component in named and c.component not in recorded]
+    if not blocking:
+        p.notes.extend(f"overwriting {env}'s change (--overwrite): {c}" for c in found)
+        return None
+    entry.conflicts = [c.to_dict() for c in blocking]
+    p.notes.extend(f"conflict: {c}" for c in blocking)
+    p.notes.append(drop_backup_tag(p.store, entry.backup_tag))
+    entry.backup_tag = ""
+    return p.finish("refused", error=(
+        f"{len(blocking)} component(s) of {train} changed in {env} after the backup, while the "
+        f"promotion validated; the deploy would overwrite them (name each with --overwrite "
+        f"TYPE:NAME, or --overwrite-all)"))
+
+
 def wave_steps(p: Promotion, number: int) -> list[Step]:
     """validate (a first validation restarts the attempt on a rerun: nothing was deployed;
-    a later wave's validates again), deploy (followed), wait (again)."""
-    return [Step(p.step_name("validate", number), lambda: validate(p, number),
-                 "restart" if number == 1 else "again"),
-            Step(p.step_name("deploy", number), lambda: deploy(p, number), "follow",
-                 followable=lambda: followable(p, number)),
-            Step(p.step_name("wait", number), lambda: wait(p, number))]
+    a later wave's validates again), re-check (first wave), deploy (followed), wait (again)."""
+    steps = [Step(p.step_name("validate", number), lambda: validate(p, number),
+                  "restart" if number == 1 else "again")]
+    if number == 1:
+        steps.append(Step("recheck", lambda: recheck(p), "restart"))
+    return steps + [Step(p.step_name("deploy", number), lambda: deploy(p, number), "follow",
+                         followable=lambda: followable(p, number)),
+                    Step(p.step_name("wait", number), lambda: wait(p, number))]

@@ -134,7 +134,7 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
     entry = LogEntry(action="promote", env=env, result="", user=user, started=now_iso(),
                      hotfix=bool(problem) or hotfix, test_level=env_cfg.effective_test_level())
     fresh = attempt(entry, False)
-    fresh.notes += [f"by {user}", *closing]
+    fresh.notes.extend([f"by {user}", *closing])
     if problem:
         fresh.notes.append(f"hotfix: {problem}")
     if values:
@@ -160,7 +160,8 @@ def _legacy_steps_done(p: Promotion, prior: LogEntry) -> list[str]:
     done = ["backup", "guard"]
     count = len(prior.deploy_ids)
     for number in range(1, count + 1):
-        done += [p.step_name("validate", number), p.step_name("deploy", number)]
+        done += [p.step_name("validate", number), *(["recheck"] if number == 1 else []),
+                 p.step_name("deploy", number)]
         if number < count or prior.result == release_log.UNVERIFIED:
             done.append(p.step_name("wait", number))
     return done
