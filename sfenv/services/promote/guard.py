@@ -30,6 +30,7 @@ from sfenv.core.compare import diff as compare_diff
 from sfenv.core.compare.inventory import parts_of_file
 from sfenv.core.compare.model import Change
 from sfenv.core.compare.neutralize import Neutralizer
+from sfenv.core.compare.origins import attributed, read_origins
 from sfenv.core.metadata.components import split_file
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
@@ -130,12 +131,15 @@ def _hand(change: Change, reason: str) -> Conflict:
 
 def conflicts(store: SnapshotStore, built: BuiltTrain, reference: str, fresh: str,
               train_changes: list[Change], src: dict[str, bytes],
-              registry: Registry) -> list[Conflict]:
+              registry: Registry, env: str | None = None) -> list[Conflict]:
     """Components the target changed between `reference` and `fresh` that the train (its
-    `train_changes` against `fresh`, its files `src`) would overwrite."""
+    `train_changes` against `fresh`, its files `src`) would overwrite. With `env`, a change
+    a promotion or rollback brought is credited to its recorded author (the org names the
+    deploy user), as status does."""
     if reference == fresh:
         return []
-    since = {c.component: c for c in compare_diff.diff_commits(
+    origins = read_origins(store, env) if env else {}
+    since = {c.component: attributed(c, origins) for c in compare_diff.diff_commits(
         store, reference, fresh, registry=registry).changes}
     return [_hand(since[c.component], "changed after the build")
             for c in affected(train_changes, built, src, registry) if c.component in since]
@@ -355,7 +359,8 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
         if fresh_since is not None:
             earlier = [c for c in earlier if c.component in fresh_since]
         out.found = _merge([
-            conflicts(store, built, reference, fresh, train_changes, src, registry), earlier])
+            conflicts(store, built, reference, fresh, train_changes, src, registry, env),
+            earlier])
         out.notes.append(
             f"guard: {len(out.found)} component(s) of the train changed in {env} outside the "
             f"release process" if out.found

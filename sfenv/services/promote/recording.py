@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from sfenv.core.compare import diff as compare_diff
+from sfenv.core.compare.diff import component_index
 from sfenv.core.compare.status import SYNC_FILE, sync_ref
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
@@ -103,6 +104,26 @@ def record_change_origins(store: SnapshotStore, built: BuiltTrain, env: str, bef
                       "train": built.name, "source": built.source}
     if found:
         record_origins(store, env, found, f"release {built.name}")
+
+
+def record_restored_origins(store: SnapshotStore, env: str, train: str, restored: list[str],
+                           backup_commit: str, after: str) -> int:
+    """After a rollback the org names the deploy user for every restored component; their
+    author is the one the backup names (a hotfix stays its author's). Recorded as origins
+    with the date the rollback left, so status and the guard credit the author until someone
+    edits the component again. Returns how many were recorded."""
+    was, now = component_index(store, backup_commit), component_index(store, after)
+    found: dict[str, dict] = {}
+    for cid in restored:
+        old, new = was.get(cid) or {}, now.get(cid) or {}
+        if old.get("lastModifiedByName") and new.get("lastModifiedDate"):
+            found[cid] = {"by": old.get("lastModifiedByName"),
+                          "date": old.get("lastModifiedDate"),
+                          "deployed_date": new.get("lastModifiedDate"),
+                          "train": train, "source": f"backup of {env}"}
+    if found:
+        record_origins(store, env, found, f"rollback of release {train}")
+    return len(found)
 
 
 def rollback_files(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,

@@ -14,7 +14,7 @@ from sfenv.errors import SfenvError
 from sfenv.io.store.snapshots import EnvLock, SnapshotStore
 from sfenv.services import pull as pull_mod
 from sfenv.services.promote.guard import conflicts as guard_conflicts
-from sfenv.services.promote.recording import finish, restore_sync
+from sfenv.services.promote.recording import finish, record_restored_origins, restore_sync
 from sfenv.services.promote.rollback import rollback_changes
 from sfenv.services.promote.undo import undo_steps
 from sfenv.services.promote.verify import verify
@@ -54,7 +54,7 @@ def guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env:
     blobs = store.read_blobs(set(listed.values()))
     src = {p[len(prefix):]: blobs[sha] for p, sha in listed.items()}
     found = guard_conflicts(store, replace(built, deletes=list(info.get("destroy", []))),
-                            promoted.after_commit, fresh, changes, src, registry)
+                            promoted.after_commit, fresh, changes, src, registry, env)
     named = {c.component for c in found} if overwrite_all else set(overwrite)
     blocking = [c for c in found if c.component not in named]
     entry.overwrites = [c.to_dict() for c in found if c.component in named]
@@ -124,6 +124,8 @@ def verify_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env
             f"rolled back; verification failed: {env} is not back to the backup for "
             f"{len(check.mismatches)} component(s): "
             + ", ".join(f"{m['component']} ({m['problem']})" for m in check.mismatches[:5])))
+    record_restored_origins(store, env, train, list(info.get("restore", [])),
+                            entry.backup_commit, after)
     restored_base = restore_sync(store, promoted, train)
     if restored_base:
         result.steps.append(restored_base)
