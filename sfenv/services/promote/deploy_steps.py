@@ -19,7 +19,9 @@ from sfenv.services.promote.deploying import Deployer, new_intent, pending_inten
 from sfenv.services.promote.promotion import Promotion
 from sfenv.services.promote.recheck import changed_since
 from sfenv.services.promote.recording import drop_backup_tag, log_intent, resolve_intent
+from sfenv.services.promote.reuse import reusable_validation
 from sfenv.services.promote.runner import Step
+from sfenv.services.records import release_log
 from sfenv.services.train.model import PromoteResult
 
 if TYPE_CHECKING:
@@ -71,6 +73,15 @@ def validate(p: Promotion, number: int) -> PromoteResult | None:
                 raise
             return p.finish("validation_failed", error=f"could not reach {env} to validate: {err}")
     data = p.fitted_zips()[number - 1]
+    earlier = reusable_validation(release_log.read_log(p.store, p.built.name), env,
+                                  entry.package_digests) \
+        if number == 1 and len(p.zips) == 1 and not p.check_only else None
+    if earlier is not None:  # the deploy step quick deploys it (a full deploy if refused)
+        entry.validation_id = earlier.validation_id
+        p.notes.append(f"reusing the validation {earlier.validation_id} of "
+                       f"{earlier.finished or earlier.started} (--check-only, same package "
+                       f"digest): no new validation")
+        return None
     try:
         validation = p.org().deploy(data, check_only=True, test_level=entry.test_level)
     except OrgError as err:
