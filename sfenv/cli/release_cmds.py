@@ -175,12 +175,14 @@ def _outcome(result, as_json: bool) -> None:
 def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrite_all,
                 verify_only, abandon, by, as_json, config_path):
     """Promote TRAIN to ENV: back up ENV, check that ENV did not change the train's components
-    since the plan, validate, deploy (quick deploy where possible), pull again and verify, then
-    record the log and a rollback package.
+    since the plan, validate, re-check the carried components just before the deploy, deploy
+    (quick deploy where possible; a --check-only validation of the same package is quick
+    deployed), pull again and verify, then record the log and a rollback package. Run the same
+    command again after an interruption: it continues at the first step not done.
 
-    Exit 1 when ENV changed components of the train since it was planned (each is listed with
-    who, when and what; nothing was validated or deployed): name them with --overwrite or
-    --overwrite-all to deploy over them. Exit 3 when Salesforce rejects the validation or
+    Exit 1 when ENV changed components of the train since it was planned, or while the
+    validation ran (each is listed with who, when and what; nothing was deployed): name them
+    with --overwrite or --overwrite-all to deploy over them. Exit 3 when Salesforce rejects the validation or
     deploy (failures are printed and logged). Exit 4 when the deploy went through but ENV
     does not hold the train as built ("deployed; verification failed").
 
