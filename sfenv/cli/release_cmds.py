@@ -182,17 +182,22 @@ def _outcome(result, as_json: bool) -> None:
 @click.option("--abandon", is_flag=True,
               help="Close an unfinished promotion whose deploy ENV cannot report, without "
                    "verifying (recorded); the next promote starts over.")
+@click.option("--by", "by", metavar="NAME",
+              help="Who promotes, for the record (default: $SFENV_USER, else git's user.name, "
+                   "else the login name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @config_option
 def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrite_all,
-                verify_only, abandon, as_json, config_path):
+                verify_only, abandon, by, as_json, config_path):
     """Promote TRAIN to ENV: back up ENV, check that ENV did not change the train's components
-    since the plan, validate, deploy (quick deploy where possible), pull again and verify, then
-    record the log and a rollback package.
+    since the plan, validate, re-check the carried components just before the deploy, deploy
+    (quick deploy where possible; a --check-only validation of the same package is quick
+    deployed), pull again and verify, then record the log and a rollback package. Run the same
+    command again after an interruption: it continues at the first step not done.
 
-    Exit 1 when ENV changed components of the train since it was planned (each is listed with
-    who, when and what; nothing was validated or deployed): name them with --overwrite or
-    --overwrite-all to deploy over them. Exit 3 when Salesforce rejects the validation or
+    Exit 1 when ENV changed components of the train since it was planned, or while the
+    validation ran (each is listed with who, when and what; nothing was deployed): name them
+    with --overwrite or --overwrite-all to deploy over them. Exit 3 when Salesforce rejects the validation or
     deploy (failures are printed and logged). Exit 4 when the deploy went through but ENV
     does not hold the train as built ("deployed; verification failed").
 
@@ -215,7 +220,8 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
     result = promote(config, _store(config), train, env, hotfix=hotfix, strict=strict,
                      check_only=check_only, confirm=confirm,
                      progress=progress_for(as_json, quiet=True), overwrite=overwrite,
-                     overwrite_all=overwrite_all, verify_only=verify_only, abandon=abandon)
+                     overwrite_all=overwrite_all, verify_only=verify_only, abandon=abandon,
+                     by=by)
     _tell(config, result, "promote")
     _outcome(result, as_json)
 
@@ -231,9 +237,13 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
                    "promotion (repeatable; recorded in the release log).")
 @click.option("--overwrite-all", is_flag=True,
               help="Roll back over every component ENV changed since the promotion (recorded).")
+@click.option("--by", "by", metavar="NAME",
+              help="Who rolls back, for the record (default: $SFENV_USER, else git's "
+                   "user.name, else the login name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @config_option
-def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json, config_path):
+def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, by, as_json,
+                 config_path):
     """Deploy the rollback package built when TRAIN was promoted to ENV (back to the backup
     taken before), pull again and verify.
 
@@ -247,7 +257,7 @@ def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json,
     Example:
       sfenv release rollback R1 --env prod --yes
     """
-    from sfenv.services.promote.promote import rollback
+    from sfenv.services.promote.steps_rollback import rollback
 
     config = load(config_path)
     confirm = _confirm(yes, env)
@@ -256,7 +266,7 @@ def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, as_json,
                            f"pass --yes")
     result = rollback(config, _store(config), train, env, confirm=confirm,
                       with_later=with_later, overwrite=overwrite, overwrite_all=overwrite_all,
-                      progress=progress_for(as_json, quiet=True))
+                      progress=progress_for(as_json, quiet=True), by=by)
     _tell(config, result, "rollback")
     _outcome(result, as_json)
 

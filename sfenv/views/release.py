@@ -158,10 +158,10 @@ def status_text(summaries: list[TrainSummary]) -> str:
         lines.append(f"{s.name}  built {s.created} from {s.source}, {counts.counted(s.components, 'package member')}"
                      + ("  [hotfix]" if s.hotfix else ""))
         for env in s.envs:
-            extra = f"  {env.date}" if env.state not in ("source", "built") else ""
+            extra = f"  {env.date}" if not env.label and env.state not in ("source", "built") else ""
             extra += f"  backup {env.backup_tag}" if env.backup_tag else ""
             extra += "  (hotfix)" if env.hotfix else ""
-            lines.append(f"  {env.env:<12} {env.state}{extra}")
+            lines.append(f"  {env.env:<12} {env.label or env.state}{extra}")
         if s.open_hotfixes:
             lines.append(f"  open hotfix: not yet in {', '.join(s.open_hotfixes)}")
     return "\n".join(lines)

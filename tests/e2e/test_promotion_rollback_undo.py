@@ -35,3 +35,26 @@ def test_a_rollback_adds_the_steps_that_undo_manual_changes_and_keeps_the_ticks(
     # ticking the undo step works like any other
     path2.ok("checklist", "done", "R1", "undo.role-deleted.Regional_Manager", "--env", "qa",
              "--by", "Ana Lima")
+
+
+def test_a_re_promotion_closes_the_rollbacks_undo_steps_and_the_counts_agree(path2):
+    """#26: once the train is promoted again, the steps undoing its manual changes are moot:
+    closed as done, "superseded by the re-promotion of DATE"; the checklist's open steps and
+    the promotion's record name the same ones."""
+    add_role(path2, "dev", "Regional_Manager")
+    path2.ok("release", "build", "R1")
+    path2.trains.append("R1")
+    path2.ok("release", "promote", "R1", "--to", "qa")
+    path2.ok("release", "rollback", "R1", "--env", "qa", "--yes")
+    undo = "undo.role-deleted.Regional_Manager"
+    before = json.loads(path2.ok("checklist", "R1", "--env", "qa", "--json").stdout)
+    assert not {s["id"]: s for s in before["steps"]}[undo].get("done")
+
+    path2.ok("release", "promote", "R1", "--to", "qa")
+    doc = json.loads(path2.ok("checklist", "R1", "--env", "qa", "--json").stdout)
+    steps = {s["id"]: s for s in doc["steps"]}
+    assert steps[undo].get("done"), steps[undo]
+    assert "superseded by the re-promotion of" in json.dumps(doc), doc
+    entry = [e for e in path2.log("R1") if e["action"] == "promote"][-1]
+    open_before = {s["id"] for s in doc["steps"] if not s.get("done") and s["phase"] == "before"}
+    assert open_before == set(entry["checklist_open"]), (open_before, entry["checklist_open"])

@@ -68,6 +68,13 @@ def test_train_goes_dev_qa_prod_and_rollback_restores_the_backup(orgs):
                if backup.get(p) != deployed.get(p) and not p.startswith(".sfenv/")]
     assert touched, "the train changed nothing in prod"
     assert {p: now.get(p) for p in touched} == {p: backup.get(p) for p in touched}
+    # where R1 stands, with dates: prod rolled back (#22 item 7), in JSON and in the text
+    [train] = orgs.cli_json("release", "status", "R1")["trains"]
+    states = {e["env"]: e for e in train["envs"]}
+    rolled_on = log_of(orgs)[-1]["finished"][:10]
+    assert states["prod"]["label"] == f"rolled back ({rolled_on})"
+    assert states["qa"]["label"].startswith("deployed (") and states["dev"]["label"] == "source"
+    assert f"rolled back ({rolled_on})" in orgs.cli("release", "status", "R1").output
 
 
 def test_hotfix_to_prod_is_recorded_and_open_until_qa_has_it(orgs):

@@ -65,3 +65,32 @@ def test_a_step_that_returns_a_result_ends_the_run_without_the_later_steps():
 def test_a_step_with_an_unknown_resume_policy_is_refused():
     with pytest.raises(ValueError):
         Step("deploy", lambda: None, "sometimes")
+
+
+def test_resume_restarts_before_anything_irreversible_and_follows_what_was_accepted():
+    """`resume`: the first step not done decides; a restart step, or a follow step with
+    nothing to follow, closes the attempt (None); an accepted deploy is followed; steps not
+    logged (before the entry exists) run but record nothing."""
+    from sfenv.services.promote.runner import resume
+
+    accepted: list[str] = []
+    steps = [Step("backup", lambda: None, "restart", logged=False),
+             Step("validate", lambda: None, "restart"),
+             Step("deploy", lambda: None, "follow", followable=lambda: bool(accepted)),
+             Step("wait", lambda: None)]
+    entry = LogEntry(action="promote", env="qa", result="in_progress", user="u", started="t",
+                     steps_done=["backup"])
+    assert resume(steps, entry) is None  # validation: nothing deployed, start over
+    entry.steps_done = ["backup", "validate"]
+    assert resume(steps, entry) is None  # no deploy accepted: start over
+    accepted.append("0Af1")
+    assert resume(steps, entry) == 2  # accepted: follow it
+    entry.steps_done = ["backup", "validate", "deploy", "wait"]
+    assert resume(steps, entry) == 4  # all done: only the outcome is left to record
+
+    records: list[str] = []
+    fresh = LogEntry(action="promote", env="qa", result="", user="u", started="t")
+    run_steps(steps, fresh, lambda: records.append(fresh.step),
+              lambda: PromoteResult("R1", "qa", fresh, []))
+    assert "backup" not in records and records.count("validate") == 2
+    assert fresh.steps_done == ["backup", "validate", "deploy", "wait"]

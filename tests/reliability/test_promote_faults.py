@@ -21,13 +21,14 @@ from tests.reliability.promote_kit import Path2, finished_deployed, record_compl
 # API calls allowed before REQUEST_LIMIT_EXCEEDED. A clean promotion of the kit's train to qa
 # makes, in order (logins are not API calls): SourceMember query 1 (INVALID_TYPE: qa does not
 # track), describe 2, listMetadata 3-18, REST 19-22 (backup); deploy 23, status 24-25,
-# deployRecentValidation 26, status 27-28; SourceMember query 29, describe 30, listMetadata
-# 31-46, retrieve 47, status 48-49, REST 50-53 (verification pull). Recount with a probe on
-# FaultInjector.decide (or OrgClient._call) when the pull's calls change.
+# listMetadata 26 (the re-check of the carried class before the deploy call, new with
+# wave3c/steps), deployRecentValidation 27, status 28-29; SourceMember query 30, describe 31,
+# listMetadata 32-47, retrieve 48, status 49-50, REST 51-54 (verification pull). Recount with
+# a probe on FaultInjector.decide (or OrgClient._call) when the pull's calls change.
 LIMIT_PHASES = {"backup-listing": 4, "backup-rest": 18, "validate": 22, "validate-poll": 23,
-                "quick-deploy-submit": 25, "quick-deploy-poll": 26,
-                "verify-listing": 34, "verify-retrieve": 46, "verify-rest": 49}
-BEFORE_DEPLOY = {"backup-listing", "backup-rest", "validate", "validate-poll",
+                "recheck": 25, "quick-deploy-submit": 26, "quick-deploy-poll": 27,
+                "verify-listing": 35, "verify-retrieve": 47, "verify-rest": 50}
+BEFORE_DEPLOY = {"backup-listing", "backup-rest", "validate", "validate-poll", "recheck",
                  "quick-deploy-submit"}
 
 

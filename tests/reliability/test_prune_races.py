@@ -19,7 +19,7 @@ def test_prune_between_a_promotion_s_backup_and_its_log_entry_keeps_the_tag(path
                                                                            monkeypatch):
     """The issue's loop, made deterministic: prune runs in the window, with a policy that
     keeps nothing by age."""
-    import sfenv.services.promote.promote as promote
+    import sfenv.services.promote.promotion as promote
 
     train, value = path2.new_train()
     original = promote.compute_checklist

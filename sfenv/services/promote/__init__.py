@@ -24,8 +24,8 @@ def checklist_for(config: Config, train: str, env: str,
                   store: SnapshotStore | None = None) -> list[Step]:
     """The manual steps of promoting `train` to `env`: frozen at its deploy there (computed
     against the pre-deploy backup), else as `env` is now (its latest snapshot)."""
-    from sfenv.services.promote.promote import compute_checklist
     from sfenv.services.records.checklist_state import frozen_checklist
+    from sfenv.services.train.checklist import compute_checklist
     from sfenv.services.train.train import load_train
 
     store = store or _store(config)

@@ -23,17 +23,21 @@ X's own elements, never a field or rule of X.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sfenv.core.compare import diff as compare_diff
-from sfenv.core.compare.inventory import parts_of_file
 from sfenv.core.compare.model import Change
 from sfenv.core.compare.neutralize import Neutralizer
-from sfenv.core.metadata.components import split_file
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.compare.origins import attributed, read_origins
 from sfenv.core.metadata.registry import Registry
-from sfenv.errors import MetadataError, StoreError
+from sfenv.errors import StoreError
+from sfenv.services.promote.guard_parts import (
+    Conflict,
+    affected,
+    hand_conflict,
+    reference_commit,
+)
 from sfenv.services.train.model import BuiltTrain
 
 if TYPE_CHECKING:
@@ -41,103 +45,19 @@ if TYPE_CHECKING:
     from sfenv.io.store.snapshots import SnapshotStore
 
 
-@dataclass
-class Conflict:
-    """A component the target changed itself that the train would overwrite."""
-
-    component: str
-    kind: str  # how the target changed it: added | modified | removed | drift | conflict
-    changed_by: str | None = None
-    changed_on: str | None = None
-    elements: list[str] = field(default_factory=list)
-    reason: str = ""  # how it was found (after the build, drift at the plan, no base...)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        who = f" by {self.changed_by or 'unknown'}" + (f" on {self.changed_on}"
-                                                       if self.changed_on else "")
-        what = f" ({', '.join(self.elements[:3])})" if self.elements else f" ({self.kind})"
-        return f"{self.component}: changed in the target{who}{what}" + (
-            f"; {self.reason}" if self.reason else "")
-
-
-def reference_commit(built: BuiltTrain, env: str) -> str | None:
-    """The target's snapshot the train was planned against, or None when none was recorded."""
-    if env == built.target:
-        return built.target_commit
-    return built.env_commits.get(env) or None
-
-
-def is_xml_file(path: str, owner: ComponentId | None, registry: Registry) -> bool:
-    """Whether a file's parts (children, permission entries) can be compared: every `.xml`
-    file and every file of an XML-strategy type (`objects/X.object`, `X.permissionset`,
-    `X.profile`, `X.workflow`, `CustomLabels.labels`, `X.translation`...)."""
-    if owner is None or path.endswith(".xml"):
-        return True
-    mtype = registry.find(owner.type)
-    return mtype is not None and mtype.strategy == "xml"
-
-
-def package_ids(src: dict[str, bytes], registry: Registry) -> set[str]:
-    """Every component (and child, and permission entry) the train's files carry."""
-    out: set[str] = set()
-    for path, data in src.items():
-        owner = registry.component_of(path)
-        if owner is not None:
-            out.add(str(owner))
-        if is_xml_file(path, owner, registry):
-            try:
-                out.update(str(p.id) for p in parts_of_file(path, data, registry, split_file))
-            except MetadataError:
-                continue
-    return out
-
-
-def whole_containers(src: dict[str, bytes], registry: Registry) -> set[str]:
-    """The carried components a deploy replaces whole (permission sets): every entry the
-    target has that the file lacks is removed by the deploy."""
-    whole = registry.deployed_whole()
-    return {str(owner) for path in src
-            if (owner := registry.component_of(path)) is not None and owner.type in whole}
-
-
-def affected(train_changes: Iterable[Change], built: BuiltTrain, src: dict[str, bytes],
-             registry: Registry) -> list[Change]:
-    """The train's changes the deploy really makes: parts its files carry, what it deletes,
-    and entries of a container it replaces whole (a permission entry added by hand)."""
-    carried = package_ids(src, registry)
-    whole = whole_containers(src, registry)
-    deleted = set(built.deletes)
-    out = []
-    for change in train_changes:
-        cid = str(change.component)
-        parent = str(change.parent) if change.parent else None
-        if cid in carried or cid in deleted or (parent is not None
-                                                and (parent in deleted or parent in whole)):
-            out.append(change)
-    return out
-
-
-def _hand(change: Change, reason: str) -> Conflict:
-    """A conflict from the target's own change (a diff from a reference to the fresh state)."""
-    gone = change.kind == "removed"
-    by = change.old_by if gone else change.new_by
-    return Conflict(str(change.component), change.kind, by.last_modified_by,
-                    by.last_modified_date, [str(e) for e in change.elements], reason)
-
-
 def conflicts(store: SnapshotStore, built: BuiltTrain, reference: str, fresh: str,
               train_changes: list[Change], src: dict[str, bytes],
-              registry: Registry) -> list[Conflict]:
+              registry: Registry, env: str | None = None) -> list[Conflict]:
     """Components the target changed between `reference` and `fresh` that the train (its
-    `train_changes` against `fresh`, its files `src`) would overwrite."""
+    `train_changes` against `fresh`, its files `src`) would overwrite. With `env`, a change
+    a promotion or rollback brought is credited to its recorded author (the org names the
+    deploy user), as status does."""
     if reference == fresh:
         return []
-    since = {c.component: c for c in compare_diff.diff_commits(
+    origins = read_origins(store, env) if env else {}
+    since = {c.component: attributed(c, origins) for c in compare_diff.diff_commits(
         store, reference, fresh, registry=registry).changes}
-    return [_hand(since[c.component], "changed after the build")
+    return [hand_conflict(since[c.component], "changed after the build")
             for c in affected(train_changes, built, src, registry) if c.component in since]
 
 
@@ -269,7 +189,7 @@ def unknown_target(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str
         own = differ.get(change.component)
         if own is None:
             continue
-        conflict = _hand(own, f"{env} had no snapshot before this promotion; it differs from "
+        conflict = hand_conflict(own, f"{env} had no snapshot before this promotion; it differs from "
                               f"{built.source}'s base")
         conflict.changed_by = change.old_by.last_modified_by
         conflict.changed_on = change.old_by.last_modified_date
@@ -355,7 +275,8 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
         if fresh_since is not None:
             earlier = [c for c in earlier if c.component in fresh_since]
         out.found = _merge([
-            conflicts(store, built, reference, fresh, train_changes, src, registry), earlier])
+            conflicts(store, built, reference, fresh, train_changes, src, registry, env),
+            earlier])
         out.notes.append(
             f"guard: {len(out.found)} component(s) of the train changed in {env} outside the "
             f"release process" if out.found

@@ -8,15 +8,11 @@ from typing import TYPE_CHECKING
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import SfenvError
-from sfenv.services.promote.promote import (
-    built_src,
-    compute_checklist,
-    deployed_envs,
-    env_values,
-    skipped_envs,
-)
+from sfenv.services.promote.artifacts import built_src, env_values
+from sfenv.services.promote.stages import deployed_envs, skipped_envs
 from sfenv.services.promote.verify import verify
 from sfenv.services.records import release_log as release_log
+from sfenv.services.train.checklist import compute_checklist
 from sfenv.services.train.model import BuiltTrain, EnvState, LogEntry, TrainSummary
 from sfenv.services.train.train import list_trains, load_train
 from sfenv.services.train.trees import StoreTree
@@ -28,6 +24,7 @@ if TYPE_CHECKING:
 
 STATE = {"deployed": "deployed", "validated": "validated", "validation_failed": "failed",
          "deploy_failed": "failed", "rollback_failed": "failed", "rolled_back": "rolled back"}
+NOT_YET = "not yet"  # a stage the train has not reached (was "built")
 
 
 def _path_envs(config: Config) -> list[str]:
@@ -69,29 +66,58 @@ def open_hotfixes(config: Config, store: SnapshotStore, built: BuiltTrain, entri
     return missing
 
 
-def summary(config: Config, store: SnapshotStore, train: str, registry: Registry | None = None, *,
-            with_checklist: bool = True) -> TrainSummary:
-    registry = registry or default_registry()
-    built = load_train(store, train)
-    entries = release_log.read_log(store, train)
+def stage_label(state: EnvState) -> str:
+    """The one wording of where a train stands in one stage, for `release list`, `release
+    status` and the report: `source`, `not yet` (never received), `validated (DATE)`,
+    `deployed (DATE)`, `failed (DATE)`, `rolled back (DATE)`, `re-promoted (DATE)` (deployed
+    again after a rollback). DATE is the day of the entry that set the state."""
+    if state.state in ("source", NOT_YET):
+        return state.state
+    if state.state == "deployed" and state.repromoted:
+        return f"re-promoted ({state.repromoted[:10]})"
+    return f"{state.state} ({state.date[:10]})" if state.date else state.state
+
+
+def stage_states(built: BuiltTrain, envs: list[str], entries: list[LogEntry]) -> list[EnvState]:
+    """Each path environment's state for `built`, from its release log, with dates."""
     states: dict[str, EnvState] = {}
-    for env in _path_envs(config):
-        states[env] = EnvState(env, "source" if env == built.source else "built", built.created)
+    for env in envs:
+        states[env] = EnvState(env, "source" if env == built.source else NOT_YET,
+                               built.created if env == built.source else "")
     for entry in entries:
         state = STATE.get(entry.result)
         if state is None:  # cancelled: nothing changed
             continue
         previous = states.get(entry.env)
         when = entry.finished or entry.started
+        rolled_back = when if state == "rolled back" else (previous.rolled_back if previous
+                                                           else None)
+        repromoted = None
+        if state == "deployed" and previous is not None and previous.rolled_back:
+            repromoted = when  # the train came back after its rollback
+        elif previous is not None and state != "rolled back":
+            repromoted = previous.repromoted
         states[entry.env] = EnvState(
             entry.env, state, when, entry.backup_tag or (previous.backup_tag if previous else ""),
             list(entry.deploy_ids), entry.hotfix or bool(previous and previous.hotfix),
             validated=when if entry.validation_id and entry.result in ("validated", "deployed")
             else (previous.validated if previous else None),
-            deployed=when if state == "deployed" else (previous.deployed if previous else None))
+            deployed=when if state == "deployed" else (previous.deployed if previous else None),
+            rolled_back=rolled_back, repromoted=repromoted)
+    for state in states.values():
+        state.label = stage_label(state)
+    return list(states.values())
+
+
+def summary(config: Config, store: SnapshotStore, train: str, registry: Registry | None = None, *,
+            with_checklist: bool = True) -> TrainSummary:
+    registry = registry or default_registry()
+    built = load_train(store, train)
+    entries = release_log.read_log(store, train)
+    states = {s.env: s for s in stage_states(built, _path_envs(config), entries)}
     backups = sorted({e.backup_tag for e in entries if e.backup_tag})
     checklist: dict[str, list] = {}
-    upcoming = next((s.env for s in states.values() if s.state in ("built", "validated", "failed")
+    upcoming = next((s.env for s in states.values() if s.state in (NOT_YET, "validated", "failed")
                      and s.env != built.source), None)
     if upcoming and with_checklist and store.head(upcoming):
         # a broken catalogue must not hide where trains stand; `sfenv checklist` says why

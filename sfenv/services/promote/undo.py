@@ -18,6 +18,7 @@ from sfenv.core.checklist import ChecklistContext, Step, build_checklist, load_c
 from sfenv.core.checklist.model import username_suffixes
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.metadata.registry import Registry
+from sfenv.services.records.checklist_state import UNDO_PREFIX
 from sfenv.services.train.checklist import group_members, train_changes, typed_components
 from sfenv.services.train.model import BuiltTrain
 
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from sfenv.config.model import Config
     from sfenv.io.store.snapshots import SnapshotStore
 
-
-UNDO_PREFIX = "undo."
 
 
 def undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, with_train: str,

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from sfenv.services.train.model import LogEntry
 
 
-Mark = dict[str, str]  # {"by", "at"}
+Mark = dict[str, str]  # {"by", "at"} (+ "note": why it was closed without a person's tick)
+UNDO_PREFIX = "undo."  # the steps a rollback adds to undo the promotion's manual changes
 
 
 @dataclass
@@ -93,7 +94,8 @@ def _document(store: SnapshotStore, train: str, env: str,
 def _marks(raw: Any) -> dict[str, Mark]:
     if not isinstance(raw, dict):
         return {}
-    return {str(k): {"by": str(v.get("by", "")), "at": str(v.get("at", ""))}
+    return {str(k): {"by": str(v.get("by", "")), "at": str(v.get("at", "")),
+                     **({"note": str(v["note"])} if v.get("note") else {})}
             for k, v in raw.items() if isinstance(v, dict)}
 
 
@@ -188,7 +190,8 @@ def freeze_checklist(store: SnapshotStore, train: str, env: str, steps: list[Ste
 
     The first freeze records the steps as given. A later one (re-promotion, rollback) keeps
     every step already frozen, ticked or open, and appends the new ones; the backup recorded is
-    the latest. Ticks made before the freeze (on the live checklist) are kept. Commits on the
+    the latest. A promotion's freeze closes the open undo steps of an earlier rollback (the
+    train is back, so there is nothing to undo), noting "superseded by the re-promotion". Ticks made before the freeze (on the live checklist) are kept. Commits on the
     releases ref; with `config`, exports the file under `<root>/releases/`."""
 
     def change(doc: dict[str, Any]) -> str:
@@ -203,6 +206,13 @@ def freeze_checklist(store: SnapshotStore, train: str, env: str, steps: list[Ste
         doc["history"].append({"action": "freeze", "by": by, "at": when, "reason": reason,
                                "backup_tag": backup_tag,
                                "added": ",".join(s.id for s in added)})
+        if reason == "promotion":  # the train is back: the rollback's undo steps are moot
+            note = f"superseded by the re-promotion of {when[:10]}"
+            for step in merged:
+                if step.id.startswith(UNDO_PREFIX) and step.id not in doc["done"]:
+                    doc["done"][step.id] = {"by": by, "at": when, "note": note}
+                    doc["history"].append({"action": "done", "step": step.id, "by": by,
+                                           "at": when, "note": note})
         return (f"sfenv checklist freeze {train} → {env}: {len(merged)} steps "
                 f"({len(added)} new, {reason})\n")
 
@@ -260,7 +270,8 @@ def replay(history: list[dict[str, str]]) -> dict[str, Mark]:
     done: dict[str, Mark] = {}
     for h in history:
         if h.get("action") == "done":
-            done[h.get("step", "")] = {"by": h.get("by", ""), "at": h.get("at", "")}
+            done[h.get("step", "")] = {"by": h.get("by", ""), "at": h.get("at", ""),
+                                       **({"note": h["note"]} if h.get("note") else {})}
         elif h.get("action") == "undo":
             done.pop(h.get("step", ""), None)
     return done
@@ -340,6 +351,6 @@ def freeze_view(config: Config, store: SnapshotStore, view: ChecklistView, by: s
                             config=config)
 
 
-__all__ = ["ChecklistView", "FrozenChecklist", "check_target", "checklist_view", "current_done",
+__all__ = ["UNDO_PREFIX", "ChecklistView", "FrozenChecklist", "check_target", "checklist_view", "current_done",
            "freeze_checklist", "freeze_view", "frozen_checklist", "record_step_done",
            "record_step_undone", "releases_dir", "replay", "state_file", "step_history"]

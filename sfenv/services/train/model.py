@@ -274,13 +274,17 @@ class PromoteResult:
 @dataclass
 class EnvState:
     env: str
-    state: str  # "pending" | "validated" | "deployed" | "failed" | "rolled back"
+    # "source" | "not yet" | "validated" | "deployed" | "failed" | "rolled back"
+    state: str
     date: str = ""
     backup_tag: str = ""
     deploy_ids: list[str] = field(default_factory=list)
     hotfix: bool = False
     validated: str | None = None  # when last validated there
     deployed: str | None = None  # when last deployed there
+    rolled_back: str | None = None  # when last rolled back there
+    repromoted: str | None = None  # when deployed again after that rollback
+    label: str = ""  # `promote.status.stage_label`: "re-promoted (2026-12-06)", "not yet" …
 
 
 @dataclass

@@ -1,0 +1,80 @@
+"""Where a train stands on the path, read from its release log: which environment it last
+changed (deployed or rolled back), whether a promotion would skip a stage, which trains sit
+on top of it in an environment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sfenv.errors import SfenvError
+from sfenv.services.records import release_log
+from sfenv.services.train.model import BuiltTrain, LogEntry
+from sfenv.services.train.train import list_trains
+
+if TYPE_CHECKING:
+    from sfenv.config.model import Config
+    from sfenv.io.store.snapshots import SnapshotStore
+
+
+def env_states(entries: list[LogEntry]) -> dict[str, LogEntry]:
+    """The last entry that changed each environment (deployed or rolled back)."""
+    out: dict[str, LogEntry] = {}
+    for e in entries:
+        if e.result in ("deployed", "rolled_back"):
+            out[e.env] = e
+    return out
+
+
+def deployed_envs(entries: list[LogEntry]) -> set[str]:
+    return {env for env, e in env_states(entries).items() if e.result == "deployed"}
+
+
+def stage_problem(config: Config, built: BuiltTrain, entries: list[LogEntry],
+                  env: str) -> str | None:
+    """Why promoting to `env` would skip a stage, or None when the path allows it."""
+    if env == built.target:
+        return None
+    upstream = config.upstream_of(env)
+    if not upstream:
+        return f"{env} is the first stage of the path: trains are built from it, not promoted to it"
+    if built.source in upstream or deployed_envs(entries) & set(upstream):
+        return None
+    return (f"release {built.name} has not been deployed to {' or '.join(upstream)} yet, "
+            f"the stage before {env}")
+
+
+def skipped_envs(config: Config, built: BuiltTrain, env: str) -> list[str]:
+    """The path environments between the train's source stage and `env` (for hotfix tracking)."""
+    try:
+        start = config.stage_index(built.source)
+    except SfenvError:
+        start = config.stage_index(built.target) - 1
+    end = config.stage_index(env)
+    return [e for stage in config.stages[start + 1:end] for e in stage]
+
+
+def later_trains(store: SnapshotStore, train: str, env: str) -> list[str]:
+    """The trains deployed to `env` (and not rolled back) after `train`'s deploy there,
+    newest first."""
+    mine = env_states(release_log.read_log(store, train)).get(env)
+    if mine is None or mine.result != "deployed":
+        return []
+    since = mine.finished or mine.started
+    found = []
+    for other in list_trains(store, "log.json"):
+        if other == train:
+            continue
+        state = env_states(release_log.read_log(store, other)).get(env)
+        if state is not None and state.result == "deployed" and \
+                (state.finished or state.started) > since:
+            found.append((state.finished or state.started, other))
+    return [name for _when, name in sorted(found, reverse=True)]
+
+
+def last_deployed(entries: list[LogEntry], env: str) -> LogEntry | None:
+    """The promotion a rollback of `env` undoes: the last `deployed` promote entry there."""
+    found = None
+    for e in entries:
+        if e.env == env and e.action == "promote" and e.result == "deployed":
+            found = e
+    return found
