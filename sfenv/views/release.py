@@ -167,14 +167,22 @@ def status_text(summaries: list[TrainSummary]) -> str:
     return "\n".join(lines)
 
 
+def _dated(env: str, label: str, state: str) -> str:
+    """`qa (2026-12-05)`, `prod re-promoted (2026-12-06)`: the stage's label without the state
+    word its column already says."""
+    return f"{env} {label.removeprefix(state)}" if label else env
+
+
 def list_text(summaries: list[TrainSummary]) -> str:
     if not summaries:
         return "No release trains yet (sfenv release build TRAIN)."
     lines = []
     for s in summaries:
-        where = [e.env for e in s.envs if e.state == "deployed"]
+        where = [_dated(e.env, e.label, "deployed ") for e in s.envs if e.state == "deployed"]
+        back = [_dated(e.env, e.label, "rolled back ") for e in s.envs if e.state == "rolled back"]
         lines.append(f"{s.name:<20} {s.created}  {s.source:<10} {counts.counted(s.components, 'package member'):>19}  "
-                     f"deployed: {', '.join(where) or '-'}")
+                     f"deployed: {', '.join(where) or '-'}"
+                     + (f"; rolled back: {', '.join(back)}" if back else ""))
     return "\n".join(lines)
 
 

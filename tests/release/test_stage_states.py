@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sfenv.services.promote.status import stage_label, stage_states
 from sfenv.services.train.model import BuiltTrain, LogEntry
-from sfenv.views.release import status_text
+from sfenv.views.release import list_text, status_text
 
 
 def train() -> BuiltTrain:
@@ -58,3 +58,19 @@ def test_status_and_list_text_show_the_labels():
     text = status_text([summary])
     assert "re-promoted (2026-12-05)" in text and "not yet" in text
     assert " built\n" not in text + "\n" and "prod         built" not in text
+
+
+def test_list_text_dates_each_stage_and_names_rolled_back_ones():
+    from sfenv.services.train.model import TrainSummary
+
+    built = train()
+    entries = [entry("qa", "deployed", "02"), entry("qa", "rolled_back", "03", "rollback"),
+               entry("qa", "deployed", "05"), entry("prod", "deployed", "04"),
+               entry("prod", "rolled_back", "06", "rollback")]
+    summary = TrainSummary(name="R1", created=built.created, source="dev", target="qa",
+                           digest="d", components=1,
+                           envs=stage_states(built, ["dev", "qa", "prod"], entries),
+                           backups=[], hotfix=False, open_hotfixes=[])
+    line = list_text([summary])
+    assert "deployed: qa re-promoted (2026-12-05)" in line
+    assert "; rolled back: prod (2026-12-06)" in line

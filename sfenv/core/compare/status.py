@@ -295,8 +295,12 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
     src = {c.component: attributed(c, origins)
            for c in diff_commits(store, a0, status.source_commit, registry=registry,
                                  split=split).changes}
-    tgt = {c.component: c for c in diff_commits(store, b0, status.target_commit,
-                                                registry=registry, split=split).changes}
+    # the target's side through its own origins too: content a rollback restored keeps its
+    # author there, not the deploy user's name the org now gives it
+    target_origins = read_origins(store, status.target)
+    tgt = {c.component: attributed(c, target_origins)
+           for c in diff_commits(store, b0, status.target_commit, registry=registry,
+                                 split=split).changes}
     when = str(base.get("when") or "?")
     since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
              else f"since the sync point of {when}")

@@ -4,6 +4,7 @@ around a deploy. No step logic here."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -135,8 +136,11 @@ def open_before_steps(config: Config, train: str, env: str, steps: list[Step],
     return [s for s in steps if s.phase == "before" and s.id not in done]
 
 
-def org_client_connect() -> Callable:
-    """The real org client's `connect` (imported on use: it loads zeep)."""
+def org_client_connect(config: Config) -> Callable:
+    """The real org client's `connect` (imported on use: it loads simple-salesforce), waiting
+    between status asks of a deploy as sfenv.yml's `pull.poll_interval`/`poll_max_interval`
+    say, like the pull's retrieves."""
     from sfenv.io.org import client as org_client
 
-    return org_client.connect
+    return functools.partial(org_client.connect, poll=config.pull.poll_interval,
+                             max_poll=config.pull.poll_max_interval)

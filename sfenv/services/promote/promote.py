@@ -95,7 +95,7 @@ def _promote(config: Config, store: SnapshotStore, train: str, env: str, *, hotf
         return Promotion(
             config=config, store=store, built=built, env=env,
             result=PromoteResult(train, env, entry, []), registry=registry,
-            connect=connect or org_client_connect(), values=values,
+            connect=connect or org_client_connect(config), values=values,
             zips=target_zips(store, built, values), record_sync=problem is None,
             progress=progress, lock=lock, strict=strict, check_only=check_only,
             confirm=confirm, overwrite=overwrite, overwrite_all=overwrite_all,

@@ -82,7 +82,7 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
     the submit and the id as soon as it returns, and a rerun after an interruption continues
     where the runner says (`runner.resume`), following a deploy already accepted."""
     registry = registry or default_registry()
-    connect = connect or org_client_connect()
+    connect = connect or org_client_connect(config)
     built = load_train(store, train)  # a clear error for an unknown train
     env_cfg = config.env(env)
     entries = release_log.read_log(store, train)
