@@ -55,7 +55,7 @@ def is_xml_file(path: str, owner: ComponentId | None, registry: Registry) -> boo
     if owner is None or path.endswith(".xml"):
         return True
     mtype = registry.find(owner.type)
-    return mtype is not None and mtype.strategy == "xml"
+    return mtype is not None and mtype.handler.compares_elements
 
 
 def package_ids(src: dict[str, bytes], registry: Registry) -> set[str]:
