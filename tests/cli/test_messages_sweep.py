@@ -69,3 +69,26 @@ def test_every_group_argument_is_known_to_click():
               if isinstance(cmd, click.Group) and any(isinstance(p, click.Argument)
                                                       for p in cmd.params)}
     assert {"backup", "checklist"} <= groups
+
+
+PATH3_YML = """\
+project: acme
+api_version: "62.0"
+environments:
+  dev: {auth: access_token, access_token_env: X, instance_url: "https://dev.example"}
+  qa: {auth: access_token, access_token_env: X, instance_url: "https://qa.example"}
+  prod: {auth: access_token, access_token_env: X, instance_url: "https://prod.example",
+         production: true}
+path: [dev, qa, prod]
+"""
+
+
+def test_a_sync_point_given_backwards_names_the_command_the_right_way_round(tmp_path):
+    (tmp_path / "sfenv.yml").write_text(PATH3_YML)
+    result = _run(tmp_path, "sync-point", "prod", "qa")
+    assert result.exit_code == 2
+    assert result.output.rstrip().endswith(
+        "prod → qa is not a hop of the promotion path (dev → qa → prod); hops: dev → qa, "
+        "qa → prod; the hop goes the other way: `sfenv sync-point qa prod`"), result.output
+    # a pair that is no hop either way gets no such hint
+    assert "other way" not in _run(tmp_path, "sync-point", "dev", "prod").output
