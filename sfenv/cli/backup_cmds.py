@@ -44,7 +44,10 @@ def list_cmd(env: str | None, as_json: bool, config_path: str | None) -> None:
         emit_json([b.to_json() for b in rows])
         return
     if not rows:
-        click.echo("no backups yet (sfenv backup ENV)")
+        name = env or next((n for n, e in config.environments.items() if e.production),
+                           next(iter(config.environments), "ENV"))
+        click.echo(f"no backups{f' of {env}' if env else ''} yet: make one with "
+                   f"`sfenv backup {name}`")
     for b in rows:
         click.echo(f"{b.date}  {b.env:<10} {b.commit[:12]}  {b.tag}{'  (named)' if b.named else ''}")
 

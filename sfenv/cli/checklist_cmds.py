@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from sfenv.cli.common import config_option, emit_json, load
+from sfenv.cli.common import GroupArgument, config_option, emit_json, load
 from sfenv.errors import ChecklistError
 from sfenv.identity import IDENTITY_RULE, acting_user
 
@@ -42,17 +42,8 @@ def _provider():
     return checklist_for
 
 
-class _TrainArgument(click.Argument):
-    """The group's own TRAIN: shown in `sfenv checklist [TRAIN]`, not again in the usage line
-    of `checklist done|undo`, whose own TRAIN follows."""
-
-    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
-        # click asks with the subcommand's context when it writes a subcommand's usage line
-        return super().get_usage_pieces(ctx) if isinstance(ctx.command, click.Group) else []
-
-
 @click.group("checklist", cls=_ChecklistGroup, invoke_without_command=True)
-@click.argument("train", required=False, cls=_TrainArgument)
+@click.argument("train", required=False, cls=GroupArgument)  # not repeated in `checklist done`'s usage
 @click.option("--env", "env", help="The environment the train is promoted to.")
 @click.option("--json", "as_json", is_flag=True, help="Print the checklist as JSON.")
 @click.option("--markdown", is_flag=True, help="Print a markdown task list (the default form).")

@@ -99,3 +99,13 @@ def progress_shown(as_json: bool, quiet: bool = False) -> Iterator[Progress]:
 def progress_for(as_json: bool, quiet: bool = False) -> Progress:
     """No progress noise with --json on stdout's consumers; bars on a terminal; lines in CI."""
     return NullProgress() if quiet else for_terminal()
+
+
+class GroupArgument(click.Argument):
+    """A group's own argument (`sfenv checklist [TRAIN]`, `sfenv backup [ENV]`): shown in the
+    group's usage line, not in its subcommands' (`sfenv backup list`, not `backup [ENV] list`),
+    where it would read as an argument the subcommand takes."""
+
+    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
+        # click asks with the subcommand's context when it writes a subcommand's usage line
+        return super().get_usage_pieces(ctx) if isinstance(ctx.command, click.Group) else []

@@ -194,8 +194,11 @@ def check_hop(config: Config, a: str, b: str) -> None:
     """A sync point is a base of a hop of the path: anything else status would never read."""
     if (a, b) not in config.hops():
         hops = ", ".join(f"{x} → {y}" for x, y in config.hops()) or "none"
+        turned = (f"; the hop goes the other way: `sfenv sync-point {b} {a}`"
+                  if (b, a) in config.hops() else "")
         raise ConfigError(f"{a} → {b} is not a hop of the promotion path "
-                          f"({' → '.join('/'.join(s) for s in config.stages)}); hops: {hops}")
+                          f"({' → '.join('/'.join(s) for s in config.stages)}); hops: {hops}"
+                          f"{turned}")
 
 
 @click.command("sync-point")

@@ -8,7 +8,8 @@ import click
 
 from sfenv.cli.backup_cmds import SUBCOMMANDS as BACKUP_SUBCOMMANDS
 from sfenv.cli.backup_cmds import BackupGroup
-from sfenv.cli.common import config_option, emit_json, load, progress_shown
+from sfenv.cli.common import GroupArgument, config_option, emit_json, load, progress_shown
+from sfenv.core.compare.counts import counted
 from sfenv.errors import ConfigError
 
 
@@ -94,7 +95,7 @@ def pull_cmd(env: str | None, full: bool, as_json: bool, quiet: bool, new_org: b
     if result.cost:
         cost = result.cost
         click.echo(f"  org cost: {cost['api_calls']} API calls ({cost['list_calls']} listMetadata, "
-                   f"{cost['retrieves']} retrieves), {cost['bytes_retrieved'] / 1e6:.1f} MB "
+                   f"{counted(cost['retrieves'], 'retrieve')}), {cost['bytes_retrieved'] / 1e6:.1f} MB "
                    f"retrieved; {cost['inventory']}")
     for skipped in result.skipped:
         kept = " (previous content kept, stale)" if skipped.get("stale") else ""
@@ -148,7 +149,7 @@ def _one_env_at_a_time(config_path: str | None, all_envs: bool) -> None:
 
 
 @click.group("backup", cls=BackupGroup, invoke_without_command=True)
-@click.argument("env", required=False)
+@click.argument("env", required=False, cls=GroupArgument)
 @click.option("--tag", default=None, help="Tag name (default backup/ENV/<UTC time>); "
               "checked before the pull, never reused.")
 @click.option("--json", "as_json", is_flag=True, help="Print ref, commit, tag and counts as JSON.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
     """A reader (a browser reloading, a CI artifact upload) never sees half a report."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise ConfigError(f"--out {path}: folder {folder} does not exist")
+        raise ConfigError(f"--out {path}: folder {folder} does not exist (create it first: "
+                          f"mkdir -p {shlex.quote(str(folder))})")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

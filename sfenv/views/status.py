@@ -98,8 +98,10 @@ def _headline(h: HopStatus) -> str:
         counts += f", {len(h.accepted)} accepted"
     if h.base:
         base = f"since sync point of {_when((h.base_info or {}).get('when'))}"
+    elif h.note and h.note.startswith("no sync point"):
+        base = "the side that changed is told by lastModifiedDate"  # the note said "no sync point"
     else:
-        base = "no sync point, by lastModifiedDate"
+        base = "no sync point: the side that changed is told by lastModifiedDate"
     if h.note:  # e.g. "re-baselined after the refresh of qa on DATE", the first snapshots
         base = f"{h.note}; {base}"
     prod = " (production)" if h.target_is_production else ""

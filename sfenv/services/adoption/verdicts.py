@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sfenv.config.adoption import AdoptionSettings
+from sfenv.core.compare.counts import counted
 
 USED, LOW, UNUSED, UNKNOWN = "used", "low", "unused", "unknown"
 
@@ -52,7 +53,7 @@ def object_reach(records: int | None, creators: int | None, eligible: int | None
     if records == 0:
         return Verdict(UNUSED, "no record created since the release")
     if creators is None or not eligible:
-        return Verdict(USED, f"{records} record(s) created since the release")
+        return Verdict(USED, f"{counted(records, 'record')} created since the release")
     return by_share(min(1.0, creators / eligible), settings, f"reach ({creators} of {eligible} "
                                                               f"users created records):")
 
@@ -81,7 +82,7 @@ def flow_runs(runs: int | None, errors: int | None) -> Verdict:
     if runs == 0:
         return Verdict(UNUSED, "no run since the release")
     rate = f", {errors / runs:.0%} failed" if errors is not None else ""
-    return Verdict(USED, f"{runs} run(s) since the release{rate}")
+    return Verdict(USED, f"{counted(runs, 'run')} since the release{rate}")
 
 
 def audience(members: int | None, active: int | None, settings: AdoptionSettings) -> Verdict:

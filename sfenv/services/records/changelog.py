@@ -229,7 +229,8 @@ def _verification(raw: Any) -> tuple[str, bool | None]:
     if not isinstance(raw, dict) or "ok" not in raw:
         return "", None
     if raw.get("ok"):
-        return f"holds the train as built ({raw.get('checked', 0)} components checked)", True
+        return (f"holds the train as built ({counted(int(raw.get('checked') or 0), 'package member')}"
+                " checked)"), True
     mismatches = raw.get("mismatches") or []
     first = ", ".join(str(m.get("component", m)) if isinstance(m, dict) else str(m)
                       for m in mismatches[:3])
