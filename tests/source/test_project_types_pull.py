@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sfenv.cli import main
 from sfenv.config import load_config
 from sfenv.core.metadata.overlays import project_registry
+from sfenv.core.metadata.registry import default_registry
 from sfenv.errors import ConfigError
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.pull.listing import load_manifest
@@ -67,4 +68,16 @@ def test_an_org_pulls_manifest_may_name_a_declared_type(tmp_path):
     registry = project_registry(load_config(tmp_path / "sfenv.yml"))
     assert load_manifest("package.xml", tmp_path, registry).types == {"BotBlueprint": ["*"]}
     with pytest.raises(ConfigError, match="package.xml:3: unknown metadata type: BotBlueprint"):
-        load_manifest("package.xml", tmp_path)
+        load_manifest("package.xml", tmp_path, default_registry())
+
+
+def test_export_writes_a_declared_type_back_in_source_format(tmp_path):
+    """`sfenv export --format source` converts the declared type's snapshot file back (before:
+    "not metadata sfenv knows, left out")."""
+    test_pull_of_a_folder_snapshots_a_declared_type_as_a_component(tmp_path)
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["export", "folder", "--format", "source", "out",
+                                           "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["warnings"] == []
+    assert (tmp_path / "out" / SOURCE).read_text() == BLUEPRINT

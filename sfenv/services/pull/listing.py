@@ -62,7 +62,7 @@ class Inventory:
         return dict(rows)
 
 
-def load_manifest(name: str, root: Path, registry: Registry | None = None) -> Package:
+def load_manifest(name: str, root: Path, registry: Registry) -> Package:
     """`default` (every type), `core`, `backup` (shipped in manifests/) or a package.xml path.
 
     A user's manifest naming unknown types is a ConfigError (exit 2): never an empty snapshot

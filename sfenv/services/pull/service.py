@@ -157,7 +157,7 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     if not env_config.is_org:  # git ref or folder: converted, not retrieved
         return _from_source(materialize_env(config, env, store=store, registry=registry,
                                             progress=progress))
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     ride = RideAlong.of(registry)
     started, started_at = time.monotonic(), _utc_now()
     manifest = load_manifest(config.manifest, config.root, registry)

@@ -327,7 +327,7 @@ def history_events(store: SnapshotStore, env: str, explained: dict[str, set[str]
 
 def changelog(config: Config, store: SnapshotStore, env: str,
               registry: Registry | None = None) -> Changelog:
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     env_cfg = config.env(env)
     events: list[Event] = []
     explained: dict[str, set[str]] = {}

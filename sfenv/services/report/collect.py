@@ -68,7 +68,7 @@ def collect_report(config: Config, store: SnapshotStore, *, out: str = "report.h
                    registry: Registry | None = None) -> ReportData:
     """The report of `config`'s promotion path as the store holds it now, seen through the
     project's registry (types declared in sfenv.yml are components; shipped one otherwise)."""
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     notices: list[str] = []
     order = [env for stage in config.stages for env in stage]
     heads = {env: _head(store, env, notices) for env in order}

@@ -266,7 +266,7 @@ def plan(config: Config, store: SnapshotStore, train: str, *, source: str | None
     """What a build would package, like `terraform plan`: nothing is written. Lists the
     target's own changes the train would overwrite (drift or conflict on the hop)."""
     check_name(train)
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     prep = prepare(config, store, source=source, target=target, scope=scope or Scope(),
                    registry=registry, limits=limits)
     warnings = _check_direction(config, prep, hotfix)
@@ -423,7 +423,7 @@ def build(config: Config, store: SnapshotStore, train: str, *, source: str | Non
           hotfix: bool = False) -> BuiltTrain:
     """Build the train, commit it on the releases ref, tag it `release/<TRAIN>`, export it."""
     check_name(train)
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     scope = scope or Scope()
     existing = train_files(store, train)
     if "train.json" in existing and not force:
