@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from sfenv.cli.common import config_option, emit_json, load
+from sfenv.cli.common import config_option, emit_json, load, workspace
 from sfenv.errors import EXIT_DIFF, ConfigError
 
 
@@ -57,7 +57,8 @@ def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
     config = load(config_path)
     config.env(env)  # an unknown name is exit 2 before any org is asked
     store = SnapshotStore(config.root)
-    run = run_adoption(config, store, env, train, connect=connect, days=days, now=_moment(at))
+    run = run_adoption(config, store, env, train, connect=connect, days=days, now=_moment(at),
+                       registry=workspace(config_path).registry)
     warnings: list[str] = []
     if not no_notify:
         from sfenv.services.adoption.alerts import adoption_events

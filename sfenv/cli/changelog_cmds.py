@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sfenv.cli.common import config_option, emit_json, load
+from sfenv.cli.common import config_option, emit_json, load, workspace
 
 
 @click.command("changelog")
@@ -27,7 +27,7 @@ def changelog_cmd(env: str, as_json: bool, config_path: str | None) -> None:
     from sfenv.views.changelog import to_json, to_markdown
 
     config = load(config_path)
-    record = changelog(config, SnapshotStore(config.root), env)
+    record = changelog(config, SnapshotStore(config.root), env, workspace(config_path).registry)
     if as_json:
         emit_json(to_json(record))
         return

@@ -77,7 +77,7 @@ def diff_cmd(a: str, b: str, types: tuple[str, ...], names: tuple[str, ...], as_
 
         for spec, env in ((a, env_a), (b, env_b)):
             if env and spec == env:
-                pull_env(config, env)
+                pull_env(config, env, registry=workspace(config_path).registry)
     store = SnapshotStore(config.root)
     train_a, train_b = _train_of(store, a), _train_of(store, b)
     if train_a and train_b:
@@ -234,7 +234,8 @@ def sync_point_cmd(a: str, b: str, reason: str, as_json: bool, config_path: str 
         raise StoreError(f"no snapshot of {', '.join(missing)} yet: run "
                          + " and ".join(f"`sfenv pull {m}`" for m in missing))
     commit = record_sync_point(store, a, b, heads[a], heads[b], reason,  # type: ignore[arg-type]
-                               accept=True, config=config)
+                               accept=True, config=config,
+                               registry=workspace(config_path).registry)
     doc = sync_point(store, a, b) or {}
     if as_json:
         emit_json({"ref": sync_ref(a, b), "commit": commit, **doc})

@@ -8,7 +8,7 @@ import click
 
 from sfenv.cli.backup_cmds import SUBCOMMANDS as BACKUP_SUBCOMMANDS
 from sfenv.cli.backup_cmds import BackupGroup
-from sfenv.cli.common import GroupArgument, config_option, emit_json, load, progress_shown
+from sfenv.cli.common import GroupArgument, config_option, emit_json, load, progress_shown, workspace
 from sfenv.core.compare.counts import counted
 from sfenv.errors import ConfigError
 
@@ -84,7 +84,8 @@ def pull_cmd(env: str | None, full: bool, as_json: bool, quiet: bool, new_org: b
     if new_org:
         _refuse_new_org_on_production(config, env, confirm)
     with progress_shown(as_json, quiet) as progress:
-        result = pull_env(config, env, full=full, progress=progress, new_org=new_org)
+        result = pull_env(config, env, full=full, progress=progress, new_org=new_org,
+                          registry=workspace(config_path).registry)
     if as_json:
         emit_json(result.to_json())
         return
@@ -212,7 +213,8 @@ def log_cmd(env: str, limit: int, as_json: bool, config_path: str | None) -> Non
 
     config = load(config_path)
     config.env(env)
-    rows = snapshot_log(SnapshotStore(config.root), env, limit=limit)
+    rows = snapshot_log(SnapshotStore(config.root), env, limit=limit,
+                        registry=workspace(config_path).registry)
     if as_json:
         emit_json([r.to_json() for r in rows])
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sfenv.cli.common import config_option, emit_json, load, progress_for
+from sfenv.cli.common import config_option, emit_json, load, progress_for, workspace
 from sfenv.errors import EXIT_DIFF, EXIT_ORG, EXIT_VERIFY, ReleaseError
 
 
@@ -82,7 +82,8 @@ def plan_cmd(train, source, target, hotfix, include, exclude, manifest, with_dep
     config = load(config_path)
     store = _store(config)
     result = plan(config, store, train, source=source, target=target,
-                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix)
+                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix,
+                  registry=workspace(config_path).registry)
     if fmt == "json":
         emit_json(result.to_dict())
     elif fmt == "markdown-comment":
@@ -114,7 +115,8 @@ def build_cmd(train, source, target, hotfix, include, exclude, manifest, with_de
 
     config = load(config_path)
     built = build(config, _store(config), train, source=source, target=target, force=force,
-                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix)
+                  scope=_scope(include, exclude, manifest, with_dependencies), hotfix=hotfix,
+                  registry=workspace(config_path).registry)
     if as_json:
         emit_json(built.to_dict())
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from sfenv.cli.changelog_cmds import COMMANDS as CHANGELOG_COMMANDS
-from sfenv.cli.common import config_option, emit_json, load
+from sfenv.cli.common import config_option, emit_json, load, workspace
 from sfenv.errors import ConfigError
 
 
@@ -36,7 +36,7 @@ def report_cmd(out: str, as_json: bool, config_path: str | None) -> None:
 
     config = load(config_path)
     store = SnapshotStore(config.root)
-    data = collect_report(config, store, out=out)
+    data = collect_report(config, store, out=out, registry=workspace(config_path).registry)
     # adoption is the report's sibling service: the CLI joins them (see .importlinter)
     data.adoption_html = adoption_section(
         store, [name for name, env in config.environments.items() if env.production])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sfenv.cli.common import config_option, emit_json, load
+from sfenv.cli.common import config_option, emit_json, load, workspace
 
 
 @click.command("delta")
@@ -76,7 +76,8 @@ def export_cmd(env: str, dest: str, fmt: str, as_json: bool, config_path: str | 
 
     config = load(config_path)
     result = export_snapshot(SnapshotStore(config.root), env, Path(dest), fmt=fmt,
-                             api_version=config.api_version)
+                             api_version=config.api_version,
+                             registry=workspace(config_path).registry)
     if as_json:
         emit_json(result.to_json())
         return

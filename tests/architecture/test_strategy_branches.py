@@ -11,11 +11,9 @@ ROOT = Path(__file__).resolve().parents[2] / "sfenv"
 ALLOWED = {  # the field, its handler, and building rows from sfenv.yml
     "core/metadata/handlers.py", "core/metadata/registry.py", "core/metadata/overlays.py"}
 # left in other engineers' files (docs/wave3/registry-2.md names the handler method for each);
-# the local org is Salesforce's side, but may ask the same handlers. Drop a file once clean.
+# the local org (Salesforce's side) asks the same handlers. Drop a file once clean.
 PENDING = {
     "core/metadata/xmlio.py", "io/source/convert.py", "io/source/paths.py",
-    "localorg/mdapi/crud.py", "localorg/mdapi/deploy.py",
-    "localorg/mdapi/describe.py", "localorg/state/inventory.py", "localorg/seeds/every_type.py",
 }
 
 

@@ -86,7 +86,7 @@ def test_collects_path_roles_owd_and_backups_from_snapshots(setup):
 
 def test_reads_each_distinct_blob_once_across_environments(setup, monkeypatch):
     config, store = setup
-    monkeypatch.setattr("sfenv.core.compare.status.all_status", lambda store, config: [])
+    monkeypatch.setattr("sfenv.core.compare.status.all_status", lambda store, config, **_: [])
     asked: list[str] = []
     original = store.read_blobs
 
@@ -152,7 +152,7 @@ def test_hops_from_path_status_capped_with_worst_first(setup, monkeypatch):
     entries = [entry("pending", f"Case.P{i}") for i in range(5)]
     entries.append(entry("drift", "Opportunity.Close_Date_Required", by="Linus"))
     hops = [HopStatus("qa", "prod", (qa, prod), entries, target_is_production=True)]
-    monkeypatch.setattr("sfenv.core.compare.status.all_status", lambda store_, config_: hops)
+    monkeypatch.setattr("sfenv.core.compare.status.all_status", lambda store_, config_, **_: hops)
     monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [], raising=False)
     data = collect_report(config, store, max_rows_per_hop=3)
     hop = data.hops[0]
@@ -228,7 +228,7 @@ def test_backup_tag_names_parse_env_and_time():
 
 
 def _refusing(what: str):
-    def fake(*args: object) -> list:
+    def fake(*args: object, **_: object) -> list:
         raise SfenvError(f"{what}: the releases ref is unreadable")
 
     return fake

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sfenv.core.metadata.registry import default_registry
 from sfenv.core.metadata.xmlio import iter_top_level
 from sfenv.errors import MetadataError
 from sfenv.services.report.sfxml import (
@@ -14,6 +15,7 @@ from sfenv.services.report.sfxml import (
 )
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
+REGISTRY = default_registry()
 
 
 def test_role_label_and_parent_come_from_name_and_parentrole():
@@ -24,13 +26,14 @@ def test_role_label_and_parent_come_from_name_and_parentrole():
     <parentRole>SVPSalesMarketing</parentRole>
 </Role>
 """.encode()
-    role = role_from_xml("VPNA", xml, "roles/VPNA.role")
+    role = role_from_xml("VPNA", xml, "roles/VPNA.role", REGISTRY)
     assert (role.name, role.label, role.parent) == ("VPNA", "VP, North American Sales & Ops",
                                                    "SVPSalesMarketing")
 
 
 def test_top_role_has_no_parent_and_falls_back_to_its_file_name_for_label():
-    role = role_from_xml("CEO", f"<Role {NS}><description>x</description></Role>".encode(), "r")
+    role = role_from_xml("CEO", f"<Role {NS}><description>x</description></Role>".encode(), "r",
+                         REGISTRY)
     assert role.parent is None and role.label == "CEO"
 
 
@@ -77,7 +80,7 @@ def test_hostile_object_files_are_refused_with_the_file_named(doc):
 def test_hostile_role_file_is_refused():
     with pytest.raises(MetadataError, match="roles/Evil.role"):
         role_from_xml("Evil", b'<!DOCTYPE r [<!ENTITY x "y">]><Role><name>&x;</name></Role>',
-                      "roles/Evil.role")
+                      "roles/Evil.role", REGISTRY)
 
 
 def test_malformed_object_file_names_file_and_line():
@@ -86,12 +89,12 @@ def test_malformed_object_file_names_file_and_line():
 
 
 def test_paths_select_only_top_level_role_and_object_files():
-    assert role_name_of("roles/CEO.role") == "CEO"
-    assert role_name_of("roles/sub/CEO.role") is None
-    assert role_name_of("objects/CEO.role") is None
-    assert object_name_of("objects/Property__c.object") == "Property__c"
-    assert object_name_of("objectTranslations/Account-en_US.objectTranslation") is None
-    assert object_name_of("objects/Account.object-meta.xml") is None
+    assert role_name_of("roles/CEO.role", REGISTRY) == "CEO"
+    assert role_name_of("roles/sub/CEO.role", REGISTRY) is None
+    assert role_name_of("objects/CEO.role", REGISTRY) is None
+    assert object_name_of("objects/Property__c.object", REGISTRY) == "Property__c"
+    assert object_name_of("objectTranslations/Account-en_US.objectTranslation", REGISTRY) is None
+    assert object_name_of("objects/Account.object-meta.xml", REGISTRY) is None
 
 
 def test_canonical_object_files_give_what_streaming_gives():

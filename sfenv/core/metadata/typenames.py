@@ -13,7 +13,7 @@ import fnmatch
 from collections.abc import Iterable
 
 from sfenv.config.model import Config
-from sfenv.core.metadata.registry import Registry, default_registry
+from sfenv.core.metadata.registry import Registry
 from sfenv.errors import ConfigError
 
 GLOB = "*?["
@@ -52,11 +52,11 @@ def _child_names(registry: Registry) -> set[str]:
 
 
 def check_manifest_types(types: Iterable[str], source: str, text: str,
-                         registry: Registry | None = None) -> str | None:
+                         registry: Registry) -> str | None:
     """`source:line: unknown metadata types ...` for a manifest naming unknown types, or None.
-    The line is the first `<name>` of the first unknown type in `text` (the manifest).
-    (`registry` defaults to the shipped one until the pull passes its own: see the record.)"""
-    problem = unknown_type_names(types, registry or default_registry())
+    The line is the first `<name>` of the first unknown type in `text` (the manifest), checked
+    against `registry`, the project's (types declared in sfenv.yml are known)."""
+    problem = unknown_type_names(types, registry)
     if problem is None:
         return None
     first = problem.split(": ", 1)[1].split(" ", 1)[0].rstrip(",")

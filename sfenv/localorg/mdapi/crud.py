@@ -131,7 +131,7 @@ class Crud:
                 return ("INVALID_CROSS_REFERENCE_KEY",
                         f"In field: fullName - {type_name} {name} has no parent")
             return None
-        if mtype.strategy != "xml" or mtype.in_folder:
+        if not mtype.handler.compares_elements or mtype.in_folder:
             return ("INVALID_TYPE", f"Cannot use CRUD calls on type {type_name}: deploy it")
         return None
 

@@ -249,7 +249,7 @@ def _check_xml(plan: DeployPlan, pkg_inv: Inventory, ids: set[ComponentId]) -> N
 
 def _is_xml_type(inv: Inventory, cid: ComponentId, path: str) -> bool:
     mtype = inv.mtype(cid)
-    return mtype is not None and mtype.strategy == "xml"
+    return mtype is not None and mtype.handler.compares_elements
 
 
 def _check_folders(plan: DeployPlan, org_inv: Inventory, pkg_inv: Inventory,

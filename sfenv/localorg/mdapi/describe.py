@@ -26,7 +26,7 @@ def describe_metadata(registry: Registry, *, is_sandbox: bool) -> etree._Element
     of their own in describe: Report says inFolder=true)."""
     result = s.result_el()
     for mtype in sorted(registry.all(), key=lambda t: t.name):
-        if mtype.strategy == "folder":
+        if mtype.handler.is_folder:
             continue
         obj = s.add(result, "metadataObjects")
         s.add_fields(obj, [
@@ -79,7 +79,7 @@ def list_components(inv: Inventory, type_name: str, folder: str | None) -> list[
     if type_name in UNLISTABLE:
         return []
     found = inv.of_type(type_name)
-    if mtype.strategy == "folder":  # the unfiled folder is no folder component
+    if mtype.handler.is_folder:  # the unfiled folder is no folder component
         found = [c for c in found if c.full_name != UNFILED]
     if mtype.in_folder:
         wanted = folder or UNFILED
@@ -136,10 +136,11 @@ def _component_xml(inv: Inventory, cid: ComponentId) -> etree._Element | None:
             return None
         piece = next(p for p in inv.pieces(parent) if p.id == cid)
         return parse_xml(piece.xml, str(cid))
-    if cid not in inv.by_component or mtype is None or mtype.strategy not in ("xml", "folder"):
+    if cid not in inv.by_component or mtype is None or not (
+            mtype.handler.compares_elements or mtype.handler.is_folder):
         return None
     path = inv.main_file(cid)
-    if mtype.strategy == "folder":
+    if mtype.handler.is_folder:
         path = next(p for p in inv.by_component[cid])
     return parse_xml(inv.read(path), path)
 

@@ -43,7 +43,7 @@ def every_type_files(registry: Registry | None = None) -> dict[str, bytes]:
     registry = registry or default_registry()
     files: dict[str, bytes] = {}
     for mtype in sorted(registry.all(), key=lambda t: t.name):
-        if mtype.strategy == "folder":
+        if mtype.handler.is_folder:
             continue
         for cid in _components(mtype):
             files.update(_component_files(registry, mtype, cid))
@@ -69,9 +69,9 @@ def _folders(mtype: MetadataType) -> tuple[str, ...]:
 
 def _component_files(registry: Registry, mtype: MetadataType, cid: ComponentId) -> dict[str, bytes]:
     main = registry.expected_path(cid)
-    if mtype.strategy == "xml":
+    if mtype.handler.compares_elements:
         return {main: _xml(mtype.name, _body(mtype))}
-    if mtype.strategy == "content":
+    if not mtype.handler.folder_per_component:  # content: the file and its -meta.xml
         meta = registry.meta_path(cid) or f"{main}-meta.xml"
         return {main: f"{cid.full_name} content\n".encode(), meta: _xml(mtype.name, _body(mtype))}
     # bundle: the main file plus one more file in the bundle's folder

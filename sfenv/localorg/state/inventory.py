@@ -187,9 +187,7 @@ class Inventory:
         """The path Salesforce reports as fileName: the XML/content file, or the bundle folder."""
         paths = self.by_component.get(cid, [])
         mtype = self.mtype(cid)
-        if mtype is not None and mtype.strategy == "bundle":
-            return f"{mtype.directory}/{cid.full_name}"
-        if mtype is not None and mtype.strategy == "folder":
+        if mtype is not None and (mtype.handler.folder_per_component or mtype.handler.is_folder):
             return f"{mtype.directory}/{cid.full_name}"
         non_meta = [p for p in paths if not p.endswith("-meta.xml")]
         return (non_meta or paths or [self.registry.expected_path(cid)])[0]

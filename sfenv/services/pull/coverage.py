@@ -14,7 +14,7 @@ import functools
 import json
 from importlib import resources
 
-from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.registry import Registry
 
 
 def _read(name: str) -> dict:
@@ -27,8 +27,13 @@ def exclusions() -> dict[str, str]:
     return dict(_read("exclusions.json")["types"])
 
 
+def known_names(type_name: str, registry: Registry) -> tuple[str, ...]:
+    """Names to ask for when `type_name` cannot be listed; () for listable types (and for a
+    type the registry, the project's, does not have)."""
+    file = registry.known_names_file(type_name)
+    return _names_in(file) if file else ()
+
+
 @functools.cache
-def known_names(type_name: str) -> tuple[str, ...]:
-    """Names to ask for when `type_name` cannot be listed; () for listable types."""
-    file = default_registry().known_names_file(type_name)
-    return tuple(_read(file)["names"]) if file else ()
+def _names_in(file: str) -> tuple[str, ...]:
+    return tuple(_read(file)["names"])

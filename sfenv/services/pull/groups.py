@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.registry import Registry
 from sfenv.errors import RequestLimitError, SessionExpiredError, SfenvError
 from sfenv.io.store.format import GROUP_MEMBERS_PATH  # noqa: F401  (the snapshot format)
 
 PUBLIC = "Regular"  # the Group sObject's Type value of a public group
 
 
-def group_members(client: Any) -> tuple[dict[str, list[str]], str | None]:
+def group_members(client: Any, registry: Registry) -> tuple[dict[str, list[str]], str | None]:
     """({public group developer name: sorted members}, warning or None); never raises for
     an org that refuses the queries: the pull goes on without membership."""
     try:
@@ -28,15 +28,14 @@ def group_members(client: Any) -> tuple[dict[str, list[str]], str | None]:
         raise  # the org's allowance or the session is gone: the pull stops, not just this part
     except SfenvError as err:
         return {}, f"public group members not read: {err}"
-    return members_by_group(groups, members, users), None
+    return members_by_group(groups, members, users, registry), None
 
 
 def members_by_group(groups: list[dict], members: list[dict],
-                     users: list[dict]) -> dict[str, list[str]]:
+                     users: list[dict], registry: Registry) -> dict[str, list[str]]:
     """Join the three query results; ids compare on their 15-char case-sensitive form."""
     by_id = {str(g["Id"])[:15]: g for g in groups}
     usernames = {str(u["Id"])[:15]: str(u["Username"]) for u in users}
-    registry = default_registry()
     out: dict[str, set[str]] = {str(g["DeveloperName"]): set() for g in groups
                                 if g.get("Type") == PUBLIC}
     for row in members:

@@ -62,12 +62,12 @@ class Inventory:
         return dict(rows)
 
 
-def load_manifest(name: str, root: Path) -> Package:
+def load_manifest(name: str, root: Path, registry: Registry) -> Package:
     """`default` (every type), `core`, `backup` (shipped in manifests/) or a package.xml path.
 
     A user's manifest naming unknown types is a ConfigError (exit 2): never an empty snapshot
     from a typo. Shipped manifests may name types newer than the registry (listed if the org
-    has them)."""
+    has them). `registry`: the project's (a type declared in sfenv.yml may be named)."""
     if name in SHIPPED_MANIFESTS:
         data = resources.files("sfenv.manifests").joinpath(f"{name}.xml").read_bytes()
         return parse_package(data, f"manifests/{name}.xml")
@@ -76,7 +76,8 @@ def load_manifest(name: str, root: Path) -> Package:
         raise ConfigError(f"manifest {path} does not exist (use default, core, backup or a package.xml path)")
     data = path.read_bytes()
     package = parse_package(data, str(path))
-    problem = check_manifest_types(list(package.types), str(path), data.decode("utf-8", "replace"))
+    problem = check_manifest_types(list(package.types), str(path), data.decode("utf-8", "replace"),
+                                   registry)
     if problem:
         raise ConfigError(problem)
     return package
@@ -156,7 +157,7 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     listed_names = _names_of_named_types(rows, wanted)
     _keep_rows(inventory, registry, rows, wanted, exclude=exclude,
                include_managed=include_managed)
-    _add_known_names(inventory, wanted, exclude)
+    _add_known_names(inventory, wanted, exclude, registry)
     _refuse_unknown_members(inventory, wanted, manifest, listed_names)
     return inventory
 
@@ -325,18 +326,18 @@ def _keep_rows(inventory: Inventory, registry: Registry, rows: list[dict],
 
 
 def _add_known_names(inventory: Inventory, wanted: dict[str, list[str]],
-                     exclude: list[str]) -> None:
+                     exclude: list[str], registry: Registry) -> None:
     """Unlistable types asked for with `*`: every known name not listed becomes a guessed row."""
     for type_name, members in wanted.items():
         if "*" not in members:
-            names = set(known_names(type_name))
+            names = set(known_names(type_name, registry))
             for name in members:  # a named member of a type that cannot be listed
                 cid = ComponentId(type_name, name)
                 if name in names and cid not in inventory.top:
                     inventory.top[cid] = {}
                     inventory.guessed.add(cid)
             continue
-        for name in known_names(type_name):
+        for name in known_names(type_name, registry):
             cid = ComponentId(type_name, name)
             if cid in inventory.top or (exclude and _excluded(cid, exclude)):
                 continue

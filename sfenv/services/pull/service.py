@@ -157,10 +157,10 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     if not env_config.is_org:  # git ref or folder: converted, not retrieved
         return _from_source(materialize_env(config, env, store=store, registry=registry,
                                             progress=progress))
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     ride = RideAlong.of(registry)
     started, started_at = time.monotonic(), _utc_now()
-    manifest = load_manifest(config.manifest, config.root)
+    manifest = load_manifest(config.manifest, config.root, registry)
     previous = _Previous.read(store, migrate_folder_files(store, env, registry))
     client = _connect(config, env, connect, progress)
     refresh = check_org_identity(store, env, previous.commit, client.org_id, new_org=new_org)
@@ -294,7 +294,7 @@ def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, 
     skipped = pulled.got.skipped
     skipped_ids = {s["component"] for s in skipped} | pulled.acc.dropped()
     index = {k: v for k, v in pulled.inventory.index().items() if k not in skipped_ids}
-    side, side_warnings = org_side_files(client, config, _utc_now())
+    side, side_warnings = org_side_files(client, config, _utc_now(), registry)
     files.update(side)
     warnings = pulled.inventory.warnings + pulled.acc.filter_warnings(pulled.got.warnings) + \
         pulled.prepared.kept_as_is + side_warnings + [

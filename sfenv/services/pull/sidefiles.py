@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sfenv.config.model import Config
+from sfenv.core.metadata.registry import Registry
 from sfenv.errors import OrgError, RequestLimitError, SessionExpiredError
 from sfenv.io.store.format import AUDIT_PATH, INDEX_PATH, json_bytes
 from sfenv.services.pull.groups import GROUP_MEMBERS_PATH, group_members
@@ -14,10 +15,11 @@ from sfenv.services.pull.groups import GROUP_MEMBERS_PATH, group_members
 __all__ = ["AUDIT_PATH", "INDEX_PATH", "json_bytes", "org_side_files"]
 
 
-def org_side_files(client, config: Config, now: dt.datetime) -> tuple[dict[str, bytes], list[str]]:
+def org_side_files(client, config: Config, now: dt.datetime,
+                   registry: Registry) -> tuple[dict[str, bytes], list[str]]:
     """The audit trail and group members ({path: bytes}) and warnings for what was not read."""
     audit_rows, audit_warning = _audit(client, config, now)
-    members, members_warning = group_members(client)
+    members, members_warning = group_members(client, registry)
     files = {AUDIT_PATH: json_bytes(audit_rows), GROUP_MEMBERS_PATH: json_bytes(members)}
     return files, [w for w in (audit_warning, members_warning) if w]
 

@@ -137,10 +137,9 @@ def _owner(component: str, registry: Registry) -> str | None:
 
 
 def train_components(store: SnapshotStore, built: BuiltTrain,
-                     registry: Registry | None = None) -> list[ComponentLine]:
+                     registry: Registry) -> list[ComponentLine]:
     """What the train carries (changes.json: children included), with who last changed each
     in the source snapshot it was built from."""
-    registry = registry or default_registry()
     head = releases_head(store)
     raw = store.read_file(head, train_folder(built.name) + "changes.json") if head else None
     try:
@@ -238,8 +237,8 @@ def _verification(raw: Any) -> tuple[str, bool | None]:
 
 
 def train_events(config: Config, store: SnapshotStore, env: str, train: str,
-                 built: BuiltTrain | None) -> list[Event]:
-    components = train_components(store, built) if built else []
+                 built: BuiltTrain | None, registry: Registry) -> list[Event]:
+    components = train_components(store, built, registry) if built else []
     steps, basis = _checklist(config, store, train, env)
     events = []
     for raw in _raw_log(store, train):
@@ -329,7 +328,7 @@ def history_events(store: SnapshotStore, env: str, explained: dict[str, set[str]
 
 def changelog(config: Config, store: SnapshotStore, env: str,
               registry: Registry | None = None) -> Changelog:
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     env_cfg = config.env(env)
     events: list[Event] = []
     explained: dict[str, set[str]] = {}
@@ -338,7 +337,7 @@ def changelog(config: Config, store: SnapshotStore, env: str,
             built: BuiltTrain | None = load_train(store, train)
         except SfenvError:
             built = None
-        for event in train_events(config, store, env, train, built):
+        for event in train_events(config, store, env, train, built, registry):
             events.append(event)
             if event.commit and event.kind in ("promotion", "hotfix", "rollback"):
                 explained.setdefault(event.commit, set()).update(_train_ids(built))

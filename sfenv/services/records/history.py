@@ -105,7 +105,7 @@ def snapshot_log(store: SnapshotStore, env: str, limit: int = 20,
                  registry: Registry | None = None) -> list[LogRow]:
     """Newest first. Counts are those of the diff between each snapshot and the one before it
     (children included); the first snapshot counts every indexed component as added."""
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     entries = store.log(env, limit=limit)
     tags_by_commit: dict[str, list[str]] = {}
     for backup in list_backups(store):

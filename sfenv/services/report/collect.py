@@ -18,7 +18,7 @@ from typing import Any
 from sfenv.config.model import Config
 from sfenv.core.compare import status as compare_status
 from sfenv.core.compare.model import HopStatus, PathEntry
-from sfenv.core.metadata.registry import default_registry
+from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import SfenvError
 from sfenv.io.store.format import AUDIT_PATH
 from sfenv.io.store.snapshots import SnapshotStore
@@ -64,8 +64,11 @@ MAX_NOTICES_PER_KIND = 5
 
 def collect_report(config: Config, store: SnapshotStore, *, out: str = "report.html",
                    now: datetime | None = None,
-                   max_rows_per_hop: int = DEFAULT_MAX_ROWS_PER_HOP) -> ReportData:
-    """The report of `config`'s promotion path as the store holds it now."""
+                   max_rows_per_hop: int = DEFAULT_MAX_ROWS_PER_HOP,
+                   registry: Registry | None = None) -> ReportData:
+    """The report of `config`'s promotion path as the store holds it now, seen through the
+    project's registry (types declared in sfenv.yml are components; shipped one otherwise)."""
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     notices: list[str] = []
     order = [env for stage in config.stages for env in stage]
     heads = {env: _head(store, env, notices) for env in order}
@@ -76,15 +79,15 @@ def collect_report(config: Config, store: SnapshotStore, *, out: str = "report.h
         notices=notices,
         reproduce=_reproduce(config, out),
     )
-    data.hops = _hops(config, store, heads, notices, max_rows_per_hop)
-    roles, owds = _roles_and_owd(store, order, heads, notices)
-    data.trains = _trains(config, store, notices)
+    data.hops = _hops(config, store, heads, notices, max_rows_per_hop, registry)
+    roles, owds = _roles_and_owd(store, order, heads, notices, registry)
+    data.trains = _trains(config, store, notices, registry)
     data.role_trees = build_role_trees([(env, roles[env]) for env in order],
                                        roles_deleted(data.trains))
     data.owd = build_owd_table([(env, owds[env]) for env in order])
     mark_train_rows(data.hops, data.trains)
     data.backups = _backups(store, notices)
-    data.records = _records(config, store, order, notices)
+    data.records = _records(config, store, order, notices, registry)
     return data
 
 
@@ -132,9 +135,9 @@ def _reproduce(config: Config, out: str) -> str:
 
 
 def _hops(config: Config, store: SnapshotStore, heads: Mapping[str, str | None], notices: list[str],
-          max_rows: int) -> list[HopSection]:
+          max_rows: int, registry: Registry) -> list[HopSection]:
     try:
-        statuses = compare_status.all_status(store, config)
+        statuses = compare_status.all_status(store, config, registry=registry)
     except SfenvError as err:
         notices.append(f"Promotion path status unavailable ({_why(err)}).")
         return []
@@ -258,7 +261,8 @@ def _base_time(store: SnapshotStore, base: tuple[str, str] | None) -> str | None
 
 
 def _roles_and_owd(store: SnapshotStore, order: list[str], heads: Mapping[str, str | None],
-                   notices: list[str]) -> tuple[dict[str, dict[str, RoleInfo] | None],
+                   notices: list[str], registry: Registry,
+                   ) -> tuple[dict[str, dict[str, RoleInfo] | None],
                                                 dict[str, dict[str, Owd] | None]]:
     """Read only Role files and object files, each distinct blob once across environments."""
     roles: dict[str, dict[str, RoleInfo] | None] = {}
@@ -266,7 +270,7 @@ def _roles_and_owd(store: SnapshotStore, order: list[str], heads: Mapping[str, s
     role_cache: dict[tuple[str, str], RoleInfo | None] = {}
     owd_cache: dict[str, Owd | None] = {}
     problems: list[str] = []
-    registry = default_registry()  # once: 170,000 paths per snapshot at 60k components
+    # the registry is looked up once here, not per path: 170,000 paths per snapshot at 60k components
     role_dir = registry.hierarchy_type().directory + "/"
     object_dir = registry.get("CustomObject").directory + "/"
     for env in order:
@@ -291,7 +295,7 @@ def _roles_and_owd(store: SnapshotStore, order: list[str], heads: Mapping[str, s
         for path, name in sorted(role_paths.items()):
             key = (name, files[path])
             if key not in role_cache:
-                role_cache[key] = _safely(role_from_xml, (name, blobs[key[1]], path),
+                role_cache[key] = _safely(role_from_xml, (name, blobs[key[1]], path, registry),
                                           f"{env}: {path}", problems)
             if role_cache[key] is not None:
                 env_roles[name] = role_cache[key]
@@ -328,7 +332,8 @@ def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[st
 # ---------------------------------------------------------------- trains and backups
 
 
-def _trains(config: Config, store: SnapshotStore, notices: list[str]) -> list[TrainSummary]:
+def _trains(config: Config, store: SnapshotStore, notices: list[str],
+            registry: Registry) -> list[TrainSummary]:
     try:
         raw = list(release.train_summaries(config, store))
     except SfenvError as err:
@@ -337,16 +342,17 @@ def _trains(config: Config, store: SnapshotStore, notices: list[str]) -> list[Tr
     order = [env for stage in config.stages for env in stage]
     trains = [train_summary(t, order) for t in raw]
     _attach_checklists(config, raw, trains, notices, store)
-    _attach_components(store, trains, notices)
+    _attach_components(store, trains, notices, registry)
     return trains
 
 
-def _attach_components(store: SnapshotStore, trains: list[TrainSummary], notices: list[str]) -> None:
+def _attach_components(store: SnapshotStore, trains: list[TrainSummary], notices: list[str],
+                       registry: Registry) -> None:
     """What each train carries (added / changed / deleted / manual), with the upstream authors."""
     for train in trains:
         try:
             built = load_train(store, train.name)
-            lines = train_components(store, built)
+            lines = train_components(store, built, registry)
         except SfenvError as err:
             notices.append(f"{train.name}: components unreadable ({_why(err)})")
             continue
@@ -510,7 +516,8 @@ MAX_RECORD_ENTRIES = 30
 MAX_RECORD_COMPONENTS = 5
 
 
-def _records(config: Config, store: SnapshotStore, order: list[str], notices: list[str]) -> list[ChangeRecord]:
+def _records(config: Config, store: SnapshotStore, order: list[str], notices: list[str],
+             registry: Registry) -> list[ChangeRecord]:
     """The change record (`sfenv changelog`) of each production environment, latest entries."""
     prod = [env for env in order
             if getattr(config.environments.get(env), "production", False)]
@@ -519,7 +526,7 @@ def _records(config: Config, store: SnapshotStore, order: list[str], notices: li
     out = []
     for env in prod:
         try:
-            log = changelog(config, store, env)
+            log = changelog(config, store, env, registry)
         except SfenvError as err:
             notices.append(f"{env}: change record unavailable ({_why(err)})")
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sfenv.core.metadata.registry import MetadataType, Registry, default_registry
+from sfenv.core.metadata.registry import MetadataType, Registry
 from sfenv.core.metadata.xmlio import child_text, iter_top_level, parse_xml
 
 
@@ -42,19 +42,19 @@ def _main_file_name(path: str, mtype: MetadataType) -> str | None:
     return name if name and "/" not in name else None
 
 
-def role_name_of(path: str, registry: Registry | None = None) -> str | None:
+def role_name_of(path: str, registry: Registry) -> str | None:
     """`roles/CEO.role` -> `CEO`; None for anything that is not a role (hierarchy) file."""
-    return _main_file_name(path, (registry or default_registry()).hierarchy_type())
+    return _main_file_name(path, registry.hierarchy_type())
 
 
-def object_name_of(path: str, registry: Registry | None = None) -> str | None:
+def object_name_of(path: str, registry: Registry) -> str | None:
     """`objects/Account.object` -> `Account`; None for anything else."""
-    return _main_file_name(path, (registry or default_registry()).get("CustomObject"))
+    return _main_file_name(path, registry.get("CustomObject"))
 
 
-def role_from_xml(name: str, data: bytes, source: str, registry: Registry | None = None) -> RoleInfo:
+def role_from_xml(name: str, data: bytes, source: str, registry: Registry) -> RoleInfo:
     """A Role file's label and parent role (developer name); no parent for a top role."""
-    parent_element = (registry or default_registry()).hierarchy_type().hierarchy_parent or ""
+    parent_element = registry.hierarchy_type().hierarchy_parent or ""
     root = parse_xml(data, source)
     return RoleInfo(name=name, label=child_text(root, "name") or name,
                     parent=child_text(root, parent_element) or None)

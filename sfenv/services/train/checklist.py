@@ -72,7 +72,7 @@ def _audit_since(config: Config, store: SnapshotStore, env: str) -> str | None:
 def compute_checklist(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
                       target_commit: str | None = None,
                       registry: Registry | None = None) -> list[Step]:
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # until promote passes its own (record)
     env_cfg = config.env(env)
     target_commit = target_commit or store.head(env) or built.target_commit
     changes = train_changes(store, built, target_commit, env, registry,
@@ -96,4 +96,4 @@ def compute_checklist(config: Config, store: SnapshotStore, built: BuiltTrain, e
         target_components=typed_components(store, target_commit, registry),
         group_members=group_members(store, built.source_commit),
         username_suffixes=username_suffixes(config), manual_types=tuple(manual_type_names(config.manual_types, registry)))
-    return build_checklist(changes, ctx, load_catalogue())
+    return build_checklist(changes, ctx, load_catalogue(), registry)

@@ -22,7 +22,7 @@ from sfenv.services.train.model import DependencyProblem
 def needs(change: Change, registry: Registry) -> set[ComponentId]:
     """What a component needs to exist: its references (a field its object...), its folder."""
     piece = Piece(change.component, change.parent, change.new_xml or b"")
-    found = set(references(piece))
+    found = set(references(piece, registry))
     mtype = registry.find(change.component.type)
     if mtype is not None and mtype.in_folder and mtype.folder_type and "/" in change.component.full_name:
         found.add(ComponentId(mtype.folder_type, change.component.full_name.rsplit("/", 1)[0]))

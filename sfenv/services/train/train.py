@@ -130,14 +130,15 @@ class Scope:
     manifest: Path | None = None
     with_dependencies: bool = False
 
-    def members(self) -> dict[str, list[str]] | None:
+    def members(self, registry: Registry) -> dict[str, list[str]] | None:
+        """The --manifest's types and members, its type names checked against `registry`."""
         if self.manifest is None:
             return None
         try:
             data = Path(self.manifest).read_bytes()
         except OSError as err:
             raise ReleaseError(f"{self.manifest}: cannot read ({err.strerror})") from None
-        return parse_package(data, str(self.manifest), registry=default_registry()).types
+        return parse_package(data, str(self.manifest), registry=registry).types
 
     def to_dict(self) -> dict[str, Any]:
         return {"include": list(self.include), "exclude": list(self.exclude),
@@ -169,9 +170,8 @@ class Prepared:
 
 
 def prepare(config: Config, store: SnapshotStore, *, source: str | None, target: str | None,
-            scope: Scope, registry: Registry | None = None,
+            scope: Scope, registry: Registry,
             limits: Limits | None = None) -> Prepared:
-    registry = registry or default_registry()
     source, target = default_hop(config, source, target)
     config.env(target)
     source_commit = resolve_source(config, store, source)
@@ -183,7 +183,7 @@ def prepare(config: Config, store: SnapshotStore, *, source: str | None, target:
                                      neutralize=Neutralizer.for_envs(target_env, source_env),
                                      a_name=target, b_name=source)
     changes = select(diff.changes, include=scope.include, exclude=scope.exclude,
-                     members=scope.members(), registry=registry)
+                     members=scope.members(registry), registry=registry)
     packaged, manual = split_manual(changes, manual_type_names(config.manual_types, registry))
     packaged, held = hold_unpackageable(packaged, registry)
     manual += held
@@ -266,7 +266,7 @@ def plan(config: Config, store: SnapshotStore, train: str, *, source: str | None
     """What a build would package, like `terraform plan`: nothing is written. Lists the
     target's own changes the train would overwrite (drift or conflict on the hop)."""
     check_name(train)
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     prep = prepare(config, store, source=source, target=target, scope=scope or Scope(),
                    registry=registry, limits=limits)
     warnings = _check_direction(config, prep, hotfix)
@@ -423,7 +423,7 @@ def build(config: Config, store: SnapshotStore, train: str, *, source: str | Non
           hotfix: bool = False) -> BuiltTrain:
     """Build the train, commit it on the releases ref, tag it `release/<TRAIN>`, export it."""
     check_name(train)
-    registry = registry or default_registry()
+    registry = registry or default_registry()  # entry point: the CLI passes the Workspace's
     scope = scope or Scope()
     existing = train_files(store, train)
     if "train.json" in existing and not force:
