@@ -8,7 +8,14 @@ import click
 
 from sfenv.cli.backup_cmds import SUBCOMMANDS as BACKUP_SUBCOMMANDS
 from sfenv.cli.backup_cmds import BackupGroup
-from sfenv.cli.common import GroupArgument, config_option, emit_json, load, progress_shown, workspace
+from sfenv.cli.common import (
+    GroupArgument,
+    config_option,
+    emit_json,
+    load,
+    progress_shown,
+    workspace,
+)
 from sfenv.core.compare.counts import counted
 from sfenv.errors import ConfigError
 
