@@ -223,7 +223,7 @@ def promote_cmd(train, env, hotfix, yes, strict, check_only, overwrite, overwrit
                      check_only=check_only, confirm=confirm,
                      progress=progress_for(as_json, quiet=True), overwrite=overwrite,
                      overwrite_all=overwrite_all, verify_only=verify_only, abandon=abandon,
-                     by=by)
+                     by=by, registry=workspace(config_path).registry)
     _tell(config, result, "promote")
     _outcome(result, as_json)
 
@@ -268,18 +268,19 @@ def rollback_cmd(train, env, yes, with_later, overwrite, overwrite_all, by, as_j
                            f"pass --yes")
     result = rollback(config, _store(config), train, env, confirm=confirm,
                       with_later=with_later, overwrite=overwrite, overwrite_all=overwrite_all,
-                      progress=progress_for(as_json, quiet=True), by=by)
+                      progress=progress_for(as_json, quiet=True), by=by,
+                      registry=workspace(config_path).registry)
     _tell(config, result, "rollback")
     _outcome(result, as_json)
 
 
-def _summaries(config, train):
+def _summaries(config, train, registry):
     from sfenv.services.promote.status import summary
     from sfenv.services.train.train import list_trains
 
     store = _store(config)
     names = [train] if train else list_trains(store)
-    out = [summary(config, store, n, with_checklist=False) for n in names]
+    out = [summary(config, store, n, registry, with_checklist=False) for n in names]
     return sorted(out, key=lambda s: (s.created, s.name))
 
 
@@ -296,7 +297,7 @@ def status_cmd(train, as_json, config_path):
     """
     from sfenv.views.release import status_json, status_text
 
-    summaries = _summaries(load(config_path), train)
+    summaries = _summaries(load(config_path), train, workspace(config_path).registry)
     if as_json:
         emit_json(status_json(summaries))
     else:
@@ -315,7 +316,7 @@ def list_cmd(as_json, config_path):
     """
     from sfenv.views.release import list_text, status_json
 
-    summaries = _summaries(load(config_path), None)
+    summaries = _summaries(load(config_path), None, workspace(config_path).registry)
     if as_json:
         emit_json(status_json(summaries))
     else:

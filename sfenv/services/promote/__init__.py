@@ -11,6 +11,7 @@ from sfenv.services.train.model import TrainSummary
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
+    from sfenv.core.metadata.registry import Registry
     from sfenv.io.store.snapshots import SnapshotStore
 
 
@@ -21,7 +22,8 @@ def _store(config: Config) -> SnapshotStore:
 
 
 def checklist_for(config: Config, train: str, env: str,
-                  store: SnapshotStore | None = None) -> list[Step]:
+                  store: SnapshotStore | None = None,
+                  registry: Registry | None = None) -> list[Step]:
     """The manual steps of promoting `train` to `env`: frozen at its deploy there (computed
     against the pre-deploy backup), else as `env` is now (its latest snapshot)."""
     from sfenv.services.records.checklist_state import frozen_checklist
@@ -33,14 +35,15 @@ def checklist_for(config: Config, train: str, env: str,
     frozen = frozen_checklist(store, train, env)
     if frozen is not None:
         return frozen.steps
-    return compute_checklist(config, store, built, env)
+    return compute_checklist(config, store, built, env, registry=registry)
 
 
-def train_summaries(config: Config, store: SnapshotStore | None = None) -> list[TrainSummary]:
+def train_summaries(config: Config, store: SnapshotStore | None = None,
+                    registry: Registry | None = None) -> list[TrainSummary]:
     """Every train: name, created, source, per-env state with dates, backups, hotfix flags."""
     from sfenv.services.promote.status import train_summaries as summaries
 
-    return summaries(config, store or _store(config))
+    return summaries(config, store or _store(config), registry)
 
 
 __all__ = ["checklist_for", "train_summaries"]

@@ -133,7 +133,8 @@ def summary(config: Config, store: SnapshotStore, train: str, registry: Registry
         checklist=checklist)
 
 
-def train_summaries(config: Config, store: SnapshotStore) -> list[TrainSummary]:
-    registry = default_registry()
+def train_summaries(config: Config, store: SnapshotStore,
+                    registry: Registry | None = None) -> list[TrainSummary]:
+    registry = registry or default_registry()  # entry point: callers pass the project's
     return sorted((summary(config, store, t, registry) for t in list_trains(store)),
                   key=lambda s: (s.created, s.name))

@@ -49,4 +49,4 @@ def undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str
         group_members=group_members(store, backup),
         username_suffixes=username_suffixes(config))
     return [replace(s, id=UNDO_PREFIX + s.id, title=f"Rollback: {s.title}")
-            for s in build_checklist(changes, ctx, load_catalogue())]
+            for s in build_checklist(changes, ctx, load_catalogue(), registry)]

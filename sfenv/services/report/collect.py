@@ -335,7 +335,7 @@ def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[st
 def _trains(config: Config, store: SnapshotStore, notices: list[str],
             registry: Registry) -> list[TrainSummary]:
     try:
-        raw = list(release.train_summaries(config, store))
+        raw = list(release.train_summaries(config, store, registry))
     except SfenvError as err:
         notices.append(f"Release trains unavailable ({_why(err)}).")
         return []
