@@ -153,7 +153,7 @@ def test_hops_from_path_status_capped_with_worst_first(setup, monkeypatch):
     entries.append(entry("drift", "Opportunity.Close_Date_Required", by="Linus"))
     hops = [HopStatus("qa", "prod", (qa, prod), entries, target_is_production=True)]
     monkeypatch.setattr("sfenv.core.compare.status.all_status", lambda store_, config_, **_: hops)
-    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [], raising=False)
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s, r=None: [], raising=False)
     data = collect_report(config, store, max_rows_per_hop=3)
     hop = data.hops[0]
     assert hop.counts == {"pending": 5, "drift": 1, "conflict": 0}
@@ -178,7 +178,7 @@ def test_trains_adapted_from_release_summaries(setup, monkeypatch):
                         {"env": "prod", "state": "validated", "date": "2024-05-01T18:00:00Z"}],
                "checklist": {"prod": [{"id": "roles.Rep", "phase": "before", "title": "Move Rep",
                                        "severity": "warning"}]}}
-    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary], raising=False)
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s, r=None: [summary], raising=False)
     state = config.root / "releases" / "R1" / "checklist-prod.json"
     state.parent.mkdir(parents=True)
     state.write_text(json.dumps({"done": {"roles.Rep": {"by": "ada", "at": "x"}}}))
@@ -201,7 +201,7 @@ def test_trains_from_the_release_layers_own_summary_objects(setup, monkeypatch):
                           title="Change Account OWD to Private")
     summary = model.TrainSummary("R2", "2024-04-29T12:00:00Z", "dev", "qa", "d1g", 5, envs, [],
                                  True, ["qa"], checklist={"prod": [step]})
-    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary])
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s, r=None: [summary])
     train = collect_report(config, store).trains[0]
     assert [(s.env, s.status) for s in train.stages] == [
         ("dev", "source"), ("qa", "deployed"), ("prod", "built")]
@@ -243,7 +243,7 @@ def test_a_stage_upstream_of_the_trains_source_gets_no_steps_or_open_steps_badge
                "digest": "d", "components": 1, "envs": [],
                "checklist": {"dev": [step, {**step, "id": "x"}, {**step, "id": "y"}],
                              "qa": [step], "prod": [step]}}
-    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary],
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s, r=None: [summary],
                         raising=False)
     data = collect_report(config, store)
     [train] = data.trains
@@ -273,7 +273,7 @@ def test_a_stage_state_is_shown_in_the_release_layers_words_with_its_date(setup,
                "envs": [{"env": "qa", "state": "re-promoted", "date": "2024-05-02T10:00:00Z",
                          "label": "re-promoted (2024-05-02)"},
                         {"env": "prod", "state": "not yet", "label": "not yet"}]}
-    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s: [summary],
+    monkeypatch.setattr(sfenv.services.promote, "train_summaries", lambda c, s, r=None: [summary],
                         raising=False)
     data = collect_report(config, store)
     assert [(s.env, s.status, s.label) for s in data.trains[0].stages] == [
