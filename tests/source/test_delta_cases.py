@@ -88,3 +88,15 @@ def test_source_format_output_has_the_changed_field_only_in_sfdx_git_delta_layou
                            "package/package.xml"]
     assert b"<length>12</length>" in got["force-app/main/default/objects/Vehicle__c/fields/Km__c.field-meta.xml"]
     assert b"<members>Vehicle__c.Km__c</members>" in got["package/package.xml"]
+
+
+def test_a_class_whose_body_was_deleted_is_deleted_and_its_left_meta_file_named(tmp_path):
+    """nks-4 (646a4f6c): the commit deletes `X.cls` and keeps `X.cls-meta.xml`. A class without
+    a body cannot deploy, so it is deleted (as sfdx-git-delta does) and the warning names the
+    file left behind."""
+    repo = two_commits(CASES / "delta" / "d09-class-body-deleted-meta-kept", tmp_path / "repo")
+    data = json.loads(run_delta(repo, tmp_path / "out", "--json").stdout)
+    assert data["package"] == {}
+    assert data["destructive"] == {"ApexClass": ["Handler"]}
+    assert any("classes/Kafka/Handler.cls-meta.xml" in w and "Handler.cls" in w
+               for w in data["warnings"]), data["warnings"]
