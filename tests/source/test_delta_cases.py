@@ -100,3 +100,20 @@ def test_a_class_whose_body_was_deleted_is_deleted_and_its_left_meta_file_named(
     assert data["destructive"] == {"ApexClass": ["Handler"]}
     assert any("classes/Kafka/Handler.cls-meta.xml" in w and "Handler.cls" in w
                for w in data["warnings"]), data["warnings"]
+
+
+def test_a_walk_cache_gives_the_same_delta_and_is_reused(tmp_path):
+    """`make corpora` passes one cache of canonical files to the deltas of consecutive pairs:
+    the same result as without it, and a second pair over the same files parses nothing new."""
+    from sfenv.services.train.delta import compute_delta
+
+    repo = two_commits(CASES / "delta" / "d04-profile-trimmed-to-changed-entry", tmp_path / "repo")
+    plain = compute_delta(repo.root, "HEAD~1", "HEAD")
+    cache: dict[tuple[str, bytes], bytes] = {}
+    first = compute_delta(repo.root, "HEAD~1", "HEAD", cache=cache)
+    size = len(cache)
+    second = compute_delta(repo.root, "HEAD~1", "HEAD", cache=cache)
+    assert size > 0 and len(cache) == size
+    for got in (first, second):
+        assert (got.package, got.destructive, got.files) == \
+            (plain.package, plain.destructive, plain.files)
