@@ -296,8 +296,13 @@ def _resource_to_source(path: str, data: bytes, cid: ComponentId, mtype: Metadat
         return False
     meta = files.get(path + META)
     ctype = staticres.content_type(meta, path + META) if meta else ""
-    for rel, content in staticres.to_source_files(cid.full_name, data, ctype).items():
+    unpacked = staticres.to_source_files(cid.full_name, data, ctype)
+    for rel, content in unpacked.items():
         out.put(f"{mtype.directory}/{rel}", content, path)
+    kept = next(iter(unpacked))
+    if staticres.is_archive(ctype, data) and "/" not in kept:
+        out.warnings.append(f"{path}: archive kept as one file ({mtype.directory}/{kept}): "
+                            "unpacked, its hidden files (or no files) would be lost")
     return True
 
 
