@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 counts[row["kind"]] = counts.get(row["kind"], 0) + 1
                 sink.write(json.dumps(row) + "\n")
                 sink.flush()
-                if row["kind"] != "ok":
+                if row["kind"] not in ("ok", "unchanged"):
                     print(f"{name} {old[:10]}..{new[:10]}: {row['kind']}: {row['error']}",
                           file=sys.stderr, flush=True)
         summary = {"summary": True, "pairs": sum(counts.values()), "by_kind": counts,
