@@ -61,6 +61,11 @@ def to_mdapi(files: Mapping[str, bytes], registry: Registry,
                 out.warnings.append(f"{path}: the same component file as {previous[0]} (two "
                                     f"package directories hold {found.rel}): entries merged")
                 continue
+        if previous is not None and found.type in table.decomposed and previous[1] == files[path]:
+            # arbeidsgiver keeps one list view file, byte for byte, in two package directories
+            out.warnings.append(f"{path}: the same file as {previous[0]} (two package "
+                                f"directories hold {found.rel}): one kept")
+            continue
         if previous is not None and found.type not in table.merged:
             raise MetadataError(f"{path}: the same component file as {previous[0]} "
                                 f"(two package directories hold {found.rel})")
