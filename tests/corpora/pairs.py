@@ -56,7 +56,16 @@ LISTED: tuple[Pair, ...] = (
          "5e85b843aabe38e19a8e1c4d5a09221146d3d207", "3-aktuelt-removed"),
     Pair(NKS, "6965f27e44f64a4a4a6fb14ce0987c5d2927e225",
          "646a4f6c39c2ff62bf5bb08b39be1144fb42548c", "4-hackaton-deleted",
-         deletes={"PermissionSet": ("NKS_View_Saf_Journalpost",)}),
+         # 23 classes lose their .cls but keep their .cls-meta.xml: deleted, as sgd does
+         deletes={"PermissionSet": ("NKS_View_Saf_Journalpost",),
+                  "ApexClass": tuple(f"KafkaBrukernotifikasjon{n}" for n in (
+                      "BeskjedHandler", "BeskjedTest", "DoneHandler", "DoneTest", "Handler",
+                      "HandlerTest", "OppgaveHandler", "OppgaveTest", "StatusHandler",
+                      "StatusTest", "", "Beskjed", "Done", "Key", "Statusoppdatering"))
+                  + tuple(f"NKS_Saf{n}" for n in (
+                      "BuildQueryUtil", "BuildQueryUtilTest", "JournalPostListController",
+                      "JournalPostListControllerTest", "Service", "Service_Test",
+                      "ViewDocumentController", "ViewDocumentController_Test"))}),
     Pair(NKS, "0262955b81e241467c664d22b18428907c23e7c1",
          "5111fe7ba7adf83eadb4161e4fe678138f522480", "5-2024-to-tip", heavy=True),
     Pair(NKS, "9e6c98e1e7af0c6e876c883c3076d90be5c7d368",

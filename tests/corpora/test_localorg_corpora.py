@@ -4,7 +4,9 @@ read back as a folder environment gives the same snapshot."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,21 @@ def org_tree(repo: Path, commit: str = "HEAD") -> dict[str, bytes]:
     return load_tree(files, str(repo), default_registry()).files
 
 
+# DAHLIA's zip static resources exported as folders (zipped again on the way back); JQuery's
+# archive holds 649 hidden macOS files (`__MACOSX/._x`), so it is exported as one JQuery.zip
+# and comes back byte-identical.
+ZIPPED_DAHLIA = [f"StaticResource:{n}" for n in (
+    "DataTablesEditor", "HOP", "MOHCD_Community_Resources", "SalesforceDataTables",
+    "SiteSamples", "bootstrap")]
+KEPT_ZIPPED_DAHLIA = "JQuery"
+
+
+def zip_members(data: bytes) -> dict[str, bytes]:
+    """An archive's files by name (directory entries left out: a folder holds none)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+
+
 def _write(folder: Path, files: dict[str, bytes]) -> None:
     for rel, data in files.items():
         path = folder / rel
@@ -40,9 +57,7 @@ def _snapshot(root: Path, env: str) -> dict[str, str]:
 @pytest.mark.parametrize("corpus", [
     NKS,
     pytest.param(ARBEIDSGIVER, marks=pytest.mark.corpora_heavy),
-    pytest.param(DAHLIA, marks=[pytest.mark.corpora_heavy, pytest.mark.xfail(strict=True, reason=(
-        "7 zip static resources come back re-zipped (same members, other bytes) and diff "
-        "compares archive bytes: docs/wave3/corpora.md, request to the lead"))]),
+    pytest.param(DAHLIA, marks=pytest.mark.corpora_heavy),
 ])
 def test_tip_in_a_local_org_pulls_whole_and_exports_back(corpus, corpora, tmp_path, monkeypatch):
     tree = org_tree(corpora(corpus))
@@ -62,8 +77,27 @@ def test_tip_in_a_local_org_pulls_whole_and_exports_back(corpus, corpora, tmp_pa
         project.config_path.write_text(config)
         project.ok("pull", "folder")
         diff = project.cli("diff", "dev", "folder", "--json")
-        assert diff.exit_code == 0, diff.output[-2000:]
-        assert json.loads(diff.stdout)["changes"] == []
+        changes = json.loads(diff.stdout)["changes"] if diff.stdout.strip() else None
+        if corpus == DAHLIA:
+            # 6 of its 7 zip static resources cannot come back byte-identical: exported as
+            # folders (as the Salesforce CLI does), they lose what git cannot keep (each
+            # entry's timestamp, order, compression and the directory entries) and are zipped
+            # again on the way back. Their content is compared instead: the same members.
+            rezipped = sorted(c["component"] for c in changes or [])
+            assert rezipped == ZIPPED_DAHLIA, diff.output[-2000:]
+            store = SnapshotStore(project.root)
+            dev, folder = store.head("dev"), store.head("folder")
+            for component in rezipped:
+                path = f"staticresources/{component.split(':', 1)[1]}.resource"
+                before, after = store.read_file(dev, path), store.read_file(folder, path)
+                assert before is not None and after is not None and before != after
+                assert zip_members(before) == zip_members(after), path
+            kept = f"staticresources/{KEPT_ZIPPED_DAHLIA}.resource"
+            assert list(out.rglob(f"staticresources/{KEPT_ZIPPED_DAHLIA}.zip"))
+            assert store.read_file(dev, kept) == store.read_file(folder, kept)
+        else:
+            assert diff.exit_code == 0, diff.output[-2000:]
+            assert changes == []
         if corpus != DAHLIA:
             # DAHLIA's Gearset files keep the org's element order in an object; a source
             # project composes the parent's own elements first, as the Salesforce CLI does:

@@ -88,3 +88,32 @@ def test_source_format_output_has_the_changed_field_only_in_sfdx_git_delta_layou
                            "package/package.xml"]
     assert b"<length>12</length>" in got["force-app/main/default/objects/Vehicle__c/fields/Km__c.field-meta.xml"]
     assert b"<members>Vehicle__c.Km__c</members>" in got["package/package.xml"]
+
+
+def test_a_class_whose_body_was_deleted_is_deleted_and_its_left_meta_file_named(tmp_path):
+    """nks-4 (646a4f6c): the commit deletes `X.cls` and keeps `X.cls-meta.xml`. A class without
+    a body cannot deploy, so it is deleted (as sfdx-git-delta does) and the warning names the
+    file left behind."""
+    repo = two_commits(CASES / "delta" / "d09-class-body-deleted-meta-kept", tmp_path / "repo")
+    data = json.loads(run_delta(repo, tmp_path / "out", "--json").stdout)
+    assert data["package"] == {}
+    assert data["destructive"] == {"ApexClass": ["Handler"]}
+    assert any("classes/Kafka/Handler.cls-meta.xml" in w and "Handler.cls" in w
+               for w in data["warnings"]), data["warnings"]
+
+
+def test_a_walk_cache_gives_the_same_delta_and_is_reused(tmp_path):
+    """`make corpora` passes one cache of canonical files to the deltas of consecutive pairs:
+    the same result as without it, and a second pair over the same files parses nothing new."""
+    from sfenv.services.train.delta import compute_delta
+
+    repo = two_commits(CASES / "delta" / "d04-profile-trimmed-to-changed-entry", tmp_path / "repo")
+    plain = compute_delta(repo.root, "HEAD~1", "HEAD")
+    cache: dict[tuple[str, bytes], bytes] = {}
+    first = compute_delta(repo.root, "HEAD~1", "HEAD", cache=cache)
+    size = len(cache)
+    second = compute_delta(repo.root, "HEAD~1", "HEAD", cache=cache)
+    assert size > 0 and len(cache) == size
+    for got in (first, second):
+        assert (got.package, got.destructive, got.files) == \
+            (plain.package, plain.destructive, plain.files)

@@ -11,6 +11,7 @@ text with `child_text` and writes with `write_xml`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, cast
 
@@ -338,18 +339,173 @@ def _sort_lists(parent: etree._Element, keys_by_tag: dict[str, str]) -> None:
         parent[:] = children
 
 
-def sort_unordered(root: etree._Element, mtype: MetadataType) -> None:
-    """Sort every list `mtype` marks unordered (nested "a/b" paths first)."""
+def _lists_by_parent(root: etree._Element, mtype: MetadataType) -> dict[tuple[str, ...], dict[str, str]]:
+    """`mtype`'s unordered lists grouped by the path of their holder: {("a",): {"{ns}b": key}}."""
     by_parent: dict[tuple[str, ...], dict[str, str]] = {}
     for path in mtype.unordered:
         *parents, name = path.split("/")
         by_parent.setdefault(tuple(parents), {})[_qualify(root, name)] = mtype.sort_key_of(path)
+    return by_parent
+
+
+def _sort_holders(root: etree._Element, by_parent: dict[tuple[str, ...], dict[str, str]]) -> None:
     for parents in sorted(by_parent, key=lambda p: -len(p)):
         holders = [root]
         for step in parents:
             holders = [c for h in holders for c in h if local_name(c) == step]
         for holder in holders:
             _sort_lists(holder, by_parent[parents])
+
+
+def sort_unordered(root: etree._Element, mtype: MetadataType) -> None:
+    """Sort every list `mtype` marks unordered (nested "a/b" paths first)."""
+    _sort_holders(root, _lists_by_parent(root, mtype))
+
+
+# --- the fast path of canonicalize ----------------------------------------------------------
+# A 100,000-entry profile spends most of its time writing and sorting in Python, one element
+# at a time. For the common shape (every element in the root's default namespace, no
+# attributes, comments or mixed content) lxml's C serializer plus a few byte replacements
+# gives exactly `write_xml`'s bytes, and the top-level lists are then sorted as byte pieces
+# of that output (`canontext.top_level`), keyed by their key line. Any other shape takes the
+# tree path; both give the same bytes (tests/unit/metadata/test_canonical_fast.py).
+
+_TOP = re.compile(rb"\n(?=    <[A-Za-z])")  # before each top-level start tag
+_TOP_NAME = re.compile(rb"\n    <([A-Za-z][^\s/>]*)")  # its name, one per piece of _TOP.split
+_ENTITIES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"), (b"&amp;", b"&"))
+_SHAPE = "count(//*) != count(//s:*) or boolean(//@* | //*[*]/text()[normalize-space()])"
+_SHAPES: dict[str, etree.XPath] = {}  # compiled per namespace (one in practice)
+
+
+def _not_plain(root: etree._Element, namespace: str) -> bool:
+    """True when an element is outside `namespace`, has attributes, or has mixed content."""
+    check = _SHAPES.get(namespace)
+    if check is None:
+        check = _SHAPES[namespace] = etree.XPath(_SHAPE, namespaces={"s": namespace})
+    return bool(check(root))
+
+
+def _write_scratch(root: etree._Element) -> bytes | None:
+    """`write_xml(root)` by lxml's serializer, or None when the tree is not of the shape the two
+    write alike. Rewrites the whitespace text and tails of `root` (which `write_xml` ignores),
+    so only for a tree the caller parsed itself; a parsed tree has no "" texts, which lxml
+    would write `<a></a>`."""
+    tag = root.tag
+    if tag.__class__ is not str or tag[0] != "{" or not len(root) or root.getparent() is not None \
+            or root.getprevious() is not None or root.getnext() is not None:
+        return None
+    default = tag[1:tag.index("}")]
+    if root.nsmap != {None: default} or _escape(default) != default:
+        return None
+    if next(root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity), None) is not None:
+        return None
+    if _not_plain(root, default):
+        return None
+    etree.indent(root, space=INDENT)
+    data = etree.tostring(root, encoding="UTF-8", xml_declaration=False, with_tail=False)
+    cut = data.index(b">") + 1
+    body = data[cut:]
+    if b" xmlns" in body:  # a namespace declared again below the root (write_xml drops it)
+        return None
+    # write_xml escapes quotes in text and writes a carriage return as itself
+    body = body.replace(b'"', b"&quot;").replace(b"'", b"&apos;").replace(b"&#13;", b"\r")
+    return DECLARATION.encode() + b"\n" + data[:cut] + body + b"\n"
+
+
+def _key_pattern(key: bytes) -> re.Pattern[bytes]:
+    """The first direct child `key` of one top-level element written canonically (its direct
+    children are the lines eight spaces in): group 1 its text (None for `<key/>`), group 2 its
+    closing tag (None when the key element has children)."""
+    name = re.escape(key)
+    return re.compile(rb"\n {8}<" + name + rb"(?:/>|>([^<]*)(</" + name + rb">)?)")
+
+
+def _keys(pieces: list[bytes], key: bytes) -> list[bytes] | None:
+    """`findtext(key) or ""` of each piece, unescaped; None when a key element has children."""
+    values: list[bytes] = []
+    add = values.append
+    for m in map(_key_pattern(key).search, pieces):
+        if m is None:
+            add(b"")
+            continue
+        value, closed = m.group(1, 2)
+        if value is None:
+            add(b"")
+        elif closed is None:
+            return None
+        elif b"&" in value:
+            for entity, char in _ENTITIES:
+                value = value.replace(entity, char)
+            add(value)
+        else:
+            add(value)
+    return values
+
+
+def _piece_text(text: bytes, namespace: str) -> bytes:
+    """canonical_text of one top-level element given as its canonical bytes (for ties only)."""
+    wrapped = b'<r xmlns="' + namespace.encode() + b'">\n' + text + b"\n</r>"
+    return canonical_text(parse_xml(wrapped, "tie")[0]).encode()
+
+
+def _sort_text(data: bytes, keys: dict[bytes, bytes], namespace: str) -> bytes | None:
+    """Sort top-level lists (name -> key element) of `_write_scratch`'s output among the slots
+    they occupy, as `_sort_lists` sorts them in a tree; None when a key is not a leaf.
+
+    Each top-level element starts a line four spaces in; deeper lines are indented more and text
+    holds no `<`, so splitting before those lines cuts exactly between top-level elements."""
+    parts = _TOP.split(data)
+    names = _TOP_NAME.findall(data)
+    cut = parts[-1].rfind(b"\n</")  # the root's closing tag, the one line at column 0
+    if len(names) != len(parts) - 1 or len(parts) < 2 or cut < 0:
+        return None
+    head, texts = parts[0], parts[1:]
+    texts[-1], tail = texts[-1][:cut], texts[-1][cut:]
+    slots: dict[bytes, list[int]] = {name: [] for name in keys}
+    for i, name in enumerate(names):
+        held = slots.get(name)
+        if held is not None:
+            held.append(i)
+    for name, positions in slots.items():
+        if len(positions) < 2:
+            continue
+        pieces = [texts[i] for i in positions]
+        values = _keys(pieces, keys[name])
+        if values is None:
+            return None
+        if len(set(values)) == len(values):
+            order = sorted(range(len(pieces)), key=values.__getitem__)
+        else:  # equal keys: then by canonical text, as the tree sort does
+            counts = Counter(values)
+            ties = [_piece_text(p, namespace) if counts[v] > 1 else b""
+                    for p, v in zip(pieces, values, strict=True)]
+            order = sorted(range(len(pieces)), key=lambda j: (values[j], ties[j]))
+        for pos, j in zip(positions, order, strict=True):
+            texts[pos] = pieces[j]
+    return head + b"\n" + b"\n".join(texts) + tail
+
+
+def _canonical(root: etree._Element, mtype: MetadataType | None) -> bytes:
+    """canonicalize's bytes of a tree it parsed: through the C serializer and a byte-level sort
+    of the top-level lists where the shape allows, else sorted in the tree and `write_xml`."""
+    by_parent = _lists_by_parent(root, mtype) if mtype is not None else {}
+    top = by_parent.pop((), {})
+    keyed = {name: key for name, key in top.items() if key}
+    rest: dict[str, str] = {name: key for name, key in top.items() if not key}
+    if rest:
+        by_parent[()] = rest
+    _sort_holders(root, by_parent)  # nested lists and text-keyed top-level ones, in the tree
+    data = _write_scratch(root)
+    if data is not None and not keyed:
+        return data
+    namespace = etree.QName(root).namespace or ""
+    out = None if data is None else _sort_text(
+        data, {local.rsplit("}", 1)[-1].encode(): key.encode() for local, key in keyed.items()},
+        namespace)
+    if out is None:
+        _sort_holders(root, {(): keyed})
+        return write_xml(root)
+    return out
 
 
 def is_xml_path(path: str, mtype: MetadataType | None) -> bool:
@@ -365,7 +521,4 @@ def canonicalize(path: str, data: bytes, registry: Registry) -> bytes:
     mtype = registry.find(cid.type) if cid else None
     if not is_xml_path(path, mtype):
         return data
-    root = parse_xml(data, path)
-    if mtype is not None:
-        sort_unordered(root, mtype)
-    return write_xml(root)
+    return _canonical(parse_xml(data, path), mtype)

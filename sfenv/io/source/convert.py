@@ -61,6 +61,11 @@ def to_mdapi(files: Mapping[str, bytes], registry: Registry,
                 out.warnings.append(f"{path}: the same component file as {previous[0]} (two "
                                     f"package directories hold {found.rel}): entries merged")
                 continue
+        if previous is not None and found.type in table.decomposed and previous[1] == files[path]:
+            # arbeidsgiver keeps one list view file, byte for byte, in two package directories
+            out.warnings.append(f"{path}: the same file as {previous[0]} (two package "
+                                f"directories hold {found.rel}): one kept")
+            continue
         if previous is not None and found.type not in table.merged:
             raise MetadataError(f"{path}: the same component file as {previous[0]} "
                                 f"(two package directories hold {found.rel})")
@@ -296,8 +301,13 @@ def _resource_to_source(path: str, data: bytes, cid: ComponentId, mtype: Metadat
         return False
     meta = files.get(path + META)
     ctype = staticres.content_type(meta, path + META) if meta else ""
-    for rel, content in staticres.to_source_files(cid.full_name, data, ctype).items():
+    unpacked = staticres.to_source_files(cid.full_name, data, ctype)
+    for rel, content in unpacked.items():
         out.put(f"{mtype.directory}/{rel}", content, path)
+    kept = next(iter(unpacked))
+    if staticres.is_archive(ctype, data) and "/" not in kept:
+        out.warnings.append(f"{path}: archive kept as one file ({mtype.directory}/{kept}): "
+                            "unpacked, its hidden files (or no files) would be lost")
     return True
 
 

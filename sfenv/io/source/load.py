@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sfenv.core.metadata.registry import Registry
+from sfenv.core.metadata.registry import META, Registry
 from sfenv.io.source.convert import Conversion, to_mdapi
 from sfenv.io.source.project import (
     apply_replacements,
@@ -40,6 +40,7 @@ def load_tree(files: Mapping[str, bytes], where: str, registry: Registry, *,
         warnings = apply_replacements(chosen, project, values or {}, files)
         table = registry.source.with_options(project.options)
         conversion: Conversion = to_mdapi(chosen, registry, table)
+        warnings += _drop_meta_without_content(conversion.files, conversion.origin, registry)
         return Loaded(SOURCE, conversion.files, conversion.origin,
                       warnings + conversion.warnings, project.api_version)
     prefix = "src/" if "src/package.xml" in files else ""
@@ -58,4 +59,24 @@ def load_tree(files: Mapping[str, bytes], where: str, registry: Registry, *,
             continue
         tree[rel] = data
         origin[rel] = [path]
+    warnings += _drop_meta_without_content(tree, origin, registry)
     return Loaded(MDAPI, tree, origin, sorted(warnings))
+
+
+def _drop_meta_without_content(tree: dict[str, bytes], origin: dict[str, list[str]],
+                               registry: Registry) -> list[str]:
+    """Leave out the `-meta.xml` of a content file that is not there (a commit deleting
+    `X.cls` but keeping `X.cls-meta.xml`): the component has no body, so it cannot be
+    deployed and the org cannot hold it; it is absent, as the Salesforce CLI and
+    sfdx-git-delta see it (a delta then deletes it). One warning per file left out."""
+    warnings: list[str] = []
+    for rel in [r for r in tree if r.endswith(META) and r[: -len(META)] not in tree]:
+        cid = registry.component_of(rel)
+        mtype = registry.find(cid.type) if cid else None
+        if cid is None or mtype is None or not mtype.meta_file or mtype.strategy != "content":
+            continue
+        where = ", ".join(origin.pop(rel, [rel]))
+        del tree[rel]
+        warnings.append(f"{where}: {cid} without its "
+                        f"{rel[: -len(META)].rsplit('/', 1)[-1]}: left out (no body to deploy)")
+    return warnings

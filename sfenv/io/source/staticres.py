@@ -23,6 +23,7 @@ EXTENSIONS = {
     "application/json": "json", "text/css": "css", "application/pdf": "pdf",
     "application/jar": "jar", "application/java-archive": "jar", "text/csv": "csv",
     "font/woff": "woff", "font/woff2": "woff2", "image/x-icon": "ico",
+    "application/zip": "zip", "application/x-zip-compressed": "zip", "application/x-zip": "zip",
 }
 
 
@@ -51,10 +52,20 @@ def to_mdapi_content(name: str, files: Mapping[str, bytes]) -> bytes:
     return write_zip(dict(sorted(folder.items())))
 
 
+def hidden(path: str) -> bool:
+    """A path a source project never reads: a file or folder named with a leading dot (the
+    Salesforce CLI's default `.forceignore` has `**/.*`; sfenv's loader skips them too)."""
+    return any(part.startswith(".") for part in path.split("/"))
+
+
 def to_source_files(name: str, data: bytes, ctype: str) -> dict[str, bytes]:
-    """Source files (relative to `staticresources/`) of one resource's content."""
+    """Source files (relative to `staticresources/`) of one resource's content. An archive is
+    unpacked into a folder, unless it holds hidden files (macOS zips carry `__MACOSX/._x`):
+    unpacked, those would be ignored and lost, so it stays one `<name>.zip` file, deployed as
+    it is (so does an archive of no files, which a folder cannot hold)."""
     if is_archive(ctype, data):
         inner = read_zip(data, f"staticresources/{name}.resource")
-        return {f"{name}/{path}": content for path, content in inner.items()
-                if not path.endswith("/")}
+        files = {path: content for path, content in inner.items() if not path.endswith("/")}
+        if files and not any(hidden(path) for path in files):
+            return {f"{name}/{path}": content for path, content in files.items()}
     return {f"{name}.{extension(ctype)}": data}

@@ -71,9 +71,15 @@ class DeltaResult:
         }
 
 
+CanonCache = dict[tuple[str, bytes], bytes]
+"""(Metadata API path, file bytes) -> canonical bytes, shared by the deltas of a walk over
+consecutive commits (each commit is the new side of one pair and the old side of the next)."""
+CACHE_LIMIT = 20_000  # entries; a walk's cache is emptied past this, so memory stays bounded
+
+
 def _load(repo: Path, commit: str, sub: str, registry: Registry,
-          listing: dict[str, str], keep: set[tuple[str, str]] | None
-          ) -> tuple[Loaded, dict[str, bytes]]:
+          listing: dict[str, str], keep: set[tuple[str, str]] | None,
+          cache: CanonCache | None = None) -> tuple[Loaded, dict[str, bytes]]:
     """The commit's canonical Metadata API tree: every metadata file of the project folder, or
     (`keep` given) only the files of the components `keep` names, plus the project files."""
     prefix = _prefix(sub)
@@ -86,9 +92,17 @@ def _load(repo: Path, commit: str, sub: str, registry: Registry,
     loaded = load_tree({p: blobs[s] for p, s in paths.items()}, f"{repo}@{commit[:12]}",
                        registry)
     tree: dict[str, bytes] = {}
+    if cache is not None and len(cache) > CACHE_LIMIT:
+        cache.clear()
     for path, data in loaded.files.items():
         try:
-            tree[path] = canonicalize(path, data, registry)
+            if cache is None:
+                tree[path] = canonicalize(path, data, registry)
+            else:
+                canon = cache.get((path, data))
+                if canon is None:
+                    canon = cache[(path, data)] = canonicalize(path, data, registry)
+                tree[path] = canon
         except MetadataError as err:  # name the commit and the repository's file, not ours
             where = ", ".join(prefix + o for o in loaded.origin.get(path, [path]))
             raise MetadataError(f"{commit[:12]}:{where}: {err}") from None
@@ -163,17 +177,20 @@ def _touched(repo: Path, sub: str, registry: Registry, listing_a: dict[str, str]
 
 
 def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
-                  registry: Registry | None = None, narrow: bool = True) -> DeltaResult:
+                  registry: Registry | None = None, narrow: bool = True,
+                  cache: CanonCache | None = None) -> DeltaResult:
     """The delta between two commits. `narrow` (the default) reads only the components whose
     files differ between them (with every file of those components on both sides), so the
     cost follows the size of the change, not of the repository; the result is the same as
-    reading both whole trees (`narrow=False`), which the corpora tests check."""
+    reading both whole trees (`narrow=False`), which the corpora tests check. `cache` (a
+    walk over many pairs) keeps canonical files between calls: the same bytes are not parsed,
+    sorted and written again."""
     registry = registry or default_registry()
     a, b = resolve_ref(repo, from_ref), resolve_ref(repo, to_ref)
     listing_a, listing_b = git_listing(repo, a), git_listing(repo, b)
     keep = _touched(repo, path, registry, listing_a, listing_b) if narrow else None
-    loaded_a, tree_a = _load(repo, a, path, registry, listing_a, keep)
-    loaded_b, tree_b = _load(repo, b, path, registry, listing_b, keep)
+    loaded_a, tree_a = _load(repo, a, path, registry, listing_a, keep, cache)
+    loaded_b, tree_b = _load(repo, b, path, registry, listing_b, keep, cache)
     api_version = loaded_b.api_version or DEFAULT_API_VERSION
     with tempfile.TemporaryDirectory(prefix="sfenv-delta-") as tmp:
         store = SnapshotStore(Path(tmp))
