@@ -46,6 +46,9 @@ class Handler:
     is_folder: ClassVar[bool] = False
     # every component is a folder of files in the type's directory (a bundle)
     folder_per_component: ClassVar[bool] = False
+    # a body file and its -meta.xml beside it (`A.cls` + `A.cls-meta.xml`): one without the
+    # other is no deployable component
+    body_with_meta: ClassVar[bool] = False
 
     def main_path(self, t: Layout, name: str) -> str:
         """The main file a component called `name` gets (Metadata API format)."""
@@ -86,6 +89,7 @@ class ContentHandler(Handler):
 
     strategy = "content"
     files_make_one_component = True
+    body_with_meta = True
 
     def meta_path(self, t: Layout, name: str) -> str | None:
         return self.main_path(t, name) + META

@@ -512,7 +512,7 @@ def is_xml_path(path: str, mtype: MetadataType | None) -> bool:
     """True for files sfenv normalizes as XML: -meta.xml files and XML-strategy component files."""
     if path.endswith("-meta.xml"):
         return True
-    return mtype is not None and mtype.strategy == "xml"
+    return mtype is not None and mtype.handler.compares_elements
 
 
 def canonicalize(path: str, data: bytes, registry: Registry) -> bytes:

@@ -284,9 +284,9 @@ def _mdapi_path(rel: str, registry: Registry) -> str:
     for t in registry.all():
         if t.directory != directory or not t.suffix or not stem.endswith("." + t.suffix):
             continue
-        if t.strategy == "folder":
+        if t.handler.is_folder:
             return stem[: -len(t.suffix) - 1] + META  # reports/Sales-meta.xml, as retrieved
-        if t.strategy == "xml":
+        if t.handler.compares_elements:
             return stem
     return rel  # content and bundle types keep their -meta.xml
 
@@ -375,12 +375,12 @@ def _to_source(files: Mapping[str, bytes], registry: Registry, table: SourceTabl
         elif mtype.source_handler and _TO_SOURCE[mtype.source_handler](path, data, cid, mtype,
                                                                        files, out):
             continue
-        elif mtype.strategy == "folder":
+        elif mtype.handler.is_folder:
             stem = path[: -len(META)]
             if not stem.endswith("." + (mtype.suffix or "")):
                 stem = f"{stem}.{mtype.suffix}"
             out.put(stem + META, data, path)
-        elif mtype.strategy == "xml" and not path.endswith(META):
+        elif mtype.handler.compares_elements and not path.endswith(META):
             out.put(path + META, data, path)
         else:
             out.put(path, data, path)

@@ -73,7 +73,7 @@ def _drop_meta_without_content(tree: dict[str, bytes], origin: dict[str, list[st
     for rel in [r for r in tree if r.endswith(META) and r[: -len(META)] not in tree]:
         cid = registry.component_of(rel)
         mtype = registry.find(cid.type) if cid else None
-        if cid is None or mtype is None or not mtype.meta_file or mtype.strategy != "content":
+        if cid is None or mtype is None or not mtype.meta_file or not mtype.handler.body_with_meta:
             continue
         where = ", ".join(origin.pop(rel, [rel]))
         del tree[rel]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sfenv.core.metadata.registry import META, Registry
+from sfenv.core.metadata.registry import META, MetadataType, Registry
 from sfenv.core.metadata.source_format import SourceTable
 
 
@@ -46,7 +46,7 @@ def _build_index(registry: Registry, table: SourceTable) -> _Index:
     for t in registry.all():
         if t.suffix:
             by_suffix.setdefault(t.suffix, []).append((t.name, t.directory))
-        if t.strategy in ("bundle", "content") or t.name in table.mixed_content:
+        if t.handler.files_make_one_component or t.name in table.mixed_content:
             containers.setdefault(t.directory, t.name)
     for suffix, (parent, _child) in table.child_suffixes().items():
         directory = registry.get(parent.parent).directory
@@ -57,8 +57,7 @@ def _build_index(registry: Registry, table: SourceTable) -> _Index:
         for suffix in suffixes:
             by_suffix.setdefault(suffix, []).insert(0, (type_name, registry.get(type_name).directory))
     flat = {d: registry.get(n).suffix or "" for d, n in containers.items()
-            if registry.get(n).strategy == "content" and not registry.get(n).in_folder
-            and n not in table.mixed_content}
+            if _one_content_file(registry.get(n)) and n not in table.mixed_content}
     return _Index({k: tuple(v) for k, v in by_suffix.items()}, containers, flat)
 
 
@@ -99,3 +98,8 @@ def locate(path: str, registry: Registry, table: SourceTable) -> Located | None:
 
 def _has_suffix(name: str, suffix: str) -> bool:
     return bool(suffix) and (name.endswith(f".{suffix}") or name.endswith(f".{suffix}{META}"))
+
+
+def _one_content_file(t: MetadataType) -> bool:
+    """A content type (a file and its -meta.xml), not a bundle and not in folders."""
+    return t.handler.body_with_meta and not t.in_folder
