@@ -124,14 +124,24 @@ class SnapshotStore:
 
     def _identity_env(self) -> dict[str, str]:
         """sfenv's identity unless the repository's own config names one (snapshots are
-        machine-made: a developer's global identity is not who changed the org)."""
+        machine-made: a developer's global identity is not who changed the org). Read from
+        the config file itself: no git process per store."""
         env: dict[str, str] = {}
-        probe = Git(self.git_dir)
-        if not (probe.ok(["config", "--local", "--get", "user.name"]) or b"").strip():
+        try:
+            with self.repo.config_reader("repository") as config:
+                name = str(config.get_value("user", "name", "")).strip()
+                email = str(config.get_value("user", "email", "")).strip()
+        except (OSError, ValueError) as err:
+            raise StoreError(f"cannot read {self.git_dir / 'config'}: {err}") from None
+        if not name:
             env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = DEFAULT_NAME
-        if not (probe.ok(["config", "--local", "--get", "user.email"]) or b"").strip():
+        if not email:
             env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = DEFAULT_EMAIL
         return env
+
+    def close(self) -> None:
+        """End the store's long-lived git reader (also done when the store is collected)."""
+        self.git.close()
 
     # -- refs and resolution -----------------------------------------------------------------
 
@@ -141,8 +151,7 @@ class SnapshotStore:
 
     def ref_commit(self, ref: str) -> str | None:
         """The commit a ref points at, or None when it does not exist."""
-        out = self.git.ok(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
-        return out.decode().strip() if out else None
+        return self.git.resolve(f"{ref}^{{commit}}")
 
     def head(self, env: str) -> str | None:
         """The latest snapshot of `env`, or None before the first pull."""
@@ -195,10 +204,9 @@ class SnapshotStore:
     def tree_of(self, commit: str) -> str:
         tree = self._tree_of.get(commit)
         if tree is None:
-            out = self.git.ok(["rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}"])
-            if not out:
+            tree = self.git.resolve(f"{commit}^{{tree}}")
+            if not tree:
                 raise StoreError(f"unknown snapshot commit {commit!r}")
-            tree = out.decode().strip()
             self._tree_of[commit] = tree
         return tree
 
@@ -281,7 +289,13 @@ class SnapshotStore:
         return changes
 
     def message(self, commit: str) -> str:
-        return self.git.run(["log", "-1", "--format=%B", commit]).decode("utf-8", "replace")
+        """The commit's message as `git log -1 --format=%B` gives it (a newline after it), read
+        from the commit object by the store's long-lived reader."""
+        found = self.git.read_object(f"{commit}^{{commit}}")
+        if found is None:
+            raise StoreError(f"unknown snapshot commit {commit!r}")
+        _headers, _, body = found[1].partition(b"\n\n")
+        return body.decode("utf-8", "replace") + "\n"
 
     def meta(self, commit: str) -> dict:
         """The JSON object after a snapshot message's first line ({} when there is none)."""
