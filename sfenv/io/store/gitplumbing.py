@@ -185,11 +185,62 @@ class Git:
             records.extend(rec for rec in out.split(b"\0") if rec)
         return records
 
+    def folder_records(self, tree: str, folders: Sequence[str]) -> list[bytes]:
+        """The `ls-tree -z` records of the entries directly in each of `folders` ("" the top)
+        of `tree`, read as tree objects by the long-lived reader: no process for the few
+        folders a diff or a file read looks into. A missing folder has no entries."""
+        records: list[bytes] = []
+        trees: dict[str, str | None] = {"": tree}
+        for folder in folders:
+            sha = self._folder_tree(trees, folder)
+            if sha is None:
+                continue
+            found = self.read_object(sha)
+            if found is None or found[0] != "tree":
+                raise StoreError(f"tree {sha} of folder {folder or '.'!r} is missing from the "
+                                 f"snapshot repository")
+            base = folder.encode("utf-8", "surrogateescape") + b"/" if folder else b""
+            records.extend(info + b"\t" + base + name
+                           for info, name in _tree_entries(found[1], len(sha) // 2))
+        return records
+
+    def _folder_tree(self, trees: dict[str, str | None], folder: str) -> str | None:
+        """The tree id of `folder`, walking down from the nearest folder already known."""
+        if folder in trees:
+            return trees[folder]
+        parent, _, name = folder.rpartition("/")
+        above = self._folder_tree(trees, parent)
+        sha = None
+        if above is not None:
+            found = self.read_object(above)
+            if found is not None and found[0] == "tree":
+                want = name.encode("utf-8", "surrogateescape")
+                for info, entry in _tree_entries(found[1], len(above) // 2):
+                    if entry == want:
+                        sha = info.split()[2].decode() if info.split()[1] == b"tree" else None
+                        break
+        trees[folder] = sha
+        return sha
+
     def list_tree(self, tree: str, paths: Sequence[str], *,
                   recursive: bool) -> list[tuple[str, str, str]]:
         """`(path, object type, object id)` of the entries `list_records` gives."""
         return [parse_tree_record(rec)
                 for rec in self.list_records(tree, paths, recursive=recursive)]
+
+
+def _tree_entries(data: bytes, id_len: int) -> Iterable[tuple[bytes, bytes]]:
+    """`(b"<mode> <type> <id>", name)` of each entry of a raw tree object (git's binary
+    format: `<mode> <name>\\0<id bytes>`), in one pass over the object."""
+    pos, end = 0, len(data)
+    while pos < end:
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        mode = data[pos:space]
+        sha = data[nul + 1:nul + 1 + id_len].hex().encode()
+        kind = b"tree" if mode == b"40000" else b"commit" if mode == b"160000" else b"blob"
+        yield mode.rjust(6, b"0") + b" " + kind + b" " + sha, data[space + 1:nul]
+        pos = nul + 1 + id_len
 
 
 def parse_tree_record(rec: bytes) -> tuple[str, str, str]:

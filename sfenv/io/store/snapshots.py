@@ -230,9 +230,9 @@ class SnapshotStore:
         prefixes: `classes/Foo` gives `classes/Foo.cls`, `classes/Foo.cls-meta.xml`, and
         `classes/FooBar.cls` too; `objects/` a whole folder; an exact path its file).
 
-        Git lists only the folders holding the prefixes (one `ls-tree` for them, one more
-        for the sub-folders that match), not the whole tree: what a diff of a few changed
-        files needs from trees of 85,000 files. Answered from `files` when it is cached."""
+        Only the folders holding the prefixes are read (as tree objects, by the store's
+        long-lived reader; one `ls-tree -r` for the sub-folders that match), not the whole
+        tree: what a diff of a few changed files needs from trees of 85,000 files. Answered from `files` when it is cached."""
         wanted = sorted(set(prefixes))
         if not wanted:
             return {}
@@ -242,7 +242,7 @@ class SnapshotStore:
             return {p: s for p, s in cached.items() if p.startswith(tuple(wanted))}
         folders = sorted({p.rpartition("/")[0] for p in wanted})
         # a folder holds up to ~20,000 entries at 60,000 components: decode only the matches
-        records = self.git.list_records(tree, [f + "/" if f else "." for f in folders])
+        records = self.git.folder_records(tree, folders)
         keyed = sorted((rec[rec.index(b"\t") + 1:], rec) for rec in records)
         paths = [path for path, _ in keyed]
         found: dict[str, str] = {}
