@@ -152,3 +152,15 @@ def test_a_command_starts_one_reader_and_no_config_process(store, tmp_path):
     spawned = log.read_text().split()
     assert "config" not in spawned and "rev-parse" not in spawned and "log" not in spawned
     assert spawned.count("cat-file") == 1
+
+
+def test_a_full_write_builds_its_tree_from_an_empty_index_without_read_tree(store, monkeypatch):
+    calls: list[str] = []
+    real = store.git.run
+    monkeypatch.setattr(store.git, "run", lambda args, **kw: calls.append(args[0]) or real(args, **kw))
+    empty = store.write_ref_commit("refs/sfenv/empty", {}, "nothing\n", expected_old=None)
+    assert store.tree_of(empty) == "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree
+    first = _snapshot(store, "dev", "one")
+    assert store.files(first) == {p: store.files(first)[p] for p in FILES}
+    assert store.read_file(first, "classes/Foo.cls") == b"one"
+    assert "read-tree" not in calls

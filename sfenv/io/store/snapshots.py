@@ -434,10 +434,8 @@ class SnapshotStore:
         tmp = self.git_dir / f"sfenv-index-{os.getpid()}-{uuid.uuid4().hex}"
         env = {"GIT_INDEX_FILE": str(tmp)}
         try:
-            if base_commit:
+            if base_commit:  # else the index starts empty: git reads a missing file as such
                 self.git.run(["read-tree", self.tree_of(base_commit)], env=env)
-            else:
-                self.git.run(["read-tree", "--empty"], env=env)
             lines = [b"0 " + ZERO.encode() + b"\t" + p.encode("utf-8", "surrogateescape") + b"\0"
                      for p in removed]
             entries.sort()  # index order: appending sorted entries is git's fast path
