@@ -10,6 +10,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,6 +57,59 @@ def local_org(tmp_path):
         yield factory
     finally:
         factory.close()
+
+
+# --- the demo, once per session ---------------------------------------------------------------
+# `make demo` (the full variant) takes a minute of CPU; tests/e2e/test_demo.py and
+# tests/render/test_demo_report_browser.py read its output and transcript and never change
+# them, so they share one run. Under xdist the two files may land on different workers: the
+# first to take the lock runs the demo into the session's shared temp folder and records its
+# transcript and the servers' exit codes; the other waits for it and reads that record.
+# (Both files also carry `xdist_group("demo")`, which `--dist loadgroup` would use to put them
+# on one worker; pytest 9.2 with xdist 3.8 ignores it: pytest-dev/pytest-xdist#1386.)
+
+
+@dataclass
+class _Exited:
+    """A demo server seen by another worker: its exit code when the demo ended."""
+
+    code: int | None
+
+    def poll(self) -> int | None:
+        return self.code
+
+
+@dataclass
+class DemoRecord:
+    """What the demo tests read of a run: its transcript and its servers."""
+
+    transcript: list[str]
+    servers: dict
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, object]:
+    """(out folder, run) of one full demo per test session. Treat both as read-only."""
+    from sfenv.cli.local.demo import run_demo
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the session's workers
+    shared = root / "demo-shared"
+    shared.mkdir(exist_ok=True)
+    out, record = shared / "demo-out", shared / "run.json"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if record.exists():
+            seen = json.loads(record.read_text())
+            return out, DemoRecord(seen["transcript"],
+                                   {k: _Exited(v) for k, v in seen["servers"].items()})
+        out.mkdir(exist_ok=True)
+        (out / "stale.txt").write_text("from an earlier run")  # a second run starts afresh
+        run = run_demo(out, short=False)
+        record.write_text(json.dumps({"transcript": run.transcript,
+                                      "servers": {k: p.poll() for k, p in run.servers.items()}}))
+        return out, run
 
 
 # --- test tiers ------------------------------------------------------------------------------

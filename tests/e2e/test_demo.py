@@ -1,5 +1,6 @@
-"""`make demo` as a test: the short variant of the whole flow, through the real CLI processes,
-ending with prod's usage seeded and the adoption verdicts in the report."""
+"""`make demo` as a test: the whole flow, through the real CLI processes, ending with prod's
+usage seeded and the adoption verdicts in the report. The full variant, run once per session
+(`demo_run` in tests/conftest.py) and shared with the browser test of its report."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.cli.local.demo import run_demo
 from tests.browser import BROWSER_MARKS, chromium
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+# One demo per session, shared with tests/render/test_demo_report_browser.py (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("demo")
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "demo-out"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an earlier run")  # a second run starts from scratch
-    return out, run_demo(out, short=True)
+def demo(demo_run):
+    return demo_run
 
 
 def test_demo_runs_the_release_flow_and_writes_the_report(demo):

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.cli.local.demo import TRAIN, run_demo
+from sfenv.cli.local.demo import TRAIN
 from tests.browser import BROWSER_MARKS, chromium
 
-pytestmark = BROWSER_MARKS
+# The demo runs once per session, shared with tests/e2e/test_demo.py (tests/conftest.py).
+pytestmark = [*BROWSER_MARKS, pytest.mark.xdist_group("demo")]
 
 PROBE = """<script>
 (function () {
@@ -37,9 +38,8 @@ def _visible_text(page: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def lines(tmp_path_factory) -> list[str]:
-    out = tmp_path_factory.mktemp("demo") / "demo-out"
-    run_demo(out, short=False)
+def lines(demo_run) -> list[str]:
+    out, _run = demo_run
     page = out / "report-probe.html"
     page.write_text((out / "report.html").read_text().replace("</body>", PROBE + "</body>"))
     text = _visible_text(page)

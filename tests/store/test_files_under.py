@@ -63,9 +63,36 @@ def test_files_under_lists_only_the_folders_it_needs(commit_of, monkeypatch):
         return real(args, **kw)
 
     monkeypatch.setattr(store.git, "run", run)
+    read: list[str] = []
+    real_read = store.git.read_object
+
+    def read_object(name):
+        read.append(name)
+        return real_read(name)
+
+    monkeypatch.setattr(store.git, "read_object", read_object)
     assert set(store.files_under(commit, ["lwc/cmp"])) == {  # a string prefix
         "lwc/cmp/cmp.js", "lwc/cmp/cmp.js-meta.xml", "lwc/cmp/__tests__/cmp.test.js",
         "lwc/cmpOther/cmpOther.js"}
+    # the folder holding the prefix is read as a tree object (the top, then lwc/), no process
+    tree = store.tree_of(commit)
+    assert read == [tree, store.git.resolve(f"{tree}:lwc")]
     listings = [c for c in calls if c[0] == "ls-tree"]
-    assert [c[c.index("--") + 1:] for c in listings] == [["lwc/"], ["lwc/cmp", "lwc/cmpOther"]]
-    assert "-r" not in listings[0]
+    assert [c[c.index("--") + 1:] for c in listings] == [["lwc/cmp", "lwc/cmpOther"]]
+
+
+def test_folders_read_as_tree_objects_list_what_ls_tree_lists(tmp_path):
+    """Names with spaces, non-ASCII letters, dots and dashes that sort around `/`."""
+    files = {name: name.encode() for name in (
+        "a b/c d.txt", "a b/é.cls", "a-b/x", "a/b/c", "a/b-c", "a/b.c", "a.b", "ü/ß/z",
+        "classes/Foo.cls", "classes/Foo.cls-meta.xml", "classes/Foo/inner.txt")}
+    store = SnapshotStore(tmp_path / "repo")
+    commit = store.write_snapshot("dev", files, {}, expected_old=None)
+    tree = store.tree_of(commit)
+    folders = ["", "a b", "a", "a/b", "ü/ß", "classes", "classes/Foo", "missing", "a.b"]
+    for folder in folders:
+        expected = store.git.list_records(tree, [folder + "/" if folder else "."])
+        assert store.git.folder_records(tree, [folder]) == expected, folder
+    for prefix in ("a", "a/b", "ü", "classes/Foo", "a b/é", "nope/x"):
+        assert store.files_under(commit, [prefix]) == {
+            p: blob_sha(d) for p, d in files.items() if p.startswith(prefix)}, prefix

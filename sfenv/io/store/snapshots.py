@@ -124,14 +124,24 @@ class SnapshotStore:
 
     def _identity_env(self) -> dict[str, str]:
         """sfenv's identity unless the repository's own config names one (snapshots are
-        machine-made: a developer's global identity is not who changed the org)."""
+        machine-made: a developer's global identity is not who changed the org). Read from
+        the config file itself: no git process per store."""
         env: dict[str, str] = {}
-        probe = Git(self.git_dir)
-        if not (probe.ok(["config", "--local", "--get", "user.name"]) or b"").strip():
+        try:
+            with self.repo.config_reader("repository") as config:
+                name = str(config.get_value("user", "name", "")).strip()
+                email = str(config.get_value("user", "email", "")).strip()
+        except (OSError, ValueError) as err:
+            raise StoreError(f"cannot read {self.git_dir / 'config'}: {err}") from None
+        if not name:
             env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = DEFAULT_NAME
-        if not (probe.ok(["config", "--local", "--get", "user.email"]) or b"").strip():
+        if not email:
             env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = DEFAULT_EMAIL
         return env
+
+    def close(self) -> None:
+        """End the store's long-lived git reader (also done when the store is collected)."""
+        self.git.close()
 
     # -- refs and resolution -----------------------------------------------------------------
 
@@ -141,8 +151,7 @@ class SnapshotStore:
 
     def ref_commit(self, ref: str) -> str | None:
         """The commit a ref points at, or None when it does not exist."""
-        out = self.git.ok(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
-        return out.decode().strip() if out else None
+        return self.git.resolve(f"{ref}^{{commit}}")
 
     def head(self, env: str) -> str | None:
         """The latest snapshot of `env`, or None before the first pull."""
@@ -195,10 +204,9 @@ class SnapshotStore:
     def tree_of(self, commit: str) -> str:
         tree = self._tree_of.get(commit)
         if tree is None:
-            out = self.git.ok(["rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}"])
-            if not out:
+            tree = self.git.resolve(f"{commit}^{{tree}}")
+            if not tree:
                 raise StoreError(f"unknown snapshot commit {commit!r}")
-            tree = out.decode().strip()
             self._tree_of[commit] = tree
         return tree
 
@@ -222,9 +230,9 @@ class SnapshotStore:
         prefixes: `classes/Foo` gives `classes/Foo.cls`, `classes/Foo.cls-meta.xml`, and
         `classes/FooBar.cls` too; `objects/` a whole folder; an exact path its file).
 
-        Git lists only the folders holding the prefixes (one `ls-tree` for them, one more
-        for the sub-folders that match), not the whole tree: what a diff of a few changed
-        files needs from trees of 85,000 files. Answered from `files` when it is cached."""
+        Only the folders holding the prefixes are read (as tree objects, by the store's
+        long-lived reader; one `ls-tree -r` for the sub-folders that match), not the whole
+        tree: what a diff of a few changed files needs from trees of 85,000 files. Answered from `files` when it is cached."""
         wanted = sorted(set(prefixes))
         if not wanted:
             return {}
@@ -234,7 +242,7 @@ class SnapshotStore:
             return {p: s for p, s in cached.items() if p.startswith(tuple(wanted))}
         folders = sorted({p.rpartition("/")[0] for p in wanted})
         # a folder holds up to ~20,000 entries at 60,000 components: decode only the matches
-        records = self.git.list_records(tree, [f + "/" if f else "." for f in folders])
+        records = self.git.folder_records(tree, folders)
         keyed = sorted((rec[rec.index(b"\t") + 1:], rec) for rec in records)
         paths = [path for path, _ in keyed]
         found: dict[str, str] = {}
@@ -281,7 +289,13 @@ class SnapshotStore:
         return changes
 
     def message(self, commit: str) -> str:
-        return self.git.run(["log", "-1", "--format=%B", commit]).decode("utf-8", "replace")
+        """The commit's message as `git log -1 --format=%B` gives it (a newline after it), read
+        from the commit object by the store's long-lived reader."""
+        found = self.git.read_object(f"{commit}^{{commit}}")
+        if found is None:
+            raise StoreError(f"unknown snapshot commit {commit!r}")
+        _headers, _, body = found[1].partition(b"\n\n")
+        return body.decode("utf-8", "replace") + "\n"
 
     def meta(self, commit: str) -> dict:
         """The JSON object after a snapshot message's first line ({} when there is none)."""
@@ -420,10 +434,8 @@ class SnapshotStore:
         tmp = self.git_dir / f"sfenv-index-{os.getpid()}-{uuid.uuid4().hex}"
         env = {"GIT_INDEX_FILE": str(tmp)}
         try:
-            if base_commit:
+            if base_commit:  # else the index starts empty: git reads a missing file as such
                 self.git.run(["read-tree", self.tree_of(base_commit)], env=env)
-            else:
-                self.git.run(["read-tree", "--empty"], env=env)
             lines = [b"0 " + ZERO.encode() + b"\t" + p.encode("utf-8", "surrogateescape") + b"\0"
                      for p in removed]
             entries.sort()  # index order: appending sorted entries is git's fast path
