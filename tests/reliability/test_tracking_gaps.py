@@ -6,6 +6,7 @@ shows, by the verifying pull (`pull.verify_every`) or by the next backup where n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -163,12 +164,24 @@ def test_lost_rows_with_the_last_pull_s_row_list_everything(dev):
 
 
 def test_lost_rows_below_the_last_pull_s_row_list_everything(dev):
-    hidden = edit(dev, "InvoiceService", tracked_row=False)
-    anchor = tracking_meta(dev)["anchor"]
+    # CreatedDate has whole seconds, so the count reaches only rows made before the last
+    # pull's second: let one pass, pull, and lose two rows made before that second
     org = dev.orgs["dev"].server.org
+    with org.lock:  # two rows of their own, made before the pull below
+        org.touch_components(["ApexClass:AccountScoringTest", "ApexClass:BillingCalloutService"],
+                             org.admin)
+        org.save()
+    time.sleep(1.1)
+    dev.ok("pull", "dev", "--full")  # verified: the next pull is incremental
+    hidden = edit(dev, "InvoiceService", tracked_row=False)
+    meta = tracking_meta(dev)
+    anchor, counted_to = meta["anchor"], meta["counted_to"]
     with org.lock:
         rows = source_members(dev)["rows"]
-        for key in [k for k, r in rows.items() if r["Id"] != anchor][:2]:
+        older = [k for k, r in rows.items()
+                 if r["Id"] != anchor and str(r["CreatedDate"])[:19] < counted_to[:19]]
+        assert len(older) >= 2, "the fixture made fewer than two rows before the last pull"
+        for key in older[:2]:
             rows.pop(key)
         org.save()
     bump(dev)
@@ -192,3 +205,31 @@ def test_a_report_moved_with_a_row_for_its_new_name_only_leaves_its_old_folder(d
     assert f"reports/{new}.report" in files
     assert f"reports/{old}.report" not in files, "the moved report is still in its old folder"
     full_pull_finds_nothing_new(dev)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: CreatedDate has whole seconds, so a row made "
+                   "later in the last pull's own second is counted next time and hides one lost "
+                   "row; counting strictly before that second needs a second COUNT per pull")
+def test_a_row_made_in_the_last_pull_s_second_does_not_hide_a_lost_one(dev):
+    """Salesforce's CreatedDate has whole seconds: a row made later in the last pull's own
+    second must not take the place of a lost older row in the count."""
+    org = dev.orgs["dev"].server.org
+    with org.lock:
+        org.touch_components(["ApexClass:BillingCalloutServiceTest"], org.admin)
+        org.save()
+    time.sleep(1.1)
+    dev.ok("pull", "dev", "--full")
+    hidden = edit(dev, "InvoiceService", tracked_row=False)
+    meta = tracking_meta(dev)
+    with org.lock:
+        rows = source_members(dev)["rows"]
+        older = [k for k, r in rows.items()
+                 if r["Id"] != meta["anchor"] and str(r["CreatedDate"])[:19] < meta["counted_to"][:19]]
+        rows.pop(older[0])
+        org.touch_components(["ApexClass:InvoiceReminderService"], org.admin)
+        new = next(r for r in rows.values() if r["MemberName"] == "InvoiceReminderService")
+        new["CreatedDate"] = meta["counted_to"][:19] + ".000Z"  # made in the pull's second
+        org.save()
+    pulled = dev.cli_json("pull", "dev")
+    assert "rows are missing" in pulled["cost"]["inventory"], pulled["cost"]
+    assert snapshot_body(dev, "InvoiceService") == hidden
