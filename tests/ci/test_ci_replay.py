@@ -16,31 +16,8 @@ from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.views.plan_comment import MARKER
 from tests.ci.fakeprs import ci_variables, fake_api
 from tests.projects import Project, local_project
-from tests.source.gitrepo import GitRepo
+from tests.source.gitrepo import NEW_FIELD, PERMSET, GitRepo
 
-NEW_FIELD = """<?xml version="1.0" encoding="UTF-8"?>
-<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
-    <fullName>Fleet_Size__c</fullName>
-    <externalId>false</externalId>
-    <label>Fleet Size</label>
-    <precision>6</precision>
-    <required>false</required>
-    <scale>0</scale>
-    <type>Number</type>
-    <unique>false</unique>
-</CustomField>
-"""
-PERMSET = """<?xml version="1.0" encoding="UTF-8"?>
-<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">
-    <fieldPermissions>
-        <editable>true</editable>
-        <field>Account.Fleet_Size__c</field>
-        <readable>true</readable>
-    </fieldPermissions>
-    <hasActivationRequired>false</hasActivationRequired>
-    <label>Fleet Manager</label>
-</PermissionSet>
-"""
 BRANCH_ENV = "  branch:\n    kind: git\n    ref: HEAD\n"
 PR = "12"
 

@@ -38,3 +38,30 @@ class GitRepo:
         self.git("add", "-A", author=author)
         self.git("commit", "-q", "-m", message, author=author)
         return self.git("rev-parse", "HEAD")
+
+
+# A branch's work in the tests that build trains from a git environment: a new field and a
+# permission set granting it.
+NEW_FIELD = """<?xml version="1.0" encoding="UTF-8"?>
+<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
+    <fullName>Fleet_Size__c</fullName>
+    <externalId>false</externalId>
+    <label>Fleet Size</label>
+    <precision>6</precision>
+    <required>false</required>
+    <scale>0</scale>
+    <type>Number</type>
+    <unique>false</unique>
+</CustomField>
+"""
+PERMSET = """<?xml version="1.0" encoding="UTF-8"?>
+<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">
+    <fieldPermissions>
+        <editable>true</editable>
+        <field>Account.Fleet_Size__c</field>
+        <readable>true</readable>
+    </fieldPermissions>
+    <hasActivationRequired>false</hasActivationRequired>
+    <label>Fleet Manager</label>
+</PermissionSet>
+"""

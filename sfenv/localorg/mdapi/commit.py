@@ -30,7 +30,7 @@ from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.localorg.mdapi.audit import audit_deploy
-from sfenv.localorg.mdapi.deploy import DeployOptions, DeployPlan, Success
+from sfenv.localorg.mdapi.deploy import DeployOptions, DeployPlan, Success, delete_and_prune
 from sfenv.localorg.mdapi.jobs import HistoryEntry, Job, jobs_of
 from sfenv.localorg.mdapi.validate import Failure
 from sfenv.localorg.state import OrgState, User, sf_now
@@ -115,13 +115,7 @@ def _apply(org: OrgState, folder: Path, between: Any = None) -> None:
             os.replace(source, dest)
         if n == 0 and between is not None:
             between()
-    for path in plan["deletes"]:
-        target = root / path
-        target.unlink(missing_ok=True)
-        parent = target.parent
-        while parent != root and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
+    delete_and_prune(root, list(plan["deletes"]))
     org.content_generation += 1
     jobs_of(org).record(HistoryEntry(**plan["history"]))
     (folder.parent / f"{folder.name}.accepted").unlink(missing_ok=True)

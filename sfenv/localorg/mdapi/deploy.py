@@ -453,7 +453,13 @@ def apply_plan(root: Path, plan: DeployPlan, staging: Path) -> None:
     for tmp, dest in staged:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, dest)
-    for path in sorted(plan.deletes):
+    delete_and_prune(root, sorted(plan.deletes))
+
+
+def delete_and_prune(root: Path, paths: list[str]) -> None:
+    """Delete `paths` under `root` and every folder they leave empty (a deleted bundle's
+    folder), as an org no longer lists a component whose files are gone."""
+    for path in paths:
         target = root / path
         target.unlink(missing_ok=True)
         parent = target.parent
