@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from sfenv.core.metadata.components import Piece
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.ids import ID_ORDER, ComponentId
 from sfenv.core.metadata.profiles import section_entries
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.core.metadata.xmlio import NS, child_text, local_name, parse_xml
@@ -105,7 +105,7 @@ class _Found:
         self.items.setdefault(Reference(element, cid), None)
 
     def extend(self, element: str, cids: Iterable[ComponentId]) -> None:
-        for cid in sorted(cids):
+        for cid in sorted(cids, key=ID_ORDER):
             self.add(element, cid)
 
     def texts(self, root: etree._Element, element: str, make: Callable[[str], ComponentId]) -> None:
