@@ -63,3 +63,27 @@ def test_children_without_their_object_carry_no_object_setting(registry, data):
     got = package._partial_file(PATH, data, OWNER, members, registry)
     assert b"<fullName>Region__c</fullName>" in got
     assert b"<sharingModel>" not in got and b"<fullName>Score__c</fullName>" not in got
+
+
+
+def _parent_files():
+    """Every file with child components in the source trees (`to/`) of the release cases."""
+    registry = default_registry()
+    for to in sorted((Path(__file__).parent / "cases").glob("*/to")):
+        for path in sorted(p for p in to.rglob("*") if p.is_file()):
+            rel = path.relative_to(to).as_posix()
+            cid = registry.component_of(rel)
+            mtype = registry.find(cid.type) if cid else None
+            if (mtype is not None and mtype.children and mtype.handler.compares_elements
+                    and not rel.endswith("-meta.xml")):
+                yield pytest.param(rel, path, id=f"{to.parent.name}:{rel}")
+
+
+@pytest.mark.parametrize("rel, path", list(_parent_files()))
+def test_every_case_parent_file_kept_whole_is_the_tree_writers_bytes(registry, rel, path):
+    data = path.read_bytes()
+    owner = registry.component_of(rel)
+    ids = {p.id for p in split_file(rel, data, registry)}
+    assert owner in ids
+    assert package._partial_file(rel, data, owner, ids, registry) == keep_children(
+        rel, data, ids, registry)
