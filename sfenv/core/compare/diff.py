@@ -32,7 +32,7 @@ from sfenv.core.compare.model import Attribution, Change, Diff, ElementChange, T
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.prune import prune_common
 from sfenv.core.metadata.handlers import Handler
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.ids import ID_ORDER, ComponentId
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import MetadataError
 
@@ -209,7 +209,7 @@ def _xml_changes(registry: Registry, split: Splitter, path: str, sha_a: str | No
     parts_a = _parts(path, data_a, registry, split)
     parts_b = _parts(path, data_b, registry, split)
     changes = []
-    for cid in sorted(parts_a.keys() | parts_b.keys()):
+    for cid in sorted(parts_a.keys() | parts_b.keys(), key=ID_ORDER):
         pa, pb = parts_a.get(cid), parts_b.get(cid)
         old = pa.xml if pa else None
         new = pb.xml if pb else None

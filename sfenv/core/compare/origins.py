@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from sfenv.core.compare.model import Attribution, Change
+from sfenv.core.metadata.ids import ComponentId
 
 ORIGINS_FILE = "origins.json"
 
@@ -46,10 +47,18 @@ def attributed(change: Change, origins: Mapping[str, dict], *, side: str = "new"
     """`change` with the `side` ("new" or "old") author replaced by the recorded origin when
     the component's date there is still the one the promotion left."""
     by: Attribution = getattr(change, f"{side}_by")
-    rec = origins.get(str(change.component))
-    if rec is None and change.parent is not None:
-        rec = origins.get(str(change.parent))
+    real = origin_by(change.component, change.parent, by, origins)
+    return change if real is by else dataclasses.replace(change, **{f"{side}_by": real})
+
+
+def origin_by(component: ComponentId, parent: ComponentId | None, by: Attribution,
+              origins: Mapping[str, dict]) -> Attribution:
+    """`by`, or the author the origins record names for `component` (else its `parent`) when
+    `by`'s date is still the one the promotion left. What `attributed` substitutes, without
+    copying a Change (a plan of 235,000 items copied each one for this)."""
+    rec = origins.get(str(component))
+    if rec is None and parent is not None:
+        rec = origins.get(str(parent))
     if not rec or not by.last_modified_date or rec.get("deployed_date") != by.last_modified_date:
-        return change
-    real = Attribution(rec.get("by") or None, rec.get("date") or None)
-    return dataclasses.replace(change, **{f"{side}_by": real})
+        return by
+    return Attribution(rec.get("by") or None, rec.get("date") or None)

@@ -189,6 +189,27 @@ def keep_children(path: str, data: bytes, keep: set[ComponentId], registry: Regi
     return write_xml(root)
 
 
+def whole_if_kept(path: str, data: bytes, keep: set[ComponentId],
+                  registry: Registry) -> bytes | None:
+    """The whole file, canonical, when `keep` holds its top-level component and every child
+    it carries; else None. One parse and no piece written: a train adding whole objects used to
+    split each file into pieces only to learn that every one of them was kept."""
+    cid = registry.component_of(path)
+    if cid is None:
+        raise MetadataError(f"{path}: not a metadata file sfenv knows")
+    if cid not in keep:
+        return None
+    mtype = registry.get(cid.type)
+    root = parse_xml(data, path)
+    for el in root:
+        spec = mtype.child_spec(local_name(el))
+        if spec is not None and ComponentId(
+                spec.type_name, child_full_name(cid, spec, _child_key(el, spec, path))) not in keep:
+            return None
+    sort_unordered(root, mtype)
+    return write_xml(root)
+
+
 def component_pieces(files: Mapping[str, bytes], registry: Registry) -> dict[ComponentId, Piece]:
     """Every component (top-level and child) of a file tree, keyed by id. Unknown paths are
     ignored. Content and bundle components carry their canonical files in `Piece.files`."""

@@ -7,6 +7,7 @@ verbatim and sort them (with `*` first) so that the same package always gives th
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
@@ -15,7 +16,15 @@ from lxml import etree
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
-from sfenv.core.metadata.xmlio import NS, local_name, parse_xml, write_xml
+from sfenv.core.metadata.xmlio import (
+    DECLARATION,
+    INDENT,
+    NS,
+    escape_text,
+    local_name,
+    parse_xml,
+    write_xml,
+)
 from sfenv.errors import MetadataError
 
 
@@ -107,8 +116,39 @@ def check_types(pkg: Package, source: str, registry: Registry) -> None:
                         f"type{'s' if len(unknown) > 1 else ''}: {', '.join(parts)}")
 
 
+# characters an XML element cannot hold (lxml refuses them): such a package takes the tree path
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def write_package(pkg: Package) -> bytes:
-    """Salesforce's package.xml bytes: types by name, members sorted with `*` first, version."""
+    """Salesforce's package.xml bytes: types by name, members sorted with `*` first, version.
+    Written as lines, the bytes `write_xml` gives for the tree: a 235,000-member package
+    through the element writer was 14 s of a 60k plan."""
+    out = [DECLARATION, f'<Package xmlns="{NS}">']
+    for type_name in sorted(pkg.types):
+        members = sorted(set(pkg.types[type_name]), key=_member_order)
+        if not members:
+            continue
+        out.append(f"{INDENT}<types>")
+        out.extend(_leaf(2, "members", m) for m in members)
+        out.append(_leaf(2, "name", type_name))
+        out.append(f"{INDENT}</types>")
+    if pkg.version:
+        out.append(_leaf(1, "version", pkg.version))
+    out.append("</Package>\n")
+    text = "\n".join(out)
+    if len(out) == 3 or _NOT_XML.search(text):  # empty (`<Package/>`), or lxml's error to raise
+        return _write_package_tree(pkg)
+    return text.encode("utf-8")
+
+
+def _leaf(depth: int, name: str, text: str) -> str:
+    pad = INDENT * depth
+    return f"{pad}<{name}>{escape_text(text)}</{name}>" if text else f"{pad}<{name}/>"
+
+
+def _write_package_tree(pkg: Package) -> bytes:
+    """`write_package` through an element tree and `write_xml` (the reference bytes)."""
     root = etree.Element(f"{{{NS}}}Package", nsmap={None: NS})
     for type_name in sorted(pkg.types):
         members = sorted(set(pkg.types[type_name]), key=_member_order)
@@ -121,7 +161,6 @@ def write_package(pkg: Package) -> bytes:
     if pkg.version:
         etree.SubElement(root, f"{{{NS}}}version").text = pkg.version
     return write_xml(root)
-
 
 
 def destructive_files(pkg: Package, *, pre: bool = False) -> dict[str, bytes]:

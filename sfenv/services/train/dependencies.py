@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sfenv.core.compare.model import Change
 from sfenv.core.metadata.components import Piece
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.ids import ID_ORDER, ComponentId
 from sfenv.core.metadata.references import is_standard, references
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import DependencyError
@@ -43,12 +43,12 @@ def check(changes: Sequence[Change], target: Inventory, target_name: str,
     deployed = {c.component for c in changes if c.kind != "removed"}
     deleted = {c.component for c in changes if c.kind == "removed"}
     found = needed if needed is not None else needs_of(changes, registry)
-    wanted = {cid: sorted(found[cid]) for cid in deployed}
+    wanted = {cid: sorted(found[cid], key=ID_ORDER) for cid in deployed}
     # the target files the lookups below parse, read in one batch rather than one by one
     target.prefetch(ref for refs in wanted.values() for ref in refs
                     if ref not in deployed and ref not in deleted and not is_standard(ref))
     problems: list[DependencyProblem] = []
-    for component, refs in sorted(wanted.items()):
+    for component, refs in sorted(wanted.items(), key=lambda kv: ID_ORDER(kv[0])):
         for ref in refs:
             if ref in deployed or is_standard(ref):
                 continue

@@ -2,7 +2,8 @@
 
 Changes come from `sfenv.core.compare` (target = old side, source = new side). Added and modified
 components are deployed with their files taken from the source snapshot; child components are
-carried in partial parent files holding just them (`keep_children`); removed components go to
+carried in partial parent files holding just them (`compose_file`; the whole file when the parent
+and all its children travel, `whole_if_kept`); removed components go to
 `destructiveChangesPost.xml`, or to `destructiveChangesPre.xml` when the deletion must happen
 before the deploy (see `needs_pre`).
 """
@@ -15,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sfenv.core.compare.model import Change
-from sfenv.core.metadata.components import compose_file, keep_children, split_file
-from sfenv.core.metadata.ids import ComponentId, kept_manual
+from sfenv.core.metadata.components import compose_file, split_file, whole_if_kept
+from sfenv.core.metadata.ids import ID_ORDER, ComponentId, kept_manual
 from sfenv.core.metadata.package_xml import Package, write_package
 from sfenv.core.metadata.references import is_standard
 from sfenv.core.metadata.registry import Registry
@@ -164,7 +165,8 @@ def deletions(changes: Iterable[Change], registry: Registry) -> list[ComponentId
                and not (c.parent is not None and c.parent.type in whole
                         and c.parent != c.component)]
     gone = {c.component for c in removed}
-    return sorted({c.component for c in removed if not (c.parent and c.parent in gone)})
+    return sorted({c.component for c in removed if not (c.parent and c.parent in gone)},
+                  key=ID_ORDER)
 
 
 def needs_pre(deleted: Iterable[ComponentId], deployed: Iterable[ComponentId]) -> set[ComponentId]:
@@ -180,10 +182,11 @@ def _partial_file(path: str, data: bytes, owner: ComponentId, members: set[Compo
                   registry: Registry) -> bytes:
     """The parent file carrying only `members`: the parent's own elements when the parent itself
     changed, plus just the changed children (never unchanged or excluded siblings)."""
+    whole = whole_if_kept(path, data, members, registry) if owner in members else None
+    if whole is not None:
+        return whole
     pieces = split_file(path, data, registry)
     children = [p for p in pieces if p.parent is not None]
-    if owner in members and all(p.id in members for p in children):
-        return keep_children(path, data, members, registry)  # the whole file
     parent_xml = pieces[0].xml if owner in members else None
     return compose_file(owner.type, [p.xml for p in children if p.id in members],
                         parent_xml, registry)
@@ -245,9 +248,10 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
     by_owner = _files_by_owner(source, {owner for owner in grouped}, registry)
     prefetch(source, [p for paths in by_owner.values() for p in paths])
     out: list[Unit] = []
-    for owner, group in sorted(grouped.items()):
+    for owner, group in sorted(grouped.items(), key=lambda kv: ID_ORDER(kv[0])):
         entries = {c.component for c in group if is_entry(c, registry)}
-        members = sorted({owner if c.component in entries else c.component for c in group})
+        members = sorted({owner if c.component in entries else c.component for c in group},
+                         key=ID_ORDER)
         files = by_owner.get(owner, [])
         if not files:
             raise ReleaseError(f"{owner}: no file in the source snapshot "
@@ -286,7 +290,7 @@ def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: R
                 unit.files, found = fit_entries(
                     unit.files, lambda c: c in carried or target_has(c), registry)
                 fits += found
-    deployed = sorted({m for u in parts for m in u.members})
+    deployed = sorted({m for u in parts for m in u.members}, key=ID_ORDER)
     deleted = deletions(changes, registry)
     pre = needs_pre(deleted, deployed)
     files: dict[str, bytes] = {PACKAGE: manifest(deployed, registry, api_version)}

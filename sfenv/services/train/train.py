@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,9 +19,9 @@ from sfenv.core.compare.audit_match import granted
 from sfenv.core.compare.counts import package
 from sfenv.core.compare.model import Attribution, Change
 from sfenv.core.compare.neutralize import Neutralizer
-from sfenv.core.compare.origins import attributed, read_origins
+from sfenv.core.compare.origins import origin_by, read_origins
 from sfenv.core.compare.status import deleted_by
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.ids import ID_ORDER, ComponentId
 from sfenv.core.metadata.package_xml import parse_package
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.core.metadata.ziputil import write_zip
@@ -227,7 +227,7 @@ def _item(change: Change, prep: Prepared, registry: Registry) -> Item:
                      entry.get("lastModifiedDate") or change.new_by.last_modified_date)
     # an entry the train did not carry falls back to its container's record (a permission set
     # deployed whole keeps the target's own entries with their author, not the deploy user)
-    by = attributed(replace(change, new_by=by, parent=change.parent or owner), prep.origins).new_by
+    by = origin_by(change.component, change.parent or owner, by, prep.origins)
     return Item(str(change.component), change.kind, change.path, by.last_modified_by,
                 by.last_modified_date)
 
@@ -300,7 +300,8 @@ def overwritten(config: Config, store: SnapshotStore, prep: Prepared,
 
 def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
     left_out = {f.entry for f in prep.pkg.entries if not f.deployed}  # listed on their own
-    items = [_item(c, prep, registry) for c in sorted(prep.changes, key=lambda c: c.component)
+    items = [_item(c, prep, registry)
+             for c in sorted(prep.changes, key=lambda c: ID_ORDER(c.component))
              if str(c.component) not in left_out]
     members = prep.pkg.zip_members()
     return ReleasePlan(
@@ -309,7 +310,8 @@ def _plan_of(train: str, prep: Prepared, registry: Registry) -> ReleasePlan:
         adds=[i for i in items if i.kind == "added"],
         changes=[i for i in items if i.kind == "modified"],
         deletes=[i for i in items if i.kind == "removed"],
-        manual=[_item(c, prep, registry) for c in sorted(prep.manual, key=lambda c: c.component)],
+        manual=[_item(c, prep, registry)
+                for c in sorted(prep.manual, key=lambda c: ID_ORDER(c.component))],
         dependency_problems=prep.problems, files=len(members),
         bytes=sum(map(len, members.values())), waves=len(prep.waves),
         pre_deletes=[str(c) for c in prep.pkg.pre_deleted], pulled_in=prep.pulled,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 
-from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.ids import ID_ORDER, ComponentId
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import ReleaseError
 from sfenv.services.train.model import Limits, PackageFiles, Wave
@@ -35,14 +35,16 @@ def order_units(units: Sequence[Unit], needs: Mapping[ComponentId, set[Component
         for d in ds:
             users[d].add(owner)
     remaining = {o: len(ds) for o, ds in deps.items()}
-    ready = [o for o, n in remaining.items() if n == 0]
+    # the heap holds (name key, id): tuples of strings compare in C, ComponentIds in Python
+    ready = [(ID_ORDER(o), o) for o, n in remaining.items() if n == 0]
     heapq.heapify(ready)
     out: list[Unit] = []
     done: set[ComponentId] = set()
     while len(out) < len(units):
         if not ready:  # a cycle: deploy its smallest member first, the rest follow
-            heapq.heappush(ready, min(o for o in remaining if o not in done))
-        owner = heapq.heappop(ready)
+            first = min((o for o in remaining if o not in done), key=ID_ORDER)
+            heapq.heappush(ready, (ID_ORDER(first), first))
+        _, owner = heapq.heappop(ready)
         if owner in done:
             continue
         done.add(owner)
@@ -50,7 +52,7 @@ def order_units(units: Sequence[Unit], needs: Mapping[ComponentId, set[Component
         for user in users[owner]:
             remaining[user] -= 1
             if remaining[user] == 0 and user not in done:
-                heapq.heappush(ready, user)
+                heapq.heappush(ready, (ID_ORDER(user), user))
     return out
 
 
@@ -89,10 +91,11 @@ def split(pkg: PackageFiles, units: Sequence[Unit], needs: Mapping[ComponentId, 
         batches[-1].append(unit)
         files += n
         bytes_ += size
-    post = [d for d in pkg.deleted if d not in set(pkg.pre_deleted)]
+    pre = set(pkg.pre_deleted)
+    post = [d for d in pkg.deleted if d not in pre]
     out: list[tuple[Wave, dict[str, bytes]]] = []
     for number, batch in enumerate(batches, 1):
-        ids = sorted({m for u in batch for m in u.members})
+        ids = sorted({m for u in batch for m in u.members}, key=ID_ORDER)
         members: dict[str, bytes] = {PACKAGE: manifest(ids, registry, api_version)}
         if number == 1 and pkg.pre_deleted:
             members[DESTRUCTIVE_PRE] = manifest(pkg.pre_deleted, registry, api_version)
