@@ -104,6 +104,18 @@ def run(only: str | None, keep: bool, cli: str = "both") -> int:
     return 0 if all(code == 0 for code in outcomes) else 1
 
 
+def _run_case(case: suite.Case, ctx: suite.Ctx) -> None:
+    """Run one case; a case marked `second_try` that fails runs once more, saying so."""
+    try:
+        case.run(ctx)
+    except Exception as err:  # noqa: BLE001 - re-raised below unless a second try is allowed
+        if not case.second_try:
+            raise
+        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        print(f"{'SECOND TRY':11} {case.name}: first try failed ({first}); {case.second_try}")
+        case.run(ctx)
+
+
 def _run_with(chain: toolchain.Toolchain, only: str | None, keep: bool) -> int:
     work = Path(tempfile.mkdtemp(prefix="sfenv-conformance-"))
     home = work / "home"
@@ -150,7 +162,7 @@ def _run_with(chain: toolchain.Toolchain, only: str | None, keep: bool) -> int:
             for case in _selected(only):
                 t0 = time.monotonic()
                 try:
-                    case.run(ctx)
+                    _run_case(case, ctx)
                 except Exception as err:  # noqa: BLE001 - any failure is the case's result
                     why = str(err).strip().splitlines()[0][:240] if str(err).strip() else (
                         traceback.format_exception_only(err)[-1].strip())

@@ -91,6 +91,9 @@ class Case:
     name: str
     run: Callable[[Ctx], None]
     known_limit: str | None = None     # why the local org does not do this
+    # a case seen to fail now and then for a reason not yet found: run once more before it
+    # counts as failed, and the output says so (never silently)
+    second_try: str | None = None
 
 
 def package_xml(types: dict[str, list[str]]) -> str:
@@ -685,7 +688,10 @@ CASES: list[Case] = [
     Case("data export bulk --result-format json (Bulk API 2.0)", export_bulk_json),
     Case("tracked: org login sfdx-url (sandbox)", tracked_login),
     Case("tracked: project retrieve preview", tracked_retrieve_preview),
-    Case("tracked: project retrieve start", tracked_retrieve_start),
+    Case("tracked: project retrieve start", tracked_retrieve_start,
+         second_try="the current CLI (2.150.6) sometimes answers `files: []` right after a "
+                    "preview listed the change (about 1 run in 3 here; the pinned CLI never); "
+                    "not yet explained"),
     Case("tracked: project deploy preview", tracked_deploy_preview),
     Case("tracked: project deploy start", tracked_deploy_start),
     Case("tracked: project delete source", tracked_delete_source),
