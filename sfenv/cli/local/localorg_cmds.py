@@ -77,6 +77,16 @@ def serve_cmd(data_dir: Path, port: int | None, seed: str | None, as_json: bool,
                           "--port 0 picks a free one") from None
     if settings:
         server.faults.configure(**settings)
+    # the handlers go in before the ready line is printed: a caller that stops the org as soon
+    # as it reads that line must get a clean stop, not the default SIGTERM death
+    stopping = threading.Event()
+
+    def _stop(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.stop, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     info = describe(server)
     info["access_token"] = server.org.create_session(server.org.admin)
     info["sfdx_auth_url"] = sfdx_auth_url(server)
@@ -91,14 +101,6 @@ def serve_cmd(data_dir: Path, port: int | None, seed: str | None, as_json: bool,
         if info["ca_file"]:
             click.echo(f"  CA file:        {info['ca_file']}")
         click.echo("Press Ctrl+C to stop.")
-    stopping = threading.Event()
-
-    def _stop(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=server.stop, daemon=True).start()
-
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.serve_forever()
     finally:
