@@ -71,7 +71,10 @@ class LocalOrgServer:
         self._httpd.serve_forever(poll_interval=0.1)
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        # shutdown() waits for the serving loop: with its thread already gone (a daemon thread
+        # ended at interpreter exit, a stop run by garbage collection) it would wait forever
+        if self._thread is None or self._thread.is_alive():
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -12,7 +12,8 @@ environment, each hop's per-component base and each train's plan, and after ever
 - open checklist steps are never lost: every step frozen for a (train, environment) stays in
   its checklist through later promotions and rollbacks, with its tick when it was ticked (the
   orgs carry a Role created in dev, whose promotion has an after-deploy step, and a rule ticks
-  steps at random).
+  steps at random); a promotion closes the open undo steps of the train's earlier rollback
+  as superseded, and those are the only steps done without a tick.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from tempfile import TemporaryDirectory
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import HealthCheck, Phase, currently_in_test_context, settings
+from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -38,6 +40,13 @@ from sfenv.localorg.testing import running_org
 from sfenv.services.records.checklist_state import frozen_checklist
 
 ENVS = ("dev", "qa", "prod")
+
+
+def event(value: str) -> None:
+    """Count `value` in hypothesis' statistics; a scripted sequence runs outside a test."""
+    if currently_in_test_context():
+        hypothesis_event(value)
+
 HOPS = (("dev", "qa"), ("qa", "prod"))
 NAMES = ("C0", "C1", "C2", "C3")
 META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/'
@@ -139,6 +148,7 @@ class PromotionMachine(RuleBasedStateMachine):
         self.role = {env: False for env in ENVS}  # where Role:Model_Role exists
         self.seen_steps: dict[tuple[str, str], set[str]] = {}  # (train, env) -> frozen ids
         self.ticks: dict[tuple[str, str], set[str]] = {}  # (train, env) -> ticked ids
+        self.superseded: set[tuple[str, str, str]] = set()  # undo steps closed by a promotion
         for env in ENVS:
             self.ok("pull", env)
         for a, b in HOPS:
@@ -278,6 +288,12 @@ class PromotionMachine(RuleBasedStateMachine):
                 now[n] = v
         train["state"][env] = "deployed"
         train["after"][env] = dict(now)
+        # the train is back: the promotion closes the open undo steps of its earlier rollback
+        ticked = self.ticks.setdefault((name, env), set())
+        for step in self.seen_steps.get((name, env), set()) - ticked:
+            if step.startswith("undo."):
+                ticked.add(step)
+                self.superseded.add((name, env, step))
         self.seq += 1
         train["seq"][env] = self.seq
         a_vals = train["dev"] if env == "qa" else self.oracle.vals["qa"]
@@ -368,6 +384,11 @@ class PromotionMachine(RuleBasedStateMachine):
                 assert ticked <= set(frozen.done), \
                     f"{name} → {env}: ticks lost: {sorted(ticked - set(frozen.done))}"
                 assert not set(frozen.done) - ticked, f"{name} → {env}: steps ticked by nobody"
+                for step in ticked:
+                    note = str(frozen.done[step].get("note") or "")
+                    closed = (name, env, step) in self.superseded
+                    assert closed == note.startswith("superseded by the re-promotion"), \
+                        f"{name} → {env}: {step} has note {note!r}"
                 self.seen_steps[(name, env)] = ids
 
     @invariant()
@@ -404,3 +425,39 @@ TestPromotionModel = PromotionMachine.TestCase
 def _no_ca_override(monkeypatch):
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)
+
+
+class _Scripted:
+    """Stands for hypothesis' `data`: draws the given values in order."""
+
+    def __init__(self, *values) -> None:
+        self.values = list(values)
+
+    def draw(self, strategy):
+        return self.values.pop(0)
+
+
+def test_a_re_promotion_closes_the_rollbacks_open_undo_steps_and_keeps_every_tick():
+    """The sequence CI found: ticks, a rollback, one undo step ticked, the train promoted
+    again. The re-promotion closes the other undo steps as superseded; no tick is lost."""
+    machine = PromotionMachine()
+    try:
+        def check() -> None:
+            machine.open_checklist_steps_are_never_lost()
+            machine.orgs_hold_what_the_oracle_says()
+
+        check()
+        machine.tick_step(_Scripted(("R1", "qa", "role-hierarchy")))
+        machine.tick_step(_Scripted(("R1", "qa", f"role-new.{ROLE}")))
+        check()
+        machine.rollback(_Scripted(("R1", "qa")))
+        check()
+        undo = sorted(s for s in machine.seen_steps[("R1", "qa")] if s.startswith("undo."))
+        assert len(undo) >= 2, undo  # the role's deletion and the hierarchy
+        machine.tick_step(_Scripted(("R1", "qa", undo[0])))
+        check()
+        machine.promote_to_qa(_Scripted("R1"), overwrite=True)
+        check()
+        assert {("R1", "qa", s) for s in undo[1:]} <= machine.superseded
+    finally:
+        machine.teardown()
