@@ -143,9 +143,12 @@ class Config:
             close = ([folded[name.lower()]] if name.lower() in folded else
                      difflib.get_close_matches(name, list(self.environments), n=1, cutoff=0.5))
             hint = f"did you mean '{close[0]}'? " if close else ""
+            # the name comes from the command line or a caller, not from sfenv.yml: the file
+            # is named as where the environments are declared, not as the mistake's place
+            where = f"{self.file}:{self.environments_line}" if self.environments_line else \
+                str(self.file)
             raise ConfigError(
-                f"{self.file}:{self.environments_line or 1}: unknown environment {name!r} "
-                f"({hint}known: {known})"
+                f"unknown environment {name!r} ({hint}declared in {where}: {known})"
             ) from None
 
     def hops(self) -> list[tuple[str, str]]:

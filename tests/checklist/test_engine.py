@@ -121,6 +121,22 @@ def test_audit_rows_match_sections_case_insensitively_and_since_base(catalogue):
     assert any("Ana" in d and "2026-02-02" in d for d in step.details)
 
 
+def test_audit_steps_come_in_the_order_the_changes_were_made_not_by_salesforce_id(catalogue):
+    """Salesforce ids order nothing: a person replays setup changes in the order they were
+    made, so the steps follow the rows' dates (the id decides only within one second)."""
+    rows = [
+        {"Id": "0Ya9", "CreatedDate": "2026-02-02T09:00:00.000Z", "Section": "Divisions",
+         "Display": "Created division EMEA"},
+        {"Id": "0Ya1", "CreatedDate": "2026-02-03T09:00:00.000Z", "Section": "Divisions",
+         "Display": "Renamed division EMEA to Europe"},
+        {"Id": "0Ya5", "CreatedDate": "2026-02-02T08:00:00.000Z", "Section": "Divisions",
+         "Display": "Enabled divisions"},
+    ]
+    ctx = ChecklistContext("qa", "prod", audit_rows=rows, audit_since="2026-02-01")
+    steps = build_checklist([], ctx, catalogue)
+    assert [s.id for s in steps] == ["audit.0Ya5", "audit.0Ya9", "audit.0Ya1"]
+
+
 def test_changes_of_types_no_rule_knows_give_no_steps(catalogue):
     change = Change(ComponentId("ApexClass", "Foo"), "modified", old_xml=b"class Foo {}", new_xml=b"class Foo { }")
     assert build_checklist([change], ChecklistContext("qa", "prod"), catalogue) == []

@@ -47,7 +47,12 @@ def test_an_unset_password_env_is_a_configuration_error(project, monkeypatch):
 def test_an_environment_in_the_wrong_case_says_did_you_mean(project):
     result = run(project, "pull", "DEV")
     assert result.exit_code == 2
-    assert "did you mean 'dev'?" in error_line(result)
+    line = error_line(result)
+    assert "did you mean 'dev'?" in line
+    # the typo is on the command line: the message must not point at a line of sfenv.yml as
+    # the place of the mistake (it names the file only as where the environments are declared)
+    assert line.removeprefix("error: ").startswith("unknown environment 'DEV'"), line
+    assert "declared in" in line and "sfenv.yml" in line, line
 
 
 def test_pull_all_answers_with_the_commands_to_run(project):

@@ -354,4 +354,9 @@ def build_checklist(changes: list[Change], ctx: ChecklistContext, catalogue: Cat
         if step.id in steps:  # two components with the same id under one rule: keep both
             step.id = f"{step.id}.{step.component.split(':', 1)[0]}"
         steps[step.id] = step
-    return sorted(steps.values(), key=lambda s: (PHASES.index(s.phase), order[s.rule], s.id))
+    # audit steps keep the trail's order (the date each change was made, which is the order a
+    # person replays them in); an audit step's id holds a Salesforce id, which orders nothing
+    audit_rules = {r.id for r in hop.catalogue.feed("audit")}
+    made = {step.id: i for i, (rule, step) in enumerate(found) if rule.id in audit_rules}
+    return sorted(steps.values(), key=lambda s: (PHASES.index(s.phase), order[s.rule],
+                                                 made.get(s.id, 0), s.id))

@@ -72,6 +72,16 @@ class Renew(Protocol):
     def relogin(self, seen: object, what: str) -> None: ...
 
 
+@dataclass
+class _Tries:
+    """Where one call stands: attempts spent, new logins, waits for the concurrent limit."""
+
+    started: float
+    attempt: int = 0
+    relogins: int = 0
+    limited: int = 0
+
+
 class Caller:
     """Runs one org call with the rules above; counts the HTTP requests it makes."""
 
@@ -90,52 +100,34 @@ class Caller:
         """`fn()` with bounded retries: 5xx and network errors back off and retry, an expired
         session logs in once more (`relogin`), the daily request limit stops at once. Every
         ask but a wait for the concurrent limit spends one of `policy.attempts`."""
-        relogins = 0 if relogin else MAX_RELOGINS
-        attempt = limited = 0
-        started = self.clock()
-        while attempt < self.policy.attempts:
+        tries = _Tries(self.clock(), relogins=0 if relogin else MAX_RELOGINS)
+        while tries.attempt < self.policy.attempts:
             session = self.renew.session()
             self.calls += 1
             try:
                 return fn()
-            except SoapFault as fault:
-                code = fault.code
-                if code == REQUEST_LIMIT:
-                    limited = self._limited(what, fault.message, started, limited)
+            except (SoapFault, SalesforceError) as err:
+                if self._asked_again(err, what, session, tries):
                     continue
-                if code in SESSION_CODES:
-                    relogins = self._renew(session, what, relogins)
-                    attempt += 1
-                    continue
-                # no code: a fault with none, or an XML error page
-                if (code in TRANSIENT_FAULTS or not code) and self._again(attempt):
-                    attempt += 1
-                    continue
-                raise OrgError(f"{self.name}: {what} failed: {code or 'HTTP error page'}: "
-                               f"{fault.message}", code=code or None) from None
-            except HttpError as err:
-                if err.status_code in TRANSIENT_HTTP and self._again(attempt):
-                    attempt += 1
-                    continue
-                raise OrgError(f"{self.name}: {what} failed: HTTP {err.status_code}") from None
-            except (requests.ConnectionError, requests.Timeout) as err:
-                if self._again(attempt):
-                    attempt += 1
-                    continue
-                raise OrgError(f"{self.name}: {what} failed: {type(err).__name__}") from None
-            except SalesforceError as err:
-                if rest_code(err) == REQUEST_LIMIT:
-                    limited = self._limited(what, rest_message(err), started, limited)
-                    continue
-                if err.status == 401:
-                    relogins = self._renew(session, what, relogins)
-                    attempt += 1
-                    continue
-                if err.status in TRANSIENT_HTTP and self._again(attempt):
-                    attempt += 1
+                if isinstance(err, SoapFault):
+                    code = err.code
+                    # no code: a fault with none, or an XML error page
+                    if (code in TRANSIENT_FAULTS or not code) and self._again(tries):
+                        continue
+                    raise OrgError(f"{self.name}: {what} failed: {code or 'HTTP error page'}: "
+                                   f"{err.message}", code=code or None) from None
+                if err.status in TRANSIENT_HTTP and self._again(tries):
                     continue
                 raise OrgError(f"{self.name}: {what} failed: HTTP {err.status}: "
                                f"{rest_message(err)}", code=rest_code(err)) from None
+            except HttpError as err:
+                if err.status_code in TRANSIENT_HTTP and self._again(tries):
+                    continue
+                raise OrgError(f"{self.name}: {what} failed: HTTP {err.status_code}") from None
+            except (requests.ConnectionError, requests.Timeout) as err:
+                if self._again(tries):
+                    continue
+                raise OrgError(f"{self.name}: {what} failed: {type(err).__name__}") from None
         raise OrgError(f"{self.name}: {what} failed after {self.policy.attempts} attempts")
 
     def submit(self, what: str, fn: Callable[[], T]) -> T:
@@ -143,22 +135,16 @@ class Caller:
         expired session logs in again, a connect timeout and the concurrent limit are retried
         (the org did not take the request); a 5xx, an HTML error page, a closed connection or
         "already deployed" raise SubmitUnknownError; any other fault is a refusal."""
-        relogins = attempt = limited = 0
-        started = self.clock()
-        while attempt < self.policy.attempts:
+        tries = _Tries(self.clock())
+        while tries.attempt < self.policy.attempts:
             session = self.renew.session()
             self.calls += 1
             try:
                 return fn()
             except SoapFault as fault:
+                if self._asked_again(fault, what, session, tries):
+                    continue
                 code = fault.code
-                if code == REQUEST_LIMIT:
-                    limited = self._limited(what, fault.message, started, limited)
-                    continue
-                if code in SESSION_CODES:
-                    relogins = self._renew(session, what, relogins)
-                    attempt += 1
-                    continue
                 if code in TRANSIENT_FAULTS or not code or ALREADY_DEPLOYED in fault.message:
                     raise SubmitUnknownError(
                         f"{self.name}: {what}: the answer was lost "
@@ -171,8 +157,7 @@ class Caller:
                                          f"{err.status_code}); the org may have accepted it"
                                          ) from None
             except requests.ConnectTimeout:
-                if self._again(attempt):
-                    attempt += 1
+                if self._again(tries):
                     continue
                 raise OrgError(f"{self.name}: {what} failed: ConnectTimeout") from None
             except (requests.ConnectionError, requests.Timeout) as err:
@@ -181,11 +166,30 @@ class Caller:
                                          f"it") from None
         raise OrgError(f"{self.name}: {what} failed after {self.policy.attempts} attempts")
 
-    def _again(self, attempt: int) -> bool:
-        """Back off before another attempt, if one is left."""
-        if attempt + 1 >= self.policy.attempts:
+    def _asked_again(self, err: SoapFault | SalesforceError, what: str, session: object,
+                     tries: _Tries) -> bool:
+        """The answers both loops treat alike, SOAP or REST: a request limit waits (the
+        concurrent one) or stops (the daily one), an expired session logs in again. True
+        when the call should be asked again."""
+        if isinstance(err, SoapFault):
+            code, message, expired = err.code, err.message, err.code in SESSION_CODES
+        else:
+            code, message, expired = rest_code(err), rest_message(err), err.status == 401
+        if code == REQUEST_LIMIT:
+            tries.limited = self._limited(what, message, tries.started, tries.limited)
+            return True
+        if expired:
+            tries.relogins = self._renew(session, what, tries.relogins)
+            tries.attempt += 1
+            return True
+        return False
+
+    def _again(self, tries: _Tries) -> bool:
+        """Back off before another attempt, if one is left (and count it)."""
+        if tries.attempt + 1 >= self.policy.attempts:
             return False
-        self.sleep(self.policy.delay(attempt))
+        self.sleep(self.policy.delay(tries.attempt))
+        tries.attempt += 1
         return True
 
     def _limited(self, what: str, message: str, started: float, waits: int) -> int:
