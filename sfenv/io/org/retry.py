@@ -171,6 +171,7 @@ class Caller:
         """The answers both loops treat alike, SOAP or REST: a request limit waits (the
         concurrent one) or stops (the daily one), an expired session logs in again. True
         when the call should be asked again."""
+        code: str | None
         if isinstance(err, SoapFault):
             code, message, expired = err.code, err.message, err.code in SESSION_CODES
         else:
