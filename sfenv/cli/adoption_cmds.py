@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from sfenv.cli.common import config_option, emit_json, load, workspace
+from sfenv.core.compare.counts import counted
 from sfenv.errors import EXIT_DIFF, ConfigError
 
 
@@ -78,7 +79,7 @@ def adoption_cmd(train: str | None, env: str, days: int | None, as_json: bool,
                        f"{m.why}" + (f"  trend: {trend}" if len(m.trend) > 1 else ""))
         for note in run.notes:
             click.echo(f"note: {note}")
-        click.echo(f"{len(run.calls)} API call(s)")
+        click.echo(counted(len(run.calls), "API call"))
         for warning in warnings:
             click.echo(f"warning: {warning}", err=True)
     if fail_on_unused and run.unused_settled:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from sfenv.cli.common import config_option, emit_json, load
+from sfenv.core.compare.counts import counted
 from sfenv.errors import EXIT_DIFF
 
 
@@ -50,7 +51,7 @@ def monitor_cmd(envs: tuple[str, ...], as_json: bool, no_notify: bool,
         emit_json({**report.to_dict(), "notification_warnings": warnings})
     else:
         for run in report.envs:
-            click.echo(f"{run.env}: {len(run.findings)} finding(s) since {run.since}"
+            click.echo(f"{run.env}: {counted(len(run.findings), 'finding')} since {run.since}"
                        if run.findings else f"{run.env}: nothing needs attention since "
                                             f"{run.since}")
             for finding in run.findings:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from sfenv.cli.common import config_option, emit_json, load
+from sfenv.core.compare.counts import counted
 
 EXIT_CONFLICTS = 1
 
@@ -44,8 +45,9 @@ def sync_cmd(remote: str, as_json: bool, config_path: str | None) -> None:
             click.echo(f"{outcome.action:<11} {outcome.ref}"
                        + (f"  ({outcome.detail})" if outcome.detail else ""))
         moved = len(result.outcomes) - len(result.conflicts)
-        click.echo(f"sync with {remote}: {moved} ref(s) reconciled, {len(result.conflicts)} "
-                   f"conflict(s), {result.attempts} attempt(s)" if result.outcomes
+        click.echo(f"sync with {remote}: {counted(moved, 'ref')} reconciled, "
+                   f"{counted(len(result.conflicts), 'conflict')}, "
+                   f"{counted(result.attempts, 'attempt')}" if result.outcomes
                    else f"sync with {remote}: already in sync")
     if result.conflicts:
         sys.exit(EXIT_CONFLICTS)

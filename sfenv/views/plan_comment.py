@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sfenv.core.checklist.model import PHASES, Step
+from sfenv.core.compare.counts import counted
 from sfenv.services.train.model import Item, ReleasePlan
 
 MARKER = "<!-- sfenv:plan-comment -->"  # `sfenv ci comment` finds the comment by it
@@ -33,9 +34,9 @@ def summary_line(plan: ReleasePlan) -> str:
     parts = [f"{len(plan.adds)} to add", f"{len(plan.changes)} to change",
              f"{len(plan.deletes)} to delete", f"{len(plan.manual)} manual"]
     if plan.conflicts:
-        parts.append(f"{len(plan.conflicts)} overwrite warning(s)")
+        parts.append(counted(len(plan.conflicts), "overwrite warning"))
     if plan.dependency_problems:
-        parts.append(f"{len(plan.dependency_problems)} dependency problem(s)")
+        parts.append(counted(len(plan.dependency_problems), "dependency problem"))
     return f"sfenv plan {plan.train}: {plan.source} → {plan.target}: " + ", ".join(parts)
 
 
@@ -71,7 +72,7 @@ def _plan_section(plan: ReleasePlan) -> list[str]:
 
 
 def _checklist_section(steps: Sequence[Step]) -> list[str]:
-    out = [f"### Checklist ({len(steps)} step(s))", ""]
+    out = [f"### Checklist ({counted(len(steps), 'step')})", ""]
     for phase in PHASES:
         group = [s for s in steps if s.phase == phase]
         if group:

@@ -88,7 +88,7 @@ def _check_comment(api, train: str) -> None:
     # the field, the set and the set's grant of the field
     assert body.startswith(MARKER + f"\n**sfenv plan {train}: branch → dev: 3 to add, ")
     assert "`Account.Fleet_Size__c` — Ben Builder" in body
-    assert "### Checklist (1 step(s))" in body and "(`permset-assign.Fleet_Manager`)" in body
+    assert "### Checklist (1 step)" in body and "(`permset-assign.Fleet_Manager`)" in body
 
 
 def _log(shared, train: str) -> str:

@@ -59,7 +59,7 @@ def test_a_notification_that_cannot_be_sent_warns_and_the_backup_error_stays(tmp
     result = _backup(tmp_path, monkeypatch, "notify:\n  - {name: team, kind: slack, "
                                             "url_env: UNSET_HOOK}\n")
     assert result.exit_code == 3
-    assert "warning: notification to team (slack) failed after 1 attempt(s): environment " \
+    assert "warning: notification to team (slack) failed after 1 attempt: environment " \
            "variable UNSET_HOOK is not set" in result.output
 
 

@@ -240,7 +240,7 @@ def test_a_failed_notification_warns_is_recorded_and_never_raises(tmp_path, rece
     store = SnapshotStore(config.root)
     result = notify(config, store, EVENT, environ={"HOOK": receiver.url})
     assert [d.ok for d in result.deliveries] == [True, False]
-    assert result.warnings == ["notification to ops (webhook) failed after 1 attempt(s): "
+    assert result.warnings == ["notification to ops (webhook) failed after 1 attempt: "
                                "environment variable MISSING is not set"]
     recorded = read_notifications(store)
     assert [(r["channel"], r["ok"]) for r in recorded] == [("team", True), ("ops", False)]

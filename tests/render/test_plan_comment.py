@@ -41,7 +41,7 @@ def test_overwrite_warnings_and_dependency_problems_come_first_with_who_and_when
     assert "would overwrite qa's change by Priya Patel on 2026-12-03: " \
            "`CustomField:Account.Region__c`" in body
     assert "ApexClass:InvoiceService needs CustomField:Invoice__c.Total__c" in body
-    assert "1 overwrite warning(s), 1 dependency problem(s)" in body.splitlines()[1]
+    assert "1 overwrite warning, 1 dependency problem" in body.splitlines()[1]
 
 
 def test_plan_is_grouped_by_kind_and_type_and_the_checklist_lists_step_ids():

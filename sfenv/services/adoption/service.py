@@ -18,6 +18,7 @@ from typing import Any
 
 from sfenv.config.adoption import AdoptionSettings
 from sfenv.config.model import Config, EnvConfig
+from sfenv.core.compare.counts import counted
 from sfenv.core.metadata.components import split_file
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry, default_registry
@@ -294,7 +295,7 @@ def record(store: SnapshotStore, run: AdoptionRun) -> str:
 
     unused = len(run.unused_settled)
     return write_record(store, ref, files,  # type: ignore[arg-type]
-                        f"sfenv adoption {run.env}: {len(run.rows)} component(s), "
+                        f"sfenv adoption {run.env}: {counted(len(run.rows), 'component')}, "
                         f"{unused} unused after {run.settings.days} days\n",
                         f"the adoption run of {run.env}")
 

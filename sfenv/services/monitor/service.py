@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sfenv.config.model import Config, EnvConfig
+from sfenv.core.compare.counts import counted
 from sfenv.errors import OrgError
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.monitor import checks
@@ -126,7 +127,7 @@ def monitor_env(config: Config, store: SnapshotStore, env_cfg: EnvConfig,
 def _record(store: SnapshotStore, run: EnvMonitor) -> None:
     data = (json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n").encode()
     write_record(store, monitor_ref(run.env), lambda: {MONITOR_FILE: data},
-                 f"sfenv monitor {run.env}: {len(run.findings)} finding(s)\n",
+                 f"sfenv monitor {run.env}: {counted(len(run.findings), 'finding')}\n",
                  f"the monitor run of {run.env}")
 
 

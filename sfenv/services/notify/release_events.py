@@ -8,6 +8,7 @@ rollback. A production deploy that went well is news: only channels that list
 
 from __future__ import annotations
 
+from sfenv.core.compare.counts import counted
 from sfenv.services.notify.events import Event
 from sfenv.services.train.model import PromoteResult
 
@@ -49,6 +50,6 @@ def release_event(result: PromoteResult, *, action: str, production: bool) -> Ev
                      lines=tuple(f"{f.component}: {f.problem}" for f in entry.failures[:MAX_LINES]))
     if entry.result == "deployed" and production:
         return Event("production_deployed", f"{result.train} deployed to {result.env}",
-                     env=result.env, summary=f"{len(result.checklist)} checklist step(s) "
+                     env=result.env, summary=f"{counted(len(result.checklist), 'checklist step')} "
                                             f"to follow", facts=facts)
     return None

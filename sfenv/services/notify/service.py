@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sfenv.config.model import Config
+from sfenv.core.compare.counts import counted
 from sfenv.services.notify.deliver import Delivery, send
 from sfenv.services.notify.events import Event
 from sfenv.services.records.notifications import record_deliveries
@@ -24,8 +25,8 @@ class NotifyResult:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"notification to {d.channel} ({d.kind}) failed after {d.attempts} "
-                f"attempt(s): {d.reason}" for d in self.deliveries if not d.ok]
+        return [f"notification to {d.channel} ({d.kind}) failed after "
+                f"{counted(d.attempts, 'attempt')}: {d.reason}" for d in self.deliveries if not d.ok]
 
 
 def notify(config: Config, store: RefWriter, event: Event, *,
