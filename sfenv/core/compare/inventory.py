@@ -33,7 +33,14 @@ from sfenv.core.metadata.canontext import element_texts
 from sfenv.core.metadata.components import Piece, split_file
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import MetadataType, Registry
-from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
+from sfenv.core.metadata.xmlio import (
+    child_text,
+    is_xml_path,
+    local_name,
+    parse_xml,
+    sort_unordered,
+    write_xml,
+)
 
 INDEX_PATH = ".sfenv/components.json"
 AUDIT_PATH = ".sfenv/audit-trail.json"
@@ -84,6 +91,10 @@ def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
 
 def parts_of_file(path: str, data: bytes, registry: Registry, split: Splitter) -> list[Part]:
     """Comparable parts of one XML-strategy file (permission entries expanded)."""
+    if split is split_file:
+        direct = _permission_parts(path, data, registry)
+        if direct is not None:
+            return direct
     parts: list[Part] = []
     for piece in split(path, data, registry):
         part = Part(piece.id, piece.parent, piece.xml)
@@ -93,6 +104,34 @@ def parts_of_file(path: str, data: bytes, registry: Registry, split: Splitter) -
         else:
             parts.append(part)
     return parts
+
+
+def _permission_parts(path: str, data: bytes, registry: Registry) -> list[Part] | None:
+    """`expand_permissions(split_file(...))` of a profile or permission set file from one parse:
+    the split wrote the whole sorted file (37,000 lines in a real profile) only for the
+    expansion to parse it again. The entries' texts are read from `data` before sorting (the
+    sort moves whole entries; it changes no entry's text unless the type sorts a list inside
+    one, and those entries are written). None for any other file: the caller splits it."""
+    cid = registry.component_of(path)
+    if cid is None:
+        return None
+    mtype = registry.get(cid.type)
+    if (not mtype.sections or (mtype.children and mtype.handler.compares_elements)
+            or not is_xml_path(path, mtype)):
+        return None
+    root = parse_xml(data, path)
+    texts = element_texts(data, root)
+    sort_unordered(root, mtype)
+    nested = {u.split("/", 1)[0] for u in mtype.unordered if "/" in u}
+    parts: list[Part] = []
+    for el in list(root):
+        entry = entry_id(cid, el, mtype)
+        if entry is None:
+            continue
+        text = None if local_name(el) in nested else texts.get(el)
+        parts.append(Part(entry, cid, text or write_xml(el)))
+        root.remove(el)
+    return [Part(cid, None, write_xml(root)), *parts]
 
 
 def sort_keys_for(registry: Registry, type_name: str) -> dict[str, tuple[str, ...]]:
