@@ -81,6 +81,52 @@ def diff_commits(store: SnapshotReader, a_commit: str, b_commit: str, *, registr
     return result
 
 
+def diff_trees(tree_a: Mapping[str, bytes], tree_b: Mapping[str, bytes], *,
+               registry: Registry, split: Splitter | None = None) -> Diff:
+    """The component changes going from tree `tree_a` (old) to `tree_b` (new), both in memory
+    (path -> canonical bytes): what `diff_commits` answers for the two trees once stored as
+    snapshots, without writing them into a store first (hashing every blob into git, then
+    reading the differing ones back) nor caching the result on disk. `sfenv delta` has both
+    trees in hand and compares them once."""
+    trees = _Trees(tree_a, tree_b)
+    return _compute(trees, "a", "b", registry, None, split or default_splitter())
+
+
+class _Trees:
+    """Two in-memory trees read as a `SnapshotReader`: commits (and trees) "a" and "b"; a
+    file's blob id is its side and path, its bytes read back from the mapping."""
+
+    def __init__(self, tree_a: Mapping[str, bytes], tree_b: Mapping[str, bytes]) -> None:
+        self.cache: dict[object, object] = {}
+        self._trees = {"a": tree_a, "b": tree_b}
+
+    def tree_of(self, commit: str) -> str:
+        return commit
+
+    def files(self, commit: str) -> dict[str, str]:
+        return {path: f"{commit}/{path}" for path in self._trees[commit]}
+
+    def files_under(self, commit: str, prefixes: Iterable[str]) -> dict[str, str]:
+        wanted = tuple(prefixes)
+        return {path: f"{commit}/{path}" for path in self._trees[commit]
+                if path.startswith(wanted)} if wanted else {}
+
+    def read_blob(self, sha: str) -> bytes:
+        side, _, path = sha.partition("/")
+        return self._trees[side][path]
+
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        return {sha: self.read_blob(sha) for sha in shas}
+
+    def changed(self, a: str, b: str) -> list[TreeChange]:
+        """The paths whose bytes differ, in git's order (byte order of the UTF-8 paths, which
+        `diff-tree -r` gives): rows of equal component sort keys keep the store's order."""
+        old, new = self._trees[a], self._trees[b]
+        paths = sorted(old.keys() | new.keys(), key=lambda p: p.encode("utf-8", "surrogateescape"))
+        return [TreeChange(p, f"{a}/{p}" if p in old else None, f"{b}/{p}" if p in new else None)
+                for p in paths if old.get(p) != new.get(p)]
+
+
 def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Registry,
              neutralize: Neutralizer | None, split: Splitter) -> Diff:
     tree_changes = [c for c in store.changed(a_commit, b_commit)

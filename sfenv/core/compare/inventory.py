@@ -32,8 +32,15 @@ from lxml import etree
 from sfenv.core.metadata.canontext import element_texts
 from sfenv.core.metadata.components import Piece, split_file
 from sfenv.core.metadata.ids import ComponentId
-from sfenv.core.metadata.registry import MetadataType, Registry
-from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
+from sfenv.core.metadata.registry import MetadataType, Registry, SectionSpec
+from sfenv.core.metadata.xmlio import (
+    child_text,
+    is_xml_path,
+    local_name,
+    parse_xml,
+    sort_unordered,
+    write_xml,
+)
 
 INDEX_PATH = ".sfenv/components.json"
 AUDIT_PATH = ".sfenv/audit-trail.json"
@@ -54,11 +61,13 @@ def default_splitter() -> Splitter:
     return split_file
 
 
-def entry_id(owner: ComponentId, el: etree._Element, mtype: MetadataType) -> ComponentId | None:
+def entry_id(owner: ComponentId, el: etree._Element, mtype: MetadataType,
+             sections: Mapping[str, SectionSpec] | None = None) -> ComponentId | None:
     """The entry row an element of a profile/permission set is (`ProfileFieldPermission:
-    Admin/Account.Region__c`), or None for the owner's own settings."""
+    Admin/Account.Region__c`), or None for the owner's own settings. `sections`
+    (`sections_by_element(mtype)`, built once per file) saves a search per element."""
     name = local_name(el)
-    section = mtype.section(name)
+    section = mtype.section(name) if sections is None else sections.get(name)
     if section is None:
         return None
     values = tuple(child_text(el, key) or "" for key in section.keys)
@@ -68,13 +77,23 @@ def entry_id(owner: ComponentId, el: etree._Element, mtype: MetadataType) -> Com
                        f"{owner.full_name}/{section.entry_name(values)}")
 
 
+def sections_by_element(mtype: MetadataType) -> dict[str, SectionSpec]:
+    """`mtype.section(name)` for every name, as a mapping (the first section of a name wins,
+    as in `section`)."""
+    found: dict[str, SectionSpec] = {}
+    for section in mtype.sections:
+        found.setdefault(section.xml_element, section)
+    return found
+
+
 def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
     """A profile/permission set as its own part (minus the entries) + one part per entry."""
     root = parse_xml(part.xml, str(part.id))
     texts = element_texts(part.xml, root)  # the entries' own canonical bytes, when exact
     parts: list[Part] = []
+    sections = sections_by_element(mtype)
     for el in list(root):
-        cid = entry_id(part.id, el, mtype)
+        cid = entry_id(part.id, el, mtype, sections)
         if cid is None:
             continue
         parts.append(Part(cid, part.id, texts.get(el) or write_xml(el)))
@@ -84,6 +103,10 @@ def expand_permissions(part: Part, mtype: MetadataType) -> list[Part]:
 
 def parts_of_file(path: str, data: bytes, registry: Registry, split: Splitter) -> list[Part]:
     """Comparable parts of one XML-strategy file (permission entries expanded)."""
+    if split is split_file:
+        direct = _permission_parts(path, data, registry)
+        if direct is not None:
+            return direct
     parts: list[Part] = []
     for piece in split(path, data, registry):
         part = Part(piece.id, piece.parent, piece.xml)
@@ -93,6 +116,35 @@ def parts_of_file(path: str, data: bytes, registry: Registry, split: Splitter) -
         else:
             parts.append(part)
     return parts
+
+
+def _permission_parts(path: str, data: bytes, registry: Registry) -> list[Part] | None:
+    """`expand_permissions(split_file(...))` of a profile or permission set file from one parse:
+    the split wrote the whole sorted file (37,000 lines in a real profile) only for the
+    expansion to parse it again. The entries' texts are read from `data` before sorting (the
+    sort moves whole entries; it changes no entry's text unless the type sorts a list inside
+    one, and those entries are written). None for any other file: the caller splits it."""
+    cid = registry.component_of(path)
+    if cid is None:
+        return None
+    mtype = registry.get(cid.type)
+    if (not mtype.sections or (mtype.children and mtype.handler.compares_elements)
+            or not is_xml_path(path, mtype)):
+        return None
+    root = parse_xml(data, path)
+    texts = element_texts(data, root)
+    sort_unordered(root, mtype)
+    nested = {u.split("/", 1)[0] for u in mtype.unordered if "/" in u}
+    parts: list[Part] = []
+    sections = sections_by_element(mtype)
+    for el in list(root):
+        entry = entry_id(cid, el, mtype, sections)
+        if entry is None:
+            continue
+        text = None if local_name(el) in nested else texts.get(el)
+        parts.append(Part(entry, cid, text or write_xml(el)))
+        root.remove(el)
+    return [Part(cid, None, write_xml(root)), *parts]
 
 
 def sort_keys_for(registry: Registry, type_name: str) -> dict[str, tuple[str, ...]]:

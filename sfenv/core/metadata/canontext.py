@@ -25,6 +25,17 @@ _NAME_END = re.compile(rb"[\s/>]")
 # one line of a canonical element: an opening tag, a closing tag, a leaf with text, or empty
 _LINE = re.compile(rb"( *)(?:<([\w.:-]+)>|</([\w.:-]+)>|<([\w.:-]+)>[^<\n]+</\4>|<[\w.:-]+/>)")
 _BAD_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")
+# the common shapes of `_exact` in one match run in C: an element of leaves (a field
+# permission, most fields), leaves and blocks of leaves one level down, or one leaf line; the
+# text of a leaf holds no quote, CR, `>` or `<`, and `&` only as the escapes `write_xml` writes.
+# A text it matches passes each of `_exact`'s checks (this also checks closing names); any
+# other text still goes through them and the line loop.
+_TEXT = rb"(?:[^<>&\n\r\"']|&(?:amp|lt|gt|quot|apos);)+"
+_LEAF8 = rb"        (?:<([\w.:-]+)>" + _TEXT + rb"</\2>|<[\w.:-]+/>)\n"
+_LEAF12 = rb"            (?:<([\w.:-]+)>" + _TEXT + rb"</\4>|<[\w.:-]+/>)\n"
+_BLOCK8 = rb"        <([\w.:-]+)>\n(?:" + _LEAF12 + rb")+        </\3>\n"
+_SHALLOW = re.compile(rb"    <([\w.:-]+)>\n(?:" + _LEAF8 + rb"|" + _BLOCK8 + rb")+    </\1>"
+                      rb"|    (?:<([\w.:-]+)>" + _TEXT + rb"</\5>|<[\w.:-]+/>)")
 
 
 def top_level(data: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], bytes] | None:
@@ -59,6 +70,11 @@ def _exact(text: bytes) -> bool:
     """True when `text` (one top-level element, four spaces in) is laid out exactly as
     `write_xml` writes it: each line one tag or one leaf, indented four spaces per level,
     no text spanning lines, escaping as `write_xml` escapes."""
+    return _SHALLOW.fullmatch(text) is not None or _checked(text)
+
+
+def _checked(text: bytes) -> bool:
+    """`_exact` for any depth: the escaping checks, then the layout line by line."""
     if (b'"' in text or b"'" in text or b"\r" in text or b"<?" in text or b"<!" in text
             or text.count(b"<") != text.count(b">") or _BAD_AMP.search(text)):
         return False

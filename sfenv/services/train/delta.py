@@ -12,11 +12,10 @@ held, to be handled by hand).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sfenv.core.compare.diff import diff_commits
+from sfenv.core.compare.diff import diff_trees
 from sfenv.core.compare.model import Change
 from sfenv.core.metadata.package_xml import Package, destructive_files, parse_package
 from sfenv.core.metadata.references import is_standard
@@ -37,7 +36,6 @@ from sfenv.io.source.paths import locate
 from sfenv.io.source.project import FORCEIGNORE, PROJECT_FILE, SfdxProject, read_project
 from sfenv.io.source.trees import git_dir_of, git_listing, resolve_ref
 from sfenv.io.store.gitplumbing import Git
-from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.train.package import assemble, hold_unpackageable, is_entry
 
 DEFAULT_API_VERSION = "62.0"
@@ -192,11 +190,7 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
     loaded_a, tree_a = _load(repo, a, path, registry, listing_a, keep, cache)
     loaded_b, tree_b = _load(repo, b, path, registry, listing_b, keep, cache)
     api_version = loaded_b.api_version or DEFAULT_API_VERSION
-    with tempfile.TemporaryDirectory(prefix="sfenv-delta-") as tmp:
-        store = SnapshotStore(Path(tmp))
-        commit_a = store.write_snapshot("from", tree_a, {"components": 0}, expected_old=None)
-        commit_b = store.write_snapshot("to", tree_b, {"components": 0}, expected_old=None)
-        changes = diff_commits(store, commit_a, commit_b, registry=registry).changes
+    changes = diff_trees(tree_a, tree_b, registry=registry).changes
     kept, held = _hold(changes, registry)
     pkg, _units = assemble(kept, tree_b, registry, api_version)
     held += _trim_entries(pkg.files, tree_a, registry)

@@ -196,15 +196,16 @@ def _with_entries(path: str, data: bytes, entries: set[ComponentId], registry: R
     """A profile or permission set file with its own settings and only the changed entries
     (a whole profile would drag in permissions for components the target may not have).
     The file is parsed once and the other entries dropped (no piece per entry)."""
-    from sfenv.core.compare.inventory import entry_id
+    from sfenv.core.compare.inventory import entry_id, sections_by_element
 
     owner = registry.component_of(path)
     if owner is None:
         raise ReleaseError(f"{path}: not a metadata file sfenv knows")
     mtype = registry.get(owner.type)
     root = parse_xml(data, path)
+    sections = sections_by_element(mtype)
     for el in list(root):
-        cid = entry_id(owner, el, mtype)
+        cid = entry_id(owner, el, mtype, sections)
         if cid is not None and cid not in entries:
             root.remove(el)
     ordered = sorted(root, key=local_name)  # profiles list their elements alphabetically
