@@ -126,6 +126,14 @@ def copied_project(prepared: PreparedProject, tmp_path: Path, monkeypatch) -> It
         yield Project(root, config_path, orgs, dict(prepared.envs))
 
 
+def prepare_from(base: PreparedProject, folder: Path,
+                 prepare: Callable[[Project], None]) -> PreparedProject:
+    """A copy of `base` taken one step further (`prepare` on its running orgs), stopped."""
+    with pytest.MonkeyPatch.context() as mp, copied_project(base, folder, mp) as project:
+        prepare(project)
+    return PreparedProject(folder, dict(base.envs), dict(base.config))
+
+
 # one production env at an address nobody answers: a command that reaches the org fails with
 # exit 3, so another exit code proves that a check ran before any connection
 OFFLINE_PROD_YML = """\

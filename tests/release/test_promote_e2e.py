@@ -11,32 +11,15 @@ from sfenv.core.metadata.ziputil import write_zip
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
 from sfenv.services.train.train import RELEASES_REF
-from tests.projects import copied_project, prepare_project
-
-ENVS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    """dev, qa and prod pulled and R1 built, once per module (the orgs stopped): each test
-    promotes into a copy of it."""
-    def pull_and_build(project):
-        project.pull_all()
-        project.ok("release", "build", "R1")
-
-    values = {env: ENV_VALUES[seed] for env, seed in ENVS.items()}  # as the demo declares them
-    with pytest.MonkeyPatch.context() as mp:
-        for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            mp.delenv(var, raising=False)
-        return prepare_project(tmp_path_factory.mktemp("promote_e2e"), ENVS, pull_and_build,
-                               values=values)
+from tests.projects import copied_project
 
 
 @pytest.fixture
-def orgs(prepared, tmp_path, monkeypatch):
+def orgs(acme_r1, tmp_path, monkeypatch):
+    """dev, qa, prod pulled and R1 built (a copy of the session's `acme_r1`)."""
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)  # requests would let them override ca_file
-    with copied_project(prepared, tmp_path, monkeypatch) as project:
+    with copied_project(acme_r1, tmp_path, monkeypatch) as project:
         yield project
 
 
