@@ -59,6 +59,38 @@ def local_org(tmp_path):
         factory.close()
 
 
+# --- prepared projects, once per session --------------------------------------------------------
+# Pulling three seeded orgs takes seconds; copying the pulled project takes milliseconds. Tests
+# that change their project start from `copied_project(<prepared>, tmp_path, monkeypatch)`.
+ACME = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
+
+
+@pytest.fixture(scope="session")
+def acme_pulled(tmp_path_factory):
+    """dev, qa and prod from the acme seeds, with the demo's `values:`, each pulled once."""
+    from sfenv.localorg.seeds import ENV_VALUES
+    from tests.projects import prepare_project
+
+    values = {env: ENV_VALUES[seed] for env, seed in ACME.items()}
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            mp.delenv(var, raising=False)  # requests would let them override ca_file
+        return prepare_project(tmp_path_factory.mktemp("acme_pulled"), ACME,
+                               lambda project: project.pull_all(), values=values)
+
+
+@pytest.fixture(scope="session")
+def acme_r1(acme_pulled, tmp_path_factory):
+    """`acme_pulled` with train R1 built from dev."""
+    from tests.projects import prepare_from
+
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            mp.delenv(var, raising=False)
+        return prepare_from(acme_pulled, tmp_path_factory.mktemp("acme_r1"),
+                            lambda project: project.ok("release", "build", "R1"))
+
+
 # --- the demo, once per session ---------------------------------------------------------------
 # `make demo` (the full variant) takes a minute of CPU; tests/e2e/test_demo.py and
 # tests/render/test_demo_report_browser.py read its output and transcript and never change

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from sfenv.config import Config, load_config
@@ -89,6 +91,47 @@ def local_project(tmp_path: Path, envs: dict[str, str], monkeypatch, **kwargs) -
                 for env, seed in envs.items()}
         config_path = write_config(root, orgs, monkeypatch, **kwargs)
         yield Project(root, config_path, orgs, dict(envs))
+
+
+@dataclass(frozen=True)
+class PreparedProject:
+    """A project's stopped orgs and metadata repository on disk, ready to be copied."""
+
+    folder: Path
+    envs: dict[str, str]
+    config: dict
+
+
+def prepare_project(folder: Path, envs: dict[str, str], prepare: Callable[[Project], None],
+                    **kwargs) -> PreparedProject:
+    """Start the orgs of `local_project`, run `prepare` (pulls, builds) and stop them: what a
+    module's tests share without sharing their changes (each starts from `copied_project`)."""
+    with contextlib.ExitStack() as stack:
+        mp = stack.enter_context(pytest.MonkeyPatch.context())
+        prepare(stack.enter_context(local_project(folder, envs, mp, **kwargs)))
+    return PreparedProject(folder, dict(envs), dict(kwargs))
+
+
+@contextmanager
+def copied_project(prepared: PreparedProject, tmp_path: Path, monkeypatch) -> Iterator[Project]:
+    """A private copy of a prepared project: its orgs start from the copied data on new ports
+    and sfenv.yml names them (a folder copy is milliseconds; the first pulls were seconds)."""
+    for part in ("orgs", "project"):
+        shutil.copytree(prepared.folder / part, tmp_path / part, symlinks=True)
+    root = tmp_path / "project"
+    with ExitStack() as stack:
+        orgs = {env: stack.enter_context(running_org(tmp_path / "orgs" / env))
+                for env in prepared.envs}
+        config_path = write_config(root, orgs, monkeypatch, **prepared.config)
+        yield Project(root, config_path, orgs, dict(prepared.envs))
+
+
+def prepare_from(base: PreparedProject, folder: Path,
+                 prepare: Callable[[Project], None]) -> PreparedProject:
+    """A copy of `base` taken one step further (`prepare` on its running orgs), stopped."""
+    with pytest.MonkeyPatch.context() as mp, copied_project(base, folder, mp) as project:
+        prepare(project)
+    return PreparedProject(folder, dict(base.envs), dict(base.config))
 
 
 # one production env at an address nobody answers: a command that reaches the org fails with

@@ -13,7 +13,7 @@ from sfenv.core.metadata.xmlio import parse_xml, write_xml
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
 from sfenv.services.train.train import RELEASES_REF
-from tests.projects import local_project
+from tests.projects import copied_project, local_project
 
 SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
 RULE = "ValidationRule:Invoice__c.Due_Date_After_Invoice_Date"
@@ -22,12 +22,11 @@ SCORE = "CustomField:Account.Annual_Score__c"
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(acme_pulled, tmp_path, monkeypatch):
+    """dev, qa, prod pulled (a copy of the session's `acme_pulled`)."""
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)
-    values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
-    with local_project(tmp_path, SEEDS, monkeypatch, values=values) as p:
-        p.pull_all()
+    with copied_project(acme_pulled, tmp_path, monkeypatch) as p:
         yield p
 
 

@@ -10,35 +10,53 @@ import pytest
 
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
-from tests.projects import local_project
+from tests.projects import copied_project, prepare_project
 
 SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod", "spare": "acme-qa"}
 NEW_FIELD = "CustomField:Account.Customer_Since__c"
 
 
-@pytest.fixture
-def refreshed(tmp_path, monkeypatch):
+def point_qa_at_spare(p) -> None:
+    """qa's block in sfenv.yml names the `spare` org from now on (a refresh replaced qa)."""
+    qa, spare = p.orgs["qa"], p.orgs["spare"]
+    text = p.config_path.read_text()
+    for old, new in ((qa.instance_url, spare.instance_url), (qa.username, spare.username),
+                     ("SFENV_TEST_QA_PW", "SFENV_TEST_SPARE_PW")):
+        text = text.replace(old, new)
+    if qa.ca_file:
+        text = text.replace(str(qa.ca_file), str(spare.ca_file))
+    p.config_path.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
     """R1 promoted dev → qa → prod; then qa is refreshed (its block points at `spare`, a
-    sandbox as qa was before R1, pulled with --new-org)."""
-    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(var, raising=False)
-    values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
-    with local_project(tmp_path, SEEDS, monkeypatch, values=values,
-                       path=["dev", "qa", "prod"]) as p:
+    sandbox as qa was before R1, pulled with --new-org). Once per module, the orgs stopped."""
+    def promote_and_refresh(p) -> None:
         for env in ("dev", "qa", "prod"):
             p.ok("pull", env, "--quiet")
         p.ok("release", "build", "R1")
         p.ok("release", "promote", "R1", "--to", "qa")
         p.ok("release", "promote", "R1", "--to", "prod", "--yes")
-        qa, spare = p.orgs["qa"], p.orgs["spare"]
-        text = p.config_path.read_text()
-        for old, new in ((qa.instance_url, spare.instance_url), (qa.username, spare.username),
-                         ("SFENV_TEST_QA_PW", "SFENV_TEST_SPARE_PW")):
-            text = text.replace(old, new)
-        if qa.ca_file:
-            text = text.replace(str(qa.ca_file), str(spare.ca_file))
-        p.config_path.write_text(text)
+        point_qa_at_spare(p)
         p.ok("pull", "qa", "--new-org", "--quiet")
+
+    values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            mp.delenv(var, raising=False)
+        return prepare_project(tmp_path_factory.mktemp("refreshed"), SEEDS, promote_and_refresh,
+                               values=values, path=["dev", "qa", "prod"])
+
+
+@pytest.fixture
+def refreshed(prepared, tmp_path, monkeypatch):
+    """A copy of `prepared`, its sfenv.yml written for the copied orgs' ports (qa's block
+    again names `spare`)."""
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)
+    with copied_project(prepared, tmp_path, monkeypatch) as p:
+        point_qa_at_spare(p)
         yield p
 
 

@@ -9,22 +9,18 @@ import json
 import pytest
 
 from sfenv.io.store.snapshots import SnapshotStore
-from sfenv.localorg.seeds import ENV_VALUES
 from sfenv.services.train.train import RELEASES_REF
-from tests.projects import local_project
+from tests.projects import copied_project
 
-SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
 PERMSET = "PermissionSet:Billing_Manager"
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(acme_r1, tmp_path, monkeypatch):
+    """dev, qa, prod pulled and R1 built (a copy of the session's `acme_r1`)."""
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)
-    values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
-    with local_project(tmp_path, SEEDS, monkeypatch, values=values) as p:
-        p.pull_all()
-        p.ok("release", "build", "R1")
+    with copied_project(acme_r1, tmp_path, monkeypatch) as p:
         yield p
 
 

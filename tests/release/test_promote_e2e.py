@@ -11,18 +11,15 @@ from sfenv.core.metadata.ziputil import write_zip
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.seeds import ENV_VALUES
 from sfenv.services.train.train import RELEASES_REF
-from tests.projects import local_project
+from tests.projects import copied_project
 
 
 @pytest.fixture
-def orgs(tmp_path, monkeypatch):
+def orgs(acme_r1, tmp_path, monkeypatch):
+    """dev, qa, prod pulled and R1 built (a copy of the session's `acme_r1`)."""
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)  # requests would let them override ca_file
-    envs = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
-    values = {env: ENV_VALUES[seed] for env, seed in envs.items()}  # as the demo declares them
-    with local_project(tmp_path, envs, monkeypatch, values=values) as project:
-        project.pull_all()
-        project.ok("release", "build", "R1")
+    with copied_project(acme_r1, tmp_path, monkeypatch) as project:
         yield project
 
 
