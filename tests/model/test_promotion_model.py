@@ -14,12 +14,18 @@ environment, each hop's per-component base and each train's plan, and after ever
   orgs carry a Role created in dev, whose promotion has an after-deploy step, and a rule ticks
   steps at random); a promotion closes the open undo steps of the train's earlier rollback
   as superseded, and those are the only steps done without a tick.
+
+Budget: SFENV_MODEL_EXAMPLES (default 2) examples of 8 steps; `SFENV_MODEL_PROFILE=soak` runs
+200. Outside the soak the examples are fixed (hypothesis `derandomize=True`, no example
+database): the same code gives the same result on every CI run, so CI cannot go red by chance;
+the soak explores at random (`--hypothesis-seed` repeats a soak run).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -42,10 +48,25 @@ from sfenv.services.records.checklist_state import frozen_checklist
 ENVS = ("dev", "qa", "prod")
 
 
+STEPS: Counter[str] = Counter()  # over the whole run: printed by tests/model/conftest.py
+
+
 def event(value: str) -> None:
-    """Count `value` in hypothesis' statistics; a scripted sequence runs outside a test."""
+    """Count `value` in hypothesis' statistics (test cases) and in STEPS (each occurrence); a
+    scripted sequence runs outside a test."""
+    STEPS[value] += 1
     if currently_in_test_context():
         hypothesis_event(value)
+
+
+def statistics() -> list[str]:
+    """What the generator did, per occurrence: steps per kind and the classes the status
+    invariant saw (printed by tests/model/conftest.py after the run)."""
+    steps = sum(n for k, n in STEPS.items() if not k.startswith("status"))
+    checks = sum(n for k, n in STEPS.items() if k.startswith("status"))
+    return [f"promotion model: {steps} counted steps, {checks} classified differences"] + [
+        f"  {key}: {n} ({100 * n / max(checks if key.startswith('status') else steps, 1):.0f}%)"
+        for key, n in sorted(STEPS.items())]
 
 HOPS = (("dev", "qa"), ("qa", "prod"))
 NAMES = ("C0", "C1", "C2", "C3")
@@ -197,8 +218,9 @@ class PromotionMachine(RuleBasedStateMachine):
         vals = self.oracle.vals[env]
         classes = org.metadata_dir / "classes"
         self.counter += 1
+        deleted = delete and name in vals
         with org.lock:
-            if delete and name in vals:
+            if deleted:
                 (classes / f"{name}.cls").unlink()
                 (classes / f"{name}.cls-meta.xml").unlink()
                 org.forget_components([f"ApexClass:{name}"])
@@ -211,6 +233,7 @@ class PromotionMachine(RuleBasedStateMachine):
                 vals[name] = value
             org.save()
         self.ok("pull", env)
+        event(f"hand change in {env}: " + ("delete" if deleted else "write"))
 
     def add_role(self, env: str) -> None:
         """A Role made by hand in `env`: its promotion has a manual after-deploy step."""
@@ -233,6 +256,7 @@ class PromotionMachine(RuleBasedStateMachine):
         result = self.cli("release", "build", name)
         if not carries and not role:
             assert result.exit_code == 2 and "nothing to release" in result.output
+            event("build: nothing to release")
             return
         assert result.exit_code == 0, result.output
         event("build: built")
@@ -350,7 +374,9 @@ class PromotionMachine(RuleBasedStateMachine):
         result = self.cli("sync-point", *hop, "--reason", "model")
         if hop not in HOPS:
             assert result.exit_code == 2, result.output
+            event("sync point: refused off the path")
             return
+        event(f"sync point: {hop[0]} → {hop[1]}")
         assert result.exit_code == 0, result.output
         self.oracle.record_sync(hop, dict(self.oracle.vals[hop[0]]),
                                 dict(self.oracle.vals[hop[1]]), accept=True)
@@ -362,6 +388,7 @@ class PromotionMachine(RuleBasedStateMachine):
         open_steps = sorted((t, e, s) for (t, e), ids in self.seen_steps.items()
                             for s in ids - self.ticks.get((t, e), set()))
         if not open_steps:
+            event("checklist: nothing open")
             return
         train, env, step = data.draw(st.sampled_from(open_steps))
         self.ok("checklist", "done", train, step, "--env", env, "--by", "Model Tester")
@@ -414,9 +441,13 @@ class PromotionMachine(RuleBasedStateMachine):
 
 
 REGISTRY = default_registry()
+SOAK = os.environ.get("SFENV_MODEL_PROFILE") == "soak"
 PromotionMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("SFENV_MODEL_EXAMPLES", "2")), stateful_step_count=8,
-    deadline=None, suppress_health_check=list(HealthCheck),
+    max_examples=int(os.environ.get("SFENV_MODEL_EXAMPLES", "200" if SOAK else "2")),
+    stateful_step_count=8, deadline=None, suppress_health_check=list(HealthCheck),
+    # outside the soak the examples are fixed (derived from the test's source, no database):
+    # the same code gives the same CI result on every run; the soak explores at random
+    **({} if SOAK else {"derandomize": True, "database": None}),
     phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
 TestPromotionModel = PromotionMachine.TestCase
 
