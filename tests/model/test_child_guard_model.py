@@ -35,7 +35,7 @@ from tempfile import TemporaryDirectory
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -44,6 +44,7 @@ from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
+from tests.model.start import start_state
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -74,9 +75,10 @@ def count(kind: str, detail: str = "") -> None:
     STEPS[kind] += 1
     if detail:
         STEPS[detail] += 1
-    event(f"step: {kind}")
-    if detail:
-        event(detail)
+    if currently_in_test_context():
+        event(f"step: {kind}")
+        if detail:
+            event(detail)
 
 
 def start_files() -> dict[str, str]:
@@ -170,28 +172,52 @@ def read_vals(files: dict[str, bytes]) -> Vals:
 
 
 class ChildGuardMachine(RuleBasedStateMachine):
+    STATE = ("vals", "own", "counter", "trains", "refreshed")  # what start.py keeps
+    vals: dict[str, Vals]
+    own: dict[str, set[str]]
+    counter: int
+    trains: dict[str, dict]
+    refreshed: bool
+
     def __init__(self) -> None:
         super().__init__()
         self.stack = ExitStack()
         self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
-        self.vals = {env: start_vals() for env in ENVS}
-        self.own: dict[str, set[str]] = {env: set() for env in ENVS}  # made there by hand
-        self.orgs = {}
+        self.__dict__.update(start_state("child-guard", self._build_start, self.tmp))
+        self._serve()
+
+    @classmethod
+    def _build_start(cls, folder: Path) -> dict:
+        """Four seeded orgs pulled, a hand change in dev and R1 built (once per process)."""
+        machine = cls.__new__(cls)
+        RuleBasedStateMachine.__init__(machine)
+        machine.stack, machine.tmp = ExitStack(), folder
         for env in ENVS:
-            folder = self.tmp / "orgs" / env
-            seed_org(folder, sandbox=env != "prod")
-            self.orgs[env] = self.stack.enter_context(running_org(folder))
+            seed_org(folder / "orgs" / env, sandbox=env != "prod")
+        machine.vals = {env: start_vals() for env in ENVS}
+        machine.own = {env: set() for env in ENVS}  # made there by hand
+        machine.counter = 0
+        machine.trains = {}
+        machine.refreshed = False  # one refresh an example: a rare event, not half the steps
+        counted = Counter(STEPS)  # the statistics count the examples' steps only
+        with machine.stack:
+            machine._serve()
+            for env in ENVS:
+                machine.ok("pull", env)
+            machine.hand_change("dev", "CustomField:Model__c.F0__c")  # for the first build
+            machine.build()
+        STEPS.clear()
+        STEPS.update(counted)
+        return {key: getattr(machine, key) for key in cls.STATE}
+
+    def _serve(self) -> None:
+        """The orgs served from this example's folder; sfenv.yml names their new ports."""
+        self.orgs = {env: self.stack.enter_context(running_org(self.tmp / "orgs" / env))
+                     for env in ENVS}
         self.root = self.tmp / "project"
-        self.root.mkdir()
+        self.root.mkdir(exist_ok=True)
         self.config_path = self._write_config()
         self.store = SnapshotStore(self.root)
-        self.counter = 0
-        self.trains: dict[str, dict] = {}
-        self.refreshed = False  # one refresh an example: a rare event, not half the steps
-        for env in ENVS:
-            self.ok("pull", env)
-        self.hand_change("dev", "CustomField:Model__c.F0__c")  # something for the first build
-        self.build()
 
     def teardown(self) -> None:
         self.stack.close()

@@ -44,6 +44,7 @@ from sfenv.core.metadata.registry import default_registry
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
 from sfenv.services.records.checklist_state import frozen_checklist
+from tests.model.start import start_state
 
 ENVS = ("dev", "qa", "prod")
 
@@ -147,40 +148,69 @@ class Oracle:
 
 
 class PromotionMachine(RuleBasedStateMachine):
+    STATE = ("oracle", "counter", "seq", "trains", "sync_marks", "role", "seen_steps", "ticks",
+             "superseded")  # what start.py keeps
+    oracle: Oracle
+    counter: int
+    seq: int
+    trains: dict[str, dict]
+    sync_marks: dict[tuple, int]
+    role: dict[str, bool]
+    seen_steps: dict[tuple[str, str], set[str]]
+    ticks: dict[tuple[str, str], set[str]]
+    superseded: set[tuple[str, str, str]]
+
     def __init__(self) -> None:
         super().__init__()
         self.stack = ExitStack()
         self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
+        self.__dict__.update(start_state("promotion", self._build_start, self.tmp))
+        self._serve()
+
+    @classmethod
+    def _build_start(cls, folder: Path) -> dict:
+        """Seeded orgs pulled, sync points, work in dev, R1 built and in qa (once a process)."""
+        machine = cls.__new__(cls)
+        RuleBasedStateMachine.__init__(machine)
+        machine.stack, machine.tmp = ExitStack(), folder
         start = {"C0": "v0", "C1": "v0"}
-        self.oracle = Oracle(start)
-        self.orgs = {}
         for env in ENVS:
-            folder = self.tmp / "orgs" / env
-            seed_org(folder, start, sandbox=env != "prod")
-            self.orgs[env] = self.stack.enter_context(running_org(folder))
+            seed_org(folder / "orgs" / env, start, sandbox=env != "prod")
+        machine.oracle = Oracle(start)
+        machine.counter = 0
+        machine.seq = 0  # promotions so far: which train is deployed on top of which
+        machine.trains = {}
+        machine.sync_marks = {hop: 0 for hop in HOPS}  # syncs recorded per hop
+        machine.role = {env: False for env in ENVS}  # where Role:Model_Role exists
+        machine.seen_steps = {}  # (train, env) -> frozen ids
+        machine.ticks = {}  # (train, env) -> ticked ids
+        machine.superseded = set()  # undo steps closed by a promotion
+        counted = Counter(STEPS)  # the statistics count the examples' steps only
+        with machine.stack:
+            machine._serve()
+            for env in ENVS:
+                machine.ok("pull", env)
+            for a, b in HOPS:
+                machine.ok("sync-point", a, b, "--reason", "start")
+            # work in progress in dev, so that the first build has something to carry
+            machine.add_role("dev")
+            machine.hand_change("dev", "C0", False)
+            machine.hand_change("dev", "C2", False)
+            machine.build()  # R1, so that promotions can start at the first step
+            # R1 in qa: its frozen checklist (the role's after-deploy step) is there from the start
+            machine.promote("R1", "qa", False)
+        STEPS.clear()
+        STEPS.update(counted)
+        return {key: getattr(machine, key) for key in cls.STATE}
+
+    def _serve(self) -> None:
+        """The orgs served from this example's folder; sfenv.yml names their new ports."""
+        self.orgs = {env: self.stack.enter_context(running_org(self.tmp / "orgs" / env))
+                     for env in ENVS}
         self.root = self.tmp / "project"
-        self.root.mkdir()
+        self.root.mkdir(exist_ok=True)
         self.config_path = self._write_config()
         self.store = SnapshotStore(self.root)
-        self.counter = 0
-        self.seq = 0  # promotions so far: which train is deployed on top of which
-        self.trains: dict[str, dict] = {}
-        self.sync_marks: dict[tuple, int] = {hop: 0 for hop in HOPS}  # syncs recorded per hop
-        self.role = {env: False for env in ENVS}  # where Role:Model_Role exists
-        self.seen_steps: dict[tuple[str, str], set[str]] = {}  # (train, env) -> frozen ids
-        self.ticks: dict[tuple[str, str], set[str]] = {}  # (train, env) -> ticked ids
-        self.superseded: set[tuple[str, str, str]] = set()  # undo steps closed by a promotion
-        for env in ENVS:
-            self.ok("pull", env)
-        for a, b in HOPS:
-            self.ok("sync-point", a, b, "--reason", "start")
-        # work in progress in dev, so that the first build has something to carry
-        self.add_role("dev")
-        self.hand_change("dev", "C0", False)
-        self.hand_change("dev", "C2", False)
-        self.build()  # R1, so that promotions can start at the first step
-        # R1 in qa: its frozen checklist (the role's after-deploy step) is there from the start
-        self.promote("R1", "qa", False)
 
     def teardown(self) -> None:
         self.stack.close()
