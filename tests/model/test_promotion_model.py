@@ -159,7 +159,7 @@ class Oracle:
 
 class PromotionMachine(RuleBasedStateMachine):
     STATE = ("oracle", "counter", "seq", "trains", "sync_marks", "role", "seen_steps", "ticks",
-             "superseded")  # what start.py keeps
+             "superseded", "synced")  # what start.py keeps
     oracle: Oracle
     counter: int
     seq: int
@@ -169,6 +169,7 @@ class PromotionMachine(RuleBasedStateMachine):
     seen_steps: dict[tuple[str, str], set[str]]
     ticks: dict[tuple[str, str], set[str]]
     superseded: set[tuple[str, str, str]]
+    synced: dict[str, tuple[int, Vals]]  # target env -> (clock, its values) at the last sync point
 
     def __init__(self) -> None:
         super().__init__()
@@ -195,6 +196,7 @@ class PromotionMachine(RuleBasedStateMachine):
         machine.seen_steps = {}  # (train, env) -> frozen ids
         machine.ticks = {}  # (train, env) -> ticked ids
         machine.superseded = set()  # undo steps closed by a promotion
+        machine.synced = {}
         counted = Counter(STEPS)  # the statistics count the examples' steps only
         with machine.stack:
             machine._serve()
@@ -301,7 +303,8 @@ class PromotionMachine(RuleBasedStateMachine):
             return
         assert result.exit_code == 0, result.output
         event("build: built")
-        self.trains[name] = {"carries": carries, "dev": dict(dev),
+        self.counter += 1
+        self.trains[name] = {"built": self.counter, "carries": carries, "dev": dict(dev),
                              "at_build": {e: dict(v) for e, v in self.oracle.vals.items()},
                              "state": {}, "backup": {}, "hop_before": {}, "role": role,
                              "backup_role": {}, "after": {}, "seq": {}}
@@ -327,6 +330,9 @@ class PromotionMachine(RuleBasedStateMachine):
             return
         now = self.oracle.vals[env]
         planned = train["at_build"][env]
+        clock, synced = self.synced.get(env, (-1, {}))
+        if clock > train["built"]:  # a sync point after the build accepted the target as it was
+            planned = synced
         conflicts = sorted(n for n, v in train["carries"].items()
                            if now.get(n) != planned.get(n) and now.get(n) != v)
         if conflicts and not overwrite:
@@ -422,6 +428,8 @@ class PromotionMachine(RuleBasedStateMachine):
         self.oracle.record_sync(hop, dict(self.oracle.vals[hop[0]]),
                                 dict(self.oracle.vals[hop[1]]), accept=True)
         self.sync_marks[hop] += 1
+        self.counter += 1
+        self.synced[hop[1]] = (self.counter, dict(self.oracle.vals[hop[1]]))
 
     @precondition(lambda self: self.seen_steps)
     @rule(data=st.data())
@@ -531,5 +539,37 @@ def test_a_re_promotion_closes_the_rollbacks_open_undo_steps_and_keeps_every_tic
         machine.promote_to_qa(_Scripted("R1"), overwrite=True)
         check()
         assert {("R1", "qa", s) for s in undo[1:]} <= machine.superseded
+    finally:
+        machine.teardown()
+
+
+def test_a_sync_point_after_the_build_accepts_the_targets_hand_change():
+    """The sequence the soak found (seed 2201): qa re-creates a class R1 carries by hand, a
+    sync point dev → qa accepts qa as it is, then R1 is promoted to qa again. The guard
+    measures "changed since the plan" from a sync point recorded after the build (sync points
+    accept the differences left, guard.md), so the promotion deploys; the model had expected a
+    refusal."""
+    machine = PromotionMachine()
+    try:
+        def check() -> None:
+            machine.every_difference_has_the_oracles_class()
+            machine.open_checklist_steps_are_never_lost()
+            machine.orgs_hold_what_the_oracle_says()
+
+        check()
+        for env, name in (("dev", "C1"), ("qa", "C2")):
+            machine.hand_change(env, name, True)
+            check()
+        machine.sync_point(("dev", "qa"))
+        check()
+        machine.hand_change("qa", "C2", True)  # C2 is gone: this writes it again by hand
+        check()
+        machine.tick_step(_Scripted(("R1", "qa", f"role-new.{ROLE}")))
+        check()
+        machine.sync_point(("dev", "qa"))
+        check()
+        machine.promote_to_qa(_Scripted("R1"), overwrite=False)
+        check()
+        assert machine.trains["R1"]["state"]["qa"] == "deployed"
     finally:
         machine.teardown()
