@@ -83,6 +83,12 @@ ROLE_XML = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Role xmlns="http://soap.s
             b'\n</Role>\n')
 
 
+LABELS = (b'<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="http://soap.sforce.com/'
+          b'2006/04/metadata">\n    <labels>\n        <fullName>Keep</fullName>\n        <language>'
+          b'en_US</language>\n        <protected>false</protected>\n        <shortDescription>Keep'
+          b'</shortDescription>\n        <value>keep</value>\n    </labels>\n</CustomLabels>\n')
+
+
 def body(name: str, value: str) -> bytes:
     return f"public class {name} {{ // {value}\n}}\n".encode()
 
@@ -97,7 +103,7 @@ def value_of(data: bytes) -> str:
 PACKAGE = ('<?xml version="1.0" encoding="UTF-8"?>\n'
            '<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
            + "".join(f"    <types><members>*</members><name>{t}</name></types>\n"
-                     for t in ("ApexClass", "Role"))
+                     for t in ("ApexClass", "CustomLabels", "Role"))
            + "    <version>62.0</version>\n</Package>\n")
 
 
@@ -106,6 +112,10 @@ def seed_org(folder: Path, vals: Vals, *, sandbox: bool) -> None:
     for name, value in vals.items():
         (folder / "classes" / f"{name}.cls").write_bytes(body(name, value))
         (folder / "classes" / f"{name}.cls-meta.xml").write_bytes(META)
+    # a component no rule touches: an org whose classes are all deleted by hand still has one,
+    # as a real org does (a pull that would remove everything is refused as a manifest error)
+    (folder / "labels").mkdir()
+    (folder / "labels" / "CustomLabels.labels").write_bytes(LABELS)
     (folder / ".localorg").mkdir()
     users = [{"username": f"{n.split()[0].lower()}@model.example", "name": n,
               "profile": "System Administrator"} for n in ("Org Admin", "Hand User")]
@@ -571,5 +581,19 @@ def test_a_sync_point_after_the_build_accepts_the_targets_hand_change():
         machine.promote_to_qa(_Scripted("R1"), overwrite=False)
         check()
         assert machine.trains["R1"]["state"]["qa"] == "deployed"
+    finally:
+        machine.teardown()
+
+
+def test_every_class_deleted_by_hand_in_prod_still_pulls():
+    """The soak's seed 2204: prod's classes all deleted by hand. With the model's manifest
+    naming only its own types, prod listed nothing and the pull refused ("would remove all
+    components"): the orgs now hold a label no rule touches, as a real org holds more."""
+    machine = PromotionMachine()
+    try:
+        for name in ("C1", "C0"):
+            machine.hand_change("prod", name, True)
+            machine.orgs_hold_what_the_oracle_says()
+            machine.every_difference_has_the_oracles_class()
     finally:
         machine.teardown()
