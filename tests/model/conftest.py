@@ -1,4 +1,4 @@
-"""Prints the child guard model's generator statistics after the run (steps per kind)."""
+"""Prints each promotion model's generator statistics after the run (steps per kind)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import sys
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 (pytest's object)
-    module = next((m for name, m in list(sys.modules.items())
-                   if name.endswith("test_child_guard_model")), None)
-    lines = module.statistics() if module is not None else []
-    if lines:
-        terminalreporter.section("child guard model statistics")
-        for line in lines:
-            terminalreporter.write_line(line)
+    for suffix in ("test_promotion_model", "test_child_guard_model"):
+        module = next((m for name, m in list(sys.modules.items()) if name.endswith(suffix)),
+                      None)
+        lines = module.statistics() if module is not None else []
+        if lines:
+            terminalreporter.section(f"{suffix.removeprefix('test_')} statistics")
+            for line in lines:
+                terminalreporter.write_line(line)

@@ -16,7 +16,10 @@ promotion:
 and after every step every org holds what the oracle says.
 
 Budget: SFENV_MODEL_EXAMPLES (default 2) examples of 12 steps, well under a minute each;
-`SFENV_MODEL_PROFILE=soak` runs 200 examples. `pytest --hypothesis-show-statistics` prints
+`SFENV_MODEL_PROFILE=soak` runs 200 examples (SFENV_MODEL_EXAMPLES sets a chunk's size). Outside
+the soak the examples are fixed (hypothesis `derandomize=True`, no example database): the same code gives the same result on
+every CI run, so CI cannot go red by chance; the soak explores at random (`--hypothesis-seed`
+repeats a soak run). `pytest --hypothesis-show-statistics` prints
 the share of steps per kind, of child kinds changed and of environments.
 """
 
@@ -32,7 +35,7 @@ from tempfile import TemporaryDirectory
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -41,6 +44,7 @@ from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
+from tests.model.start import start_state
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -71,9 +75,10 @@ def count(kind: str, detail: str = "") -> None:
     STEPS[kind] += 1
     if detail:
         STEPS[detail] += 1
-    event(f"step: {kind}")
-    if detail:
-        event(detail)
+    if currently_in_test_context():
+        event(f"step: {kind}")
+        if detail:
+            event(detail)
 
 
 def start_files() -> dict[str, str]:
@@ -140,6 +145,16 @@ def start_vals() -> Vals:
     return {s: ("true" if spec[4] == "editable" else "start") for s, spec in SLOTS.items()}
 
 
+# The project's manifest names the model's types: a pull lists these (and their children),
+# not the ~500 types of the default manifest whose listings are empty in these orgs and cost
+# most of an example's time (about 180 listMetadata calls a pull).
+PACKAGE = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+           '<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+           + "".join(f"    <types><members>*</members><name>{t}</name></types>\n"
+                     for t in ("CustomLabels", "CustomObject", "PermissionSet"))
+           + "    <version>62.0</version>\n</Package>\n")
+
+
 def seed_org(folder: Path, *, sandbox: bool) -> None:
     for rel, text in start_files().items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -167,28 +182,52 @@ def read_vals(files: dict[str, bytes]) -> Vals:
 
 
 class ChildGuardMachine(RuleBasedStateMachine):
+    STATE = ("vals", "own", "counter", "trains", "refreshed")  # what start.py keeps
+    vals: dict[str, Vals]
+    own: dict[str, set[str]]
+    counter: int
+    trains: dict[str, dict]
+    refreshed: bool
+
     def __init__(self) -> None:
         super().__init__()
         self.stack = ExitStack()
         self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
-        self.vals = {env: start_vals() for env in ENVS}
-        self.own: dict[str, set[str]] = {env: set() for env in ENVS}  # made there by hand
-        self.orgs = {}
+        self.__dict__.update(start_state("child-guard", self._build_start, self.tmp))
+        self._serve()
+
+    @classmethod
+    def _build_start(cls, folder: Path) -> dict:
+        """Four seeded orgs pulled, a hand change in dev and R1 built (once per process)."""
+        machine = cls.__new__(cls)
+        RuleBasedStateMachine.__init__(machine)
+        machine.stack, machine.tmp = ExitStack(), folder
         for env in ENVS:
-            folder = self.tmp / "orgs" / env
-            seed_org(folder, sandbox=env != "prod")
-            self.orgs[env] = self.stack.enter_context(running_org(folder))
+            seed_org(folder / "orgs" / env, sandbox=env != "prod")
+        machine.vals = {env: start_vals() for env in ENVS}
+        machine.own = {env: set() for env in ENVS}  # made there by hand
+        machine.counter = 0
+        machine.trains = {}
+        machine.refreshed = False  # one refresh an example: a rare event, not half the steps
+        counted = Counter(STEPS)  # the statistics count the examples' steps only
+        with machine.stack:
+            machine._serve()
+            for env in ENVS:
+                machine.ok("pull", env)
+            machine.hand_change("dev", "CustomField:Model__c.F0__c")  # for the first build
+            machine.build()
+        STEPS.clear()
+        STEPS.update(counted)
+        return {key: getattr(machine, key) for key in cls.STATE}
+
+    def _serve(self) -> None:
+        """The orgs served from this example's folder; sfenv.yml names their new ports."""
+        self.orgs = {env: self.stack.enter_context(running_org(self.tmp / "orgs" / env))
+                     for env in ENVS}
         self.root = self.tmp / "project"
-        self.root.mkdir()
+        self.root.mkdir(exist_ok=True)
         self.config_path = self._write_config()
         self.store = SnapshotStore(self.root)
-        self.counter = 0
-        self.trains: dict[str, dict] = {}
-        self.refreshed = False  # one refresh an example: a rare event, not half the steps
-        for env in ENVS:
-            self.ok("pull", env)
-        self.hand_change("dev", "CustomField:Model__c.F0__c")  # something for the first build
-        self.build()
 
     def teardown(self) -> None:
         self.stack.close()
@@ -205,7 +244,8 @@ class ChildGuardMachine(RuleBasedStateMachine):
             if env == "prod":
                 lines.append("    production: true")
         lines += [f"path: [{', '.join(ENVS)}]", "pull:", "  poll_interval: 0.02",
-                  "  poll_max_interval: 0.1"]
+                  "  poll_max_interval: 0.1", "manifest: package.xml"]
+        (self.root / "package.xml").write_text(PACKAGE)
         path = self.root / "sfenv.yml"
         path.write_text("\n".join(lines) + "\n")
         return path
@@ -383,8 +423,11 @@ class ChildGuardMachine(RuleBasedStateMachine):
 
 SOAK = os.environ.get("SFENV_MODEL_PROFILE") == "soak"
 ChildGuardMachine.TestCase.settings = settings(
-    max_examples=200 if SOAK else int(os.environ.get("SFENV_MODEL_EXAMPLES", "2")),
+    max_examples=int(os.environ.get("SFENV_MODEL_EXAMPLES", "200" if SOAK else "2")),
     stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck),
+    # outside the soak the examples are fixed (derived from the test's source, no database):
+    # the same code gives the same CI result on every run; the soak explores at random
+    **({} if SOAK else {"derandomize": True, "database": None}),
     phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
 TestChildGuardModel = ChildGuardMachine.TestCase
 
@@ -409,3 +452,62 @@ def statistics() -> list[str]:
 def _no_ca_override(monkeypatch):
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)
+
+
+class _Scripted:
+    """Stands for hypothesis' `data`: draws the given values in order."""
+
+    def __init__(self, *values) -> None:
+        self.values = list(values)
+
+    def draw(self, strategy):
+        return self.values.pop(0)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open (docs/wave3/soak-2.md): after uat's refresh the hop qa → uat has no sync point; "
+    "status calls R1's field drift 'last changed in uat' by the refresh's own date, which is "
+    "before the base (the refresh's first snapshot), and the guard refuses"))
+def test_after_a_refresh_and_a_rollback_in_qa_the_train_still_goes_to_uat():
+    """The sequence the soak found (seed 1201): R1 in qa, uat refreshed from prod, R1 rolled
+    back in qa and promoted again, hand changes in qa, then R1 → uat: uat changed nothing by
+    hand since its refresh, yet the promotion was refused naming the field R1 carries."""
+    machine = ChildGuardMachine()
+    try:
+        machine.orgs_hold_what_the_oracle_says()
+        steps = [
+            lambda: machine.promote(_Scripted("R1", "qa"), "none"),
+            machine.refresh_uat,
+            lambda: machine.rollback(_Scripted("qa")),
+            lambda: machine.promote(_Scripted("R1", "qa"), "all"),
+            lambda: machine.hand_change("qa", "ListView:Model__c.L0"),
+            lambda: machine.hand_change(
+                "qa", "PermissionSetFieldPermission:Model_Access/Model__c.F0__c"),
+            machine.build,
+            lambda: machine.hand_change("qa", "ListView:Model__c.L0"),
+            lambda: machine.promote(_Scripted("R1", "uat"), "named"),
+        ]
+        for step in steps:
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open (docs/wave3/soak-2.md): the same cause; the record lists R1's own field as uat's "
+    "change overwritten after uat's refresh"))
+def test_a_train_re_promoted_to_a_refreshed_uat_overwrites_nothing_of_uat():
+    """The soak's seed 1102: R1 in qa and uat (twice), uat refreshed from prod, R1 → uat again
+    with --overwrite-all: uat made no change by hand, so the record must list no overwrite."""
+    machine = ChildGuardMachine()
+    try:
+        for step in (lambda: machine.promote(_Scripted("R1", "qa"), "none"),
+                     lambda: machine.promote(_Scripted("R1", "uat"), "all"),
+                     lambda: machine.promote(_Scripted("R1", "uat"), "named"),
+                     machine.refresh_uat,
+                     lambda: machine.promote(_Scripted("R1", "uat"), "all")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()

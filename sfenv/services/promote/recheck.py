@@ -6,7 +6,8 @@ deploy does not overwrite it unnamed.
 
 Components the org cannot list by type (permission entries, children without a listable
 type) are checked through the component that holds them; components in folders (reports,
-email templates) are not re-checked: listing them takes a call per folder."""
+email templates, documents, dashboards) are listed by the folders the train carries into,
+one query per folder (listMetadata takes three queries a call)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class Lister(Protocol):
 def checked_ids(carried: Iterable[str], known: Mapping[str, dict],
                 registry: Registry) -> set[str]:
     """The ids whose dates tell whether `carried` changed: each one the org lists by its own
-    type, else the component that holds it; none in folders."""
+    type, else the component that holds it (in-folder ones too: `queries` lists them)."""
     out: set[str] = set()
     for text in carried:
         try:
@@ -39,9 +40,20 @@ def checked_ids(carried: Iterable[str], known: Mapping[str, dict],
             kind = registry.get(owner.type)
         except (KeyError, ValueError):
             continue
-        if not kind.in_folder and kind.folder_type is None:
+        if kind.in_folder or kind.folder_type is None:
             out.add(str(owner) if text not in known else text)
     return out
+
+
+def queries(ids: Iterable[str], registry: Registry) -> list[dict]:
+    """listMetadata queries that list every id: one per type, and one per (type, folder) for
+    types in folders (`Report:Sales/Pipeline` is listed with folder `Sales`)."""
+    out: set[tuple[str, str]] = set()
+    for text in ids:
+        type_name, full_name = text.split(":", 1)
+        in_folder = registry.get(type_name).in_folder and "/" in full_name
+        out.add((type_name, full_name.rsplit("/", 1)[0] if in_folder else ""))
+    return [{"type": t, "folder": f} if f else {"type": t} for t, f in sorted(out)]
 
 
 def _day_time(value: str | None) -> str:
@@ -53,10 +65,10 @@ def changed_since(store: SnapshotStore, backup_commit: str, client: Lister,
     """The carried components the org reports changed (or created) after the backup."""
     known = component_index(store, backup_commit)
     ids = checked_ids(carried, known, registry)
-    types = sorted({i.split(":", 1)[0] for i in ids})
+    asks = queries(ids, registry)
     found: list[Conflict] = []
-    for start in range(0, len(types), 3):
-        rows = client.list_metadata([{"type": t} for t in types[start:start + 3]], LIST_FIELDS)
+    for start in range(0, len(asks), 3):
+        rows = client.list_metadata(asks[start:start + 3], LIST_FIELDS)
         for row in rows:
             cid = f"{row.get('type')}:{row.get('fullName')}"
             if cid not in ids:
