@@ -464,14 +464,11 @@ class _Scripted:
         return self.values.pop(0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open (docs/wave3/soak-2.md): after uat's refresh the hop qa → uat has no sync point; "
-    "status calls R1's field drift 'last changed in uat' by the refresh's own date, which is "
-    "before the base (the refresh's first snapshot), and the guard refuses"))
 def test_after_a_refresh_and_a_rollback_in_qa_the_train_still_goes_to_uat():
     """The sequence the soak found (seed 1201): R1 in qa, uat refreshed from prod, R1 rolled
     back in qa and promoted again, hand changes in qa, then R1 → uat: uat changed nothing by
-    hand since its refresh, yet the promotion was refused naming the field R1 carries."""
+    hand since its refresh, yet the promotion was refused naming the field R1 carries: the
+    two-way rule took the refresh's own date (the copy's) as uat's change."""
     machine = ChildGuardMachine()
     try:
         machine.orgs_hold_what_the_oracle_says()
@@ -494,9 +491,6 @@ def test_after_a_refresh_and_a_rollback_in_qa_the_train_still_goes_to_uat():
         machine.teardown()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open (docs/wave3/soak-2.md): the same cause; the record lists R1's own field as uat's "
-    "change overwritten after uat's refresh"))
 def test_a_train_re_promoted_to_a_refreshed_uat_overwrites_nothing_of_uat():
     """The soak's seed 1102: R1 in qa and uat (twice), uat refreshed from prod, R1 → uat again
     with --overwrite-all: uat made no change by hand, so the record must list no overwrite."""

@@ -164,8 +164,11 @@ def effective_base(store: StatusReader, a: str, b: str,
         first_b = _as_of(store, b, first_a["date"]) or first_b
     elif first_b["refreshed"] and not first_a["refreshed"]:
         first_a = _as_of(store, a, first_b["date"]) or first_a
-    return {"a_commit": first_a["commit"], "b_commit": first_b["commit"], "kind": "first",
-            "when": max(first_a["date"], first_b["date"])[:19]}, note
+    base = {"a_commit": first_a["commit"], "b_commit": first_b["commit"], "kind": "first",
+            "when": max(first_a["date"], first_b["date"])[:19]}
+    if first_b["refreshed"]:  # its dates up to the refresh are the copy's, not its own changes
+        base["target_refreshed"] = first_b["date"]
+    return base, note
 
 
 def _as_of(store: StatusReader, env: str, when: str) -> dict | None:
@@ -359,7 +362,8 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
     if unclassified:  # a record without classes (older sfenv): attribute by dates, never drop
         carried = HopStatus(status.source, status.target, None, [], False,
                             status.source_commit, status.target_commit)
-        _two_way(store, carried, unclassified, origins)
+        _two_way(store, carried, unclassified, origins,
+                 target_refreshed=str(base.get("target_refreshed") or "") or None)
         for entry in carried.entries if base.get("kind") != "first" else ():
             entry.since_before = when
             entry.reason = "no class recorded at the sync point; " + entry.reason
@@ -452,8 +456,13 @@ def _attribution(side: object) -> Attribution:
 
 
 def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
-             origins: dict[str, dict] | None = None) -> None:
-    """No base: attribute each difference to the side that changed it last."""
+             origins: dict[str, dict] | None = None, *,
+             target_refreshed: str | None = None) -> None:
+    """No base: attribute each difference to the side that changed it last. A target
+    refreshed at `target_refreshed` is a copy as of then: a date of its up to the refresh
+    is the copy's (a refresh stamps what it copies), not a change of its own, so such a
+    difference is the source's to promote."""
+    quiet_until = utc_key(target_refreshed) if target_refreshed else None
     audit_a = audit_rows(store, status.source_commit) if changes else []
     audit_b = audit_rows(store, status.target_commit) if changes else []
     for change in changes:
@@ -468,6 +477,10 @@ def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
                 kind, reason = "pending", f"deleted in {status.source}{_who_by(gone)}"
             else:
                 kind, reason = "drift", f"exists only in {status.target}{_who(change, target=True)}"
+        elif quiet_until and b_date and utc_key(b_date) <= quiet_until:
+            kind, reason = "pending", (f"last changed in {status.source}"
+                                       f"{_who(change, target=False)}; {status.target} has "
+                                       f"not changed it since its refresh on {quiet_until[:10]}")
         elif a_date and b_date and a_date != b_date:
             newer_a = a_date > b_date  # ISO 8601 UTC strings order by time
             kind = "pending" if newer_a else "drift"
