@@ -29,8 +29,9 @@ test: $(STAMP)
 # The promotion models at soak size: 200 examples each, with the generator's statistics
 # (share of steps per kind, child types, environments). `make test` runs a small budget.
 soak: $(STAMP)
-	SFENV_MODEL_PROFILE=soak SFENV_MODEL_EXAMPLES=200 $(BIN)/python -m pytest -q -p no:randomly \
-		tests/model --hypothesis-show-statistics --timeout=0
+	SFENV_MODEL_PROFILE=soak SFENV_MODEL_EXAMPLES=200 nice -n 10 $(BIN)/python -m pytest -q \
+		-p no:randomly tests/model -k "TestChildGuardModel or TestPromotionModel" \
+		--hypothesis-show-statistics --timeout=0
 
 # The fast tier after every change: pure core and components (tests/conftest.py CHECK_FOLDERS).
 check: $(STAMP)
