@@ -120,7 +120,10 @@ def test_unknown_environment_on_the_command_line_says_did_you_mean(project):
     result = run(project, "pull", "prdo")
     assert result.exit_code == 2
     message = error_line(result)
-    assert message.startswith(f"error: {project / 'sfenv.yml'}:3:"), message
+    # the typo is on the command line: the message starts with it, and names sfenv.yml's
+    # line only as where the environments are declared
+    assert message.startswith("error: unknown environment 'prdo'"), message
+    assert f"declared in {project / 'sfenv.yml'}:3:" in message, message
     assert "did you mean 'prod'?" in message
     assert not (project / ".git").exists()
 
