@@ -104,16 +104,25 @@ def run(only: str | None, keep: bool, cli: str = "both") -> int:
     return 0 if all(code == 0 for code in outcomes) else 1
 
 
+RETRIES = 2  # further tries of a case marked `second_try`, each from a fresh change
+
+
 def _run_case(case: suite.Case, ctx: suite.Ctx) -> None:
-    """Run one case; a case marked `second_try` that fails runs once more, saying so."""
-    try:
-        case.run(ctx)
-    except Exception as err:  # noqa: BLE001 - re-raised below unless a second try is allowed
-        if not case.second_try:
-            raise
-        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
-        print(f"{'SECOND TRY':11} {case.name}: first try failed ({first}); {case.second_try}")
-        case.run(ctx)
+    """Run one case; a case marked `second_try` that fails runs again (at most RETRIES more
+    times, each after its `before_retry`), saying so every time; the last failure counts."""
+    for attempt in range(RETRIES + 1):
+        try:
+            case.run(ctx)
+            return
+        except Exception as err:  # noqa: BLE001 - re-raised when no try is left
+            if not case.second_try or attempt == RETRIES:
+                raise
+            first = (str(err).strip().splitlines()[0][:160] if str(err).strip()
+                     else type(err).__name__)
+            print(f"{'SECOND TRY':11} {case.name}: try {attempt + 1} failed ({first}); "
+                  f"{case.second_try}", flush=True)
+            if case.before_retry is not None:
+                case.before_retry(ctx)
 
 
 def _run_with(chain: toolchain.Toolchain, only: str | None, keep: bool) -> int:
