@@ -75,3 +75,29 @@ def test_an_older_node_gets_node_22_from_npm(tmp_path, monkeypatch, version, nee
     monkeypatch.setenv("PATH", str(tmp_path))
     assert (toolchain._node_major(str(node)) < toolchain.MIN_NODE_MAJOR) is needs
     assert (toolchain.NODE in toolchain._wanted(needs)) is needs
+
+
+def test_a_case_marked_for_another_try_is_retried_from_a_fresh_change_and_its_last_failure_counts(
+        capsys):
+    run, suite = _load("run"), _load("sf_cases")
+    calls: list[str] = []
+
+    def flaky(ctx):
+        calls.append("run")
+        if calls.count("run") < 3:
+            raise AssertionError("set()")
+
+    def fresh_change(ctx):
+        calls.append("fresh change")
+
+    run._run_case(suite.Case("c", flaky, second_try="why", before_retry=fresh_change), None)
+    assert calls == ["run", "fresh change", "run", "fresh change", "run"]
+    assert capsys.readouterr().out.count("SECOND TRY") == 2  # every retry is said
+
+    def broken(ctx):
+        raise AssertionError("always")
+
+    with pytest.raises(AssertionError, match="always"):
+        run._run_case(suite.Case("d", broken, second_try="why"), None)
+    with pytest.raises(AssertionError, match="always"):  # no second try unless marked
+        run._run_case(suite.Case("e", broken), None)
