@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 (pytest's object)
     for suffix in ("test_promotion_model", "test_child_guard_model"):
@@ -14,3 +16,11 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 (pytest's
             terminalreporter.section(f"{suffix.removeprefix('test_')} statistics")
             for line in lines:
                 terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _no_ca_override(monkeypatch):  # noqa: ANN001 (pytest's object)
+    """The local orgs' own CA file is in sfenv.yml: a CA bundle from the environment would
+    override it for requests."""
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)

@@ -32,3 +32,13 @@ def start_state(key: str, build: Callable[[Path], dict[str, Any]], into: Path) -
     folder, state = _CACHE[key]
     shutil.copytree(folder, into, dirs_exist_ok=True, symlinks=True)
     return copy.deepcopy(state)
+
+
+class Scripted:
+    """Stands for hypothesis' `data` in a scripted sequence: draws the given values in order."""
+
+    def __init__(self, *values: object) -> None:
+        self.values = list(values)
+
+    def draw(self, strategy: object) -> object:
+        return self.values.pop(0)

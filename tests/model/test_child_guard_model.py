@@ -33,7 +33,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
@@ -44,7 +43,7 @@ from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
-from tests.model.start import start_state
+from tests.model.start import Scripted, start_state
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -448,20 +447,8 @@ def statistics() -> list[str]:
     return lines
 
 
-@pytest.fixture(autouse=True)
-def _no_ca_override(monkeypatch):
-    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(var, raising=False)
 
 
-class _Scripted:
-    """Stands for hypothesis' `data`: draws the given values in order."""
-
-    def __init__(self, *values) -> None:
-        self.values = list(values)
-
-    def draw(self, strategy):
-        return self.values.pop(0)
 
 
 def test_after_a_refresh_and_a_rollback_in_qa_the_train_still_goes_to_uat():
@@ -473,16 +460,16 @@ def test_after_a_refresh_and_a_rollback_in_qa_the_train_still_goes_to_uat():
     try:
         machine.orgs_hold_what_the_oracle_says()
         steps = [
-            lambda: machine.promote(_Scripted("R1", "qa"), "none"),
+            lambda: machine.promote(Scripted("R1", "qa"), "none"),
             machine.refresh_uat,
-            lambda: machine.rollback(_Scripted("qa")),
-            lambda: machine.promote(_Scripted("R1", "qa"), "all"),
+            lambda: machine.rollback(Scripted("qa")),
+            lambda: machine.promote(Scripted("R1", "qa"), "all"),
             lambda: machine.hand_change("qa", "ListView:Model__c.L0"),
             lambda: machine.hand_change(
                 "qa", "PermissionSetFieldPermission:Model_Access/Model__c.F0__c"),
             machine.build,
             lambda: machine.hand_change("qa", "ListView:Model__c.L0"),
-            lambda: machine.promote(_Scripted("R1", "uat"), "named"),
+            lambda: machine.promote(Scripted("R1", "uat"), "named"),
         ]
         for step in steps:
             step()
@@ -496,11 +483,11 @@ def test_a_train_re_promoted_to_a_refreshed_uat_overwrites_nothing_of_uat():
     with --overwrite-all: uat made no change by hand, so the record must list no overwrite."""
     machine = ChildGuardMachine()
     try:
-        for step in (lambda: machine.promote(_Scripted("R1", "qa"), "none"),
-                     lambda: machine.promote(_Scripted("R1", "uat"), "all"),
-                     lambda: machine.promote(_Scripted("R1", "uat"), "named"),
+        for step in (lambda: machine.promote(Scripted("R1", "qa"), "none"),
+                     lambda: machine.promote(Scripted("R1", "uat"), "all"),
+                     lambda: machine.promote(Scripted("R1", "uat"), "named"),
                      machine.refresh_uat,
-                     lambda: machine.promote(_Scripted("R1", "uat"), "all")):
+                     lambda: machine.promote(Scripted("R1", "uat"), "all")):
             step()
             machine.orgs_hold_what_the_oracle_says()
     finally:

@@ -44,7 +44,7 @@ from sfenv.core.metadata.registry import default_registry
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
 from sfenv.services.records.checklist_state import frozen_checklist
-from tests.model.start import start_state
+from tests.model.start import Scripted, start_state
 
 ENVS = ("dev", "qa", "prod")
 
@@ -511,20 +511,8 @@ PromotionMachine.TestCase.settings = settings(
 TestPromotionModel = PromotionMachine.TestCase
 
 
-@pytest.fixture(autouse=True)
-def _no_ca_override(monkeypatch):
-    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(var, raising=False)
 
 
-class _Scripted:
-    """Stands for hypothesis' `data`: draws the given values in order."""
-
-    def __init__(self, *values) -> None:
-        self.values = list(values)
-
-    def draw(self, strategy):
-        return self.values.pop(0)
 
 
 def test_a_re_promotion_closes_the_rollbacks_open_undo_steps_and_keeps_every_tick():
@@ -537,16 +525,16 @@ def test_a_re_promotion_closes_the_rollbacks_open_undo_steps_and_keeps_every_tic
             machine.orgs_hold_what_the_oracle_says()
 
         check()
-        machine.tick_step(_Scripted(("R1", "qa", "role-hierarchy")))
-        machine.tick_step(_Scripted(("R1", "qa", f"role-new.{ROLE}")))
+        machine.tick_step(Scripted(("R1", "qa", "role-hierarchy")))
+        machine.tick_step(Scripted(("R1", "qa", f"role-new.{ROLE}")))
         check()
-        machine.rollback(_Scripted(("R1", "qa")))
+        machine.rollback(Scripted(("R1", "qa")))
         check()
         undo = sorted(s for s in machine.seen_steps[("R1", "qa")] if s.startswith("undo."))
         assert len(undo) >= 2, undo  # the role's deletion and the hierarchy
-        machine.tick_step(_Scripted(("R1", "qa", undo[0])))
+        machine.tick_step(Scripted(("R1", "qa", undo[0])))
         check()
-        machine.promote_to_qa(_Scripted("R1"), overwrite=True)
+        machine.promote_to_qa(Scripted("R1"), overwrite=True)
         check()
         assert {("R1", "qa", s) for s in undo[1:]} <= machine.superseded
     finally:
@@ -574,11 +562,11 @@ def test_a_sync_point_after_the_build_accepts_the_targets_hand_change():
         check()
         machine.hand_change("qa", "C2", True)  # C2 is gone: this writes it again by hand
         check()
-        machine.tick_step(_Scripted(("R1", "qa", f"role-new.{ROLE}")))
+        machine.tick_step(Scripted(("R1", "qa", f"role-new.{ROLE}")))
         check()
         machine.sync_point(("dev", "qa"))
         check()
-        machine.promote_to_qa(_Scripted("R1"), overwrite=False)
+        machine.promote_to_qa(Scripted("R1"), overwrite=False)
         check()
         assert machine.trains["R1"]["state"]["qa"] == "deployed"
     finally:
@@ -608,11 +596,11 @@ def test_a_hand_deletion_in_qa_known_when_the_train_was_built_after_a_rollback()
     machine = PromotionMachine()
     try:
         steps = (lambda: machine.hand_change("prod", "C1", False),
-                 lambda: machine.tick_step(_Scripted(("R1", "qa", f"role-new.{ROLE}"))),
+                 lambda: machine.tick_step(Scripted(("R1", "qa", f"role-new.{ROLE}"))),
                  lambda: machine.hand_change("qa", "C1", True),
-                 lambda: machine.rollback(_Scripted(("R1", "qa"))),
+                 lambda: machine.rollback(Scripted(("R1", "qa"))),
                  machine.build,
-                 lambda: machine.promote_to_qa(_Scripted("R2"), overwrite=False))
+                 lambda: machine.promote_to_qa(Scripted("R2"), overwrite=False))
         for step in steps:
             step()
             machine.orgs_hold_what_the_oracle_says()
