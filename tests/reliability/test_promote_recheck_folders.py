@@ -5,17 +5,15 @@ other component (it used to be skipped, since listing in-folder types takes a fo
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from sfenv.cli import main
 from sfenv.io.org.client import OrgClient
-from sfenv.localorg.testing import LocalOrgHandle, running_org
+from sfenv.localorg.testing import running_org
+from tests.projects import Project, write_config
 
 ENVS = ("dev", "qa")
 REPORT = "reports/Sales/Pipeline.report"
@@ -42,45 +40,22 @@ def seed(folder: Path) -> None:
          "audit_trail": []}))
 
 
-class Project:
-    def __init__(self, root: Path, orgs: dict[str, LocalOrgHandle]) -> None:
-        self.root, self.orgs = root, orgs
-        lines = ["project: folders", 'api_version: "62.0"', "environments:"]
-        for env, org in orgs.items():
-            var = f"SFENV_RECHECKFOLDER_{env.upper()}_PW"
-            os.environ[var] = org.password + org.security_token
-            lines += [f"  {env}:", f"    login_url: {org.instance_url}",
-                      f"    username: {org.username}", f"    password_env: {var}"]
-            if org.ca_file:
-                lines.append(f"    ca_file: {org.ca_file}")
-        lines += [f"path: [{', '.join(ENVS)}]", "manifest: core", "pull:",
-                  "  poll_interval: 0.02", "  poll_max_interval: 0.1"]
-        self.config = root / "sfenv.yml"
-        self.config.write_text("\n".join(lines) + "\n")
+def edit_report(project: Project, env: str, description: str) -> None:
+    """A hand change of the report in `env`'s org, by Hand User."""
+    org = project.orgs[env].server.org
+    with org.lock:
+        (org.metadata_dir / REPORT).write_text(report(description))
+        org.touch_components(["Report:Sales/Pipeline"], org.user_by_name("Hand User"))
+        org.save()
 
-    def cli(self, *args: str) -> Result:
-        return CliRunner().invoke(main, [*args, "--config", str(self.config)],
-                                  catch_exceptions=False)
 
-    def ok(self, *args: str) -> Result:
-        result = self.cli(*args)
-        assert result.exit_code == 0, f"sfenv {' '.join(args)}: {result.output}"
-        return result
-
-    def edit_report(self, env: str, description: str) -> None:
-        org = self.orgs[env].server.org
-        with org.lock:
-            (org.metadata_dir / REPORT).write_text(report(description))
-            org.touch_components(["Report:Sales/Pipeline"], org.user_by_name("Hand User"))
-            org.save()
-
-    def description(self, env: str) -> str:
-        text = (self.orgs[env].server.org.metadata_dir / REPORT).read_text()
-        return text.split("<description>", 1)[1].split("<", 1)[0]
+def description(project: Project, env: str) -> str:
+    text = (project.orgs[env].server.org.metadata_dir / REPORT).read_text()
+    return text.split("<description>", 1)[1].split("<", 1)[0]
 
 
 @pytest.fixture
-def project(tmp_path) -> Iterator[Project]:
+def project(tmp_path, monkeypatch) -> Iterator[Project]:
     with ExitStack() as stack:
         orgs = {}
         for env in ENVS:
@@ -88,10 +63,11 @@ def project(tmp_path) -> Iterator[Project]:
             orgs[env] = stack.enter_context(running_org(tmp_path / "orgs" / env))
         root = tmp_path / "project"
         root.mkdir()
-        p = Project(root, orgs)
+        config = write_config(root, orgs, monkeypatch, production=None, extra="manifest: core")
+        p = Project(root, config, orgs)
         for env in ENVS:
             p.ok("pull", env, "--quiet")
-        p.edit_report("dev", "v1")
+        edit_report(p, "dev", "v1")
         p.ok("pull", "dev", "--quiet")
         p.ok("release", "build", "R1")
         yield p
@@ -104,7 +80,7 @@ def hand_change_while_validating(project, monkeypatch):
     def deploy(self, data, *, check_only=False, **kw):
         result = real(self, data, check_only=check_only, **kw)
         if check_only:
-            project.edit_report("qa", "hand")
+            edit_report(project, "qa", "hand")
         return result
 
     monkeypatch.setattr(OrgClient, "deploy", deploy)
@@ -116,12 +92,12 @@ def test_a_report_changed_while_the_validation_runs_is_named_and_refused(
     assert result.exit_code == 1, result.output
     assert "Report:Sales/Pipeline: changed in the target by Hand User" in result.output
     assert "while the promotion validated" in result.output
-    assert project.description("qa") == "hand", "the hand change was overwritten"
+    assert description(project, "qa") == "hand", "the hand change was overwritten"
 
 
 def test_overwrite_names_the_report_and_the_record_says_so(project, hand_change_while_validating):
     result = project.cli("release", "promote", "R1", "--to", "qa", "--overwrite",
                          "Report:Sales/Pipeline")
     assert result.exit_code == 0, result.output
-    assert project.description("qa") == "v1"
+    assert description(project, "qa") == "v1"
     assert "overwriting qa's change (--overwrite): Report:Sales/Pipeline" in result.output
