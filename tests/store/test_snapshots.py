@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
@@ -198,6 +199,50 @@ def test_stale_lock_of_a_dead_process_is_taken_over(store):
                                                    "host": socket.gethostname()}))
     with store.lock("dev"):
         assert json.loads((lock_dir / "dev.lock").read_text())["pid"] != dead.pid
+
+
+KILLED_AT = """
+import os, signal, sys
+from sfenv.io.store.snapshots import SnapshotStore
+store = SnapshotStore(sys.argv[1])
+real_link = os.link
+def link(src, dst):
+    if sys.argv[2] == "after":
+        real_link(src, dst)
+    os.kill(os.getpid(), signal.SIGKILL)
+os.link = link
+with store.lock("dev", command="sfenv pull dev"):
+    pass
+"""
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_sfenv_killed_while_taking_the_lock_never_blocks_the_next_run(store, moment):
+    """A pull killed while it takes its lock leaves either no lock or one naming its (dead)
+    pid, never an empty file: the next run gets the lock at once instead of being refused
+    for a minute as "locked by pid ?"."""
+    import sys
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT, str(store.repo_dir), moment],
+                            capture_output=True, check=False)
+    assert killed.returncode == -9, killed.stderr.decode()
+    lock = store.git_dir / "sfenv-locks" / "dev.lock"
+    if moment == "after":
+        assert json.loads(lock.read_text())["command"] == "sfenv pull dev"
+    else:
+        assert not lock.exists()
+    with store.lock("dev"):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+
+
+def test_an_empty_lock_file_is_refused_in_one_line_that_says_what_it_is(store):
+    lock_dir = store.git_dir / "sfenv-locks"
+    lock_dir.mkdir()
+    (lock_dir / "dev.lock").write_text("")
+    with pytest.raises(StoreError) as err, store.lock("dev"):
+        pass
+    message = str(err.value)
+    assert "\n" not in message and "lock file is empty" in message and "dev.lock" in message
+    assert "pid ?" not in message
 
 
 def test_write_ref_commit_for_other_state_and_reopen(store, tmp_path):

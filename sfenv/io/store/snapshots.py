@@ -78,6 +78,31 @@ def _check_env(env: str) -> None:
         raise StoreError(f"not a valid environment name for a snapshot ref: {env!r}")
 
 
+def _create_whole(path: Path, data: bytes) -> bool:
+    """Create `path` holding `data`, or return False if it exists. The file never exists
+    empty: the data is written to a file of this process first and hard-linked into place
+    (atomic, and failing when the name is taken), so a process killed at any instant leaves
+    either no lock or a lock naming its pid, which the next run takes over."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: exclusive create, then write
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                return False
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -479,23 +504,20 @@ class SnapshotStore:
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                 "since": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "token": uuid.uuid4().hex}
-        while True:
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._lock_holder(path)
-                if holder is None:
-                    continue  # stale lock removed: try again at once
-                if time.monotonic() >= deadline:
-                    doing = f" ({holder['command']})" if holder.get("command") else ""
-                    raise StoreError(f"environment {env} is locked by pid {holder.get('pid')}"
-                                     f"{doing} on {holder.get('host')} since "
-                                     f"{holder.get('since')} ({path})") from None
-                time.sleep(0.05)
-                continue
-            with os.fdopen(fd, "w") as fh:
-                json.dump(info, fh)
-            break
+        while not _create_whole(path, json.dumps(info).encode()):
+            holder = self._lock_holder(path)
+            if holder is None:
+                continue  # stale lock removed: try again at once
+            if time.monotonic() >= deadline:
+                if not holder:
+                    raise StoreError(f"environment {env} is locked: its lock file is empty "
+                                     "(being written, or left by a crash; it is taken over "
+                                     f"a minute after it was written) ({path})") from None
+                doing = f" ({holder['command']})" if holder.get("command") else ""
+                raise StoreError(f"environment {env} is locked by pid {holder.get('pid')}"
+                                 f"{doing} on {holder.get('host')} since "
+                                 f"{holder.get('since')} ({path})") from None
+            time.sleep(0.05)
         try:
             yield EnvLock(env, path, str(info["token"]), command)
         finally:
@@ -507,7 +529,8 @@ class SnapshotStore:
 
     @staticmethod
     def _lock_holder(path: Path) -> dict | None:
-        """The holder's info, or None after removing a stale lock (dead pid on this host)."""
+        """The holder's info ({} for an empty file: an older sfenv's lock being written or left
+        by a crash), or None after removing a stale lock (dead pid on this host)."""
         try:
             holder = json.loads(path.read_text() or "{}")
         except FileNotFoundError:
@@ -522,7 +545,7 @@ class SnapshotStore:
                     return None
             except FileNotFoundError:
                 return None
-            return {"pid": "?", "host": "?", "since": "?"}
+            return {}
         pid = holder.get("pid")
         if holder.get("host") == socket.gethostname() and isinstance(pid, int) \
                 and not _pid_alive(pid):
