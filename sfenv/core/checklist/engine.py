@@ -299,7 +299,9 @@ def _manual_feed(hop: _Hop) -> Iterable[tuple[Rule, Step]]:
     # the most specific rule wins: exact type names before globs, then catalogue order
     rules = sorted(rules, key=lambda r: r.multi_type)
     helpers = hop.helpers()
-    items = [(cid, xml, False) for cid, xml in hop.ctx.manual]
+    # (component, its XML (None: a removed one the snapshot no longer has), removed)
+    items: list[tuple[ComponentId, bytes | None, bool]] = [
+        (cid, xml, False) for cid, xml in hop.ctx.manual]
     items += [(cid, xml, True) for cid, xml in hop.ctx.manual_removed]
     # Deleting a component removes every profile and permission set entry that grants it:
     # no person has to revoke those.

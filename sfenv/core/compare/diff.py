@@ -132,8 +132,8 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
     tree_changes = [c for c in store.changed(a_commit, b_commit)
                     if not c.path.startswith(INTERNAL)]
     owners: dict[ComponentId, set[str]] = defaultdict(set)
-    for change in tree_changes:
-        owners[_owner(registry, change.path)].add(change.path)
+    for tree_change in tree_changes:
+        owners[_owner(registry, tree_change.path)].add(tree_change.path)
 
     # Files to read: the differing ones, plus the unchanged siblings of grouped components
     # (a bundle's component bytes are all its files).

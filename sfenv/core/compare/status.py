@@ -205,8 +205,8 @@ def path_status(store: StatusReader, config: Config, hop: tuple[str, str], *,
     prod = bool(getattr(env_b, "production", False))
     head_a, head_b = store.head(a), store.head(b)
     status = HopStatus(a, b, None, [], prod, head_a, head_b)
-    missing = [env for env, head in ((a, head_a), (b, head_b)) if head is None]
-    if missing:
+    if head_a is None or head_b is None:
+        missing = [env for env, head in ((a, head_a), (b, head_b)) if head is None]
         status.mode = "no-snapshot"
         status.note = "no snapshot of " + " and ".join(missing) + " yet: run " + \
             ", ".join(f"`sfenv pull {m}`" for m in missing)
@@ -285,25 +285,24 @@ def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str
     changes = [attributed(c, origins) for c in changes]
     work = HopStatus(a, b, None, [], False, a_commit, b_commit)
     if base:
-        _three_way(store, work, changes, registry, split, base)
+        _three_way(store, work, a_commit, b_commit, changes, registry, split, base)
     else:
-        _two_way(store, work, changes, origins)
+        _two_way(store, work, a_commit, b_commit, changes, origins)
     return work.entries, work.accepted, work.known_differences
 
 
-def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
+def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
                registry: Registry, split: Splitter | None, base: dict) -> None:
+    """Classify `changes` against `base`; `a1`, `b1`: the commits compared (the status's)."""
     a0, b0 = base["a_commit"], base["b_commit"]
     origins = read_origins(store, status.source)
     src = {c.component: attributed(c, origins)
-           for c in diff_commits(store, a0, status.source_commit, registry=registry,
-                                 split=split).changes}
+           for c in diff_commits(store, a0, a1, registry=registry, split=split).changes}
     # the target's side through its own origins too: content a rollback restored keeps its
     # author there, not the deploy user's name the org now gives it
     target_origins = read_origins(store, status.target)
     tgt = {c.component: attributed(c, target_origins)
-           for c in diff_commits(store, b0, status.target_commit, registry=registry,
-                                 split=split).changes}
+           for c in diff_commits(store, b0, b1, registry=registry, split=split).changes}
     when = str(base.get("when") or "?")
     since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
              else f"since the sync point of {when}")
@@ -323,7 +322,7 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
                 unclassified.append(change)
                 continue
             entry = _carried(status, change, rec, when)
-            side = status.target_commit if entry.status == "drift" else status.source_commit
+            side = b1 if entry.status == "drift" else a1
             if side not in audits:
                 audits[side] = audit_rows(store, side)
             entry.audit = _audit_of(audits[side], change)
@@ -333,17 +332,16 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
         if own is not None and (own["a_commit"], own["b_commit"]) != (a0, b0):
             # it differed already at the last sync point: classify against the pair both
             # sides last agreed on, so a hotfix stays drift and an upstream edit of it conflicts
-            status.entries.append(_against_own_base(store, status, change, own, registry, split,
-                                                    origins))
+            status.entries.append(_against_own_base(store, status, a1, b1, change, own, registry,
+                                                    split, origins))
             continue
         gone: Attribution | None = None
         if in_src and in_tgt:
             kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
         elif in_src and src[cid].kind == "removed":
-            source_commit = status.source_commit or ""
-            if source_commit not in audits:
-                audits[source_commit] = audit_rows(store, source_commit)
-            gone = deleted_by(src[cid], origins, audits[source_commit])
+            if a1 not in audits:
+                audits[a1] = audit_rows(store, a1)
+            gone = deleted_by(src[cid], origins, audits[a1])
             kind, reason = "pending", (f"deleted in {status.source}{_who_by(gone)} {since}" if gone
                                        else f"deleted in {status.source} {since}")
         elif in_src:
@@ -360,9 +358,8 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
             entry.source_by = gone
         status.entries.append(entry)
     if unclassified:  # a record without classes (older sfenv): attribute by dates, never drop
-        carried = HopStatus(status.source, status.target, None, [], False,
-                            status.source_commit, status.target_commit)
-        _two_way(store, carried, unclassified, origins,
+        carried = HopStatus(status.source, status.target, None, [], False, a1, b1)
+        _two_way(store, carried, a1, b1, unclassified, origins,
                  target_refreshed=str(base.get("target_refreshed") or "") or None)
         for entry in carried.entries if base.get("kind") != "first" else ():
             entry.since_before = when
@@ -370,15 +367,16 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
         status.entries += carried.entries
 
 
-def _against_own_base(store: StatusReader, status: HopStatus, change: Change, own: dict,
-                      registry: Registry, split: Splitter | None,
+def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, change: Change,
+                      own: dict, registry: Registry, split: Splitter | None,
                       origins: dict[str, dict]) -> PathEntry:
-    """Three-way classification of one component against its own base pair."""
+    """Three-way classification of one component (between `a1` and `b1`) against its own
+    base pair."""
     cid = change.component
     src = {c.component: attributed(c, origins)
-           for c in diff_commits(store, own["a_commit"], status.source_commit,
-                                 registry=registry, split=split).changes}
-    tgt = {c.component: c for c in diff_commits(store, own["b_commit"], status.target_commit,
+           for c in diff_commits(store, own["a_commit"], a1, registry=registry,
+                                 split=split).changes}
+    tgt = {c.component: c for c in diff_commits(store, own["b_commit"], b1,
                                                 registry=registry, split=split).changes}
     since = f"since the sync point of {own.get('when') or '?'}"
     s, t = src.get(cid), tgt.get(cid)
@@ -388,7 +386,7 @@ def _against_own_base(store: StatusReader, status: HopStatus, change: Change, ow
     elif t is not None:
         kind, reason = "drift", f"changed in {status.target}{_who_by(t.new_by)} {since}"
     elif s is not None and s.kind == "removed":
-        gone = deleted_by(s, origins, audit_rows(store, status.source_commit or ""))
+        gone = deleted_by(s, origins, audit_rows(store, a1))
         kind, reason = "pending", f"deleted in {status.source}{_who_by(gone or Attribution())} {since}"
     elif s is not None:
         kind, reason = "pending", f"changed in {status.source}{_who_by(change.new_by)} {since}"
@@ -455,16 +453,17 @@ def _attribution(side: object) -> Attribution:
     return Attribution(side.get("by") or None, side.get("date") or None)
 
 
-def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
+def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
              origins: dict[str, dict] | None = None, *,
              target_refreshed: str | None = None) -> None:
-    """No base: attribute each difference to the side that changed it last. A target
+    """No base: attribute each difference (between `a1` and `b1`) to the side that changed it
+    last. A target
     refreshed at `target_refreshed` is a copy as of then: a date of its up to the refresh
     is the copy's (a refresh stamps what it copies), not a change of its own, so such a
     difference is the source's to promote."""
     quiet_until = utc_key(target_refreshed) if target_refreshed else None
-    audit_a = audit_rows(store, status.source_commit) if changes else []
-    audit_b = audit_rows(store, status.target_commit) if changes else []
+    audit_a = audit_rows(store, a1) if changes else []
+    audit_b = audit_rows(store, b1) if changes else []
     for change in changes:
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
         gone: Attribution | None = None

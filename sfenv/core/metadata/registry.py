@@ -195,9 +195,10 @@ class Registry:
     types: tuple[MetadataType, ...]
     source: SourceTable = field(default_factory=lambda: source_table_of({}), compare=False,
                                 hash=False)  # source-format facts (sfdx projects)
-    _by_name: Mapping[str, MetadataType] = field(repr=False, compare=False, hash=False, default=None)
-    _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(repr=False, compare=False, hash=False,
-                                                            default=None)
+    # the lookups, built by __post_init__ from `types`
+    _by_name: Mapping[str, MetadataType] = field(init=False, repr=False, compare=False, hash=False)
+    _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(init=False, repr=False, compare=False,
+                                                            hash=False)
     # what a result computed with this registry may be cached on disk under: "" for the shipped
     # table, a digest of the overlays for a project's; None (never on disk) for any other
     cache_tag: str | None = field(default=None, compare=False, hash=False)
@@ -384,7 +385,7 @@ class Registry:
 
     @staticmethod
     def _matches_suffix(t: MetadataType, stem: str) -> bool:
-        return bool(t.suffix) and stem.endswith("." + t.suffix)
+        return bool(t.suffix and stem.endswith("." + t.suffix))
 
     def file_paths(self, cid: ComponentId, existing: Iterable[str]) -> list[str]:
         """The files among `existing` that hold `cid` (for a child: its parent's file), sorted."""

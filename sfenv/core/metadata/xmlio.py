@@ -76,7 +76,8 @@ def parse_xml(data: bytes, source: str) -> etree._Element:
         raise _syntax_error(exc, source) from None
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration
         raise MetadataError(f"{source}:1: {exc}") from None
-    if root.getroottree().docinfo.doctype:
+    # lxml-stubs 0.5.1 leaves DocInfo.doctype out; lxml has it (a str, "" without a DOCTYPE)
+    if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise MetadataError(f"{source}:1: DOCTYPE declarations are not allowed")
     for node in root.iter(etree.Entity):
         raise MetadataError(f"{source}:{node.sourceline or 1}: entity references are not allowed")
@@ -123,7 +124,8 @@ def _start_tag(el: etree._Element, declared: dict) -> tuple[str, dict]:
                 attr = "xmlns" if prefix is None else f"xmlns:{prefix}"
                 parts.append(f'{attr}="{_escape(uri)}"')
     for key, value in el.attrib.items():
-        parts.append(f'{_name(key, nsmap)}="{_escape(value)}"')
+        # lxml-stubs 0.5.1 types attribute names and values as str | bytes; lxml gives str
+        parts.append(f'{_name(key, nsmap)}="{_escape(value)}"')  # type: ignore[arg-type]
     return " ".join(parts), nsmap
 
 
