@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class Progress(Protocol):
@@ -78,7 +81,7 @@ class RichProgress:
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), console=Console(stderr=True), transient=False)
         self._bar.start()
-        self._task = None
+        self._task: TaskID | None = None
 
     def stage(self, name: str, total: int | None = None) -> None:
         if self._task is not None:

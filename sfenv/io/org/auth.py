@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,9 +57,14 @@ class _PinnedCAAdapter(HTTPAdapter):
         self._ca_file = ca_file
         super().__init__()
 
-    def send(self, request, **kwargs):  # type: ignore[override]
-        kwargs["verify"] = self._ca_file
-        return super().send(request, **kwargs)
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+             verify: bool | str = True,
+             cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
+        """`HTTPAdapter.send` with `verify` always the pinned CA file."""
+        return super().send(request, stream=stream, timeout=timeout, verify=self._ca_file,
+                            cert=cert, proxies=proxies)
 
 
 def http_session(env: EnvConfig) -> requests.Session:

@@ -69,7 +69,9 @@ def flag(value: bool) -> str:
 
 def envelope(session_id: str, operation: str) -> tuple[etree._Element, etree._Element]:
     """(the envelope, the operation element to fill)."""
-    root = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soapenv": SOAP_NS, None: MD_NS})
+    # lxml-stubs 0.5.1 refuses the None key (the default namespace) that lxml accepts
+    root = etree.Element(f"{{{SOAP_NS}}}Envelope",
+                         nsmap={"soapenv": SOAP_NS, None: MD_NS})  # type: ignore[dict-item]
     header = etree.SubElement(etree.SubElement(root, f"{{{SOAP_NS}}}Header"), q("SessionHeader"))
     add(header, "sessionId", session_id)
     body = etree.SubElement(root, f"{{{SOAP_NS}}}Body")

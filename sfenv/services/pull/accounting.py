@@ -17,7 +17,7 @@ dropped. The result goes into the snapshot meta (`accounting`) and the pull's JS
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sfenv.core.metadata.ids import ComponentId
@@ -67,9 +67,10 @@ class Accounting:
         return [w for w in warnings if not noise or w.rsplit(": ", 1)[-1] not in noise]
 
 
-def account(inventory: Inventory, requested: Iterable[ComponentId], files: Mapping[str, bytes],
+def account(inventory: Inventory, requested: Iterable[ComponentId], files: Iterable[str],
             skipped: list[dict], registry: Registry) -> Accounting:
-    """Compare the components asked for with the files that came back; see the docstring."""
+    """Compare the components asked for with the files that came back (their paths: the
+    contents, bytes or blob ids, do not matter); see the docstring."""
     returned = {cid for cid in map(registry.component_of, files) if cid is not None}
     skipped_ids = {s["component"] for s in skipped}
     acc = Accounting(excluded_types=dict(inventory.excluded_types))

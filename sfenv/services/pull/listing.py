@@ -147,10 +147,10 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     folder_types = {q["type"] for q in folder_queries}
     second = [{"type": t} for t in _children_worth_listing(registry, child_types, all_top,
                                                            first, carried)] + named_folders
-    for folder in (r for r in first if r.get("type") in folder_types):
-        content_type = registry.folder_content_type(folder["type"])
+    for folder_row in (r for r in first if r.get("type") in folder_types):
+        content_type = registry.folder_content_type(folder_row["type"])
         if content_type is not None and content_type.name in top_types:
-            second.append({"type": content_type.name, "folder": folder["fullName"]})
+            second.append({"type": content_type.name, "folder": folder_row["fullName"]})
     rows = first + (run(second) if second else [])
     if carried is not None and relist is not None:
         rows += _carried_rows(registry, carried, relist, listable, rows)

@@ -185,9 +185,9 @@ def to_relist(members: Iterable[tuple[str, str]],
             out.add(content.name)
             folders.pop(content.name, None)
     for name in list(out):
-        t = registry.find(name)
-        if t is not None and t.folder_type and name not in folders:
-            out.add(t.folder_type)  # every folder is listed with all of its contents
+        listed = registry.find(name)
+        if listed is not None and listed.folder_type and name not in folders:
+            out.add(listed.folder_type)  # every folder is listed with all of its contents
     partial = {t: frozenset(f) for t, f in folders.items() if "" not in f}
     names = {t: frozenset(n.rsplit("/", 1)[-1] for mt, n in set(members)
                           if registry.source_member_type(mt) == t) for t in partial}
