@@ -214,7 +214,7 @@ class ComponentIndex(Mapping[str, dict]):
                 at = bisect_left(self._sorted, start)
                 if at < len(self._sorted) and self._sorted[at].startswith(start):
                     return self._sorted[at], len(start)
-            elif (line := self._lines.get(encoded.encode())) is not None:  # type: ignore[union-attr]
+            elif self._lines is not None and (line := self._lines.get(encoded.encode())) is not None:
                 return line, len(start)
         return None
 

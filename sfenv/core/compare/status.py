@@ -22,7 +22,7 @@ from sfenv.core.compare.audit_match import label_of, label_used, rows_about
 from sfenv.core.compare.diff import SnapshotReader, audit_rows, diff_commits
 from sfenv.core.compare.filters import ComponentFilter
 from sfenv.core.compare.inventory import Splitter
-from sfenv.core.compare.model import Attribution, Change, HopStatus, PathEntry
+from sfenv.core.compare.model import Attribution, Change, HopStatus, PathClass, PathEntry
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.origins import RecordReader, attributed, read_origins
 from sfenv.core.metadata.registry import Registry, default_registry
@@ -31,7 +31,7 @@ from sfenv.errors import StoreError
 SYNC_PREFIX = "refs/sfenv/sync/"
 SYNC_FILE = "sync.json"
 MAX_AUDIT_ROWS = 5
-CLASSES = ("pending", "drift", "conflict")
+CLASSES: tuple[PathClass, ...] = ("pending", "drift", "conflict")
 
 
 class StatusReader(SnapshotReader, RecordReader, Protocol):
@@ -336,6 +336,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
                                                     split, origins))
             continue
         gone: Attribution | None = None
+        kind: PathClass
         if in_src and in_tgt:
             kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
         elif in_src and src[cid].kind == "removed":
@@ -353,7 +354,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
             # reconciled (a hotfix not upstream): promoting would overwrite one of them
             earlier = _carried(status, change, rec, when)
             kind, reason = "conflict", f"{reason}; and {rec['status']} before: {earlier.reason}"
-        entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)  # type: ignore[arg-type]
+        entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)
         if gone is not None and kind == "pending":
             entry.source_by = gone
         status.entries.append(entry)
@@ -381,6 +382,7 @@ def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, 
     since = f"since the sync point of {own.get('when') or '?'}"
     s, t = src.get(cid), tgt.get(cid)
     gone: Attribution | None = None
+    kind: PathClass
     if s is not None and t is not None:
         kind, reason = "conflict", _conflict_reason(status, s, t, since)
     elif t is not None:
@@ -392,7 +394,7 @@ def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, 
         kind, reason = "pending", f"changed in {status.source}{_who_by(change.new_by)} {since}"
     else:  # equal to the base on both sides once read apart, yet differing: say so, as pending
         kind, reason = "pending", f"differs, though neither side changed it {since}"
-    entry = PathEntry(kind, change, s, t, reason)  # type: ignore[arg-type]
+    entry = PathEntry(kind, change, s, t, reason)
     entry.source_by = s.new_by if s is not None else None
     if gone is not None:  # who deleted it, not the empty side of a deletion
         entry.source_by = gone
@@ -412,13 +414,13 @@ def _conflict_reason(status: HopStatus, src: Change, tgt: Change, since: str) ->
 def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEntry:
     """A difference unchanged on both sides since the base, with the class recorded there."""
     src_by, tgt_by = _attribution(rec.get("source")), _attribution(rec.get("target"))
-    kind = str(rec["status"])
+    kind = _class_of(rec["status"])
     since = str(rec.get("since") or when)
     a, b = status.source, status.target
     text = {"pending": f"changed in {a}{_who_by(src_by)}",
             "drift": f"changed in {b}{_who_by(tgt_by)}",
             "conflict": f"changed in both {a}{_who_by(src_by)} and {b}{_who_by(tgt_by)}"}[kind]
-    entry = PathEntry(kind, change, reason=text,  # type: ignore[arg-type]
+    entry = PathEntry(kind, change, reason=text,
                       since_before=since, source_by=src_by, target_by=tgt_by)
     accepted = rec.get("accepted")
     if isinstance(accepted, dict):
@@ -426,6 +428,14 @@ def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEnt
         entry.reason += (f"; accepted by {accepted.get('by') or '?'} on {accepted.get('when')}"
                          + (f" ({accepted['reason']})" if accepted.get("reason") else ""))
     return entry
+
+
+def _class_of(value: object) -> PathClass:
+    """A class read from a record (its callers checked it is one of CLASSES): KeyError else."""
+    for known in CLASSES:
+        if value == known:
+            return known
+    raise KeyError(value)
 
 
 def _record_of(entry: PathEntry, when: str, acceptance: dict | None) -> dict:
@@ -467,6 +477,7 @@ def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: 
     for change in changes:
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
         gone: Attribution | None = None
+        kind: PathClass
         if change.kind == "added":
             kind, reason = "pending", f"exists only in {status.source}{_who(change, target=False)}"
         elif change.kind == "removed":
@@ -487,7 +498,7 @@ def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: 
                       f"{_who(change, target=not newer_a)}")
         else:
             kind, reason = "pending", NO_DATES
-        entry = PathEntry(kind, change, reason=reason)  # type: ignore[arg-type]
+        entry = PathEntry(kind, change, reason=reason)
         if change.kind == "removed" and kind == "pending":
             entry.source_by = gone  # who deleted it, for the report's "changed by" cell
         rows = audit_b if kind == "drift" else audit_a

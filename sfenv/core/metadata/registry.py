@@ -175,16 +175,16 @@ def _to_type(d: Mapping) -> MetadataType:
         bundle_main=d.get("bundle_main"),
         sections=_sections(d, unordered),
         deploy_whole=bool(facts.get("deploy_whole")),
-        retrieved_with=tuple(facts.get("retrieved_with", ())),  # type: ignore[arg-type]
+        retrieved_with=tuple(facts.get("retrieved_with", ())),
         always_refreshed=bool(facts.get("always_refreshed")),
         checklist_context=bool(facts.get("checklist_context")),
-        hierarchy_parent=facts.get("hierarchy_parent"),  # type: ignore[arg-type]
+        hierarchy_parent=facts.get("hierarchy_parent"),
         objects_named_by_file=bool(facts.get("objects_named_by_file")),
-        id_prefix=facts.get("id_prefix"),  # type: ignore[arg-type]
+        id_prefix=facts.get("id_prefix"),
         audit=AuditWording(*wording) if wording else None,
         audit_match=_audit_match(d),
-        object_separator=facts.get("object_separator"),  # type: ignore[arg-type]
-        source_handler=facts.get("source_handler"),  # type: ignore[arg-type]
+        object_separator=facts.get("object_separator"),
+        source_handler=facts.get("source_handler"),
     )
 
 
