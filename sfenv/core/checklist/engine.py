@@ -112,11 +112,11 @@ class _Hop:
         self.source = {"name": ctx.source_env, "production": ctx.source_is_production}
         self.target = {"name": ctx.target_env, "production": ctx.target_is_production,
                        "owner": ctx.target_owner}
-        self._roles: tuple[dict, dict] | None = None
+        self._roles: tuple[dict[str, Any], dict[str, Any]] | None = None
         self._hierarchy = registry.hierarchy_type().name  # the role tree's type
 
     # -- role hierarchy: target now (before) and target after this promotion (after)
-    def roles(self) -> tuple[dict, dict]:
+    def roles(self) -> tuple[dict[str, Any], dict[str, Any]]:
         if self._roles is None:
             before: dict[str, Any] = {c.full_name: x for c, x in self.ctx.target_components.items()
                                       if c.type == self._hierarchy}

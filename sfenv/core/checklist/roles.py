@@ -7,7 +7,7 @@ Shared with the report (side-by-side trees), so it takes plain dicts: developer 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ class TreeNode:
     old_parent: str | None = None  # set when moved
     children: list[TreeNode] = field(default_factory=list)
 
-    def walk(self, depth: int = 0):
+    def walk(self, depth: int = 0) -> Iterator[tuple[int, TreeNode]]:
         """(depth, node) pairs, depth-first, the root excluded."""
         for child in self.children:
             yield depth, child

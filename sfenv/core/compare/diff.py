@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from sfenv.core.compare import diffcache
 from sfenv.core.compare.diffcache import entry_key
@@ -232,7 +232,7 @@ def _handler(registry: Registry, cid: ComponentId) -> Handler:
     return mtype.handler if mtype is not None else UNKNOWN
 
 
-def _attribution(entry: dict | None) -> Attribution:
+def _attribution(entry: dict[str, Any] | None) -> Attribution:
     if not entry:
         return Attribution()
     return Attribution(entry.get("lastModifiedByName"), entry.get("lastModifiedDate"))
@@ -349,14 +349,14 @@ def _file_change(owner: ComponentId, path: str, files_a: Mapping[str, str],
     return Change(owner, _kind(old, new), None, path, elements, old, new)
 
 
-def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
+def audit_rows(store: SnapshotReader, commit: str) -> list[dict[str, Any]]:
     """The SetupAuditTrail rows stored with a snapshot (newest first)."""
     sha = store.files_under(commit, [AUDIT_PATH]).get(AUDIT_PATH)
     rows = load_json_blob(store.read_blob(sha) if sha else None, [])
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict]:
+def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict[str, Any]]:
     """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties}), decoded
     entry by entry as it is read (`ComponentIndex`)."""
     sha = store.files_under(commit, [INDEX_PATH]).get(INDEX_PATH)

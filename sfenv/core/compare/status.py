@@ -47,7 +47,7 @@ def sync_ref(a: str, b: str) -> str:
 def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_commit: str,
                       reason: str, *, by: str, when: str, accept: bool = False,
                       config: Config | None = None, registry: Registry | None = None,
-                      split: Splitter | None = None) -> dict:
+                      split: Splitter | None = None) -> dict[str, Any]:
     """The record saying A at `a_commit` and B at `b_commit` are the base for hop A→B
     (`sfenv.services.records.sync_points` writes it on `sync_ref(a, b)`).
 
@@ -77,7 +77,7 @@ def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_comm
     return doc
 
 
-def sync_point(store: StatusReader, a: str, b: str) -> dict | None:
+def sync_point(store: StatusReader, a: str, b: str) -> dict[str, Any] | None:
     """The last recorded base of hop A→B ({a_commit, b_commit, when, by, reason, differences})
     or None. `differences` is absent from records made before classes were kept."""
     commit = store.ref_commit(sync_ref(a, b))
@@ -93,7 +93,7 @@ def sync_point(store: StatusReader, a: str, b: str) -> dict | None:
     return doc
 
 
-def component_base(record: dict | None, cid: str) -> dict | None:
+def component_base(record: dict[str, Any] | None, cid: str) -> dict[str, Any] | None:
     """The pair of commits ({a_commit, b_commit, when}) at which both sides of the hop last
     agreed on component `cid`, per the sync point `record`; None when they never did.
 
@@ -112,7 +112,7 @@ def component_base(record: dict | None, cid: str) -> dict | None:
             "when": record.get("when")}
 
 
-def origin(store: StatusReader, env: str) -> dict | None:
+def origin(store: StatusReader, env: str) -> dict[str, Any] | None:
     """Where sfenv's knowledge of `env` begins: its latest refresh snapshot (an org id change
     accepted with `--new-org`) or else its first snapshot, as {commit, date, refreshed};
     None without a snapshot or a store that keeps no history."""
@@ -123,7 +123,8 @@ def origin(store: StatusReader, env: str) -> dict | None:
     key = ("origin", env, head)
     cache = getattr(store, "cache", None)
     if isinstance(cache, dict) and key in cache:
-        return cache[key]
+        cached: dict[str, Any] | None = cache[key]  # what this function stored there
+        return cached
     entries = log(env, limit=100_000)  # newest first
     found = None
     for at, entry in enumerate(entries):
@@ -140,7 +141,7 @@ def origin(store: StatusReader, env: str) -> dict | None:
 
 
 def effective_base(store: StatusReader, a: str, b: str,
-                   base: dict | None) -> tuple[dict | None, str]:
+                   base: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
     """(the base to classify hop A→B against, a note for status).
 
     A sync point older than a refresh of either end no longer describes the org: it is
@@ -171,7 +172,7 @@ def effective_base(store: StatusReader, a: str, b: str,
     return base, note
 
 
-def _as_of(store: StatusReader, env: str, when: str) -> dict | None:
+def _as_of(store: StatusReader, env: str, when: str) -> dict[str, Any] | None:
     """`env`'s latest snapshot taken at or before `when` (ISO UTC), as `origin` gives it."""
     log = getattr(store, "log", None)
     if log is None:
@@ -270,7 +271,7 @@ def all_status(store: StatusReader, config: Config, *, registry: Registry | None
 
 def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str,
                       a_commit: str, b_commit: str,
-                      base: dict | None, registry: Registry, split: Splitter | None,
+                      base: dict[str, Any] | None, registry: Registry, split: Splitter | None,
                       filters: ComponentFilter | None = None,
                       ) -> tuple[list[PathEntry], list[PathEntry], int]:
     """(entries, accepted, known_differences) of the differences between A and B at these
@@ -292,7 +293,7 @@ def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str
 
 
 def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
-               registry: Registry, split: Splitter | None, base: dict) -> None:
+               registry: Registry, split: Splitter | None, base: dict[str, Any]) -> None:
     """Classify `changes` against `base`; `a1`, `b1`: the commits compared (the status's)."""
     a0, b0 = base["a_commit"], base["b_commit"]
     origins = read_origins(store, status.source)
@@ -309,7 +310,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
     recorded = base.get("differences")
     recorded = recorded if isinstance(recorded, dict) else {}
     unclassified: list[Change] = []
-    audits: dict[str, list[dict]] = {}
+    audits: dict[str, list[dict[str, Any]]] = {}
     for change in changes:
         cid = change.component
         in_src, in_tgt = cid in src, cid in tgt
@@ -369,8 +370,8 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
 
 
 def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, change: Change,
-                      own: dict, registry: Registry, split: Splitter | None,
-                      origins: dict[str, dict]) -> PathEntry:
+                      own: dict[str, Any], registry: Registry, split: Splitter | None,
+                      origins: dict[str, dict[str, Any]]) -> PathEntry:
     """Three-way classification of one component (between `a1` and `b1`) against its own
     base pair."""
     cid = change.component
@@ -411,7 +412,7 @@ def _conflict_reason(status: HopStatus, src: Change, tgt: Change, since: str) ->
             f"{since}")
 
 
-def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEntry:
+def _carried(status: HopStatus, change: Change, rec: dict[str, Any], when: str) -> PathEntry:
     """A difference unchanged on both sides since the base, with the class recorded there."""
     src_by, tgt_by = _attribution(rec.get("source")), _attribution(rec.get("target"))
     kind = _class_of(rec["status"])
@@ -438,7 +439,7 @@ def _class_of(value: object) -> PathClass:
     raise KeyError(value)
 
 
-def _record_of(entry: PathEntry, when: str, acceptance: dict | None) -> dict:
+def _record_of(entry: PathEntry, when: str, acceptance: dict[str, Any] | None) -> dict[str, Any]:
     """How a remaining difference is stored in a sync point record."""
     src, tgt = _sides(entry)
     rec: dict[str, Any] = {
@@ -464,7 +465,7 @@ def _attribution(side: object) -> Attribution:
 
 
 def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
-             origins: dict[str, dict] | None = None, *,
+             origins: dict[str, dict[str, Any]] | None = None, *,
              target_refreshed: str | None = None) -> None:
     """No base: attribute each difference (between `a1` and `b1`) to the side that changed it
     last. A target
@@ -506,7 +507,8 @@ def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: 
         status.entries.append(entry)
 
 
-def deleted_by(change: Change, origins: dict[str, dict], rows: list[dict]) -> Attribution | None:
+def deleted_by(change: Change, origins: dict[str, dict[str, Any]],
+               rows: list[dict[str, Any]]) -> Attribution | None:
     """Who deleted the component of a removal `change` (old = the target's copy) in the
     source: the person a promotion recorded as having deleted it upstream (`origins` of the
     source, entries with `deleted`), else the newest deletion row of the source's audit trail
@@ -523,7 +525,7 @@ def deleted_by(change: Change, origins: dict[str, dict], rows: list[dict]) -> At
     return Attribution(row.get("CreatedByName") or None, row.get("CreatedDate") or None)
 
 
-def _deleted_in(rows: list[dict], change: Change) -> dict | None:
+def _deleted_in(rows: list[dict[str, Any]], change: Change) -> dict[str, Any] | None:
     """The newest deletion row of the source's audit trail naming this component, when it is
     later than the target's own lastModifiedDate (else the target may have added it since)."""
     since = (change.old_by.last_modified_date or "")[:19]
@@ -548,7 +550,7 @@ def _who_by(by: Attribution) -> str:
     return text
 
 
-def _audit_of(rows: list[dict], change: Change) -> list[dict]:
+def _audit_of(rows: list[dict[str, Any]], change: Change) -> list[dict[str, Any]]:
     """The audit rows about this very component (section + its own label or API name)."""
     if not rows:
         return []

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
+from typing import Any
 
 from sfenv.core.metadata import overrides
 from sfenv.core.metadata.handlers import Handler, handler_for
@@ -138,7 +139,7 @@ class MetadataType:
         return (child.key_element,) if child is not None else ()
 
 
-def _sections(d: Mapping, unordered: Mapping[str, str]) -> tuple[SectionSpec, ...]:
+def _sections(d: Mapping[str, Any], unordered: Mapping[str, str]) -> tuple[SectionSpec, ...]:
     if d["name"] not in overrides.SECTION_TYPES:
         return ()
     return tuple(SectionSpec(name, overrides.SECTION_IDENTITY.get(name, (key,)),
@@ -146,7 +147,7 @@ def _sections(d: Mapping, unordered: Mapping[str, str]) -> tuple[SectionSpec, ..
                  for name, key in sorted(unordered.items()) if key and "/" not in name)
 
 
-def _audit_match(d: Mapping) -> AuditMatch | None:
+def _audit_match(d: Mapping[str, Any]) -> AuditMatch | None:
     own = overrides.AUDIT_MATCH.get(d["name"])
     if own is None:
         return None
@@ -154,7 +155,7 @@ def _audit_match(d: Mapping) -> AuditMatch | None:
     return AuditMatch(own.get("sections", inherited), own.get("words", ()), own.get("not_own", ()))
 
 
-def _to_type(d: Mapping) -> MetadataType:
+def _to_type(d: Mapping[str, Any]) -> MetadataType:
     unordered = d.get("unordered") or {}
     facts = overrides.TYPE_FACTS.get(d["name"], {})
     wording = overrides.AUDIT_WORDING.get(d["name"])
@@ -213,7 +214,7 @@ class Registry:
         object.__setattr__(self, "_by_dir", {k: tuple(v) for k, v in by_dir.items()})
 
     @classmethod
-    def from_json(cls, data: Mapping, cache_tag: str | None = None) -> Registry:
+    def from_json(cls, data: Mapping[str, Any], cache_tag: str | None = None) -> Registry:
         return cls(tuple(_to_type(t) for t in data["types"]),
                    source_table_of(data.get("source_format", {})), cache_tag=cache_tag)
 

@@ -104,7 +104,7 @@ def escape_text(text: str) -> str:
     return _escape(text)
 
 
-def _name(qname: str, nsmap: dict) -> str:
+def _name(qname: str, nsmap: dict[str | None, str]) -> str:
     """`{ns}local` -> `local` (default namespace) or `prefix:local`."""
     if qname[0] != "{":
         return qname
@@ -115,7 +115,8 @@ def _name(qname: str, nsmap: dict) -> str:
     return local
 
 
-def _start_tag(el: etree._Element, declared: dict) -> tuple[str, dict]:
+def _start_tag(el: etree._Element,
+               declared: dict[str | None, str]) -> tuple[str, dict[str | None, str]]:
     nsmap = el.nsmap
     parts = [_name(el.tag, nsmap)]
     if nsmap != declared:
@@ -129,7 +130,7 @@ def _start_tag(el: etree._Element, declared: dict) -> tuple[str, dict]:
     return " ".join(parts), nsmap
 
 
-def _write(el: etree._Element, depth: int, declared: dict, out: list[str]) -> None:
+def _write(el: etree._Element, depth: int, declared: dict[str | None, str], out: list[str]) -> None:
     tag = el.tag
     pad = INDENT * depth
     if not isinstance(tag, str):  # comment or processing instruction
