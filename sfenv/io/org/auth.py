@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -107,7 +108,8 @@ def _secret(env: EnvConfig, var: str | None, what: str, key: str = "") -> str:
     return value
 
 
-def _post(http: requests.Session, url: str, env: EnvConfig, **kwargs) -> requests.Response:
+def _post(http: requests.Session, url: str, env: EnvConfig,
+          **kwargs: Any) -> requests.Response:
     try:
         response = http.post(url, timeout=getattr(http, "sfenv_timeout", HTTP_TIMEOUT), **kwargs)
     except requests.exceptions.SSLError as err:

@@ -141,7 +141,7 @@ def _hops(config: Config, store: SnapshotStore, heads: Mapping[str, str | None],
     except SfenvError as err:
         notices.append(f"Promotion path status unavailable ({_why(err)}).")
         return []
-    audits: dict[str, list[dict]] = {}
+    audits: dict[str, list[dict[str, Any]]] = {}
     sections = []
     for hop in statuses:
         target = hop.target
@@ -152,7 +152,7 @@ def _hops(config: Config, store: SnapshotStore, heads: Mapping[str, str | None],
     return sections
 
 
-def hop_section(hop: HopStatus, audit_rows: list[dict], *, since: str | None = None,
+def hop_section(hop: HopStatus, audit_rows: list[dict[str, Any]], *, since: str | None = None,
                 max_rows: int = DEFAULT_MAX_ROWS_PER_HOP,
                 max_elements: int = DEFAULT_MAX_ELEMENTS_PER_ROW) -> HopSection:
     """One HopStatus as a report section: counts, then the worst entries first up to the cap."""
@@ -175,7 +175,7 @@ def hop_section(hop: HopStatus, audit_rows: list[dict], *, since: str | None = N
     return section
 
 
-def _change_row(hop: HopStatus, entry: PathEntry, audit_rows: list[dict], since: str | None,
+def _change_row(hop: HopStatus, entry: PathEntry, audit_rows: list[dict[str, Any]], since: str | None,
                 max_elements: int) -> ChangeRow:
     change = entry.change
     cid = change.component
@@ -233,7 +233,7 @@ def matching_audit_rows(full_name: str, rows: Iterable[Mapping[str, Any]], *,
     return found[:limit]
 
 
-def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict]:
+def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict[str, Any]]:
     if head is None:
         return []
     try:
@@ -322,7 +322,7 @@ def _read_blobs(store: SnapshotStore, shas: set[str]) -> dict[str, bytes]:
     return store.read_blobs(sorted(shas))
 
 
-def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[str]) -> Any:
+def _safely(read: Callable[..., Any], args: tuple[Any, ...], where: str, problems: list[str]) -> Any:
     try:
         return read(*args)
     except SfenvError as err:
