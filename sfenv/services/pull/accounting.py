@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
@@ -55,7 +56,7 @@ class Accounting:
         return (f"incomplete: {len(lost)} of {totals['listed']} listed components did not come "
                 f"back ({len(self.skipped)} skipped, {len(self.missing)} missing): {named}{more}")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"totals": self.totals(), "types": self.types,
                 "missing": self.missing[:MISSING_KEPT], "excluded_types": self.excluded_types,
                 "incomplete": self.incomplete_line()}
@@ -68,7 +69,7 @@ class Accounting:
 
 
 def account(inventory: Inventory, requested: Iterable[ComponentId], files: Iterable[str],
-            skipped: list[dict], registry: Registry) -> Accounting:
+            skipped: list[dict[str, Any]], registry: Registry) -> Accounting:
     """Compare the components asked for with the files that came back (their paths: the
     contents, bytes or blob ids, do not matter); see the docstring."""
     returned = {cid for cid in map(registry.component_of, files) if cid is not None}
@@ -94,7 +95,7 @@ def account(inventory: Inventory, requested: Iterable[ComponentId], files: Itera
     return acc
 
 
-def completeness(store, commit: str) -> dict | None:
+def completeness(store, commit: str) -> dict[str, Any] | None:
     """Backup completeness of a snapshot, for `sfenv log` and the report: listed, retrieved,
     skipped, missing counts, `complete` (nothing listed was lost) and `percent` retrieved of
     listed; None for snapshots taken before accounting existed."""

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.profiles import merge_profiles
@@ -68,7 +69,7 @@ class Chunk:
 @dataclass
 class Retrieved:
     files: dict[str, bytes | BlobId] = field(default_factory=dict)  # bytes or written blobs
-    skipped: list[dict] = field(default_factory=list)  # {"component", "reason"}
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # {"component", "reason"}
     warnings: list[str] = field(default_factory=list)
     retrieves: int = 0
     chunk_size: int = 0  # the largest size that worked
@@ -116,7 +117,7 @@ class ChunkRetriever:
         total = sum(c.size() for c in chunks)
         if self.progress:
             self.progress.stage("retrieving components", total)
-        pending: set[Future] = set()
+        pending: set[Future[list[Chunk]]] = set()
         queue = list(chunks)
         failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:

@@ -28,6 +28,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sfenv.config.model import Config
 from sfenv.core.metadata.ids import ComponentId
@@ -65,17 +66,17 @@ class PullResult:
     counts_by_type: dict[str, int]
     retrieved: int
     removed: int
-    skipped: list[dict] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     retrieves: int = 0
     org_id: str = ""
-    accounting: dict = field(default_factory=dict)  # see sfenv.services.pull.accounting
+    accounting: dict[str, Any] = field(default_factory=dict)  # see sfenv.services.pull.accounting
     # what the org was asked: listMetadata and all API calls, bytes of zips retrieved, and
     # how the inventory was made ("full listing", or "source tracking: N changes")
-    cost: dict = field(default_factory=dict)
+    cost: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -85,7 +86,7 @@ class BackupResult:
     tag: str
     ref: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"env": self.pull.env, "ref": self.ref, "commit": self.pull.commit, "tag": self.tag,
                 "components": self.pull.components, "counts_by_type": self.pull.counts_by_type,
                 "skipped": self.pull.skipped, "warnings": self.pull.warnings,
@@ -125,9 +126,9 @@ class _Previous:
     """The environment's last snapshot, as an incremental pull needs it."""
 
     commit: str | None
-    index: dict = field(default_factory=dict)
+    index: dict[str, Any] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # path -> blob id
-    meta: dict | None = None
+    meta: dict[str, Any] | None = None
 
     @classmethod
     def read(cls, store: SnapshotStore, commit: str | None) -> _Previous:
@@ -147,7 +148,7 @@ class _Pulled:
     files: dict[str, bytes | BlobId]  # retrieved metadata files, normalised (or their blob ids)
     prepared: Preparer  # what was refused or kept as retrieved
     acc: Accounting
-    tracking: dict  # meta["source_tracking"]: the counter this pull started from
+    tracking: dict[str, Any]  # meta["source_tracking"]: the counter this pull started from
     how: str  # how the inventory was made
 
 
@@ -224,7 +225,7 @@ def _connect(config: Config, env: str, connect, progress):
 
 
 def _list(config: Config, client, store: SnapshotStore, registry: Registry, manifest,
-          previous: _Previous, incremental: bool, progress) -> tuple[Inventory, dict, str]:
+          previous: _Previous, incremental: bool, progress) -> tuple[Inventory, dict[str, Any], str]:
     """The inventory, the source-tracking meta to record, and how the inventory was made.
 
     On an org with source tracking whose previous snapshot recorded a counter, an incremental
@@ -286,7 +287,7 @@ def _retrieve(config: Config, client, store: SnapshotStore, plan: Plan, ride: Ri
 
 def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, ride: RideAlong,
               previous: _Previous, pulled: _Pulled, incremental: bool,
-              progress) -> tuple[dict[str, bytes | BlobId], dict, list[str], list[str]]:
+              progress) -> tuple[dict[str, bytes | BlobId], dict[str, Any], list[str], list[str]]:
     """The snapshot's files, its index, the previous paths it removes, and the warnings."""
     files = pulled.files
     if progress:
@@ -319,7 +320,7 @@ def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, 
 
 def _record(store: SnapshotStore, env: str, previous: _Previous,
             files: dict[str, bytes | BlobId],
-            meta: dict, removed: list[str], incremental: bool, *, refreshed: bool,
+            meta: dict[str, Any], removed: list[str], incremental: bool, *, refreshed: bool,
             skipped: bool) -> tuple[str, bool]:
     """Write the snapshot commit (ref moved by compare-and-swap); (commit, changed). A
     refresh or a stale member is recorded even when the tree did not change."""

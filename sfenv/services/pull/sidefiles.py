@@ -5,12 +5,13 @@ written in are the snapshot format: `sfenv.io.store.format`."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sfenv.config.model import Config
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import OrgError, RequestLimitError, SessionExpiredError
-from sfenv.io.store.format import AUDIT_PATH, INDEX_PATH, json_bytes
-from sfenv.services.pull.groups import GROUP_MEMBERS_PATH, group_members
+from sfenv.io.store.format import AUDIT_PATH, GROUP_MEMBERS_PATH, INDEX_PATH, json_bytes
+from sfenv.services.pull.groups import group_members
 
 __all__ = ["AUDIT_PATH", "INDEX_PATH", "json_bytes", "org_side_files"]
 
@@ -24,7 +25,7 @@ def org_side_files(client, config: Config, now: dt.datetime,
     return files, [w for w in (audit_warning, members_warning) if w]
 
 
-def _audit(client, config: Config, now: dt.datetime) -> tuple[list[dict], str | None]:
+def _audit(client, config: Config, now: dt.datetime) -> tuple[list[dict[str, Any]], str | None]:
     since = (now - dt.timedelta(days=config.pull.audit_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         return client.audit_trail(since=since), None

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import OrgError
@@ -112,7 +113,7 @@ def listing_scope(types: Mapping[str, list[str]], exclude: list[str],
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def since_when(previous_meta: dict | None, revision: int | None, scope: str, *,
+def since_when(previous_meta: dict[str, Any] | None, revision: int | None, scope: str, *,
                incremental: bool, verify_every: int = 0,
                unverified: int | None = None) -> tuple[int | None, str]:
     """(the counter to ask SourceMember from, or None to list everything; why).
@@ -149,7 +150,7 @@ def changes_since(client, revision: int, registry: Registry,
     return _changes(rows, revision, registry, latest)
 
 
-def _changes(rows: list[dict], revision: int, registry: Registry,
+def _changes(rows: list[dict[str, Any]], revision: int, registry: Registry,
              latest: int | None) -> Changes:
     """`changes_since` of rows already read (all above `revision`)."""
     if latest is not None and latest > revision:
@@ -210,7 +211,7 @@ class Listing:
 
     relist: Relist | None
     how: str
-    recorded: dict  # meta["source_tracking"]; {} on an org without tracking
+    recorded: dict[str, Any]  # meta["source_tracking"]; {} on an org without tracking
 
 
 def _counted(n: int, noun: str) -> str:
@@ -268,7 +269,7 @@ def _second_after(value: object) -> str:
 
 
 def plan_listing(client, registry: Registry, types: Mapping[str, list[str]], exclude: list[str],
-                 include_managed: bool, previous_meta: dict | None, *, incremental: bool,
+                 include_managed: bool, previous_meta: dict[str, Any] | None, *, incremental: bool,
                  verify_every: int, state_dir: Path | None = None) -> Listing:
     """How this pull lists (see the module docstring): everything, or the types SourceMember
     names since the last snapshot when nothing says its rows cannot be trusted.
@@ -336,7 +337,7 @@ def _remember_pulls(state_dir: Path, org_id: str, count: int) -> None:
 
 
 def _incremental(client, since: int, registry: Registry, latest: Latest,
-                 previous_meta: dict | None) -> tuple[Changes, int | None]:
+                 previous_meta: dict[str, Any] | None) -> tuple[Changes, int | None]:
     """(what changed since the recorded counter, or why everything is listed; the rows
     created up to `latest.second`, for the next pull). Rows are updated in place and never
     deleted, so the row the last pull ended at (`anchor`) never disappears and the rows
@@ -373,7 +374,7 @@ def _incremental(client, since: int, registry: Registry, latest: Latest,
     return _changes(above, since, registry, latest.revision), count
 
 
-def _created_between(rows: list[dict], then: str, second: str) -> int:
+def _created_between(rows: list[dict[str, Any]], then: str, second: str) -> int:
     """How many of `rows` were created after `then` and up to `second`."""
     start, end = _when(then), _when(second)
     if start is None or end is None:
@@ -393,7 +394,7 @@ def _row_count(client, second: str) -> int | None:
     return int(counter(COUNT_TO.format(when=second), tooling=True))
 
 
-def newly_verified(previous_meta: dict | None, recorded: dict) -> bool:
+def newly_verified(previous_meta: dict[str, Any] | None, recorded: dict[str, Any]) -> bool:
     """A backup's pull verified what the previous, unverified snapshot carried: worth a
     commit of its own even when the tree did not change, so the meta the backup tag rests on
     says verified (an ordinary pull leaves an unchanged tree's commit as it is)."""
