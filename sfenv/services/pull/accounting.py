@@ -23,6 +23,7 @@ from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.pull.listing import Inventory
 
 NAMED_IN_LINE = 3
@@ -95,7 +96,7 @@ def account(inventory: Inventory, requested: Iterable[ComponentId], files: Itera
     return acc
 
 
-def completeness(store, commit: str) -> dict[str, Any] | None:
+def completeness(store: SnapshotStore, commit: str) -> dict[str, Any] | None:
     """Backup completeness of a snapshot, for `sfenv log` and the report: listed, retrieved,
     skipped, missing counts, `complete` (nothing listed was lost) and `percent` retrieved of
     listed; None for snapshots taken before accounting existed."""

@@ -31,8 +31,10 @@ from sfenv.core.metadata.package_xml import Package, parse_package
 from sfenv.core.metadata.registry import Registry
 from sfenv.core.metadata.typenames import check_manifest_types
 from sfenv.errors import ConfigError
+from sfenv.progress import Progress
 from sfenv.services.pull.coverage import exclusions, known_names
 from sfenv.services.pull.names import refuse_bad_name
+from sfenv.services.pull.orgport import PullClient
 from sfenv.services.pull.tracking import Relist
 
 MANAGED_STATES = {"installed", "installedEditable", "deprecated", "deprecatedEditable"}
@@ -89,8 +91,9 @@ def _excluded(cid: ComponentId, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(cid.type, p) for p in patterns)
 
 
-def list_inventory(client, registry: Registry, manifest: Package, *, exclude: list[str],
-                   include_managed: bool, parallel: int = 3, progress=None,
+def list_inventory(client: PullClient, registry: Registry, manifest: Package, *,
+                   exclude: list[str], include_managed: bool, parallel: int = 3,
+                   progress: Progress | None = None,
                    relist: Relist | None = None, carried: dict[str, Any] | None = None) -> Inventory:
     """Describe the org, list what the manifest asks for, and filter it.
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import OrgError
+from sfenv.services.pull.orgport import PullClient
 
 META_KEY = "source_tracking"
 NOT_TRACKED = "INVALID_TYPE"  # "sObject type 'SourceMember' is not supported."
@@ -92,7 +93,7 @@ class Changes:
     reason: str = ""  # why everything is listed, when it is
 
 
-def latest_revision(client) -> int | None:
+def latest_revision(client: PullClient) -> int | None:
     """The org's current RevisionCounter (0 with no row yet); None when the org has no
     source tracking (production, most sandboxes)."""
     try:
@@ -142,7 +143,7 @@ def since_when(previous_meta: dict[str, Any] | None, revision: int | None, scope
     return recorded["revision"], ""
 
 
-def changes_since(client, revision: int, registry: Registry,
+def changes_since(client: PullClient, revision: int, registry: Registry,
                   latest: int | None = None) -> Changes:
     """The rows above `revision`; everything is listed when they cannot account for the
     counter's move to `latest` (read before): rows missing above the recorded value."""
@@ -228,7 +229,7 @@ class Latest:
     second: str = ""  # `2026-12-06T16:11:44Z`; "" with no row yet
 
 
-def latest_row(client) -> Latest | None:
+def latest_row(client: PullClient) -> Latest | None:
     """The org's top SourceMember row (`Latest(0)` with no row yet), or None when the org
     has no source tracking."""
     try:
@@ -268,7 +269,7 @@ def _second_after(value: object) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def plan_listing(client, registry: Registry, types: Mapping[str, list[str]], exclude: list[str],
+def plan_listing(client: PullClient, registry: Registry, types: Mapping[str, list[str]], exclude: list[str],
                  include_managed: bool, previous_meta: dict[str, Any] | None, *, incremental: bool,
                  verify_every: int, state_dir: Path | None = None) -> Listing:
     """How this pull lists (see the module docstring): everything, or the types SourceMember
@@ -336,7 +337,7 @@ def _remember_pulls(state_dir: Path, org_id: str, count: int) -> None:
     tmp.replace(path)
 
 
-def _incremental(client, since: int, registry: Registry, latest: Latest,
+def _incremental(client: PullClient, since: int, registry: Registry, latest: Latest,
                  previous_meta: dict[str, Any] | None) -> tuple[Changes, int | None]:
     """(what changed since the recorded counter, or why everything is listed; the rows
     created up to `latest.second`, for the next pull). Rows are updated in place and never
@@ -383,7 +384,7 @@ def _created_between(rows: list[dict[str, Any]], then: str, second: str) -> int:
                if (made := _when(r.get("CreatedDate"))) is not None and start < made <= end)
 
 
-def _row_count(client, second: str) -> int | None:
+def _row_count(client: PullClient, second: str) -> int | None:
     """The SourceMember rows created up to `second` (`SELECT COUNT()`: the query's
     totalSize): 0 with no second (no row yet), None when the client cannot count."""
     if not second:
