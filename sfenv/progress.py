@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class Progress(Protocol):
@@ -34,7 +37,7 @@ class NullProgress:
 class LineProgress:
     """CI form: one line per stage, per note, and at most one count line every few seconds."""
 
-    def __init__(self, stream=None, every_s: float = 5.0) -> None:
+    def __init__(self, stream: TextIO | None = None, every_s: float = 5.0) -> None:
         self.stream = stream or sys.stderr
         self.every_s = every_s
         self.name = ""
@@ -78,7 +81,7 @@ class RichProgress:
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), console=Console(stderr=True), transient=False)
         self._bar.start()
-        self._task = None
+        self._task: TaskID | None = None
 
     def stage(self, name: str, total: int | None = None) -> None:
         if self._task is not None:

@@ -109,5 +109,6 @@ def role_tree_text(root: TreeNode, *, changed_only: bool = False) -> str:
 
 def role_tree_html(root: TreeNode) -> Markup:
     """Nested lists; each item has class `role-<status>` (added, removed, moved, modified)."""
+    # a template's macros are attributes jinja2 makes at run time: its types cannot name them
     html = _env().get_template("checklist.html.j2").module.role_tree(root)  # type: ignore[attr-defined]
     return Markup(str(html))

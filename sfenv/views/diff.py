@@ -30,7 +30,7 @@ def change_json(c: Change) -> dict[str, Any]:
 
 def summary(changes: list[Change]) -> dict[str, Any]:
     kinds = Counter(c.kind for c in changes)
-    by_type: dict[str, Counter] = defaultdict(Counter)
+    by_type: dict[str, Counter[str]] = defaultdict(Counter)
     for c in changes:
         by_type[c.component.type][c.kind] += 1
     return {

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sfenv.core.compare.model import HopStatus, PathEntry
+from sfenv.core.compare.model import HopStatus, PathClass, PathEntry
 from sfenv.core.compare.status import no_dates_hint
 from sfenv.services.records.refreshes import SandboxRefresh
 from sfenv.views.diff import change_json
 
 SCHEMA = "sfenv.status/1"
-STATUSES = ("pending", "drift", "conflict")
+STATUSES: tuple[PathClass, ...] = ("pending", "drift", "conflict")
 
 
 def entry_json(e: PathEntry) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def hop_json(h: HopStatus) -> dict[str, Any]:
         "base": {"source_commit": h.base[0], "target_commit": h.base[1],
                  "when": info.get("when"), "by": info.get("by"), "reason": info.get("reason"),
                  "kind": info.get("kind")} if h.base else None,
-        "counts": {**{s: len(h.of(s)) for s in STATUSES},  # type: ignore[arg-type]
+        "counts": {**{s: len(h.of(s)) for s in STATUSES},
                    "accepted": len(h.accepted)},
         "known_differences": h.known_differences,
         "outside_release": sum(1 for e in h.entries if e.outside_release),
@@ -52,7 +52,7 @@ def hop_json(h: HopStatus) -> dict[str, Any]:
 
 def status_json(hops: list[HopStatus], sandboxes: list[SandboxRefresh] | None = None,
                 ) -> dict[str, Any]:
-    totals = {s: sum(len(h.of(s)) for h in hops) for s in STATUSES}  # type: ignore[arg-type]
+    totals: dict[str, int] = {s: sum(len(h.of(s)) for h in hops) for s in STATUSES}
     totals["accepted"] = sum(len(h.accepted) for h in hops)
     rows = sandboxes or []
     return {"schema": SCHEMA, "hops": [hop_json(h) for h in hops], "totals": totals,
@@ -93,7 +93,7 @@ def _when(text: str | None) -> str:
 def _headline(h: HopStatus) -> str:
     if h.mode == "no-snapshot":
         return f"{h.source} → {h.target}: {h.note}"
-    counts = ", ".join(f"{len(h.of(s))} {s}" for s in STATUSES)  # type: ignore[arg-type]
+    counts = ", ".join(f"{len(h.of(s))} {s}" for s in STATUSES)
     if h.accepted:
         counts += f", {len(h.accepted)} accepted"
     if h.base:
@@ -124,7 +124,7 @@ def status_text(hops: list[HopStatus], *, show_accepted: bool = False,
     for h in hops:
         lines.append(_headline(h))
         for status in STATUSES:
-            for e in h.of(status):  # type: ignore[arg-type]
+            for e in h.of(status):
                 flag = "  !" if e.outside_release else "   "
                 lines.append(f"{flag} {status:<8} {e.change.component}  {_since(e)}({e.reason})")
                 for row in e.audit[:3]:

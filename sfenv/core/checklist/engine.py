@@ -112,11 +112,11 @@ class _Hop:
         self.source = {"name": ctx.source_env, "production": ctx.source_is_production}
         self.target = {"name": ctx.target_env, "production": ctx.target_is_production,
                        "owner": ctx.target_owner}
-        self._roles: tuple[dict, dict] | None = None
+        self._roles: tuple[dict[str, Any], dict[str, Any]] | None = None
         self._hierarchy = registry.hierarchy_type().name  # the role tree's type
 
     # -- role hierarchy: target now (before) and target after this promotion (after)
-    def roles(self) -> tuple[dict, dict]:
+    def roles(self) -> tuple[dict[str, Any], dict[str, Any]]:
         if self._roles is None:
             before: dict[str, Any] = {c.full_name: x for c, x in self.ctx.target_components.items()
                                       if c.type == self._hierarchy}
@@ -299,7 +299,9 @@ def _manual_feed(hop: _Hop) -> Iterable[tuple[Rule, Step]]:
     # the most specific rule wins: exact type names before globs, then catalogue order
     rules = sorted(rules, key=lambda r: r.multi_type)
     helpers = hop.helpers()
-    items = [(cid, xml, False) for cid, xml in hop.ctx.manual]
+    # (component, its XML (None: a removed one the snapshot no longer has), removed)
+    items: list[tuple[ComponentId, bytes | None, bool]] = [
+        (cid, xml, False) for cid, xml in hop.ctx.manual]
     items += [(cid, xml, True) for cid, xml in hop.ctx.manual_removed]
     # Deleting a component removes every profile and permission set entry that grants it:
     # no person has to revoke those.

@@ -7,7 +7,7 @@ Shared with the report (side-by-side trees), so it takes plain dicts: developer 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ class TreeNode:
     old_parent: str | None = None  # set when moved
     children: list[TreeNode] = field(default_factory=list)
 
-    def walk(self, depth: int = 0):
+    def walk(self, depth: int = 0) -> Iterator[tuple[int, TreeNode]]:
         """(depth, node) pairs, depth-first, the root excluded."""
         for child in self.children:
             yield depth, child
@@ -69,10 +69,10 @@ def role_tree(roles_before: Mapping[Any, Any], roles_after: Mapping[Any, Any],
     nodes: dict[str, TreeNode] = {}
     for name in sorted(set(before) | set(after)):
         b, a = before.get(name), after.get(name)
-        if b is None:
+        if a is None:  # `name` comes from the union: only `before` has it
+            node = TreeNode(name, before[name]["label"], REMOVED, before[name]["parent"])
+        elif b is None:
             node = TreeNode(name, a["label"], ADDED, a["parent"])
-        elif a is None:
-            node = TreeNode(name, b["label"], REMOVED, b["parent"])
         elif b["parent"] != a["parent"]:
             node = TreeNode(name, a["label"], MOVED, a["parent"], old_parent=b["parent"])
         elif b["data"] != a["data"]:
@@ -108,7 +108,7 @@ def describe(node: TreeNode, labels: Mapping[str, str] | None = None) -> str:
     text = f"{node.label} ({node.name})"
     if node.status == MOVED:
         old = node.old_parent or "(top)"
-        if labels and node.old_parent in labels:
+        if labels and node.old_parent is not None and node.old_parent in labels:
             old = f"{labels[node.old_parent]} ({node.old_parent})"
         text += f" [moved from {old}]"
     elif node.status in (ADDED, REMOVED, MODIFIED):

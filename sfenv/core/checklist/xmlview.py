@@ -24,9 +24,11 @@ def element_to_dict(el: etree._Element) -> XmlValue:
         key = local_name(child)
         value = element_to_dict(child)
         if key in out:
-            if not isinstance(out[key], list):
-                out[key] = [out[key]]
-            out[key].append(value)
+            seen = out[key]
+            if isinstance(seen, list):
+                seen.append(value)
+            else:
+                out[key] = [seen, value]
         else:
             out[key] = value
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry, default_registry
@@ -82,7 +83,7 @@ def granted(cid: ComponentId, registry: Registry | None = None) -> ComponentId |
     return ComponentId(found[1].grants, key)
 
 
-def matches(row: dict, cid: ComponentId, label: str | None = None,
+def matches(row: dict[str, Any], cid: ComponentId, label: str | None = None,
             registry: Registry | None = None) -> bool:
     """Is this audit row about `cid` (whose own label is `label`, when known)? A permission
     entry takes the rows about the component it grants access to."""
@@ -118,7 +119,8 @@ def matches(row: dict, cid: ComponentId, label: str | None = None,
     return any(len(n) >= 3 and _token(n, text) for n in names)
 
 
-def label_used(rows: list[dict], cid: ComponentId, registry: Registry | None = None) -> bool:
+def label_used(rows: list[dict[str, Any]], cid: ComponentId,
+               registry: Registry | None = None) -> bool:
     """Whether `matches` could read `cid`'s label for one of `rows`: only for a type with its
     own audit sections, and only for a row filed under one of them. Reading the label parses the
     component's XML; a plan of 235,000 items against an empty trail did that for nothing (36 s)."""
@@ -133,10 +135,10 @@ def label_used(rows: list[dict], cid: ComponentId, registry: Registry | None = N
                                      for row in rows)
 
 
-def rows_about(rows: list[dict], cid: ComponentId, label: str | None = None,
-               limit: int = MAX_ROWS, registry: Registry | None = None) -> list[dict]:
+def rows_about(rows: list[dict[str, Any]], cid: ComponentId, label: str | None = None,
+               limit: int = MAX_ROWS, registry: Registry | None = None) -> list[dict[str, Any]]:
     """The rows about `cid`, newest first as stored, at most `limit`."""
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for row in rows:
         if matches(row, cid, label, registry):
             found.append(row)

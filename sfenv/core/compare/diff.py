@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from sfenv.core.compare import diffcache
 from sfenv.core.compare.diffcache import entry_key
@@ -28,7 +28,14 @@ from sfenv.core.compare.inventory import (
     parts_of_file,
     sort_keys_for,
 )
-from sfenv.core.compare.model import Attribution, Change, Diff, ElementChange, TreeChange
+from sfenv.core.compare.model import (
+    Attribution,
+    Change,
+    ChangeKind,
+    Diff,
+    ElementChange,
+    TreeChange,
+)
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.prune import prune_common
 from sfenv.core.metadata.handlers import Handler
@@ -132,8 +139,8 @@ def _compute(store: SnapshotReader, a_commit: str, b_commit: str, registry: Regi
     tree_changes = [c for c in store.changed(a_commit, b_commit)
                     if not c.path.startswith(INTERNAL)]
     owners: dict[ComponentId, set[str]] = defaultdict(set)
-    for change in tree_changes:
-        owners[_owner(registry, change.path)].add(change.path)
+    for tree_change in tree_changes:
+        owners[_owner(registry, tree_change.path)].add(tree_change.path)
 
     # Files to read: the differing ones, plus the unchanged siblings of grouped components
     # (a bundle's component bytes are all its files).
@@ -225,20 +232,23 @@ def _handler(registry: Registry, cid: ComponentId) -> Handler:
     return mtype.handler if mtype is not None else UNKNOWN
 
 
-def _attribution(entry: dict | None) -> Attribution:
+def _attribution(entry: dict[str, Any] | None) -> Attribution:
     if not entry:
         return Attribution()
     return Attribution(entry.get("lastModifiedByName"), entry.get("lastModifiedDate"))
 
 
-def _kind(old: object, new: object) -> str:
+def _kind(old: object, new: object) -> ChangeKind:
     return "added" if old is None else "removed" if new is None else "modified"
 
 
 def _read(blobs: Mapping[str, bytes], sha: str | None, neutralize: Neutralizer | None,
           side: str) -> bytes | None:
-    if sha is None:
-        return None
+    return None if sha is None else _read_blob(blobs, sha, neutralize, side)
+
+
+def _read_blob(blobs: Mapping[str, bytes], sha: str, neutralize: Neutralizer | None,
+               side: str) -> bytes:
     data = blobs[sha]
     return neutralize.side(side, data) if neutralize else data
 
@@ -263,11 +273,11 @@ def _xml_changes(registry: Registry, split: Splitter, path: str, sha_a: str | No
             continue
         kind = _kind(old, new)
         elements: list[ElementChange] = []
-        if kind == "modified":
-            elements = element_changes(old, new, source=f"{path} ({cid})",  # type: ignore[arg-type]
+        if old is not None and new is not None:  # modified
+            elements = element_changes(old, new, source=f"{path} ({cid})",
                                        keys=sort_keys_for(registry, cid.type))
-        parent = (pa or pb).parent  # type: ignore[union-attr]
-        changes.append(Change(cid, kind, parent, path, elements, old, new))  # type: ignore[arg-type]
+        parent = (pa if pa is not None else parts_b[cid]).parent  # cid is in one of them
+        changes.append(Change(cid, kind, parent, path, elements, old, new))
     return changes
 
 
@@ -286,12 +296,12 @@ def _grouped_change(registry: Registry, owner: ComponentId,
                     files_b: Mapping[str, str], blobs: Mapping[str, bytes],
                     neutralize: Neutralizer | None) -> Change | None:
     paths_a, paths_b = sorted(paths[0]), sorted(paths[1])
-    data_a = {p: _read(blobs, files_a[p], neutralize, "a") for p in paths_a}
-    data_b = {p: _read(blobs, files_b[p], neutralize, "b") for p in paths_b}
+    data_a = {p: _read_blob(blobs, files_a[p], neutralize, "a") for p in paths_a}
+    data_b = {p: _read_blob(blobs, files_b[p], neutralize, "b") for p in paths_b}
     if data_a == data_b:
         return None
-    old = b"".join(data_a.values()) if paths_a else None  # type: ignore[arg-type]
-    new = b"".join(data_b.values()) if paths_b else None  # type: ignore[arg-type]
+    old = b"".join(data_a.values()) if paths_a else None
+    new = b"".join(data_b.values()) if paths_b else None
     kind = _kind(old, new)
     elements: list[ElementChange] = []
     if kind == "modified":
@@ -300,7 +310,7 @@ def _grouped_change(registry: Registry, owner: ComponentId,
                                            data_b.get(path)))
     main = paths_b[0] if paths_b else paths_a[0]
     path = registry.expected_path(owner) if registry.find(owner.type) else main
-    return Change(owner, kind, None, path, elements, old, new)  # type: ignore[arg-type]
+    return Change(owner, kind, None, path, elements, old, new)
 
 
 def _file_elements(registry: Registry, owner: ComponentId, path: str, old: bytes | None,
@@ -336,17 +346,17 @@ def _file_change(owner: ComponentId, path: str, files_a: Mapping[str, str],
     elements = []
     if old is not None and new is not None:
         elements = [ElementChange(path.rsplit("/", 1)[-1], "changed", _size(old), _size(new))]
-    return Change(owner, _kind(old, new), None, path, elements, old, new)  # type: ignore[arg-type]
+    return Change(owner, _kind(old, new), None, path, elements, old, new)
 
 
-def audit_rows(store: SnapshotReader, commit: str) -> list[dict]:
+def audit_rows(store: SnapshotReader, commit: str) -> list[dict[str, Any]]:
     """The SetupAuditTrail rows stored with a snapshot (newest first)."""
     sha = store.files_under(commit, [AUDIT_PATH]).get(AUDIT_PATH)
     rows = load_json_blob(store.read_blob(sha) if sha else None, [])
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict]:
+def component_index(store: SnapshotReader, commit: str) -> Mapping[str, dict[str, Any]]:
     """The snapshot's `.sfenv/components.json` ({"Type:FullName": FileProperties}), decoded
     entry by entry as it is read (`ComponentIndex`)."""
     sha = store.files_under(commit, [INDEX_PATH]).get(INDEX_PATH)

@@ -173,7 +173,7 @@ def load_json_blob(data: bytes | None, default: Any) -> Any:
         return default
 
 
-class ComponentIndex(Mapping[str, dict]):
+class ComponentIndex(Mapping[str, dict[str, Any]]):
     """A component index blob (`.sfenv/components.json`), decoded one entry at a time.
 
     Pulls write the index one entry a line (`"Type:Name": {...},`): a lookup finds its line
@@ -185,11 +185,11 @@ class ComponentIndex(Mapping[str, dict]):
         self._data = data or b""
         self._lines: dict[bytes, bytes] | None = None
         self._sorted: list[bytes] | None = None
-        self._full: dict[str, dict] | None = None
+        self._full: dict[str, dict[str, Any]] | None = None
         first = self._data[2:self._data.find(b"\n", 2)]
         self._by_line = self._data.startswith(b'{\n"') and first.rstrip(b",").endswith(b"}")
 
-    def _whole(self) -> dict[str, dict]:
+    def _whole(self) -> dict[str, dict[str, Any]]:
         if self._full is None:
             value = load_json_blob(self._data, {})
             self._full = ({k: v for k, v in value.items() if isinstance(v, dict)}
@@ -214,11 +214,11 @@ class ComponentIndex(Mapping[str, dict]):
                 at = bisect_left(self._sorted, start)
                 if at < len(self._sorted) and self._sorted[at].startswith(start):
                     return self._sorted[at], len(start)
-            elif (line := self._lines.get(encoded.encode())) is not None:  # type: ignore[union-attr]
+            elif self._lines is not None and (line := self._lines.get(encoded.encode())) is not None:
                 return line, len(start)
         return None
 
-    def __getitem__(self, key: str) -> dict:
+    def __getitem__(self, key: str) -> dict[str, Any]:
         if not self._by_line or self._full is not None:
             return self._whole()[key]
         found = self._line_of(key)
@@ -243,7 +243,7 @@ class ComponentIndex(Mapping[str, dict]):
         return len(self._whole())
 
 
-def index_entries(data: bytes | None, keys: Iterable[str]) -> dict[str, dict]:
+def index_entries(data: bytes | None, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The entries of a component index blob for `keys` only (absent keys left out)."""
     index = ComponentIndex(data)
     return {k: v for k in keys if (v := index.get(k)) is not None}

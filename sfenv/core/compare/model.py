@@ -107,7 +107,8 @@ class PathEntry:
     target_change: Change | None = None  # base→B, when a base exists
     reason: str = ""  # why this status (three-way: which side changed; two-way: dates)
     outside_release: bool = False  # a production target changed outside the release process
-    audit: list[dict] = field(default_factory=list)  # SetupAuditTrail rows naming the component
+    # SetupAuditTrail rows naming the component
+    audit: list[dict[str, Any]] = field(default_factory=list)
     # A difference that already existed at the base and is unchanged on both sides since: the
     # `when` of the first sync point it was recorded at (shown "since before <date>").
     since_before: str | None = None
@@ -117,7 +118,7 @@ class PathEntry:
     target_by: Attribution | None = None
     # Accepted by a human's `sfenv sync-point`: {"when", "by", "reason"}; such entries are kept
     # in HopStatus.accepted, never in entries. `status` is then the class it had when accepted.
-    accepted: dict | None = None
+    accepted: dict[str, Any] | None = None
 
 
 @dataclass
@@ -135,7 +136,7 @@ class HopStatus:
     known_differences: int = 0
     note: str = ""  # e.g. "no snapshot of qa yet: run `sfenv pull qa`"
     accepted: list[PathEntry] = field(default_factory=list)  # accepted by a manual sync point
-    base_info: dict | None = None  # the sync point record: {when, by, reason, ...}
+    base_info: dict[str, Any] | None = None  # the sync point record: {when, by, reason, ...}
 
     def of(self, status: PathClass) -> list[PathEntry]:
         return [e for e in self.entries if e.status == status]

@@ -22,7 +22,7 @@ from sfenv.core.compare.audit_match import label_of, label_used, rows_about
 from sfenv.core.compare.diff import SnapshotReader, audit_rows, diff_commits
 from sfenv.core.compare.filters import ComponentFilter
 from sfenv.core.compare.inventory import Splitter
-from sfenv.core.compare.model import Attribution, Change, HopStatus, PathEntry
+from sfenv.core.compare.model import Attribution, Change, HopStatus, PathClass, PathEntry
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.origins import RecordReader, attributed, read_origins
 from sfenv.core.metadata.registry import Registry, default_registry
@@ -31,7 +31,7 @@ from sfenv.errors import StoreError
 SYNC_PREFIX = "refs/sfenv/sync/"
 SYNC_FILE = "sync.json"
 MAX_AUDIT_ROWS = 5
-CLASSES = ("pending", "drift", "conflict")
+CLASSES: tuple[PathClass, ...] = ("pending", "drift", "conflict")
 
 
 class StatusReader(SnapshotReader, RecordReader, Protocol):
@@ -47,7 +47,7 @@ def sync_ref(a: str, b: str) -> str:
 def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_commit: str,
                       reason: str, *, by: str, when: str, accept: bool = False,
                       config: Config | None = None, registry: Registry | None = None,
-                      split: Splitter | None = None) -> dict:
+                      split: Splitter | None = None) -> dict[str, Any]:
     """The record saying A at `a_commit` and B at `b_commit` are the base for hop A→B
     (`sfenv.services.records.sync_points` writes it on `sync_ref(a, b)`).
 
@@ -77,7 +77,7 @@ def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_comm
     return doc
 
 
-def sync_point(store: StatusReader, a: str, b: str) -> dict | None:
+def sync_point(store: StatusReader, a: str, b: str) -> dict[str, Any] | None:
     """The last recorded base of hop A→B ({a_commit, b_commit, when, by, reason, differences})
     or None. `differences` is absent from records made before classes were kept."""
     commit = store.ref_commit(sync_ref(a, b))
@@ -93,7 +93,7 @@ def sync_point(store: StatusReader, a: str, b: str) -> dict | None:
     return doc
 
 
-def component_base(record: dict | None, cid: str) -> dict | None:
+def component_base(record: dict[str, Any] | None, cid: str) -> dict[str, Any] | None:
     """The pair of commits ({a_commit, b_commit, when}) at which both sides of the hop last
     agreed on component `cid`, per the sync point `record`; None when they never did.
 
@@ -112,7 +112,7 @@ def component_base(record: dict | None, cid: str) -> dict | None:
             "when": record.get("when")}
 
 
-def origin(store: StatusReader, env: str) -> dict | None:
+def origin(store: StatusReader, env: str) -> dict[str, Any] | None:
     """Where sfenv's knowledge of `env` begins: its latest refresh snapshot (an org id change
     accepted with `--new-org`) or else its first snapshot, as {commit, date, refreshed};
     None without a snapshot or a store that keeps no history."""
@@ -123,7 +123,8 @@ def origin(store: StatusReader, env: str) -> dict | None:
     key = ("origin", env, head)
     cache = getattr(store, "cache", None)
     if isinstance(cache, dict) and key in cache:
-        return cache[key]
+        cached: dict[str, Any] | None = cache[key]  # what this function stored there
+        return cached
     entries = log(env, limit=100_000)  # newest first
     found = None
     for at, entry in enumerate(entries):
@@ -140,7 +141,7 @@ def origin(store: StatusReader, env: str) -> dict | None:
 
 
 def effective_base(store: StatusReader, a: str, b: str,
-                   base: dict | None) -> tuple[dict | None, str]:
+                   base: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
     """(the base to classify hop A→B against, a note for status).
 
     A sync point older than a refresh of either end no longer describes the org: it is
@@ -171,7 +172,7 @@ def effective_base(store: StatusReader, a: str, b: str,
     return base, note
 
 
-def _as_of(store: StatusReader, env: str, when: str) -> dict | None:
+def _as_of(store: StatusReader, env: str, when: str) -> dict[str, Any] | None:
     """`env`'s latest snapshot taken at or before `when` (ISO UTC), as `origin` gives it."""
     log = getattr(store, "log", None)
     if log is None:
@@ -205,8 +206,8 @@ def path_status(store: StatusReader, config: Config, hop: tuple[str, str], *,
     prod = bool(getattr(env_b, "production", False))
     head_a, head_b = store.head(a), store.head(b)
     status = HopStatus(a, b, None, [], prod, head_a, head_b)
-    missing = [env for env, head in ((a, head_a), (b, head_b)) if head is None]
-    if missing:
+    if head_a is None or head_b is None:
+        missing = [env for env, head in ((a, head_a), (b, head_b)) if head is None]
         status.mode = "no-snapshot"
         status.note = "no snapshot of " + " and ".join(missing) + " yet: run " + \
             ", ".join(f"`sfenv pull {m}`" for m in missing)
@@ -270,7 +271,7 @@ def all_status(store: StatusReader, config: Config, *, registry: Registry | None
 
 def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str,
                       a_commit: str, b_commit: str,
-                      base: dict | None, registry: Registry, split: Splitter | None,
+                      base: dict[str, Any] | None, registry: Registry, split: Splitter | None,
                       filters: ComponentFilter | None = None,
                       ) -> tuple[list[PathEntry], list[PathEntry], int]:
     """(entries, accepted, known_differences) of the differences between A and B at these
@@ -285,32 +286,31 @@ def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str
     changes = [attributed(c, origins) for c in changes]
     work = HopStatus(a, b, None, [], False, a_commit, b_commit)
     if base:
-        _three_way(store, work, changes, registry, split, base)
+        _three_way(store, work, a_commit, b_commit, changes, registry, split, base)
     else:
-        _two_way(store, work, changes, origins)
+        _two_way(store, work, a_commit, b_commit, changes, origins)
     return work.entries, work.accepted, work.known_differences
 
 
-def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
-               registry: Registry, split: Splitter | None, base: dict) -> None:
+def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
+               registry: Registry, split: Splitter | None, base: dict[str, Any]) -> None:
+    """Classify `changes` against `base`; `a1`, `b1`: the commits compared (the status's)."""
     a0, b0 = base["a_commit"], base["b_commit"]
     origins = read_origins(store, status.source)
     src = {c.component: attributed(c, origins)
-           for c in diff_commits(store, a0, status.source_commit, registry=registry,
-                                 split=split).changes}
+           for c in diff_commits(store, a0, a1, registry=registry, split=split).changes}
     # the target's side through its own origins too: content a rollback restored keeps its
     # author there, not the deploy user's name the org now gives it
     target_origins = read_origins(store, status.target)
     tgt = {c.component: attributed(c, target_origins)
-           for c in diff_commits(store, b0, status.target_commit, registry=registry,
-                                 split=split).changes}
+           for c in diff_commits(store, b0, b1, registry=registry, split=split).changes}
     when = str(base.get("when") or "?")
     since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
              else f"since the sync point of {when}")
     recorded = base.get("differences")
     recorded = recorded if isinstance(recorded, dict) else {}
     unclassified: list[Change] = []
-    audits: dict[str, list[dict]] = {}
+    audits: dict[str, list[dict[str, Any]]] = {}
     for change in changes:
         cid = change.component
         in_src, in_tgt = cid in src, cid in tgt
@@ -323,7 +323,7 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
                 unclassified.append(change)
                 continue
             entry = _carried(status, change, rec, when)
-            side = status.target_commit if entry.status == "drift" else status.source_commit
+            side = b1 if entry.status == "drift" else a1
             if side not in audits:
                 audits[side] = audit_rows(store, side)
             entry.audit = _audit_of(audits[side], change)
@@ -333,17 +333,17 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
         if own is not None and (own["a_commit"], own["b_commit"]) != (a0, b0):
             # it differed already at the last sync point: classify against the pair both
             # sides last agreed on, so a hotfix stays drift and an upstream edit of it conflicts
-            status.entries.append(_against_own_base(store, status, change, own, registry, split,
-                                                    origins))
+            status.entries.append(_against_own_base(store, status, a1, b1, change, own, registry,
+                                                    split, origins))
             continue
         gone: Attribution | None = None
+        kind: PathClass
         if in_src and in_tgt:
             kind, reason = "conflict", _conflict_reason(status, src[cid], tgt[cid], since)
         elif in_src and src[cid].kind == "removed":
-            source_commit = status.source_commit or ""
-            if source_commit not in audits:
-                audits[source_commit] = audit_rows(store, source_commit)
-            gone = deleted_by(src[cid], origins, audits[source_commit])
+            if a1 not in audits:
+                audits[a1] = audit_rows(store, a1)
+            gone = deleted_by(src[cid], origins, audits[a1])
             kind, reason = "pending", (f"deleted in {status.source}{_who_by(gone)} {since}" if gone
                                        else f"deleted in {status.source} {since}")
         elif in_src:
@@ -355,14 +355,13 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
             # reconciled (a hotfix not upstream): promoting would overwrite one of them
             earlier = _carried(status, change, rec, when)
             kind, reason = "conflict", f"{reason}; and {rec['status']} before: {earlier.reason}"
-        entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)  # type: ignore[arg-type]
+        entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)
         if gone is not None and kind == "pending":
             entry.source_by = gone
         status.entries.append(entry)
     if unclassified:  # a record without classes (older sfenv): attribute by dates, never drop
-        carried = HopStatus(status.source, status.target, None, [], False,
-                            status.source_commit, status.target_commit)
-        _two_way(store, carried, unclassified, origins,
+        carried = HopStatus(status.source, status.target, None, [], False, a1, b1)
+        _two_way(store, carried, a1, b1, unclassified, origins,
                  target_refreshed=str(base.get("target_refreshed") or "") or None)
         for entry in carried.entries if base.get("kind") != "first" else ():
             entry.since_before = when
@@ -370,31 +369,33 @@ def _three_way(store: StatusReader, status: HopStatus, changes: list[Change],
         status.entries += carried.entries
 
 
-def _against_own_base(store: StatusReader, status: HopStatus, change: Change, own: dict,
-                      registry: Registry, split: Splitter | None,
-                      origins: dict[str, dict]) -> PathEntry:
-    """Three-way classification of one component against its own base pair."""
+def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, change: Change,
+                      own: dict[str, Any], registry: Registry, split: Splitter | None,
+                      origins: dict[str, dict[str, Any]]) -> PathEntry:
+    """Three-way classification of one component (between `a1` and `b1`) against its own
+    base pair."""
     cid = change.component
     src = {c.component: attributed(c, origins)
-           for c in diff_commits(store, own["a_commit"], status.source_commit,
-                                 registry=registry, split=split).changes}
-    tgt = {c.component: c for c in diff_commits(store, own["b_commit"], status.target_commit,
+           for c in diff_commits(store, own["a_commit"], a1, registry=registry,
+                                 split=split).changes}
+    tgt = {c.component: c for c in diff_commits(store, own["b_commit"], b1,
                                                 registry=registry, split=split).changes}
     since = f"since the sync point of {own.get('when') or '?'}"
     s, t = src.get(cid), tgt.get(cid)
     gone: Attribution | None = None
+    kind: PathClass
     if s is not None and t is not None:
         kind, reason = "conflict", _conflict_reason(status, s, t, since)
     elif t is not None:
         kind, reason = "drift", f"changed in {status.target}{_who_by(t.new_by)} {since}"
     elif s is not None and s.kind == "removed":
-        gone = deleted_by(s, origins, audit_rows(store, status.source_commit or ""))
+        gone = deleted_by(s, origins, audit_rows(store, a1))
         kind, reason = "pending", f"deleted in {status.source}{_who_by(gone or Attribution())} {since}"
     elif s is not None:
         kind, reason = "pending", f"changed in {status.source}{_who_by(change.new_by)} {since}"
     else:  # equal to the base on both sides once read apart, yet differing: say so, as pending
         kind, reason = "pending", f"differs, though neither side changed it {since}"
-    entry = PathEntry(kind, change, s, t, reason)  # type: ignore[arg-type]
+    entry = PathEntry(kind, change, s, t, reason)
     entry.source_by = s.new_by if s is not None else None
     if gone is not None:  # who deleted it, not the empty side of a deletion
         entry.source_by = gone
@@ -411,16 +412,16 @@ def _conflict_reason(status: HopStatus, src: Change, tgt: Change, since: str) ->
             f"{since}")
 
 
-def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEntry:
+def _carried(status: HopStatus, change: Change, rec: dict[str, Any], when: str) -> PathEntry:
     """A difference unchanged on both sides since the base, with the class recorded there."""
     src_by, tgt_by = _attribution(rec.get("source")), _attribution(rec.get("target"))
-    kind = str(rec["status"])
+    kind = _class_of(rec["status"])
     since = str(rec.get("since") or when)
     a, b = status.source, status.target
     text = {"pending": f"changed in {a}{_who_by(src_by)}",
             "drift": f"changed in {b}{_who_by(tgt_by)}",
             "conflict": f"changed in both {a}{_who_by(src_by)} and {b}{_who_by(tgt_by)}"}[kind]
-    entry = PathEntry(kind, change, reason=text,  # type: ignore[arg-type]
+    entry = PathEntry(kind, change, reason=text,
                       since_before=since, source_by=src_by, target_by=tgt_by)
     accepted = rec.get("accepted")
     if isinstance(accepted, dict):
@@ -430,7 +431,15 @@ def _carried(status: HopStatus, change: Change, rec: dict, when: str) -> PathEnt
     return entry
 
 
-def _record_of(entry: PathEntry, when: str, acceptance: dict | None) -> dict:
+def _class_of(value: object) -> PathClass:
+    """A class read from a record (its callers checked it is one of CLASSES): KeyError else."""
+    for known in CLASSES:
+        if value == known:
+            return known
+    raise KeyError(value)
+
+
+def _record_of(entry: PathEntry, when: str, acceptance: dict[str, Any] | None) -> dict[str, Any]:
     """How a remaining difference is stored in a sync point record."""
     src, tgt = _sides(entry)
     rec: dict[str, Any] = {
@@ -455,19 +464,21 @@ def _attribution(side: object) -> Attribution:
     return Attribution(side.get("by") or None, side.get("date") or None)
 
 
-def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
-             origins: dict[str, dict] | None = None, *,
+def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
+             origins: dict[str, dict[str, Any]] | None = None, *,
              target_refreshed: str | None = None) -> None:
-    """No base: attribute each difference to the side that changed it last. A target
+    """No base: attribute each difference (between `a1` and `b1`) to the side that changed it
+    last. A target
     refreshed at `target_refreshed` is a copy as of then: a date of its up to the refresh
     is the copy's (a refresh stamps what it copies), not a change of its own, so such a
     difference is the source's to promote."""
     quiet_until = utc_key(target_refreshed) if target_refreshed else None
-    audit_a = audit_rows(store, status.source_commit) if changes else []
-    audit_b = audit_rows(store, status.target_commit) if changes else []
+    audit_a = audit_rows(store, a1) if changes else []
+    audit_b = audit_rows(store, b1) if changes else []
     for change in changes:
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
         gone: Attribution | None = None
+        kind: PathClass
         if change.kind == "added":
             kind, reason = "pending", f"exists only in {status.source}{_who(change, target=False)}"
         elif change.kind == "removed":
@@ -488,7 +499,7 @@ def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
                       f"{_who(change, target=not newer_a)}")
         else:
             kind, reason = "pending", NO_DATES
-        entry = PathEntry(kind, change, reason=reason)  # type: ignore[arg-type]
+        entry = PathEntry(kind, change, reason=reason)
         if change.kind == "removed" and kind == "pending":
             entry.source_by = gone  # who deleted it, for the report's "changed by" cell
         rows = audit_b if kind == "drift" else audit_a
@@ -496,7 +507,8 @@ def _two_way(store: StatusReader, status: HopStatus, changes: list[Change],
         status.entries.append(entry)
 
 
-def deleted_by(change: Change, origins: dict[str, dict], rows: list[dict]) -> Attribution | None:
+def deleted_by(change: Change, origins: dict[str, dict[str, Any]],
+               rows: list[dict[str, Any]]) -> Attribution | None:
     """Who deleted the component of a removal `change` (old = the target's copy) in the
     source: the person a promotion recorded as having deleted it upstream (`origins` of the
     source, entries with `deleted`), else the newest deletion row of the source's audit trail
@@ -513,7 +525,7 @@ def deleted_by(change: Change, origins: dict[str, dict], rows: list[dict]) -> At
     return Attribution(row.get("CreatedByName") or None, row.get("CreatedDate") or None)
 
 
-def _deleted_in(rows: list[dict], change: Change) -> dict | None:
+def _deleted_in(rows: list[dict[str, Any]], change: Change) -> dict[str, Any] | None:
     """The newest deletion row of the source's audit trail naming this component, when it is
     later than the target's own lastModifiedDate (else the target may have added it since)."""
     since = (change.old_by.last_modified_date or "")[:19]
@@ -538,7 +550,7 @@ def _who_by(by: Attribution) -> str:
     return text
 
 
-def _audit_of(rows: list[dict], change: Change) -> list[dict]:
+def _audit_of(rows: list[dict[str, Any]], change: Change) -> list[dict[str, Any]]:
     """The audit rows about this very component (section + its own label or API name)."""
     if not rows:
         return []

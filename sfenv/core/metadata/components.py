@@ -150,7 +150,7 @@ def compose_file(type_name: str, children: Sequence[bytes], parent_xml: bytes | 
             if mtype.child_spec(local_name(el)) is not None:
                 root.remove(el)
     else:
-        root = etree.Element(f"{{{NS}}}{mtype.name}", nsmap={None: NS})
+        root = etree.Element(f"{{{NS}}}{mtype.name}", nsmap={None: NS})  # type: ignore[dict-item]  # lxml-stubs 0.5.1: a None key (the default namespace) is valid
     seen: set[tuple[str, str]] = set()
     elements = []
     for i, data in enumerate(children):

@@ -11,6 +11,8 @@ tables directly: it asks `sfenv.core.metadata.registry.Registry`.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 # --- Profile and permission-set sections ---------------------------------------------------
 # Profiles and permission sets have no child types in the Metadata API, yet each entry of
 # their keyed lists (a field permission, a class access...) is what teams review: every such
@@ -75,7 +77,21 @@ SECTION_GRANTS: dict[str, str] = {
 #   static resource's zip is a folder of files in source format), "meta_by_suffix" (a document's
 #   metadata is `<name>.document-meta.xml` in source format, `<file>-meta.xml` in the API).
 # id_prefix: key prefix of the setup entity behind the type (the local org mints ids with it).
-TYPE_FACTS: dict[str, dict[str, object]] = {
+class TypeFacts(TypedDict, total=False):
+    """The facts a type may have (each explained above); a missing one is False/None/()."""
+
+    deploy_whole: bool
+    retrieved_with: tuple[str, ...]
+    always_refreshed: bool
+    checklist_context: bool
+    hierarchy_parent: str
+    objects_named_by_file: bool
+    object_separator: str
+    source_handler: str
+    id_prefix: str
+
+
+TYPE_FACTS: dict[str, TypeFacts] = {
     "Profile": {"retrieved_with": tuple(sorted(set(SECTION_GRANTS.values()))), "id_prefix": "00e"},
     "PermissionSet": {"deploy_whole": True, "always_refreshed": True, "id_prefix": "0PS"},
     "MutingPermissionSet": {"deploy_whole": True},

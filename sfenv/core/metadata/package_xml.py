@@ -83,7 +83,8 @@ def parse_package(data: bytes, source: str, registry: Registry | None = None) ->
             names = cast(list[etree._Element], _NAMES(el))
             type_name = (names[-1].text or "").strip() if names else ""
             if names:
-                pkg.lines.setdefault(type_name, names[-1].sourceline or el.sourceline or 1)
+                # lxml-stubs 0.5.1 leaves sourceline untyped (`...`); lxml gives int | None
+                pkg.lines.setdefault(type_name, names[-1].sourceline or el.sourceline or 1)  # type: ignore[arg-type]
             # the members' texts straight from libxml2: no element object per member
             members = cast(list[str], _MEMBERS(el))
             if not type_name:
@@ -149,7 +150,7 @@ def _leaf(depth: int, name: str, text: str) -> str:
 
 def _write_package_tree(pkg: Package) -> bytes:
     """`write_package` through an element tree and `write_xml` (the reference bytes)."""
-    root = etree.Element(f"{{{NS}}}Package", nsmap={None: NS})
+    root = etree.Element(f"{{{NS}}}Package", nsmap={None: NS})  # type: ignore[dict-item]  # lxml-stubs 0.5.1: a None key (the default namespace) is valid
     for type_name in sorted(pkg.types):
         members = sorted(set(pkg.types[type_name]), key=_member_order)
         if not members:

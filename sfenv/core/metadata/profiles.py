@@ -97,7 +97,8 @@ def _merge(parts: list[bytes], source: str, ptype: MetadataType) -> bytes:
     if not parts:
         raise ValueError("merge_profiles needs at least one part")
     roots = [parse_xml(p, f"{source} (part {i + 1})") for i, p in enumerate(parts)]
-    merged = etree.Element(roots[0].tag, nsmap=roots[0].nsmap)
+    # lxml-stubs 0.5.1 refuses the None key (default namespace) its own `nsmap` property returns
+    merged = etree.Element(roots[0].tag, nsmap=roots[0].nsmap)  # type: ignore[arg-type]
     seen: set[tuple[str, str]] = set()
     kept: list[etree._Element] = []
     for root in roots:

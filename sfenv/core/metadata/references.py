@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from lxml import etree
 
@@ -121,7 +122,9 @@ def _custom_field(piece: Piece, root: etree._Element) -> _Found:
     refs.texts(root, "referenceTo", lambda t: C("CustomObject", t))
     for name in ("formula", "summaryFilterItems", "defaultValue"):
         for el in _all(root, name):
-            refs.extend(name, formula_fields("".join(el.itertext()), obj))
+            # lxml-stubs 0.5.1 types itertext() as str | bytes; lxml yields str
+            text = "".join(el.itertext())  # type: ignore[arg-type]
+            refs.extend(name, formula_fields(text, obj))
     for name in ("summarizedField", "summaryForeignKey"):
         value = _text(root, name)
         if value:
@@ -219,7 +222,7 @@ def _role(piece: Piece, root: etree._Element) -> _Found:
     return refs
 
 
-def _trigger(piece: Piece, root: etree._Element | None) -> _Found:
+def _trigger(piece: Piece) -> _Found:
     refs = _Found()
     for path, data in piece.files:
         if path.endswith(".trigger"):
@@ -236,12 +239,12 @@ def _flow(piece: Piece, root: etree._Element) -> _Found:
         if not isinstance(holder.tag, str):
             continue
         obj_el = holder.find(f"{{{NS}}}object")
-        if obj_el is None or not (obj_el.text or "").strip() or len(obj_el):
+        obj = "" if obj_el is None else (obj_el.text or "").strip()
+        if obj_el is None or not obj or len(obj_el):
             continue
-        obj = obj_el.text.strip()
         refs.add("object", C("CustomObject", obj))
         for name in ("field", "queriedFields"):
-            refs.texts(holder, name, lambda t, obj=obj: _field(obj, t))
+            refs.texts(holder, name, partial(_field, obj))
     return refs
 
 
@@ -277,7 +280,7 @@ def _field_list(piece: Piece, root: etree._Element) -> _Found:
     return refs
 
 
-Handler = Callable[[Piece, "etree._Element | None"], _Found]
+Handler = Callable[[Piece, etree._Element], _Found]
 HANDLERS: dict[str, Handler] = {
     "CustomField": _custom_field,
     "ValidationRule": _validation_rule,
@@ -289,7 +292,6 @@ HANDLERS: dict[str, Handler] = {
     "SharingTerritoryRule": _sharing_rule,
     "Queue": _queue,
     "Role": _role,
-    "ApexTrigger": _trigger,
     "Flow": _flow,
     "WorkflowFieldUpdate": _workflow_field_update,
     "WorkflowRule": _workflow_rule,
@@ -298,7 +300,8 @@ HANDLERS: dict[str, Handler] = {
     "FieldSet": _field_list,
     "ListView": _field_list,
 }
-_NEEDS_NO_XML = {"ApexTrigger"}
+# types read from their code files, not their XML (which may be missing)
+_NEEDS_NO_XML: dict[str, Callable[[Piece], _Found]] = {"ApexTrigger": _trigger}
 
 
 def named_references(piece: Piece, registry: Registry | None = None) -> list[Reference]:
@@ -318,19 +321,21 @@ def named_references(piece: Piece, registry: Registry | None = None) -> list[Ref
         # 115,000 of a 60k plan's fields were parsed to learn that (pieces come from parsed files)
         return [Reference("", C("CustomObject", _object_of(piece)))]
     handler = HANDLERS.get(piece.id.type)
-    if handler is None:
+    code_handler = _NEEDS_NO_XML.get(piece.id.type)
+    if code_handler is not None:
+        found = code_handler(piece)
+    elif handler is None:
         # children of object-named files (fields, workflow rules...) need at least their object
         obj = registry.object_of_child(piece.id)
         return [Reference("", C("CustomObject", obj))] if obj else []
-    root = None
-    if piece.id.type not in _NEEDS_NO_XML:
-        if not piece.xml:
-            return []
-        root = parse_xml(piece.xml, str(piece.id))
+    elif not piece.xml:
+        return []
+    else:
+        found = handler(piece, parse_xml(piece.xml, str(piece.id)))
     own = {piece.id}
     if piece.id.type == "CustomField":  # a formula naming its own field is no dependency
         own.add(_field(_object_of(piece), piece.id.full_name))
-    return [r for r in handler(piece, root).items if r.component not in own]
+    return [r for r in found.items if r.component not in own]
 
 
 def references(piece: Piece, registry: Registry | None = None) -> set[ComponentId]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
+from typing import Any
 
 from sfenv.core.metadata import overrides
 from sfenv.core.metadata.handlers import Handler, handler_for
@@ -138,7 +139,7 @@ class MetadataType:
         return (child.key_element,) if child is not None else ()
 
 
-def _sections(d: Mapping, unordered: Mapping[str, str]) -> tuple[SectionSpec, ...]:
+def _sections(d: Mapping[str, Any], unordered: Mapping[str, str]) -> tuple[SectionSpec, ...]:
     if d["name"] not in overrides.SECTION_TYPES:
         return ()
     return tuple(SectionSpec(name, overrides.SECTION_IDENTITY.get(name, (key,)),
@@ -146,7 +147,7 @@ def _sections(d: Mapping, unordered: Mapping[str, str]) -> tuple[SectionSpec, ..
                  for name, key in sorted(unordered.items()) if key and "/" not in name)
 
 
-def _audit_match(d: Mapping) -> AuditMatch | None:
+def _audit_match(d: Mapping[str, Any]) -> AuditMatch | None:
     own = overrides.AUDIT_MATCH.get(d["name"])
     if own is None:
         return None
@@ -154,7 +155,7 @@ def _audit_match(d: Mapping) -> AuditMatch | None:
     return AuditMatch(own.get("sections", inherited), own.get("words", ()), own.get("not_own", ()))
 
 
-def _to_type(d: Mapping) -> MetadataType:
+def _to_type(d: Mapping[str, Any]) -> MetadataType:
     unordered = d.get("unordered") or {}
     facts = overrides.TYPE_FACTS.get(d["name"], {})
     wording = overrides.AUDIT_WORDING.get(d["name"])
@@ -175,16 +176,16 @@ def _to_type(d: Mapping) -> MetadataType:
         bundle_main=d.get("bundle_main"),
         sections=_sections(d, unordered),
         deploy_whole=bool(facts.get("deploy_whole")),
-        retrieved_with=tuple(facts.get("retrieved_with", ())),  # type: ignore[arg-type]
+        retrieved_with=tuple(facts.get("retrieved_with", ())),
         always_refreshed=bool(facts.get("always_refreshed")),
         checklist_context=bool(facts.get("checklist_context")),
-        hierarchy_parent=facts.get("hierarchy_parent"),  # type: ignore[arg-type]
+        hierarchy_parent=facts.get("hierarchy_parent"),
         objects_named_by_file=bool(facts.get("objects_named_by_file")),
-        id_prefix=facts.get("id_prefix"),  # type: ignore[arg-type]
+        id_prefix=facts.get("id_prefix"),
         audit=AuditWording(*wording) if wording else None,
         audit_match=_audit_match(d),
-        object_separator=facts.get("object_separator"),  # type: ignore[arg-type]
-        source_handler=facts.get("source_handler"),  # type: ignore[arg-type]
+        object_separator=facts.get("object_separator"),
+        source_handler=facts.get("source_handler"),
     )
 
 
@@ -195,9 +196,10 @@ class Registry:
     types: tuple[MetadataType, ...]
     source: SourceTable = field(default_factory=lambda: source_table_of({}), compare=False,
                                 hash=False)  # source-format facts (sfdx projects)
-    _by_name: Mapping[str, MetadataType] = field(repr=False, compare=False, hash=False, default=None)
-    _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(repr=False, compare=False, hash=False,
-                                                            default=None)
+    # the lookups, built by __post_init__ from `types`
+    _by_name: Mapping[str, MetadataType] = field(init=False, repr=False, compare=False, hash=False)
+    _by_dir: Mapping[str, tuple[MetadataType, ...]] = field(init=False, repr=False, compare=False,
+                                                            hash=False)
     # what a result computed with this registry may be cached on disk under: "" for the shipped
     # table, a digest of the overlays for a project's; None (never on disk) for any other
     cache_tag: str | None = field(default=None, compare=False, hash=False)
@@ -212,7 +214,7 @@ class Registry:
         object.__setattr__(self, "_by_dir", {k: tuple(v) for k, v in by_dir.items()})
 
     @classmethod
-    def from_json(cls, data: Mapping, cache_tag: str | None = None) -> Registry:
+    def from_json(cls, data: Mapping[str, Any], cache_tag: str | None = None) -> Registry:
         return cls(tuple(_to_type(t) for t in data["types"]),
                    source_table_of(data.get("source_format", {})), cache_tag=cache_tag)
 
@@ -384,7 +386,7 @@ class Registry:
 
     @staticmethod
     def _matches_suffix(t: MetadataType, stem: str) -> bool:
-        return bool(t.suffix) and stem.endswith("." + t.suffix)
+        return bool(t.suffix and stem.endswith("." + t.suffix))
 
     def file_paths(self, cid: ComponentId, existing: Iterable[str]) -> list[str]:
         """The files among `existing` that hold `cid` (for a child: its parent's file), sorted."""

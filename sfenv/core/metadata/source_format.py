@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class SourceTable:
     label_files: dict[str, LabelFiles] = field(default_factory=dict)
     # decomposePermissionSetBeta2: every file of `permissionsets/<Name>/` is part of the set
     merged_folders: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    presets: dict[str, dict] = field(default_factory=dict, repr=False)
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     options: tuple[str, ...] = ()
 
     def with_options(self, options: tuple[str, ...]) -> SourceTable:
@@ -73,7 +74,7 @@ class SourceTable:
         return out
 
 
-def _decomposed(entries: Mapping) -> dict[str, Decomposed]:
+def _decomposed(entries: Mapping[str, Any]) -> dict[str, Decomposed]:
     return {
         name: Decomposed(name, entry["decomposition"], tuple(
             DecomposedChild(c["type"], c["suffix"], c["directory"], c["element"], c["key"],
@@ -82,7 +83,7 @@ def _decomposed(entries: Mapping) -> dict[str, Decomposed]:
     }
 
 
-def source_table_of(data: Mapping) -> SourceTable:
+def source_table_of(data: Mapping[str, Any]) -> SourceTable:
     """The table held by the registry's `source_format` data (empty when it has none)."""
     return SourceTable(_decomposed(data.get("decomposed", {})),
                        frozenset(data.get("mixed_content", ())), frozenset(data.get("merged", ())),

@@ -76,7 +76,8 @@ def parse_xml(data: bytes, source: str) -> etree._Element:
         raise _syntax_error(exc, source) from None
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration
         raise MetadataError(f"{source}:1: {exc}") from None
-    if root.getroottree().docinfo.doctype:
+    # lxml-stubs 0.5.1 leaves DocInfo.doctype out; lxml has it (a str, "" without a DOCTYPE)
+    if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         raise MetadataError(f"{source}:1: DOCTYPE declarations are not allowed")
     for node in root.iter(etree.Entity):
         raise MetadataError(f"{source}:{node.sourceline or 1}: entity references are not allowed")
@@ -103,7 +104,7 @@ def escape_text(text: str) -> str:
     return _escape(text)
 
 
-def _name(qname: str, nsmap: dict) -> str:
+def _name(qname: str, nsmap: dict[str | None, str]) -> str:
     """`{ns}local` -> `local` (default namespace) or `prefix:local`."""
     if qname[0] != "{":
         return qname
@@ -114,7 +115,8 @@ def _name(qname: str, nsmap: dict) -> str:
     return local
 
 
-def _start_tag(el: etree._Element, declared: dict) -> tuple[str, dict]:
+def _start_tag(el: etree._Element,
+               declared: dict[str | None, str]) -> tuple[str, dict[str | None, str]]:
     nsmap = el.nsmap
     parts = [_name(el.tag, nsmap)]
     if nsmap != declared:
@@ -123,11 +125,12 @@ def _start_tag(el: etree._Element, declared: dict) -> tuple[str, dict]:
                 attr = "xmlns" if prefix is None else f"xmlns:{prefix}"
                 parts.append(f'{attr}="{_escape(uri)}"')
     for key, value in el.attrib.items():
-        parts.append(f'{_name(key, nsmap)}="{_escape(value)}"')
+        # lxml-stubs 0.5.1 types attribute names and values as str | bytes; lxml gives str
+        parts.append(f'{_name(key, nsmap)}="{_escape(value)}"')  # type: ignore[arg-type]
     return " ".join(parts), nsmap
 
 
-def _write(el: etree._Element, depth: int, declared: dict, out: list[str]) -> None:
+def _write(el: etree._Element, depth: int, declared: dict[str | None, str], out: list[str]) -> None:
     tag = el.tag
     pad = INDENT * depth
     if not isinstance(tag, str):  # comment or processing instruction

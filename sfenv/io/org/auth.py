@@ -13,8 +13,10 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -56,9 +58,14 @@ class _PinnedCAAdapter(HTTPAdapter):
         self._ca_file = ca_file
         super().__init__()
 
-    def send(self, request, **kwargs):  # type: ignore[override]
-        kwargs["verify"] = self._ca_file
-        return super().send(request, **kwargs)
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+             verify: bool | str = True,
+             cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
+        """`HTTPAdapter.send` with `verify` always the pinned CA file."""
+        return super().send(request, stream=stream, timeout=timeout, verify=self._ca_file,
+                            cert=cert, proxies=proxies)
 
 
 def http_session(env: EnvConfig) -> requests.Session:
@@ -101,7 +108,8 @@ def _secret(env: EnvConfig, var: str | None, what: str, key: str = "") -> str:
     return value
 
 
-def _post(http: requests.Session, url: str, env: EnvConfig, **kwargs) -> requests.Response:
+def _post(http: requests.Session, url: str, env: EnvConfig,
+          **kwargs: Any) -> requests.Response:
     try:
         response = http.post(url, timeout=getattr(http, "sfenv_timeout", HTTP_TIMEOUT), **kwargs)
     except requests.exceptions.SSLError as err:

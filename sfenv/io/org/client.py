@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from lxml import etree
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from sfenv.config.model import EnvConfig
 from sfenv.errors import (
@@ -162,14 +162,14 @@ class OrgClient:
         return OrgError(f"{self.env.name}: {err}")
 
     # --- REST -------------------------------------------------------------------------------
-    def query(self, soql: str, *, tooling: bool = False) -> list[dict]:
+    def query(self, soql: str, *, tooling: bool = False) -> list[dict[str, Any]]:
         return self._rest.query(soql, tooling=tooling)
 
     def count(self, soql: str, *, tooling: bool = False) -> int:
         """The row count of a `SELECT COUNT() …` query (its totalSize; no rows come back)."""
         return self._rest.count(soql, tooling=tooling)
 
-    def audit_trail(self, since: str | None = None, limit: int = 2000) -> list[dict]:
+    def audit_trail(self, since: str | None = None, limit: int = 2000) -> list[dict[str, Any]]:
         """SetupAuditTrail rows, newest first, flattened (`CreatedBy.Name` -> `CreatedByName`)."""
         return self._rest.audit_trail(since, limit)
 
@@ -182,12 +182,12 @@ class OrgClient:
         return self._rest.recent_deploys(since)
 
     # --- Metadata API -----------------------------------------------------------------------
-    def describe(self) -> list[dict]:
+    def describe(self) -> list[dict[str, Any]]:
         root = self._call("describeMetadata", lambda: self._soap(
             lambda sid: describe_call.request(sid, self.api_version)))
         return describe_call.read(root)
 
-    def list_metadata(self, queries: list[dict], fields: Collection[str] | None = None) -> list[dict]:
+    def list_metadata(self, queries: list[dict[str, Any]], fields: Collection[str] | None = None) -> list[dict[str, Any]]:
         """One listMetadata call (at most 3 queries, as Salesforce allows): FileProperties
         rows, with only `fields` when given. Values stay Salesforce's text (dates as
         `2026-10-02T14:31:07.000Z`). The answer (12 MB for the CustomField list of a large
@@ -198,7 +198,7 @@ class OrgClient:
             lambda sid: listing_call.request(sid, queries, self.api_version), "listMetadata",
             fields))
 
-    def read_metadata(self, type_name: str, full_names: list[str]) -> list[dict]:
+    def read_metadata(self, type_name: str, full_names: list[str]) -> list[dict[str, Any]]:
         root = self._call(f"readMetadata({type_name})", lambda: self._soap(
             lambda sid: read_call.request(sid, type_name, full_names)))
         return read_call.read(root)
@@ -274,7 +274,7 @@ class OrgClient:
         """One checkDeployStatus of a deploy submitted earlier (to resume after an interruption)."""
         return deploy_call.result(self._check_deploy(deploy_id), check_only)
 
-    def _check_deploy(self, deploy_id: str) -> dict:
+    def _check_deploy(self, deploy_id: str) -> dict[str, Any]:
         root = self._call("checkDeployStatus", lambda: self._soap(
             lambda sid: deploy_call.check_request(sid, deploy_id)))
         try:

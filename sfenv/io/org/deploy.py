@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -41,9 +42,9 @@ class DeployResult:
     status: str
     success: bool
     check_only: bool
-    component_successes: list[dict] = field(default_factory=list)
-    component_failures: list[dict] = field(default_factory=list)
-    test_failures: list[dict] = field(default_factory=list)
+    component_successes: list[dict[str, Any]] = field(default_factory=list)
+    component_failures: list[dict[str, Any]] = field(default_factory=list)
+    test_failures: list[dict[str, Any]] = field(default_factory=list)
     error_message: str | None = None
     error_code: str | None = None
     number_components_total: int = 0
@@ -106,12 +107,12 @@ def read_cancel(root: etree._Element) -> bool:
     return (text(one_result(root, "cancelDeploy", "cancelDeploy"), "done") or "") == "true"
 
 
-def read_status(root: etree._Element) -> dict:
+def read_status(root: etree._Element) -> dict[str, Any]:
     """The DeployResult as plain values (see SHAPE)."""
     return SHAPE.record(one_result(root, "checkDeployStatus", "checkDeployStatus"))
 
 
-def result(raw: dict, check_only: bool) -> DeployResult:
+def result(raw: dict[str, Any], check_only: bool) -> DeployResult:
     details = raw.get("details") or {}
     if not isinstance(details, dict):
         details = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from sfenv.core.metadata.xmlio import local_name
@@ -17,13 +19,13 @@ def request(session_id: str, api_version: str) -> etree._Element:
     return root
 
 
-def read(root: etree._Element) -> list[dict]:
+def read(root: etree._Element) -> list[dict[str, Any]]:
     """The metadataObjects, one dict each: `childXmlNames` a list (empty when absent),
     `inFolder`/`metaFile` booleans, the rest text."""
     out = []
     for result in results(root, "describeMetadata"):
         for item in result.iterfind(q("metadataObjects")):
-            row: dict = {name: [] for name in _LIST_FIELDS}
+            row: dict[str, Any] = {name: [] for name in _LIST_FIELDS}
             for child in item:
                 name, text = local_name(child), child.text or ""
                 if name in _LIST_FIELDS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from sfenv.io.org.soap import add, envelope, q
@@ -9,7 +11,7 @@ from sfenv.io.org.soap import add, envelope, q
 MAX_QUERIES = 3  # Salesforce's limit per call
 
 
-def request(session_id: str, queries: list[dict], api_version: str) -> etree._Element:
+def request(session_id: str, queries: list[dict[str, Any]], api_version: str) -> etree._Element:
     if len(queries) > MAX_QUERIES:
         raise ValueError(f"listMetadata takes at most {MAX_QUERIES} queries")
     root, op = envelope(session_id, "listMetadata")
@@ -22,7 +24,7 @@ def request(session_id: str, queries: list[dict], api_version: str) -> etree._El
     return root
 
 
-def describe(queries: list[dict]) -> str:
+def describe(queries: list[dict[str, Any]]) -> str:
     """`listMetadata(Report/Sales, ApexClass)`: what an error message names."""
     names = ", ".join(q_["type"] + (f"/{q_['folder']}" if q_.get("folder") else "")
                       for q_ in queries)

@@ -6,6 +6,8 @@ repeats in the answer; booleans and numbers stay text."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from sfenv.io.org.soap import Shape, add, envelope, q, results
@@ -21,7 +23,7 @@ def request(session_id: str, type_name: str, full_names: list[str]) -> etree._El
     return root
 
 
-def read(root: etree._Element) -> list[dict]:
+def read(root: etree._Element) -> list[dict[str, Any]]:
     """The records found (a name the org lacks comes back as a record without fullName,
     and is left out)."""
     out = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from sfenv.io.org.retry import Caller
 
@@ -19,9 +19,9 @@ class Rest:
         self.sf = sf
         self.caller = caller
 
-    def query(self, soql: str, *, tooling: bool = False) -> list[dict]:
+    def query(self, soql: str, *, tooling: bool = False) -> list[dict[str, Any]]:
         """Every row of the query (following nextRecordsUrl), without `attributes`."""
-        def run() -> list[dict]:
+        def run() -> list[dict[str, Any]]:
             sf = self.sf()
             if tooling:
                 result = sf.toolingexecute("query/", params={"q": soql})
@@ -51,7 +51,7 @@ class Rest:
         """The org's `/limits` (name -> {Max, Remaining, …})."""
         return dict(self.caller.call("limits", lambda: self.sf().restful("limits")) or {})
 
-    def audit_trail(self, since: str | None = None, limit: int = 2000) -> list[dict]:
+    def audit_trail(self, since: str | None = None, limit: int = 2000) -> list[dict[str, Any]]:
         """SetupAuditTrail rows, newest first, flattened (`CreatedBy.Name` ->
         `CreatedByName`)."""
         where = f" WHERE CreatedDate >= {since}" if since else ""

@@ -55,11 +55,13 @@ class RetryPolicy:
     limit_max_delay: float = 30.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.max_delay, self.base_delay * (2**attempt)) * (0.5 + random.random() / 2)
+        growth: float = 2**attempt  # int ** int is typed Any (a negative power is a float)
+        return min(self.max_delay, self.base_delay * growth) * (0.5 + random.random() / 2)
 
     def limit_delay(self, attempt: int) -> float:
         """Full jitter: jobs refused together do not come back together."""
-        top = min(self.limit_max_delay, self.limit_base_delay * (2**attempt))
+        growth: float = 2**attempt
+        top = min(self.limit_max_delay, self.limit_base_delay * growth)
         return top * (0.25 + random.random() * 0.75)
 
 

@@ -18,6 +18,7 @@ import io
 import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from lxml import etree
@@ -69,7 +70,9 @@ def flag(value: bool) -> str:
 
 def envelope(session_id: str, operation: str) -> tuple[etree._Element, etree._Element]:
     """(the envelope, the operation element to fill)."""
-    root = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soapenv": SOAP_NS, None: MD_NS})
+    # lxml-stubs 0.5.1 refuses the None key (the default namespace) that lxml accepts
+    root = etree.Element(f"{{{SOAP_NS}}}Envelope",
+                         nsmap={"soapenv": SOAP_NS, None: MD_NS})  # type: ignore[dict-item]
     header = etree.SubElement(etree.SubElement(root, f"{{{SOAP_NS}}}Header"), q("SessionHeader"))
     add(header, "sessionId", session_id)
     body = etree.SubElement(root, f"{{{SOAP_NS}}}Body")
@@ -116,8 +119,8 @@ class Shape:
             return float(raw) if raw.strip() else None
         return raw
 
-    def record(self, node: etree._Element) -> dict:
-        out: dict = {}
+    def record(self, node: etree._Element) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for child in node:
             name = local_name(child)
             if not name:
@@ -153,7 +156,7 @@ class Endpoint:
         return root
 
     def post_for_rows(self, request: Callable[[str], etree._Element], operation: str,
-                      keep: Collection[str] | None = None) -> list[dict]:
+                      keep: Collection[str] | None = None) -> list[dict[str, Any]]:
         """One call whose answer is a list of flat `<result>`s (listMetadata), read as it
         streams through the parser: each result is freed once read, and only the fields in
         `keep` are kept (values interned: many rows share them). A 60k-component org lists
@@ -172,8 +175,8 @@ class Endpoint:
 
 
 def _rows(response: requests.Response, operation: str,
-          keep: Collection[str] | None) -> list[dict]:
-    rows: list[dict] = []
+          keep: Collection[str] | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     result_tag, fault_tag = q("result"), f"{{{SOAP_NS}}}Fault"
     context = etree.iterparse(io.BytesIO(response.content), events=("end",),
                               tag=(result_tag, fault_tag), resolve_entities=False,

@@ -17,11 +17,13 @@ dropped. The result goes into the snapshot meta (`accounting`) and the pull's JS
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
+from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.pull.listing import Inventory
 
 NAMED_IN_LINE = 3
@@ -55,7 +57,7 @@ class Accounting:
         return (f"incomplete: {len(lost)} of {totals['listed']} listed components did not come "
                 f"back ({len(self.skipped)} skipped, {len(self.missing)} missing): {named}{more}")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"totals": self.totals(), "types": self.types,
                 "missing": self.missing[:MISSING_KEPT], "excluded_types": self.excluded_types,
                 "incomplete": self.incomplete_line()}
@@ -67,9 +69,10 @@ class Accounting:
         return [w for w in warnings if not noise or w.rsplit(": ", 1)[-1] not in noise]
 
 
-def account(inventory: Inventory, requested: Iterable[ComponentId], files: Mapping[str, bytes],
-            skipped: list[dict], registry: Registry) -> Accounting:
-    """Compare the components asked for with the files that came back; see the docstring."""
+def account(inventory: Inventory, requested: Iterable[ComponentId], files: Iterable[str],
+            skipped: list[dict[str, Any]], registry: Registry) -> Accounting:
+    """Compare the components asked for with the files that came back (their paths: the
+    contents, bytes or blob ids, do not matter); see the docstring."""
     returned = {cid for cid in map(registry.component_of, files) if cid is not None}
     skipped_ids = {s["component"] for s in skipped}
     acc = Accounting(excluded_types=dict(inventory.excluded_types))
@@ -93,7 +96,7 @@ def account(inventory: Inventory, requested: Iterable[ComponentId], files: Mappi
     return acc
 
 
-def completeness(store, commit: str) -> dict | None:
+def completeness(store: SnapshotStore, commit: str) -> dict[str, Any] | None:
     """Backup completeness of a snapshot, for `sfenv log` and the report: listed, retrieved,
     skipped, missing counts, `complete` (nothing listed was lost) and `percent` retrieved of
     listed; None for snapshots taken before accounting existed."""

@@ -14,10 +14,15 @@ def _path(git_dir: Path) -> Path:
 
 
 def remembered(git_dir: Path) -> dict[str, int]:
+    """org id -> size; a file that is unreadable or not such a map is a cache to ignore."""
     try:
-        return json.loads(_path(git_dir).read_text())
+        data = json.loads(_path(git_dir).read_text())
     except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    return {org: size for org, size in data.items()
+            if isinstance(size, int) and not isinstance(size, bool)}
 
 
 def chunk_size(git_dir: Path, org_id: str, configured: int) -> int:

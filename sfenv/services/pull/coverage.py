@@ -13,12 +13,15 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
+from typing import Any
 
 from sfenv.core.metadata.registry import Registry
 
 
-def _read(name: str) -> dict:
-    return json.loads(resources.files("sfenv.manifests").joinpath(name).read_text("utf-8"))
+def _read(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(  # a manifest shipped with sfenv: a JSON object
+        resources.files("sfenv.manifests").joinpath(name).read_text("utf-8"))
+    return data
 
 
 @functools.cache

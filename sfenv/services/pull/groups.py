@@ -31,8 +31,8 @@ def group_members(client: Any, registry: Registry) -> tuple[dict[str, list[str]]
     return members_by_group(groups, members, users, registry), None
 
 
-def members_by_group(groups: list[dict], members: list[dict],
-                     users: list[dict], registry: Registry) -> dict[str, list[str]]:
+def members_by_group(groups: list[dict[str, Any]], members: list[dict[str, Any]],
+                     users: list[dict[str, Any]], registry: Registry) -> dict[str, list[str]]:
     """Join the three query results; ids compare on their 15-char case-sensitive form."""
     by_id = {str(g["Id"])[:15]: g for g in groups}
     usernames = {str(u["Id"])[:15]: str(u["Username"]) for u in users}

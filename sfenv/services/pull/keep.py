@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.profiles import filter_profile, merge_profiles
@@ -28,8 +29,8 @@ Files = dict[str, bytes | BlobId]  # a snapshot's files: bytes, or blobs already
 
 
 def refuse_losses(env: str, plan: Plan, ride: RideAlong, retrieved: Files,
-                  skipped: list[dict], registry: Registry, incremental: bool,
-                  inventory: Inventory, previous_meta: dict | None, *,
+                  skipped: list[dict[str, Any]], registry: Registry, incremental: bool,
+                  inventory: Inventory, previous_meta: dict[str, Any] | None, *,
                   ignore: AbstractSet[ComponentId] = frozenset()) -> None:
     """OrgError (ref unmoved) when the snapshot would lose what the skip list does not name
     (`ignore`: known names the org does not have, such as absent standard value sets)."""
@@ -55,8 +56,8 @@ def refuse_losses(env: str, plan: Plan, ride: RideAlong, retrieved: Files,
                        f"(e.g. {', '.join(lost[:3])}); snapshot not written, the ref is unmoved")
 
 
-def keep_stale(read_blob: ReadBlob, old_paths: dict[str, str], old_index: dict,
-               skipped: list[dict], files: Files, index: dict,
+def keep_stale(read_blob: ReadBlob, old_paths: dict[str, str], old_index: dict[str, Any],
+               skipped: list[dict[str, Any]], files: Files, index: dict[str, Any],
                registry: Registry) -> None:
     """A full pull keeps a skipped member's previous files and index entry, marked stale, so
     the next diff does not read a member Salesforce failed to return as deleted."""
@@ -73,8 +74,8 @@ def keep_stale(read_blob: ReadBlob, old_paths: dict[str, str], old_index: dict,
 
 
 def incremental_removals(plan: Plan, ride: RideAlong, old_paths: dict[str, str],
-                         old_index: dict, skipped: list[dict], files: Files,
-                         index: dict, registry: Registry) -> list[str]:
+                         old_index: dict[str, Any], skipped: list[dict[str, Any]], files: Files,
+                         index: dict[str, Any], registry: Registry) -> list[str]:
     """The previous snapshot's paths an incremental pull removes: those of replaced and
     removed components not written again; skipped members keep theirs (and their index
     entry), marked stale."""
@@ -93,7 +94,7 @@ def incremental_removals(plan: Plan, ride: RideAlong, old_paths: dict[str, str],
 
 
 def keep_stale_profile_entries(read_blob: ReadBlob, old_paths: dict[str, str],
-                               skipped: list[dict], files: Files,
+                               skipped: list[dict[str, Any]], files: Files,
                                registry: Registry, ride: RideAlong) -> None:
     """Profiles retrieved without a stale member hold no entries for it (nor for its fields):
     keep the previous profile's entries for it, so no permission reads as revoked."""

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sfenv.config.model import SHIPPED_MANIFESTS
 from sfenv.core.metadata.ids import ComponentId
@@ -30,8 +31,10 @@ from sfenv.core.metadata.package_xml import Package, parse_package
 from sfenv.core.metadata.registry import Registry
 from sfenv.core.metadata.typenames import check_manifest_types
 from sfenv.errors import ConfigError
+from sfenv.progress import Progress
 from sfenv.services.pull.coverage import exclusions, known_names
 from sfenv.services.pull.names import refuse_bad_name
+from sfenv.services.pull.orgport import PullClient
 from sfenv.services.pull.tracking import Relist
 
 MANAGED_STATES = {"installed", "installedEditable", "deprecated", "deprecatedEditable"}
@@ -46,16 +49,16 @@ class Inventory:
     """Everything listed: top-level components to retrieve, and child components' dates."""
 
     # component -> its index entry (the listed row's PROPS_KEPT that are not empty)
-    top: dict[ComponentId, dict] = field(default_factory=dict)
-    children: dict[ComponentId, dict] = field(default_factory=dict)
+    top: dict[ComponentId, dict[str, Any]] = field(default_factory=dict)
+    children: dict[ComponentId, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     list_calls: int = 0
     guessed: set[ComponentId] = field(default_factory=set)  # asked for by known name, not listed
-    excluded: Counter = field(default_factory=Counter)  # type -> components left out by `exclude`
-    managed: Counter = field(default_factory=Counter)  # type -> managed components left out
+    excluded: Counter[str] = field(default_factory=Counter)  # type -> components left out by `exclude`
+    managed: Counter[str] = field(default_factory=Counter)  # type -> managed components left out
     excluded_types: dict[str, str] = field(default_factory=dict)  # type -> shipped reason
 
-    def index(self) -> dict[str, dict]:
+    def index(self) -> dict[str, dict[str, Any]]:
         """The per-component index stored in the snapshot (`.sfenv/components.json`)."""
         rows = [(str(cid), props) for cid, props in [*self.top.items(), *self.children.items()]]
         rows.sort(key=lambda row: row[0])
@@ -88,9 +91,10 @@ def _excluded(cid: ComponentId, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(cid.type, p) for p in patterns)
 
 
-def list_inventory(client, registry: Registry, manifest: Package, *, exclude: list[str],
-                   include_managed: bool, parallel: int = 3, progress=None,
-                   relist: Relist | None = None, carried: dict | None = None) -> Inventory:
+def list_inventory(client: PullClient, registry: Registry, manifest: Package, *,
+                   exclude: list[str], include_managed: bool, parallel: int = 3,
+                   progress: Progress | None = None,
+                   relist: Relist | None = None, carried: dict[str, Any] | None = None) -> Inventory:
     """Describe the org, list what the manifest asks for, and filter it.
 
     `relist`/`carried` (an incremental pull that knows what changed, see
@@ -130,9 +134,9 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
         else:
             plain_queries.append({"type": type_name})
 
-    def run(queries: list[dict]) -> list[dict]:
+    def run(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         batches = [queries[i:i + 3] for i in range(0, len(queries), 3)]
-        results: list[dict] = []
+        results: list[dict[str, Any]] = []
         if progress:
             progress.stage("listing components", len(batches))
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
@@ -147,10 +151,10 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     folder_types = {q["type"] for q in folder_queries}
     second = [{"type": t} for t in _children_worth_listing(registry, child_types, all_top,
                                                            first, carried)] + named_folders
-    for folder in (r for r in first if r.get("type") in folder_types):
-        content_type = registry.folder_content_type(folder["type"])
+    for folder_row in (r for r in first if r.get("type") in folder_types):
+        content_type = registry.folder_content_type(folder_row["type"])
         if content_type is not None and content_type.name in top_types:
-            second.append({"type": content_type.name, "folder": folder["fullName"]})
+            second.append({"type": content_type.name, "folder": folder_row["fullName"]})
     rows = first + (run(second) if second else [])
     if carried is not None and relist is not None:
         rows += _carried_rows(registry, carried, relist, listable, rows)
@@ -162,7 +166,7 @@ def list_inventory(client, registry: Registry, manifest: Package, *, exclude: li
     return inventory
 
 
-def _names_of_named_types(rows: list[dict], wanted: dict[str, list[str]]) -> dict[str, set[str]]:
+def _names_of_named_types(rows: list[dict[str, Any]], wanted: dict[str, list[str]]) -> dict[str, set[str]]:
     """Every listed name of the types the manifest names members of (for "did you mean")."""
     named = {t for t, members in wanted.items() if members and "*" not in members}
     out: dict[str, set[str]] = {t: set() for t in named}
@@ -207,7 +211,7 @@ def _refuse_unknown_members(inventory: Inventory, wanted: dict[str, list[str]],
 _ROW_KEYS = ("type", "fullName", *PROPS_KEPT)  # what a pull keeps of a listed row
 
 
-def _slim(row: dict) -> dict:
+def _slim(row: dict[str, Any]) -> dict[str, Any]:
     """The listed row without its empty values, in place (the client keeps only `_ROW_KEYS`,
     interned: a 60k-component org lists ~170k rows, most of a pull's memory while listing)."""
     for key in [k for k, v in row.items() if v in (None, "")]:
@@ -215,7 +219,7 @@ def _slim(row: dict) -> dict:
     return row
 
 
-def _wanted(registry: Registry, manifest: Package, described: dict[str, dict],
+def _wanted(registry: Registry, manifest: Package, described: dict[str, dict[str, Any]],
             inventory: Inventory) -> dict[str, list[str]]:
     """Type -> members the manifest asks for, among the types the org describes."""
     wanted: dict[str, list[str]] = {}
@@ -237,7 +241,7 @@ def _wanted(registry: Registry, manifest: Package, described: dict[str, dict],
     return wanted
 
 
-def _with_old_folders(relist: Relist, carried: dict | None) -> Relist:
+def _with_old_folders(relist: Relist, carried: dict[str, Any] | None) -> Relist:
     """`relist` plus the folders of carried rows with a name SourceMember gave in another
     folder: a report moved between folders has a row for its new name only, and its old
     folder (carried, not listed) would otherwise keep it."""
@@ -254,7 +258,7 @@ def _with_old_folders(relist: Relist, carried: dict | None) -> Relist:
 
 
 def _children_worth_listing(registry: Registry, child_types: list[str], listed_top: set[str],
-                            first: list[dict], carried: dict | None) -> list[str]:
+                            first: list[dict[str, Any]], carried: dict[str, Any] | None) -> list[str]:
     """The child types to list: a child type (`Parent.Child` names) whose parent type was
     listed and has no component (now, or carried over) has none either, and is not listed
     (on a seeded org, most of the ~100 child types belong to parents the org does not use)."""
@@ -269,8 +273,8 @@ def _children_worth_listing(registry: Registry, child_types: list[str], listed_t
     return out
 
 
-def _carried_rows(registry: Registry, carried: dict, relist: Relist,
-                  listable: set[str], listed: list[dict]) -> list[dict]:
+def _carried_rows(registry: Registry, carried: dict[str, Any], relist: Relist,
+                  listable: set[str], listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The previous index's rows of the (still wanted) types not listed again, less the
     children of parents that are gone (a deleted object takes its fields with it)."""
     present = {ComponentId(r["type"], r["fullName"]) for r in listed
@@ -293,7 +297,7 @@ def _carried_rows(registry: Registry, carried: dict, relist: Relist,
     return out
 
 
-def _keep_rows(inventory: Inventory, registry: Registry, rows: list[dict],
+def _keep_rows(inventory: Inventory, registry: Registry, rows: list[dict[str, Any]],
                wanted: dict[str, list[str]], *, exclude: list[str], include_managed: bool) -> None:
     """Rows into the inventory, less managed, excluded and unasked-for components."""
     per_type: dict[str, tuple[bool, set[str] | None]] = {}  # type -> (is child, explicit members)
@@ -357,11 +361,11 @@ def _folder_owner(registry: Registry, folder_type: str) -> str | None:
     return t.name if t else None
 
 
-def _is_managed(row: dict) -> bool:
+def _is_managed(row: dict[str, Any]) -> bool:
     return bool(row.get("namespacePrefix")) and row.get("manageableState") in MANAGED_STATES
 
 
-def keep_known_present(inventory: Inventory, old_index: dict) -> None:
+def keep_known_present(inventory: Inventory, old_index: dict[str, Any]) -> None:
     """Incremental pulls ask again only for the known names the previous snapshot held (a
     standard value set the org gains later comes with the next full pull)."""
     for cid in [c for c in inventory.guessed if str(c) not in old_index]:

@@ -11,6 +11,7 @@ went patch the previous profile files instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
@@ -34,7 +35,7 @@ class Plan:
         return [*self.members, *(ride.id(p) for p in self.profiles)]
 
 
-def make_plan(inventory: Inventory, old_index: dict | None, registry: Registry,
+def make_plan(inventory: Inventory, old_index: dict[str, Any] | None, registry: Registry,
               ride: RideAlong) -> Plan:
     """The full plan (`old_index` None) or the incremental one against the previous index."""
     all_profiles = sorted(c.full_name for c in inventory.top if c.type == ride.type_name)
@@ -42,7 +43,7 @@ def make_plan(inventory: Inventory, old_index: dict | None, registry: Registry,
     if old_index is None:
         return Plan(non_profile, all_profiles, set(), set())
 
-    def moved(cid: ComponentId, props: dict) -> bool:
+    def moved(cid: ComponentId, props: dict[str, Any]) -> bool:
         old = old_index.get(str(cid))
         return old is None or old.get("lastModifiedDate") != props.get("lastModifiedDate")
 

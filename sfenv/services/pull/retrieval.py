@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.profiles import merge_profiles
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import MetadataError, OrgError, RequestLimitError
 from sfenv.io.store.stream import BlobId
+from sfenv.progress import Progress
+from sfenv.services.pull.orgport import PullClient
+
+if TYPE_CHECKING:
+    from sfenv.io.org.retrieve import RetrieveResult
 
 ABORT_CODES = {"INVALID_SESSION_ID", "INVALID_LOGIN", "REQUEST_LIMIT_EXCEEDED", "API_DISABLED_FOR_ORG"}
 LIMIT_CODES = {"LIMIT_EXCEEDED", "EXCEEDED_ID_LIMIT", "MAX_FILES_EXCEEDED"}
@@ -68,7 +74,7 @@ class Chunk:
 @dataclass
 class Retrieved:
     files: dict[str, bytes | BlobId] = field(default_factory=dict)  # bytes or written blobs
-    skipped: list[dict] = field(default_factory=list)  # {"component", "reason"}
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # {"component", "reason"}
     warnings: list[str] = field(default_factory=list)
     retrieves: int = 0
     chunk_size: int = 0  # the largest size that worked
@@ -95,8 +101,8 @@ def plan_chunks(members: list[ComponentId], profiles: list[str], size: int,
 class ChunkRetriever:
     """Runs chunks on a thread pool, splitting and isolating as the org answers."""
 
-    def __init__(self, client, *, ride: RideAlong, size: int, parallel: int, poll: float,
-                 max_poll: float, timeout: float, progress=None,
+    def __init__(self, client: PullClient, *, ride: RideAlong, size: int, parallel: int,
+                 poll: float, max_poll: float, timeout: float, progress: Progress | None = None,
                  prepare: Callable[[dict[str, bytes]], dict[str, bytes | BlobId]] | None = None) -> None:
         self.client = client
         self.ride = ride
@@ -116,7 +122,7 @@ class ChunkRetriever:
         total = sum(c.size() for c in chunks)
         if self.progress:
             self.progress.stage("retrieving components", total)
-        pending: set[Future] = set()
+        pending: set[Future[list[Chunk]]] = set()
         queue = list(chunks)
         failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
@@ -147,11 +153,12 @@ class ChunkRetriever:
         messages = got.messages
         riders = f"{self.ride.directory}/"
         parts = {p: d for p, d in got.files.items() if p.startswith(riders)}
-        files = {p: d for p, d in got.files.items() if not p.startswith(riders)}
+        kept = {p: d for p, d in got.files.items() if not p.startswith(riders)}
         zipped = len(got.zip_bytes)
         del got
-        if self.prepare is not None:
-            files = self.prepare(files)
+        files: Mapping[str, bytes | BlobId] = (kept if self.prepare is None
+                                               else self.prepare(kept))
+        del kept  # not held beside their prepared form
         with self._lock:
             self.result.retrieves += 1
             self.result.bytes += zipped
@@ -165,7 +172,7 @@ class ChunkRetriever:
             self.progress.advance(chunk.size())
         return []
 
-    def _retrieve(self, chunk: Chunk):
+    def _retrieve(self, chunk: Chunk) -> RetrieveResult:
         """A zip that arrives corrupt is fetched once more before the pull gives up."""
         for attempt in (1, 2):
             try:

@@ -28,20 +28,24 @@ import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sfenv.config.model import Config
 from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.package_xml import Package
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import StoreError
 from sfenv.io.source.materialize import Materialized, materialize_env
 from sfenv.io.store.format import INDEX_PATH, META_REFRESH, json_bytes
 from sfenv.io.store.snapshots import EnvLock, SnapshotStore
 from sfenv.io.store.stream import BlobId
+from sfenv.progress import Progress
 from sfenv.services.pull import chunkmemory, keep, tracking
 from sfenv.services.pull.accounting import Accounting, account
 from sfenv.services.pull.folders_migration import migrate_folder_files
 from sfenv.services.pull.listing import Inventory, keep_known_present, list_inventory, load_manifest
 from sfenv.services.pull.normalise import Preparer
+from sfenv.services.pull.orgport import Connect, PullClient
 from sfenv.services.pull.plan import Plan, make_plan
 from sfenv.services.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
 from sfenv.services.pull.sidefiles import org_side_files
@@ -65,17 +69,17 @@ class PullResult:
     counts_by_type: dict[str, int]
     retrieved: int
     removed: int
-    skipped: list[dict] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     retrieves: int = 0
     org_id: str = ""
-    accounting: dict = field(default_factory=dict)  # see sfenv.services.pull.accounting
+    accounting: dict[str, Any] = field(default_factory=dict)  # see sfenv.services.pull.accounting
     # what the org was asked: listMetadata and all API calls, bytes of zips retrieved, and
     # how the inventory was made ("full listing", or "source tracking: N changes")
-    cost: dict = field(default_factory=dict)
+    cost: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -85,7 +89,7 @@ class BackupResult:
     tag: str
     ref: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"env": self.pull.env, "ref": self.ref, "commit": self.pull.commit, "tag": self.tag,
                 "components": self.pull.components, "counts_by_type": self.pull.counts_by_type,
                 "skipped": self.pull.skipped, "warnings": self.pull.warnings,
@@ -97,8 +101,8 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def pull_env(config: Config, env: str, *, full: bool = False, progress=None,
-             connect=None, store: SnapshotStore | None = None,
+def pull_env(config: Config, env: str, *, full: bool = False, progress: Progress | None = None,
+             connect: Connect | None = None, store: SnapshotStore | None = None,
              registry: Registry | None = None, new_org: bool = False,
              lock: EnvLock | None = None, lock_wait: float = 0.0) -> PullResult:
     """Retrieve `env` and record it as a snapshot; see the module docstring.
@@ -125,9 +129,9 @@ class _Previous:
     """The environment's last snapshot, as an incremental pull needs it."""
 
     commit: str | None
-    index: dict = field(default_factory=dict)
+    index: dict[str, Any] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # path -> blob id
-    meta: dict | None = None
+    meta: dict[str, Any] | None = None
 
     @classmethod
     def read(cls, store: SnapshotStore, commit: str | None) -> _Previous:
@@ -147,11 +151,12 @@ class _Pulled:
     files: dict[str, bytes | BlobId]  # retrieved metadata files, normalised (or their blob ids)
     prepared: Preparer  # what was refused or kept as retrieved
     acc: Accounting
-    tracking: dict  # meta["source_tracking"]: the counter this pull started from
+    tracking: dict[str, Any]  # meta["source_tracking"]: the counter this pull started from
     how: str  # how the inventory was made
 
 
-def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
+def _pull_locked(config: Config, env: str, *, full: bool, progress: Progress | None,
+                 connect: Connect | None,
                  store: SnapshotStore, registry: Registry | None, new_org: bool) -> PullResult:
     env_config = config.env(env)
     if not env_config.is_org:  # git ref or folder: converted, not retrieved
@@ -174,7 +179,7 @@ def _pull_locked(config: Config, env: str, *, full: bool, progress, connect,
     cost = {"list_calls": pulled.inventory.list_calls, "api_calls": getattr(client, "calls", 0),
             "retrieves": pulled.got.retrieves, "bytes_retrieved": pulled.got.bytes,
             "inventory": pulled.how}
-    meta = {
+    meta: dict[str, Any] = {  # the snapshot's meta.json
         "env": env, "org_id": client.org_id, "instance_url": client.instance_url,
         "api_version": config.api_version, "started": started_at.isoformat(timespec="seconds"),
         "finished": _utc_now().isoformat(timespec="seconds"),
@@ -209,7 +214,8 @@ def _from_source(done: Materialized) -> PullResult:
                       warnings=done.warnings, duration_s=done.duration_s, org_id="")
 
 
-def _connect(config: Config, env: str, connect, progress):
+def _connect(config: Config, env: str, connect: Connect | None,
+             progress: Progress | None) -> PullClient:
     # Imported here, not at the top: the org client loads simple-salesforce and requests,
     # which every other command (and `sfenv --help`) would pay. No cycle hides here.
     from sfenv.io.org.client import connect as default_connect
@@ -223,8 +229,8 @@ def _connect(config: Config, env: str, connect, progress):
     return client
 
 
-def _list(config: Config, client, store: SnapshotStore, registry: Registry, manifest,
-          previous: _Previous, incremental: bool, progress) -> tuple[Inventory, dict, str]:
+def _list(config: Config, client: PullClient, store: SnapshotStore, registry: Registry,
+          manifest: Package, previous: _Previous, incremental: bool, progress: Progress | None) -> tuple[Inventory, dict[str, Any], str]:
     """The inventory, the source-tracking meta to record, and how the inventory was made.
 
     On an org with source tracking whose previous snapshot recorded a counter, an incremental
@@ -242,9 +248,10 @@ def _list(config: Config, client, store: SnapshotStore, registry: Registry, mani
     return inventory, recorded, how
 
 
-def _list_and_retrieve(config: Config, env: str, client, store: SnapshotStore,
-                       registry: Registry, ride: RideAlong, manifest, previous: _Previous,
-                       incremental: bool, progress) -> _Pulled:
+def _list_and_retrieve(config: Config, env: str, client: PullClient, store: SnapshotStore,
+                       registry: Registry, ride: RideAlong, manifest: Package,
+                       previous: _Previous, incremental: bool,
+                       progress: Progress | None) -> _Pulled:
     """List, plan and retrieve; refuse a snapshot that would lose components silently."""
     inventory, recorded, how = _list(config, client, store, registry, manifest, previous,
                                      incremental, progress)
@@ -268,8 +275,8 @@ def _list_and_retrieve(config: Config, env: str, client, store: SnapshotStore,
     return _Pulled(inventory, plan, got, retrieved, prepared, acc, recorded, how)
 
 
-def _retrieve(config: Config, client, store: SnapshotStore, plan: Plan, ride: RideAlong,
-              progress, prepare: Preparer) -> Retrieved:
+def _retrieve(config: Config, client: PullClient, store: SnapshotStore, plan: Plan,
+              ride: RideAlong, progress: Progress | None, prepare: Preparer) -> Retrieved:
     """The plan's members in chunks (of the size that last worked for this org)."""
     size = chunkmemory.chunk_size(store.git_dir, client.org_id, config.pull.chunk_size)
     retriever = ChunkRetriever(client, ride=ride, size=size, parallel=config.pull.parallel,
@@ -284,9 +291,9 @@ def _retrieve(config: Config, client, store: SnapshotStore, plan: Plan, ride: Ri
     return got
 
 
-def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, ride: RideAlong,
-              previous: _Previous, pulled: _Pulled, incremental: bool,
-              progress) -> tuple[dict[str, bytes | BlobId], dict, list[str], list[str]]:
+def _assemble(config: Config, client: PullClient, store: SnapshotStore, registry: Registry,
+              ride: RideAlong, previous: _Previous, pulled: _Pulled, incremental: bool,
+              progress: Progress | None) -> tuple[dict[str, bytes | BlobId], dict[str, Any], list[str], list[str]]:
     """The snapshot's files, its index, the previous paths it removes, and the warnings."""
     files = pulled.files
     if progress:
@@ -319,7 +326,7 @@ def _assemble(config: Config, client, store: SnapshotStore, registry: Registry, 
 
 def _record(store: SnapshotStore, env: str, previous: _Previous,
             files: dict[str, bytes | BlobId],
-            meta: dict, removed: list[str], incremental: bool, *, refreshed: bool,
+            meta: dict[str, Any], removed: list[str], incremental: bool, *, refreshed: bool,
             skipped: bool) -> tuple[str, bool]:
     """Write the snapshot commit (ref moved by compare-and-swap); (commit, changed). A
     refresh or a stale member is recorded even when the tree did not change."""
@@ -333,13 +340,13 @@ def _record(store: SnapshotStore, env: str, previous: _Previous,
     return commit, True
 
 
-def _read_json(store: SnapshotStore, commit: str, path: str):
+def _read_json(store: SnapshotStore, commit: str, path: str) -> Any:
     data = store.read_file(commit, path)
     return json.loads(data) if data else None
 
 
-def backup_env(config: Config, env: str, *, tag: str | None = None, progress=None,
-               connect=None, store: SnapshotStore | None = None,
+def backup_env(config: Config, env: str, *, tag: str | None = None,
+               progress: Progress | None = None, connect: Connect | None = None, store: SnapshotStore | None = None,
                lock: EnvLock | None = None, reuse_unchanged: bool = False) -> BackupResult:
     """A pull plus an annotated tag `backup/<env>/<UTC time>` (or `tag`) on the snapshot it
     gives. A given name is checked before the pull: invalid or taken is refused (exit 2).

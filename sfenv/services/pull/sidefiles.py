@@ -5,17 +5,19 @@ written in are the snapshot format: `sfenv.io.store.format`."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sfenv.config.model import Config
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import OrgError, RequestLimitError, SessionExpiredError
-from sfenv.io.store.format import AUDIT_PATH, INDEX_PATH, json_bytes
-from sfenv.services.pull.groups import GROUP_MEMBERS_PATH, group_members
+from sfenv.io.store.format import AUDIT_PATH, GROUP_MEMBERS_PATH, INDEX_PATH, json_bytes
+from sfenv.services.pull.groups import group_members
+from sfenv.services.pull.orgport import PullClient
 
 __all__ = ["AUDIT_PATH", "INDEX_PATH", "json_bytes", "org_side_files"]
 
 
-def org_side_files(client, config: Config, now: dt.datetime,
+def org_side_files(client: PullClient, config: Config, now: dt.datetime,
                    registry: Registry) -> tuple[dict[str, bytes], list[str]]:
     """The audit trail and group members ({path: bytes}) and warnings for what was not read."""
     audit_rows, audit_warning = _audit(client, config, now)
@@ -24,7 +26,7 @@ def org_side_files(client, config: Config, now: dt.datetime,
     return files, [w for w in (audit_warning, members_warning) if w]
 
 
-def _audit(client, config: Config, now: dt.datetime) -> tuple[list[dict], str | None]:
+def _audit(client: PullClient, config: Config, now: dt.datetime) -> tuple[list[dict[str, Any]], str | None]:
     since = (now - dt.timedelta(days=config.pull.audit_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         return client.audit_trail(since=since), None

@@ -38,9 +38,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import OrgError
+from sfenv.services.pull.orgport import PullClient
 
 META_KEY = "source_tracking"
 NOT_TRACKED = "INVALID_TYPE"  # "sObject type 'SourceMember' is not supported."
@@ -91,7 +93,7 @@ class Changes:
     reason: str = ""  # why everything is listed, when it is
 
 
-def latest_revision(client) -> int | None:
+def latest_revision(client: PullClient) -> int | None:
     """The org's current RevisionCounter (0 with no row yet); None when the org has no
     source tracking (production, most sandboxes)."""
     try:
@@ -112,7 +114,7 @@ def listing_scope(types: Mapping[str, list[str]], exclude: list[str],
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def since_when(previous_meta: dict | None, revision: int | None, scope: str, *,
+def since_when(previous_meta: dict[str, Any] | None, revision: int | None, scope: str, *,
                incremental: bool, verify_every: int = 0,
                unverified: int | None = None) -> tuple[int | None, str]:
     """(the counter to ask SourceMember from, or None to list everything; why).
@@ -141,7 +143,7 @@ def since_when(previous_meta: dict | None, revision: int | None, scope: str, *,
     return recorded["revision"], ""
 
 
-def changes_since(client, revision: int, registry: Registry,
+def changes_since(client: PullClient, revision: int, registry: Registry,
                   latest: int | None = None) -> Changes:
     """The rows above `revision`; everything is listed when they cannot account for the
     counter's move to `latest` (read before): rows missing above the recorded value."""
@@ -149,7 +151,7 @@ def changes_since(client, revision: int, registry: Registry,
     return _changes(rows, revision, registry, latest)
 
 
-def _changes(rows: list[dict], revision: int, registry: Registry,
+def _changes(rows: list[dict[str, Any]], revision: int, registry: Registry,
              latest: int | None) -> Changes:
     """`changes_since` of rows already read (all above `revision`)."""
     if latest is not None and latest > revision:
@@ -185,9 +187,9 @@ def to_relist(members: Iterable[tuple[str, str]],
             out.add(content.name)
             folders.pop(content.name, None)
     for name in list(out):
-        t = registry.find(name)
-        if t is not None and t.folder_type and name not in folders:
-            out.add(t.folder_type)  # every folder is listed with all of its contents
+        listed = registry.find(name)
+        if listed is not None and listed.folder_type and name not in folders:
+            out.add(listed.folder_type)  # every folder is listed with all of its contents
     partial = {t: frozenset(f) for t, f in folders.items() if "" not in f}
     names = {t: frozenset(n.rsplit("/", 1)[-1] for mt, n in set(members)
                           if registry.source_member_type(mt) == t) for t in partial}
@@ -210,7 +212,7 @@ class Listing:
 
     relist: Relist | None
     how: str
-    recorded: dict  # meta["source_tracking"]; {} on an org without tracking
+    recorded: dict[str, Any]  # meta["source_tracking"]; {} on an org without tracking
 
 
 def _counted(n: int, noun: str) -> str:
@@ -227,7 +229,7 @@ class Latest:
     second: str = ""  # `2026-12-06T16:11:44Z`; "" with no row yet
 
 
-def latest_row(client) -> Latest | None:
+def latest_row(client: PullClient) -> Latest | None:
     """The org's top SourceMember row (`Latest(0)` with no row yet), or None when the org
     has no source tracking."""
     try:
@@ -267,8 +269,8 @@ def _second_after(value: object) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def plan_listing(client, registry: Registry, types: Mapping[str, list[str]], exclude: list[str],
-                 include_managed: bool, previous_meta: dict | None, *, incremental: bool,
+def plan_listing(client: PullClient, registry: Registry, types: Mapping[str, list[str]], exclude: list[str],
+                 include_managed: bool, previous_meta: dict[str, Any] | None, *, incremental: bool,
                  verify_every: int, state_dir: Path | None = None) -> Listing:
     """How this pull lists (see the module docstring): everything, or the types SourceMember
     names since the last snapshot when nothing says its rows cannot be trusted.
@@ -335,8 +337,8 @@ def _remember_pulls(state_dir: Path, org_id: str, count: int) -> None:
     tmp.replace(path)
 
 
-def _incremental(client, since: int, registry: Registry, latest: Latest,
-                 previous_meta: dict | None) -> tuple[Changes, int | None]:
+def _incremental(client: PullClient, since: int, registry: Registry, latest: Latest,
+                 previous_meta: dict[str, Any] | None) -> tuple[Changes, int | None]:
     """(what changed since the recorded counter, or why everything is listed; the rows
     created up to `latest.second`, for the next pull). Rows are updated in place and never
     deleted, so the row the last pull ended at (`anchor`) never disappears and the rows
@@ -373,7 +375,7 @@ def _incremental(client, since: int, registry: Registry, latest: Latest,
     return _changes(above, since, registry, latest.revision), count
 
 
-def _created_between(rows: list[dict], then: str, second: str) -> int:
+def _created_between(rows: list[dict[str, Any]], then: str, second: str) -> int:
     """How many of `rows` were created after `then` and up to `second`."""
     start, end = _when(then), _when(second)
     if start is None or end is None:
@@ -382,7 +384,7 @@ def _created_between(rows: list[dict], then: str, second: str) -> int:
                if (made := _when(r.get("CreatedDate"))) is not None and start < made <= end)
 
 
-def _row_count(client, second: str) -> int | None:
+def _row_count(client: PullClient, second: str) -> int | None:
     """The SourceMember rows created up to `second` (`SELECT COUNT()`: the query's
     totalSize): 0 with no second (no row yet), None when the client cannot count."""
     if not second:
@@ -393,7 +395,7 @@ def _row_count(client, second: str) -> int | None:
     return int(counter(COUNT_TO.format(when=second), tooling=True))
 
 
-def newly_verified(previous_meta: dict | None, recorded: dict) -> bool:
+def newly_verified(previous_meta: dict[str, Any] | None, recorded: dict[str, Any]) -> bool:
     """A backup's pull verified what the previous, unverified snapshot carried: worth a
     commit of its own even when the tree did not change, so the meta the backup tag rests on
     says verified (an ordinary pull leaves an unchanged tree's commit as it is)."""

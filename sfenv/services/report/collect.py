@@ -141,7 +141,7 @@ def _hops(config: Config, store: SnapshotStore, heads: Mapping[str, str | None],
     except SfenvError as err:
         notices.append(f"Promotion path status unavailable ({_why(err)}).")
         return []
-    audits: dict[str, list[dict]] = {}
+    audits: dict[str, list[dict[str, Any]]] = {}
     sections = []
     for hop in statuses:
         target = hop.target
@@ -152,7 +152,7 @@ def _hops(config: Config, store: SnapshotStore, heads: Mapping[str, str | None],
     return sections
 
 
-def hop_section(hop: HopStatus, audit_rows: list[dict], *, since: str | None = None,
+def hop_section(hop: HopStatus, audit_rows: list[dict[str, Any]], *, since: str | None = None,
                 max_rows: int = DEFAULT_MAX_ROWS_PER_HOP,
                 max_elements: int = DEFAULT_MAX_ELEMENTS_PER_ROW) -> HopSection:
     """One HopStatus as a report section: counts, then the worst entries first up to the cap."""
@@ -175,7 +175,7 @@ def hop_section(hop: HopStatus, audit_rows: list[dict], *, since: str | None = N
     return section
 
 
-def _change_row(hop: HopStatus, entry: PathEntry, audit_rows: list[dict], since: str | None,
+def _change_row(hop: HopStatus, entry: PathEntry, audit_rows: list[dict[str, Any]], since: str | None,
                 max_elements: int) -> ChangeRow:
     change = entry.change
     cid = change.component
@@ -233,7 +233,7 @@ def matching_audit_rows(full_name: str, rows: Iterable[Mapping[str, Any]], *,
     return found[:limit]
 
 
-def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict]:
+def _audit_trail(store: SnapshotStore, head: str | None) -> list[dict[str, Any]]:
     if head is None:
         return []
     try:
@@ -297,8 +297,9 @@ def _roles_and_owd(store: SnapshotStore, order: list[str], heads: Mapping[str, s
             if key not in role_cache:
                 role_cache[key] = _safely(role_from_xml, (name, blobs[key[1]], path, registry),
                                           f"{env}: {path}", problems)
-            if role_cache[key] is not None:
-                env_roles[name] = role_cache[key]
+            role = role_cache[key]
+            if role is not None:
+                env_roles[name] = role
         env_owds: dict[str, Owd] = {}
         for path, name in sorted(object_paths.items()):
             sha = files[path]
@@ -321,7 +322,7 @@ def _read_blobs(store: SnapshotStore, shas: set[str]) -> dict[str, bytes]:
     return store.read_blobs(sorted(shas))
 
 
-def _safely(read: Callable[..., Any], args: tuple, where: str, problems: list[str]) -> Any:
+def _safely(read: Callable[..., Any], args: tuple[Any, ...], where: str, problems: list[str]) -> Any:
     try:
         return read(*args)
     except SfenvError as err:
@@ -406,25 +407,25 @@ def train_summary(raw: Any, order: list[str]) -> TrainSummary:
     envs = order[order.index(source):] if source in order else list(order)
     envs += [e for e in states if e not in envs]
     for env in envs:
-        sget = states.get(env)
+        env_get = states.get(env)
         stage = StageState(env=env)
-        if sget is not None:
-            state, date = str(sget("state") or ""), sget("date") or None
+        if env_get is not None:
+            state, date = str(env_get("state") or ""), env_get("date") or None
             stage.status = "" if state in ("pending", "not yet") else state
             # seam: the steps layer's wording of the state with its date (EnvState.label);
             # without it the status and date below are rendered as before
-            stage.label = str(sget("label") or "") if stage.status not in ("", "source") else ""
+            stage.label = str(env_get("label") or "") if stage.status not in ("", "source") else ""
             stage.date = date
-            stage.validated = sget("validated") or (date if state == "validated" else None)
-            stage.deployed = sget("deployed") or (date if state == "deployed" else None)
-            stage.backup_tag = str(sget("backup_tag") or "")
-            stage.hotfix = bool(sget("hotfix"))
+            stage.validated = env_get("validated") or (date if state == "validated" else None)
+            stage.deployed = env_get("deployed") or (date if state == "deployed" else None)
+            stage.backup_tag = str(env_get("backup_tag") or "")
+            stage.hotfix = bool(env_get("hotfix"))
         train.stages.append(stage)
     return train
 
 
 def _attach_checklists(config: Config, raw: list[Any], trains: list[TrainSummary],
-                       notices: list[str], store: SnapshotStore | None = None) -> None:
+                       notices: list[str], store: SnapshotStore) -> None:
     """Steps come with the train summary (`checklist`: Step-like items per env or a list);
     which are done is read from the releases ref and `<root>/releases`."""
     missing = []
@@ -449,7 +450,8 @@ def _attach_checklists(config: Config, raw: list[Any], trains: list[TrainSummary
             for item in items:
                 sget = _getter(item)
                 sid = str(sget("id") or "")
-                mark = done.get(sid) if isinstance(done.get(sid), Mapping) else {}
+                own = done.get(sid)
+                mark = own if isinstance(own, Mapping) else {}
                 train.checklist.append(ChecklistItem(
                     title=str(sget("title") or sid), phase=str(sget("phase") or ""),
                     done=bool(sget("done")) or sid in done, severity=str(sget("severity") or ""),
@@ -463,8 +465,6 @@ def _attach_checklists(config: Config, raw: list[Any], trains: list[TrainSummary
 def _attach_frozen(store: SnapshotStore, train: TrainSummary, notices: list[str]) -> set[str]:
     """The checklists frozen at each promotion of the train, with their ticks; returns the
     environments that have one (their live steps are not shown again)."""
-    if store is None:
-        return set()
     found = set()
     for stage in train.stages:
         try:

@@ -9,8 +9,10 @@ comes from the registry (the hierarchy type and CustomObject's folder and suffix
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from sfenv.core.metadata.registry import MetadataType, Registry
 from sfenv.core.metadata.xmlio import child_text, iter_top_level, parse_xml
@@ -64,10 +66,16 @@ def role_from_xml(name: str, data: bytes, source: str, registry: Registry) -> Ro
 # indented by 4 spaces and their own children by 8 or more (so no DOCTYPE can follow).
 _CANONICAL_OBJECT = re.compile(
     rb'<\?xml version="1\.0" encoding="UTF-8"\?>\n<CustomObject xmlns="[^"]+">\n    <[A-Za-z]')
-_UNREADABLE = object()
+class _Unreadable(enum.Enum):
+    """The type of `_UNREADABLE` (an enum member, so `is not _UNREADABLE` narrows)."""
+
+    TOKEN = 0
 
 
-def _top_line(data: bytes, name: bytes) -> str | None | object:
+_UNREADABLE: Final = _Unreadable.TOKEN
+
+
+def _top_line(data: bytes, name: bytes) -> str | None | Literal[_Unreadable.TOKEN]:
     """The text of the root's child `name` in a canonical file (its last line of that shape:
     top-level elements are written once), None when absent, `_UNREADABLE` when the line is
     not the plain `<name>text</name>` this reader understands."""
@@ -95,7 +103,7 @@ def owd_from_xml(data: bytes, source: str) -> Owd:
         internal = _top_line(data, b"sharingModel")
         external = _top_line(data, b"externalSharingModel")
         if internal is not _UNREADABLE and external is not _UNREADABLE:
-            return Owd(internal=internal or None, external=external or None)  # type: ignore[arg-type]
+            return Owd(internal=internal or None, external=external or None)
     found = dict(iter_top_level(data, source, ("sharingModel", "externalSharingModel")))
     return Owd(internal=found.get("sharingModel") or None,
                external=found.get("externalSharingModel") or None)
