@@ -42,6 +42,10 @@ def compose(parent: Decomposed, name: str, suffix: str, parent_xml: bytes | None
         element.text = doc.text
         for node in doc:
             element.append(qualified(copy.deepcopy(node)))
+        # without its key the child is refused later all the same, naming the converted file
+        if not (element.findtext(Q + child.key) or "").strip():
+            raise MetadataError(f"{path}:{doc.sourceline or 1}: not a {child.type} file (no "
+                                f"<{child.key}> in <{local_name(doc)}>)")
         groups.setdefault(child.element, []).append(element)
     for element_name in sorted(groups):
         key = parent.by_element(element_name).key
