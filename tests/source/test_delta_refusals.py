@@ -88,3 +88,17 @@ def test_a_broken_project_file_under_path_is_named_with_its_folder(tmp_path):
     assert result.exit_code == 2, result.output
     assert result.output.strip().startswith(
         f"error: @{first[:12]}/org/sfdx-project.json: not valid JSON: ")
+
+
+def test_a_commit_removing_the_field_file_without_its_name_is_not_refused(tmp_path):
+    """f60d4bef23..c5b305a46a of the same corpus: the next commit of the branch removed the
+    file. The converter keeps such a file as it is (only what needs the field's name refuses),
+    so the pair that repairs it is computed, as before."""
+    repo = project(tmp_path / "repo")
+    repo.write(f"{FIELDS}/Verified__c.field-meta.xml", "    <label>Last Verified</label>\n")
+    repo.commit("a field file without its field")
+    repo.remove(f"{FIELDS}/Verified__c.field-meta.xml")
+    repo.commit("removed again")
+    result = delta(repo, "HEAD~1", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "to deploy" in result.output

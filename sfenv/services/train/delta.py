@@ -203,10 +203,13 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
     loaded_a, tree_a = _load(repo, a, path, registry, listing_a, keep, cache)
     loaded_b, tree_b = _load(repo, b, path, registry, listing_b, keep, cache)
     api_version = loaded_b.api_version or DEFAULT_API_VERSION
-    changes = diff_trees(tree_a, tree_b, registry=registry).changes
-    kept, held = _hold(changes, registry)
-    pkg, _units = assemble(kept, tree_b, registry, api_version)
-    held += _trim_entries(pkg.files, tree_a, registry)
+    try:
+        changes = diff_trees(tree_a, tree_b, registry=registry).changes
+        kept, held = _hold(changes, registry)
+        pkg, _units = assemble(kept, tree_b, registry, api_version)
+        held += _trim_entries(pkg.files, tree_a, registry)
+    except MetadataError as err:
+        raise _at_source(err, _prefix(path), ((b, loaded_b), (a, loaded_a))) from None
     package = _members(pkg.files.get("package.xml"))
     destructive: dict[str, list[str]] = {}
     for name in ("destructiveChangesPre.xml", "destructiveChangesPost.xml"):
@@ -216,6 +219,21 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
     return DeltaResult(a, b, api_version, changes, package,
                        {k: sorted(v) for k, v in sorted(destructive.items())},
                        sorted(held, key=lambda h: h.component), pkg.files, sorted(warnings))
+
+
+def _at_source(err: MetadataError, prefix: str,
+               sides: tuple[tuple[str, Loaded], ...]) -> MetadataError:
+    """A refusal of a converted file (`objects/X.object:3: <fields> without <fullName>`) that
+    one of its source files caused, reworded to name that file at its commit; any other
+    refusal as it is."""
+    text = str(err)
+    for commit, loaded in sides:
+        for path, children in loaded.keyless.items():
+            if text.startswith(f"{path}:"):
+                for child in children:
+                    if child.problem in text:
+                        return MetadataError(f"{commit[:12]}:{prefix}{child.message}")
+    return err
 
 
 def _hold(changes: list[Change], registry: Registry) -> tuple[list[Change], list[Held]]:
