@@ -102,3 +102,27 @@ def test_a_commit_removing_the_field_file_without_its_name_is_not_refused(tmp_pa
     result = delta(repo, "HEAD~1", "HEAD")
     assert result.exit_code == 0, result.output
     assert "to deploy" in result.output
+
+
+def test_a_new_package_version_does_not_read_the_files_the_pair_leaves_alone(tmp_path):
+    """nav-crm-nks-base from c341f9a5f6 (2025-10-07): a flexipage committed with merge-conflict
+    markers stayed for weeks, and every pair that also bumped `versionNumber` in
+    sfdx-project.json read both whole trees and was refused for that file, which the pair did
+    not touch (55 pairs). The package version decides nothing about how files are read."""
+    repo = project(tmp_path / "repo")
+    repo.write("force-app/main/default/flexipages/Broken.flexipage-meta.xml",
+               "<FlexiPage>\n<<<<<<< HEAD\n</FlexiPage>\n")
+    repo.commit("a file left broken")
+    repo.write("sfdx-project.json", PROJECT.replace('"default": true', '"default": true, '
+                                                    '"versionNumber": "0.2.0.NEXT"'))
+    repo.write(CLASS, "public class Hello { }\n")
+    repo.commit("the next package version, and a class")
+    result = delta(repo, "HEAD~1", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "deploy ApexClass: Hello" in result.output
+    # moving the package directory changes what every file is: the whole trees are read
+    repo.write("sfdx-project.json", PROJECT.replace('"force-app"', '"force-app/main"'))
+    repo.commit("another package directory")
+    result = delta(repo, "HEAD~1", "HEAD")
+    assert result.exit_code == 2
+    assert "Broken.flexipage-meta.xml" in result.output

@@ -167,24 +167,34 @@ def _touched(repo: Path, sub: str, registry: Registry,
              sides: tuple[tuple[str, dict[str, str]], tuple[str, dict[str, str]]]
              ) -> set[tuple[str, str]] | None:
     """The component keys of the files that differ between the commits, or None when the whole
-    trees must be read: the project's own files changed (package directories, `.forceignore`,
-    `src/package.xml` decide what every other file is), or replacements may read any file."""
+    trees must be read: what decides what every other file is changed (the package directories
+    or decomposition options of `sfdx-project.json`, `.forceignore`, `src/package.xml`, the
+    format), or replacements may read any file."""
     prefix = _prefix(sub)
     (_, listing_a), (_, listing_b) = sides
     changed = {p[len(prefix):] for p in listing_a.keys() | listing_b.keys()
                if p.startswith(prefix) and listing_a.get(p) != listing_b.get(p)}
-    if changed & set(_PROJECT_PATHS):
+    if changed & {FORCEIGNORE, "src/package.xml"}:
         return None
     keep: set[tuple[str, str]] = set()
+    read_as: set[tuple] = set()
     for commit, listing in sides:
         paths = {p[len(prefix):]: s for p, s in listing.items() if p.startswith(prefix)}
         project = _project_of(repo, commit, sub, paths)
         if project is not None and project.replacements:
             return None
+        read_as.add(_reading(project))
         keys = _component_keys({p: paths[p] for p in changed if p in paths}, registry, project,
                                _src_of(paths))
         keep.update(keys.values())
-    return keep
+    # a new package version number (most commits of a packaged project) changes how no file
+    # is read: only a change of what is read, or how, needs both whole trees
+    return keep if len(read_as) == 1 else None
+
+
+def _reading(project: SfdxProject | None) -> tuple:
+    """What of `sfdx-project.json` decides which files are metadata and how they convert."""
+    return () if project is None else (project.package_dirs, project.options)
 
 
 def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
