@@ -177,7 +177,7 @@ def _touched(repo: Path, sub: str, registry: Registry,
     if changed & {FORCEIGNORE, "src/package.xml"}:
         return None
     keep: set[tuple[str, str]] = set()
-    read_as: set[tuple] = set()
+    read_as: set[Reading] = set()
     for commit, listing in sides:
         paths = {p[len(prefix):]: s for p, s in listing.items() if p.startswith(prefix)}
         project = _project_of(repo, commit, sub, paths)
@@ -192,9 +192,13 @@ def _touched(repo: Path, sub: str, registry: Registry,
     return keep if len(read_as) == 1 else None
 
 
-def _reading(project: SfdxProject | None) -> tuple:
-    """What of `sfdx-project.json` decides which files are metadata and how they convert."""
-    return () if project is None else (project.package_dirs, project.options)
+Reading = tuple[tuple[str, ...], tuple[str, ...]] | None
+
+
+def _reading(project: SfdxProject | None) -> Reading:
+    """What of `sfdx-project.json` decides which files are metadata and how they convert
+    (package directories, decomposition options); None for a Metadata API tree."""
+    return None if project is None else (project.package_dirs, project.options)
 
 
 def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
