@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ console.log(JSON.stringify({ seconds, warnings: work.warnings.length,
 @dataclass
 class SgdRun:
     seconds: float           # the whole `node` process: what a user of sgd waits for
+    cpu_seconds: float       # its user + system CPU, with the git processes it waited for
     library_seconds: float   # inside sgd's main function (node start and module loading left out)
     members: int             # package.xml members
     destructive: int         # destructiveChanges.xml members
@@ -90,13 +92,36 @@ def run(main: Path, repo: Path, old: str, new: str, output: Path, *,
     output.mkdir(parents=True)
     runner = main.parents[3] / "sfenv-sgd-run.mjs"
     runner.write_text(RUNNER)
-    start = time.perf_counter()
-    done = subprocess.run(["node", str(runner), main.as_uri(), str(repo), old, new, str(output),
-                           "1" if generate_delta else "0"],
-                          capture_output=True, text=True, timeout=1800)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"sfdx-git-delta failed: {done.stderr.strip()[-500:]}")
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out, err, code, seconds, cpu = measured(
+        ["node", str(runner), main.as_uri(), str(repo), old, new, str(output),
+         "1" if generate_delta else "0"])
+    if code != 0:
+        raise RuntimeError(f"sfdx-git-delta failed: {err.strip()[-500:]}")
+    got = json.loads(out.strip().splitlines()[-1])
     files = sum(len(names) for _, _, names in os.walk(output))
-    return SgdRun(seconds, out["seconds"], out["members"], out["destructive"], files)
+    return SgdRun(seconds, cpu, got["seconds"], got["members"], got["destructive"], files)
+
+
+def measured(cmd: list[str], timeout: float = 1800) -> tuple[str, str, int, float, float]:
+    """(stdout, stderr, exit code, wall seconds, CPU seconds) of one process. The CPU is the
+    process's own rusage (`wait4`: user + system, with the children it waited for), not
+    this process's RUSAGE_CHILDREN, which any other finished child would change."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.005)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        return (out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                proc.returncode, seconds, usage.ru_utime + usage.ru_stime)

@@ -80,6 +80,11 @@ def test_release_realpair(realpair, bench, sgd_main):
     bench.ratio(fig, "plan/sgd (sgd library only)", got["plan_s"], manifest.library_seconds)
     bench.ratio(fig, "build/sgd-delta", got["build_s"], delta.seconds)
     bench.ratio(fig, "build/sgd-delta (sgd library only)", got["build_s"], delta.library_seconds)
+    # CPU beside wall: sfenv's process with its git children, sgd's node process with its own
+    bench.ratio(fig, "plan/sgd CPU", float(got["plan_cpu_s"]), manifest.cpu_seconds)
+    bench.ratio(fig, "build/sgd-delta CPU", float(got["build_cpu_s"]), delta.cpu_seconds)
+    fig.notes.append("targets: plan <= sgd manifest, build <= sgd --generate-delta (one run "
+                     "each; CPU ratios steadier than wall on a shared machine)")
 
 
 def test_release_growth(bench, tmp_path_factory):

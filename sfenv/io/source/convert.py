@@ -24,7 +24,7 @@ from sfenv.core.metadata.source_format import SourceTable
 from sfenv.core.metadata.xmlio import NS, canonical_text, local_name, parse_xml, write_xml
 from sfenv.errors import MetadataError
 from sfenv.io.source import staticres
-from sfenv.io.source.decompose import Q, compose, decompose, locale_key, qualified
+from sfenv.io.source.decompose import Keyless, Q, compose, decompose, locale_key, qualified
 from sfenv.io.source.paths import locate
 
 
@@ -33,6 +33,7 @@ class Conversion:
     files: dict[str, bytes] = field(default_factory=dict)
     origin: dict[str, list[str]] = field(default_factory=dict)  # output path -> input paths
     warnings: list[str] = field(default_factory=list)
+    keyless: dict[str, list[Keyless]] = field(default_factory=dict)  # output path -> children
 
     def put(self, path: str, data: bytes, *sources: str) -> None:
         self.files[path] = data
@@ -136,9 +137,12 @@ def _compose_decomposed(type_name: str, rels: Mapping[str, tuple[str, bytes]],
         parent_rel = f"{mtype.directory}/{name}/{name}.{mtype.suffix}{META}"
         parent_item = members.get(parent_rel)
         children = {src: data for rel, (src, data) in members.items() if rel != parent_rel}
+        keyless: list[Keyless] = []
         data = compose(parent, name, mtype.suffix or "", parent_item[1] if parent_item else None,
-                       children, parent_item[0] if parent_item else parent_rel)
+                       children, parent_item[0] if parent_item else parent_rel, keyless)
         out.put(f"{mtype.directory}/{name}.{mtype.suffix}", data, *(s for s, _ in members.values()))
+        if keyless:
+            out.keyless[f"{mtype.directory}/{name}.{mtype.suffix}"] = keyless
 
 
 def _handler(type_name: str, registry: Registry) -> str | None:

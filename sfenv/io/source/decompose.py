@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -23,11 +24,23 @@ from sfenv.errors import MetadataError
 Q = f"{{{NS}}}"
 
 
+@dataclass(frozen=True)
+class Keyless:
+    """A child file without the element naming it (a field file holding only `<label>`): the
+    Metadata API file keeps it, and whatever needs its name refuses the file later with
+    `problem`; `message` names the source file instead, for that refusal."""
+
+    problem: str  # as the later refusal words it: "<fields> without <fullName>"
+    message: str  # "force-app/…/X.field-meta.xml:1: not a CustomField file (no <fullName> …)"
+
+
 def compose(parent: Decomposed, name: str, suffix: str, parent_xml: bytes | None,
-            children: Mapping[str, bytes], source: str) -> bytes:
+            children: Mapping[str, bytes], source: str,
+            keyless: list[Keyless] | None = None) -> bytes:
     """The Metadata API file of one decomposed component.
 
     `children`: source path -> bytes of each child file (its suffix names the child type).
+    `keyless` collects the children without their key (converted as they are).
     """
     root = parse_xml(parent_xml, source) if parent_xml is not None else etree.Element(
         Q + parent.parent, nsmap={None: NS})
@@ -42,6 +55,10 @@ def compose(parent: Decomposed, name: str, suffix: str, parent_xml: bytes | None
         element.text = doc.text
         for node in doc:
             element.append(qualified(copy.deepcopy(node)))
+        if keyless is not None and not (element.findtext(Q + child.key) or "").strip():
+            keyless.append(Keyless(f"<{child.element}> without <{child.key}>",
+                                   f"{path}:{doc.sourceline or 1}: not a {child.type} file "
+                                   f"(no <{child.key}> in <{local_name(doc)}>)"))
         groups.setdefault(child.element, []).append(element)
     for element_name in sorted(groups):
         key = parent.by_element(element_name).key

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sfenv.core.metadata.registry import META, Registry
 from sfenv.io.source.convert import Conversion, to_mdapi
+from sfenv.io.source.decompose import Keyless
 from sfenv.io.source.project import (
     apply_replacements,
     is_source_project,
@@ -30,6 +31,7 @@ class Loaded:
     origin: dict[str, list[str]] = field(default_factory=dict)  # mdapi path -> repository paths
     warnings: list[str] = field(default_factory=list)
     api_version: str | None = None
+    keyless: dict[str, list[Keyless]] = field(default_factory=dict)  # see `decompose.Keyless`
 
 
 def load_tree(files: Mapping[str, bytes], where: str, registry: Registry, *,
@@ -42,7 +44,7 @@ def load_tree(files: Mapping[str, bytes], where: str, registry: Registry, *,
         conversion: Conversion = to_mdapi(chosen, registry, table)
         warnings += _drop_meta_without_content(conversion.files, conversion.origin, registry)
         return Loaded(SOURCE, conversion.files, conversion.origin,
-                      warnings + conversion.warnings, project.api_version)
+                      warnings + conversion.warnings, project.api_version, conversion.keyless)
     prefix = "src/" if "src/package.xml" in files else ""
     tree: dict[str, bytes] = {}
     origin: dict[str, list[str]] = {}

@@ -83,12 +83,16 @@ def _load(repo: Path, commit: str, sub: str, registry: Registry,
     prefix = _prefix(sub)
     paths = {p[len(prefix):]: s for p, s in listing.items() if p.startswith(prefix)}
     if keep is not None:
-        keys = _component_keys(paths, registry, _project_of(repo, paths), _src_of(paths))
+        keys = _component_keys(paths, registry, _project_of(repo, commit, sub, paths),
+                               _src_of(paths))
         paths = {p: s for p, s in paths.items()
                  if p in _PROJECT_PATHS or keys.get(p) in keep}
     blobs = Git(git_dir_of(repo)).read_blobs(list(paths.values()))
-    loaded = load_tree({p: blobs[s] for p, s in paths.items()}, f"{repo}@{commit[:12]}",
-                       registry)
+    try:
+        loaded = load_tree({p: blobs[s] for p, s in paths.items()}, _at(commit, sub),
+                           registry)
+    except MetadataError as err:  # a source file that cannot be converted: name the commit
+        raise MetadataError(f"{commit[:12]}:{prefix}{err}") from None
     tree: dict[str, bytes] = {}
     if cache is not None and len(cache) > CACHE_LIMIT:
         cache.clear()
@@ -114,12 +118,19 @@ def _prefix(sub: str) -> str:
     return sub.strip("/") + "/" if sub.strip("/") else ""
 
 
-def _project_of(repo: Path, paths: dict[str, str]) -> SfdxProject | None:
+def _at(commit: str, sub: str) -> str:
+    """How a refusal names the project folder at a commit: `@<commit>` (`@<commit>/<sub>`),
+    not the folder the repository is checked out in, which the user did not name."""
+    return f"@{commit[:12]}" + (f"/{sub.strip('/')}" if sub.strip("/") else "")
+
+
+def _project_of(repo: Path, commit: str, sub: str,
+                paths: dict[str, str]) -> SfdxProject | None:
     if PROJECT_FILE not in paths:
         return None
     sha = paths[PROJECT_FILE]
     raw = Git(git_dir_of(repo)).read_blobs([sha])[sha]
-    return read_project({PROJECT_FILE: raw}, str(repo))
+    return read_project({PROJECT_FILE: raw}, _at(commit, sub))
 
 
 def _src_of(paths: dict[str, str]) -> str:
@@ -152,26 +163,42 @@ def _key_of(rel: str) -> tuple[str, str]:
     return segments[0], (segments[1].split(".", 1)[0] if len(segments) > 1 else "")
 
 
-def _touched(repo: Path, sub: str, registry: Registry, listing_a: dict[str, str],
-             listing_b: dict[str, str]) -> set[tuple[str, str]] | None:
+def _touched(repo: Path, sub: str, registry: Registry,
+             sides: tuple[tuple[str, dict[str, str]], tuple[str, dict[str, str]]]
+             ) -> set[tuple[str, str]] | None:
     """The component keys of the files that differ between the commits, or None when the whole
-    trees must be read: the project's own files changed (package directories, `.forceignore`,
-    `src/package.xml` decide what every other file is), or replacements may read any file."""
+    trees must be read: what decides what every other file is changed (the package directories
+    or decomposition options of `sfdx-project.json`, `.forceignore`, `src/package.xml`, the
+    format), or replacements may read any file."""
     prefix = _prefix(sub)
+    (_, listing_a), (_, listing_b) = sides
     changed = {p[len(prefix):] for p in listing_a.keys() | listing_b.keys()
                if p.startswith(prefix) and listing_a.get(p) != listing_b.get(p)}
-    if changed & set(_PROJECT_PATHS):
+    if changed & {FORCEIGNORE, "src/package.xml"}:
         return None
     keep: set[tuple[str, str]] = set()
-    for listing in (listing_a, listing_b):
+    read_as: set[Reading] = set()
+    for commit, listing in sides:
         paths = {p[len(prefix):]: s for p, s in listing.items() if p.startswith(prefix)}
-        project = _project_of(repo, paths)
+        project = _project_of(repo, commit, sub, paths)
         if project is not None and project.replacements:
             return None
+        read_as.add(_reading(project))
         keys = _component_keys({p: paths[p] for p in changed if p in paths}, registry, project,
                                _src_of(paths))
         keep.update(keys.values())
-    return keep
+    # a new package version number (most commits of a packaged project) changes how no file
+    # is read: only a change of what is read, or how, needs both whole trees
+    return keep if len(read_as) == 1 else None
+
+
+Reading = tuple[tuple[str, ...], tuple[str, ...]] | None
+
+
+def _reading(project: SfdxProject | None) -> Reading:
+    """What of `sfdx-project.json` decides which files are metadata and how they convert
+    (package directories, decomposition options); None for a Metadata API tree."""
+    return None if project is None else (project.package_dirs, project.options)
 
 
 def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
@@ -186,14 +213,17 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
     registry = registry or default_registry()
     a, b = resolve_ref(repo, from_ref), resolve_ref(repo, to_ref)
     listing_a, listing_b = git_listing(repo, a), git_listing(repo, b)
-    keep = _touched(repo, path, registry, listing_a, listing_b) if narrow else None
+    keep = _touched(repo, path, registry, ((a, listing_a), (b, listing_b))) if narrow else None
     loaded_a, tree_a = _load(repo, a, path, registry, listing_a, keep, cache)
     loaded_b, tree_b = _load(repo, b, path, registry, listing_b, keep, cache)
     api_version = loaded_b.api_version or DEFAULT_API_VERSION
-    changes = diff_trees(tree_a, tree_b, registry=registry).changes
-    kept, held = _hold(changes, registry)
-    pkg, _units = assemble(kept, tree_b, registry, api_version)
-    held += _trim_entries(pkg.files, tree_a, registry)
+    try:
+        changes = diff_trees(tree_a, tree_b, registry=registry).changes
+        kept, held = _hold(changes, registry)
+        pkg, _units = assemble(kept, tree_b, registry, api_version)
+        held += _trim_entries(pkg.files, tree_a, registry)
+    except MetadataError as err:
+        raise _at_source(err, _prefix(path), ((b, loaded_b), (a, loaded_a))) from None
     package = _members(pkg.files.get("package.xml"))
     destructive: dict[str, list[str]] = {}
     for name in ("destructiveChangesPre.xml", "destructiveChangesPost.xml"):
@@ -203,6 +233,21 @@ def compute_delta(repo: Path, from_ref: str, to_ref: str, *, path: str = "",
     return DeltaResult(a, b, api_version, changes, package,
                        {k: sorted(v) for k, v in sorted(destructive.items())},
                        sorted(held, key=lambda h: h.component), pkg.files, sorted(warnings))
+
+
+def _at_source(err: MetadataError, prefix: str,
+               sides: tuple[tuple[str, Loaded], ...]) -> MetadataError:
+    """A refusal of a converted file (`objects/X.object:3: <fields> without <fullName>`) that
+    one of its source files caused, reworded to name that file at its commit; any other
+    refusal as it is."""
+    text = str(err)
+    for commit, loaded in sides:
+        for path, children in loaded.keyless.items():
+            if text.startswith(f"{path}:"):
+                for child in children:
+                    if child.problem in text:
+                        return MetadataError(f"{commit[:12]}:{prefix}{child.message}")
+    return err
 
 
 def _hold(changes: list[Change], registry: Registry) -> tuple[list[Change], list[Held]]:
