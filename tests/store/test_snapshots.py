@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sfenv.errors import StoreError
+from sfenv.io.store import snapshots
 from sfenv.io.store.gitplumbing import blob_sha
 from sfenv.io.store.snapshots import SnapshotStore, TreeChange
 
@@ -75,14 +76,22 @@ def test_failed_write_leaves_ref_unmoved(store):
     assert store.head("dev") == first
 
 
-def test_write_failing_midway_leaves_ref_unmoved(store, monkeypatch):
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_write_failing_midway_leaves_ref_unmoved(store, monkeypatch, size):
     first = store.write_snapshot("dev", FILES, {}, expected_old=None)
 
     def broken(blobs):
         next(iter(blobs))
         raise StoreError("disk full")
 
+    def broken_loose(kind, data):
+        raise StoreError("disk full")
+
+    # a small write stores its objects itself, a large one through git fast-import
     monkeypatch.setattr(store.git, "write_blobs", broken)
+    monkeypatch.setattr(store, "_write_loose", broken_loose)
+    if size == "large":
+        monkeypatch.setattr(snapshots, "SMALL_WRITE", 0)
     with pytest.raises(StoreError, match="disk full"):
         store.write_snapshot("dev", {"new.txt": b"new"}, {}, expected_old=first)
     assert store.head("dev") == first

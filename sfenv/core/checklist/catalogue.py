@@ -30,6 +30,7 @@ WHEN_KEYS = {"type", "change", "element", "condition"}
 ESCALATE_KEYS = {"condition", "severity"}
 FILE_KEYS = {"rules", "audit_sections"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
+_SHIPPED: list[Catalogue] = []  # the shipped catalogue once loaded (it cannot change after install)
 
 # names the engine puts in every condition/template context (see engine.py); helpers included
 CHANGE_VARS = {
@@ -113,6 +114,8 @@ def _read_dir(path: Path | Any) -> tuple[dict[str, str], dict[str, str], str]:
 def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and validate the catalogue (default: the one shipped as package `sfenv.checklists`).
     Raises ChecklistError naming the file and rule id on any problem."""
+    if path is None and _SHIPPED:  # package data: read once per process (~0.2 s CPU a load)
+        return _SHIPPED[0]
     if path is None:
         ymls, templates, origin = _read_dir(resources.files("sfenv.checklists"))
     else:
@@ -161,7 +164,9 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
             rules.append(rule)
     if not rules:
         raise ChecklistError(f"{origin}: the checklist catalogue has no rules")
-    return Catalogue(rules=rules, audit_sections=sections, env=env, origin=origin)
+    catalogue = Catalogue(rules=rules, audit_sections=sections, env=env, origin=origin)
+    _SHIPPED[:] = [catalogue] if path is None else _SHIPPED
+    return catalogue
 
 
 def _strs(value: Any, what: str, where: str) -> tuple[str, ...]:

@@ -201,7 +201,7 @@ class Git:
                                  f"snapshot repository")
             base = folder.encode("utf-8", "surrogateescape") + b"/" if folder else b""
             records.extend(info + b"\t" + base + name
-                           for info, name in _tree_entries(found[1], len(sha) // 2))
+                           for info, name in tree_entries(found[1], len(sha) // 2))
         return records
 
     def _folder_tree(self, trees: dict[str, str | None], folder: str) -> str | None:
@@ -215,7 +215,7 @@ class Git:
             found = self.read_object(above)
             if found is not None and found[0] == "tree":
                 want = name.encode("utf-8", "surrogateescape")
-                for info, entry in _tree_entries(found[1], len(above) // 2):
+                for info, entry in tree_entries(found[1], len(above) // 2):
                     if entry == want:
                         sha = info.split()[2].decode() if info.split()[1] == b"tree" else None
                         break
@@ -229,7 +229,7 @@ class Git:
                 for rec in self.list_records(tree, paths, recursive=recursive)]
 
 
-def _tree_entries(data: bytes, id_len: int) -> Iterable[tuple[bytes, bytes]]:
+def tree_entries(data: bytes, id_len: int) -> Iterable[tuple[bytes, bytes]]:
     """`(b"<mode> <type> <id>", name)` of each entry of a raw tree object (git's binary
     format: `<mode> <name>\\0<id bytes>`), in one pass over the object."""
     pos, end = 0, len(data)

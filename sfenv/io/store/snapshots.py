@@ -5,16 +5,23 @@ Writes never touch a working tree or the repository's own index: blobs go in wit
 a temporary index (`GIT_INDEX_FILE`, `read-tree` of the base + `update-index --index-info`),
 then `write-tree`, `commit-tree` and `update-ref <ref> <new> <expected old>`, so a ref only
 moves when the whole snapshot is stored and never over a concurrent writer's commit.
+
+A small write (a release log entry, a sync point, an incremental pull of a few files) edits
+only the folders it touches: their tree objects are read by the store's reader, and the new
+blobs and trees are written as loose objects by this process (what git itself writes), so
+such a commit costs two git processes (`commit-tree`, `update-ref`) instead of seven.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import socket
 import time
 import uuid
+import zlib
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -26,7 +33,7 @@ import git as gitpython
 
 from sfenv.core.compare.model import TreeChange
 from sfenv.errors import StoreError
-from sfenv.io.store.gitplumbing import ZERO, Git, blob_sha, parse_tree_record
+from sfenv.io.store.gitplumbing import ZERO, Git, blob_sha, parse_tree_record, tree_entries
 from sfenv.io.store.stream import BlobId, BlobSink
 
 SNAPSHOT_PREFIX = "refs/heads/sfenv/"
@@ -35,6 +42,18 @@ DEFAULT_EMAIL = "sfenv@localhost"
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 _AT = re.compile(r"^(?P<name>.+)@\{(?P<when>[^}]+)\}$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Writes of up to this many paths edit the touched folders' tree objects directly (two git
+# processes a commit); larger ones build the tree in a temporary index (one process per step,
+# whatever the size).
+SMALL_WRITE = 256
+_TREE_MODE = b"40000"
+# Variables that move git's object store elsewhere: with them set, writes go through git.
+_OBJECT_ENV = ("GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH")
+
+
+class _NotSimple(Exception):
+    """A small write git must judge (a file where a folder is, an unusual path): the
+    temporary-index path takes it, with git's own checks and errors."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,16 @@ def _check_path(path: str) -> None:
     if (not path or path.startswith("/") or "\\" in path or "\0" in path or "\n" in path
             or any(p in ("", ".", "..") for p in parts) or parts[0] == ".git"):
         raise StoreError(f"refusing to store a file with an unsafe path: {path!r}")
+
+
+def _simple_path(raw: bytes) -> bool:
+    """A path every git accepts in an index as it is (no `.git` look-alike, no odd part)."""
+    for part in raw.split(b"/"):
+        low = part.lower()
+        if (part in (b"", b".", b"..") or low.startswith((b".git", b"git~")) or b"\\" in part
+                or b"\0" in part or b"\n" in part or part.endswith((b" ", b"."))):
+            return False
+    return True
 
 
 def _check_env(env: str) -> None:
@@ -438,6 +467,13 @@ class SnapshotStore:
 
         A file given as a `BlobId` (already in the object store, see `sfenv.io.store.stream`)
         is not written again; the tree is the one its bytes would give."""
+        removed = list(removed)
+        if len(files) + len(removed) <= SMALL_WRITE and not any(
+                self.git.base_env.get(v) for v in _OBJECT_ENV):
+            try:
+                return self._edit_tree(files, base_commit, removed)
+            except _NotSimple:
+                pass
         known: set[str] = set()
         if any(not isinstance(data, BlobId) for data in files.values()):
             for commit in {c for c in (base_commit, known_commit) if c}:
@@ -470,6 +506,100 @@ class SnapshotStore:
             return self.git.run(["write-tree"], env=env).decode().strip()
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _edit_tree(self, files: Mapping[str, bytes | BlobId], base_commit: str | None,
+                   removed: list[str]) -> str:
+        """The tree `write_tree` builds, made by editing only the folders the paths touch
+        (read from the base tree's objects) and writing the changed blobs and trees as loose
+        objects: the same tree id the temporary index gives. Raises _NotSimple for what only
+        git's index should decide (a file where a folder is, a path git may refuse)."""
+        folders: dict[bytes, dict[bytes, tuple[bytes, str]]] = {}
+        base = self.tree_of(base_commit) if base_commit else None
+
+        def entries(folder: bytes) -> dict[bytes, tuple[bytes, str]]:
+            if folder in folders:
+                return folders[folder]
+            sha = base
+            if folder:
+                parent, _, name = folder.rpartition(b"/")
+                found = entries(parent).get(name)
+                if found is not None and found[0] != _TREE_MODE:
+                    raise _NotSimple
+                sha = found[1] if found else None
+            listed: dict[bytes, tuple[bytes, str]] = {}
+            if sha:
+                obj = self.git.read_object(sha)
+                if obj is None or obj[0] != "tree":
+                    raise StoreError(f"tree {sha} is missing from the snapshot repository")
+                for info, name in tree_entries(obj[1], len(sha) // 2):
+                    mode, _kind, entry_sha = info.split()
+                    listed[name] = (mode.lstrip(b"0"), entry_sha.decode())
+            folders[folder] = listed
+            return listed
+
+        def split(path: str) -> tuple[bytes, bytes]:
+            raw = path.encode("utf-8", "surrogateescape")
+            if not _simple_path(raw):
+                raise _NotSimple
+            folder, _, name = raw.rpartition(b"/")
+            return folder, name
+
+        entries(b"")  # the top folder is always written, even when nothing else is
+        for path in removed:
+            folder, name = split(path)
+            listed = entries(folder)
+            if name in listed and listed[name][0] != _TREE_MODE:
+                del listed[name]  # as the index: a folder's name removes nothing
+        for path, data in files.items():
+            folder, name = split(path)
+            listed = entries(folder)
+            if (name in listed and listed[name][0] == _TREE_MODE) or \
+                    (folder + b"/" + name if folder else name) in folders:
+                raise _NotSimple  # a file where a folder is (or was read as one)
+            sha = str(data) if isinstance(data, BlobId) else self._write_loose(b"blob", data)
+            listed[name] = (b"100644", sha)
+        for folder in sorted(folders, key=lambda f: -f.count(b"/") - (1 if f else 0)):
+            listed = folders[folder]
+            if folder and not listed:  # git writes no empty folders
+                parent, _, name = folder.rpartition(b"/")
+                if folders[parent].get(name, (_TREE_MODE,))[0] == _TREE_MODE:
+                    folders[parent].pop(name, None)
+                continue
+            ordered = sorted(listed.items(), key=lambda item: item[0] + b"/"
+                             if item[1][0] == _TREE_MODE else item[0])
+            sha = self._write_loose(b"tree", b"".join(
+                mode + b" " + name + b"\0" + bytes.fromhex(entry)
+                for name, (mode, entry) in ordered))
+            if not folder:
+                return sha
+            parent, _, name = folder.rpartition(b"/")
+            folders[parent][name] = (_TREE_MODE, sha)
+        raise AssertionError("the top folder is always written")  # pragma: no cover
+
+    def _write_loose(self, kind: bytes, data: bytes) -> str:
+        """Store one object as git does when it writes a loose object (zlib, level 1, under
+        its id; a temporary file renamed into place, so a reader sees it whole or not at
+        all); an object already stored loose is not written again. Returns its id."""
+        head = b"%s %d\0" % (kind, len(data))
+        digest = hashlib.sha1(head)
+        digest.update(data)
+        sha = digest.hexdigest()
+        folder = self.git_dir / "objects" / sha[:2]
+        path = folder / sha[2:]
+        if path.exists():
+            return sha
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f"tmp_obj_sfenv_{os.getpid()}_{uuid.uuid4().hex}"
+        try:
+            compressor = zlib.compressobj(1)
+            tmp.write_bytes(compressor.compress(head) + compressor.compress(data)
+                            + compressor.flush())
+            tmp.chmod(0o444)
+            os.replace(tmp, path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot write an object in {folder}: {err.strerror}") from None
+        return sha
 
     def update_ref(self, ref: str, new: str, expected_old: str | None, *,
                    message: str = "sfenv") -> None:
