@@ -14,22 +14,23 @@ such a commit costs two git processes (`commit-tree`, `update-ref`) instead of s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import socket
 import time
 import uuid
-import zlib
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 
 import git as gitpython
+from gitdb.base import IStream
+from gitdb.db.loose import LooseObjectDB
 
 from sfenv.core.compare.model import TreeChange
 from sfenv.errors import StoreError
@@ -171,6 +172,7 @@ class SnapshotStore:
         self.repo_dir = repo_dir
         self.git_dir = Path(self.repo.common_dir)
         self.git = Git(self.git_dir, self._identity_env())
+        self._loose: LooseObjectDB | None = None
         self._tree_of: dict[str, str] = {}
         self._files: dict[str, dict[str, str]] = {}
         # Derived immutable data keyed by tree ids (compare's diffs); lives as long as the store.
@@ -577,29 +579,16 @@ class SnapshotStore:
         raise AssertionError("the top folder is always written")  # pragma: no cover
 
     def _write_loose(self, kind: bytes, data: bytes) -> str:
-        """Store one object as git does when it writes a loose object (zlib, level 1, under
-        its id; a temporary file renamed into place, so a reader sees it whole or not at
-        all); an object already stored loose is not written again. Returns its id."""
-        head = b"%s %d\0" % (kind, len(data))
-        digest = hashlib.sha1(head)
-        digest.update(data)
-        sha = digest.hexdigest()
-        folder = self.git_dir / "objects" / sha[:2]
-        path = folder / sha[2:]
-        if path.exists():
-            return sha
-        folder.mkdir(exist_ok=True)
-        tmp = folder / f"tmp_obj_sfenv_{os.getpid()}_{uuid.uuid4().hex}"
+        """Store one object as a loose object with gitdb (GitPython's object database: zlib
+        level 1, a temporary file renamed into place, so a reader sees it whole or not at all,
+        and an object already stored is kept). Returns its id."""
+        if self._loose is None:
+            self._loose = LooseObjectDB(str(self.git_dir / "objects"))
         try:
-            compressor = zlib.compressobj(1)
-            tmp.write_bytes(compressor.compress(head) + compressor.compress(data)
-                            + compressor.flush())
-            tmp.chmod(0o444)
-            os.replace(tmp, path)
+            return str(self._loose.store(IStream(kind, len(data), BytesIO(data))).hexsha.decode())
         except OSError as err:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"cannot write an object in {folder}: {err.strerror}") from None
-        return sha
+            raise StoreError(f"cannot write an object in {self.git_dir / 'objects'}: "
+                             f"{err.strerror}") from None
 
     def update_ref(self, ref: str, new: str, expected_old: str | None, *,
                    message: str = "sfenv") -> None:
