@@ -30,7 +30,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, currently_in_test_context, settings
 from hypothesis import event as hypothesis_event
@@ -133,6 +132,8 @@ class Oracle:
         self.base = {hop: {n: start.get(n) for n in NAMES} for hop in HOPS}
         self.latest = {hop: (dict(start), dict(start)) for hop in HOPS}
         self.recorded: dict[tuple, dict[str, tuple[str, bool]]] = {hop: {} for hop in HOPS}
+        # per hop: when (the machine's clock) its last sync point was recorded
+        self.when = {hop: 0 for hop in HOPS}
 
     def classes(self, hop, a_vals: Vals | None = None, b_vals: Vals | None = None,
                 ) -> dict[str, tuple[str, bool]]:
@@ -151,7 +152,8 @@ class Oracle:
             out[n] = ("conflict" if src and tgt else "pending" if src else "drift", False)
         return out
 
-    def record_sync(self, hop, a_vals: Vals, b_vals: Vals, accept: bool) -> None:
+    def record_sync(self, hop, a_vals: Vals, b_vals: Vals, accept: bool, when: int) -> None:
+        self.when[hop] = when
         classes = self.classes(hop, a_vals, b_vals)
         for n in NAMES:
             if a_vals.get(n) == b_vals.get(n):
@@ -161,15 +163,16 @@ class Oracle:
         self.latest[hop] = (dict(a_vals), dict(b_vals))
 
     def hop_state(self, hop):
-        return (dict(self.base[hop]), self.latest[hop], dict(self.recorded[hop]))
+        return (dict(self.base[hop]), self.latest[hop], dict(self.recorded[hop]), self.when[hop])
 
     def set_hop_state(self, hop, state) -> None:
         self.base[hop], self.latest[hop], self.recorded[hop] = dict(state[0]), state[1], dict(state[2])
+        self.when[hop] = state[3]
 
 
 class PromotionMachine(RuleBasedStateMachine):
     STATE = ("oracle", "counter", "seq", "trains", "sync_marks", "role", "seen_steps", "ticks",
-             "superseded", "synced")  # what start.py keeps
+             "superseded")  # what start.py keeps
     oracle: Oracle
     counter: int
     seq: int
@@ -179,7 +182,6 @@ class PromotionMachine(RuleBasedStateMachine):
     seen_steps: dict[tuple[str, str], set[str]]
     ticks: dict[tuple[str, str], set[str]]
     superseded: set[tuple[str, str, str]]
-    synced: dict[str, tuple[int, Vals]]  # target env -> (clock, its values) at the last sync point
 
     def __init__(self) -> None:
         super().__init__()
@@ -206,7 +208,6 @@ class PromotionMachine(RuleBasedStateMachine):
         machine.seen_steps = {}  # (train, env) -> frozen ids
         machine.ticks = {}  # (train, env) -> ticked ids
         machine.superseded = set()  # undo steps closed by a promotion
-        machine.synced = {}
         counted = Counter(STEPS)  # the statistics count the examples' steps only
         with machine.stack:
             machine._serve()
@@ -317,7 +318,11 @@ class PromotionMachine(RuleBasedStateMachine):
         self.trains[name] = {"built": self.counter, "carries": carries, "dev": dict(dev),
                              "at_build": {e: dict(v) for e, v in self.oracle.vals.items()},
                              "state": {}, "backup": {}, "hop_before": {}, "role": role,
-                             "backup_role": {}, "after": {}, "seq": {}}
+                             "backup_role": {}, "after": {}, "seq": {}, "overwrote": {},
+                             # what the build's plan warned of (train.py `overwritten`): the
+                             # hop into its target (qa) classes these as qa's own
+                             "known": {n for n, (cls, _) in self.oracle.classes(("dev", "qa"))
+                                       .items() if cls != "pending" and n in carries}}
 
     @precondition(lambda self: self.trains)
     @rule(data=st.data(), overwrite=st.booleans())
@@ -339,12 +344,8 @@ class PromotionMachine(RuleBasedStateMachine):
             event("promote: stage refused")
             return
         now = self.oracle.vals[env]
-        planned = train["at_build"][env]
-        clock, synced = self.synced.get(env, (-1, {}))
-        if clock > train["built"]:  # a sync point after the build accepted the target as it was
-            planned = synced
-        conflicts = sorted(n for n, v in train["carries"].items()
-                           if now.get(n) != planned.get(n) and now.get(n) != v)
+        hop = ("dev", "qa") if env == "qa" else ("qa", "prod")
+        conflicts = sorted(self.guard_finds(train, env, hop))
         if conflicts and not overwrite:
             assert result.exit_code == 1, result.output
             for n in conflicts:
@@ -353,8 +354,8 @@ class PromotionMachine(RuleBasedStateMachine):
             return
         assert result.exit_code == 0, result.output
         event(f"promote: deployed to {env}" + (" over conflicts" if conflicts else ""))
-        hop = ("dev", "qa") if env == "qa" else ("qa", "prod")
         train["backup"][env] = dict(now)
+        train["overwrote"][env] = set(conflicts)  # named by --overwrite-all, logged as such
         train["backup_role"][env] = self.role[env]
         if train["role"]:
             self.role[env] = True
@@ -378,8 +379,34 @@ class PromotionMachine(RuleBasedStateMachine):
         self.seq += 1
         train["seq"][env] = self.seq
         a_vals = train["dev"] if env == "qa" else self.oracle.vals["qa"]
-        self.oracle.record_sync(hop, a_vals, now, accept=False)
+        self.counter += 1
+        self.oracle.record_sync(hop, a_vals, now, accept=False, when=self.counter)
         self.sync_marks[hop] += 1
+
+    def guard_finds(self, train: dict, env: str, hop: tuple[str, str]) -> set[str]:
+        """The classes the product's guard names for this promotion (`guard_promotion`), from
+        the oracle: of the classes the deploy changes (the target's value is not the train's),
+        - those the target changed since the reference: its state at the build, or at the
+          hop's last sync point (a human's or a promotion's) when recorded after the build;
+        - those the hop into the target classes as the target's own (drift or conflict):
+          now, unless accepted by a sync point; and, for the train's own target (qa) with no
+          sync point since the build, as the build's plan warned (issue 22's plan-time rule);
+          a train deployed there before meets only the ones changed since that promotion's
+          backup, or that it overwrote by name then (`unvetted`)."""
+        now = self.oracle.vals[env]
+        changes = {n for n, v in train["carries"].items() if now.get(n) != v}
+        later = self.oracle.when[hop] > train["built"]
+        reference = self.oracle.latest[hop][1] if later else train["at_build"][env]
+        found = {n for n in changes if now.get(n) != reference.get(n)}
+        source = train["dev"] if env == "qa" else self.oracle.vals["qa"]
+        earlier = {n for n, (cls, accepted) in self.oracle.classes(hop, source, now).items()
+                   if cls != "pending" and not accepted and n in changes}
+        if env == "qa" and not later:
+            earlier |= train["known"] & changes
+        if earlier and env in train["backup"]:
+            backup = train["backup"][env]
+            earlier &= {n for n in NAMES if backup.get(n) != now.get(n)} | train["overwrote"][env]
+        return found | earlier
 
     @precondition(lambda self: any("deployed" in t["state"].values()
                                    for t in self.trains.values()))
@@ -435,11 +462,10 @@ class PromotionMachine(RuleBasedStateMachine):
             return
         event(f"sync point: {hop[0]} → {hop[1]}")
         assert result.exit_code == 0, result.output
-        self.oracle.record_sync(hop, dict(self.oracle.vals[hop[0]]),
-                                dict(self.oracle.vals[hop[1]]), accept=True)
-        self.sync_marks[hop] += 1
         self.counter += 1
-        self.synced[hop[1]] = (self.counter, dict(self.oracle.vals[hop[1]]))
+        self.oracle.record_sync(hop, dict(self.oracle.vals[hop[0]]),
+                                dict(self.oracle.vals[hop[1]]), accept=True, when=self.counter)
+        self.sync_marks[hop] += 1
 
     @precondition(lambda self: self.seen_steps)
     @rule(data=st.data())
@@ -587,12 +613,11 @@ def test_every_class_deleted_by_hand_in_prod_still_pulls():
         machine.teardown()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open (docs/wave3/soak-2.md): the product refuses R2 for qa's hand deletion known at plan "
-    "time (issue 22: plan-time drift refuses unless named); the model does not know that rule"))
 def test_a_hand_deletion_in_qa_known_when_the_train_was_built_after_a_rollback():
     """The soak's seed 2104: C1 deleted by hand in qa, R1 rolled back in qa, R2 built (it
-    adds C1 back) and promoted to qa without --overwrite."""
+    adds C1 back) and promoted to qa without --overwrite. The product refuses (issue 22: drift
+    on a carried component known when the train was built refuses unless named); the model
+    had expected a deploy, as it knew only changes made after the build."""
     machine = PromotionMachine()
     try:
         steps = (lambda: machine.hand_change("prod", "C1", False),
@@ -604,5 +629,11 @@ def test_a_hand_deletion_in_qa_known_when_the_train_was_built_after_a_rollback()
         for step in steps:
             step()
             machine.orgs_hold_what_the_oracle_says()
+            machine.every_difference_has_the_oracles_class()
+        assert "qa" not in machine.trains["R2"]["state"]  # refused, C1 named
+        machine.promote_to_qa(Scripted("R2"), overwrite=True)  # named: deployed over it
+        machine.orgs_hold_what_the_oracle_says()
+        assert machine.trains["R2"]["state"]["qa"] == "deployed"
+        assert machine.trains["R2"]["overwrote"]["qa"] == {"C1"}
     finally:
         machine.teardown()
