@@ -324,6 +324,22 @@ class PromotionMachine(RuleBasedStateMachine):
                              "known": {n for n, (cls, _) in self.oracle.classes(("dev", "qa"))
                                        .items() if cls != "pending" and n in carries}}
 
+    @precondition(lambda self: len(self.trains) < 3)
+    @rule(name=st.sampled_from(NAMES), overwrite=st.booleans())
+    def fresh_train_through_the_path(self, name, overwrite):
+        """Work in dev, a new train built from it and promoted to qa, then prod, as far as the
+        guard lets it: the whole path in one step, so that trains stack in qa and prod and the
+        rollback of an older train under a newer one is tried (the soak never got there)."""
+        self.hand_change("dev", name, False)
+        before = set(self.trains)
+        self.build()
+        for train in set(self.trains) - before:
+            event("fresh train through the path")
+            for env in ("qa", "prod"):
+                self.promote(train, env, overwrite)
+                if self.trains[train]["state"].get(env) != "deployed":
+                    break
+
     @precondition(lambda self: self.trains)
     @rule(data=st.data(), overwrite=st.booleans())
     def promote_to_qa(self, data, overwrite):
