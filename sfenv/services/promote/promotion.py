@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sfenv.core.checklist import Step
+from sfenv.core.compare.counts import counted
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import ReleaseError
 from sfenv.io.store.snapshots import EnvLock, SnapshotStore
@@ -19,6 +20,7 @@ from sfenv.services import pull as pull_mod
 from sfenv.services.promote.artifacts import backup_gaps, open_before_steps, zip_digest
 from sfenv.services.promote.deploying import Deployer, check_org
 from sfenv.services.promote.guard import GuardOutcome
+from sfenv.services.promote.guard_parts import NAME_EACH, guard_lines, unknown_names_line
 from sfenv.services.promote.recording import drop_backup_tag, finish, log_intent
 from sfenv.services.train.checklist import compute_checklist
 from sfenv.services.train.inventory import target_has
@@ -138,7 +140,7 @@ def guard_step(p: Promotion) -> PromoteResult | None:
     found, blocking = guarded.found, guarded.blocking
     named = {c.component for c in guarded.overwritten}
     if guarded.unknown_names:
-        notes.append("--overwrite names no conflict: " + ", ".join(guarded.unknown_names))
+        notes.append(unknown_names_line(guarded.unknown_names))
     checklist = compute_checklist(p.config, p.store, p.built, env, entry.backup_commit,
                                   p.registry)
     p.checklist = p.result.checklist = checklist
@@ -161,14 +163,11 @@ def guard_step(p: Promotion) -> PromoteResult | None:
     if uncovered:
         notes.extend(f"not in the backup: {gap}" for gap in uncovered)
         return p.finish("backup_incomplete", error=(
-            f"the backup of {env} lacks {len(uncovered)} component(s) of {train} (first: "
+            f"the backup of {env} lacks {counted(len(uncovered), 'component')} of {train} (first: "
             f"{uncovered[0]}): a rollback could not restore them; nothing was deployed"))
+    notes.extend(guard_lines(env, blocking, guarded.overwritten))
     if blocking:
-        notes.extend(f"conflict: {c}" for c in blocking)
         return p.finish("refused", error=(
-            f"{len(blocking)} component(s) of {train} changed in {env} since the train was "
-            f"planned; the deploy would overwrite them (name each with --overwrite TYPE:NAME, "
-            f"or --overwrite-all)"))
-    notes.extend(f"overwriting {env}'s change (--overwrite): {c}" for c in found
-                 if c.component in named)
+            f"{counted(len(blocking), 'component')} of {train} changed in {env} since the train "
+            f"was planned; the deploy would overwrite them ({NAME_EACH})"))
     return None
