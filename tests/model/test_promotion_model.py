@@ -38,7 +38,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from sfenv.cli import main
 from sfenv.config import load_config
-from sfenv.core.compare.status import all_status
+from sfenv.core.compare.status import all_status, sync_point, utc_key
 from sfenv.core.metadata.registry import default_registry
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
@@ -132,8 +132,6 @@ class Oracle:
         self.base = {hop: {n: start.get(n) for n in NAMES} for hop in HOPS}
         self.latest = {hop: (dict(start), dict(start)) for hop in HOPS}
         self.recorded: dict[tuple, dict[str, tuple[str, bool]]] = {hop: {} for hop in HOPS}
-        # per hop: when (the machine's clock) its last sync point was recorded
-        self.when = {hop: 0 for hop in HOPS}
 
     def classes(self, hop, a_vals: Vals | None = None, b_vals: Vals | None = None,
                 ) -> dict[str, tuple[str, bool]]:
@@ -152,8 +150,7 @@ class Oracle:
             out[n] = ("conflict" if src and tgt else "pending" if src else "drift", False)
         return out
 
-    def record_sync(self, hop, a_vals: Vals, b_vals: Vals, accept: bool, when: int) -> None:
-        self.when[hop] = when
+    def record_sync(self, hop, a_vals: Vals, b_vals: Vals, accept: bool) -> None:
         classes = self.classes(hop, a_vals, b_vals)
         for n in NAMES:
             if a_vals.get(n) == b_vals.get(n):
@@ -163,11 +160,10 @@ class Oracle:
         self.latest[hop] = (dict(a_vals), dict(b_vals))
 
     def hop_state(self, hop):
-        return (dict(self.base[hop]), self.latest[hop], dict(self.recorded[hop]), self.when[hop])
+        return (dict(self.base[hop]), self.latest[hop], dict(self.recorded[hop]))
 
     def set_hop_state(self, hop, state) -> None:
         self.base[hop], self.latest[hop], self.recorded[hop] = dict(state[0]), state[1], dict(state[2])
-        self.when[hop] = state[3]
 
 
 class PromotionMachine(RuleBasedStateMachine):
@@ -361,7 +357,7 @@ class PromotionMachine(RuleBasedStateMachine):
             return
         now = self.oracle.vals[env]
         hop = ("dev", "qa") if env == "qa" else ("qa", "prod")
-        conflicts = sorted(self.guard_finds(train, env, hop))
+        conflicts = sorted(self.guard_finds(name, env, hop))
         if conflicts and not overwrite:
             assert result.exit_code == 1, result.output
             for n in conflicts:
@@ -373,7 +369,7 @@ class PromotionMachine(RuleBasedStateMachine):
         train["backup"][env] = dict(now)
         train["overwrote"][env] = set(conflicts)  # named by --overwrite-all, logged as such
         train["backup_role"][env] = self.role[env]
-        if train["role"]:
+        if train["role"] and not self.role[env]:  # new in env: assign users to it, by hand
             self.role[env] = True
             frozen = frozen_checklist(self.store, name, env)
             assert frozen and f"role-new.{ROLE}" in {s.id for s in frozen.steps}, \
@@ -395,11 +391,10 @@ class PromotionMachine(RuleBasedStateMachine):
         self.seq += 1
         train["seq"][env] = self.seq
         a_vals = train["dev"] if env == "qa" else self.oracle.vals["qa"]
-        self.counter += 1
-        self.oracle.record_sync(hop, a_vals, now, accept=False, when=self.counter)
+        self.oracle.record_sync(hop, a_vals, now, accept=False)
         self.sync_marks[hop] += 1
 
-    def guard_finds(self, train: dict, env: str, hop: tuple[str, str]) -> set[str]:
+    def guard_finds(self, name: str, env: str, hop: tuple[str, str]) -> set[str]:
         """The classes the product's guard names for this promotion (`guard_promotion`), from
         the oracle: of the classes the deploy changes (the target's value is not the train's),
         - those the target changed since the reference: its state at the build, or at the
@@ -409,9 +404,9 @@ class PromotionMachine(RuleBasedStateMachine):
           sync point since the build, as the build's plan warned (issue 22's plan-time rule);
           a train deployed there before meets only the ones changed since that promotion's
           backup, or that it overwrote by name then (`unvetted`)."""
-        now = self.oracle.vals[env]
+        train, now = self.trains[name], self.oracle.vals[env]
         changes = {n for n, v in train["carries"].items() if now.get(n) != v}
-        later = self.oracle.when[hop] > train["built"]
+        later = self.synced_since_build(name, hop)
         reference = self.oracle.latest[hop][1] if later else train["at_build"][env]
         found = {n for n in changes if now.get(n) != reference.get(n)}
         source = train["dev"] if env == "qa" else self.oracle.vals["qa"]
@@ -423,6 +418,17 @@ class PromotionMachine(RuleBasedStateMachine):
             backup = train["backup"][env]
             earlier &= {n for n in NAMES if backup.get(n) != now.get(n)} | train["overwrote"][env]
         return found | earlier
+
+    def synced_since_build(self, name: str, hop: tuple[str, str]) -> bool:
+        """Whether the hop's sync point was recorded after the train's build, read as the
+        guard reads it (`since_promotion`): by their dates, to the second. (The machine's
+        order of steps says the same except within one second, where the product counts a
+        sync point as after the build.)"""
+        point = sync_point(self.store, *hop)
+        head = self.store.ref_commit("refs/heads/sfenv/releases")
+        built = json.loads(self.store.read_file(head, f"releases/{name}/train.json"))
+        return point is not None and utc_key(str(point.get("when") or "")) >= utc_key(
+            built["created"])
 
     @precondition(lambda self: any("deployed" in t["state"].values()
                                    for t in self.trains.values()))
@@ -478,9 +484,8 @@ class PromotionMachine(RuleBasedStateMachine):
             return
         event(f"sync point: {hop[0]} → {hop[1]}")
         assert result.exit_code == 0, result.output
-        self.counter += 1
         self.oracle.record_sync(hop, dict(self.oracle.vals[hop[0]]),
-                                dict(self.oracle.vals[hop[1]]), accept=True, when=self.counter)
+                                dict(self.oracle.vals[hop[1]]), accept=True)
         self.sync_marks[hop] += 1
 
     @precondition(lambda self: self.seen_steps)
@@ -651,5 +656,24 @@ def test_a_hand_deletion_in_qa_known_when_the_train_was_built_after_a_rollback()
         machine.orgs_hold_what_the_oracle_says()
         assert machine.trains["R2"]["state"]["qa"] == "deployed"
         assert machine.trains["R2"]["overwrote"]["qa"] == {"C1"}
+    finally:
+        machine.teardown()
+
+
+def test_a_train_carrying_a_role_the_target_has_again_freezes_no_role_step():
+    """The soak's seed 5101: R1 rolled back in qa (its new role gone), R2 built (it carries
+    the role), R1 promoted again (the role is back), then R2 → qa: the role is not new in qa
+    any more, so R2's checklist there has no role step; the model had expected one."""
+    machine = PromotionMachine()
+    try:
+        for step in (lambda: machine.rollback(Scripted(("R1", "qa"))),
+                     machine.build,
+                     lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                     lambda: machine.promote_to_qa(Scripted("R2"), overwrite=False)):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+            machine.open_checklist_steps_are_never_lost()
+        assert machine.trains["R2"]["state"]["qa"] == "deployed"
+        assert machine.role["qa"]
     finally:
         machine.teardown()
