@@ -29,21 +29,15 @@ import json
 import os
 import shutil
 from collections import Counter
-from contextlib import ExitStack
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
-from sfenv.cli import main
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
-from sfenv.io.store.snapshots import SnapshotStore
-from sfenv.localorg.testing import running_org
-from tests.model.start import Scripted, start_state
+from tests.model.start import Scripted, ServedMachine
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -180,7 +174,8 @@ def read_vals(files: dict[str, bytes]) -> Vals:
     return {s: (slot_element(roots[SLOTS[s][0]], s).text or "") for s in SLOTS}
 
 
-class ChildGuardMachine(RuleBasedStateMachine):
+class ChildGuardMachine(ServedMachine):
+    ENVS, KEY, PACKAGE, PASSWORD_VAR = ENVS, "child-guard", PACKAGE, "SFENV_CHILDMODEL_{}_PW"
     STATE = ("vals", "own", "counter", "trains", "refreshed")  # what start.py keeps
     vals: dict[str, Vals]
     own: dict[str, set[str]]
@@ -188,19 +183,10 @@ class ChildGuardMachine(RuleBasedStateMachine):
     trains: dict[str, dict]
     refreshed: bool
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack = ExitStack()
-        self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
-        self.__dict__.update(start_state("child-guard", self._build_start, self.tmp))
-        self._serve()
-
     @classmethod
     def _build_start(cls, folder: Path) -> dict:
         """Four seeded orgs pulled, a hand change in dev and R1 built (once per process)."""
-        machine = cls.__new__(cls)
-        RuleBasedStateMachine.__init__(machine)
-        machine.stack, machine.tmp = ExitStack(), folder
+        machine = cls._blank(folder)
         for env in ENVS:
             seed_org(folder / "orgs" / env, sandbox=env != "prod")
         machine.vals = {env: start_vals() for env in ENVS}
@@ -218,45 +204,6 @@ class ChildGuardMachine(RuleBasedStateMachine):
         STEPS.clear()
         STEPS.update(counted)
         return {key: getattr(machine, key) for key in cls.STATE}
-
-    def _serve(self) -> None:
-        """The orgs served from this example's folder; sfenv.yml names their new ports."""
-        self.orgs = {env: self.stack.enter_context(running_org(self.tmp / "orgs" / env))
-                     for env in ENVS}
-        self.root = self.tmp / "project"
-        self.root.mkdir(exist_ok=True)
-        self.config_path = self._write_config()
-        self.store = SnapshotStore(self.root)
-
-    def teardown(self) -> None:
-        self.stack.close()
-
-    def _write_config(self) -> Path:
-        lines = ["project: model", 'api_version: "62.0"', "environments:"]
-        for env, org in self.orgs.items():
-            var = f"SFENV_CHILDMODEL_{env.upper()}_PW"
-            os.environ[var] = org.password + org.security_token
-            lines += [f"  {env}:", f"    login_url: {org.instance_url}",
-                      f"    username: {org.username}", f"    password_env: {var}"]
-            if org.ca_file:
-                lines.append(f"    ca_file: {org.ca_file}")
-            if env == "prod":
-                lines.append("    production: true")
-        lines += [f"path: [{', '.join(ENVS)}]", "pull:", "  poll_interval: 0.02",
-                  "  poll_max_interval: 0.1", "manifest: package.xml"]
-        (self.root / "package.xml").write_text(PACKAGE)
-        path = self.root / "sfenv.yml"
-        path.write_text("\n".join(lines) + "\n")
-        return path
-
-    def cli(self, *args: str):
-        return CliRunner().invoke(main, [*args, "--config", str(self.config_path)],
-                                  catch_exceptions=False)
-
-    def ok(self, *args: str):
-        result = self.cli(*args)
-        assert result.exit_code == 0, f"sfenv {' '.join(args)}: {result.output}"
-        return result
 
     def log(self, train: str) -> list[dict]:
         head = self.store.ref_commit("refs/heads/sfenv/releases")

@@ -26,24 +26,18 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from contextlib import ExitStack
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, currently_in_test_context, settings
 from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
-from sfenv.cli import main
 from sfenv.config import load_config
 from sfenv.core.compare.status import all_status, sync_point, utc_key
 from sfenv.core.metadata.registry import default_registry
-from sfenv.io.store.snapshots import SnapshotStore
-from sfenv.localorg.testing import running_org
 from sfenv.services.records.checklist_state import frozen_checklist
-from tests.model.start import Scripted, start_state
+from tests.model.start import Scripted, ServedMachine
 
 ENVS = ("dev", "qa", "prod")
 
@@ -166,7 +160,8 @@ class Oracle:
         self.base[hop], self.latest[hop], self.recorded[hop] = dict(state[0]), state[1], dict(state[2])
 
 
-class PromotionMachine(RuleBasedStateMachine):
+class PromotionMachine(ServedMachine):
+    ENVS, KEY, PACKAGE, PASSWORD_VAR = ENVS, "promotion", PACKAGE, "SFENV_MODEL_{}_PW"
     STATE = ("oracle", "counter", "seq", "trains", "sync_marks", "role", "seen_steps", "ticks",
              "superseded")  # what start.py keeps
     oracle: Oracle
@@ -179,19 +174,10 @@ class PromotionMachine(RuleBasedStateMachine):
     ticks: dict[tuple[str, str], set[str]]
     superseded: set[tuple[str, str, str]]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack = ExitStack()
-        self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
-        self.__dict__.update(start_state("promotion", self._build_start, self.tmp))
-        self._serve()
-
     @classmethod
     def _build_start(cls, folder: Path) -> dict:
         """Seeded orgs pulled, sync points, work in dev, R1 built and in qa (once a process)."""
-        machine = cls.__new__(cls)
-        RuleBasedStateMachine.__init__(machine)
-        machine.stack, machine.tmp = ExitStack(), folder
+        machine = cls._blank(folder)
         start = {"C0": "v0", "C1": "v0"}
         for env in ENVS:
             seed_org(folder / "orgs" / env, start, sandbox=env != "prod")
@@ -221,45 +207,6 @@ class PromotionMachine(RuleBasedStateMachine):
         STEPS.clear()
         STEPS.update(counted)
         return {key: getattr(machine, key) for key in cls.STATE}
-
-    def _serve(self) -> None:
-        """The orgs served from this example's folder; sfenv.yml names their new ports."""
-        self.orgs = {env: self.stack.enter_context(running_org(self.tmp / "orgs" / env))
-                     for env in ENVS}
-        self.root = self.tmp / "project"
-        self.root.mkdir(exist_ok=True)
-        self.config_path = self._write_config()
-        self.store = SnapshotStore(self.root)
-
-    def teardown(self) -> None:
-        self.stack.close()
-
-    def _write_config(self) -> Path:
-        lines = ["project: model", 'api_version: "62.0"', "environments:"]
-        for env, org in self.orgs.items():
-            var = f"SFENV_MODEL_{env.upper()}_PW"
-            os.environ[var] = org.password + org.security_token
-            lines += [f"  {env}:", f"    login_url: {org.instance_url}",
-                      f"    username: {org.username}", f"    password_env: {var}"]
-            if org.ca_file:
-                lines.append(f"    ca_file: {org.ca_file}")
-            if env == "prod":
-                lines.append("    production: true")
-        lines += [f"path: [{', '.join(ENVS)}]", "pull:", "  poll_interval: 0.02",
-                  "  poll_max_interval: 0.1", "manifest: package.xml"]
-        (self.root / "package.xml").write_text(PACKAGE)
-        path = self.root / "sfenv.yml"
-        path.write_text("\n".join(lines) + "\n")
-        return path
-
-    def cli(self, *args: str):
-        return CliRunner().invoke(main, [*args, "--config", str(self.config_path)],
-                                  catch_exceptions=False)
-
-    def ok(self, *args: str):
-        result = self.cli(*args)
-        assert result.exit_code == 0, f"sfenv {' '.join(args)}: {result.output}"
-        return result
 
     # -- hand changes -------------------------------------------------------------------------
     @rule(env=st.sampled_from(ENVS), name=st.sampled_from(NAMES), delete=st.booleans())
