@@ -37,7 +37,7 @@ from hypothesis.stateful import invariant, precondition, rule
 
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
-from tests.model.start import Scripted, ServedMachine
+from tests.model.start import Scripted, ServedMachine, fixed_examples
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -392,6 +392,13 @@ ChildGuardMachine.TestCase.settings = settings(
     **({} if SOAK else {"derandomize": True, "database": None}),
     phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
 TestChildGuardModel = ChildGuardMachine.TestCase
+# the seed hypothesis' derandomize derived from this machine's source at 92995d5 (before the
+# scaffolding moved to start.py): the fixed examples keep the paths they took then
+FIXED_SEED = int(
+    "26252134699229133974612367465025141731721517695555516252044549319407004870785110"
+    "761687695301648972088415844158719426")
+if not SOAK:
+    fixed_examples(ChildGuardMachine, FIXED_SEED)
 
 
 def statistics() -> list[str]:

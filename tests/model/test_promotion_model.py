@@ -37,7 +37,7 @@ from sfenv.config import load_config
 from sfenv.core.compare.status import all_status, sync_point, utc_key
 from sfenv.core.metadata.registry import default_registry
 from sfenv.services.records.checklist_state import frozen_checklist
-from tests.model.start import Scripted, ServedMachine
+from tests.model.start import Scripted, ServedMachine, fixed_examples
 
 ENVS = ("dev", "qa", "prod")
 
@@ -503,6 +503,13 @@ PromotionMachine.TestCase.settings = settings(
     **({} if SOAK else {"derandomize": True, "database": None}),
     phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
 TestPromotionModel = PromotionMachine.TestCase
+# the seed hypothesis' derandomize derived from this machine's source at 92995d5 (before the
+# scaffolding moved to start.py): the fixed examples keep the paths they took then
+FIXED_SEED = int(
+    "14557497169834445378995669791485001671221677166211079154586703656226473351699970"
+    "129260151227082298915531855688445524")
+if not SOAK:
+    fixed_examples(PromotionMachine, FIXED_SEED)
 
 
 
