@@ -631,3 +631,18 @@ def test_a_train_carrying_a_role_the_target_has_again_freezes_no_role_step():
         assert machine.role["qa"]
     finally:
         machine.teardown()
+
+
+def test_a_rollback_deletes_nothing_the_target_already_deleted_by_hand():
+    """The soak's seed 5102: R1 brought C2 to qa, qa deleted C2 by hand, then R1 is rolled
+    back. C2 is already as the backup had it (absent): the rollback must not fail on deleting
+    a class qa no longer has ("No ApexClass named: C2 found"), and qa ends as the backup."""
+    machine = PromotionMachine()
+    try:
+        machine.hand_change("qa", "C2", True)
+        machine.rollback(Scripted(("R1", "qa")))
+        machine.orgs_hold_what_the_oracle_says()
+        machine.every_difference_has_the_oracles_class()
+        assert machine.trains["R1"]["state"]["qa"] == "rolled_back"
+    finally:
+        machine.teardown()

@@ -35,16 +35,17 @@ def guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env:
                    result: PromoteResult, info: dict[str, Any], promoted: LogEntry,
                    registry: Registry, overwrite: Sequence[str], overwrite_all: bool, *,
                    connect: Callable, progress: Progress | None,
-                   lock: EnvLock | None) -> PromoteResult | None:
+                   lock: EnvLock | None) -> tuple[PromoteResult | None, str | None]:
     """Pull `env` and name the changes made there by hand since the promotion (its
     verification snapshot) that the rollback package would overwrite. Refused (result
     "refused", exit 1, nothing deployed) unless `overwrite` names each of them or
-    `overwrite_all`; the overwritten ones are recorded. None: go on."""
+    `overwrite_all`; the overwritten ones are recorded. Returns (the refusal or None to go
+    on, the commit of that pull when one ran)."""
     entry, steps = result.entry, result.steps
     if not promoted.after_commit:
         steps.append(f"guard: the promotion of {built.name} to {env} recorded no snapshot "
                      f"after its deploy; nothing to compare {env} with")
-        return None
+        return None, None
     fresh = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress,
                               lock=lock).commit
     ids = [ComponentId.parse(c) for c in built.components + built.deletes]
@@ -71,8 +72,8 @@ def guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env:
         entry.conflicts = [c.to_dict() for c in blocking]
         return finish(config, store, result, "refused", error=(
             f"{counted(len(blocking), 'component')} the rollback of {built.name} would "
-            f"overwrite changed in {env} since the promotion ({NAME_EACH})"))
-    return None
+            f"overwrite changed in {env} since the promotion ({NAME_EACH})")), fresh
+    return None, fresh
 
 
 def add_undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,

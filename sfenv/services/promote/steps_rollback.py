@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sfenv.core.compare.diff import component_index
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import DeployUnknownError, OrgError, ReleaseError
 from sfenv.identity import acting_user
@@ -27,6 +28,7 @@ from sfenv.services.promote.deploying import (
     submit_once,
 )
 from sfenv.services.promote.recording import close_interrupted, finish, log_intent, resolve_intent
+from sfenv.services.promote.rollback import without_absent_deletions
 from sfenv.services.promote.rollback_checks import guard_rollback, verify_rollback
 from sfenv.services.promote.runner import Step, resume, run_steps
 from sfenv.services.promote.stages import env_states, last_deployed, later_trains
@@ -136,15 +138,33 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
     except OrgError as err:
         return finish(config, store, result, "rollback_failed",
                       error=f"the rollback deploy to {env} did not complete: {err}")
-    refused = guard_rollback(config, store, built, env, result, info, promoted, registry,
-                             overwrite, overwrite_all, connect=connect, progress=progress,
-                             lock=lock)
+    refused, fresh = guard_rollback(config, store, built, env, result, info, promoted,
+                                    registry, overwrite, overwrite_all, connect=connect,
+                                    progress=progress, lock=lock)
     if refused is not None:
         return refused
+    present = present_in(store, fresh, registry) if fresh is not None else None
+    if present is not None:
+        data, gone = without_absent_deletions(data, present, registry)
+        if gone:
+            entry.package_digests = [zip_digest(data)]
+            result.steps.append(f"already gone from {env}, left out of the rollback's "
+                                f"deletions: {', '.join(gone)}")
     steps = _steps(config, store, built, env, result, client, data, info, promoted,
                    connect=connect, progress=progress, registry=registry, lock=lock)
     return run_steps(steps, entry, lambda: log_intent(store, result),
                      lambda: finish(config, store, result, "rolled_back"))
+
+
+def present_in(store: SnapshotStore, commit: str, registry: Registry) -> set[str] | None:
+    """Every component a snapshot holds: those listed by the pull (children too) and the
+    owners of its files. None when the snapshot has no listing: nothing is taken as gone."""
+    listed = component_index(store, commit)
+    if not listed:
+        return None
+    owners = {str(cid) for path in store.files(commit)
+              if (cid := registry.component_of(path)) is not None}
+    return owners | set(listed)
 
 
 def _steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
