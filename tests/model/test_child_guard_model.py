@@ -4,8 +4,8 @@ path dev → qa → uat → prod.
 Random sequences of hand changes to children (fields, a validation rule, a list view, a record
 type, a custom label, permission entries of a permission set that travels whole) in every
 environment, train builds from dev, promotions along the path (no --overwrite, every conflict
-named one by one, or --overwrite-all), re-promotions, rollbacks of the latest promotion of an
-environment and refreshes of uat from prod. An oracle tracks every child's value per
+named one by one, or --overwrite-all; a fresh train from qa to prod in one step), re-promotions,
+rollbacks of the latest promotion of an environment and refreshes of uat from prod. An oracle tracks every child's value per
 environment and which values are the environment's own (made there by hand). After every
 promotion:
 

@@ -1,12 +1,14 @@
 """Model-based test of promotion safety (issue 10) on three local orgs over HTTPS.
 
 Random sequences of hand changes (add, modify, delete an Apex class in any environment), train
-builds from the first stage, promotions (with or without --overwrite-all), rollbacks and sync
-points run against real local orgs through the CLI. An oracle tracks each component's value per
-environment, each hop's per-component base and each train's plan, and after every step:
+builds from the first stage, promotions (with or without --overwrite-all; a fresh train along
+the whole path in one step), rollbacks and sync points run against real local orgs through the
+CLI. An oracle tracks each component's value per environment, each hop's per-component base and
+each train's plan, and after every step:
 
 - every org holds what the oracle says (a refused promotion changed nothing; no promotion
-  changed a target component that changed there since the plan unless --overwrite named it;
+  changed a target component that changed there since the plan, or that the hop into it
+  classes as the target's own, known at the build or now, unless --overwrite named it;
   a rollback put the train's components back exactly as in the backup);
 - every difference of every hop has the oracle's class (pending, drift, conflict, accepted);
 - open checklist steps are never lost: every step frozen for a (train, environment) stays in
