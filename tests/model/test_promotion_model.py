@@ -648,3 +648,20 @@ def test_a_rollback_deletes_nothing_the_target_already_deleted_by_hand():
         assert machine.trains["R1"]["state"]["qa"] == "rolled_back"
     finally:
         machine.teardown()
+
+
+def test_a_train_whose_deletions_are_already_done_in_the_target_deploys_again():
+    """The soak's seeds 5203 and 5103: R2 deletes C0 (deleted by hand in dev) and is promoted
+    to qa and prod; promoting it to prod again, the package's deletion of C0, which prod no
+    longer has, failed the validation ("No ApexClass named: C0 found"). The deletion is
+    already done: the re-promotion deploys, and prod stays without C0."""
+    machine = PromotionMachine()
+    try:
+        machine.hand_change("dev", "C0", True)
+        machine.fresh_train_through_the_path("C1", False)
+        assert machine.trains["R2"]["state"]["prod"] == "deployed"
+        machine.promote_to_prod(Scripted("R2"), overwrite=False)
+        machine.orgs_hold_what_the_oracle_says()
+        machine.every_difference_has_the_oracles_class()
+    finally:
+        machine.teardown()

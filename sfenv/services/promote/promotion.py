@@ -17,11 +17,17 @@ from sfenv.core.metadata.registry import Registry
 from sfenv.errors import ReleaseError
 from sfenv.io.store.snapshots import EnvLock, SnapshotStore
 from sfenv.services import pull as pull_mod
-from sfenv.services.promote.artifacts import backup_gaps, open_before_steps, zip_digest
+from sfenv.services.promote.artifacts import (
+    backup_gaps,
+    open_before_steps,
+    present_in,
+    zip_digest,
+)
 from sfenv.services.promote.deploying import Deployer, check_org
 from sfenv.services.promote.guard import GuardOutcome
 from sfenv.services.promote.guard_parts import NAME_EACH, guard_lines, unknown_names_line
 from sfenv.services.promote.recording import drop_backup_tag, finish, log_intent
+from sfenv.services.promote.rollback import without_absent_deletions
 from sfenv.services.train.checklist import compute_checklist
 from sfenv.services.train.inventory import target_has
 from sfenv.services.train.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
@@ -97,10 +103,21 @@ class Promotion:
         if not self.fitted:
             self.zips, fits = fit_zips(self.zips, target_has(self.store, self.entry.backup_commit,
                                                              self.registry), self.registry)
+            # deletions the target already has (a re-promotion, a deletion made there by
+            # hand): Salesforce fails a deploy that deletes a missing component
+            present = present_in(self.store, self.entry.backup_commit, self.registry)
+            gone: set[str] = set()
+            if present is not None:
+                fitted = [without_absent_deletions(z, present, self.registry) for z in self.zips]
+                self.zips = [z for z, _ in fitted]
+                gone = {c for _, done in fitted for c in done}
             self.fitted = True
             if not self.resumed:
                 self.notes.extend(f"left out of the package for {self.env}: {f}" for f in fits
                                   if not f.deployed)
+                if gone:
+                    self.notes.append(f"already gone from {self.env}, left out of the "
+                                      f"package's deletions: {', '.join(sorted(gone))}")
         return self.zips
 
     def the_checklist(self) -> list[Step]:

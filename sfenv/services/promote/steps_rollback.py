@@ -9,7 +9,6 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sfenv.core.compare.diff import component_index
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import DeployUnknownError, OrgError, ReleaseError
 from sfenv.identity import acting_user
@@ -18,6 +17,7 @@ from sfenv.services.promote.artifacts import (
     components_report,
     deploy_failures,
     org_client_connect,
+    present_in,
     zip_digest,
 )
 from sfenv.services.promote.deploying import (
@@ -154,17 +154,6 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
                    connect=connect, progress=progress, registry=registry, lock=lock)
     return run_steps(steps, entry, lambda: log_intent(store, result),
                      lambda: finish(config, store, result, "rolled_back"))
-
-
-def present_in(store: SnapshotStore, commit: str, registry: Registry) -> set[str] | None:
-    """Every component a snapshot holds: those listed by the pull (children too) and the
-    owners of its files. None when the snapshot has no listing: nothing is taken as gone."""
-    listed = component_index(store, commit)
-    if not listed:
-        return None
-    owners = {str(cid) for path in store.files(commit)
-              if (cid := registry.component_of(path)) is not None}
-    return owners | set(listed)
 
 
 def _steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
