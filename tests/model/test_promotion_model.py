@@ -422,7 +422,10 @@ class PromotionMachine(ServedMachine):
         state, mark = train["hop_before"][env]
         if self.sync_marks[hop] == mark:  # no later sync point: the earlier base comes back
             self.oracle.set_hop_state(hop, state)
-            self.sync_marks[hop] += 1
+            # the record from before the promotion, as it was: an older train stacked under
+            # this one finds its own record again, and its rollback restores the base before it
+            # (`restore_sync` compares the records' contents)
+            self.sync_marks[hop] = mark - 1
 
     @rule(hop=st.sampled_from(HOPS + (("qa", "dev"), ("dev", "prod"))))
     def sync_point(self, hop):
@@ -663,5 +666,23 @@ def test_a_train_whose_deletions_are_already_done_in_the_target_deploys_again():
         machine.promote_to_prod(Scripted("R2"), overwrite=False)
         machine.orgs_hold_what_the_oracle_says()
         machine.every_difference_has_the_oracles_class()
+    finally:
+        machine.teardown()
+
+
+def test_stacked_rollbacks_give_the_hop_back_its_base_from_before_both():
+    """The soak's seed 5203: R2 goes to qa on top of R1 (and on to prod), then R2 and R1 are
+    rolled back in qa, newest first. R2's rollback restores the sync record R1's promotion
+    wrote, so R1's rollback restores the one from before R1 (the product compares contents);
+    the model had kept the base R1's promotion left, and classed C0 and C2 otherwise."""
+    machine = PromotionMachine()
+    try:
+        machine.hand_change("dev", "C1", True)
+        machine.fresh_train_through_the_path("C0", False)
+        for choice in (("R2", "qa"), ("R1", "qa")):
+            machine.rollback(Scripted(choice))
+            machine.every_difference_has_the_oracles_class()
+            machine.orgs_hold_what_the_oracle_says()
+        assert machine.trains["R1"]["state"]["qa"] == "rolled_back"
     finally:
         machine.teardown()
