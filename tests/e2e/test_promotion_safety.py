@@ -132,7 +132,7 @@ def test_promotion_refuses_when_its_backup_lacks_a_component_of_the_train(projec
     project.orgs["qa"].faults.configure(unknown_exception_members={PERMSET})
     result = project.cli("release", "promote", "R1", "--to", "qa")
     assert result.exit_code == 3, result.output
-    assert f"lacks 1 component(s) of R1 (first: {PERMSET}" in result.output
+    assert f"lacks 1 component of R1 (first: {PERMSET}" in result.output
     entry = log_of(project)[-1]
     assert (entry["result"], entry["validation_id"], entry["deploy_ids"]) == (
         "backup_incomplete", "", [])

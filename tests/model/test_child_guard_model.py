@@ -4,8 +4,8 @@ path dev → qa → uat → prod.
 Random sequences of hand changes to children (fields, a validation rule, a list view, a record
 type, a custom label, permission entries of a permission set that travels whole) in every
 environment, train builds from dev, promotions along the path (no --overwrite, every conflict
-named one by one, or --overwrite-all), re-promotions, rollbacks of the latest promotion of an
-environment and refreshes of uat from prod. An oracle tracks every child's value per
+named one by one, or --overwrite-all; a fresh train from qa to prod in one step), re-promotions,
+rollbacks of the latest promotion of an environment and refreshes of uat from prod. An oracle tracks every child's value per
 environment and which values are the environment's own (made there by hand). After every
 promotion:
 
@@ -29,21 +29,16 @@ import json
 import os
 import shutil
 from collections import Counter
-from contextlib import ExitStack
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
-from click.testing import CliRunner
+import pytest
 from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
-from sfenv.cli import main
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
-from sfenv.io.store.snapshots import SnapshotStore
-from sfenv.localorg.testing import running_org
-from tests.model.start import Scripted, start_state
+from tests.model.start import Scripted, ServedMachine, fixed_examples
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -180,7 +175,8 @@ def read_vals(files: dict[str, bytes]) -> Vals:
     return {s: (slot_element(roots[SLOTS[s][0]], s).text or "") for s in SLOTS}
 
 
-class ChildGuardMachine(RuleBasedStateMachine):
+class ChildGuardMachine(ServedMachine):
+    ENVS, KEY, PACKAGE, PASSWORD_VAR = ENVS, "child-guard", PACKAGE, "SFENV_CHILDMODEL_{}_PW"
     STATE = ("vals", "own", "counter", "trains", "refreshed")  # what start.py keeps
     vals: dict[str, Vals]
     own: dict[str, set[str]]
@@ -188,19 +184,10 @@ class ChildGuardMachine(RuleBasedStateMachine):
     trains: dict[str, dict]
     refreshed: bool
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack = ExitStack()
-        self.tmp = Path(self.stack.enter_context(TemporaryDirectory()))
-        self.__dict__.update(start_state("child-guard", self._build_start, self.tmp))
-        self._serve()
-
     @classmethod
     def _build_start(cls, folder: Path) -> dict:
         """Four seeded orgs pulled, a hand change in dev and R1 built (once per process)."""
-        machine = cls.__new__(cls)
-        RuleBasedStateMachine.__init__(machine)
-        machine.stack, machine.tmp = ExitStack(), folder
+        machine = cls._blank(folder)
         for env in ENVS:
             seed_org(folder / "orgs" / env, sandbox=env != "prod")
         machine.vals = {env: start_vals() for env in ENVS}
@@ -218,45 +205,6 @@ class ChildGuardMachine(RuleBasedStateMachine):
         STEPS.clear()
         STEPS.update(counted)
         return {key: getattr(machine, key) for key in cls.STATE}
-
-    def _serve(self) -> None:
-        """The orgs served from this example's folder; sfenv.yml names their new ports."""
-        self.orgs = {env: self.stack.enter_context(running_org(self.tmp / "orgs" / env))
-                     for env in ENVS}
-        self.root = self.tmp / "project"
-        self.root.mkdir(exist_ok=True)
-        self.config_path = self._write_config()
-        self.store = SnapshotStore(self.root)
-
-    def teardown(self) -> None:
-        self.stack.close()
-
-    def _write_config(self) -> Path:
-        lines = ["project: model", 'api_version: "62.0"', "environments:"]
-        for env, org in self.orgs.items():
-            var = f"SFENV_CHILDMODEL_{env.upper()}_PW"
-            os.environ[var] = org.password + org.security_token
-            lines += [f"  {env}:", f"    login_url: {org.instance_url}",
-                      f"    username: {org.username}", f"    password_env: {var}"]
-            if org.ca_file:
-                lines.append(f"    ca_file: {org.ca_file}")
-            if env == "prod":
-                lines.append("    production: true")
-        lines += [f"path: [{', '.join(ENVS)}]", "pull:", "  poll_interval: 0.02",
-                  "  poll_max_interval: 0.1", "manifest: package.xml"]
-        (self.root / "package.xml").write_text(PACKAGE)
-        path = self.root / "sfenv.yml"
-        path.write_text("\n".join(lines) + "\n")
-        return path
-
-    def cli(self, *args: str):
-        return CliRunner().invoke(main, [*args, "--config", str(self.config_path)],
-                                  catch_exceptions=False)
-
-    def ok(self, *args: str):
-        result = self.cli(*args)
-        assert result.exit_code == 0, f"sfenv {' '.join(args)}: {result.output}"
-        return result
 
     def log(self, train: str) -> list[dict]:
         head = self.store.ref_commit("refs/heads/sfenv/releases")
@@ -324,6 +272,22 @@ class ChildGuardMachine(RuleBasedStateMachine):
         slot = data.draw(st.sampled_from(sorted(self.trains[name]["carries"])))
         self.hand_change(env, slot)
         self._promote(name, env, mode)
+
+    @precondition(lambda self: len(self.trains) < 3)
+    @rule(slot=st.sampled_from(sorted(SLOTS)), mode=st.sampled_from(("none", "named", "all")))
+    def fresh_train_through_the_path(self, slot, mode):
+        """A hand change in dev, a new train built from it and promoted to qa, uat, then prod,
+        as far as the guard lets it: one step, so that prod is reached and rolled back (a
+        train takes three promotions to get there; random steps seldom made them)."""
+        self.hand_change("dev", slot)
+        before = set(self.trains)
+        self.build()
+        for name in set(self.trains) - before:
+            count("fresh train through the path")
+            for env in ENVS[1:]:
+                self._promote(name, env, mode)
+                if self.trains[name]["state"].get(env) != "deployed":
+                    break
 
     def _promote(self, name: str, env: str, mode: str) -> None:
         train = self.trains[name]
@@ -429,6 +393,13 @@ ChildGuardMachine.TestCase.settings = settings(
     **({} if SOAK else {"derandomize": True, "database": None}),
     phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking real orgs takes minutes
 TestChildGuardModel = ChildGuardMachine.TestCase
+# the seed hypothesis' derandomize derived from this machine's source at 92995d5 (before the
+# scaffolding moved to start.py): the fixed examples keep the paths they took then
+FIXED_SEED = int(
+    "26252134699229133974612367465025141731721517695555516252044549319407004870785110"
+    "761687695301648972088415844158719426")
+if not SOAK:
+    fixed_examples(ChildGuardMachine, FIXED_SEED)
 
 
 def statistics() -> list[str]:
@@ -488,6 +459,35 @@ def test_a_train_re_promoted_to_a_refreshed_uat_overwrites_nothing_of_uat():
                      lambda: machine.promote(Scripted("R1", "uat"), "named"),
                      machine.refresh_uat,
                      lambda: machine.promote(Scripted("R1", "uat"), "all")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
+
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open (docs/wave3/soak-3.md, failure G): a rollback of uat made after R3's build counts "
+    "as uat's own change since the plan; the guard refuses R3 → uat naming F0"))
+def test_a_rollback_after_the_build_is_no_hand_change_of_the_target():
+    """The soak's seed 6301: R2 (F0 and the permission set) goes to qa, uat and prod; R3 is
+    built; R2 is rolled back in uat (F0 back to its earlier value); R3 → uat naming uat's one
+    hand change (the permission entry) is refused for F0 too: the guard takes the rollback,
+    made after R3's build, for uat's own change since the plan ("changed after the build").
+    A rollback is the release process (issue 22), not a hand change."""
+    machine = ChildGuardMachine()
+    f0, f1 = "CustomField:Model__c.F0__c", "PermissionSetFieldPermission:Model_Access/Model__c.F1__c"
+    try:
+        for step in (lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "none"),
+                     lambda: machine.fresh_train_through_the_path(f1, "all"),
+                     lambda: machine.hotfix_then_promote(Scripted("R2", "prod", f1), "none"),
+                     lambda: machine.rollback(Scripted("qa")),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "none"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "none"),
+                     machine.build,
+                     lambda: machine.rollback(Scripted("uat")),
+                     lambda: machine.hotfix_then_promote(Scripted("R3", "qa", f1), "named"),
+                     lambda: machine.hotfix_then_promote(Scripted("R3", "uat", f1), "named")):
             step()
             machine.orgs_hold_what_the_oracle_says()
     finally:

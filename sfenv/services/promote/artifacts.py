@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sfenv.core.checklist import Step
+from sfenv.core.compare.diff import component_index
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import ReleaseError
@@ -144,3 +145,14 @@ def org_client_connect(config: Config) -> Callable:
 
     return functools.partial(org_client.connect, poll=config.pull.poll_interval,
                              max_poll=config.pull.poll_max_interval)
+
+
+def present_in(store: SnapshotStore, commit: str, registry: Registry) -> set[str] | None:
+    """Every component a snapshot holds: those listed by the pull (children too) and the
+    owners of its files. None when the snapshot has no listing: nothing is taken as gone."""
+    listed = component_index(store, commit)
+    if not listed:
+        return None
+    owners = {str(cid) for path in store.files(commit)
+              if (cid := registry.component_of(path)) is not None}
+    return owners | set(listed)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sfenv.core.compare.counts import counted
 from sfenv.errors import ConfigError, DeployUnknownError, OrgError, SfenvError
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.services.promote.artifacts import (
@@ -16,6 +17,7 @@ from sfenv.services.promote.artifacts import (
     zip_digest,
 )
 from sfenv.services.promote.deploying import Deployer, new_intent, pending_intent, submit_once
+from sfenv.services.promote.guard_parts import NAME_EACH, guard_lines
 from sfenv.services.promote.promotion import Promotion
 from sfenv.services.promote.recheck import changed_since
 from sfenv.services.promote.recording import drop_backup_tag, log_intent, resolve_intent
@@ -174,47 +176,78 @@ def wait(p: Promotion, number: int) -> PromoteResult | None:
     return None
 
 
-def recheck(p: Promotion) -> PromoteResult | None:
-    """Just before the first deploy call: refuse, like the guard, when the org reports a
-    carried component changed since the backup (during the validation) that --overwrite does
-    not name (`recheck`); named ones are recorded as overwritten."""
-    entry, env, train = p.entry, p.env, p.built.name
+def wave_ids(p: Promotion, number: int) -> tuple[list[str], list[str]]:
+    """(what the wave's deploy changes, what earlier waves' deploys changed): the first wave
+    re-checks every carried component (none is deployed yet); a later wave its own members,
+    and the deletions with the last wave."""
+    if number == 1 or len(p.built.waves) < number:
+        return p.built.components + p.built.deletes, []
+    own = list(p.built.waves[number - 1].members)
+    if number == len(p.built.waves):
+        own += p.built.deletes
+    return own, [m for wave in p.built.waves[:number - 1] for m in wave.members]
+
+
+def recheck(p: Promotion, number: int = 1) -> PromoteResult | None:
+    """Just before each wave's deploy call: refuse, like the guard, when the org reports a
+    component of the wave changed since the backup (during the validation, or during an
+    earlier wave's deploy) that --overwrite does not name (`recheck`); named ones are recorded
+    as overwritten. A wave whose deploy was already submitted (a rerun) is not re-checked:
+    its own deploy changed those dates."""
+    entry, env, train, label = p.entry, p.env, p.built.name, p.label(number)
+    if len(entry.deploy_ids) >= number or pending_intent(entry) is not None:
+        return None
+    own, deployed = wave_ids(p, number)
     try:
-        found = changed_since(p.store, entry.backup_commit, p.org(),
-                              p.built.components + p.built.deletes, p.registry)
+        found = changed_since(p.store, entry.backup_commit, p.org(), own, p.registry,
+                              skip=deployed)
     except OrgError as err:
         return p.finish("deploy_failed", error=(
-            f"could not re-check {env}'s components before the deploy: {err}; nothing was "
-            f"deployed"))
+            f"could not re-check {env}'s components before the deploy of the {label}: {err}; "
+            + ("nothing was deployed" if number == 1 else
+               f"{counted(number - 1, 'earlier wave')} deployed, the rest not")))
     if not found:
-        p.notes.append(f"re-checked {env} before the deploy: nothing the train carries changed "
-                       f"since the backup")
+        p.notes.append(f"re-checked {env} before the deploy"
+                       + (f" of the {label}" if number > 1 else "")
+                       + ": nothing the train carries changed since the backup")
         return None
     named = {c.component for c in found} if p.overwrite_all else set(p.overwrite)
     blocking = [c for c in found if c.component not in named]
     recorded = {c.get("component") for c in entry.overwrites}
     entry.overwrites += [c.to_dict() for c in found
                          if c.component in named and c.component not in recorded]
+    p.notes.extend(guard_lines(env, blocking, found))
     if not blocking:
-        p.notes.extend(f"overwriting {env}'s change (--overwrite): {c}" for c in found)
         return None
     entry.conflicts = [c.to_dict() for c in blocking]
-    p.notes.extend(f"conflict: {c}" for c in blocking)
-    p.notes.append(drop_backup_tag(p.store, entry.backup_tag))
-    entry.backup_tag = ""
+    if number == 1:  # nothing deployed: no backup to keep
+        p.notes.append(drop_backup_tag(p.store, entry.backup_tag))
+        entry.backup_tag = ""
+        return p.finish("refused", error=(
+            f"{counted(len(blocking), 'component')} of {train} changed in {env} after the "
+            f"backup, while the promotion validated; the deploy would overwrite them "
+            f"({NAME_EACH})"))
     return p.finish("refused", error=(
-        f"{len(blocking)} component(s) of {train} changed in {env} after the backup, while the "
-        f"promotion validated; the deploy would overwrite them (name each with --overwrite "
-        f"TYPE:NAME, or --overwrite-all)"))
+        f"{counted(len(blocking), 'component')} of the {label} of {train} changed in {env} "
+        f"after the backup, while earlier waves deployed; {counted(number - 1, 'earlier wave')} "
+        f"deployed, the rest not (backup {entry.backup_tag} kept): {NAME_EACH}, and promote "
+        f"again"))
+
+
+def recheck_name(number: int) -> str:
+    """The first wave's re-check is `recheck` in every train (as logged before later waves had
+    one), a later wave's `recheck-N`."""
+    return "recheck" if number == 1 else f"recheck-{number}"
 
 
 def wave_steps(p: Promotion, number: int) -> list[Step]:
-    """validate (a first validation restarts the attempt on a rerun: nothing was deployed;
-    a later wave's validates again), re-check (first wave), deploy (followed), wait (again)."""
-    steps = [Step(p.step_name("validate", number), lambda: validate(p, number),
-                  "restart" if number == 1 else "again")]
-    if number == 1:
-        steps.append(Step("recheck", lambda: recheck(p), "restart"))
-    return steps + [Step(p.step_name("deploy", number), lambda: deploy(p, number), "follow",
-                         followable=lambda: followable(p, number)),
-                    Step(p.step_name("wait", number), lambda: wait(p, number))]
+    """validate, re-check, deploy (followed), wait (again). The first wave's validation and
+    re-check restart the attempt on a rerun (nothing was deployed); a later wave's run again."""
+    first = number == 1
+    return [Step(p.step_name("validate", number), lambda: validate(p, number),
+                 "restart" if first else "again"),
+            Step(recheck_name(number), lambda: recheck(p, number),
+                 "restart" if first else "again"),
+            Step(p.step_name("deploy", number), lambda: deploy(p, number), "follow",
+                 followable=lambda: followable(p, number)),
+            Step(p.step_name("wait", number), lambda: wait(p, number))]

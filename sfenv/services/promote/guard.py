@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sfenv.core.compare import diff as compare_diff
+from sfenv.core.compare.counts import counted
 from sfenv.core.compare.model import Change
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.origins import attributed, read_origins
@@ -261,9 +262,10 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
         changes = affected(train_changes or own_changes(store, built, env, fresh, registry,
                                                         config), built, src, registry)
         out.found = unknown_target(store, built, env, fresh, changes, registry)
+        n = len(out.found)
         out.notes.append(f"guard: no snapshot of {env} before this promotion; compared its "
-                         f"backup with {built.source}'s base: {len(out.found)} component(s) "
-                         f"of the train differ there")
+                         f"backup with {built.source}'s base: {counted(n, 'component')} "
+                         f"of the train {'differs' if n == 1 else 'differ'} there")
     else:
         synced = since_promotion(store, built, env, reference, config)
         changes = affected(train_changes, built, src, registry)
@@ -278,7 +280,8 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
             conflicts(store, built, reference, fresh, train_changes, src, registry, env),
             earlier])
         out.notes.append(
-            f"guard: {len(out.found)} component(s) of the train changed in {env} outside the "
+            f"guard: {counted(len(out.found), 'component')} of the train changed in {env} "
+            f"outside the "
             f"release process" if out.found
             else f"guard: no component of the train changed in {env} outside the release "
                  f"process")

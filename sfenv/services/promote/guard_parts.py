@@ -6,7 +6,7 @@ before the deploy and the rollback's guard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -39,6 +39,23 @@ class Conflict:
         what = f" ({', '.join(self.elements[:3])})" if self.elements else f" ({self.kind})"
         return f"{self.component}: changed in the target{who}{what}" + (
             f"; {self.reason}" if self.reason else "")
+
+
+NAME_EACH = "name each with --overwrite TYPE:NAME, or --overwrite-all"
+
+
+def guard_lines(env: str, blocking: Sequence[Conflict],
+                overwritten: Sequence[Conflict]) -> list[str]:
+    """The lines a guard adds to a promotion's or a rollback's steps (the same words for
+    both): each conflict that refuses it, or else each change of `env` it overwrites by
+    name."""
+    if blocking:
+        return [f"conflict: {c}" for c in blocking]
+    return [f"overwriting {env}'s change (--overwrite): {c}" for c in overwritten]
+
+
+def unknown_names_line(names: Sequence[str]) -> str:
+    return "--overwrite names no conflict: " + ", ".join(names)
 
 
 def reference_commit(built: BuiltTrain, env: str) -> str | None:

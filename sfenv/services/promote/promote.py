@@ -25,7 +25,7 @@ from sfenv.services.promote.artifacts import (
 )
 from sfenv.services.promote.complete_steps import completion_steps, outcome
 from sfenv.services.promote.deploy_steps import deploy_and_wait as _deploy
-from sfenv.services.promote.deploy_steps import wave_steps
+from sfenv.services.promote.deploy_steps import recheck_name, wave_steps
 from sfenv.services.promote.deploying import pending_intent
 from sfenv.services.promote.guard import GuardOutcome, guard_promotion, reference_commit
 from sfenv.services.promote.promotion import Promotion, backup_step, guard_step
@@ -160,7 +160,7 @@ def _legacy_steps_done(p: Promotion, prior: LogEntry) -> list[str]:
     done = ["backup", "guard"]
     count = len(prior.deploy_ids)
     for number in range(1, count + 1):
-        done += [p.step_name("validate", number), *(["recheck"] if number == 1 else []),
+        done += [p.step_name("validate", number), recheck_name(number),
                  p.step_name("deploy", number)]
         if number < count or prior.result == release_log.UNVERIFIED:
             done.append(p.step_name("wait", number))

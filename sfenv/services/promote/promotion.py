@@ -12,14 +12,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sfenv.core.checklist import Step
+from sfenv.core.compare.counts import counted
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import ReleaseError
 from sfenv.io.store.snapshots import EnvLock, SnapshotStore
 from sfenv.services import pull as pull_mod
-from sfenv.services.promote.artifacts import backup_gaps, open_before_steps, zip_digest
+from sfenv.services.promote.artifacts import (
+    backup_gaps,
+    open_before_steps,
+    present_in,
+    zip_digest,
+)
 from sfenv.services.promote.deploying import Deployer, check_org
 from sfenv.services.promote.guard import GuardOutcome
+from sfenv.services.promote.guard_parts import NAME_EACH, guard_lines, unknown_names_line
 from sfenv.services.promote.recording import drop_backup_tag, finish, log_intent
+from sfenv.services.promote.rollback import without_absent_deletions
 from sfenv.services.train.checklist import compute_checklist
 from sfenv.services.train.inventory import target_has
 from sfenv.services.train.model import BuiltTrain, ComponentFailure, LogEntry, PromoteResult
@@ -95,10 +103,21 @@ class Promotion:
         if not self.fitted:
             self.zips, fits = fit_zips(self.zips, target_has(self.store, self.entry.backup_commit,
                                                              self.registry), self.registry)
+            # deletions the target already has (a re-promotion, a deletion made there by
+            # hand): Salesforce fails a deploy that deletes a missing component
+            present = present_in(self.store, self.entry.backup_commit, self.registry)
+            gone: set[str] = set()
+            if present is not None:
+                fitted = [without_absent_deletions(z, present, self.registry) for z in self.zips]
+                self.zips = [z for z, _ in fitted]
+                gone = {c for _, done in fitted for c in done}
             self.fitted = True
             if not self.resumed:
                 self.notes.extend(f"left out of the package for {self.env}: {f}" for f in fits
                                   if not f.deployed)
+                if gone:
+                    self.notes.append(f"already gone from {self.env}, left out of the "
+                                      f"package's deletions: {', '.join(sorted(gone))}")
         return self.zips
 
     def the_checklist(self) -> list[Step]:
@@ -138,7 +157,7 @@ def guard_step(p: Promotion) -> PromoteResult | None:
     found, blocking = guarded.found, guarded.blocking
     named = {c.component for c in guarded.overwritten}
     if guarded.unknown_names:
-        notes.append("--overwrite names no conflict: " + ", ".join(guarded.unknown_names))
+        notes.append(unknown_names_line(guarded.unknown_names))
     checklist = compute_checklist(p.config, p.store, p.built, env, entry.backup_commit,
                                   p.registry)
     p.checklist = p.result.checklist = checklist
@@ -161,14 +180,11 @@ def guard_step(p: Promotion) -> PromoteResult | None:
     if uncovered:
         notes.extend(f"not in the backup: {gap}" for gap in uncovered)
         return p.finish("backup_incomplete", error=(
-            f"the backup of {env} lacks {len(uncovered)} component(s) of {train} (first: "
+            f"the backup of {env} lacks {counted(len(uncovered), 'component')} of {train} (first: "
             f"{uncovered[0]}): a rollback could not restore them; nothing was deployed"))
+    notes.extend(guard_lines(env, blocking, guarded.overwritten))
     if blocking:
-        notes.extend(f"conflict: {c}" for c in blocking)
         return p.finish("refused", error=(
-            f"{len(blocking)} component(s) of {train} changed in {env} since the train was "
-            f"planned; the deploy would overwrite them (name each with --overwrite TYPE:NAME, "
-            f"or --overwrite-all)"))
-    notes.extend(f"overwriting {env}'s change (--overwrite): {c}" for c in found
-                 if c.component in named)
+            f"{counted(len(blocking), 'component')} of {train} changed in {env} since the train "
+            f"was planned; the deploy would overwrite them ({NAME_EACH})"))
     return None

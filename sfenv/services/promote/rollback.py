@@ -5,11 +5,13 @@ train's components. Pure; the store and the org are the caller's business.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 
 from sfenv.core.compare.model import Change
 from sfenv.core.metadata.ids import ComponentId
+from sfenv.core.metadata.package_xml import Package, parse_package, write_package
 from sfenv.core.metadata.registry import Registry
+from sfenv.core.metadata.ziputil import read_zip, write_zip
 from sfenv.services.promote.verify import same
 from sfenv.services.train.inventory import Inventory
 from sfenv.services.train.model import PackageFiles
@@ -61,3 +63,26 @@ def rollback_package(train_ids: Iterable[ComponentId], before: Mapping[str, byte
     changes = rollback_changes(train_ids, before, after, registry)
     pkg, _ = assemble(changes, before, registry, api_version)
     return pkg, changes
+
+
+DESTRUCTIVE = ("destructiveChanges.xml", "destructiveChangesPre.xml", "destructiveChangesPost.xml")
+
+
+def without_absent_deletions(data: bytes, present: Container[str],
+                             registry: Registry) -> tuple[bytes, list[str]]:
+    """The rollback package without the deletions of components the target no longer has
+    (deleted by hand since the promotion: already as the backup had them). Salesforce fails
+    a deploy whose destructive manifest names a missing component ("No ApexClass named: X
+    found"), which left such a rollback impossible. Returns (zip, the deletions left out)."""
+    files = read_zip(data, "the rollback package")
+    dropped: list[str] = []
+    for name in DESTRUCTIVE:
+        if name not in files:
+            continue
+        manifest = parse_package(files[name], f"the rollback package's {name}", registry)
+        kept = [c for c in manifest.components() if str(c) in present]
+        gone = [str(c) for c in manifest.components() if str(c) not in present]
+        if gone:
+            dropped += gone
+            files[name] = write_package(Package.of(kept, manifest.version))
+    return (write_zip(files), sorted(dropped)) if dropped else (data, [])

@@ -8,12 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from sfenv.core.compare.counts import counted
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import SfenvError
 from sfenv.io.store.snapshots import EnvLock, SnapshotStore
 from sfenv.services import pull as pull_mod
 from sfenv.services.promote.guard import conflicts as guard_conflicts
+from sfenv.services.promote.guard_parts import NAME_EACH, guard_lines, unknown_names_line
 from sfenv.services.promote.recording import finish, record_restored_origins, restore_sync
 from sfenv.services.promote.rollback import rollback_changes
 from sfenv.services.promote.undo import undo_steps
@@ -33,16 +35,17 @@ def guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env:
                    result: PromoteResult, info: dict[str, Any], promoted: LogEntry,
                    registry: Registry, overwrite: Sequence[str], overwrite_all: bool, *,
                    connect: Callable, progress: Progress | None,
-                   lock: EnvLock | None) -> PromoteResult | None:
+                   lock: EnvLock | None) -> tuple[PromoteResult | None, str | None]:
     """Pull `env` and name the changes made there by hand since the promotion (its
     verification snapshot) that the rollback package would overwrite. Refused (result
     "refused", exit 1, nothing deployed) unless `overwrite` names each of them or
-    `overwrite_all`; the overwritten ones are recorded. None: go on."""
+    `overwrite_all`; the overwritten ones are recorded. Returns (the refusal or None to go
+    on, the commit of that pull when one ran)."""
     entry, steps = result.entry, result.steps
     if not promoted.after_commit:
         steps.append(f"guard: the promotion of {built.name} to {env} recorded no snapshot "
                      f"after its deploy; nothing to compare {env} with")
-        return None
+        return None, None
     fresh = pull_mod.pull_env(config, env, connect=connect, store=store, progress=progress,
                               lock=lock).commit
     ids = [ComponentId.parse(c) for c in built.components + built.deletes]
@@ -58,22 +61,19 @@ def guard_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env:
     named = {c.component for c in found} if overwrite_all else set(overwrite)
     blocking = [c for c in found if c.component not in named]
     entry.overwrites = [c.to_dict() for c in found if c.component in named]
-    steps.append(f"guard: {len(found)} component(s) changed in {env} since the promotion"
+    steps.append(f"guard: {counted(len(found), 'component')} changed in {env} since the promotion"
                  if found else f"guard: nothing the rollback writes changed in {env} since "
                                f"the promotion")
     unknown = sorted(set(overwrite) - {c.component for c in found})
     if unknown:
-        steps.append("--overwrite names no conflict: " + ", ".join(unknown))
+        steps.append(unknown_names_line(unknown))
+    steps.extend(guard_lines(env, blocking, [c for c in found if c.component in named]))
     if blocking:
         entry.conflicts = [c.to_dict() for c in blocking]
-        steps.extend(f"conflict: {c}" for c in blocking)
         return finish(config, store, result, "refused", error=(
-            f"{len(blocking)} component(s) the rollback of {built.name} would overwrite "
-            f"changed in {env} since the promotion (name each with --overwrite TYPE:NAME, or "
-            f"--overwrite-all)"))
-    steps.extend(f"overwriting {env}'s change (--overwrite): {c}" for c in found
-                 if c.component in named)
-    return None
+            f"{counted(len(blocking), 'component')} the rollback of {built.name} would "
+            f"overwrite changed in {env} since the promotion ({NAME_EACH})")), fresh
+    return None, fresh
 
 
 def add_undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,
@@ -91,7 +91,7 @@ def add_undo_steps(config: Config, store: SnapshotStore, built: BuiltTrain, env:
                      backup_tag=entry.backup_tag, by=entry.user, when=now_iso(),
                      reason="rollback", config=config)
     result.checklist = steps
-    result.steps.append(f"{len(steps)} checklist step(s) to undo manual changes: "
+    result.steps.append(f"{counted(len(steps), 'checklist step')} to undo manual changes: "
                         + ", ".join(s.id for s in steps[:5]))
 
 
@@ -122,7 +122,7 @@ def verify_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env
     if not check.ok:
         return finish(config, store, result, "rollback_incomplete", error=(
             f"rolled back; verification failed: {env} is not back to the backup for "
-            f"{len(check.mismatches)} component(s): "
+            f"{counted(len(check.mismatches), 'component')}: "
             + ", ".join(f"{m['component']} ({m['problem']})" for m in check.mismatches[:5])))
     record_restored_origins(store, env, train, list(info.get("restore", [])),
                             entry.backup_commit, after)

@@ -17,6 +17,7 @@ from sfenv.services.promote.artifacts import (
     components_report,
     deploy_failures,
     org_client_connect,
+    present_in,
     zip_digest,
 )
 from sfenv.services.promote.deploying import (
@@ -27,6 +28,7 @@ from sfenv.services.promote.deploying import (
     submit_once,
 )
 from sfenv.services.promote.recording import close_interrupted, finish, log_intent, resolve_intent
+from sfenv.services.promote.rollback import without_absent_deletions
 from sfenv.services.promote.rollback_checks import guard_rollback, verify_rollback
 from sfenv.services.promote.runner import Step, resume, run_steps
 from sfenv.services.promote.stages import env_states, last_deployed, later_trains
@@ -136,11 +138,18 @@ def _rollback(config: Config, store: SnapshotStore, train: str, env: str, *,
     except OrgError as err:
         return finish(config, store, result, "rollback_failed",
                       error=f"the rollback deploy to {env} did not complete: {err}")
-    refused = guard_rollback(config, store, built, env, result, info, promoted, registry,
-                             overwrite, overwrite_all, connect=connect, progress=progress,
-                             lock=lock)
+    refused, fresh = guard_rollback(config, store, built, env, result, info, promoted,
+                                    registry, overwrite, overwrite_all, connect=connect,
+                                    progress=progress, lock=lock)
     if refused is not None:
         return refused
+    present = present_in(store, fresh, registry) if fresh is not None else None
+    if present is not None:
+        data, gone = without_absent_deletions(data, present, registry)
+        if gone:
+            entry.package_digests = [zip_digest(data)]
+            result.steps.append(f"already gone from {env}, left out of the rollback's "
+                                f"deletions: {', '.join(gone)}")
     steps = _steps(config, store, built, env, result, client, data, info, promoted,
                    connect=connect, progress=progress, registry=registry, lock=lock)
     return run_steps(steps, entry, lambda: log_intent(store, result),
