@@ -32,6 +32,7 @@ FAMILIES = {
     "test_promote_step_resume": "resuming at every promotion and rollback step",
     "test_promote_recheck": "re-check before the deploy call",
     "test_promote_recheck_folders": "re-check before the deploy call",
+    "test_promote_recheck_waves": "re-check before the deploy call",
     "test_promote_rollback_drift": "rollbacks keep the restored authors",
     "test_promote_reuse_validation": "quick deploy of a --check-only validation",
 }
