@@ -39,6 +39,7 @@ from sfenv.services.promote.guard_parts import (
     hand_conflict,
     reference_commit,
 )
+from sfenv.services.promote.stages import last_rollback_into
 from sfenv.services.train.model import BuiltTrain
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference
     its snapshot right after a later promotion into it (another train's change is the release
     process, not the target's own; hand changes it left are drift of its sync point), or its
     refresh snapshot when it was refreshed after the build (a refreshed org is a new copy: what
-    differs is classified from the refresh on)."""
+    differs is classified from the refresh on), or its snapshot right after a rollback in it
+    finished after the build (the release process too, not a hand change)."""
     from sfenv.core.compare.status import origin, sync_point, utc_key
 
     chosen, when = reference, utc_key(built.created)
@@ -80,6 +82,9 @@ def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference
             point = None
         if point and utc_key(str(point.get("when") or "")) >= when:
             chosen, when = str(point["b_commit"]), utc_key(str(point.get("when") or ""))
+    rollback = last_rollback_into(store, env)
+    if rollback and utc_key(rollback[0]) >= when:
+        chosen, when = rollback[1], utc_key(rollback[0])
     start = origin(store, env)
     if start and start.get("refreshed") and utc_key(str(start.get("date") or "")) >= when:
         return str(start["commit"])

@@ -71,6 +71,18 @@ def later_trains(store: SnapshotStore, train: str, env: str) -> list[str]:
     return [name for _when, name in sorted(found, reverse=True)]
 
 
+def last_rollback_into(store: SnapshotStore, env: str) -> tuple[str, str] | None:
+    """`(finished, after_commit)` of the newest finished rollback of any train in `env`: the
+    release process changed the target there (issue 22: a rollback is no hand change)."""
+    found: tuple[str, str] | None = None
+    for train in list_trains(store, "log.json"):
+        for e in release_log.read_log(store, train):
+            if e.action == "rollback" and e.env == env and e.result == "rolled_back" \
+                    and e.after_commit and (found is None or (e.finished or e.started) > found[0]):
+                found = (e.finished or e.started, e.after_commit)
+    return found
+
+
 def last_deployed(entries: list[LogEntry], env: str) -> LogEntry | None:
     """The promotion a rollback of `env` undoes: the last `deployed` promote entry there."""
     found = None
