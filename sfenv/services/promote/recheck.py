@@ -60,6 +60,14 @@ def _day_time(value: str | None) -> str:
     return (value or "")[:19]  # 2026-10-02T14:31:07 (Salesforce adds .000Z, snapshots may not)
 
 
+def _other_hand_same_second(row: Mapping[str, object], before: Mapping[str, object],
+                            now: str, was: str) -> bool:
+    """Dates have whole seconds (Salesforce lists `.000Z`): a change in the backup's own second
+    shows only as another author."""
+    by = row.get("lastModifiedByName")
+    return now == was and bool(by) and by != before.get("lastModifiedByName")
+
+
 def changed_since(store: SnapshotStore, backup_commit: str, client: Lister,
                   carried: Iterable[str], registry: Registry,
                   skip: Iterable[str] = ()) -> list[Conflict]:
@@ -76,9 +84,10 @@ def changed_since(store: SnapshotStore, backup_commit: str, client: Lister,
             cid = f"{row.get('type')}:{row.get('fullName')}"
             if cid not in ids:
                 continue
+            before = known.get(cid) or {}
             now = _day_time(row.get("lastModifiedDate"))
-            was = _day_time((known.get(cid) or {}).get("lastModifiedDate"))
-            if now and now > was:
+            was = _day_time(before.get("lastModifiedDate"))
+            if now and (now > was or _other_hand_same_second(row, before, now, was)):
                 found.append(Conflict(
                     component=cid, kind="modified" if was else "added",
                     changed_by=row.get("lastModifiedByName"),
