@@ -95,6 +95,17 @@ def _timed(work: Callable[[], object]) -> tuple[object, Timed]:
     return got, Timed(time.perf_counter() - start, _cpu() - cpu)
 
 
+def _alternated(first: Timed, ours: Callable[[], Timed],
+                theirs: Callable[[], sgd.SgdRun]) -> tuple[list[Timed], list[sgd.SgdRun]]:
+    """After sfenv's `first` run: sgd, sfenv, sgd … (A B A B), ROUNDS runs of each side."""
+    mine, sgd_runs = [first], []
+    for round_ in range(ROUNDS):
+        sgd_runs.append(theirs())
+        if round_ + 1 < ROUNDS:
+            mine.append(ours())
+    return mine, sgd_runs
+
+
 def _against_sgd(bench, fig, what: str, target: str, ours: list[Timed],
                  theirs: list[sgd.SgdRun]) -> None:
     """Wall and CPU ratios, each side's best of its runs, named after the target they are
@@ -128,12 +139,8 @@ def test_corpora_delta_against_sgd(pair: Pair, clones, bench, sgd_main, tmp_path
     fig.counts = {"members": len(deploy), "destructive": len(delete), "held": len(result.held)}
     if sgd_main is None:
         return
-    ours, theirs = [first], []
-    for round_ in range(ROUNDS):
-        theirs.append(sgd.run(sgd_main, repo, pair.old, pair.new, tmp_path / "sgd",
-                              generate_delta=True))
-        if round_ + 1 < ROUNDS:
-            ours.append(_timed(delta)[1])
+    ours, theirs = _alternated(first, lambda: _timed(delta)[1], lambda: sgd.run(
+        sgd_main, repo, pair.old, pair.new, tmp_path / "sgd", generate_delta=True))
     run = theirs[-1]
     fig.baseline = "sgd --generate-delta (node process)"
     _against_sgd(bench, fig, "delta/sgd --generate-delta", DELTA_TARGET, ours, theirs)
@@ -193,12 +200,8 @@ def test_corpora_plan_and_build_against_sgd(pair: Pair, clones, bench, sgd_main,
                            "packaged": len(built.components), "deletes": len(built.deletes)})
     if sgd_main is None:
         return
-    ours, theirs = [first], []
-    for round_ in range(ROUNDS):
-        theirs.append(sgd.run(sgd_main, repo, pair.old, pair.new, tmp_path / "sgd",
-                              generate_delta=False))
-        if round_ + 1 < ROUNDS:
-            ours.append(_timed(cold_plan)[1])
+    ours, theirs = _alternated(first, lambda: _timed(cold_plan)[1], lambda: sgd.run(
+        sgd_main, repo, pair.old, pair.new, tmp_path / "sgd", generate_delta=False))
     fig.baseline = "sgd manifest (node process)"
     _against_sgd(bench, fig, "plan/sgd manifest", PLAN_TARGET, ours, theirs)
     if built is not None:
