@@ -286,8 +286,7 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
             earlier])
         out.notes.append(
             f"guard: {counted(len(out.found), 'component')} of the train changed in {env} "
-            f"outside the "
-            f"release process" if out.found
+            f"outside the release process" if out.found
             else f"guard: no component of the train changed in {env} outside the release "
                  f"process")
     found = {c.component for c in out.found}

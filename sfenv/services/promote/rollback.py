@@ -70,10 +70,11 @@ DESTRUCTIVE = ("destructiveChanges.xml", "destructiveChangesPre.xml", "destructi
 
 def without_absent_deletions(data: bytes, present: Container[str],
                              registry: Registry) -> tuple[bytes, list[str]]:
-    """The rollback package without the deletions of components the target no longer has
-    (deleted by hand since the promotion: already as the backup had them). Salesforce fails
-    a deploy whose destructive manifest names a missing component ("No ApexClass named: X
-    found"), which left such a rollback impossible. Returns (zip, the deletions left out)."""
+    """A package (a rollback's, or a promotion's wave) without the deletions of components
+    the target no longer has (deleted by hand, or by an earlier deploy of the same train).
+    Salesforce fails a deploy whose destructive manifest names a missing component ("No
+    ApexClass named: X found"), which made such a deploy impossible. Returns (zip, the
+    deletions left out)."""
     files = read_zip(data, "the rollback package")
     dropped: list[str] = []
     for name in DESTRUCTIVE:
