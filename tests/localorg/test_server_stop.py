@@ -1,5 +1,5 @@
 """Stopping a local org served in a background thread ends its serving loop at once, not at
-the loop's next poll (the suite stops an org about a thousand times), and leaves nothing
+the loop's next poll (the suite starts and stops ~500 orgs), and leaves nothing
 serving: the port refuses connections and the data is as the requests left it."""
 
 from __future__ import annotations
