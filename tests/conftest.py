@@ -42,6 +42,24 @@ def _keep_bytecode() -> None:
 _keep_bytecode()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _short_retry_backoff():
+    """The org client's backoff between retries of a 5xx or a dropped connection is sized for
+    Salesforce (0.25–0.5 s, doubling, up to 20 s); against a loopback org the suite's 5xx
+    storms spent most of their wall time asleep in it (one storm case: 19 s, 1 s of CPU). Every
+    OrgClient a test builds without its own policy backs off 25x less here, with the same
+    attempts and jitter, so what is retried and what fails stays the same. Tests of the backoff
+    itself pass a RetryPolicy (tests/org) and keep the real one; the concurrent-limit waits
+    are not shortened (tests/e2e/test_org_limits.py sets its own)."""
+    from sfenv.io.org import client as client_module
+    from sfenv.io.org.retry import RetryPolicy
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(client_module, "RetryPolicy",
+                   lambda: RetryPolicy(base_delay=0.02, max_delay=0.8))
+        yield
+
+
 class LocalOrgFactory:
     """Starts local orgs for one test; all are stopped when the test ends."""
 

@@ -7,8 +7,10 @@ The URLs, their handlers and fault kinds are the one route table `routes.ROUTES`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import ssl
 import threading
 import traceback
@@ -32,6 +34,10 @@ UNEXPECTED = "An unexpected error occurred. Please include this ErrorId if you c
 
 class LocalOrgServer:
     """One org served on 127.0.0.1. `start()` serves in a background thread, `stop()` ends it."""
+
+    # how often the serving loop looks for a stop request while no connection comes in (a
+    # stop from another thread wakes it at once, see `_shutdown_now`)
+    poll_interval = 0.1
 
     def __init__(self, data_dir: Path, *, port: int = 0, https: bool = True,
                  username: str | None = None, host: str = "127.0.0.1") -> None:
@@ -62,22 +68,42 @@ class LocalOrgServer:
 
     def start(self) -> LocalOrgServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="localorg",
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
+                                        kwargs={"poll_interval": self.poll_interval},
+                                        daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in this thread until `stop()` is called from another one."""
-        self._httpd.serve_forever(poll_interval=0.1)
+        self._httpd.serve_forever(poll_interval=self.poll_interval)
 
     def stop(self) -> None:
         # shutdown() waits for the serving loop: with its thread already gone (a daemon thread
         # ended at interpreter exit, a stop run by garbage collection) it would wait forever
-        if self._thread is None or self._thread.is_alive():
+        if self._thread is None:
             self._httpd.shutdown()
+        elif self._thread.is_alive():
+            self._shutdown_now()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def _shutdown_now(self) -> None:
+        """shutdown() of the serving thread without waiting out its poll interval: the loop
+        sees the request only when its select() returns, so connections wake it (it checks
+        the request before it accepts one; a connection it does accept first is a failed
+        handshake, logged at debug). The test suite starts and stops ~500 orgs: 70 ms a stop
+        was ~35 s of its wall."""
+        stopper = threading.Thread(target=self._httpd.shutdown, name="localorg-stop",
+                                   daemon=True)
+        stopper.start()
+        bound = self._httpd.server_address[0]
+        host = bound if isinstance(bound, str) and bound not in ("", "0.0.0.0") else "127.0.0.1"
+        while stopper.is_alive():
+            with contextlib.suppress(OSError), socket.create_connection(
+                    (host, self.port), timeout=1):
+                pass
+            stopper.join(0.01)
 
     # --- dispatch ---------------------------------------------------------------------------
     def dispatch(self, method: str, target: str, headers: Headers, body: bytes) -> Reply:

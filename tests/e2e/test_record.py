@@ -8,18 +8,18 @@ import json
 
 import pytest
 
-from tests.projects import local_project
+from tests.projects import copied_project
 
 TRAIN = "R1"
 TICKED_BEFORE = 3
 
 
 @pytest.fixture(scope="module")
-def acme(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp, local_project(
-            tmp_path_factory.mktemp("record"),
-            {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}, mp) as project:
-        project.pull_all()
+def acme(acme_pulled, tmp_path_factory):
+    """A copy of the session's `acme_pulled` (dev, qa, prod from the acme seeds, pulled) with
+    R1 promoted to qa, some of prod's before-steps ticked, then promoted to prod."""
+    with pytest.MonkeyPatch.context() as mp, copied_project(
+            acme_pulled, tmp_path_factory.mktemp("record"), mp) as project:
         project.ok("release", "build", TRAIN, "--from", "dev", "--to", "qa")
         project.ok("release", "promote", TRAIN, "--to", "qa", "--yes")
         before = project.cli_json("checklist", TRAIN, "--env", "prod")["steps"]

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sfenv.localorg.seeds import ENV_VALUES
-from tests.projects import local_project
+from tests.projects import copied_project
 
 SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
 DELETED = "ApexClass:InvoicePdfLegacy"
@@ -25,13 +24,14 @@ AUTHORS = {"CustomField:Account.Customer_Since__c": "Jamal Wright",
 
 
 @pytest.fixture(scope="module")
-def week(tmp_path_factory):
+def week(acme_pulled, tmp_path_factory):
+    """The demo orgs pulled once (a copy of the session's `acme_pulled`: the same seeds and
+    `values:`), then R1 planned, built and promoted to qa."""
+    assert acme_pulled.envs == SEEDS
     with pytest.MonkeyPatch.context() as mp:
         for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
             mp.delenv(var, raising=False)
-        values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
-        with local_project(tmp_path_factory.mktemp("attr"), SEEDS, mp, values=values) as project:
-            project.pull_all()
+        with copied_project(acme_pulled, tmp_path_factory.mktemp("attr"), mp) as project:
             project.first_plan = project.cli_json(  # type: ignore[attr-defined]
                 "release", "plan", "R1", "--from", "dev", "--to", "qa")
             project.first_report = project.cli_json("report")  # type: ignore[attr-defined]

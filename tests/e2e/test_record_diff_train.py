@@ -7,16 +7,17 @@ import json
 
 import pytest
 
-from tests.projects import local_project
+from tests.projects import copied_project
 
 SEEDS = {"dev": "acme-dev", "qa": "acme-qa", "prod": "acme-prod"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp, local_project(
-            tmp_path_factory.mktemp("difftrain"), SEEDS, mp) as project:
-        project.pull_all()
+def built(acme_pulled, tmp_path_factory):
+    """A copy of the session's `acme_pulled` (the same seeds, pulled) with R1 built."""
+    assert acme_pulled.envs == SEEDS
+    with pytest.MonkeyPatch.context() as mp, copied_project(
+            acme_pulled, tmp_path_factory.mktemp("difftrain"), mp) as project:
         plan = project.cli_json("release", "build", "R1", "--from", "dev", "--to", "qa")
         project.train = plan  # type: ignore[attr-defined]
         yield project

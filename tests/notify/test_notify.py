@@ -74,7 +74,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook/SECRET-TOKEN"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # a short poll: shutdown() waits for the loop's next look (0.5 s by default, at every
+        # test's teardown)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01},
+                         daemon=True).start()
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sfenv.localorg.faults import FaultInjector
 from sfenv.localorg.state.audit import AuditTrail
@@ -48,6 +48,15 @@ STATE_FILE = "state.json"
 SEED_FILE = "seed.json"
 APPLIED_KEPT = 200   # deploy ids remembered as committed (a journal older than that is gone)
 T = TypeVar("T")
+
+
+def _plain(data: StateData) -> dict[str, Any]:
+    """What `asdict(data)` gives, without its deep copy of every component's dict: json.dumps
+    only reads them, under the org's lock. An org of 12,000 components spent ~2 s of CPU a
+    save copying them (users are the only dataclasses inside)."""
+    out = {f.name: getattr(data, f.name) for f in fields(data)}
+    out["users"] = [asdict(user) for user in data.users]
+    return out
 
 
 class _Persisted(Generic[T]):
@@ -112,7 +121,7 @@ class OrgState(UsersAndSessions, ComponentDates, AuditTrail):
         with self.lock:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.state_path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-            payload = json.dumps(asdict(self._data), indent=1, sort_keys=True) + "\n"
+            payload = json.dumps(_plain(self._data), indent=1, sort_keys=True) + "\n"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(payload)
