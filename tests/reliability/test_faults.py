@@ -88,6 +88,13 @@ def test_a_zip_cut_off_twice_fails_untouched(clean_dev, command):
 @pytest.mark.parametrize("command", COMMANDS)
 def test_unknown_exception_member_keeps_its_previous_content_marked_stale(clean_dev, command):
     project, baseline = clean_dev
+    # InvoiceService changed in the org since the baseline, so the backup must retrieve it (a
+    # backup of an unchanged org keeps its snapshot and retrieves nothing: alone, or on another
+    # xdist worker than the pull case, the backup case then never met the fault)
+    org = project.orgs["dev"].server.org
+    with org.lock:
+        org.touch_components(["ApexClass:InvoiceService"], org.user_by_name("Priya Patel"))
+        org.save()
     project.orgs["dev"].faults.configure(unknown_exception_members={"ApexClass:InvoiceService"})
     result = run(project, command)
     assert result.exit_code == 0, result.output
