@@ -24,6 +24,7 @@ from sfenv.core.metadata.registry import Registry
 from sfenv.core.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
 from sfenv.core.metadata.ziputil import read_zip, write_zip
 from sfenv.errors import MetadataError, ReleaseError
+from sfenv.services.train.entries import EntryReader
 from sfenv.services.train.model import EntryFit, PackageFiles
 from sfenv.services.train.trees import prefetch
 
@@ -196,17 +197,15 @@ def _with_entries(path: str, data: bytes, entries: set[ComponentId], registry: R
     """A profile or permission set file with its own settings and only the changed entries
     (a whole profile would drag in permissions for components the target may not have).
     The file is parsed once and the other entries dropped (no piece per entry)."""
-    from sfenv.core.compare.inventory import entry_id, sections_by_element
-
     owner = registry.component_of(path)
     if owner is None:
         raise ReleaseError(f"{path}: not a metadata file sfenv knows")
     mtype = registry.get(owner.type)
     root = parse_xml(data, path)
-    sections = sections_by_element(mtype)
+    reader = EntryReader(owner, mtype)
     for el in list(root):
-        cid = entry_id(owner, el, mtype, sections)
-        if cid is not None and cid not in entries:
+        found = reader.identity(el)
+        if found is not None and found[0] not in entries:
             root.remove(el)
     ordered = sorted(root, key=local_name)  # profiles list their elements alphabetically
     for el in ordered:
@@ -286,10 +285,10 @@ def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: R
     if target_has is not None:
         carried = {c.component for c in changes if c.kind != "removed"} | {
             u.owner for u in parts}
+        available = _remembered(lambda c: c in carried or target_has(c))
         for unit in parts:
             if unit.owner.type in registry.section_types():
-                unit.files, found = fit_entries(
-                    unit.files, lambda c: c in carried or target_has(c), registry)
+                unit.files, found = fit_entries(unit.files, available, registry)
                 fits += found
     deployed = sorted({m for u in parts for m in u.members}, key=ID_ORDER)
     deleted = deletions(changes, registry)
@@ -327,27 +326,40 @@ def permission_files(files: Mapping[str, bytes], registry: Registry) -> list[str
             and owner.type in kinds]
 
 
+def _remembered(available: Callable[[ComponentId], bool]) -> Callable[[ComponentId], bool]:
+    """`available`, asked once per component: every profile grants the same fields and
+    classes (61,000 entries asked about a few thousand components in a real plan)."""
+    known: dict[ComponentId, bool] = {}
+
+    def ask(cid: ComponentId) -> bool:
+        ok = known.get(cid)
+        if ok is None:
+            ok = known[cid] = available(cid)
+        return ok
+    return ask
+
+
 def fit_entries(files: Mapping[str, bytes], available: Callable[[ComponentId], bool],
                 registry: Registry) -> tuple[dict[str, bytes], list[EntryFit]]:
     """The files with every profile/permission set entry whose granted component is not
     `available` left out (Salesforce rejects a deploy naming a component the org lacks:
     "no ApexClass named X found"), and every entry, deployed or not. Other files unchanged;
     a file with nothing left out keeps its bytes."""
-    from sfenv.core.compare.inventory import entry_id
-    from sfenv.core.metadata.profiles import section_entries
-
     out = dict(files)
     fits: list[EntryFit] = []
     for path in permission_files(files, registry):
         owner = registry.component_of(path)
         assert owner is not None  # permission_files keeps owned paths only
-        mtype = registry.get(owner.type)
+        reader = EntryReader(owner, registry.get(owner.type))
         root = parse_xml(files[path], path)
         dropped = False
-        for el, grants in list(section_entries(root, mtype)):
-            cid = entry_id(owner, el, mtype)
+        for el in list(root):
+            found = reader.identity(el)
+            if found is None or found[1] is None:
+                continue  # the owner's own settings, or a section granting no component
+            cid, grants = found
             ok = is_standard(grants) or available(grants)
-            fits.append(EntryFit(str(cid or owner), str(grants), ok))
+            fits.append(EntryFit(str(cid), str(grants), ok))
             if not ok:
                 root.remove(el)
                 dropped = True
@@ -380,7 +392,7 @@ def fit_src(src: Mapping[str, bytes], target_has: Callable[[ComponentId], bool],
     """The train's metadata files fitted to one target, as `fit_zip` fits its zips: what a
     promotion's guard and verification compare with."""
     carried = carried_ids(src, registry)
-    return fit_entries(src, lambda c: c in carried or target_has(c), registry)
+    return fit_entries(src, _remembered(lambda c: c in carried or target_has(c)), registry)
 
 
 def fit_zips(zips: Sequence[bytes], target_has: Callable[[ComponentId], bool],
@@ -391,8 +403,9 @@ def fit_zips(zips: Sequence[bytes], target_has: Callable[[ComponentId], bool],
     carried = set().union(*(carried_ids(m, registry) for m in members)) if members else set()
     out: list[bytes] = []
     fits: list[EntryFit] = []
+    available = _remembered(lambda c: c in carried or target_has(c))
     for data, files in zip(zips, members, strict=True):
-        fitted, found = fit_entries(files, lambda c: c in carried or target_has(c), registry)
+        fitted, found = fit_entries(files, available, registry)
         out.append(data if fitted == files else write_zip(fitted))
         fits += found
     return out, fits
