@@ -25,7 +25,8 @@ class EntryReader:
         self.owner = owner
         self._sections = sections_by_element(mtype)
         self._by_tag: dict[str, SectionSpec | None] = {}  # "{ns}fieldPermissions" -> section
-        self._names: dict[str, str] = {}  # a child's tag -> its local name
+        # lxml matches "{*}field" in C, in any namespace or none, comments skipped
+        self._patterns = {s: tuple("{*}" + key for key in s.keys) for s in self._sections.values()}
         self._kinds = {s: f"{owner.type}{s.entry_kind}" for s in self._sections.values()}
         self._prefix = f"{owner.full_name}/"
 
@@ -43,32 +44,32 @@ class EntryReader:
 
     def values(self, el: etree._Element, section: SectionSpec) -> tuple[str, ...]:
         """The stripped texts of the section's key elements ("" for an absent one): the first
-        direct child of each key's local name, in one walk of the children."""
-        keys = section.keys
-        found: dict[str, str] = {}
-        names = self._names
-        for child in el:
-            tag = child.tag
-            if tag.__class__ is not str:
-                continue
-            assert isinstance(tag, str)
-            name = names.get(tag)
-            if name is None:
-                name = names[tag] = tag.rsplit("}", 1)[-1]
-            if name in keys and name not in found:
-                found[name] = (child.text or "").strip()
-        return tuple(found.get(key, "") for key in keys)
+        direct child of each key's local name, in any namespace."""
+        out = []
+        for pattern in self._patterns[section]:
+            child = next(el.iterchildren(pattern), None)
+            out.append("" if child is None else (child.text or "").strip())
+        return tuple(out)
 
-    def identity(self, el: etree._Element
-                 ) -> tuple[ComponentId, ComponentId | None] | None:
-        """(the entry row, the component it grants or None) for an entry element, None for
-        the owner's own settings: `entry_id(owner, el, mtype)` and `section_entries`'s grant."""
+    def row(self, el: etree._Element) -> tuple[SectionSpec, tuple[str, ...], str, str] | None:
+        """(section, key values, row type, row name) of an entry element, None for the
+        owner's own settings: the row is `entry_id(owner, el, mtype)` as two strings (no
+        `ComponentId` built per element)."""
         section = self.section(el)
         if section is None:
             return None
         values = self.values(el, section)
         if not values[0]:
             return None
-        row = ComponentId(self._kinds[section], self._prefix + section.entry_name(values))
+        return section, values, self._kinds[section], self._prefix + section.entry_name(values)
+
+    def identity(self, el: etree._Element
+                 ) -> tuple[ComponentId, ComponentId | None] | None:
+        """(the entry row, the component it grants or None) for an entry element, None for
+        the owner's own settings: `entry_id(owner, el, mtype)` and `section_entries`'s grant."""
+        found = self.row(el)
+        if found is None:
+            return None
+        section, values, kind, name = found
         grants = ComponentId(section.grants, values[0]) if section.grants is not None else None
-        return row, grants
+        return ComponentId(kind, name), grants

@@ -203,9 +203,10 @@ def _with_entries(path: str, data: bytes, entries: set[ComponentId], registry: R
     mtype = registry.get(owner.type)
     root = parse_xml(data, path)
     reader = EntryReader(owner, mtype)
+    keep = {(c.type, c.full_name) for c in entries}
     for el in list(root):
-        found = reader.identity(el)
-        if found is not None and found[0] not in entries:
+        found = reader.row(el)
+        if found is not None and (found[2], found[3]) not in keep:
             root.remove(el)
     ordered = sorted(root, key=local_name)  # profiles list their elements alphabetically
     for el in ordered:
@@ -347,6 +348,7 @@ def fit_entries(files: Mapping[str, bytes], available: Callable[[ComponentId], b
     a file with nothing left out keeps its bytes."""
     out = dict(files)
     fits: list[EntryFit] = []
+    known: dict[tuple[str, str], bool] = {}  # (type, name) granted -> deployable
     for path in permission_files(files, registry):
         owner = registry.component_of(path)
         assert owner is not None  # permission_files keeps owned paths only
@@ -354,12 +356,16 @@ def fit_entries(files: Mapping[str, bytes], available: Callable[[ComponentId], b
         root = parse_xml(files[path], path)
         dropped = False
         for el in list(root):
-            found = reader.identity(el)
-            if found is None or found[1] is None:
+            found = reader.row(el)
+            if found is None or found[0].grants is None:
                 continue  # the owner's own settings, or a section granting no component
-            cid, grants = found
-            ok = is_standard(grants) or available(grants)
-            fits.append(EntryFit(str(cid), str(grants), ok))
+            section, values, kind, name = found
+            key = (section.grants, values[0])
+            ok = known.get(key)
+            if ok is None:
+                grants = ComponentId(*key)
+                ok = known[key] = is_standard(grants) or available(grants)
+            fits.append(EntryFit(f"{kind}:{name}", f"{key[0]}:{key[1]}", ok))
             if not ok:
                 root.remove(el)
                 dropped = True
