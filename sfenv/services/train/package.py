@@ -130,6 +130,13 @@ def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
     type name or `Type:name-pattern` (`Group:*`, `Role:EMEA_*`: the template's own example,
     which matched nothing while entries were compared as type names only)."""
     packaged, manual = [], []
+    if not any(":" in m for m in manual_types):  # type names only: no id written out per change
+        names = set(manual_types)
+        for change in changes:
+            kept = change.component.type in names or (
+                change.parent is not None and change.parent.type in names)
+            (manual if kept else packaged).append(change)
+        return packaged, manual
     for change in changes:
         ids = [change.component, *([change.parent] if change.parent else [])]
         (manual if kept_manual(ids, manual_types) else packaged).append(change)
