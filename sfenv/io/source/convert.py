@@ -238,7 +238,7 @@ def _label_files_to_mdapi(type_name: str, rels: Mapping[str, tuple[str, bytes]],
         return
     target = f"{mtype.directory}/{type_name}.{mtype.suffix}"
     root = (parse_xml(out.files[target], target) if target in out.files
-            else etree.Element(Q + type_name, nsmap={None: NS}))
+            else etree.Element(Q + type_name, nsmap={None: NS}))  # type: ignore[dict-item]  # lxml-stubs refuse None
     items = []
     for _rel, (src, data) in sorted(singles.items()):
         doc = parse_xml(data, src)
@@ -266,7 +266,7 @@ def _folders_to_mdapi(type_name: str, rels: Mapping[str, tuple[str, bytes]], reg
     for name, members in sorted(groups.items()):
         parent_rel = f"{mtype.directory}/{name}/{name}.{mtype.suffix}{META}"
         root = (parse_xml(members[parent_rel][1], members[parent_rel][0]) if parent_rel in members
-                else etree.Element(Q + type_name, nsmap={None: NS}))
+                else etree.Element(Q + type_name, nsmap={None: NS}))  # type: ignore[dict-item]  # lxml-stubs refuse None
         for rel, (src, data) in sorted(members.items()):
             if rel != parent_rel:
                 for node in parse_xml(data, src):

@@ -43,7 +43,7 @@ def compose(parent: Decomposed, name: str, suffix: str, parent_xml: bytes | None
     `keyless` collects the children without their key (converted as they are).
     """
     root = parse_xml(parent_xml, source) if parent_xml is not None else etree.Element(
-        Q + parent.parent, nsmap={None: NS})
+        Q + parent.parent, nsmap={None: NS})  # type: ignore[dict-item]  # lxml-stubs refuse None
     groups: dict[str, list[etree._Element]] = {}
     for path in sorted(children):
         stem = path.rsplit("/", 1)[-1][: -len(META)]
@@ -108,7 +108,7 @@ def decompose(parent: Decomposed, name: str, suffix: str, data: bytes, source: s
         if "/" in key or "\\" in key or "\0" in key or key in (".", ".."):
             raise MetadataError(f"{source}: {child.type} {name}.{key!r} is not a Salesforce "
                                 "name (it would be a file outside its folder); refused")
-        doc = etree.Element(Q + child.type, nsmap={None: NS})
+        doc = etree.Element(Q + child.type, nsmap={None: NS})  # type: ignore[dict-item]  # lxml-stubs refuse None
         doc.text = node.text
         for sub in node:
             doc.append(copy.deepcopy(sub))

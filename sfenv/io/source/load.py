@@ -48,7 +48,7 @@ def load_tree(files: Mapping[str, bytes], where: str, registry: Registry, *,
     prefix = "src/" if "src/package.xml" in files else ""
     tree: dict[str, bytes] = {}
     origin: dict[str, list[str]] = {}
-    warnings: list[str] = []
+    warnings = []
     for path, data in files.items():
         if not path.startswith(prefix) or path.startswith(".") or "/." in path:
             continue

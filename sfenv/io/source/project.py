@@ -39,7 +39,9 @@ class Replacement:
     def applies_to(self, path: str) -> bool:
         if self.filename is not None:
             return path == self.filename
-        return bool(self.glob) and pathspec.GitIgnoreSpec.from_lines([self.glob]).match_file(path)
+        if not self.glob:
+            return False
+        return bool(pathspec.GitIgnoreSpec.from_lines([self.glob]).match_file(path))
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,18 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from sfenv.core.compare.model import Change
 from sfenv.core.metadata.components import compose_file, split_file, whole_if_kept
 from sfenv.core.metadata.ids import ID_ORDER, ComponentId, kept_manual
 from sfenv.core.metadata.package_xml import Package, write_package
 from sfenv.core.metadata.references import is_standard
-from sfenv.core.metadata.registry import Registry
+from sfenv.core.metadata.registry import Registry, SectionSpec
 from sfenv.core.metadata.xmlio import local_name, parse_xml, sort_unordered, write_xml
 from sfenv.core.metadata.ziputil import read_zip, write_zip
 from sfenv.errors import MetadataError, ReleaseError
+from sfenv.services.train.entries import EntryReader
 from sfenv.services.train.model import EntryFit, PackageFiles
 from sfenv.services.train.trees import prefetch
 
@@ -101,7 +104,8 @@ def hold_unpackageable(changes: Iterable[Change], registry: Registry
     changes = list(changes)
     # a deleted permission set or profile takes its entries with it: nothing to revoke or hold
     gone = {c.component for c in changes if c.kind == "removed" and c.parent is None}
-    packaged, held = [], []
+    packaged: list[Change] = []
+    held: list[Change] = []
     for change in changes:
         if change.kind == "removed" and change.parent in gone and is_entry(change, registry):
             continue
@@ -128,7 +132,15 @@ def split_manual(changes: Iterable[Change], manual_types: Sequence[str]
     """(packaged, manual): types the team keeps manual never go in a package. An entry is a
     type name or `Type:name-pattern` (`Group:*`, `Role:EMEA_*`: the template's own example,
     which matched nothing while entries were compared as type names only)."""
-    packaged, manual = [], []
+    packaged: list[Change] = []
+    manual: list[Change] = []
+    if not any(":" in m for m in manual_types):  # type names only: no id written out per change
+        names = set(manual_types)
+        for change in changes:
+            kept = change.component.type in names or (
+                change.parent is not None and change.parent.type in names)
+            (manual if kept else packaged).append(change)
+        return packaged, manual
     for change in changes:
         ids = [change.component, *([change.parent] if change.parent else [])]
         (manual if kept_manual(ids, manual_types) else packaged).append(change)
@@ -196,23 +208,93 @@ def _with_entries(path: str, data: bytes, entries: set[ComponentId], registry: R
     """A profile or permission set file with its own settings and only the changed entries
     (a whole profile would drag in permissions for components the target may not have).
     The file is parsed once and the other entries dropped (no piece per entry)."""
-    from sfenv.core.compare.inventory import entry_id, sections_by_element
+    return write_xml(_entries_root(path, data, entries, registry)[0])
 
+
+Row = tuple[SectionSpec, tuple[str, ...], str, str]  # EntryReader.row
+
+
+def _entries_root(path: str, data: bytes, entries: set[ComponentId], registry: Registry
+                  ) -> tuple[etree._Element, list[tuple[etree._Element, Row]]]:
+    """`_with_entries`'s tree before writing, and the kept entries with their rows."""
     owner = registry.component_of(path)
     if owner is None:
         raise ReleaseError(f"{path}: not a metadata file sfenv knows")
     mtype = registry.get(owner.type)
     root = parse_xml(data, path)
-    sections = sections_by_element(mtype)
+    reader = EntryReader(owner, mtype)
+    keep = {(c.type, c.full_name) for c in entries}
+    kept: list[tuple[etree._Element, Row]] = []
     for el in list(root):
-        cid = entry_id(owner, el, mtype, sections)
-        if cid is not None and cid not in entries:
+        found = reader.row(el)
+        if found is None:
+            continue
+        if (found[2], found[3]) in keep:
+            kept.append((el, found))
+        else:
             root.remove(el)
     ordered = sorted(root, key=local_name)  # profiles list their elements alphabetically
     for el in ordered:
         root.append(el)
-    sort_unordered(root, mtype)
-    return write_xml(root)
+    sort_unordered(root, mtype)  # moves elements, never copies them: `kept` stays valid
+    return root, kept
+
+
+# an element holding elements (or comments) and text that is not blank: written, its text gains
+# the line break and indentation that follow it, so its bytes parsed and written again differ
+_MIXED = "boolean(//*[node()[not(self::text())]][text()[normalize-space()]])"
+
+
+def _written_once_is_enough(data: bytes, root: etree._Element) -> bool:
+    """Whether `write_xml(root)` parsed and written again gives the same bytes: no mixed
+    content, and no character reference (the only way to a carriage return, tab or line
+    break a parse would normalise in a text or attribute)."""
+    return b"&#" not in data and not root.xpath(_MIXED)
+
+
+class _Fitter:
+    """Profile entries fitted to the target while the units are built: a profile file whose
+    changed entries are kept is then parsed, fitted and written once, each entry's identity
+    read once (`fit_entries` parsed the written file again and read every identity again)."""
+
+    def __init__(self, changes: Sequence[Change], extra_units: Sequence[Unit],
+                 target_has: Callable[[ComponentId], bool]) -> None:
+        self.carried = {c.component for c in changes if c.kind != "removed"} | {
+            u.owner for u in extra_units}
+        self.available = _remembered(lambda c: c in self.carried or target_has(c))
+        self.known: dict[tuple[str, str], bool] = {}
+        self.fits: list[EntryFit] = []
+        self.done: set[tuple[ComponentId, str]] = set()  # (owner, package path) fitted here
+
+    def owners(self, owners: Iterable[ComponentId]) -> None:
+        """The units' owners travel in the package: entries granting them are deployable."""
+        self.carried.update(owners)
+
+    def fit(self, kept: list[tuple[etree._Element, Row]], root: etree._Element) -> bool:
+        """Leave out the kept entries whose grant is not available; whether one was."""
+        dropped = False
+        for el, row in kept:
+            ok = _fit_row(row, self.available, self.known, self.fits)
+            if ok is False:
+                root.remove(el)
+                dropped = True
+        return dropped
+
+
+def _fit_row(row: Row, available: Callable[[ComponentId], bool],
+             known: dict[tuple[str, str], bool], fits: list[EntryFit]) -> bool | None:
+    """Whether an entry's grant is deployable (None: the section grants no component), its
+    `EntryFit` appended to `fits`."""
+    section, values, kind, name = row
+    if section.grants is None:
+        return None
+    key = (section.grants, values[0])
+    ok = known.get(key)
+    if ok is None:
+        grants = ComponentId(*key)
+        ok = known[key] = is_standard(grants) or available(grants)
+    fits.append(EntryFit(f"{kind}:{name}", f"{key[0]}:{key[1]}", ok))
+    return ok
 
 
 def package_path(owner: ComponentId, path: str, registry: Registry) -> str:
@@ -237,8 +319,10 @@ def _files_by_owner(source: Mapping[str, bytes], owners: set[ComponentId],
     return {o: sorted(ps) for o, ps in out.items()}
 
 
-def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Registry) -> list[Unit]:
-    """Group added/modified components by the file(s) that carry them, with those files' bytes."""
+def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Registry,
+          fitter: _Fitter | None = None) -> list[Unit]:
+    """Group added/modified components by the file(s) that carry them, with those files' bytes.
+    With `fitter`, the profile files of changed entries are fitted to the target here."""
     whole = registry.deployed_whole()
     grouped: dict[ComponentId, list[Change]] = {}
     for change in changes:
@@ -246,6 +330,8 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
         if change.kind == "removed" and not (owner.type in whole and is_entry(change, registry)):
             continue
         grouped.setdefault(owner, []).append(change)
+    if fitter is not None:
+        fitter.owners(grouped)
     by_owner = _files_by_owner(source, {owner for owner in grouped}, registry)
     prefetch(source, [p for paths in by_owner.values() for p in paths])
     out: list[Unit] = []
@@ -265,7 +351,11 @@ def units(changes: Iterable[Change], source: Mapping[str, bytes], registry: Regi
             if owner.type in whole:
                 pass  # the source's whole file: a deploy replaces the target's
             elif entries and not path.endswith("-meta.xml"):
-                data = _with_entries(path, data, entries, registry)
+                root, kept = _entries_root(path, data, entries, registry)
+                if fitter is not None and _written_once_is_enough(data, root):
+                    fitter.fit(kept, root)
+                    fitter.done.add((owner, package_path(owner, path, registry)))
+                data = write_xml(root)
             elif partial and not path.endswith("-meta.xml"):
                 data = _partial_file(path, data, owner, set(members), registry)
             unit.files[package_path(owner, path, registry)] = data
@@ -281,15 +371,16 @@ def assemble(changes: Sequence[Change], source: Mapping[str, bytes], registry: R
     With `target_has` (the target's inventory), profile and permission set entries granting
     a component neither the target nor the package has are left out (`PackageFiles.entries`
     lists every entry, deployed or not)."""
-    parts = units(changes, source, registry) + list(extra_units)
+    fitter = _Fitter(changes, extra_units, target_has) if target_has is not None else None
+    parts = units(changes, source, registry, fitter) + list(extra_units)
     fits: list[EntryFit] = []
-    if target_has is not None:
-        carried = {c.component for c in changes if c.kind != "removed"} | {
-            u.owner for u in parts}
+    if fitter is not None:
+        fits += fitter.fits
         for unit in parts:
             if unit.owner.type in registry.section_types():
-                unit.files, found = fit_entries(
-                    unit.files, lambda c: c in carried or target_has(c), registry)
+                rest = {p: d for p, d in unit.files.items() if (unit.owner, p) not in fitter.done}
+                fitted, found = fit_entries(rest, fitter.available, registry, fitter.known)
+                unit.files = {p: fitted.get(p, d) for p, d in unit.files.items()}
                 fits += found
     deployed = sorted({m for u in parts for m in u.members}, key=ID_ORDER)
     deleted = deletions(changes, registry)
@@ -327,28 +418,40 @@ def permission_files(files: Mapping[str, bytes], registry: Registry) -> list[str
             and owner.type in kinds]
 
 
+def _remembered(available: Callable[[ComponentId], bool]) -> Callable[[ComponentId], bool]:
+    """`available`, asked once per component: every profile grants the same fields and
+    classes (61,000 entries asked about a few thousand components in a real plan)."""
+    known: dict[ComponentId, bool] = {}
+
+    def ask(cid: ComponentId) -> bool:
+        ok = known.get(cid)
+        if ok is None:
+            ok = known[cid] = available(cid)
+        return ok
+    return ask
+
+
 def fit_entries(files: Mapping[str, bytes], available: Callable[[ComponentId], bool],
-                registry: Registry) -> tuple[dict[str, bytes], list[EntryFit]]:
+                registry: Registry, known: dict[tuple[str, str], bool] | None = None,
+                ) -> tuple[dict[str, bytes], list[EntryFit]]:
     """The files with every profile/permission set entry whose granted component is not
     `available` left out (Salesforce rejects a deploy naming a component the org lacks:
     "no ApexClass named X found"), and every entry, deployed or not. Other files unchanged;
     a file with nothing left out keeps its bytes."""
-    from sfenv.core.compare.inventory import entry_id
-    from sfenv.core.metadata.profiles import section_entries
-
     out = dict(files)
     fits: list[EntryFit] = []
+    known = {} if known is None else known  # (type, name) granted -> deployable
     for path in permission_files(files, registry):
         owner = registry.component_of(path)
         assert owner is not None  # permission_files keeps owned paths only
-        mtype = registry.get(owner.type)
+        reader = EntryReader(owner, registry.get(owner.type))
         root = parse_xml(files[path], path)
         dropped = False
-        for el, grants in list(section_entries(root, mtype)):
-            cid = entry_id(owner, el, mtype)
-            ok = is_standard(grants) or available(grants)
-            fits.append(EntryFit(str(cid or owner), str(grants), ok))
-            if not ok:
+        for el in list(root):
+            found = reader.row(el)
+            if found is None:
+                continue  # the owner's own settings
+            if _fit_row(found, available, known, fits) is False:
                 root.remove(el)
                 dropped = True
         if dropped:
@@ -380,7 +483,7 @@ def fit_src(src: Mapping[str, bytes], target_has: Callable[[ComponentId], bool],
     """The train's metadata files fitted to one target, as `fit_zip` fits its zips: what a
     promotion's guard and verification compare with."""
     carried = carried_ids(src, registry)
-    return fit_entries(src, lambda c: c in carried or target_has(c), registry)
+    return fit_entries(src, _remembered(lambda c: c in carried or target_has(c)), registry)
 
 
 def fit_zips(zips: Sequence[bytes], target_has: Callable[[ComponentId], bool],
@@ -391,8 +494,9 @@ def fit_zips(zips: Sequence[bytes], target_has: Callable[[ComponentId], bool],
     carried = set().union(*(carried_ids(m, registry) for m in members)) if members else set()
     out: list[bytes] = []
     fits: list[EntryFit] = []
+    available = _remembered(lambda c: c in carried or target_has(c))
     for data, files in zip(zips, members, strict=True):
-        fitted, found = fit_entries(files, lambda c: c in carried or target_has(c), registry)
+        fitted, found = fit_entries(files, available, registry)
         out.append(data if fitted == files else write_zip(fitted))
         fits += found
     return out, fits

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,7 +162,7 @@ class Prepared:
     units: list[Unit]
     needs: dict[ComponentId, set[ComponentId]]
     waves: list[tuple[Wave, dict[str, bytes]]]
-    index: dict[str, dict] = field(default_factory=dict)
+    index: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     placeholders: dict[str, list[str]] = field(default_factory=dict)  # name -> components
     # who really made what a promotion brought into the source (`refs/sfenv/origins/<SRC>`)
     origins: dict[str, dict] = field(default_factory=dict)

@@ -96,7 +96,7 @@ def split(pkg: PackageFiles, units: Sequence[Unit], needs: Mapping[ComponentId, 
     out: list[tuple[Wave, dict[str, bytes]]] = []
     for number, batch in enumerate(batches, 1):
         ids = sorted({m for u in batch for m in u.members}, key=ID_ORDER)
-        members: dict[str, bytes] = {PACKAGE: manifest(ids, registry, api_version)}
+        members = {PACKAGE: manifest(ids, registry, api_version)}
         if number == 1 and pkg.pre_deleted:
             members[DESTRUCTIVE_PRE] = manifest(pkg.pre_deleted, registry, api_version)
         if number == len(batches) and post:
