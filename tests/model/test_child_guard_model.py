@@ -489,3 +489,50 @@ def test_a_rollback_after_the_build_is_no_hand_change_of_the_target():
             machine.orgs_hold_what_the_oracle_says()
     finally:
         machine.teardown()
+
+
+def test_a_rollback_of_prod_before_the_build_is_no_hand_change_of_prod():
+    """The soak's seed 6104: R2 (V0) goes to qa, uat and prod; uat is refreshed from prod; R2
+    is rolled back in qa, then in prod (V0 back to `start`); R3 (T0) is built and taken along
+    the path with --overwrite-all: prod made no change by hand, yet the record listed V0 as
+    prod's change overwritten ("by Org Admin … dev2 → start"): the rollback's deploy, made
+    before R3's build, was dated as prod's own change."""
+    machine = ChildGuardMachine()
+    v0, f0 = "ValidationRule:Model__c.V0", "CustomField:Model__c.F0__c"
+    try:
+        for step in (lambda: machine.fresh_train_through_the_path(v0, "named"),
+                     lambda: machine.hotfix_then_promote(Scripted("R2", "uat", v0), "named"),
+                     machine.build,
+                     machine.refresh_uat,
+                     machine.build,
+                     lambda: machine.rollback(Scripted("qa")),
+                     lambda: machine.rollback(Scripted("prod")),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "named"),
+                     lambda: machine.fresh_train_through_the_path("RecordType:Model__c.T0",
+                                                                  "all")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
+
+
+def test_after_a_refresh_of_uat_a_rollback_of_prod_is_no_hand_change_of_prod():
+    """The soak's seed 6201 (scripted from its failure: the seed's path depends on
+    same-second dates and did not repeat): R2 (F0) goes to qa, uat and prod; uat is refreshed
+    from prod (the hop uat → prod loses its base: prod is taken as of the refresh, R2's F0 in
+    it); R2 is rolled back in prod and qa; R3 (F0 again, and F1) goes along the path: prod
+    made no change by hand, yet R3 → prod was refused for F0, the rollback's deploy read as
+    prod's own change since the refresh."""
+    machine = ChildGuardMachine()
+    f0, f1 = "CustomField:Model__c.F0__c", "CustomField:Model__c.F1__c"
+    try:
+        for step in (lambda: machine.fresh_train_through_the_path(f0, "none"),
+                     machine.refresh_uat,
+                     lambda: machine.rollback(Scripted("prod")),
+                     lambda: machine.rollback(Scripted("qa")),
+                     lambda: machine.fresh_train_through_the_path(f1, "none")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+        assert machine.trains["R3"]["state"].get("prod") == "deployed", machine.trains["R3"]
+    finally:
+        machine.teardown()
