@@ -327,9 +327,9 @@ def rolled_back_as_left(store: StatusReader, target: str, changes: list[Change],
 
 def _rolled_reason(status: HopStatus, rec: dict[str, Any]) -> str:
     when = str(rec.get("rolled_back_at") or "")
-    return (f"{status.target} holds it as the rollback of release {rec.get('train') or '?'}"
-            f"{' on ' + when if when else ''} left it (the release process, not a change of "
-            f"{status.target}'s own)")
+    return (f"as the rollback of release {rec.get('train') or '?'} in {status.target}"
+            f"{' on ' + when if when else ''} left it: the release process, not a change of "
+            f"{status.target}'s own")
 
 
 def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
