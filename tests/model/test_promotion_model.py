@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
 from sfenv.config import load_config
-from sfenv.core.compare.status import all_status, sync_point, utc_key
+from sfenv.core.compare.status import all_status, sync_point
 from sfenv.core.metadata.registry import default_registry
 from sfenv.services.records.checklist_state import frozen_checklist
 from tests.model.start import Scripted, ServedMachine, fixed_examples
@@ -370,14 +370,20 @@ class PromotionMachine(ServedMachine):
 
     def synced_since_build(self, name: str, hop: tuple[str, str]) -> bool:
         """Whether the hop's sync point was recorded after the train's build, read as the
-        guard reads it (`since_promotion`): by their dates, to the second. (The machine's
-        order of steps says the same except within one second, where the product counts a
-        sync point as after the build.)"""
+        guard reads it (`since_promotion`): on the target's history, a sync point whose
+        snapshot descends from the build's is after it, one that is its ancestor before it;
+        the same snapshot leaves the build's reference (and its plan-time conflicts) in
+        place. Dates to the second would misorder a sync point and a build in one second."""
         point = sync_point(self.store, *hop)
         head = self.store.ref_commit("refs/heads/sfenv/releases")
         built = json.loads(self.store.read_file(head, f"releases/{name}/train.json"))
-        return point is not None and utc_key(str(point.get("when") or "")) >= utc_key(
-            built["created"])
+        env = hop[1]
+        ref = built["target_commit"] if env == built["target"] else \
+            (built.get("env_commits") or {}).get(env)
+        if point is None or not ref or point["b_commit"] == ref:
+            return False
+        return self.store.git.ok(["merge-base", "--is-ancestor", ref,
+                                  str(point["b_commit"])]) is not None
 
     @precondition(lambda self: any("deployed" in t["state"].values()
                                    for t in self.trains.values()))
