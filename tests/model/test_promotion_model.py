@@ -692,3 +692,20 @@ def test_stacked_rollbacks_give_the_hop_back_its_base_from_before_both():
         assert machine.trains["R1"]["state"]["qa"] == "rolled_back"
     finally:
         machine.teardown()
+
+
+def test_a_sync_point_after_a_rollback_accepts_what_the_rollback_left():
+    """The soak's seed 7201 (on the first version of this session's rollback rule): R1 rolled
+    back in qa, then `sfenv sync-point dev qa`: the human accepts every difference, C0 and C2
+    among them. Status called them pending "as the rollback of R1 left it": the rollback is
+    the release process only for a change made since the base, and this base (the human's
+    sync point) came after it, with its classes recorded."""
+    machine = PromotionMachine()
+    try:
+        for step in (lambda: machine.rollback(Scripted(("R1", "qa"))),
+                     lambda: machine.sync_point(("dev", "qa"))):
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
