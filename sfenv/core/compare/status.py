@@ -348,6 +348,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
     target_origins = read_origins(store, status.target)
     tgt = {c.component: attributed(c, target_origins)
            for c in diff_commits(store, b0, b1, registry=registry, split=split).changes}
+    by_rollback: set[str] = set()  # changed in the target since the base by a rollback only
     for cid in list(tgt):
         rec = rolled.get(str(cid))
         if rec is None:
@@ -357,6 +358,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
                 rec.get("by") or None, rec.get("date") or None))
         else:
             del tgt[cid]
+            by_rollback.add(str(cid))
     when = str(base.get("when") or "?")
     since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
              else f"since the sync point of {when}")
@@ -370,8 +372,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
         rec = recorded.get(str(cid))
         if not isinstance(rec, dict) or rec.get("status") not in CLASSES:
             rec = None
-        if not in_src and not in_tgt and str(cid) in rolled and \
-                not rolled[str(cid)].get("own"):  # a rollback's, after the base
+        if not in_src and str(cid) in by_rollback:  # a rollback's, after the base
             status.entries.append(PathEntry("pending", change,
                                             reason=_rolled_reason(status, rolled[str(cid)])))
             continue
