@@ -66,6 +66,7 @@ def statistics() -> list[str]:
 
 HOPS = (("dev", "qa"), ("qa", "prod"))
 NAMES = ("C0", "C1", "C2", "C3")
+MISSING = object()  # no value recorded (a dict.get default that no value equals)
 META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/'
         b'2006/04/metadata">\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n'
         b'</ApexClass>\n')
@@ -128,6 +129,10 @@ class Oracle:
         self.base = {hop: {n: start.get(n) for n in NAMES} for hop in HOPS}
         self.latest = {hop: (dict(start), dict(start)) for hop in HOPS}
         self.recorded: dict[tuple, dict[str, tuple[str, bool]]] = {hop: {} for hop in HOPS}
+        # per env: the value a rollback left (None: deleted), while the env still holds it and
+        # the rolled-back promotion had not overwritten it by name: the release process's
+        # change, not the env's own (issue 22; `status.rolled_back_as_left`)
+        self.rolled: dict[str, dict[str, str | None]] = {env: {} for env in ENVS}
 
     def classes(self, hop, a_vals: Vals | None = None, b_vals: Vals | None = None,
                 ) -> dict[str, tuple[str, bool]]:
@@ -143,6 +148,9 @@ class Oracle:
                 out[n] = self.recorded[hop][n]  # unchanged since the last sync: kept class
                 continue
             src, tgt = a != self.base[hop][n], b != self.base[hop][n]
+            if tgt and self.rolled[hop[1]].get(n, MISSING) == b:
+                out[n] = ("pending", False)  # changed since the base by a rollback only
+                continue
             out[n] = ("conflict" if src and tgt else "pending" if src else "drift", False)
         return out
 
@@ -231,6 +239,7 @@ class PromotionMachine(ServedMachine):
                 org.touch_components([f"ApexClass:{name}"], org.user_by_name("Hand User"))
                 vals[name] = value
             org.save()
+        self.oracle.rolled[env].pop(name, None)
         self.ok("pull", env)
         event(f"hand change in {env}: " + ("delete" if deleted else "write"))
 
@@ -325,6 +334,8 @@ class PromotionMachine(ServedMachine):
                 "the promotion of a new role has no after-deploy step"
         train["hop_before"][env] = (self.oracle.hop_state(hop), self.sync_marks[hop] + 1)
         for n, v in train["carries"].items():
+            if now.get(n) != v:  # the promotion's change: no longer the rollback's
+                self.oracle.rolled[env].pop(n, None)
             if v is None:
                 now.pop(n, None)
             else:
@@ -416,6 +427,11 @@ class PromotionMachine(ServedMachine):
         assert log[-1]["result"] == "rolled_back" and log[-1]["verification"]["ok"], log[-1]
         now, backup = self.oracle.vals[env], train["backup"][env]
         for n in train["carries"]:
+            if now.get(n) != backup.get(n):  # restored (or deleted) by the rollback
+                if n in train["overwrote"][env]:  # the env's own hand change, brought back
+                    self.oracle.rolled[env].pop(n, None)
+                else:
+                    self.oracle.rolled[env][n] = backup.get(n)
             if n in backup:
                 now[n] = backup[n]
             else:
@@ -706,6 +722,30 @@ def test_a_sync_point_after_a_rollback_accepts_what_the_rollback_left():
                      lambda: machine.sync_point(("dev", "qa"))):
             step()
             machine.every_difference_has_the_oracles_class()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
+
+
+def test_a_rollback_under_a_later_sync_point_is_no_change_of_the_target():
+    """`make test`'s fixed example on this session's rule: R2 (C2) goes to qa and prod; R1 is
+    promoted to qa again; `sfenv sync-point qa prod`; R2 rolled back in prod (C2 back to what
+    prod had before it). The human's base stays, so prod changed C2 since it, but by the
+    rollback: the release process. The model called C2 a conflict of prod's; issue 22 says a
+    rollback is no change of the target's own (pending)."""
+    machine = PromotionMachine()
+    try:
+        for step in (lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                     lambda: machine.tick_step(Scripted(("R1", "qa", "role-hierarchy"))),
+                     lambda: machine.sync_point(("dev", "qa")),
+                     machine.build,
+                     lambda: machine.fresh_train_through_the_path("C2", overwrite=False),
+                     lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                     lambda: machine.sync_point(("qa", "prod")),
+                     lambda: machine.rollback(Scripted(("R2", "prod")))):
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.open_checklist_steps_are_never_lost()
             machine.orgs_hold_what_the_oracle_says()
     finally:
         machine.teardown()
