@@ -536,3 +536,28 @@ def test_after_a_refresh_of_uat_a_rollback_of_prod_is_no_hand_change_of_prod():
         assert machine.trains["R3"]["state"].get("prod") == "deployed", machine.trains["R3"]
     finally:
         machine.teardown()
+
+
+def test_prods_hand_change_under_two_refused_promotions_is_named_by_a_fresh_train():
+    """The soak's seed 7101: uat refreshed; R1 (F0) pushed through qa and uat over hand
+    changes; two hand changes of F0 in prod, each refusing R1 → prod; R2 (V0) along the path
+    --overwrite-all; R3 (F0) along the path --overwrite-all: prod's F0 is prod's own, so the
+    record must list it as overwritten."""
+    machine = ChildGuardMachine()
+    f0 = "CustomField:Model__c.F0__c"
+    try:
+        for step in (machine.refresh_uat,
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "all"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "uat", f0), "none"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "all"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "uat", f0), "named"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "prod", f0), "none"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "prod", f0), "none"),
+                     lambda: machine.fresh_train_through_the_path("ValidationRule:Model__c.V0",
+                                                                  "all"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "all"),
+                     lambda: machine.fresh_train_through_the_path(f0, "all")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
