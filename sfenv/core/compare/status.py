@@ -409,9 +409,10 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
             kind, reason = "pending", f"changed in {status.source}{_who_by(src[cid].new_by)} {since}"
         else:
             kind, reason = "drift", f"changed in {status.target}{_who_by(tgt[cid].new_by)} {since}"
-        if rec and not rec.get("accepted") and rec["status"] not in (kind, "conflict"):
+        if rec and not rec.get("accepted") and rec["status"] != kind:
             # one side changed it since the base while the other side's older change was never
-            # reconciled (a hotfix not upstream): promoting would overwrite one of them
+            # reconciled (a hotfix not upstream, or both sides' changes of a recorded
+            # conflict): promoting would overwrite one of them
             earlier = _carried(status, change, rec, when)
             kind, reason = "conflict", f"{reason}; and {rec['status']} before: {earlier.reason}"
         entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)
