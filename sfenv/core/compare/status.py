@@ -554,9 +554,7 @@ def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: 
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
         gone: Attribution | None = None
         kind: PathClass
-        if rec is not None and not rec.get("own") and change.kind != "added":
-            kind, reason = "pending", _rolled_reason(status, rec)
-        elif change.kind == "added":
+        if change.kind == "added":
             kind, reason = "pending", f"exists only in {status.source}{_who(change, target=False)}"
         elif change.kind == "removed":
             gone = deleted_by(change, origins or {}, audit_a)
@@ -576,6 +574,8 @@ def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: 
                       f"{_who(change, target=not newer_a)}")
         else:
             kind, reason = "pending", NO_DATES
+        if kind == "drift" and rec is not None and not rec.get("own"):
+            kind, reason = "pending", _rolled_reason(status, rec)  # the rollback's, not B's
         entry = PathEntry(kind, change, reason=reason)
         if change.kind == "removed" and kind == "pending":
             entry.source_by = gone  # who deleted it, for the report's "changed by" cell
