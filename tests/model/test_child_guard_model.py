@@ -31,6 +31,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
@@ -557,6 +558,29 @@ def test_prods_hand_change_under_two_refused_promotions_is_named_by_a_fresh_trai
                                                                   "all"),
                      lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "all"),
                      lambda: machine.fresh_train_through_the_path(f0, "all")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.xfail(strict=True, reason="open (wave 3f, soak seed 7102): after a refresh of uat "
+                   "from prod, prod's older hotfix is in both ends of the re-baselined hop "
+                   "uat → prod, so a train that overwrote uat's copy reads as pending there")
+def test_a_prod_hotfix_copied_to_uat_by_a_refresh_is_still_prods():
+    """The soak's seed 7102 (on main too): prod changes F0 by hand; uat is refreshed from prod
+    (its copy of the hotfix is not uat's own); R2 (F0 from dev, and a permission entry) goes
+    along the path naming every hand change: at prod the hop uat → prod, re-baselined at the
+    refresh, holds the hotfix on both sides, uat then changed it (R2), so the guard calls it
+    pending and R2 deploys over prod's hotfix unnamed."""
+    machine = ChildGuardMachine()
+    try:
+        for step in (lambda: machine.hand_change(
+                        "qa", "PermissionSetFieldPermission:Model_Access/Model__c.F1__c"),
+                     lambda: machine.hand_change("prod", "CustomField:Model__c.F0__c"),
+                     machine.refresh_uat,
+                     lambda: machine.fresh_train_through_the_path(
+                         "PermissionSetFieldPermission:Model_Access/Model__c.F1__c", "named")):
             step()
             machine.orgs_hold_what_the_oracle_says()
     finally:
