@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
 from sfenv.config import load_config
-from sfenv.core.compare.status import all_status, sync_point, utc_key
+from sfenv.core.compare.status import all_status, sync_point
 from sfenv.core.metadata.registry import default_registry
 from sfenv.services.records.checklist_state import frozen_checklist
 from tests.model.start import Scripted, ServedMachine, fixed_examples
@@ -66,6 +66,7 @@ def statistics() -> list[str]:
 
 HOPS = (("dev", "qa"), ("qa", "prod"))
 NAMES = ("C0", "C1", "C2", "C3")
+MISSING = object()  # no value recorded (a dict.get default that no value equals)
 META = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/'
         b'2006/04/metadata">\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n'
         b'</ApexClass>\n')
@@ -128,6 +129,10 @@ class Oracle:
         self.base = {hop: {n: start.get(n) for n in NAMES} for hop in HOPS}
         self.latest = {hop: (dict(start), dict(start)) for hop in HOPS}
         self.recorded: dict[tuple, dict[str, tuple[str, bool]]] = {hop: {} for hop in HOPS}
+        # per env: the value a rollback left (None: deleted), while the env still holds it and
+        # the rolled-back promotion had not overwritten it by name: the release process's
+        # change, not the env's own (issue 22; `status.rolled_back_as_left`)
+        self.rolled: dict[str, dict[str, str | None]] = {env: {} for env in ENVS}
 
     def classes(self, hop, a_vals: Vals | None = None, b_vals: Vals | None = None,
                 ) -> dict[str, tuple[str, bool]]:
@@ -143,6 +148,9 @@ class Oracle:
                 out[n] = self.recorded[hop][n]  # unchanged since the last sync: kept class
                 continue
             src, tgt = a != self.base[hop][n], b != self.base[hop][n]
+            if tgt and self.rolled[hop[1]].get(n, MISSING) == b:
+                out[n] = ("pending", False)  # changed since the base by a rollback only
+                continue
             out[n] = ("conflict" if src and tgt else "pending" if src else "drift", False)
         return out
 
@@ -231,6 +239,7 @@ class PromotionMachine(ServedMachine):
                 org.touch_components([f"ApexClass:{name}"], org.user_by_name("Hand User"))
                 vals[name] = value
             org.save()
+        self.oracle.rolled[env].pop(name, None)
         self.ok("pull", env)
         event(f"hand change in {env}: " + ("delete" if deleted else "write"))
 
@@ -325,6 +334,8 @@ class PromotionMachine(ServedMachine):
                 "the promotion of a new role has no after-deploy step"
         train["hop_before"][env] = (self.oracle.hop_state(hop), self.sync_marks[hop] + 1)
         for n, v in train["carries"].items():
+            if now.get(n) != v:  # the promotion's change: no longer the rollback's
+                self.oracle.rolled[env].pop(n, None)
             if v is None:
                 now.pop(n, None)
             else:
@@ -370,14 +381,20 @@ class PromotionMachine(ServedMachine):
 
     def synced_since_build(self, name: str, hop: tuple[str, str]) -> bool:
         """Whether the hop's sync point was recorded after the train's build, read as the
-        guard reads it (`since_promotion`): by their dates, to the second. (The machine's
-        order of steps says the same except within one second, where the product counts a
-        sync point as after the build.)"""
+        guard reads it (`since_promotion`): on the target's history, a sync point whose
+        snapshot descends from the build's is after it, one that is its ancestor before it;
+        the same snapshot leaves the build's reference (and its plan-time conflicts) in
+        place. Dates to the second would misorder a sync point and a build in one second."""
         point = sync_point(self.store, *hop)
         head = self.store.ref_commit("refs/heads/sfenv/releases")
         built = json.loads(self.store.read_file(head, f"releases/{name}/train.json"))
-        return point is not None and utc_key(str(point.get("when") or "")) >= utc_key(
-            built["created"])
+        env = hop[1]
+        ref = built["target_commit"] if env == built["target"] else \
+            (built.get("env_commits") or {}).get(env)
+        if point is None or not ref or point["b_commit"] == ref:
+            return False
+        return self.store.git.ok(["merge-base", "--is-ancestor", ref,
+                                  str(point["b_commit"])]) is not None
 
     @precondition(lambda self: any("deployed" in t["state"].values()
                                    for t in self.trains.values()))
@@ -410,6 +427,11 @@ class PromotionMachine(ServedMachine):
         assert log[-1]["result"] == "rolled_back" and log[-1]["verification"]["ok"], log[-1]
         now, backup = self.oracle.vals[env], train["backup"][env]
         for n in train["carries"]:
+            if now.get(n) != backup.get(n):  # restored (or deleted) by the rollback
+                if n in train["overwrote"][env]:  # the env's own hand change, brought back
+                    self.oracle.rolled[env].pop(n, None)
+                else:
+                    self.oracle.rolled[env][n] = backup.get(n)
             if n in backup:
                 now[n] = backup[n]
             else:
@@ -684,5 +706,46 @@ def test_stacked_rollbacks_give_the_hop_back_its_base_from_before_both():
             machine.every_difference_has_the_oracles_class()
             machine.orgs_hold_what_the_oracle_says()
         assert machine.trains["R1"]["state"]["qa"] == "rolled_back"
+    finally:
+        machine.teardown()
+
+
+def test_a_sync_point_after_a_rollback_accepts_what_the_rollback_left():
+    """The soak's seed 7201 (on the first version of this session's rollback rule): R1 rolled
+    back in qa, then `sfenv sync-point dev qa`: the human accepts every difference, C0 and C2
+    among them. Status called them pending "as the rollback of R1 left it": the rollback is
+    the release process only for a change made since the base, and this base (the human's
+    sync point) came after it, with its classes recorded."""
+    machine = PromotionMachine()
+    try:
+        for step in (lambda: machine.rollback(Scripted(("R1", "qa"))),
+                     lambda: machine.sync_point(("dev", "qa"))):
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
+
+
+def test_a_rollback_under_a_later_sync_point_is_no_change_of_the_target():
+    """`make test`'s fixed example on this session's rule: R2 (C2) goes to qa and prod; R1 is
+    promoted to qa again; `sfenv sync-point qa prod`; R2 rolled back in prod (C2 back to what
+    prod had before it). The human's base stays, so prod changed C2 since it, but by the
+    rollback: the release process. The model called C2 a conflict of prod's; issue 22 says a
+    rollback is no change of the target's own (pending)."""
+    machine = PromotionMachine()
+    try:
+        for step in (lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                     lambda: machine.tick_step(Scripted(("R1", "qa", "role-hierarchy"))),
+                     lambda: machine.sync_point(("dev", "qa")),
+                     machine.build,
+                     lambda: machine.fresh_train_through_the_path("C2", overwrite=False),
+                     lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                     lambda: machine.sync_point(("qa", "prod")),
+                     lambda: machine.rollback(Scripted(("R2", "prod")))):
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.open_checklist_steps_are_never_lost()
+            machine.orgs_hold_what_the_oracle_says()
     finally:
         machine.teardown()

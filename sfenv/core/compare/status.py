@@ -14,6 +14,7 @@ B last changed it. Every entry's `change` is what promoting A to B would do to B
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Protocol
 
@@ -284,17 +285,60 @@ def _classify_commits(store: StatusReader, config: Config | None, a: str, b: str
     changes = filters.apply(now.changes) if filters else now.changes
     origins = read_origins(store, a)  # who made what a promotion brought into A
     changes = [attributed(c, origins) for c in changes]
+    rolled = rolled_back_as_left(store, b, changes, b_commit, registry, split)
     work = HopStatus(a, b, None, [], False, a_commit, b_commit)
     if base:
-        _three_way(store, work, a_commit, b_commit, changes, registry, split, base)
+        _three_way(store, work, a_commit, b_commit, changes, registry, split, base, rolled)
     else:
-        _two_way(store, work, a_commit, b_commit, changes, origins)
+        _two_way(store, work, a_commit, b_commit, changes, origins, rolled=rolled)
     return work.entries, work.accepted, work.known_differences
 
 
+def rolled_back_as_left(store: StatusReader, target: str, changes: list[Change], b1: str,
+                        registry: Registry, split: Splitter | None = None,
+                        ) -> dict[str, dict[str, Any]]:
+    """The differing components the target (at `b1`) still holds as a rollback left them
+    (`changes`: the hop's differences), with the rollback's origin record: a rollback is the
+    release process (issue 22), so what it restored or deleted is not the target's own change,
+    unless the rolled-back promotion had overwritten it by name (`own`: a hand change of the
+    target's, restored). Read by content, per component (a child, a permission entry): a
+    later edit of the same object file by hand does not hide it, an edit of the component
+    itself ends it. One diff per rollback snapshot still referenced."""
+    origins = read_origins(store, target)
+    wanted: dict[str, dict[str, Any]] = {}
+    for change in changes:
+        rec = origins.get(str(change.component))
+        if rec and isinstance(rec.get("rolled_back"), str):
+            wanted[str(change.component)] = rec
+    moved: dict[str, set[str] | None] = {}
+    for commit in {rec["rolled_back"] for rec in wanted.values()}:
+        try:
+            moved[commit] = {str(c.component) for c in diff_commits(
+                store, commit, b1, registry=registry, split=split).changes}
+        except StoreError:  # the rollback's snapshot is gone: nothing to vouch for
+            moved[commit] = None
+    out = {}
+    for cid, rec in wanted.items():
+        since = moved[rec["rolled_back"]]
+        if since is not None and cid not in since:
+            out[cid] = rec
+    return out
+
+
+def _rolled_reason(status: HopStatus, rec: dict[str, Any]) -> str:
+    when = str(rec.get("rolled_back_at") or "")
+    return (f"as the rollback of release {rec.get('train') or '?'} in {status.target}"
+            f"{' on ' + when if when else ''} left it: the release process, not a change of "
+            f"{status.target}'s own")
+
+
 def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
-               registry: Registry, split: Splitter | None, base: dict[str, Any]) -> None:
-    """Classify `changes` against `base`; `a1`, `b1`: the commits compared (the status's)."""
+               registry: Registry, split: Splitter | None, base: dict[str, Any],
+               rolled: dict[str, dict[str, Any]] | None = None) -> None:
+    """Classify `changes` against `base`; `a1`, `b1`: the commits compared (the status's).
+    `rolled`: the components the target holds as a rollback left them
+    (`rolled_back_as_left`): its change since the base is the release process's."""
+    rolled = rolled or {}
     a0, b0 = base["a_commit"], base["b_commit"]
     origins = read_origins(store, status.source)
     src = {c.component: attributed(c, origins)
@@ -304,6 +348,17 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
     target_origins = read_origins(store, status.target)
     tgt = {c.component: attributed(c, target_origins)
            for c in diff_commits(store, b0, b1, registry=registry, split=split).changes}
+    by_rollback: set[str] = set()  # changed in the target since the base by a rollback only
+    for cid in list(tgt):
+        rec = rolled.get(str(cid))
+        if rec is None:
+            continue
+        if rec.get("own"):  # a hand change the rollback brought back: its author's again
+            tgt[cid] = dataclasses.replace(tgt[cid], new_by=Attribution(
+                rec.get("by") or None, rec.get("date") or None))
+        else:
+            del tgt[cid]
+            by_rollback.add(str(cid))
     when = str(base.get("when") or "?")
     since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
              else f"since the sync point of {when}")
@@ -317,6 +372,10 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
         rec = recorded.get(str(cid))
         if not isinstance(rec, dict) or rec.get("status") not in CLASSES:
             rec = None
+        if not in_src and str(cid) in by_rollback:  # a rollback's, after the base
+            status.entries.append(PathEntry("pending", change,
+                                            reason=_rolled_reason(status, rolled[str(cid)])))
+            continue
         if not in_src and not in_tgt:  # differed already at the base: keep its class there
             status.known_differences += base.get("kind") != "first"
             if rec is None:
@@ -334,7 +393,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
             # it differed already at the last sync point: classify against the pair both
             # sides last agreed on, so a hotfix stays drift and an upstream edit of it conflicts
             status.entries.append(_against_own_base(store, status, a1, b1, change, own, registry,
-                                                    split, origins))
+                                                    split, origins, rolled.get(str(cid))))
             continue
         gone: Attribution | None = None
         kind: PathClass
@@ -350,9 +409,10 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
             kind, reason = "pending", f"changed in {status.source}{_who_by(src[cid].new_by)} {since}"
         else:
             kind, reason = "drift", f"changed in {status.target}{_who_by(tgt[cid].new_by)} {since}"
-        if rec and not rec.get("accepted") and rec["status"] not in (kind, "conflict"):
+        if rec and not rec.get("accepted") and rec["status"] != kind:
             # one side changed it since the base while the other side's older change was never
-            # reconciled (a hotfix not upstream): promoting would overwrite one of them
+            # reconciled (a hotfix not upstream, or both sides' changes of a recorded
+            # conflict): promoting would overwrite one of them
             earlier = _carried(status, change, rec, when)
             kind, reason = "conflict", f"{reason}; and {rec['status']} before: {earlier.reason}"
         entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)
@@ -362,7 +422,8 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
     if unclassified:  # a record without classes (older sfenv): attribute by dates, never drop
         carried = HopStatus(status.source, status.target, None, [], False, a1, b1)
         _two_way(store, carried, a1, b1, unclassified, origins,
-                 target_refreshed=str(base.get("target_refreshed") or "") or None)
+                 target_refreshed=str(base.get("target_refreshed") or "") or None,
+                 rolled=rolled)
         for entry in carried.entries if base.get("kind") != "first" else ():
             entry.since_before = when
             entry.reason = "no class recorded at the sync point; " + entry.reason
@@ -371,9 +432,11 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
 
 def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, change: Change,
                       own: dict[str, Any], registry: Registry, split: Splitter | None,
-                      origins: dict[str, dict[str, Any]]) -> PathEntry:
+                      origins: dict[str, dict[str, Any]],
+                      rolled: dict[str, Any] | None = None) -> PathEntry:
     """Three-way classification of one component (between `a1` and `b1`) against its own
-    base pair."""
+    base pair. `rolled`: its rollback record when the target holds it as a rollback left
+    it."""
     cid = change.component
     src = {c.component: attributed(c, origins)
            for c in diff_commits(store, own["a_commit"], a1, registry=registry,
@@ -382,6 +445,10 @@ def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, 
                                                 registry=registry, split=split).changes}
     since = f"since the sync point of {own.get('when') or '?'}"
     s, t = src.get(cid), tgt.get(cid)
+    if t is not None and rolled is not None:
+        t = (dataclasses.replace(t, new_by=Attribution(rolled.get("by") or None,
+                                                       rolled.get("date") or None))
+             if rolled.get("own") else None)
     gone: Attribution | None = None
     kind: PathClass
     if s is not None and t is not None:
@@ -466,16 +533,24 @@ def _attribution(side: object) -> Attribution:
 
 def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: list[Change],
              origins: dict[str, dict[str, Any]] | None = None, *,
-             target_refreshed: str | None = None) -> None:
+             target_refreshed: str | None = None,
+             rolled: dict[str, dict[str, Any]] | None = None) -> None:
     """No base: attribute each difference (between `a1` and `b1`) to the side that changed it
     last. A target
     refreshed at `target_refreshed` is a copy as of then: a date of its up to the refresh
     is the copy's (a refresh stamps what it copies), not a change of its own, so such a
-    difference is the source's to promote."""
+    difference is the source's to promote. A target holding a component as a rollback left
+    it (`rolled`) did not change it: the rollback's date is the release process's; restored
+    content that was the target's own keeps its author's date."""
     quiet_until = utc_key(target_refreshed) if target_refreshed else None
+    rolled = rolled or {}
     audit_a = audit_rows(store, a1) if changes else []
     audit_b = audit_rows(store, b1) if changes else []
     for change in changes:
+        rec = rolled.get(str(change.component))
+        if rec is not None and rec.get("own"):
+            change = dataclasses.replace(change, old_by=Attribution(rec.get("by") or None,
+                                                                    rec.get("date") or None))
         a_date, b_date = change.new_by.last_modified_date, change.old_by.last_modified_date
         gone: Attribution | None = None
         kind: PathClass
@@ -499,6 +574,8 @@ def _two_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes: 
                       f"{_who(change, target=not newer_a)}")
         else:
             kind, reason = "pending", NO_DATES
+        if kind == "drift" and rec is not None and not rec.get("own"):
+            kind, reason = "pending", _rolled_reason(status, rec)  # the rollback's, not B's
         entry = PathEntry(kind, change, reason=reason)
         if change.kind == "removed" and kind == "pending":
             entry.source_by = gone  # who deleted it, for the report's "changed by" cell

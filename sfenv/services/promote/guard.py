@@ -70,7 +70,11 @@ def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference
     process, not the target's own; hand changes it left are drift of its sync point), or its
     refresh snapshot when it was refreshed after the build (a refreshed org is a new copy: what
     differs is classified from the refresh on), or its snapshot right after a rollback in it
-    finished after the build (the release process too, not a hand change)."""
+    finished after the build (the release process too, not a hand change).
+
+    "After" is read on the target's own history first (`_later`): dates are to the second,
+    and a sync point recorded in the build's second but before a pull the build saw was
+    taken for a later one (the plan-time refusals it drops were lost)."""
     from sfenv.core.compare.status import origin, sync_point, utc_key
 
     chosen, when = reference, utc_key(built.created)
@@ -80,15 +84,31 @@ def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference
             point = sync_point(store, upstream, env)
         except StoreError:
             point = None
-        if point and utc_key(str(point.get("when") or "")) >= when:
+        if point and _later(store, str(point["b_commit"]), utc_key(str(point.get("when") or "")),
+                            chosen, when):
             chosen, when = str(point["b_commit"]), utc_key(str(point.get("when") or ""))
     rollback = last_rollback_into(store, env)
-    if rollback and utc_key(rollback[0]) >= when:
+    if rollback and _later(store, rollback[1], utc_key(rollback[0]), chosen, when):
         chosen, when = rollback[1], utc_key(rollback[0])
     start = origin(store, env)
-    if start and start.get("refreshed") and utc_key(str(start.get("date") or "")) >= when:
+    if start and start.get("refreshed") and _later(store, str(start["commit"]),
+                                                   utc_key(str(start.get("date") or "")),
+                                                   chosen, when):
         return str(start["commit"])
     return chosen
+
+
+def _later(store: SnapshotStore, commit: str, at: str, than: str, than_at: str) -> bool:
+    """Whether the target's snapshot `commit` (an event dated `at`) comes at or after `than`
+    (dated `than_at`): by the target's history when one descends from the other (exact),
+    by the dates (to the second, a tie counting as later) when both are the same snapshot or
+    unrelated."""
+    if commit != than:
+        if store.git.ok(["merge-base", "--is-ancestor", than, commit]) is not None:
+            return True
+        if store.git.ok(["merge-base", "--is-ancestor", commit, than]) is not None:
+            return False
+    return at >= than_at
 
 
 def hop_into(built: BuiltTrain, env: str, config: Config | None) -> str | None:

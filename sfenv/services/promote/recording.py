@@ -5,6 +5,7 @@ rollback package, and the hop's sync point (recorded, or restored by a rollback)
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sfenv.core.compare import diff as compare_diff
@@ -108,23 +109,55 @@ def record_change_origins(store: SnapshotStore, built: BuiltTrain, env: str, bef
 
 
 def record_restored_origins(store: SnapshotStore, env: str, train: str, restored: list[str],
-                           backup_commit: str, after: str) -> int:
+                            backup_commit: str, after: str, registry: Registry, *,
+                            destroyed: Sequence[str] = (), own: Collection[str] = ()) -> int:
     """After a rollback the org names the deploy user for every restored component; their
     author is the one the backup names (a hotfix stays its author's). Recorded as origins
     with the date the rollback left, so status and the guard credit the author until someone
-    edits the component again. Returns how many were recorded."""
+    edits the component again. A child (a field of an object file, a permission entry) has
+    its container's author and dates.
+
+    Every component the rollback restored or deleted (`destroyed`) is also marked with the
+    snapshot the rollback left (`rolled_back`): while the target still holds it as the
+    rollback left it, the change is the release process's, not the target's own (status'
+    `rolled_back_as_left`). `own`: the components the rolled-back promotion overwrote by name,
+    whose restored content is the target's own change again. Returns how many were recorded."""
     was, now = component_index(store, backup_commit), component_index(store, after)
+    when = now_iso()
     found: dict[str, dict] = {}
-    for cid in restored:
-        old, new = was.get(cid) or {}, now.get(cid) or {}
-        if old.get("lastModifiedByName") and new.get("lastModifiedDate"):
-            found[cid] = {"by": old.get("lastModifiedByName"),
-                          "date": old.get("lastModifiedDate"),
-                          "deployed_date": new.get("lastModifiedDate"),
-                          "train": train, "source": f"backup of {env}"}
+    for cid in [*restored, *destroyed]:
+        top = _container(cid, registry)
+        old = was.get(cid) or was.get(top) or {}
+        new = now.get(cid) or now.get(top) or {}
+        rec: dict[str, Any] = {"train": train, "source": f"backup of {env}",
+                               "rolled_back": after, "rolled_back_at": when,
+                               "own": cid in own}
+        if cid not in destroyed and old.get("lastModifiedByName") and \
+                new.get("lastModifiedDate"):
+            rec.update({"by": old.get("lastModifiedByName"),
+                        "date": old.get("lastModifiedDate"),
+                        "deployed_date": new.get("lastModifiedDate")})
+        found[cid] = rec
     if found:
         record_origins(store, env, found, f"rollback of release {train}")
-    return len(found)
+    return sum(1 for rec in found.values() if rec.get("by"))
+
+
+def _container(text: str, registry: Registry) -> str:
+    """The component whose file holds `text`: a child's object (or labels) file, a
+    permission entry's set or profile (`PermissionSetFieldPermission:Set/Obj.F` lives in
+    `PermissionSet:Set`), else `text` itself."""
+    try:
+        cid = ComponentId.parse(text)
+    except ValueError:
+        return text
+    top = registry.parent_id(cid)
+    if top != cid or "/" not in cid.full_name:
+        return str(top)
+    for end in range(len(cid.type) - 1, 0, -1):  # the entry's type extends its holder's
+        if registry.find(cid.type[:end]) is not None:
+            return f"{cid.type[:end]}:{cid.full_name.split('/', 1)[0]}"
+    return text
 
 
 def rollback_files(config: Config, store: SnapshotStore, built: BuiltTrain, env: str,

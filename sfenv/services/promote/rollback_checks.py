@@ -125,7 +125,9 @@ def verify_rollback(config: Config, store: SnapshotStore, built: BuiltTrain, env
             f"{counted(len(check.mismatches), 'component')}: "
             + ", ".join(f"{m['component']} ({m['problem']})" for m in check.mismatches[:5])))
     record_restored_origins(store, env, train, list(info.get("restore", [])),
-                            entry.backup_commit, after)
+                            entry.backup_commit, after, registry,
+                            destroyed=list(info.get("destroy", [])),
+                            own={str(c.get("component")) for c in promoted.overwrites})
     restored_base = restore_sync(store, promoted, train)
     if restored_base:
         result.steps.append(restored_base)

@@ -4,12 +4,12 @@ on top of it in an environment."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sfenv.errors import SfenvError
 from sfenv.services.records import release_log
 from sfenv.services.train.model import BuiltTrain, LogEntry
-from sfenv.services.train.train import list_trains
 
 if TYPE_CHECKING:
     from sfenv.config.model import Config
@@ -53,30 +53,37 @@ def skipped_envs(config: Config, built: BuiltTrain, env: str) -> list[str]:
     return [e for stage in config.stages[start + 1:end] for e in stage]
 
 
-def later_trains(store: SnapshotStore, train: str, env: str) -> list[str]:
+def later_trains(store: SnapshotStore, train: str, env: str,
+                 logs: Mapping[str, list[LogEntry]] | None = None) -> list[str]:
     """The trains deployed to `env` (and not rolled back) after `train`'s deploy there,
-    newest first."""
-    mine = env_states(release_log.read_log(store, train)).get(env)
+    newest first. `logs`: every train's log (`release_log.read_logs`), read once by a caller
+    asking more than one question."""
+    logs = release_log.read_logs(store) if logs is None else logs
+    mine = env_states(logs.get(train, [])).get(env)
     if mine is None or mine.result != "deployed":
         return []
     since = mine.finished or mine.started
     found = []
-    for other in list_trains(store, "log.json"):
+    for other, entries in logs.items():
         if other == train:
             continue
-        state = env_states(release_log.read_log(store, other)).get(env)
+        state = env_states(entries).get(env)
         if state is not None and state.result == "deployed" and \
                 (state.finished or state.started) > since:
             found.append((state.finished or state.started, other))
     return [name for _when, name in sorted(found, reverse=True)]
 
 
-def last_rollback_into(store: SnapshotStore, env: str) -> tuple[str, str] | None:
+def last_rollback_into(store: SnapshotStore, env: str,
+                       logs: Mapping[str, list[LogEntry]] | None = None,
+                       ) -> tuple[str, str] | None:
     """`(finished, after_commit)` of the newest finished rollback of any train in `env`: the
-    release process changed the target there (issue 22: a rollback is no hand change)."""
+    release process changed the target there (issue 22: a rollback is no hand change).
+    `logs` as for `later_trains`."""
+    logs = release_log.read_logs(store) if logs is None else logs
     found: tuple[str, str] | None = None
-    for train in list_trains(store, "log.json"):
-        for e in release_log.read_log(store, train):
+    for entries in logs.values():
+        for e in entries:
             if e.action == "rollback" and e.env == env and e.result == "rolled_back" \
                     and e.after_commit and (found is None or (e.finished or e.started) > found[0]):
                 found = (e.finished or e.started, e.after_commit)

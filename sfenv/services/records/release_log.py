@@ -45,6 +45,19 @@ def read_log(store: SnapshotStore, train: str) -> list[LogEntry]:
     return _entries_at(store, releases_head(store), train)
 
 
+def read_logs(store: SnapshotStore) -> dict[str, list[LogEntry]]:
+    """Every train's log at one head of the releases ref, read in one pass (one tree listing,
+    one batch of blobs): what questions about an environment across trains need."""
+    head = releases_head(store)
+    if head is None:
+        return {}
+    found = {p.split("/")[1]: sha for p, sha in store.files(head).items()
+             if p.startswith("releases/") and p.endswith("/log.json") and p.count("/") == 2}
+    blobs = store.read_blobs(set(found.values()))
+    return {train: [LogEntry.from_json(e) for e in json.loads(blobs[sha])]
+            for train, sha in sorted(found.items()) if blobs.get(sha)}
+
+
 def append(store: SnapshotStore, train: str, entry: LogEntry,
            extra: Mapping[str, bytes] | None = None) -> tuple[str, bytes]:
     """Append `entry` (and any extra files under the train folder) in one commit.
