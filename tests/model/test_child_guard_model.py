@@ -564,15 +564,13 @@ def test_prods_hand_change_under_two_refused_promotions_is_named_by_a_fresh_trai
         machine.teardown()
 
 
-@pytest.mark.xfail(strict=True, reason="open (wave 3f, soak seed 7102): after a refresh of uat "
-                   "from prod, prod's older hotfix is in both ends of the re-baselined hop "
-                   "uat → prod, so a train that overwrote uat's copy reads as pending there")
 def test_a_prod_hotfix_copied_to_uat_by_a_refresh_is_still_prods():
     """The soak's seed 7102 (on main too): prod changes F0 by hand; uat is refreshed from prod
     (its copy of the hotfix is not uat's own); R2 (F0 from dev, and a permission entry) goes
     along the path naming every hand change: at prod the hop uat → prod, re-baselined at the
-    refresh, holds the hotfix on both sides, uat then changed it (R2), so the guard calls it
-    pending and R2 deploys over prod's hotfix unnamed."""
+    refresh, holds the hotfix on both sides, uat then changed it (R2), so the guard called it
+    pending and R2 deployed over prod's hotfix unnamed. Prod's change before the refresh, never
+    promoted from uat, is now a conflict at prod."""
     machine = ChildGuardMachine()
     try:
         for step in (lambda: machine.hand_change(

@@ -151,6 +151,9 @@ def effective_base(store: StatusReader, a: str, b: str,
     both sides changed since sfenv first saw them is a conflict, not a guess by dates."""
     first_a, first_b = origin(store, a), origin(store, b)
     note = ""
+    # the target as the hop last agreed with it before a refresh of the source: the old base's
+    # target side, or the target's first snapshot (see `target_before` below)
+    agreed_b = base.get("b_commit") if base else (first_b or {}).get("commit")
     if base:  # stale when its commit of a refreshed end is older than the refresh
         stale = [(env, o) for env, o, side in ((a, first_a, "a_commit"), (b, first_b, "b_commit"))
                  if o and o["refreshed"] and base.get(side) not in o["since"]]
@@ -170,6 +173,11 @@ def effective_base(store: StatusReader, a: str, b: str,
             "when": max(first_a["date"], first_b["date"])[:19]}
     if first_b["refreshed"]:  # its dates up to the refresh are the copy's, not its own changes
         base["target_refreshed"] = first_b["date"]
+    elif first_a["refreshed"] and agreed_b and agreed_b != first_b["commit"]:
+        # the source became a copy of the target (or of an org like it) with the target's
+        # own changes not yet promoted in it: those stay the target's (a prod hotfix copied
+        # into uat by its refresh is still prod's when a train later changes uat's copy)
+        base["target_before"] = agreed_b
     return base, note
 
 
@@ -362,6 +370,11 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
     when = str(base.get("when") or "?")
     since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
              else f"since the sync point of {when}")
+    before = base.get("target_before")  # set when the source was refreshed: see effective_base
+    unpromoted = ({c.component: attributed(c, target_origins)
+                   for c in diff_commits(store, before, b0, registry=registry,
+                                         split=split).changes}
+                  if isinstance(before, str) and before != b0 else {})
     recorded = base.get("differences")
     recorded = recorded if isinstance(recorded, dict) else {}
     unclassified: list[Change] = []
@@ -409,13 +422,21 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
             kind, reason = "pending", f"changed in {status.source}{_who_by(src[cid].new_by)} {since}"
         else:
             kind, reason = "drift", f"changed in {status.target}{_who_by(tgt[cid].new_by)} {since}"
+        if kind == "pending" and cid in unpromoted:
+            # the target changed it before the source's refresh copied it there, and no
+            # promotion brought it back up the path: overwriting it loses the target's change
+            kind, reason = "conflict", (
+                f"{reason}; and changed in {status.target}{_who_by(unpromoted[cid].new_by)} "
+                f"before {status.source}'s refresh copied it, never promoted from "
+                f"{status.source}")
         if rec and not rec.get("accepted") and rec["status"] != kind:
             # one side changed it since the base while the other side's older change was never
             # reconciled (a hotfix not upstream, or both sides' changes of a recorded
             # conflict): promoting would overwrite one of them
             earlier = _carried(status, change, rec, when)
             kind, reason = "conflict", f"{reason}; and {rec['status']} before: {earlier.reason}"
-        entry = PathEntry(kind, change, src.get(cid), tgt.get(cid), reason)
+        entry = PathEntry(kind, change, src.get(cid), tgt.get(cid) or unpromoted.get(cid),
+                          reason)
         if gone is not None and kind == "pending":
             entry.source_by = gone
         status.entries.append(entry)
