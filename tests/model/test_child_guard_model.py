@@ -582,3 +582,26 @@ def test_a_prod_hotfix_copied_to_uat_by_a_refresh_is_still_prods():
             machine.orgs_hold_what_the_oracle_says()
     finally:
         machine.teardown()
+
+
+def test_a_prod_hotfix_copied_to_uat_stays_prods_after_a_later_sync_point():
+    """The soak's seed 8102: prod changes T0 by hand (so did uat), uat is refreshed from prod,
+    a fresh train of other components goes to prod (its promotion records the hop's sync
+    point, T0 equal on both sides), then a fresh train of T0 with --overwrite-all: at prod the
+    guard called T0 pending, since the sync point after the refresh saw no difference, and
+    the record listed nothing overwritten. Prod's hotfix, never promoted, is still prod's."""
+    machine = ChildGuardMachine()
+    try:
+        for step in (lambda: machine.hand_change("uat", "RecordType:Model__c.T0"),
+                     lambda: machine.hand_change("prod", "RecordType:Model__c.T0"),
+                     lambda: machine.hand_change("dev", "CustomField:Model__c.F0__c"),
+                     lambda: machine.hand_change("dev", "ListView:Model__c.L0"),
+                     machine.refresh_uat,
+                     lambda: machine.fresh_train_through_the_path(
+                         "CustomField:Model__c.F1__c", "none"),
+                     lambda: machine.fresh_train_through_the_path(
+                         "RecordType:Model__c.T0", "all")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()

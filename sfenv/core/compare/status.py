@@ -26,6 +26,7 @@ from sfenv.core.compare.inventory import Splitter
 from sfenv.core.compare.model import Attribution, Change, HopStatus, PathClass, PathEntry
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.origins import RecordReader, attributed, read_origins
+from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.errors import StoreError
 
@@ -151,14 +152,12 @@ def effective_base(store: StatusReader, a: str, b: str,
     both sides changed since sfenv first saw them is a conflict, not a guess by dates."""
     first_a, first_b = origin(store, a), origin(store, b)
     note = ""
-    # the target as the hop last agreed with it before a refresh of the source: the old base's
-    # target side, or the target's first snapshot (see `target_before` below)
-    agreed_b = base.get("b_commit") if base else (first_b or {}).get("commit")
+    before = _target_before_refresh(store, a, b, base, first_a, first_b)
     if base:  # stale when its commit of a refreshed end is older than the refresh
         stale = [(env, o) for env, o, side in ((a, first_a, "a_commit"), (b, first_b, "b_commit"))
                  if o and o["refreshed"] and base.get(side) not in o["since"]]
         if not stale:
-            return base, ""
+            return ({**base, **before} if before else base), ""
         note = "re-baselined after the refresh of " + ", ".join(
             f"{env} on {o['date'][:10]}" for env, o in stale)
     if first_a is None or first_b is None:
@@ -173,12 +172,39 @@ def effective_base(store: StatusReader, a: str, b: str,
             "when": max(first_a["date"], first_b["date"])[:19]}
     if first_b["refreshed"]:  # its dates up to the refresh are the copy's, not its own changes
         base["target_refreshed"] = first_b["date"]
-    elif first_a["refreshed"] and agreed_b and agreed_b != first_b["commit"]:
-        # the source became a copy of the target (or of an org like it) with the target's
-        # own changes not yet promoted in it: those stay the target's (a prod hotfix copied
-        # into uat by its refresh is still prod's when a train later changes uat's copy)
-        base["target_before"] = agreed_b
+    base.update(before)
     return base, note
+
+
+def _target_before_refresh(store: StatusReader, a: str, b: str, base: dict[str, Any] | None,
+                           first_a: dict[str, Any] | None, first_b: dict[str, Any] | None,
+                           ) -> dict[str, str]:
+    """When the source `a` was refreshed and the target `b` was not: {target_before: b's
+    commit the hop last agreed on before the refresh (the last sync point older than it, else
+    b's first snapshot), target_at_refresh: b as of the refresh}. The refresh copied the
+    target's own changes not yet promoted into the source (a prod hotfix into uat): they stay
+    the target's, however many sync points later, until the target changes them again;
+    `_three_way` calls them a conflict once the source changes them. {} otherwise."""
+    if not (first_a and first_b and first_a["refreshed"] and not first_b["refreshed"]):
+        return {}
+    at_refresh = _as_of(store, b, first_a["date"])
+    if at_refresh is None:
+        return {}
+    agreed = first_b["commit"]
+    history = getattr(store, "ref_history", None)
+    if base and history is not None:
+        for commit in history(sync_ref(a, b)):
+            data = store.read_file(commit, SYNC_FILE)
+            try:
+                doc = json.loads(data) if data else None
+            except ValueError:
+                doc = None
+            if isinstance(doc, dict) and doc.get("a_commit") not in first_a["since"]:
+                agreed = str(doc.get("b_commit") or agreed)
+                break
+    if agreed == at_refresh["commit"]:
+        return {}
+    return {"target_before": agreed, "target_at_refresh": at_refresh["commit"]}
 
 
 def _as_of(store: StatusReader, env: str, when: str) -> dict[str, Any] | None:
@@ -370,11 +396,7 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
     when = str(base.get("when") or "?")
     since = (f"since sfenv's first snapshots of both ({when})" if base.get("kind") == "first"
              else f"since the sync point of {when}")
-    before = base.get("target_before")  # set when the source was refreshed: see effective_base
-    unpromoted = ({c.component: attributed(c, target_origins)
-                   for c in diff_commits(store, before, b0, registry=registry,
-                                         split=split).changes}
-                  if isinstance(before, str) and before != b0 else {})
+    unpromoted = _unpromoted_before_refresh(store, base, b1, target_origins, registry, split)
     recorded = base.get("differences")
     recorded = recorded if isinstance(recorded, dict) else {}
     unclassified: list[Change] = []
@@ -449,6 +471,24 @@ def _three_way(store: StatusReader, status: HopStatus, a1: str, b1: str, changes
             entry.since_before = when
             entry.reason = "no class recorded at the sync point; " + entry.reason
         status.entries += carried.entries
+
+
+def _unpromoted_before_refresh(store: StatusReader, base: dict[str, Any], b1: str,
+                               target_origins: dict[str, dict[str, Any]], registry: Registry,
+                               split: Splitter | None) -> dict[ComponentId, Change]:
+    """The target's changes made before its source's refresh copied them (see
+    `_target_before_refresh`) and unchanged in the target since: still the target's own."""
+    before, at_refresh = base.get("target_before"), base.get("target_at_refresh")
+    if not isinstance(before, str) or not isinstance(at_refresh, str) or before == at_refresh:
+        return {}
+    own = {c.component: attributed(c, target_origins)
+           for c in diff_commits(store, before, at_refresh, registry=registry,
+                                 split=split).changes}
+    if own and at_refresh != b1:
+        for change in diff_commits(store, at_refresh, b1, registry=registry,
+                                   split=split).changes:
+            own.pop(change.component, None)
+    return own
 
 
 def _against_own_base(store: StatusReader, status: HopStatus, a1: str, b1: str, change: Change,

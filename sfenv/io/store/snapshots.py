@@ -209,6 +209,14 @@ class SnapshotStore:
         """The commit a ref points at, or None when it does not exist."""
         return self.git.resolve(f"{ref}^{{commit}}")
 
+    def ref_history(self, ref: str, limit: int = 1000) -> list[str]:
+        """The commits of a record ref (each record's parent is the one before it), newest
+        first; [] when the ref does not exist."""
+        if self.ref_commit(ref) is None:
+            return []
+        out = self.git.run(["log", "--first-parent", f"-n{limit}", "--format=%H", ref])
+        return out.decode().split()
+
     def head(self, env: str) -> str | None:
         """The latest snapshot of `env`, or None before the first pull."""
         _check_env(env)
