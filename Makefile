@@ -23,9 +23,10 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
 		-o requirements.lock pyproject.toml
 
-# Three workers on two cores: a quarter of a worker's time is spent waiting on the local orgs'
-# replies and on the sfenv processes it starts (tests/e2e: 212 s wall with -n 2, 162 s with
-# -n 3, the same CPU).
+# Three workers on two cores: a worker waits on the local orgs' replies and on the sfenv
+# processes it starts (tests/e2e alone: 212 s wall with -n 2, 162 s with -n 3, the same CPU).
+# The whole suite gained nothing measurable (9 min 34 s either way, wave 3f): it uses ~1.5
+# cores of CPU throughout, so the 8 minutes need CPU cut, not more workers.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 3 -q --timeout=600
 
