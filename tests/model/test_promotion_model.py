@@ -368,7 +368,11 @@ class PromotionMachine(ServedMachine):
         changes = {n for n, v in train["carries"].items() if now.get(n) != v}
         later = self.synced_since_build(name, hop)
         reference = self.oracle.latest[hop][1] if later else train["at_build"][env]
-        found = {n for n in changes if now.get(n) != reference.get(n)}
+        # content a rollback restored or deleted, still as it left it, is the release
+        # process's (`status.rolled_back_as_left`): the guard moves its reference past it
+        rolled = self.oracle.rolled[env]
+        found = {n for n in changes if now.get(n) != reference.get(n)
+                 and not (n in rolled and now.get(n) == rolled[n])}
         source = train["dev"] if env == "qa" else self.oracle.vals["qa"]
         earlier = {n for n, (cls, accepted) in self.oracle.classes(hop, source, now).items()
                    if cls != "pending" and not accepted and n in changes}
@@ -747,5 +751,36 @@ def test_a_rollback_under_a_later_sync_point_is_no_change_of_the_target():
             machine.every_difference_has_the_oracles_class()
             machine.open_checklist_steps_are_never_lost()
             machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()
+
+
+def test_re_promoting_over_what_a_rollback_restored_overwrites_nothing_of_the_targets():
+    """The soak's seed 8203: a human sync point dev → qa after R1, R1 rolled back in qa, a
+    hand change in dev, R1 promoted to qa again with --overwrite-all, then rolled back again.
+    What the first rollback restored is the release process's, so the re-promotion overwrote
+    nothing of qa's own (the product logs none) and the second rollback's content is the
+    rollback's, pending. The model had counted the first rollback as qa's change since the
+    sync point, so it took C0 and C2 for qa's own, brought back by the second rollback."""
+    machine = PromotionMachine()
+    try:
+        steps = (lambda: machine.sync_point(("qa", "dev")),
+                 lambda: machine.sync_point(("dev", "qa")),
+                 machine.build,
+                 lambda: machine.rollback(Scripted(("R1", "qa"))),
+                 lambda: machine.sync_point(("qa", "dev")),
+                 lambda: machine.hand_change("dev", "C0", False),
+                 lambda: machine.promote_to_qa(Scripted("R1"), overwrite=True),
+                 lambda: machine.rollback(Scripted(("R1", "qa"))))
+        for step in steps:
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.open_checklist_steps_are_never_lost()
+            machine.orgs_hold_what_the_oracle_says()
+        assert machine.trains["R1"]["overwrote"]["qa"] == set()
+        log = json.loads(machine.store.read_file(
+            machine.store.ref_commit("refs/heads/sfenv/releases"), "releases/R1/log.json"))
+        assert [e["result"] for e in log[-2:]] == ["deployed", "rolled_back"], log
+        assert log[-2]["overwrites"] == [], log[-2]  # the re-promotion overwrote nothing
     finally:
         machine.teardown()
