@@ -6,8 +6,6 @@ the same files with their entries reversed, with CRLF line ends, and written on 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from sfenv.core.compare.inventory import (
@@ -20,20 +18,7 @@ from sfenv.core.compare.inventory import (
 from sfenv.core.metadata.components import split_file
 from sfenv.core.metadata.registry import default_registry
 from sfenv.core.metadata.xmlio import parse_xml, write_xml
-
-TESTS = Path(__file__).parents[1]
-SUFFIXES = {"profile": "profiles", "permissionset": "permissionsets",
-            "mutingpermissionset": "mutingpermissionsets"}
-
-
-def _files() -> list[tuple[str, bytes]]:
-    found = []
-    for path in sorted(TESTS.rglob("*")):
-        name = path.name.removesuffix("-meta.xml")
-        stem, _, suffix = name.rpartition(".")
-        if path.is_file() and suffix in SUFFIXES and stem:
-            found.append((f"{SUFFIXES[suffix]}/{name}", path.read_bytes()))
-    return found
+from tests.permission_files import permission_files
 
 
 def _variants(data: bytes, path: str) -> list[bytes]:
@@ -58,7 +43,7 @@ def _old(path: str, data: bytes) -> list[Part]:
     return parts
 
 
-FILES = _files()
+FILES = permission_files()
 
 
 def test_there_are_profiles_and_permission_sets_to_compare():

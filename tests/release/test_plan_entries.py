@@ -8,7 +8,6 @@ namespace on one key and with blank keys, against the old code kept here as the 
 from __future__ import annotations
 
 import zlib
-from pathlib import Path
 
 import pytest
 
@@ -22,20 +21,7 @@ from sfenv.core.metadata.xmlio import local_name, parse_xml, sort_unordered, wri
 from sfenv.services.train import package
 from sfenv.services.train.entries import EntryReader
 from sfenv.services.train.model import EntryFit
-
-TESTS = Path(__file__).parents[1]
-SUFFIXES = {"profile": "profiles", "permissionset": "permissionsets",
-            "mutingpermissionset": "mutingpermissionsets"}
-
-
-def _files() -> list[tuple[str, bytes]]:
-    found = []
-    for path in sorted(TESTS.rglob("*")):
-        name = path.name.removesuffix("-meta.xml")
-        stem, _, suffix = name.rpartition(".")
-        if path.is_file() and suffix in SUFFIXES and stem:
-            found.append((f"{SUFFIXES[suffix]}/{name}", path.read_bytes()))
-    return found
+from tests.permission_files import permission_files
 
 
 def _variants(path: str, data: bytes) -> list[bytes]:
@@ -62,12 +48,12 @@ def _variants(path: str, data: bytes) -> list[bytes]:
             mixed.encode(), reference.encode()]
 
 
-CASES = [(path, n, variant) for path, data in _files()
+CASES = [(path, n, variant) for path, data in permission_files()
          for n, variant in enumerate(_variants(path, data))]
 
 
 def test_there_are_profiles_and_permission_sets_to_read():
-    paths = {p for p, _ in _files()}
+    paths = {p for p, _ in permission_files()}
     assert any(p.startswith("profiles/") for p in paths)
     assert any(p.startswith("permissionsets/") for p in paths)
 
@@ -142,7 +128,7 @@ def test_one_reading_gives_the_old_rows_grants_and_package(path, variant, data):
 
 def test_the_target_is_asked_once_per_granted_component():
     registry = default_registry()
-    files = dict(_files())
+    files = dict(permission_files())
     asked: list[ComponentId] = []
 
     def target(cid: ComponentId) -> bool:
@@ -191,7 +177,7 @@ def test_a_file_whose_second_writing_differs_is_fitted_from_its_bytes():
     the old written-parsed-written bytes, so those files take the old way (the test above
     checks the result)."""
     registry = default_registry()
-    path, data = next((p, d) for p, d in _files() if p.startswith("profiles/")
+    path, data = next((p, d) for p, d in permission_files() if p.startswith("profiles/")
                       and b"<fieldPermissions>" in d)
     owner = registry.component_of(path)
     assert owner is not None
