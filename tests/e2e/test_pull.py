@@ -117,7 +117,10 @@ def test_corrupt_zips_leave_the_ref_where_it_was(prod):
 
 def test_transient_errors_and_an_expired_session_still_give_a_complete_snapshot(prod):
     org = prod.orgs["prod"]
-    org.faults.configure(error_rate=0.15, seed=7, error_kinds=("soap", "rest"),
+    # The listing's threads make the order of requests, and so which one the seeded draw
+    # fails, vary from run to run. At 15 % a call lost all five attempts about once in 50
+    # runs (a 503 storm no real org sends); at 8 % about once in 1,500, with ~16 errors a pull.
+    org.faults.configure(error_rate=0.08, seed=7, error_kinds=("soap", "rest"),
                          session_expiry_after=25)
     result = prod.cli_json("pull", "prod")
     counters = org.faults.counters
