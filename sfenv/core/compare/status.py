@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sfenv.config.model import Config
@@ -49,7 +50,9 @@ def sync_ref(a: str, b: str) -> str:
 def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_commit: str,
                       reason: str, *, by: str, when: str, accept: bool = False,
                       config: Config | None = None, registry: Registry | None = None,
-                      split: Splitter | None = None) -> dict[str, Any]:
+                      split: Splitter | None = None,
+                      released: Mapping[str, Mapping[str, str]] | None = None,
+                      ) -> dict[str, Any]:
     """The record saying A at `a_commit` and B at `b_commit` are the base for hop A→B
     (`sfenv.services.records.sync_points` writes it on `sync_ref(a, b)`).
 
@@ -58,6 +61,11 @@ def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_comm
     against the previous base, or two-way without one), so a hotfix stays drift. With
     `accept=True` (a human's sync point) they are stored as accepted instead. `config`, when
     given, neutralizes declared environment values.
+
+    `released`: the components the promotion recording this point wrote in B, each with
+    A's commit that held the train's content ({a_commit, when}). B's side of those is the
+    release process, never B's own change: where A has moved on since (a hand change in qa
+    after the train reached it), the difference is A's, pending, judged from that pair on.
     """
     doc: dict[str, Any] = {"source": a, "target": b, "a_commit": a_commit, "b_commit": b_commit,
                            "when": when, "by": by, "reason": reason,
@@ -68,15 +76,43 @@ def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_comm
         previous = None  # an unreadable record: classify two-way
     used, _ = effective_base(store, a, b, previous)
     previous = used if used and used.get("kind") != "first" else None
+    registry = registry or default_registry()
     entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, used,
-                                             registry or default_registry(), split)
+                                             registry, split)
+    pairs = {cid: {"a_commit": str(at["a_commit"]), "b_commit": b_commit,
+                   "when": str(at.get("when") or when)}
+             for cid, at in (released or {}).items()}
+    if pairs:
+        entries, accepted = _as_released(store, a, b, a_commit, b_commit, entries + accepted,
+                                         pairs, registry, split)
     acceptance = {"when": when, "by": by, "reason": reason} if accept else None
     doc["differences"] = {str(e.change.component): _record_of(e, when, acceptance)
                           for e in entries + accepted}
     # the per-component base: every component equal now has this record's pair as its base;
-    # one that still differs keeps the pair both sides last agreed on (None: never agreed)
-    doc["bases"] = {cid: component_base(previous, cid) for cid in doc["differences"]}
+    # one that still differs keeps the pair both sides last agreed on (None: never agreed),
+    # or, when this promotion wrote it in B, the pair that held the train's content
+    doc["bases"] = {cid: pairs.get(cid) or component_base(previous, cid)
+                    for cid in doc["differences"]}
     return doc
+
+
+def _as_released(store: StatusReader, a: str, b: str, a_commit: str, b_commit: str,
+                 found: list[PathEntry], pairs: dict[str, dict[str, str]], registry: Registry,
+                 split: Splitter | None) -> tuple[list[PathEntry], list[PathEntry]]:
+    """(entries, accepted) of `found` with every component the promotion wrote in B
+    classified against the pair that held the train's content (`pairs`): B's side is the
+    release process's, so only A's change since (pending) or B's later one counts."""
+    status = HopStatus(a, b, None, [], False, a_commit, b_commit)
+    origins = read_origins(store, a)
+    entries: list[PathEntry] = []
+    accepted: list[PathEntry] = []
+    for entry in found:
+        pair = pairs.get(str(entry.change.component))
+        if pair is not None:
+            entry = _against_own_base(store, status, a_commit, b_commit, entry.change, pair,
+                                      registry, split, origins)
+        (accepted if entry.accepted else entries).append(entry)
+    return entries, accepted
 
 
 def sync_point(store: StatusReader, a: str, b: str) -> dict[str, Any] | None:
