@@ -188,7 +188,10 @@ def effective_base(store: StatusReader, a: str, b: str,
     both sides changed since sfenv first saw them is a conflict, not a guess by dates."""
     first_a, first_b = origin(store, a), origin(store, b)
     note = ""
-    before = _target_before_refresh(store, a, b, base, first_a, first_b)
+    # B as of A's refresh (read once: the first base and the refresh rule both need it)
+    b_at_refresh = (_as_of(store, b, first_a["date"]) if first_a and first_b and
+                    first_a["refreshed"] and not first_b["refreshed"] else None)
+    before = _target_before_refresh(store, a, b, base, first_a, first_b, b_at_refresh)
     if base:  # stale when its commit of a refreshed end is older than the refresh
         stale = [(env, o) for env, o, side in ((a, first_a, "a_commit"), (b, first_b, "b_commit"))
                  if o and o["refreshed"] and base.get(side) not in o["since"]]
@@ -201,7 +204,7 @@ def effective_base(store: StatusReader, a: str, b: str,
     # a refreshed end is a copy of another org as of its refresh: the other end is taken as
     # it was then (its snapshot at that time), not as sfenv first saw it
     if first_a["refreshed"] and not first_b["refreshed"]:
-        first_b = _as_of(store, b, first_a["date"]) or first_b
+        first_b = b_at_refresh or first_b
     elif first_b["refreshed"] and not first_a["refreshed"]:
         first_a = _as_of(store, a, first_b["date"]) or first_a
     base = {"a_commit": first_a["commit"], "b_commit": first_b["commit"], "kind": "first",
@@ -214,33 +217,52 @@ def effective_base(store: StatusReader, a: str, b: str,
 
 def _target_before_refresh(store: StatusReader, a: str, b: str, base: dict[str, Any] | None,
                            first_a: dict[str, Any] | None, first_b: dict[str, Any] | None,
-                           ) -> dict[str, str]:
+                           at_refresh: dict[str, Any] | None) -> dict[str, str]:
     """When the source `a` was refreshed and the target `b` was not: {target_before: b's
     commit the hop last agreed on before the refresh (the last sync point older than it, else
-    b's first snapshot), target_at_refresh: b as of the refresh}. The refresh copied the
-    target's own changes not yet promoted into the source (a prod hotfix into uat): they stay
-    the target's, however many sync points later, until the target changes them again;
-    `_three_way` calls them a conflict once the source changes them. {} otherwise."""
+    b's first snapshot), target_at_refresh: b as of the refresh (`at_refresh`)}. The refresh
+    copied the target's own changes not yet promoted into the source (a prod hotfix into
+    uat): they stay the target's, however many sync points later, until the target changes
+    them again; `_three_way` calls them a conflict once the source changes them. {}
+    otherwise."""
     if not (first_a and first_b and first_a["refreshed"] and not first_b["refreshed"]):
         return {}
-    at_refresh = _as_of(store, b, first_a["date"])
     if at_refresh is None:
         return {}
-    agreed = first_b["commit"]
-    history = getattr(store, "ref_history", None)
-    if base and history is not None:
-        for commit in history(sync_ref(a, b)):
-            data = store.read_file(commit, SYNC_FILE)
-            try:
-                doc = json.loads(data) if data else None
-            except ValueError:
-                doc = None
-            if isinstance(doc, dict) and doc.get("a_commit") not in first_a["since"]:
-                agreed = str(doc.get("b_commit") or agreed)
-                break
+    agreed = _agreed_before_refresh(store, a, b, first_a) if base else None
+    agreed = agreed or first_b["commit"]
     if agreed == at_refresh["commit"]:
         return {}
     return {"target_before": agreed, "target_at_refresh": at_refresh["commit"]}
+
+
+def _agreed_before_refresh(store: StatusReader, a: str, b: str,
+                           first_a: dict[str, Any]) -> str | None:
+    """B's commit at the hop's last sync point recorded before A's refresh, or None. Walks
+    the sync ref's records once per store for each head of the ref and refresh (status,
+    the plan and the guard each ask it for the same hop in one run)."""
+    history = getattr(store, "ref_history", None)
+    if history is None:
+        return None
+    head = store.ref_commit(sync_ref(a, b))
+    key = ("agreed-before-refresh", a, b, head, first_a["commit"])
+    cache = getattr(store, "cache", None)
+    if isinstance(cache, dict) and key in cache:
+        cached: str | None = cache[key]  # what this function stored there
+        return cached
+    found = None
+    for commit in history(sync_ref(a, b)) if head else ():
+        data = store.read_file(commit, SYNC_FILE)
+        try:
+            doc = json.loads(data) if data else None
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and doc.get("a_commit") not in first_a["since"]:
+            found = str(doc.get("b_commit") or "") or None
+            break
+    if isinstance(cache, dict):
+        cache[key] = found
+    return found
 
 
 def _as_of(store: StatusReader, env: str, when: str) -> dict[str, Any] | None:
