@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
+
+from tests.model import start
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 (pytest's object)
@@ -24,3 +27,15 @@ def _no_ca_override(monkeypatch):  # noqa: ANN001 (pytest's object)
     override it for requests."""
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_start(tmp_path_factory):  # noqa: ANN001 (pytest's object)
+    """The models' start folders, built once per session and shared by its workers
+    (`tests/model/start.py`)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the session's workers
+    start.SHARED = root / "model-start"
+    yield
+    start.SHARED = None

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import atexit
 import copy
+import fcntl
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -31,18 +33,48 @@ from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
 
 _CACHE: dict[str, tuple[Path, dict[str, Any]]] = {}
+# Where the start folders are shared by every process of a pytest session (its xdist workers):
+# set by tests/model/conftest.py. Unset (a script, or outside pytest), each process builds its
+# own.
+SHARED: Path | None = None
 
 
 def start_state(key: str, build: Callable[[Path], dict[str, Any]], into: Path) -> dict[str, Any]:
     """Copy the start folder of `key` (built by `build(folder)` on first use, which returns the
     machine's attributes at the start) into `into`; return a deep copy of those attributes."""
     if key not in _CACHE:
-        folder = Path(tempfile.mkdtemp(prefix=f"sfenv-model-{key}-"))
-        atexit.register(shutil.rmtree, folder, True)
-        _CACHE[key] = (folder, copy.deepcopy(build(folder)))
+        _CACHE[key] = _shared(key, build) if SHARED is not None else _built(key, build)
     folder, state = _CACHE[key]
     shutil.copytree(folder, into, dirs_exist_ok=True, symlinks=True)
     return copy.deepcopy(state)
+
+
+def _built(key: str, build: Callable[[Path], dict[str, Any]]) -> tuple[Path, dict[str, Any]]:
+    folder = Path(tempfile.mkdtemp(prefix=f"sfenv-model-{key}-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder, copy.deepcopy(build(folder))
+
+
+def _shared(key: str, build: Callable[[Path], dict[str, Any]]) -> tuple[Path, dict[str, Any]]:
+    """The start of `key` built once per session in SHARED, whichever worker asks first (the
+    others wait on the lock, then read it): under `make test`'s workers each built its own,
+    the same seconds of orgs, pulls and a build up to three times a model. The folder is only
+    copied from, never changed; the attributes travel pickled (the oracle's sets and
+    classes)."""
+    assert SHARED is not None
+    root = SHARED / key
+    root.mkdir(parents=True, exist_ok=True)
+    folder, saved = root / "start", root / "state.pickle"
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not saved.exists():
+            if folder.exists():  # a worker stopped while building: start again
+                shutil.rmtree(folder)
+            folder.mkdir()
+            state = build(folder)
+            saved.write_bytes(pickle.dumps(state))
+            return folder, copy.deepcopy(state)
+    return folder, pickle.loads(saved.read_bytes())
 
 
 def fixed_examples(machine: type[RuleBasedStateMachine], number: int) -> None:

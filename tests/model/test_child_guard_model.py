@@ -605,3 +605,31 @@ def test_a_prod_hotfix_copied_to_uat_stays_prods_after_a_later_sync_point():
             machine.orgs_hold_what_the_oracle_says()
     finally:
         machine.teardown()
+
+
+def test_a_trains_own_deploy_in_uat_is_no_change_of_uats_when_qa_moved_on():
+    """The soak's seed 7103 (scripted from its steps: the seed hinges on same-second dates):
+    uat is refreshed; R3 (F0) goes along the path; R1 (F0, older) goes to qa, qa changes
+    F0 by hand, then R1 goes to uat (over uat's own hand change, --overwrite-all) and prod;
+    R3 → uat again was refused for F0 "changed in uat". The cause is not uat's overwritten
+    hand change (without it the refusal is the same): R1's sync point qa → uat saw F0 changed
+    on both sides since the last base, uat's side by R1's own deploy, and recorded a
+    conflict. What a promotion wrote is the release process's: qa's hand change is pending."""
+    machine = ChildGuardMachine()
+    f0 = "CustomField:Model__c.F0__c"
+    try:
+        for step in (lambda: machine.hotfix_then_promote(Scripted("R1", "qa", f0), "none"),
+                     lambda: machine.fresh_train_through_the_path("CustomLabel:Lab0", "none"),
+                     machine.refresh_uat,
+                     lambda: machine.fresh_train_through_the_path(f0, "named"),
+                     lambda: machine.promote(Scripted("R1", "qa"), "named"),
+                     lambda: machine.hotfix_then_promote(Scripted("R2", "qa", f0), "none"),
+                     lambda: machine.hotfix_then_promote(Scripted("R3", "prod", f0), "named"),
+                     lambda: machine.hotfix_then_promote(Scripted("R1", "uat", f0), "all"),
+                     lambda: machine.promote(Scripted("R1", "prod"), "none"),
+                     lambda: machine.promote(Scripted("R2", "qa"), "none"),
+                     lambda: machine.promote(Scripted("R3", "uat"), "named")):
+            step()
+            machine.orgs_hold_what_the_oracle_says()
+    finally:
+        machine.teardown()

@@ -154,7 +154,13 @@ class Oracle:
             out[n] = ("conflict" if src and tgt else "pending" if src else "drift", False)
         return out
 
-    def record_sync(self, hop, a_vals: Vals, b_vals: Vals, accept: bool) -> None:
+    def record_sync(self, hop, a_vals: Vals, b_vals: Vals, accept: bool,
+                    released: frozenset[str] = frozenset()) -> None:
+        """`released`: what a promotion wrote in the target: its side is the release
+        process's, judged against the train's content, which the source held too (the product
+        records the pair that held it: `recording.released_from`)."""
+        for n in released:
+            self.base[hop][n] = b_vals.get(n)
         classes = self.classes(hop, a_vals, b_vals)
         for n in NAMES:
             if a_vals.get(n) == b_vals.get(n):
@@ -333,6 +339,7 @@ class PromotionMachine(ServedMachine):
             assert frozen and f"role-new.{ROLE}" in {s.id for s in frozen.steps}, \
                 "the promotion of a new role has no after-deploy step"
         train["hop_before"][env] = (self.oracle.hop_state(hop), self.sync_marks[hop] + 1)
+        released = frozenset(n for n, v in train["carries"].items() if now.get(n) != v)
         for n, v in train["carries"].items():
             if now.get(n) != v:  # the promotion's change: no longer the rollback's
                 self.oracle.rolled[env].pop(n, None)
@@ -351,7 +358,7 @@ class PromotionMachine(ServedMachine):
         self.seq += 1
         train["seq"][env] = self.seq
         a_vals = train["dev"] if env == "qa" else self.oracle.vals["qa"]
-        self.oracle.record_sync(hop, a_vals, now, accept=False)
+        self.oracle.record_sync(hop, a_vals, now, accept=False, released=released)
         self.sync_marks[hop] += 1
 
     def guard_finds(self, name: str, env: str, hop: tuple[str, str]) -> set[str]:
@@ -782,5 +789,30 @@ def test_re_promoting_over_what_a_rollback_restored_overwrites_nothing_of_the_ta
             machine.store.ref_commit("refs/heads/sfenv/releases"), "releases/R1/log.json"))
         assert [e["result"] for e in log[-2:]] == ["deployed", "rolled_back"], log
         assert log[-2]["overwrites"] == [], log[-2]  # the re-promotion overwrote nothing
+    finally:
+        machine.teardown()
+
+
+def test_a_train_s_own_deploy_in_prod_is_no_change_of_prods_when_qa_moved_on():
+    """The rule behind the child guard model's seed 7103: R1 is in qa, qa changes C0 (one of
+    R1's) by hand, then R1 goes to prod. Its sync point qa → prod saw C0 changed on both sides
+    since the last base, prod's side by R1's own deploy, and recorded a conflict: every later
+    train carrying C0 was refused at prod for a change prod never made. Prod holds R1's C0,
+    the release process's: qa's hand change is pending, and stays so as qa changes C0 again;
+    a second train carrying it reaches prod without --overwrite."""
+    machine = PromotionMachine()
+    try:
+        steps = (lambda: machine.hand_change("qa", "C0", False),
+                 lambda: machine.promote_to_prod(Scripted("R1"), overwrite=False),
+                 lambda: machine.hand_change("qa", "C0", False),
+                 lambda: machine.hand_change("dev", "C0", False),
+                 machine.build,
+                 lambda: machine.promote_to_qa(Scripted("R2"), overwrite=True),
+                 lambda: machine.promote_to_prod(Scripted("R2"), overwrite=False))
+        for step in steps:
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.orgs_hold_what_the_oracle_says()
+        assert machine.trains["R2"]["state"]["prod"] == "deployed", machine.trains["R2"]
     finally:
         machine.teardown()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sfenv.config.model import Config
@@ -49,7 +50,9 @@ def sync_ref(a: str, b: str) -> str:
 def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_commit: str,
                       reason: str, *, by: str, when: str, accept: bool = False,
                       config: Config | None = None, registry: Registry | None = None,
-                      split: Splitter | None = None) -> dict[str, Any]:
+                      split: Splitter | None = None,
+                      released: Mapping[str, Mapping[str, str]] | None = None,
+                      ) -> dict[str, Any]:
     """The record saying A at `a_commit` and B at `b_commit` are the base for hop A→B
     (`sfenv.services.records.sync_points` writes it on `sync_ref(a, b)`).
 
@@ -58,6 +61,11 @@ def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_comm
     against the previous base, or two-way without one), so a hotfix stays drift. With
     `accept=True` (a human's sync point) they are stored as accepted instead. `config`, when
     given, neutralizes declared environment values.
+
+    `released`: the components the promotion recording this point wrote in B, each with
+    A's commit that held the train's content ({a_commit, when}). B's side of those is the
+    release process, never B's own change: where A has moved on since (a hand change in qa
+    after the train reached it), the difference is A's, pending, judged from that pair on.
     """
     doc: dict[str, Any] = {"source": a, "target": b, "a_commit": a_commit, "b_commit": b_commit,
                            "when": when, "by": by, "reason": reason,
@@ -68,15 +76,43 @@ def sync_point_record(store: StatusReader, a: str, b: str, a_commit: str, b_comm
         previous = None  # an unreadable record: classify two-way
     used, _ = effective_base(store, a, b, previous)
     previous = used if used and used.get("kind") != "first" else None
+    registry = registry or default_registry()
     entries, accepted, _ = _classify_commits(store, config, a, b, a_commit, b_commit, used,
-                                             registry or default_registry(), split)
+                                             registry, split)
+    pairs = {cid: {"a_commit": str(at["a_commit"]), "b_commit": b_commit,
+                   "when": str(at.get("when") or when)}
+             for cid, at in (released or {}).items()}
+    if pairs:
+        entries, accepted = _as_released(store, a, b, a_commit, b_commit, entries + accepted,
+                                         pairs, registry, split)
     acceptance = {"when": when, "by": by, "reason": reason} if accept else None
     doc["differences"] = {str(e.change.component): _record_of(e, when, acceptance)
                           for e in entries + accepted}
     # the per-component base: every component equal now has this record's pair as its base;
-    # one that still differs keeps the pair both sides last agreed on (None: never agreed)
-    doc["bases"] = {cid: component_base(previous, cid) for cid in doc["differences"]}
+    # one that still differs keeps the pair both sides last agreed on (None: never agreed),
+    # or, when this promotion wrote it in B, the pair that held the train's content
+    doc["bases"] = {cid: pairs.get(cid) or component_base(previous, cid)
+                    for cid in doc["differences"]}
     return doc
+
+
+def _as_released(store: StatusReader, a: str, b: str, a_commit: str, b_commit: str,
+                 found: list[PathEntry], pairs: dict[str, dict[str, str]], registry: Registry,
+                 split: Splitter | None) -> tuple[list[PathEntry], list[PathEntry]]:
+    """(entries, accepted) of `found` with every component the promotion wrote in B
+    classified against the pair that held the train's content (`pairs`): B's side is the
+    release process's, so only A's change since (pending) or B's later one counts."""
+    status = HopStatus(a, b, None, [], False, a_commit, b_commit)
+    origins = read_origins(store, a)
+    entries: list[PathEntry] = []
+    accepted: list[PathEntry] = []
+    for entry in found:
+        pair = pairs.get(str(entry.change.component))
+        if pair is not None:
+            entry = _against_own_base(store, status, a_commit, b_commit, entry.change, pair,
+                                      registry, split, origins)
+        (accepted if entry.accepted else entries).append(entry)
+    return entries, accepted
 
 
 def sync_point(store: StatusReader, a: str, b: str) -> dict[str, Any] | None:
@@ -152,7 +188,10 @@ def effective_base(store: StatusReader, a: str, b: str,
     both sides changed since sfenv first saw them is a conflict, not a guess by dates."""
     first_a, first_b = origin(store, a), origin(store, b)
     note = ""
-    before = _target_before_refresh(store, a, b, base, first_a, first_b)
+    # B as of A's refresh (read once: the first base and the refresh rule both need it)
+    b_at_refresh = (_as_of(store, b, first_a["date"]) if first_a and first_b and
+                    first_a["refreshed"] and not first_b["refreshed"] else None)
+    before = _target_before_refresh(store, a, b, base, first_a, first_b, b_at_refresh)
     if base:  # stale when its commit of a refreshed end is older than the refresh
         stale = [(env, o) for env, o, side in ((a, first_a, "a_commit"), (b, first_b, "b_commit"))
                  if o and o["refreshed"] and base.get(side) not in o["since"]]
@@ -165,7 +204,7 @@ def effective_base(store: StatusReader, a: str, b: str,
     # a refreshed end is a copy of another org as of its refresh: the other end is taken as
     # it was then (its snapshot at that time), not as sfenv first saw it
     if first_a["refreshed"] and not first_b["refreshed"]:
-        first_b = _as_of(store, b, first_a["date"]) or first_b
+        first_b = b_at_refresh or first_b
     elif first_b["refreshed"] and not first_a["refreshed"]:
         first_a = _as_of(store, a, first_b["date"]) or first_a
     base = {"a_commit": first_a["commit"], "b_commit": first_b["commit"], "kind": "first",
@@ -178,33 +217,52 @@ def effective_base(store: StatusReader, a: str, b: str,
 
 def _target_before_refresh(store: StatusReader, a: str, b: str, base: dict[str, Any] | None,
                            first_a: dict[str, Any] | None, first_b: dict[str, Any] | None,
-                           ) -> dict[str, str]:
+                           at_refresh: dict[str, Any] | None) -> dict[str, str]:
     """When the source `a` was refreshed and the target `b` was not: {target_before: b's
     commit the hop last agreed on before the refresh (the last sync point older than it, else
-    b's first snapshot), target_at_refresh: b as of the refresh}. The refresh copied the
-    target's own changes not yet promoted into the source (a prod hotfix into uat): they stay
-    the target's, however many sync points later, until the target changes them again;
-    `_three_way` calls them a conflict once the source changes them. {} otherwise."""
+    b's first snapshot), target_at_refresh: b as of the refresh (`at_refresh`)}. The refresh
+    copied the target's own changes not yet promoted into the source (a prod hotfix into
+    uat): they stay the target's, however many sync points later, until the target changes
+    them again; `_three_way` calls them a conflict once the source changes them. {}
+    otherwise."""
     if not (first_a and first_b and first_a["refreshed"] and not first_b["refreshed"]):
         return {}
-    at_refresh = _as_of(store, b, first_a["date"])
     if at_refresh is None:
         return {}
-    agreed = first_b["commit"]
-    history = getattr(store, "ref_history", None)
-    if base and history is not None:
-        for commit in history(sync_ref(a, b)):
-            data = store.read_file(commit, SYNC_FILE)
-            try:
-                doc = json.loads(data) if data else None
-            except ValueError:
-                doc = None
-            if isinstance(doc, dict) and doc.get("a_commit") not in first_a["since"]:
-                agreed = str(doc.get("b_commit") or agreed)
-                break
+    agreed = _agreed_before_refresh(store, a, b, first_a) if base else None
+    agreed = agreed or first_b["commit"]
     if agreed == at_refresh["commit"]:
         return {}
     return {"target_before": agreed, "target_at_refresh": at_refresh["commit"]}
+
+
+def _agreed_before_refresh(store: StatusReader, a: str, b: str,
+                           first_a: dict[str, Any]) -> str | None:
+    """B's commit at the hop's last sync point recorded before A's refresh, or None. Walks
+    the sync ref's records once per store for each head of the ref and refresh (status,
+    the plan and the guard each ask it for the same hop in one run)."""
+    history = getattr(store, "ref_history", None)
+    if history is None:
+        return None
+    head = store.ref_commit(sync_ref(a, b))
+    key = ("agreed-before-refresh", a, b, head, first_a["commit"])
+    cache = getattr(store, "cache", None)
+    if isinstance(cache, dict) and key in cache:
+        cached: str | None = cache[key]  # what this function stored there
+        return cached
+    found = None
+    for commit in history(sync_ref(a, b)) if head else ():
+        data = store.read_file(commit, SYNC_FILE)
+        try:
+            doc = json.loads(data) if data else None
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and doc.get("a_commit") not in first_a["since"]:
+            found = str(doc.get("b_commit") or "") or None
+            break
+    if isinstance(cache, dict):
+        cache[key] = found
+    return found
 
 
 def _as_of(store: StatusReader, env: str, when: str) -> dict[str, Any] | None:

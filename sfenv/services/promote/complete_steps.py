@@ -79,7 +79,8 @@ def sync_step(p: Promotion) -> PromoteResult | None:
     show as drift, so it records none)."""
     if p.record_sync:
         p.entry.sync_before = record_sync(p.config, p.store, p.built, p.env,
-                                          p.entry.after_commit, p.entry.user)
+                                          p.entry.after_commit, p.entry.user,
+                                          p.entry.backup_commit, p.registry)
     return None
 
 

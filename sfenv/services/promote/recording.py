@@ -184,9 +184,14 @@ def rollback_folder(train: str, env: str) -> str:
 
 
 def record_sync(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, after: str,
-                by: str) -> dict[str, str]:
+                by: str, before: str = "", registry: Registry | None = None) -> dict[str, str]:
     """The hop into `env` now has a base for the components it made equal. Returns the hop
-    and its sync ref's commit before ({"hop", "commit", "recorded"}) for a rollback."""
+    and its sync ref's commit before ({"hop", "commit", "recorded"}) for a rollback.
+
+    What the deploy wrote in `env` (`before` → `after`) is the release process's there: the
+    record judges it against the source's snapshot that held the train (`released_from`),
+    so a source that moved on since (a hand change in qa after the train reached it) is
+    pending at the target, not a conflict of the target's own."""
     upstream = config.upstream_of(env)
     if built.source in upstream and env == built.target:
         source, source_commit = built.source, built.source_commit
@@ -195,9 +200,33 @@ def record_sync(config: Config, store: SnapshotStore, built: BuiltTrain, env: st
     else:
         return {}
     old = store.ref_commit(sync_ref(source, env)) or ""
+    released = (released_from(store, built, source, source_commit, before, after, registry)
+                if before and registry is not None else None)
     new = record_sync_point(store, source, env, source_commit, after, f"release {built.name}",
-                            by=by, config=config)
+                            by=by, config=config, released=released)
     return {"hop": f"{source}/{env}", "commit": old, "recorded": new}
+
+
+def released_from(store: SnapshotStore, built: BuiltTrain, source: str, source_commit: str,
+                  before: str, after: str, registry: Registry) -> dict[str, dict[str, str]]:
+    """The components the deploy wrote in the target (`before` → `after`: the train's, their
+    children and entries), each with the source's snapshot that held the train's content:
+    the train's source commit, or the source environment right after the train's last
+    deployed promotion there ({a_commit, when}). Without one (never deployed there), the
+    source as it is now."""
+    held = {"a_commit": source_commit, "when": ""}
+    if source == built.source:
+        held = {"a_commit": built.source_commit, "when": built.created}
+    else:
+        last = next((e for e in reversed(release_log.read_log(store, built.name))
+                     if e.action == "promote" and e.env == source and e.result == "deployed"
+                     and e.after_commit), None)
+        if last is not None:
+            held = {"a_commit": last.after_commit, "when": last.finished}
+    ids = set(built.components) | set(built.deletes)
+    return {str(c.component): held
+            for c in compare_diff.diff_commits(store, before, after, registry=registry).changes
+            if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)}
 
 
 def restore_sync(store: SnapshotStore, promoted: LogEntry, train: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -27,13 +28,15 @@ class SyncStore(StatusReader, RefWriter, Protocol):
 def record_sync_point(store: SyncStore, a: str, b: str, a_commit: str, b_commit: str,
                       reason: str = "", *, by: str | None = None, accept: bool = False,
                       config: Config | None = None, registry: Registry | None = None,
-                      split: Splitter | None = None) -> str:
+                      split: Splitter | None = None,
+                      released: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """Record A at `a_commit` and B at `b_commit` as the base of hop A→B; the new commit.
-    `by` defaults to the user running sfenv."""
+    `by` defaults to the user running sfenv; `released`: what a promotion wrote in B
+    (`sync_point_record`)."""
     when = datetime.now(UTC).isoformat(timespec="seconds")
     doc = sync_point_record(store, a, b, a_commit, b_commit, reason, by=by or _user(),
                             when=when, accept=accept, config=config, registry=registry,
-                            split=split)
+                            split=split, released=released)
     data = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     message = f"sfenv sync-point {a} {b}: {reason or 'in sync'}\n\n" + data.decode()
     return write_record(store, sync_ref(a, b), lambda: {SYNC_FILE: data}, message,
