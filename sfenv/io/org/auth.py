@@ -14,10 +14,10 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -27,6 +27,9 @@ from requests.adapters import HTTPAdapter
 
 from sfenv.config.model import EnvConfig
 from sfenv.errors import AuthError, ConfigError, OrgError
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 HTTP_TIMEOUT = (10, 120)
@@ -80,11 +83,13 @@ class _EnvOnceSession(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
-        self._env_settings: dict[tuple[object, ...], dict[str, Any]] = {}
+        self._env_settings: dict[tuple[object, ...], _Settings] = {}
 
-    def merge_environment_settings(self, url: str | bytes | None, proxies: Any, stream: Any,
-                                   verify: Any, cert: Any) -> dict[str, Any]:
-        if not isinstance(url, str) or not isinstance(proxies, Mapping):
+    def merge_environment_settings(self, url: str | bytes | None,
+                                   proxies: MutableMapping[str, str] | None, stream: bool | None,
+                                   verify: bool | str | None,
+                                   cert: Any) -> _Settings:
+        if not isinstance(url, str) or proxies is None:
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         parts = urlsplit(url)
         key = (self.trust_env, parts.scheme, parts.netloc, tuple(sorted(proxies.items())),
@@ -97,8 +102,9 @@ class _EnvOnceSession(requests.Session):
                                                        cert)
             with contextlib.suppress(TypeError):
                 self._env_settings[key] = found
-        proxies_found = found["proxies"]
-        return {**found, "proxies": dict(proxies_found) if proxies_found is not None else None}
+        copy = found.copy()
+        copy["proxies"] = dict(found["proxies"])  # the caller may add to it
+        return copy
 
 
 def http_session(env: EnvConfig) -> requests.Session:
