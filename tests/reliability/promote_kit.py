@@ -4,6 +4,7 @@ log entry, nothing is left in progress) and qa holds what the log says."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -40,6 +41,42 @@ def _seed(folder: Path, value: str, *, sandbox: bool) -> None:
          "components": {}, "audit_trail": []}))
 
 
+class PollStore(SnapshotStore):
+    """The store as the tests read it: `tags()` runs `git for-each-ref` only when the tag refs
+    changed on disk since its last answer (a kill test's window predicate asks every 5 ms, and
+    a git process per poll took CPU from the command under test)."""
+
+    def __init__(self, repo_dir: Path) -> None:
+        super().__init__(repo_dir)
+        self._tags_seen: tuple[object, dict[str, str]] | None = None
+
+    def _tag_refs_state(self) -> object | None:
+        """What changes whenever a tag ref is created, moved or deleted (loose ref files are
+        written by rename, `packed-refs` likewise); None where refs are not plain files."""
+        if (self.git_dir / "reftable").exists():
+            return None
+        state: list[tuple[str, int, int, int]] = []
+        for path in (self.git_dir / "packed-refs",):
+            with contextlib.suppress(FileNotFoundError):
+                st = path.stat()
+                state.append((path.name, st.st_ino, st.st_size, st.st_mtime_ns))
+        for folder, _dirs, names in os.walk(self.git_dir / "refs" / "tags"):
+            for name in names:
+                with contextlib.suppress(FileNotFoundError):
+                    st = os.stat(os.path.join(folder, name))
+                    state.append((os.path.join(folder, name), st.st_ino, st.st_size,
+                                  st.st_mtime_ns))
+        return tuple(sorted(state))
+
+    def tags(self, prefix: str = "") -> dict[str, str]:
+        state = self._tag_refs_state()
+        seen = self._tags_seen
+        if state is None or seen is None or seen[0] != state:
+            seen = (state, super().tags())
+            self._tags_seen = seen if state is not None else None
+        return {name: commit for name, commit in seen[1].items() if name.startswith(prefix)}
+
+
 @dataclass
 class Path2:
     """dev → qa on two local orgs, with a counter for fresh values and trains."""
@@ -50,10 +87,16 @@ class Path2:
     env_vars: dict[str, str]
     serial: int = 0
     trains: list[str] = field(default_factory=list)
+    _store: SnapshotStore | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def store(self) -> SnapshotStore:
-        return SnapshotStore(self.root)
+        """One store for the module (its caches are keyed by object ids, its reader re-reads
+        refs per question): the kill tests poll the log and the refs every 5 ms while the
+        killed command works, and a new store per poll started a `git cat-file` per poll."""
+        if self._store is None:
+            self._store = PollStore(self.root)
+        return self._store
 
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(main, [*args, "--config", str(self.config)],

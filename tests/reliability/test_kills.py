@@ -43,7 +43,8 @@ def test_sfenv_killed_mid_pull_leaves_the_ref_and_a_rerun_succeeds(clean_dev, af
     proc = subprocess.Popen([SFENV, "pull", "dev", "--full", "--quiet"], cwd=project.root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: lock_file(project.root).exists() or proc.poll() is not None)
+        lock = lock_file(project.root)  # once: a store opened per poll costs the pull CPU
+        wait_for(lambda: lock.exists() or proc.poll() is not None)
         time.sleep(after_lock_s)
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -75,7 +76,8 @@ def test_server_killed_mid_pull_fails_untouched_and_a_rerun_succeeds(tmp_path, m
 
         thread = threading.Thread(target=run)
         thread.start()
-        wait_for(lambda: lock_file(project.root).exists())
+        lock = lock_file(project.root)
+        wait_for(lock.exists)
         time.sleep(after_lock_s)
         port = org.server.port
         org.server.stop()

@@ -93,3 +93,30 @@ def test_a_reader_started_before_a_small_write_reads_its_objects(tmp_path):
                                     expected_old=first, base_commit=first)
     assert store.ref_commit("refs/sfenv/t") == second
     assert store.read_file(second, "a/c") == b"two" and store.read_file(second, "a/b") == b"one"
+
+
+def test_objects_already_stored_loose_are_not_written_again(tmp_path, monkeypatch):
+    """A small write that repeats a file and a folder the store holds stores only what is new:
+    no temporary file is made for an object that is already there, and the objects that are
+    there stay the files they were."""
+    import tempfile
+
+    store = SnapshotStore(tmp_path / "repo")
+    first = store.write_ref_commit("refs/sfenv/t", {"a/x": b"same", "b/y": b"one"}, "1\n",
+                                   expected_old=None)
+    objects = store.git_dir / "objects"
+    before = {p: p.stat().st_ino for p in objects.glob("??/*")}
+    made: list[str] = []
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp",
+                        lambda *a, **kw: made.append(kw.get("prefix", "")) or real(*a, **kw))
+    # a/x again as it was (its blob and folder a are stored), b/y changed (a new blob, a new
+    # folder b, a new top folder): three objects new, two already there
+    second = store.write_ref_commit("refs/sfenv/t", {"a/x": b"same", "b/y": b"two"}, "2\n",
+                                    expected_old=first, base_commit=first)
+    assert len(made) == 3, made
+    assert {p: p.stat().st_ino for p in before} == before
+    assert store.read_file(second, "a/x") == b"same" and store.read_file(second, "b/y") == b"two"
+    assert store.files(second) == {"a/x": store.files(first)["a/x"],
+                                   "b/y": store.files(second)["b/y"]}
+    _fsck(store)

@@ -14,6 +14,7 @@ such a commit costs two git processes (`commit-tree`, `update-ref`) instead of s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -589,7 +590,17 @@ class SnapshotStore:
     def _write_loose(self, kind: bytes, data: bytes) -> str:
         """Store one object as a loose object with gitdb (GitPython's object database: zlib
         level 1, a temporary file renamed into place, so a reader sees it whole or not at all,
-        and an object already stored is kept). Returns its id."""
+        and an object already stored is kept). Returns its id.
+
+        An object already stored loose is not compressed and written again: gitdb would write
+        a temporary file and then remove it, and about half of the objects a promotion's small
+        writes store are already there (a file written again as it was, a folder whose
+        entries came out the same)."""
+        digest = hashlib.sha1(kind + b" %d\0" % len(data))
+        digest.update(data)
+        sha = digest.hexdigest()
+        if os.path.isfile(self.git_dir / "objects" / sha[:2] / sha[2:]):
+            return sha  # placed whole by a rename, by gitdb or git itself
         if self._loose is None:
             self._loose = LooseObjectDB(str(self.git_dir / "objects"))
         try:

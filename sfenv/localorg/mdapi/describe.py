@@ -7,7 +7,7 @@ import copy
 from lxml import etree
 
 from sfenv.core.metadata.ids import ComponentId
-from sfenv.core.metadata.registry import Registry
+from sfenv.core.metadata.registry import Registry, default_registry
 from sfenv.core.metadata.xmlio import local_name, parse_xml
 from sfenv.localorg.mdapi import envelope as s
 from sfenv.localorg.mdapi.retrieve import UNFILED
@@ -21,9 +21,23 @@ MAX_READ_NAMES = 10
 UNLISTABLE = frozenset({"StandardValueSet"})
 
 
+# describeMetadata's answer for the shipped registry (immutable), per sandbox flag: every pull
+# asks for it and building it took ~8 ms of CPU; a copy of the one built is ~0.8 ms.
+_DESCRIBED: dict[bool, etree._Element] = {}
+
+
 def describe_metadata(registry: Registry, *, is_sandbox: bool) -> etree._Element:
     """DescribeMetadataResult: one metadataObjects per top-level type (folders are not types
-    of their own in describe: Report says inFolder=true)."""
+    of their own in describe: Report says inFolder=true). The caller gets its own tree."""
+    if registry is not default_registry():
+        return _describe(registry, is_sandbox=is_sandbox)
+    built = _DESCRIBED.get(is_sandbox)
+    if built is None:  # two threads may both build it: the same answer either way
+        built = _DESCRIBED.setdefault(is_sandbox, _describe(registry, is_sandbox=is_sandbox))
+    return copy.deepcopy(built)
+
+
+def _describe(registry: Registry, *, is_sandbox: bool) -> etree._Element:
     result = s.result_el()
     for mtype in sorted(registry.all(), key=lambda t: t.name):
         if mtype.handler.is_folder:
