@@ -51,15 +51,15 @@ class _Response:
 
 
 class CannedHttp(requests.Session):
-    """A requests session whose POSTs get the canned answers (nothing goes out)."""
+    """A requests session whose requests get the canned answers (nothing goes out)."""
 
     def __init__(self, answers: list[tuple[int, bytes] | Exception]) -> None:
         super().__init__()
         self.answers = answers
         self.sent: list[Sent] = []
 
-    def post(self, url, data=None, timeout=None, headers=None, **kwargs):  # type: ignore[override]
-        root = etree.fromstring(data)
+    def send(self, request, **kwargs):  # type: ignore[override]
+        root = etree.fromstring(request.body)
         session = root.findtext(f".//{{{MD}}}sessionId") or ""
         op = root.find(f"{{{ENV}}}Body")[0]
         self.sent.append(Sent(etree.QName(op).localname, session, op))
