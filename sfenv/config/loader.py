@@ -50,6 +50,10 @@ BOOL_KEYS = {"production", "strict"}
 SOURCE_ENV_KEYS = {"kind", "repository", "ref", "path", "production", "purpose", "owner",
                    "refresh", "values"}
 MAX_DEPTH = 32  # sfenv.yml nests four levels; deeper is a mistake or an attack
+# libyaml's parser where PyYAML was built with it: the same events, nodes and marks, read ~20x
+# faster (every command reads sfenv.yml twice: its events, then its nodes); a file it refuses is
+# read again by the pure parser, whose messages sfenv has always shown
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # pull settings: (smallest, largest) accepted; ints must be whole numbers
 PULL_BOUNDS: dict[str, tuple[float, float]] = {
     "chunk_size": (1, 100_000), "parallel": (1, 25), "list_parallel": (1, 25),
@@ -80,8 +84,13 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(f"{file}: cannot be read ({err.strerror})") from None
     text = _decode(file, data)
     try:
-        _check_events(file, text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            _check_events(file, text, _LOADER)
+            root = yaml.compose(text, Loader=_LOADER)
+        except yaml.YAMLError:
+            # the pure parser's message names more (the tab it met, the token it expected)
+            _check_events(file, text, yaml.SafeLoader)
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -104,13 +113,13 @@ def _decode(file: Path, data: bytes) -> str:
                           "save the file as UTF-8") from None
 
 
-def _check_events(file: Path, text: str) -> None:
+def _check_events(file: Path, text: str, loader: type[yaml.SafeLoader]) -> None:
     """Refuse, before anything is built, what plain configuration never needs: tags (which
     could construct objects), anchors and aliases (which can multiply a small file into a huge
     one), more than one document and deep nesting (which exhausts the recursion of a build)."""
     depth = 0
     documents = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=loader):
         line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1

@@ -80,6 +80,15 @@ def test_auth_methods_are_inferred_from_what_is_given(tmp_path):
     assert config.env("dev").auth == "jwt"
 
 
+def test_a_tab_in_the_indentation_is_named_with_its_line(tmp_path):
+    # a common slip when sfenv.yml is edited by hand; the message says what was found
+    path = write(tmp_path, MINIMAL + "exclude:\n\t- ApexClass:Old\n")
+    line = (MINIMAL + "exclude:\n").count("\n") + 1
+    with pytest.raises(ConfigError, match=rf"sfenv.yml:{line}: not valid YAML: found character "
+                                          r"'\\t' that cannot start any token"):
+        load_config(path)
+
+
 def test_invalid_yaml_names_the_line(tmp_path):
     path = write(tmp_path, MINIMAL + "exclude: [a, b\n")
     with pytest.raises(ConfigError, match=r"sfenv.yml:\d+: not valid YAML"):
