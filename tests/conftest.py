@@ -204,3 +204,14 @@ def pytest_collection_modifyitems(config, items):
         if folder in CHECK_FOLDERS and not item.get_closest_marker("slow") \
                 and not item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.check)
+
+
+def pytest_collection_finish(session):
+    """Move what collection built (every module, fixture and hypothesis strategy of 3,000+
+    tests) out of the garbage collector's reach: its passes walked it again and again, for
+    objects that live until the worker exits. Measured on a promotion file run among the
+    whole collection: the collector's time 1.03 -> 0.56 s of ~37 s CPU."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
