@@ -57,6 +57,7 @@ def test_a_hotfix_accepted_after_the_build_refuses_the_promotion_unless_named(
     refused = path2.cli("release", "promote", r2, "--to", "qa")
     assert refused.exit_code == 1, refused.output
     assert "ApexClass:C0" in refused.output and "Hand User" in refused.output
+    assert "accepted by" in refused.output, refused.output
     assert path2.value_in_org("qa") == "hotfix"
     assert [c["component"] for c in path2.log(r2)[-1]["conflicts"]] == ["ApexClass:C0"]
 
@@ -65,6 +66,7 @@ def test_a_hotfix_accepted_after_the_build_refuses_the_promotion_unless_named(
     overwrites = path2.log(r2)[-1]["overwrites"]
     assert [(c["component"], c["changed_by"]) for c in overwrites] == [("ApexClass:C0",
                                                                         "Hand User")]
+    assert "accepted by" in overwrites[0]["reason"], overwrites
     text = path2.ok("changelog", "qa").output
     assert "Overwrote changes made in the target: ApexClass:C0 (changed in the target by " \
            "Hand User" in text

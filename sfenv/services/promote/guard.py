@@ -304,7 +304,8 @@ class GuardOutcome:
 
 
 def _merge(groups: Iterable[list[Conflict]]) -> list[Conflict]:
-    """One conflict per component, the first finding kept (changes after the build first)."""
+    """One conflict per component, the first finding kept (changes after the build first,
+    then the hop's classes, then the plan's warnings)."""
     out: dict[str, Conflict] = {}
     for group in groups:
         for conflict in group:
@@ -337,8 +338,9 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
         # classes say the rest; a human's sync point only acknowledged what the plan warned of
         keep = synced == reference or _only_acceptances_since(store, built, env, reference,
                                                               config)
-        earlier = [*(recorded(built, env, changes) if keep else []),
-                   *known_drift(store, built, env, fresh, changes, registry, config)]
+        # the hop's class now first: it names a human's acceptance of the change
+        earlier = [*known_drift(store, built, env, fresh, changes, registry, config),
+                   *(recorded(built, env, changes) if keep else [])]
         reference = synced
         fresh_since = unvetted(store, built, env, fresh, registry) if earlier else None
         if fresh_since is not None:
