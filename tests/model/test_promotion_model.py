@@ -437,7 +437,11 @@ class PromotionMachine(ServedMachine):
             event("rollback: refused, a later train is deployed")
             return
         now, backup, after = self.oracle.vals[env], train["backup"][env], train["after"][env]
-        changed = sorted(n for n in train["carries"]
+        # the rollback package holds what the promotion changed (`rollback_files`: after →
+        # backup): a carried class the promotion found already there is not written back
+        # (soak seed 9307: a re-promotion, then a hand deletion the rollback leaves alone)
+        written = [n for n in train["carries"] if backup.get(n) != after.get(n)]
+        changed = sorted(n for n in written
                          if now.get(n) != after.get(n) and now.get(n) != backup.get(n))
         if changed:  # hand changes since the promotion that the rollback would overwrite
             assert result.exit_code == 1, result.output
@@ -451,7 +455,7 @@ class PromotionMachine(ServedMachine):
                                          f"releases/{name}/log.json"))
         assert log[-1]["result"] == "rolled_back" and log[-1]["verification"]["ok"], log[-1]
         now, backup = self.oracle.vals[env], train["backup"][env]
-        for n in train["carries"]:
+        for n in written:
             if now.get(n) != backup.get(n):  # restored (or deleted) by the rollback
                 if n in train["overwrote"][env]:  # the env's own hand change, brought back
                     self.oracle.rolled[env].pop(n, None)
@@ -830,5 +834,30 @@ def test_a_train_s_own_deploy_in_prod_is_no_change_of_prods_when_qa_moved_on():
             machine.every_difference_has_the_oracles_class()
             machine.orgs_hold_what_the_oracle_says()
         assert machine.trains["R2"]["state"]["prod"] == "deployed", machine.trains["R2"]
+    finally:
+        machine.teardown()
+
+
+def test_rolling_back_a_re_promotion_leaves_a_later_hand_deletion_alone():
+    """The soak's seed 9307 (wave 3g, accept), the model's defect: R1 rolled back in qa,
+    promoted to qa three times (prod deletes C0 by hand between), qa deletes C2 by hand, R1
+    rolled back in qa. The last promotion found R1 already there: its rollback package
+    restores nothing, so the rollback overwrites nothing of qa's and C2 stays deleted. The
+    model took the last promotion's backup for what the rollback writes and expected a
+    refusal over C2."""
+    machine = PromotionMachine()
+    try:
+        steps = (lambda: machine.rollback(Scripted(("R1", "qa"))),
+                 lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                 lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                 lambda: machine.hand_change("prod", "C0", True),
+                 lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                 lambda: machine.hand_change("qa", "C2", True),
+                 lambda: machine.rollback(Scripted(("R1", "qa"))))
+        for step in steps:
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.open_checklist_steps_are_never_lost()
+            machine.orgs_hold_what_the_oracle_says()
     finally:
         machine.teardown()
