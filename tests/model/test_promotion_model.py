@@ -179,7 +179,7 @@ class Oracle:
 class PromotionMachine(ServedMachine):
     ENVS, KEY, PACKAGE, PASSWORD_VAR = ENVS, "promotion", PACKAGE, "SFENV_MODEL_{}_PW"
     STATE = ("oracle", "counter", "seq", "trains", "sync_marks", "role", "seen_steps", "ticks",
-             "superseded")  # what start.py keeps
+             "superseded", "env_events")  # what start.py keeps
     oracle: Oracle
     counter: int
     seq: int
@@ -189,6 +189,7 @@ class PromotionMachine(ServedMachine):
     seen_steps: dict[tuple[str, str], set[str]]
     ticks: dict[tuple[str, str], set[str]]
     superseded: set[tuple[str, str, str]]
+    env_events: dict[str, list[str]]
 
     @classmethod
     def _build_start(cls, folder: Path) -> dict:
@@ -206,6 +207,8 @@ class PromotionMachine(ServedMachine):
         machine.seen_steps = {}  # (train, env) -> frozen ids
         machine.ticks = {}  # (train, env) -> ticked ids
         machine.superseded = set()  # undo steps closed by a promotion
+        # what judged each env's hop again, in order: "promotion", "rollback", "accepted"
+        machine.env_events = {env: [] for env in ENVS}
         counted = Counter(STEPS)  # the statistics count the examples' steps only
         with machine.stack:
             machine._serve()
@@ -279,6 +282,7 @@ class PromotionMachine(ServedMachine):
                              "at_build": {e: dict(v) for e, v in self.oracle.vals.items()},
                              "state": {}, "backup": {}, "hop_before": {}, "role": role,
                              "backup_role": {}, "after": {}, "seq": {}, "overwrote": {},
+                             "events_at_build": {e: len(v) for e, v in self.env_events.items()},
                              # what the build's plan warned of (train.py `overwritten`): the
                              # hop into its target (qa) classes these as qa's own
                              "known": {n for n, (cls, _) in self.oracle.classes(("dev", "qa"))
@@ -360,6 +364,7 @@ class PromotionMachine(ServedMachine):
         a_vals = train["dev"] if env == "qa" else self.oracle.vals["qa"]
         self.oracle.record_sync(hop, a_vals, now, accept=False, released=released)
         self.sync_marks[hop] += 1
+        self.env_events[env].append("promotion")
 
     def guard_finds(self, name: str, env: str, hop: tuple[str, str]) -> set[str]:
         """The classes the product's guard names for this promotion (`guard_promotion`), from
@@ -367,8 +372,10 @@ class PromotionMachine(ServedMachine):
         - those the target changed since the reference: its state at the build, or at the
           hop's last sync point (a human's or a promotion's) when recorded after the build;
         - those the hop into the target classes as the target's own (drift or conflict):
-          now, unless accepted by a sync point; and, for the train's own target (qa) with no
-          sync point since the build, as the build's plan warned (issue 22's plan-time rule);
+          now, accepted by a human's sync point or not (the lead's decision, wave 3g: an
+          acceptance acknowledges, it never lets a train overwrite unnamed); and, for the
+          train's own target (qa) with no sync point since the build but humans', as the
+          build's plan warned (issue 22's plan-time rule);
           a train deployed there before meets only the ones changed since that promotion's
           backup, or that it overwrote by name then (`unvetted`)."""
         train, now = self.trains[name], self.oracle.vals[env]
@@ -381,9 +388,9 @@ class PromotionMachine(ServedMachine):
         found = {n for n in changes if now.get(n) != reference.get(n)
                  and not (n in rolled and now.get(n) == rolled[n])}
         source = train["dev"] if env == "qa" else self.oracle.vals["qa"]
-        earlier = {n for n, (cls, accepted) in self.oracle.classes(hop, source, now).items()
-                   if cls != "pending" and not accepted and n in changes}
-        if env == "qa" and not later:
+        earlier = {n for n, (cls, _) in self.oracle.classes(hop, source, now).items()
+                   if cls != "pending" and n in changes}
+        if env == "qa" and (not later or self.only_acceptances_since_build(name, hop)):
             earlier |= train["known"] & changes
         if earlier and env in train["backup"]:
             backup = train["backup"][env]
@@ -407,6 +414,13 @@ class PromotionMachine(ServedMachine):
         return self.store.git.ok(["merge-base", "--is-ancestor", ref,
                                   str(point["b_commit"])]) is not None
 
+    def only_acceptances_since_build(self, name: str, hop: tuple[str, str]) -> bool:
+        """Whether everything that judged the hop into the target again since the train's
+        build was a human's sync point (no promotion deployed there, no rollback of it):
+        then the build's plan warnings still stand (`guard._only_acceptances_since`)."""
+        return all(kind == "accepted" for kind in
+                   self.env_events[hop[1]][self.trains[name]["events_at_build"][hop[1]]:])
+
     @precondition(lambda self: any("deployed" in t["state"].values()
                                    for t in self.trains.values()))
     @rule(data=st.data())
@@ -423,7 +437,11 @@ class PromotionMachine(ServedMachine):
             event("rollback: refused, a later train is deployed")
             return
         now, backup, after = self.oracle.vals[env], train["backup"][env], train["after"][env]
-        changed = sorted(n for n in train["carries"]
+        # the rollback package holds what the promotion changed (`rollback_files`: after →
+        # backup): a carried class the promotion found already there is not written back
+        # (soak seed 9307: a re-promotion, then a hand deletion the rollback leaves alone)
+        written = [n for n in train["carries"] if backup.get(n) != after.get(n)]
+        changed = sorted(n for n in written
                          if now.get(n) != after.get(n) and now.get(n) != backup.get(n))
         if changed:  # hand changes since the promotion that the rollback would overwrite
             assert result.exit_code == 1, result.output
@@ -437,7 +455,7 @@ class PromotionMachine(ServedMachine):
                                          f"releases/{name}/log.json"))
         assert log[-1]["result"] == "rolled_back" and log[-1]["verification"]["ok"], log[-1]
         now, backup = self.oracle.vals[env], train["backup"][env]
-        for n in train["carries"]:
+        for n in written:
             if now.get(n) != backup.get(n):  # restored (or deleted) by the rollback
                 if n in train["overwrote"][env]:  # the env's own hand change, brought back
                     self.oracle.rolled[env].pop(n, None)
@@ -448,6 +466,7 @@ class PromotionMachine(ServedMachine):
             else:
                 now.pop(n, None)
         train["state"][env] = "rolled_back"
+        self.env_events[env].append("rollback")
         if train["role"]:
             self.role[env] = train["backup_role"][env]
         event(f"rollback of {env}")
@@ -472,6 +491,7 @@ class PromotionMachine(ServedMachine):
         self.oracle.record_sync(hop, dict(self.oracle.vals[hop[0]]),
                                 dict(self.oracle.vals[hop[1]]), accept=True)
         self.sync_marks[hop] += 1
+        self.env_events[hop[1]].append("accepted")
 
     @precondition(lambda self: self.seen_steps)
     @rule(data=st.data())
@@ -814,5 +834,30 @@ def test_a_train_s_own_deploy_in_prod_is_no_change_of_prods_when_qa_moved_on():
             machine.every_difference_has_the_oracles_class()
             machine.orgs_hold_what_the_oracle_says()
         assert machine.trains["R2"]["state"]["prod"] == "deployed", machine.trains["R2"]
+    finally:
+        machine.teardown()
+
+
+def test_rolling_back_a_re_promotion_leaves_a_later_hand_deletion_alone():
+    """The soak's seed 9307 (wave 3g, accept), the model's defect: R1 rolled back in qa,
+    promoted to qa three times (prod deletes C0 by hand between), qa deletes C2 by hand, R1
+    rolled back in qa. The last promotion found R1 already there: its rollback package
+    restores nothing, so the rollback overwrites nothing of qa's and C2 stays deleted. The
+    model took the last promotion's backup for what the rollback writes and expected a
+    refusal over C2."""
+    machine = PromotionMachine()
+    try:
+        steps = (lambda: machine.rollback(Scripted(("R1", "qa"))),
+                 lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                 lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                 lambda: machine.hand_change("prod", "C0", True),
+                 lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
+                 lambda: machine.hand_change("qa", "C2", True),
+                 lambda: machine.rollback(Scripted(("R1", "qa"))))
+        for step in steps:
+            step()
+            machine.every_difference_has_the_oracles_class()
+            machine.open_checklist_steps_are_never_lost()
+            machine.orgs_hold_what_the_oracle_says()
     finally:
         machine.teardown()

@@ -78,9 +78,13 @@ def sync_step(p: Promotion) -> PromoteResult | None:
     """The hop into the target gets a base (a hotfix leaves upstream behind: its change must
     show as drift, so it records none)."""
     if p.record_sync:
+        # what the verification found different from the package is not the train's content
+        mismatched = {str(m.get("component"))
+                      for m in p.entry.verification.get("mismatches", []) or []}
         p.entry.sync_before = record_sync(p.config, p.store, p.built, p.env,
                                           p.entry.after_commit, p.entry.user,
-                                          p.entry.backup_commit, p.registry)
+                                          p.entry.backup_commit, p.registry,
+                                          mismatched=mismatched)
     return None
 
 

@@ -22,6 +22,7 @@ X's own elements, never a field or rule of X.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -98,6 +99,41 @@ def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference
     return chosen
 
 
+def _only_acceptances_since(store: SnapshotStore, built: BuiltTrain, env: str,
+                            reference: str, config: Config | None) -> bool:
+    """Whether every event after the build that moves the guard's reference is a human's
+    sync point (`kind` accepted) of the hop into `env`: no promotion, rollback or refresh
+    judged the hop since, so the plan's warnings still stand."""
+    from sfenv.core.compare.status import SYNC_FILE, origin, sync_ref, utc_key
+
+    when = utc_key(built.created)
+    rollback = last_rollback_into(store, env)
+    if rollback and _later(store, rollback[1], utc_key(rollback[0]), reference, when):
+        return False
+    start = origin(store, env)
+    if start and start.get("refreshed") and _later(store, str(start["commit"]),
+                                                   utc_key(str(start.get("date") or "")),
+                                                   reference, when):
+        return False
+    upstream = hop_into(built, env, config)
+    if upstream is None:
+        return False
+    for commit in store.ref_history(sync_ref(upstream, env)):
+        try:
+            doc = json.loads(store.read_file(commit, SYNC_FILE) or b"")
+        except ValueError:
+            return False
+        if not isinstance(doc, dict) or not doc.get("b_commit"):
+            return False
+        if (str(doc["b_commit"]) == reference
+                or not _later(store, str(doc["b_commit"]), utc_key(str(doc.get("when") or "")),
+                              reference, when)):
+            return True  # reached the sync points from before the build
+        if doc.get("kind") != "accepted":
+            return False
+    return True
+
+
 def _later(store: SnapshotStore, commit: str, at: str, than: str, than_at: str) -> bool:
     """Whether the target's snapshot `commit` (an event dated `at`) comes at or after `than`
     (dated `than_at`): by the target's history when one descends from the other (exact),
@@ -126,7 +162,9 @@ def known_drift(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
                 changes: list[Change], registry: Registry,
                 config: Config | None) -> list[Conflict]:
     """The train's changes that the hop into `env` classifies as the target's own (drift or
-    conflict): changed there since the hop's base, or newer there without one."""
+    conflict): changed there since the hop's base, or newer there without one, accepted by a
+    human's sync point or not (a sync point quiets status; it never lets a train overwrite the
+    target's change unnamed and unrecorded)."""
     from sfenv.core.compare.status import classify_hop
 
     upstream = hop_into(built, env, config)
@@ -140,7 +178,8 @@ def known_drift(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
     out = []
     for entry in classify_hop(store, config, upstream, env, source_commit, fresh,
                               registry=registry):
-        if entry.status == "pending" or entry.accepted or entry.change.component not in wanted:
+        # an accepted difference is acknowledged, not given away: it refuses unless named
+        if entry.status == "pending" or entry.change.component not in wanted:
             continue
         by = entry.target_by or (entry.target_change.new_by if entry.target_change
                                  else entry.change.old_by)
@@ -265,7 +304,8 @@ class GuardOutcome:
 
 
 def _merge(groups: Iterable[list[Conflict]]) -> list[Conflict]:
-    """One conflict per component, the first finding kept (changes after the build first)."""
+    """One conflict per component, the first finding kept (changes after the build first,
+    then the hop's classes, then the plan's warnings)."""
     out: dict[str, Conflict] = {}
     for group in groups:
         for conflict in group:
@@ -294,9 +334,13 @@ def guard_promotion(store: SnapshotStore, built: BuiltTrain, env: str, fresh: st
     else:
         synced = since_promotion(store, built, env, reference, config)
         changes = affected(train_changes, built, src, registry)
-        # a sync point after the build judged the hop again: the hop's classes say the rest
-        earlier = [*(recorded(built, env, changes) if synced == reference else []),
-                   *known_drift(store, built, env, fresh, changes, registry, config)]
+        # a promotion, rollback or refresh after the build judged the hop again: the hop's
+        # classes say the rest; a human's sync point only acknowledged what the plan warned of
+        keep = synced == reference or _only_acceptances_since(store, built, env, reference,
+                                                              config)
+        # the hop's class now first: it names a human's acceptance of the change
+        earlier = [*known_drift(store, built, env, fresh, changes, registry, config),
+                   *(recorded(built, env, changes) if keep else [])]
         reference = synced
         fresh_since = unvetted(store, built, env, fresh, registry) if earlier else None
         if fresh_since is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfenv.core.compare import diff as compare_diff
 from sfenv.core.compare.diff import component_index
+from sfenv.core.compare.model import Change
 from sfenv.core.compare.status import SYNC_FILE, sync_ref
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.registry import Registry
@@ -184,14 +185,17 @@ def rollback_folder(train: str, env: str) -> str:
 
 
 def record_sync(config: Config, store: SnapshotStore, built: BuiltTrain, env: str, after: str,
-                by: str, before: str = "", registry: Registry | None = None) -> dict[str, str]:
+                by: str, before: str = "", registry: Registry | None = None,
+                mismatched: Collection[str] = ()) -> dict[str, str]:
     """The hop into `env` now has a base for the components it made equal. Returns the hop
     and its sync ref's commit before ({"hop", "commit", "recorded"}) for a rollback.
 
     What the deploy wrote in `env` (`before` → `after`) is the release process's there: the
     record judges it against the source's snapshot that held the train (`released_from`),
     so a source that moved on since (a hand change in qa after the train reached it) is
-    pending at the target, not a conflict of the target's own."""
+    pending at the target, not a conflict of the target's own. `mismatched`: what the
+    verification found different from the package (a hand change made between the deploy and
+    its pull): not the train's content, so it stays judged by the previous base."""
     upstream = config.upstream_of(env)
     if built.source in upstream and env == built.target:
         source, source_commit = built.source, built.source_commit
@@ -200,7 +204,8 @@ def record_sync(config: Config, store: SnapshotStore, built: BuiltTrain, env: st
     else:
         return {}
     old = store.ref_commit(sync_ref(source, env)) or ""
-    released = (released_from(store, built, source, source_commit, before, after, registry)
+    released = (released_from(store, built, source, source_commit, before, after, registry,
+                              mismatched)
                 if before and registry is not None else None)
     new = record_sync_point(store, source, env, source_commit, after, f"release {built.name}",
                             by=by, config=config, released=released)
@@ -208,12 +213,14 @@ def record_sync(config: Config, store: SnapshotStore, built: BuiltTrain, env: st
 
 
 def released_from(store: SnapshotStore, built: BuiltTrain, source: str, source_commit: str,
-                  before: str, after: str, registry: Registry) -> dict[str, dict[str, str]]:
+                  before: str, after: str, registry: Registry,
+                  mismatched: Collection[str] = ()) -> dict[str, dict[str, str]]:
     """The components the deploy wrote in the target (`before` → `after`: the train's, their
     children and entries), each with the source's snapshot that held the train's content:
     the train's source commit, or the source environment right after the train's last
     deployed promotion there ({a_commit, when}). Without one (never deployed there), the
-    source as it is now."""
+    source as it is now. A change whose component, parent or container the verification
+    found different from the package (`mismatched`) is left out: someone else wrote it."""
     held = {"a_commit": source_commit, "when": ""}
     if source == built.source:
         held = {"a_commit": built.source_commit, "when": built.created}
@@ -224,9 +231,17 @@ def released_from(store: SnapshotStore, built: BuiltTrain, source: str, source_c
         if last is not None:
             held = {"a_commit": last.after_commit, "when": last.finished}
     ids = set(built.components) | set(built.deletes)
+    off = set(mismatched)
+
+    def foreign(c: Change) -> bool:
+        return bool(off) and (str(c.component) in off
+                              or (c.parent is not None and str(c.parent) in off)
+                              or _container(str(c.component), registry) in off)
+
     return {str(c.component): held
             for c in compare_diff.diff_commits(store, before, after, registry=registry).changes
-            if str(c.component) in ids or (c.parent is not None and str(c.parent) in ids)}
+            if (str(c.component) in ids or (c.parent is not None and str(c.parent) in ids))
+            and not foreign(c)}
 
 
 def restore_sync(store: SnapshotStore, promoted: LogEntry, train: str) -> str:
