@@ -7,6 +7,7 @@ change, refused it ("changed in qa by Org Admin", the rollback's deploy user), a
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -32,12 +33,16 @@ def add_class(p, env: str) -> None:
 
 
 def refresh(p, env: str) -> None:
-    """`env` is refreshed (a new org id, same content) and pulled with --new-org."""
+    """`env` is refreshed (a new org id, same content) and pulled with --new-org. Returns in
+    the second after the refresh's snapshot: status finds "the other end as of the refresh"
+    by whole-second commit dates, so a rollback in the same second as the refresh counts as
+    before it (a known gap, docs/NOTES.md #22); these tests are about the rollback, not it."""
     org = p.orgs[env].server.org
     with org.lock:
         org._data.org_id = org.new_id("00D")
         org.save()
     p.ok("pull", env, "--new-org", "--quiet")
+    time.sleep(1.02 - time.time() % 1.0)
 
 
 def rolled_back_before_the_build(p) -> str:
