@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.reliability.promote_kit import META, body, two_orgs
+from tests.reliability.promote_kit import META, two_orgs
 
 
 @pytest.fixture
@@ -19,11 +19,7 @@ def path2(tmp_path):
 
 def hotfix_qa(p, value: str = "hotfix") -> None:
     """qa's Hand User changes C0 by hand; qa is pulled."""
-    org = p.orgs["qa"].server.org
-    with org.lock:
-        (org.metadata_dir / "classes" / "C0.cls").write_bytes(body(value))
-        org.touch_components(["ApexClass:C0"], org.user_by_name("Hand User"))
-        org.save()
+    p.edit_c0("qa", value)
     p.ok("pull", "qa", "--quiet")
 
 

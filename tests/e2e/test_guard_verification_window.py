@@ -11,8 +11,7 @@ import json
 
 import pytest
 
-from sfenv.io.org.client import OrgClient
-from tests.reliability.promote_kit import body, two_orgs
+from tests.reliability.promote_kit import after_first_deploy, two_orgs
 
 
 @pytest.fixture
@@ -22,21 +21,7 @@ def path2(tmp_path):
 
 def hand_change_after_the_deploy(p, monkeypatch) -> None:
     """qa's Hand User edits C0 as soon as the first real deploy into qa has finished."""
-    real = OrgClient.wait_deploy
-    done: list[str] = []
-
-    def wait_deploy(self, deploy_id, *args, **kw):
-        result = real(self, deploy_id, *args, **kw)
-        if not done and result.success and not result.check_only:
-            done.append(deploy_id)
-            org = p.orgs["qa"].server.org
-            with org.lock:
-                (org.metadata_dir / "classes" / "C0.cls").write_bytes(body("hand"))
-                org.touch_components(["ApexClass:C0"], org.user_by_name("Hand User"))
-                org.save()
-        return result
-
-    monkeypatch.setattr(OrgClient, "wait_deploy", wait_deploy)
+    after_first_deploy(monkeypatch, lambda: p.edit_c0("qa", "hand"))
 
 
 def test_a_hand_change_made_before_the_verification_stays_the_targets_and_refuses(

@@ -570,8 +570,14 @@ if not SOAK:
     fixed_examples(PromotionMachine, FIXED_SEED)
 
 
-
-
+def _run_checked(machine, steps) -> None:
+    """Run scripted steps, checking the oracle's classes, the open checklist steps and the
+    orgs' content after each, as the state machine's invariants do."""
+    for step in steps:
+        step()
+        machine.every_difference_has_the_oracles_class()
+        machine.open_checklist_steps_are_never_lost()
+        machine.orgs_hold_what_the_oracle_says()
 
 
 def test_a_re_promotion_closes_the_rollbacks_open_undo_steps_and_keeps_every_tick():
@@ -799,11 +805,7 @@ def test_re_promoting_over_what_a_rollback_restored_overwrites_nothing_of_the_ta
                  lambda: machine.hand_change("dev", "C0", False),
                  lambda: machine.promote_to_qa(Scripted("R1"), overwrite=True),
                  lambda: machine.rollback(Scripted(("R1", "qa"))))
-        for step in steps:
-            step()
-            machine.every_difference_has_the_oracles_class()
-            machine.open_checklist_steps_are_never_lost()
-            machine.orgs_hold_what_the_oracle_says()
+        _run_checked(machine, steps)
         assert machine.trains["R1"]["overwrote"]["qa"] == set()
         log = json.loads(machine.store.read_file(
             machine.store.ref_commit("refs/heads/sfenv/releases"), "releases/R1/log.json"))
@@ -854,10 +856,6 @@ def test_rolling_back_a_re_promotion_leaves_a_later_hand_deletion_alone():
                  lambda: machine.promote_to_qa(Scripted("R1"), overwrite=False),
                  lambda: machine.hand_change("qa", "C2", True),
                  lambda: machine.rollback(Scripted(("R1", "qa"))))
-        for step in steps:
-            step()
-            machine.every_difference_has_the_oracles_class()
-            machine.open_checklist_steps_are_never_lost()
-            machine.orgs_hold_what_the_oracle_says()
+        _run_checked(machine, steps)
     finally:
         machine.teardown()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +15,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from sfenv.cli import main
+from sfenv.io.org.client import OrgClient
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
 from sfenv.services.train.train import RELEASES_REF
@@ -112,15 +113,19 @@ class Path2:
         return (org.metadata_dir / "classes" / "C0.cls").read_text().split("// ", 1)[1].split(
             "\n", 1)[0]
 
-    def change_dev(self) -> tuple[str, str]:
-        """Change C0 in dev by hand and pull dev: (the next train's name, the new value)."""
-        self.serial += 1
-        value, train = f"v{self.serial}", f"R{self.serial}"
-        org = self.orgs["dev"].server.org
+    def edit_c0(self, env: str, value: str) -> None:
+        """Hand User changes C0 in `env`'s org (not pulled)."""
+        org = self.orgs[env].server.org
         with org.lock:
             (org.metadata_dir / "classes" / "C0.cls").write_bytes(body(value))
             org.touch_components(["ApexClass:C0"], org.user_by_name("Hand User"))
             org.save()
+
+    def change_dev(self) -> tuple[str, str]:
+        """Change C0 in dev by hand and pull dev: (the next train's name, the new value)."""
+        self.serial += 1
+        value, train = f"v{self.serial}", f"R{self.serial}"
+        self.edit_c0("dev", value)
         self.ok("pull", "dev", "--quiet")
         return train, value
 
@@ -154,6 +159,22 @@ class Snap:
     value: str
     deploys: int
     tags: dict[str, str]
+
+
+def after_first_deploy(monkeypatch, action: Callable[[], None]) -> None:
+    """Run `action` once, as soon as the first real (not check-only) deploy has finished:
+    a hand change in the window between a deploy and what the promotion does next."""
+    real = OrgClient.wait_deploy
+    done: list[str] = []
+
+    def wait_deploy(self, deploy_id, *args, **kw):
+        result = real(self, deploy_id, *args, **kw)
+        if not done and result.success and not result.check_only:
+            done.append(deploy_id)
+            action()
+        return result
+
+    monkeypatch.setattr(OrgClient, "wait_deploy", wait_deploy)
 
 
 def snap(p: Path2) -> Snap:

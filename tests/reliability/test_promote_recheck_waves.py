@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from sfenv.io.org.client import OrgClient
 from sfenv.io.store.snapshots import SnapshotStore
 from sfenv.localorg.testing import running_org
 from sfenv.services.promote import deploy_steps
@@ -21,6 +20,7 @@ from sfenv.services.records import release_log
 from sfenv.services.train import train as train_mod
 from sfenv.services.train.model import Limits
 from tests.projects import Project, write_config
+from tests.reliability.promote_kit import after_first_deploy
 
 ENVS = ("dev", "qa")
 CLASSES = ("A0", "B0")
@@ -107,17 +107,7 @@ def second_wave(project: Project) -> str:
 def hand_change_after_wave_1(project, monkeypatch) -> str:
     """qa's Hand User edits the class of wave 2 as soon as wave 1's deploy has finished."""
     name = second_wave(project)
-    real = OrgClient.wait_deploy
-    done: list[str] = []
-
-    def wait_deploy(self, deploy_id, *args, **kw):
-        result = real(self, deploy_id, *args, **kw)
-        if not done and result.success and not result.check_only:
-            done.append(deploy_id)
-            edit(project, "qa", name, "hand")
-        return result
-
-    monkeypatch.setattr(OrgClient, "wait_deploy", wait_deploy)
+    after_first_deploy(monkeypatch, lambda: edit(project, "qa", name, "hand"))
     return name
 
 
