@@ -4,12 +4,21 @@
         result = p.cli("pull", "dev")
 
 Everything goes over HTTPS to the local orgs, through the same client code a real org gets.
+
+The project's manifest names the types its orgs hold when the config is written (`package.xml`,
+from `seed_manifest`), as a team with a package.xml of its own does. A pull with the default
+manifest lists all ~530 types a local org describes, three a listMetadata call (~180 calls, most
+of a pull's CPU and of the suite's): tests about releases, status and records do not need that.
+Tests whose subject is the pull itself (listing, completeness, incremental pulls, faults, kills
+and locks during a pull) pass `seed_types=False` and pull with the default manifest, as do tests
+that add components of types the seeds do not have.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -55,10 +64,41 @@ class Project:
         return json.loads(result.stdout)
 
 
+def seed_manifest(orgs: dict[str, LocalOrgHandle]) -> str:
+    """A package.xml naming, with `*`, every type the orgs' folders hold (folders as their
+    content type): what a team that keeps a package.xml of its own types pulls."""
+    from sfenv.core.metadata.registry import default_registry
+
+    registry = default_registry()
+    types: set[str] = set()
+    for org in orgs.values():
+        for path in org.data_dir.rglob("*"):
+            rel = path.relative_to(org.data_dir).as_posix()
+            if rel.startswith(".") or not path.is_file():
+                continue
+            cid = registry.component_of(rel)
+            if cid is None:
+                continue
+            content = registry.folder_content_type(cid.type)
+            types.add(content.name if content is not None else cid.type)
+    body = "".join(f"    <types><members>*</members><name>{t}</name></types>\n"
+                   for t in sorted(types))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+            f"{body}    <version>62.0</version>\n</Package>\n")
+
+
 def write_config(root: Path, orgs: dict[str, LocalOrgHandle], monkeypatch, *,
                  production: str | None = "prod", extra: str = "", path: list[str] | None = None,
-                 values: dict[str, dict[str, str]] | None = None) -> Path:
+                 values: dict[str, dict[str, str]] | None = None,
+                 seed_types: bool = True) -> Path:
+    """sfenv.yml for `orgs`. `seed_types`: the manifest names the types the orgs hold now (see
+    the module's docstring); a manifest given in `extra` wins."""
     lines = ["project: acme", 'api_version: "62.0"', "environments:"]
+    if seed_types and not re.search(r"^manifest:", extra, re.MULTILINE):
+        if not (root / "package.xml").exists():  # a copied project keeps its manifest
+            (root / "package.xml").write_text(seed_manifest(orgs))
+        lines.insert(2, "manifest: package.xml")
     for env, org in orgs.items():
         var = f"SFENV_TEST_{env.upper()}_PW"
         monkeypatch.setenv(var, org.password + org.security_token)

@@ -58,7 +58,8 @@ def released(tmp_path_factory):
             mp.delenv(var, raising=False)
         tmp = tmp_path_factory.mktemp("adoption")
         with local_project(tmp, {"qa": "acme-qa", "prod": "acme-prod"}, mp,
-                           extra="adoption: {days: 2, used: 0.3, low: 0.05}") as project:
+                           extra="adoption: {days: 2, used: 0.3, low: 0.05}",
+                           seed_types=False) as project:
             qa = project.orgs["qa"].server.org
             with qa.lock:
                 md = qa.metadata_dir

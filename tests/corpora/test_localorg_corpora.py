@@ -62,7 +62,8 @@ def _snapshot(root: Path, env: str) -> dict[str, str]:
 def test_tip_in_a_local_org_pulls_whole_and_exports_back(corpus, corpora, tmp_path, monkeypatch):
     tree = org_tree(corpora(corpus))
     _write(tmp_path / "orgs" / "dev", tree)
-    with local_project(tmp_path, {"dev": None}, monkeypatch, production=None) as project:
+    with local_project(tmp_path, {"dev": None}, monkeypatch, production=None,
+                       seed_types=False) as project:
         result = project.ok("pull", "dev")
         pulled = _snapshot(project.root, "dev")
         registry = default_registry()

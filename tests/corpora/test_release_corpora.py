@@ -28,7 +28,7 @@ def test_plan_build_and_deploy_between_orgs_at_two_commits(pair, corpora, tmp_pa
     _write(tmp_path / "orgs" / "qa", before)
     _write(tmp_path / "orgs" / "prod", before)
     with local_project(tmp_path, {"dev": None, "qa": None, "prod": None}, monkeypatch,
-                       production=None) as project:
+                       production=None, seed_types=False) as project:
         project.pull_all()
         planned = project.cli_json("release", "plan", "R1", "--from", "dev", "--to", "prod")
         assert planned, "empty plan"

@@ -155,7 +155,7 @@ def week_output(tmp_path_factory) -> str:
         mp.setattr("sfenv.localorg.state.ids.secrets", random.Random(26))
         values = {env: ENV_VALUES[seed] for env, seed in SEEDS.items()}
         with local_project(tmp_path_factory.mktemp("snapshot-week"), SEEDS, mp, values=values,
-                           path=PATH) as p:
+                           path=PATH, seed_types=False) as p:
             _undeclare(p, "spare")
             yield run_week(p)
 

@@ -40,7 +40,8 @@ def project(tmp_path_factory):
         for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
             mp.delenv(var, raising=False)
         envs = {"dev": "acme-dev", "qa": "acme-qa"}
-        with local_project(tmp, envs, mp, extra="manual_types: [ApexClass]") as p:
+        with local_project(tmp, envs, mp, extra="manual_types: [ApexClass]",
+                           seed_types=False) as p:
             p.pull_all()
             p.ok("release", "build", "R1")
             yield p
@@ -145,7 +146,8 @@ def test_a_failed_membership_query_is_a_warning_not_a_failed_pull(tmp_path, monk
     monkeypatch.delitem(rest.SCHEMAS, "GroupMember")  # as an org refusing the object would
     for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(var, raising=False)
-    with local_project(tmp_path, {"qa": "acme-qa"}, monkeypatch) as p:
+    with local_project(tmp_path, {"qa": "acme-qa"}, monkeypatch,
+                       seed_types=False) as p:
         result = p.cli("pull", "qa", "--json")
         assert result.exit_code == 0, result.output
         warnings = json.loads(result.stdout)["warnings"]

@@ -34,7 +34,8 @@ def snapshot_files(project, env: str) -> dict[str, bytes]:
 
 @pytest.fixture
 def prod(tmp_path, monkeypatch):
-    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch) as project:
+    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch,
+                       seed_types=False) as project:
         yield project
 
 

@@ -65,7 +65,8 @@ def snapshot(project, env: str) -> tuple[SnapshotStore, str, dict[str, bytes]]:
 
 @pytest.fixture
 def dev(tmp_path, monkeypatch):
-    with local_project(tmp_path, {"dev": "acme-dev"}, monkeypatch, production=None) as project:
+    with local_project(tmp_path, {"dev": "acme-dev"}, monkeypatch, production=None,
+                       seed_types=False) as project:
         add_files(project.orgs["dev"].data_dir, {**EXTRA, **HIDDEN})
         yield project
 

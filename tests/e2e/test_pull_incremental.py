@@ -76,7 +76,8 @@ SEEDS = {"untracked": "acme-qa", "tracked": "acme-dev"}
 def project(request, tmp_path_factory):
     seed = SEEDS[request.param]
     with pytest.MonkeyPatch.context() as mp, \
-            local_project(tmp_path_factory.mktemp("incr"), {ENV: seed}, mp, production=None) as p:
+            local_project(tmp_path_factory.mktemp("incr"), {ENV: seed}, mp, production=None,
+                          seed_types=False) as p:
         assert p.cli("pull", ENV).exit_code == 0
         env = p.config().env(ENV)
         yield p, connect(env, "62.0"), request.param
@@ -128,7 +129,7 @@ def test_incremental_pull_equals_full_pull_after_any_changes(project, ops):
 
 def test_org_over_ten_thousand_files_is_pulled_in_chunks_the_server_accepts(tmp_path, monkeypatch):
     with local_project(tmp_path, {"big": "large:12000"}, monkeypatch, production=None,
-                       extra="  chunk_size: 30000") as p:
+                       extra="  chunk_size: 30000", seed_types=False) as p:
         org_dir = p.orgs["big"].data_dir
         files = [f for f in org_dir.rglob("*") if f.is_file() and ".localorg" not in f.parts]
         assert len(files) > 10_000

@@ -18,7 +18,7 @@ SIZE = 256 * 1024  # incompressible bytes: the zips are as large as the files
 def test_a_full_pull_holds_about_one_chunk_not_the_whole_org(tmp_path, monkeypatch):
     extra = "  chunk_size: 4\n  parallel: 1\n"
     with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch, production=None,
-                       extra=extra) as project:
+                       extra=extra, seed_types=False) as project:
         data = {f"staticresources/Big{i:02d}.resource": os.urandom(SIZE)
                 for i in range(RESOURCES)}
         for rel, body in data.items():

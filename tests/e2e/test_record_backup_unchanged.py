@@ -11,7 +11,8 @@ from tests.projects import local_project
 
 @pytest.fixture
 def prod(tmp_path, monkeypatch):
-    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch) as project:
+    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch,
+                       seed_types=False) as project:
         yield project
 
 

@@ -30,7 +30,8 @@ def test_default_pull_of_the_every_type_org_holds_every_served_file(tmp_path, mo
     with running_org(org_dir) as org:
         root = tmp_path / "project"
         root.mkdir()
-        project = Project(root, write_config(root, {"every": org}, monkeypatch), {"every": org}, {})
+        project = Project(root, write_config(root, {"every": org}, monkeypatch,
+                                                  seed_types=False), {"every": org}, {})
         pulled = project.cli_json("pull", "every")
 
     store = SnapshotStore(root)

@@ -54,7 +54,8 @@ def _old_names(store: SnapshotStore, env: str) -> str:
 
 
 def test_a_pull_writes_folder_files_under_metadata_api_names(tmp_path, monkeypatch):
-    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch, production=None) as project:
+    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch, production=None,
+                       seed_types=False) as project:
         project.ok("pull", "prod")
         files = SnapshotStore(project.root).files(SnapshotStore(project.root).head("prod"))
         assert set(files) >= ACME_FOLDERS
@@ -62,7 +63,8 @@ def test_a_pull_writes_folder_files_under_metadata_api_names(tmp_path, monkeypat
 
 
 def test_the_next_pull_migrates_an_old_snapshot_in_one_commit(tmp_path, monkeypatch):
-    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch, production=None) as project:
+    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch, production=None,
+                       seed_types=False) as project:
         project.ok("pull", "prod")
         store = SnapshotStore(project.root)
         before = _old_names(store, "prod")
@@ -92,7 +94,8 @@ def test_the_next_pull_migrates_an_old_snapshot_in_one_commit(tmp_path, monkeypa
 
 
 def test_migrating_a_snapshot_without_old_names_writes_nothing(tmp_path, monkeypatch):
-    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch, production=None) as project:
+    with local_project(tmp_path, {"prod": "acme-prod"}, monkeypatch, production=None,
+                       seed_types=False) as project:
         project.ok("pull", "prod")
         store = SnapshotStore(project.root)
         head = store.head("prod")

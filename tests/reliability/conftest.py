@@ -18,7 +18,8 @@ from tests.reliability.promote_kit import Path2
 def dev(tmp_path_factory) -> Iterator[tuple[Project, str]]:
     """A project with one local org (acme-dev) and a clean first pull: (project, its commit)."""
     with pytest.MonkeyPatch.context() as mp, local_project(
-            tmp_path_factory.mktemp("rel"), {"dev": "acme-dev"}, mp, production=None) as project:
+            tmp_path_factory.mktemp("rel"), {"dev": "acme-dev"}, mp, production=None,
+            seed_types=False) as project:
         project.ok("pull", "dev", "--quiet")
         baseline = SnapshotStore(project.root).head("dev")
         assert baseline

@@ -99,7 +99,7 @@ def test_a_second_pull_with_a_short_wait_gives_up_in_time(clean_dev):
 def two_envs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, local_project(
             tmp_path_factory.mktemp("two"), {"sit": "acme-dev", "qa": "acme-qa"}, mp,
-            production=None) as project:
+            production=None, seed_types=False) as project:
         yield project
 
 

@@ -93,7 +93,8 @@ def test_login_is_retried_after_a_5xx(clean_dev):
 
 @pytest.fixture
 def token_project(tmp_path, monkeypatch):
-    with local_project(tmp_path, {"dev": "acme-dev"}, monkeypatch, production=None) as project:
+    with local_project(tmp_path, {"dev": "acme-dev"}, monkeypatch, production=None,
+                       seed_types=False) as project:
         org = project.orgs["dev"]
         monkeypatch.setenv("REL_ACCESS_TOKEN", org.login_session())
         project.config_path.write_text(
@@ -222,13 +223,13 @@ def test_a_quick_deploy_refused_at_submission_still_falls_back_to_a_deploy(tmp_p
 @pytest.fixture
 def two_orgs(tmp_path, monkeypatch):
     with local_project(tmp_path, {"dev": "acme-dev", "other": "acme-qa"}, monkeypatch,
-                       production=None) as project:
+                       production=None, seed_types=False) as project:
         yield project
 
 
 def point_dev_at_other(project, monkeypatch) -> None:
     orgs = {"dev": project.orgs["other"], "other": project.orgs["other"]}
-    write_config(project.root, orgs, monkeypatch, production=None)
+    write_config(project.root, orgs, monkeypatch, production=None, seed_types=False)
 
 
 def test_an_env_pointed_at_another_org_is_refused_naming_both_ids(two_orgs, monkeypatch):

@@ -60,7 +60,7 @@ def test_sfenv_killed_mid_pull_leaves_the_ref_and_a_rerun_succeeds(clean_dev, af
 def test_server_killed_mid_pull_fails_untouched_and_a_rerun_succeeds(tmp_path, monkeypatch,
                                                                      after_lock_s):
     with local_project(tmp_path, {"dev": "acme-dev"}, monkeypatch, production=None,
-                       extra="  http_timeout_s: 5") as project:
+                       extra="  http_timeout_s: 5", seed_types=False) as project:
         org = project.orgs["dev"]
         project.ok("pull", "dev", "--quiet")
         store = SnapshotStore(project.root)

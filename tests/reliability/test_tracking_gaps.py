@@ -26,7 +26,7 @@ def tracked(tmp_path_factory) -> Iterator[Project]:
     verifying every third pull."""
     with pytest.MonkeyPatch.context() as mp, local_project(
             tmp_path_factory.mktemp("track"), {"dev": "acme-dev"}, mp, production=None,
-            extra=f"  verify_every: {VERIFY_EVERY}") as project:
+            extra=f"  verify_every: {VERIFY_EVERY}", seed_types=False) as project:
         org = project.orgs["dev"].server.org
         with org.lock:
             (org.metadata_dir / "reports" / "Ops_Reports").mkdir()
