@@ -34,3 +34,17 @@ def test_a_named_backup_is_always_tagged(prod):
     named = prod.ok("backup", "prod", "--quiet", "--tag", "pre-R2").output
     assert "backup pre-R2 ->" in named
     assert "pre-R2" in SnapshotStore(prod.root).tags("pre-R2")
+
+
+def test_backups_of_an_unchanged_org_within_one_second_each_get_their_own_tag(prod, monkeypatch):
+    """A promotion backs its target up even when it did not change (no reuse): two promotions
+    of an unchanged target in one second made the third backup fail on a taken tag name."""
+    from datetime import UTC, datetime
+
+    from sfenv.services.pull import service
+
+    monkeypatch.setattr(service, "_utc_now", lambda: datetime(2026, 12, 7, 8, 41, 47, tzinfo=UTC))
+    monkeypatch.chdir(prod.root)
+    tags = [service.backup_env(prod.config(), "prod").tag for _ in range(3)]
+    assert len(set(tags)) == 3 and all(t.startswith("backup/prod/20261207T084147Z") for t in tags)
+    assert set(SnapshotStore(prod.root).tags("backup/prod/")) == set(tags)

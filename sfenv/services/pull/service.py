@@ -49,7 +49,12 @@ from sfenv.services.pull.orgport import Connect, PullClient
 from sfenv.services.pull.plan import Plan, make_plan
 from sfenv.services.pull.retrieval import ChunkRetriever, Retrieved, RideAlong, plan_chunks
 from sfenv.services.pull.sidefiles import org_side_files
-from sfenv.services.records.backups import annotation, check_tag_name, default_tag, unchanged_backup
+from sfenv.services.records.backups import (
+    annotation,
+    check_tag_name,
+    free_default_tag,
+    unchanged_backup,
+)
 from sfenv.services.records.org_identity import check_org_identity
 
 __all__ = ["INDEX_PATH", "BackupResult", "PullResult", "backup_env", "pull_env"]
@@ -361,8 +366,6 @@ def backup_env(config: Config, env: str, *, tag: str | None = None,
     kept = unchanged_backup(store, env, result.commit) if reuse_unchanged and not tag else None
     if kept:  # an unchanged org: no second tag on one snapshot
         return BackupResult(result, kept, store.env_ref(env))
-    name = tag or default_tag(env, _utc_now())
-    if tag is None and name in store.tags(name):  # two backups within one second
-        name = f"{name}-{result.commit[:7]}"
+    name = tag or free_default_tag(store, env, result.commit, _utc_now())
     store.tag(name, result.commit, annotation(env, result.components, named=tag is not None))
     return BackupResult(result, name, store.env_ref(env))

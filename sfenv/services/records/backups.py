@@ -76,6 +76,21 @@ def default_tag(env: str, now: datetime | None = None) -> str:
     return f"{PREFIX}{env}/{(now or datetime.now(UTC)).strftime(STAMP)}"
 
 
+def free_default_tag(store: SnapshotStore, env: str, commit: str,
+                     now: datetime | None = None) -> str:
+    """`backup/<env>/<UTC second>`, or with `-<commit>` (then `-2`, `-3`...) when backups of
+    `env` within that second took it: two promotions' backups of an unchanged target in one
+    second are on one commit, and a third backup refused for a taken name lost its promotion."""
+    name = default_tag(env, now)
+    taken = set(store.tags(name))
+    if name not in taken:
+        return name
+    candidate, number = f"{name}-{commit[:7]}", 2
+    while candidate in taken:
+        candidate, number = f"{name}-{commit[:7]}-{number}", number + 1
+    return candidate
+
+
 def check_tag_name(store: SnapshotStore, name: str) -> str:
     """`name` if git accepts it as a tag (git check-ref-format rules) and no tag has it yet."""
     if (not name or name.startswith("-")  # git would read it as an option
