@@ -7,7 +7,7 @@ import json
 import random
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sfenv.errors import ReleaseError, StoreError
 from sfenv.services.train.model import LogEntry
@@ -23,8 +23,9 @@ UNFINISHED = (IN_PROGRESS, "deploy_unknown", UNVERIFIED)
 APPEND_ATTEMPTS = 50  # writers of other trains and environments move the ref meanwhile
 
 
-def _same(a: LogEntry, b: LogEntry) -> bool:
-    return (a.action, a.env, a.started) == (b.action, b.env, b.started)
+def _same_as(stored: dict[str, Any], entry: LogEntry) -> bool:
+    return (stored.get("action"), stored.get("env"), stored.get("started")) == \
+        (entry.action, entry.env, entry.started)
 
 
 def unfinished(entries: list[LogEntry], env: str, action: str = "promote") -> LogEntry | None:
@@ -58,6 +59,32 @@ def read_logs(store: SnapshotStore) -> dict[str, list[LogEntry]]:
             for train, sha in sorted(found.items()) if blobs.get(sha)}
 
 
+def _block(entry: dict[str, Any]) -> str:
+    """One entry as `json.dumps(log, indent=2, sort_keys=True)` writes it inside the list."""
+    return "\n".join("  " + line
+                     for line in json.dumps(entry, indent=2, sort_keys=True).splitlines())
+
+
+def _log_text(blocks: list[str]) -> bytes:
+    return ("[\n" + ",\n".join(blocks) + "\n]\n").encode()
+
+
+def _raw_log(store: SnapshotStore, head: str | None,
+             train: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the log's entries as stored, each entry's encoded block) at `head`. The log is
+    rewritten whole on every append, ~14 times a promotion: the entries are kept as stored
+    (no round trip through LogEntry) and, after this process's own write, taken from the
+    store's cache with their blocks, so an append encodes only its own entry."""
+    cache = store.cache
+    key = ("release-log", head, train)
+    cached = cache.get(key)
+    if isinstance(cached, tuple):
+        return cached
+    data = store.read_file(head, train_folder(train) + "log.json") if head else None
+    raw = json.loads(data) if data else []
+    return raw, [_block(e) for e in raw]
+
+
 def append(store: SnapshotStore, train: str, entry: LogEntry,
            extra: Mapping[str, bytes] | None = None) -> tuple[str, bytes]:
     """Append `entry` (and any extra files under the train folder) in one commit.
@@ -69,11 +96,16 @@ def append(store: SnapshotStore, train: str, entry: LogEntry,
     log without the winner's entry. Returns the commit and the new log.json bytes."""
     folder = train_folder(train)
     message = f"sfenv release {entry.action} {train} → {entry.env}: {entry.result}\n"
+    mine = entry.to_dict()
+    mine_block = _block(mine)
     for attempt in range(APPEND_ATTEMPTS):
         head = releases_head(store)
-        entries = [e.to_dict() for e in _entries_at(store, head, train)
-                   if not (e.result in UNFINISHED and _same(e, entry))] + [entry.to_dict()]
-        data = (json.dumps(entries, indent=2, sort_keys=True) + "\n").encode()
+        raw, blocks = _raw_log(store, head, train)
+        kept = [i for i, e in enumerate(raw)
+                if not (e.get("result") in UNFINISHED and _same_as(e, entry))]
+        raw = [raw[i] for i in kept] + [mine]
+        blocks = [blocks[i] for i in kept] + [mine_block]
+        data = _log_text(blocks)
         files = {folder + "log.json": data}
         files.update({folder + p: b for p, b in (extra or {}).items()})
         try:
@@ -84,6 +116,8 @@ def append(store: SnapshotStore, train: str, entry: LogEntry,
                 raise
             time.sleep(random.random() * 0.02 * (attempt + 1))
             continue
+        store.cache.pop(("release-log", head, train), None)
+        store.cache[("release-log", commit, train)] = (raw, blocks)
         return commit, data
     raise ReleaseError(f"{RELEASES_REF} keeps moving: the log entry of {train} → {entry.env} "
                        f"could not be written; try again")
