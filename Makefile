@@ -17,6 +17,15 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# The tests' temporary folders (~220,000 small files a `make test`: git repositories and org
+# folders) go to memory when /dev/shm is writable, one folder per checkout; on disk, creating
+# them and pytest's deletion of an older run's cost ~20-60 s of a run. A passing run removes
+# its folder; a failing one keeps it for a look (the next run starts it afresh).
+SHM_TMP := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && \
+	echo /dev/shm/sfenv-tests-$$(printf %s "$(CURDIR)" | cksum | cut -d' ' -f1))
+TEST_TMP_ARGS = $(if $(SHM_TMP),--basetemp=$(SHM_TMP)-$@)
+TEST_TMP_DONE = $(if $(SHM_TMP),&& rm -rf $(SHM_TMP)-$@)
+
 # Re-resolve the dependencies of pyproject.toml (dev extra included) into requirements.lock.
 lock: $(STAMP)
 	$(BIN)/pip install --quiet pip-tools
@@ -25,10 +34,12 @@ lock: $(STAMP)
 
 # Three workers on two cores: a worker waits on the local orgs' replies and on the sfenv
 # processes it starts (tests/e2e alone: 212 s wall with -n 2, 162 s with -n 3, the same CPU).
-# The whole suite gained nothing measurable (9 min 34 s either way, wave 3f): it uses ~1.5
-# cores of CPU throughout, so the 8 minutes need CPU cut, not more workers.
+# `--dist worksteal`: xdist's default `load` sends each worker a contiguous first share of the
+# collected tests and never takes back what it sent, so the worker whose share held the long
+# folders (model, e2e, ci, corpora) ran alone for the last ~110 s with a core idle; with
+# worksteal an idle worker takes half of a busy one's queue (same code: 7 min 1 s -> 5 min 23 s).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 3 -q --timeout=600
+	$(BIN)/python -m pytest -n 3 --dist worksteal -q --timeout=600 $(TEST_TMP_ARGS) $(TEST_TMP_DONE)
 
 # The promotion models at soak size: 200 examples each, with the generator's statistics
 # (share of steps per kind, child types, environments). `make test` runs a small budget.
@@ -39,7 +50,8 @@ soak: $(STAMP)
 
 # The fast tier after every change: pure core and components (tests/conftest.py CHECK_FOLDERS).
 check: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q --timeout=120 -m check
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q --timeout=120 -m check $(TEST_TMP_ARGS) \
+		$(TEST_TMP_DONE)
 
 demo: $(STAMP)
 	$(BIN)/sfenv demo --out demo-out

@@ -194,8 +194,9 @@ CHECK_FOLDERS = frozenset({
 })
 
 
-# The folders whose tests run for seconds each, longest first. xdist hands tests out in the
-# order collected, so these go first and the check tier's short tests fill the workers' ends:
+# The folders whose tests run for seconds each, longest first. xdist splits the collected
+# order among the workers (`make test` uses `--dist worksteal`: an idle worker takes half of a
+# busy one's queue), so these start first and the check tier's short tests fill the ends:
 # in alphabetical order the run ended with one worker on a 20-60 s test and the others idle.
 LONG_FIRST = ("model", "e2e", "ci", "corpora", "sync", "reliability", "release", "localorg",
               "source")

@@ -58,8 +58,11 @@ _VARYING: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
 ]
 
 
-def normalise(text: str) -> str:
-    """Replace what varies run to run; keep every word a user reads."""
+def normalise(text: str, temp_root: str = "") -> str:
+    """Replace what varies run to run; keep every word a user reads. `temp_root`: the test
+    session's temporary folder wherever it is (pytest's `--basetemp` may be outside /tmp)."""
+    if temp_root:
+        text = re.sub(re.escape(temp_root) + r"[^\s'\"`)]*", "<TMP>", text)
     for pattern, token in _VARYING:
         text = pattern.sub(token, text)
     return "\n".join(line.rstrip() for line in text.splitlines())
@@ -97,7 +100,7 @@ def _refresh_uat(p: Project) -> None:
     p.config_path.write_text(text)
 
 
-def run_week(p: Project) -> str:
+def run_week(p: Project, temp_root: str = "") -> str:
     """Every command of the week, in order, with its exit code and whole output."""
     parts: list[str] = []
 
@@ -135,7 +138,7 @@ def run_week(p: Project) -> str:
     run("changelog", "qa")
     run("log", "prod")
     run("report", "--out", "report.html")
-    return normalise("\n".join(parts)) + "\n"
+    return normalise("\n".join(parts), temp_root) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +160,7 @@ def week_output(tmp_path_factory) -> str:
         with local_project(tmp_path_factory.mktemp("snapshot-week"), SEEDS, mp, values=values,
                            path=PATH, seed_types=False) as p:
             _undeclare(p, "spare")
-            yield run_week(p)
+            yield run_week(p, str(tmp_path_factory.getbasetemp()))
 
 
 def test_the_weeks_full_output_matches_the_golden_file(week_output):
