@@ -18,10 +18,12 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 # The tests' temporary folders (~220,000 small files a `make test`: git repositories and org
-# folders) go to memory when /dev/shm is writable, one folder per checkout; on disk, creating
-# them and pytest's deletion of an older run's cost ~20-60 s of a run. A passing run removes
-# its folder; a failing one keeps it for a look (the next run starts it afresh).
+# folders, ~100 MB) go to memory when /dev/shm is writable with 1 GiB free (a container's
+# default 64 MB is not used), one folder per checkout; on disk, creating them and pytest's
+# deletion of an older run's cost ~20-60 s of a run. A passing run removes its folder; a
+# failing one keeps it for a look (the next run starts it afresh).
 SHM_TMP := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && \
+	[ "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -ge 1048576 ] 2>/dev/null && \
 	echo /dev/shm/sfenv-tests-$$(printf %s "$(CURDIR)" | cksum | cut -d' ' -f1))
 TEST_TMP_ARGS = $(if $(SHM_TMP),--basetemp=$(SHM_TMP)-$@)
 TEST_TMP_DONE = $(if $(SHM_TMP),&& rm -rf $(SHM_TMP)-$@)
