@@ -20,7 +20,7 @@ import contextlib
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sfenv.config import Config, load_config
+from sfenv.core.metadata.package_xml import Package, write_package
+from sfenv.core.metadata.registry import default_registry
 from sfenv.localorg.testing import LocalOrgHandle, running_org
 
 
@@ -64,11 +66,14 @@ class Project:
         return json.loads(result.stdout)
 
 
-def seed_manifest(orgs: dict[str, LocalOrgHandle]) -> str:
-    """A package.xml naming, with `*`, every type the orgs' folders hold (folders as their
-    content type): what a team that keeps a package.xml of its own types pulls."""
-    from sfenv.core.metadata.registry import default_registry
+def wildcard_manifest(types: Iterable[str]) -> str:
+    """A package.xml asking for every member (`*`) of `types`, as sfenv writes one."""
+    return write_package(Package({t: ["*"] for t in types}, "62.0")).decode()
 
+
+def seed_manifest(orgs: dict[str, LocalOrgHandle]) -> str:
+    """`wildcard_manifest` of every type the orgs' folders hold (folders as their content
+    type): what a team that keeps a package.xml of its own types pulls."""
     registry = default_registry()
     types: set[str] = set()
     for org in orgs.values():
@@ -81,11 +86,7 @@ def seed_manifest(orgs: dict[str, LocalOrgHandle]) -> str:
                 continue
             content = registry.folder_content_type(cid.type)
             types.add(content.name if content is not None else cid.type)
-    body = "".join(f"    <types><members>*</members><name>{t}</name></types>\n"
-                   for t in sorted(types))
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
-            f"{body}    <version>62.0</version>\n</Package>\n")
+    return wildcard_manifest(types)
 
 
 def write_config(root: Path, orgs: dict[str, LocalOrgHandle], monkeypatch, *,

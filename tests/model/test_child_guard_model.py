@@ -38,6 +38,7 @@ from hypothesis.stateful import invariant, precondition, rule
 from sfenv.core.metadata.ids import ComponentId
 from sfenv.core.metadata.xmlio import child_text, local_name, parse_xml, write_xml
 from tests.model.start import Scripted, ServedMachine, fixed_examples
+from tests.projects import wildcard_manifest
 
 ENVS = ("dev", "qa", "uat", "prod")
 NS = "http://soap.sforce.com/2006/04/metadata"
@@ -141,11 +142,7 @@ def start_vals() -> Vals:
 # The project's manifest names the model's types: a pull lists these (and their children),
 # not the ~500 types of the default manifest whose listings are empty in these orgs and cost
 # most of an example's time (about 180 listMetadata calls a pull).
-PACKAGE = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
-           + "".join(f"    <types><members>*</members><name>{t}</name></types>\n"
-                     for t in ("CustomLabels", "CustomObject", "PermissionSet"))
-           + "    <version>62.0</version>\n</Package>\n")
+PACKAGE = wildcard_manifest(("CustomLabels", "CustomObject", "PermissionSet"))
 
 
 def seed_org(folder: Path, *, sandbox: bool) -> None:

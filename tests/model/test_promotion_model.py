@@ -40,6 +40,7 @@ from sfenv.core.compare.status import all_status, sync_point
 from sfenv.core.metadata.registry import default_registry
 from sfenv.services.records.checklist_state import frozen_checklist
 from tests.model.start import Scripted, ServedMachine, fixed_examples
+from tests.projects import wildcard_manifest
 
 ENVS = ("dev", "qa", "prod")
 
@@ -96,11 +97,7 @@ def value_of(data: bytes) -> str:
 # The project's manifest names the model's types: a pull lists these (and their children),
 # not the ~500 types of the default manifest whose listings are empty in these orgs and cost
 # most of an example's time (about 180 listMetadata calls a pull).
-PACKAGE = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<Package xmlns="http://soap.sforce.com/2006/04/metadata">\n'
-           + "".join(f"    <types><members>*</members><name>{t}</name></types>\n"
-                     for t in ("ApexClass", "CustomLabels", "Role"))
-           + "    <version>62.0</version>\n</Package>\n")
+PACKAGE = wildcard_manifest(("ApexClass", "CustomLabels", "Role"))
 
 
 def seed_org(folder: Path, vals: Vals, *, sandbox: bool) -> None:
