@@ -32,6 +32,14 @@ from sfenv.core.compare.counts import counted
 from sfenv.core.compare.model import Change
 from sfenv.core.compare.neutralize import Neutralizer
 from sfenv.core.compare.origins import attributed, read_origins
+from sfenv.core.compare.status import (
+    SYNC_FILE,
+    classify_hop,
+    origin,
+    sync_point,
+    sync_ref,
+    utc_key,
+)
 from sfenv.core.metadata.registry import Registry
 from sfenv.errors import StoreError
 from sfenv.services.promote.guard_parts import (
@@ -76,7 +84,6 @@ def since_promotion(store: SnapshotStore, built: BuiltTrain, env: str, reference
     "After" is read on the target's own history first (`_later`): dates are to the second,
     and a sync point recorded in the build's second but before a pull the build saw was
     taken for a later one (the plan-time refusals it drops were lost)."""
-    from sfenv.core.compare.status import origin, sync_point, utc_key
 
     chosen, when = reference, utc_key(built.created)
     upstream = hop_into(built, env, config)
@@ -104,7 +111,6 @@ def _only_acceptances_since(store: SnapshotStore, built: BuiltTrain, env: str,
     """Whether every event after the build that moves the guard's reference is a human's
     sync point (`kind` accepted) of the hop into `env`: no promotion, rollback or refresh
     judged the hop since, so the plan's warnings still stand."""
-    from sfenv.core.compare.status import SYNC_FILE, origin, sync_ref, utc_key
 
     when = utc_key(built.created)
     rollback = last_rollback_into(store, env)
@@ -165,7 +171,6 @@ def known_drift(store: SnapshotStore, built: BuiltTrain, env: str, fresh: str,
     conflict): changed there since the hop's base, or newer there without one, accepted by a
     human's sync point or not (a sync point quiets status; it never lets a train overwrite the
     target's change unnamed and unrecorded)."""
-    from sfenv.core.compare.status import classify_hop
 
     upstream = hop_into(built, env, config)
     if upstream is None or not changes:
@@ -228,7 +233,6 @@ def recorded(built: BuiltTrain, env: str, changes: list[Change]) -> list[Conflic
 def source_base(store: SnapshotStore, built: BuiltTrain) -> str | None:
     """The source's state before the train's changes: its commit at the train's hop's sync
     point when one was recorded before the build, else its first snapshot."""
-    from sfenv.core.compare.status import origin, sync_point
 
     try:
         point = sync_point(store, built.source, built.target)
